@@ -1,0 +1,36 @@
+//! The edge: one trait per kind of source, and the HTTP plumbing they share.
+//!
+//! Each adapter owns its own cursor/state and converts wire types (`*Dto`
+//! structs private to its module) into `crate::domain` types before anything
+//! else sees them. Pollers (`crate::poll`) are generic over these traits, so a
+//! new vendor is a new module, not a new code path.
+
+pub mod http;
+pub mod pagerduty;
+pub mod prometheus;
+pub mod zendesk;
+
+use std::future::Future;
+
+use crate::domain::{DeskUpdate, Incident, MetricsSnapshot, SourceError};
+
+/// A support desk: Zendesk, Request Tracker.
+pub trait DeskSource: Send + 'static {
+    /// Short vendor name for the chip ("zendesk").
+    fn vendor(&self) -> &'static str;
+    /// Fetch what changed since the last poll. The first call (and any call
+    /// after the desk refused the stored cursor) returns `full = true`.
+    fn poll(&mut self) -> impl Future<Output = Result<DeskUpdate, SourceError>> + Send;
+}
+
+/// A metrics backend speaking the Prometheus HTTP API.
+pub trait MetricsSource: Send + 'static {
+    fn vendor(&self) -> &'static str;
+    fn poll(&mut self) -> impl Future<Output = Result<MetricsSnapshot, SourceError>> + Send;
+}
+
+/// An incident source: PagerDuty, Alertmanager. Returns the open incidents.
+pub trait IncidentSource: Send + 'static {
+    fn vendor(&self) -> &'static str;
+    fn poll(&mut self) -> impl Future<Output = Result<Vec<Incident>, SourceError>> + Send;
+}

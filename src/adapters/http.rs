@@ -1,0 +1,259 @@
+//! HTTP plumbing shared by every adapter: one client, bounded bodies, errors
+//! a CRE can read on a chip, and secrets that never leak into them.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::domain::SourceError;
+use crate::sanitize;
+
+/// Largest response body an adapter will read. A 1,000-ticket Zendesk export
+/// page with sideloads is a few MB; anything far beyond that is a broken or
+/// hostile server, and reading it would only cost memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Time allowed to establish a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time allowed for a whole request, body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A credential. Its `Debug` and `Display` are redacted so it cannot reach a
+/// log line or a panic message by accident; only [`Secret::expose`] reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The raw value, for building an `Authorization` header and nothing else.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The one HTTP client of the process (it pools connections; clones share
+/// the pool). Redirects are followed only within the same scheme, host and
+/// port, so a token is never sent to another host.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("cre-cockpit/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().cloned();
+            if attempt.previous().len() > 5 {
+                attempt.error("too many redirects")
+            } else if first.is_some_and(|f| !same_origin(&f, attempt.url())) {
+                attempt.error("redirect to another host refused")
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        // Building only fails if the TLS backend cannot initialise, which is
+        // a broken installation, not a runtime condition to recover from.
+        .expect("HTTP client (TLS backend) failed to initialise")
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Parse a configured base URL, refusing plain `http://` to anything but
+/// loopback unless the source explicitly allows it.
+pub fn base_url(raw: &str, allow_insecure_http: bool) -> Result<Url, SourceError> {
+    let url = Url::parse(raw).map_err(|e| SourceError::new(format!("invalid url {raw:?}: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
+        "http" => Err(SourceError::new(format!(
+            "refusing plain http to {} (set allow_insecure_http = true to allow)",
+            url.host_str().unwrap_or("?")
+        ))),
+        other => Err(SourceError::new(format!("unsupported url scheme {other:?}"))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Join a path (and query) onto a base URL that may itself carry a path
+/// prefix (`https://host/prometheus` + `/api/v1/query`).
+#[must_use]
+pub fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/');
+    url.set_path(&format!("{prefix}{path}"));
+    url
+}
+
+/// A decoded JSON body plus the response headers (rate limits, ETags).
+#[derive(Debug)]
+pub struct Fetched<T> {
+    pub body: T,
+    pub headers: HeaderMap,
+    pub status: StatusCode,
+}
+
+/// Send a request and decode a JSON body of at most [`MAX_BODY_BYTES`].
+/// Non-2xx answers become a [`SourceError`] naming the status and a short,
+/// sanitised excerpt of the body; a 429 carries its `Retry-After`.
+pub async fn fetch_json<T: DeserializeOwned>(what: &str, request: RequestBuilder) -> Result<Fetched<T>, SourceError> {
+    let response = request.send().await.map_err(|e| describe(what, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = read_limited(what, response).await?;
+    if !status.is_success() {
+        return Err(status_error(what, status, &headers, &bytes));
+    }
+    let body = serde_json::from_slice(&bytes).map_err(|e| {
+        let kind = if e.is_eof() { "truncated" } else { "malformed" };
+        SourceError::new(format!("{what}: {kind} JSON ({e})"))
+    })?;
+    Ok(Fetched { body, headers, status })
+}
+
+/// Send a request whose answer body does not matter beyond success.
+pub async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
+    let response = request.send().await.map_err(|e| describe(what, &e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = read_limited(what, response).await?;
+    if !status.is_success() {
+        return Err(status_error(what, status, &headers, &bytes));
+    }
+    Ok((status, headers, bytes))
+}
+
+async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, SourceError> {
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large(what));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(what, &e))? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large(what));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(what: &str) -> SourceError {
+    SourceError::new(format!("{what}: response larger than {} MiB, not read", MAX_BODY_BYTES / (1024 * 1024)))
+}
+
+fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> SourceError {
+    let excerpt: String = sanitize::text(&String::from_utf8_lossy(body)).chars().take(160).collect();
+    let mut message = format!("{what}: HTTP {}", status.as_u16());
+    if let Some(reason) = status.canonical_reason() {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    let retry_after = retry_after(headers);
+    if let Some(wait) = retry_after {
+        message.push_str(&format!(", retry after {}s", wait.as_secs()));
+    }
+    if !excerpt.is_empty() {
+        message.push_str(": ");
+        message.push_str(&excerpt);
+    }
+    let error = SourceError::new(message);
+    match (status, retry_after) {
+        (_, Some(wait)) => error.with_retry_after(wait),
+        // A 429 without a hint still means "slow down": back off a minute.
+        (StatusCode::TOO_MANY_REQUESTS, None) => error.with_retry_after(Duration::from_secs(60)),
+        _ => error,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare on these APIs and is
+/// treated as absent).
+#[must_use]
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header_u64(headers, RETRY_AFTER.as_str()).map(Duration::from_secs)
+}
+
+/// A numeric header, if present and well-formed.
+#[must_use]
+pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Turn a transport error into a sentence. reqwest's own `Display` includes
+/// the full URL; we name the operation instead and add the root cause.
+fn describe(what: &str, error: &reqwest::Error) -> SourceError {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_redirect() {
+        "redirect refused"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else if error.is_body() || error.is_decode() {
+        "connection broke while reading the answer"
+    } else {
+        "request failed"
+    };
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    if cause.is_empty() {
+        SourceError::new(format!("{what}: {kind}"))
+    } else {
+        SourceError::new(format!("{what}: {kind} ({})", sanitize::text(&cause)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_redacted_in_debug() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(base_url("http://127.0.0.1:9090", false).is_ok());
+        assert!(base_url("http://localhost:9090", false).is_ok());
+        assert!(base_url("http://[::1]:9090", false).is_ok());
+        let err = base_url("http://prom.example.com", false).unwrap_err();
+        assert!(err.message.contains("allow_insecure_http"), "{err}");
+        assert!(base_url("http://prom.example.com", true).is_ok());
+        assert!(base_url("https://prom.example.com", false).is_ok());
+    }
+
+    #[test]
+    fn join_keeps_a_base_path_prefix() {
+        let base = Url::parse("https://h.example/prom/").unwrap();
+        assert_eq!(join(&base, "/api/v1/query").as_str(), "https://h.example/prom/api/v1/query");
+        let bare = Url::parse("https://h.example").unwrap();
+        assert_eq!(join(&bare, "/api/v1/query").as_str(), "https://h.example/api/v1/query");
+    }
+}

@@ -1,0 +1,252 @@
+//! The cockpit's own picture of the world, independent of any wire format.
+//!
+//! Adapters (`crate::adapters`) convert vendor JSON into these types at the
+//! edge; everything behind them (model, join, scoring, rendering, snapshot)
+//! speaks only this vocabulary. Every string here that came from a remote
+//! source has already passed `crate::sanitize`.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// Desk priority, ordered from most to least urgent (`Urgent < Low` in `Ord`
+/// so that an ascending sort puts the urgent ones first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+/// Where an inquiry is in its life. Only the first four count as open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum InquiryStatus {
+    New,
+    Open,
+    Pending,
+    Hold,
+    Solved,
+    Closed,
+}
+
+impl InquiryStatus {
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Solved | Self::Closed)
+    }
+}
+
+/// Which SLA target a clock measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SlaMetric {
+    FirstReply,
+    NextReply,
+}
+
+/// A running SLA clock: when the target breaches, and whether the target is
+/// counted in business or calendar hours (the pane says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SlaClock {
+    pub metric: SlaMetric,
+    pub due: Timestamp,
+    pub business_hours: bool,
+}
+
+/// An open (or just closed) support inquiry: a Zendesk ticket or an RT ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inquiry {
+    /// The desk's id, as text (RT and Zendesk both have numeric ids, but the
+    /// cockpit never does arithmetic on them).
+    pub id: String,
+    pub subject: String,
+    pub status: InquiryStatus,
+    pub priority: Priority,
+    /// The desk's organisation for the requester (name, or id when the
+    /// name is unknown); joined to an account through `Account::desk_org`.
+    pub org: Option<String>,
+    pub requester: Option<String>,
+    pub assignee: Option<String>,
+    pub group: Option<String>,
+    pub tags: Vec<String>,
+    pub feature_area: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Set when the desk itself reports the SLA target; otherwise the model
+    /// computes one from the configured policy.
+    pub sla: Option<SlaClock>,
+    /// Whether an agent has replied publicly yet (drives first- vs next-reply).
+    pub replied: bool,
+    pub url: Option<String>,
+}
+
+/// A change set from the desk: the poller sends only what changed since its
+/// cursor, so a quiet poll is an empty update (and costs no re-sort).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeskUpdate {
+    /// True when this update replaces everything the model knew (first load,
+    /// or a cursor the desk no longer honoured).
+    pub full: bool,
+    /// New or changed inquiries (including ones that just closed).
+    pub changed: Vec<Inquiry>,
+    /// Ids the desk deleted.
+    pub removed: Vec<String>,
+    /// Requests this poll made, for the "one request when nothing changed" bar.
+    pub requests: u32,
+}
+
+/// Customer segment, from the accounts file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Segment {
+    Enterprise,
+    MidMarket,
+    Small,
+}
+
+/// Touch model for the account, from the accounts file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Tier {
+    High,
+    Low,
+    TechTouch,
+}
+
+/// One customer as the CRM knows it: the join key between desk, metrics and
+/// incidents. Read from the accounts file, never from a remote API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// Zendesk organisation id or name, or RT custom-field value.
+    pub desk_org: String,
+    /// The metrics/alert label value.
+    pub tenant: String,
+    pub segment: Segment,
+    pub seats: u32,
+    pub arr: f64,
+    pub renewal_date: Option<Date>,
+    pub owner: String,
+    pub tier: Tier,
+    pub nps: Option<u8>,
+    pub csat: Option<f64>,
+    pub pulse: Option<String>,
+    pub champion_changed: Option<Date>,
+}
+
+/// Per-tenant metric values at one instant. `None` means the query returned
+/// no series for the tenant (which is not the same as zero).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TenantMetrics {
+    pub error_ratio: Option<f64>,
+    pub request_rate: Option<f64>,
+    pub active_users: Option<f64>,
+    /// Active users a week ago, for the usage trend.
+    pub active_users_prev: Option<f64>,
+    pub latency_p99: Option<f64>,
+}
+
+/// Everything one metrics poll produced.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MetricsSnapshot {
+    pub by_tenant: BTreeMap<String, TenantMetrics>,
+    /// Error ratio sparkline per tenant (oldest first).
+    pub error_history: BTreeMap<String, Vec<f64>>,
+    /// Warnings the metrics backend attached to its answers.
+    pub warnings: Vec<String>,
+}
+
+/// Incident severity, SEV1 the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display)]
+pub enum Severity {
+    #[strum(serialize = "SEV1")]
+    Sev1,
+    #[strum(serialize = "SEV2")]
+    Sev2,
+    #[strum(serialize = "SEV3")]
+    Sev3,
+    #[strum(serialize = "SEV4")]
+    Sev4,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum IncidentStatus {
+    Triggered,
+    Acknowledged,
+    Resolved,
+    /// An alert firing in Alertmanager.
+    Firing,
+    /// Silenced or inhibited in Alertmanager.
+    Suppressed,
+}
+
+/// An incident or alert group as the cockpit shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    pub service: Option<String>,
+    pub started_at: Timestamp,
+    pub responders: Vec<String>,
+    /// Tenants the source itself names (alert labels, incident fields).
+    pub tenants: Vec<String>,
+    pub url: Option<String>,
+    /// Notes on the incident, oldest first.
+    pub notes: Vec<IncidentNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentNote {
+    pub at: Timestamp,
+    pub author: Option<String>,
+    pub text: String,
+}
+
+/// The four kinds of source the cockpit polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, strum::Display, strum::EnumIter)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SourceKind {
+    Desk,
+    Metrics,
+    Incidents,
+    Accounts,
+}
+
+/// A failed poll, as the chip and the log show it. The text never contains a
+/// credential: adapters build it from status lines and sanitised bodies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    pub message: String,
+    /// How long the source asked us to stay away (429 `Retry-After`, or a
+    /// rate-limit reset), so the poller can back off instead of hammering.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+impl SourceError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retry_after: None }
+    }
+
+    #[must_use]
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+}

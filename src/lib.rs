@@ -1,0 +1,21 @@
+//! cre-cockpit: a terminal cockpit for Customer Reliability Engineers.
+//!
+//! ```text
+//!  crossterm events ─┐                    ┌──────── app::run (single owner) ────────┐
+//!  1 Hz clock ───────┼──── Message ──────▶│ Model::update(msg) -> Vec<Effect>  no IO │
+//!  pollers (1/source)┘                    │ effects run as tokio tasks → Message     │
+//!    adapters: wire → domain              │ redraw when dirty: ui::render(&Model)    │
+//!                                         └──────────────────────────────────────────┘
+//! ```
+//!
+//! Adapters (`adapters`) are the only code that sees vendor JSON; they hand
+//! `domain` types to the pollers (`poll`), whose results arrive at the model
+//! as messages. Rendering (`ui`) is a pure function of the model.
+
+pub mod action;
+pub mod adapters;
+pub mod config;
+pub mod domain;
+pub mod keymap;
+pub mod paths;
+pub mod sanitize;
