@@ -12,7 +12,7 @@ pub mod zendesk;
 
 use std::future::Future;
 
-use crate::domain::{DeskUpdate, Incident, MetricsSnapshot, SourceError};
+use crate::domain::{Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError};
 
 /// A support desk: Zendesk, Request Tracker.
 pub trait DeskSource: Send + 'static {
@@ -21,6 +21,8 @@ pub trait DeskSource: Send + 'static {
     /// Fetch what changed since the last poll. The first call (and any call
     /// after the desk refused the stored cursor) returns `full = true`.
     fn poll(&mut self) -> impl Future<Output = Result<DeskUpdate, SourceError>> + Send;
+    /// The conversation of one inquiry, oldest first (loaded when opened).
+    fn comments(&mut self, id: &str) -> impl Future<Output = Result<Vec<Comment>, SourceError>> + Send;
 }
 
 /// A metrics backend speaking the Prometheus HTTP API.
@@ -33,4 +35,6 @@ pub trait MetricsSource: Send + 'static {
 pub trait IncidentSource: Send + 'static {
     fn vendor(&self) -> &'static str;
     fn poll(&mut self) -> impl Future<Output = Result<Vec<Incident>, SourceError>> + Send;
+    /// The notes/timeline of one incident, oldest first (loaded when opened).
+    fn notes(&mut self, id: &str) -> impl Future<Output = Result<Vec<IncidentNote>, SourceError>> + Send;
 }

@@ -88,6 +88,17 @@ pub struct Inquiry {
     pub url: Option<String>,
 }
 
+/// One entry of an inquiry's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub id: String,
+    pub author: Option<String>,
+    pub at: Timestamp,
+    /// Public replies reach the customer; private ones are internal notes.
+    pub public: bool,
+    pub body: String,
+}
+
 /// A change set from the desk: the poller sends only what changed since its
 /// cursor, so a quiet poll is an empty update (and costs no re-sort).
 #[derive(Debug, Clone, Default, PartialEq)]
