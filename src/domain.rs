@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// Desk priority, ordered from most to least urgent (`Urgent < Low` in `Ord`
 /// so that an ascending sort puts the urgent ones first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Priority {
@@ -24,7 +24,7 @@ pub enum Priority {
 }
 
 /// Where an inquiry is in its life. Only the first four count as open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum InquiryStatus {

@@ -1,0 +1,257 @@
+//! The per-customer join: inquiries, metrics and incidents meet accounts.
+//!
+//! Derived once whenever source data changes (never while rendering): the
+//! at-risk queue with health and next action, and for every incident the
+//! customers it hurts and the inquiries it brings, each with the reason the
+//! link was made, so the on-call engineer can check it.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::domain::{Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Severity};
+use crate::health::{self, Band, Health};
+
+/// Error ratio above which a tenant counts as hurt by an open incident.
+pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
+
+/// What to do next for a customer: who, by when, what, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextAction {
+    pub who: String,
+    pub due: Timestamp,
+    pub what: String,
+    /// The driver or state that triggered it ("F4 Support burden").
+    pub driver: String,
+}
+
+/// One row of the at-risk pane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerRow {
+    /// Index into the accounts list.
+    #[serde(skip)]
+    pub account: usize,
+    pub health: Health,
+    pub open_inquiries: usize,
+    /// Indexes of open incidents affecting the customer.
+    #[serde(skip)]
+    pub incidents: Vec<usize>,
+    pub renewal_days: Option<i32>,
+    pub attention: f64,
+    pub next_action: Option<NextAction>,
+}
+
+/// A customer linked to an incident, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Affected {
+    #[serde(skip)]
+    pub account: usize,
+    pub reason: String,
+    pub error_ratio: Option<f64>,
+}
+
+/// An inquiry linked to an incident, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Linked {
+    pub inquiry: String,
+    pub reason: String,
+}
+
+/// The customer side of one incident.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Impact {
+    pub affected: Vec<Affected>,
+    pub linked: Vec<Linked>,
+}
+
+/// Everything derived from the sources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// In attention order.
+    pub customers: Vec<CustomerRow>,
+    /// Parallel to the incident list.
+    pub impacts: Vec<Impact>,
+    /// Desk organisation (lower-cased) → account index.
+    pub org_index: HashMap<String, usize>,
+}
+
+impl Derived {
+    /// The account an inquiry belongs to, through its desk organisation.
+    #[must_use]
+    pub fn account_of(&self, inquiry: &Inquiry) -> Option<usize> {
+        inquiry.org.as_ref().and_then(|o| self.org_index.get(&o.to_lowercase())).copied()
+    }
+}
+
+/// Inputs of the join, borrowed from the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub accounts: &'a [Account],
+    pub inquiries: &'a [Inquiry],
+    pub metrics: &'a MetricsSnapshot,
+    pub incidents: &'a [Incident],
+    pub impact_error_ratio: f64,
+    pub now: Timestamp,
+}
+
+fn is_open(incident: &Incident) -> bool {
+    !matches!(incident.status, IncidentStatus::Resolved | IncidentStatus::Suppressed)
+}
+
+/// Build the derived view.
+#[must_use]
+pub fn derive(src: &Sources<'_>) -> Derived {
+    let org_index: HashMap<String, usize> = src.accounts.iter().enumerate().map(|(i, a)| (a.desk_org.to_lowercase(), i)).collect();
+    let tenant_index: HashMap<&str, usize> = src.accounts.iter().enumerate().map(|(i, a)| (a.tenant.as_str(), i)).collect();
+
+    let mut by_account: Vec<Vec<&Inquiry>> = vec![Vec::new(); src.accounts.len()];
+    for inquiry in src.inquiries {
+        if let Some(&a) = inquiry.org.as_ref().and_then(|o| org_index.get(&o.to_lowercase())) {
+            by_account[a].push(inquiry);
+        }
+    }
+
+    let impacts: Vec<Impact> = src
+        .incidents
+        .iter()
+        .map(|incident| impact(incident, src, &tenant_index, &by_account))
+        .collect();
+
+    let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
+    for (i, imp) in impacts.iter().enumerate() {
+        for a in &imp.affected {
+            incidents_of[a.account].push(i);
+        }
+    }
+
+    let mut customers: Vec<CustomerRow> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(index, account)| {
+            let inquiries = &by_account[index];
+            let open: Vec<&Inquiry> = inquiries.iter().copied().filter(|i| i.status.is_open()).collect();
+            let breached: Vec<&&Inquiry> = open.iter().filter(|i| i.sla.is_some_and(|s| s.due <= src.now)).collect();
+            let majors = incidents_of[index].iter().filter(|&&i| src.incidents[i].severity <= Severity::Sev2).count();
+            let health = health::score(&health::Inputs {
+                account,
+                metrics: src.metrics.by_tenant.get(&account.tenant),
+                inquiries,
+                breached: breached.len(),
+                urgent_breached: breached.iter().any(|i| i.priority <= crate::domain::Priority::High),
+                major_incidents: majors,
+                now: src.now,
+            });
+            let renewal_days = health::renewal_days(account, src.now);
+            let first_incident = incidents_of[index].first().map(|&i| &src.incidents[i]);
+            CustomerRow {
+                account: index,
+                next_action: next_action(account, &health, renewal_days, first_incident, src.now),
+                attention: health::attention(&health, renewal_days),
+                health,
+                open_inquiries: open.len(),
+                incidents: incidents_of[index].clone(),
+                renewal_days,
+            }
+        })
+        .collect();
+    // Attention order: in incident, then red flags, then priority score.
+    customers.sort_by(|a, b| {
+        b.health
+            .in_incident
+            .cmp(&a.health.in_incident)
+            .then((!b.health.red_flags.is_empty()).cmp(&!a.health.red_flags.is_empty()))
+            .then(b.attention.total_cmp(&a.attention))
+            .then(a.account.cmp(&b.account))
+    });
+    Derived { customers, impacts, org_index }
+}
+
+fn impact(incident: &Incident, src: &Sources<'_>, tenants: &HashMap<&str, usize>, by_account: &[Vec<&Inquiry>]) -> Impact {
+    let mut affected: Vec<Affected> = Vec::new();
+    let ratio_of = |a: usize| src.metrics.by_tenant.get(&src.accounts[a].tenant).and_then(|m| m.error_ratio);
+    for tenant in &incident.tenants {
+        if let Some(&a) = tenants.get(tenant.as_str()) {
+            affected.push(Affected { account: a, reason: format!("named by the incident (tenant {tenant})"), error_ratio: ratio_of(a) });
+        }
+    }
+    if is_open(incident) {
+        for (a, account) in src.accounts.iter().enumerate() {
+            if affected.iter().any(|x| x.account == a) {
+                continue;
+            }
+            if let Some(ratio) = ratio_of(a).filter(|r| *r >= src.impact_error_ratio) {
+                affected.push(Affected {
+                    account: a,
+                    reason: format!(
+                        "tenant {} error ratio {:.1}% ≥ {:.1}% during the incident",
+                        account.tenant,
+                        ratio * 100.0,
+                        src.impact_error_ratio * 100.0
+                    ),
+                    error_ratio: Some(ratio),
+                });
+            }
+        }
+    }
+    affected.sort_by(|x, y| y.error_ratio.unwrap_or(0.0).total_cmp(&x.error_ratio.unwrap_or(0.0)));
+
+    let mut linked = Vec::new();
+    for a in &affected {
+        for inquiry in by_account[a.account].iter().filter(|i| i.status.is_open() && i.created_at >= incident.started_at) {
+            linked.push(Linked {
+                inquiry: inquiry.id.clone(),
+                reason: format!("from {} since the incident began", src.accounts[a.account].name),
+            });
+        }
+    }
+    let id_lower = incident.id.to_lowercase();
+    for inquiry in src.inquiries.iter().filter(|i| i.status.is_open()) {
+        if linked.iter().any(|l| l.inquiry == inquiry.id) {
+            continue;
+        }
+        if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower) || inquiry.subject.to_lowercase().contains(&id_lower) {
+            linked.push(Linked { inquiry: inquiry.id.clone(), reason: format!("mentions incident {}", incident.id) });
+        }
+    }
+    Impact { affected, linked }
+}
+
+/// domain.md §2.6: the first matching trigger decides who, when and what.
+fn next_action(account: &Account, health: &Health, renewal_days: Option<i32>, incident: Option<&Incident>, now: Timestamp) -> Option<NextAction> {
+    let within = |hours: i64| now + SignedDuration::from_hours(hours);
+    let action = |who: &str, due: Timestamp, what: &str, driver: &str| {
+        Some(NextAction { who: who.to_owned(), due, what: what.to_owned(), driver: driver.to_owned() })
+    };
+    if let Some(incident) = incident.filter(|_| health.in_incident) {
+        let due = incident.started_at + SignedDuration::from_mins(15);
+        return action(
+            "CRE (customer liaison)",
+            due,
+            "Contact with customer-specific impact, workaround and next update time",
+            "IN INCIDENT",
+        );
+    }
+    if health.red_flags.iter().any(|f| f.contains("past SLA")) {
+        return action("Support lead", within(4), "Acknowledge, expedite, set an explicit update cadence", "urgent inquiry past SLA");
+    }
+    if health.red_flags.iter().any(|f| f.contains("cancellation")) {
+        return action(&format!("AM + {}", account.owner), within(24), "Save plan: joint account plan and exec touch", "cancellation intent");
+    }
+    if renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
+        return action(&format!("AM + {}", account.owner), now, "Save plan before renewal (joint account plan, exec touch)", "renewal ≤90 d, not Green");
+    }
+    let top = health.factors.first().filter(|f| f.points_lost >= 2.0 && health.band != Band::Green)?;
+    let driver = format!("{} {}", top.code, top.name);
+    let (who, hours, what) = match top.code {
+        "F6" => ("CRE + service owner".to_owned(), 48, "Share the SLO report; run a risk review; agree a shared SLO"),
+        "F4" => ("CRE + support lead".to_owned(), 24, "Review open defects, cluster by feature, escalate to product"),
+        "F5" => ("Support lead".to_owned(), 8, "Acknowledge, expedite, set an update cadence"),
+        "F1" => (account.owner.clone(), 5 * 24, "Check tenant errors and integrations first, then outreach"),
+        "F2" | "F3" => (account.owner.clone(), 10 * 24, "Enablement workshop and an adoption plan for 1–2 key features"),
+        "F7" => (account.owner.clone(), 48, "Close-the-loop call; log the feedback by feature"),
+        _ => (account.owner.clone(), 5 * 24, "Identify the new champion; exec-sponsor meeting"),
+    };
+    action(&who, within(hours), what, &driver)
+}

@@ -1,0 +1,47 @@
+//! What flows into the model (`Message`) and what the model asks the world
+//! to do (`Effect`). The model never does IO; the app runs effects as tasks
+//! whose outcomes come back as messages.
+
+use jiff::Timestamp;
+
+use crate::domain::{Account, Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError};
+
+/// Something that happened.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A terminal event: key, mouse, resize.
+    Input(crossterm::event::Event),
+    /// The 1 Hz clock, for "updated 12s ago" labels and SLA countdowns.
+    Tick(Timestamp),
+    /// A desk poll finished.
+    Desk { vendor: &'static str, at: Timestamp, result: Result<DeskUpdate, SourceError> },
+    /// A metrics poll finished.
+    Metrics { vendor: &'static str, at: Timestamp, result: Result<MetricsSnapshot, SourceError> },
+    /// An incidents poll finished.
+    Incidents { vendor: &'static str, at: Timestamp, result: Result<Vec<Incident>, SourceError> },
+    /// The accounts file was (re)read.
+    Accounts { file: String, at: Timestamp, result: Result<Vec<Account>, SourceError> },
+    /// An inquiry's conversation arrived.
+    Comments { id: String, result: Result<Vec<Comment>, SourceError> },
+    /// An incident's notes arrived.
+    Notes { id: String, result: Result<Vec<IncidentNote>, SourceError> },
+    /// A side effect finished and has something to tell the user.
+    Status(String),
+}
+
+/// Something the model wants done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Leave the event loop and restore the terminal.
+    Quit,
+    /// Poll every source now instead of waiting for its interval.
+    Refresh,
+    /// Fetch an inquiry's conversation.
+    LoadComments(String),
+    /// Fetch an incident's notes.
+    LoadNotes(String),
+    /// Open a URL in the user's browser.
+    OpenUrl(String),
+    /// Put text on the clipboard through the terminal (OSC 52).
+    Copy(String),
+}

@@ -1,0 +1,308 @@
+//! Pane view state: focus, row order (filter + sort), selection and scroll.
+//!
+//! The order of each pane is a list of indices into the data, recomputed
+//! when data, filter or sort change — never while rendering, so a frame with
+//! 100k inquiries only touches the rows it shows.
+
+use std::cmp::Ordering;
+
+use super::Model;
+use crate::domain::Inquiry;
+use crate::layout;
+
+/// The three panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pane {
+    Inquiries = 0,
+    Customers = 1,
+    Incidents = 2,
+}
+
+impl Pane {
+    pub const ALL: [Self; 3] = [Self::Inquiries, Self::Customers, Self::Incidents];
+
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Inquiries => "Open inquiries",
+            Self::Customers => "At-risk customers",
+            Self::Incidents => "Incidents",
+        }
+    }
+
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self::ALL[(self as usize + 1) % 3]
+    }
+
+    #[must_use]
+    pub fn prev(self) -> Self {
+        Self::ALL[(self as usize + 2) % 3]
+    }
+
+    /// Sort modes offered by `s`, the first being the default.
+    #[must_use]
+    pub fn sorts(self) -> &'static [SortMode] {
+        match self {
+            Self::Inquiries => &[SortMode::SlaUrgency, SortMode::Priority, SortMode::Newest, SortMode::Customer],
+            Self::Customers => &[SortMode::Attention, SortMode::Health, SortMode::Arr, SortMode::Renewal],
+            Self::Incidents => &[SortMode::Severity, SortMode::Newest],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+pub enum SortMode {
+    #[strum(serialize = "SLA")]
+    SlaUrgency,
+    #[strum(serialize = "priority")]
+    Priority,
+    #[strum(serialize = "newest")]
+    Newest,
+    #[strum(serialize = "customer")]
+    Customer,
+    #[strum(serialize = "attention")]
+    Attention,
+    #[strum(serialize = "health")]
+    Health,
+    #[strum(serialize = "ARR")]
+    Arr,
+    #[strum(serialize = "renewal")]
+    Renewal,
+    #[strum(serialize = "severity")]
+    Severity,
+}
+
+/// One pane's view of its rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaneView {
+    /// Indices into the pane's data, filtered and sorted.
+    pub order: Vec<usize>,
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+    /// Applied filter (case-insensitive substring).
+    pub filter: String,
+    /// Index into `Pane::sorts`.
+    pub sort: usize,
+    /// Id of the selected item, so the selection follows it across re-sorts.
+    pub selected_id: Option<String>,
+}
+
+/// What the detail overlay shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Inquiry(String),
+    /// Account id.
+    Customer(String),
+    Incident(String),
+}
+
+/// What covers the panes, if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Detail { target: Target, scroll: u16 },
+}
+
+/// Case-insensitive substring test without allocating: ASCII letters fold,
+/// everything else (Japanese included) compares exactly.
+fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_empty() {
+        return true;
+    }
+    let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
+    h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> bool {
+    contains_ci(&inquiry.id, needle)
+        || contains_ci(&inquiry.subject, needle)
+        || customer.is_some_and(|c| contains_ci(c, needle))
+        || inquiry.org.as_deref().is_some_and(|o| contains_ci(o, needle))
+        || inquiry.assignee.as_deref().is_some_and(|a| contains_ci(a, needle))
+        || inquiry.feature_area.as_deref().is_some_and(|a| contains_ci(a, needle))
+        || contains_ci(inquiry.status.into(), needle)
+        || contains_ci(inquiry.priority.into(), needle)
+        || inquiry.tags.iter().any(|t| contains_ci(t, needle))
+}
+
+/// SLA urgency: least time left first (breached ones have negative time
+/// left, so they come first), inquiries without a running clock last, then
+/// priority.
+fn by_sla(a: &Inquiry, b: &Inquiry) -> Ordering {
+    match (a.sla, b.sla) {
+        (Some(x), Some(y)) => x.due.cmp(&y.due),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then(a.priority.cmp(&b.priority))
+}
+
+impl Model {
+    /// Recompute a pane's order after its data, filter or sort changed,
+    /// keeping the selection on the same item where it still exists.
+    pub(crate) fn refresh_order(&mut self, pane: Pane) {
+        let needle = self.panes[pane as usize].filter.to_ascii_lowercase();
+        let sort = pane.sorts()[self.panes[pane as usize].sort % pane.sorts().len()];
+        let mut order: Vec<usize> = match pane {
+            Pane::Inquiries => {
+                let inquiries = &self.data.inquiries;
+                let mut order: Vec<usize> = (0..inquiries.len())
+                    .filter(|&i| {
+                        needle.is_empty() || {
+                            let customer = self.derived.account_of(&inquiries[i]).map(|a| self.data.accounts[a].name.as_str());
+                            inquiry_matches(&inquiries[i], customer, &needle)
+                        }
+                    })
+                    .collect();
+                let key = |i: usize| &inquiries[i];
+                match sort {
+                    SortMode::Priority => order.sort_unstable_by(|&a, &b| key(a).priority.cmp(&key(b).priority).then(by_sla(key(a), key(b)))),
+                    SortMode::Newest => order.sort_unstable_by_key(|&i| std::cmp::Reverse(key(i).created_at)),
+                    SortMode::Customer => order.sort_unstable_by(|&a, &b| key(a).org.cmp(&key(b).org).then(by_sla(key(a), key(b)))),
+                    _ => order.sort_unstable_by(|&a, &b| by_sla(key(a), key(b)).then(key(a).id.cmp(&key(b).id))),
+                }
+                order
+            }
+            Pane::Customers => {
+                let rows = &self.derived.customers;
+                let accounts = &self.data.accounts;
+                let mut order: Vec<usize> = (0..rows.len())
+                    .filter(|&i| {
+                        let a = &accounts[rows[i].account];
+                        needle.is_empty()
+                            || contains_ci(&a.name, &needle)
+                            || contains_ci(&a.tenant, &needle)
+                            || contains_ci(&a.owner, &needle)
+                            || contains_ci(&a.segment.to_string(), &needle)
+                            || contains_ci(&rows[i].health.band.to_string(), &needle)
+                    })
+                    .collect();
+                match sort {
+                    SortMode::Health => order.sort_by(|&a, &b| rows[a].health.score.unwrap_or(50.0).total_cmp(&rows[b].health.score.unwrap_or(50.0))),
+                    SortMode::Arr => order.sort_by(|&a, &b| accounts[rows[b].account].arr.total_cmp(&accounts[rows[a].account].arr)),
+                    SortMode::Renewal => order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX)),
+                    // Attention order is how `join::derive` already sorted them.
+                    _ => {}
+                }
+                order
+            }
+            Pane::Incidents => {
+                let incidents = &self.data.incidents;
+                let mut order: Vec<usize> = (0..incidents.len())
+                    .filter(|&i| {
+                        let x = &incidents[i];
+                        needle.is_empty()
+                            || contains_ci(&x.title, &needle)
+                            || contains_ci(&x.id, &needle)
+                            || x.service.as_deref().is_some_and(|s| contains_ci(s, &needle))
+                            || contains_ci(&x.severity.to_string(), &needle)
+                    })
+                    .collect();
+                match sort {
+                    SortMode::Newest => order.sort_by(|&a, &b| incidents[b].started_at.cmp(&incidents[a].started_at)),
+                    _ => order.sort_by(|&a, &b| {
+                        let (x, y) = (&incidents[a], &incidents[b]);
+                        x.severity.cmp(&y.severity).then(y.started_at.cmp(&x.started_at))
+                    }),
+                }
+                order
+            }
+        };
+        order.shrink_to_fit();
+        let view = &mut self.panes[pane as usize];
+        view.order = order;
+        let wanted = view.selected_id.clone();
+        let found = wanted.and_then(|id| (0..self.panes[pane as usize].order.len()).find(|&row| self.row_id(pane, row).as_deref() == Some(id.as_str())));
+        let view = &mut self.panes[pane as usize];
+        view.selected = found.unwrap_or(view.selected).min(view.order.len().saturating_sub(1));
+        self.remember_selection(pane);
+        self.scroll_into_view(pane);
+    }
+
+    /// The stable id of the item on a row of a pane.
+    #[must_use]
+    pub fn row_id(&self, pane: Pane, row: usize) -> Option<String> {
+        let index = *self.panes[pane as usize].order.get(row)?;
+        Some(match pane {
+            Pane::Inquiries => self.data.inquiries[index].id.clone(),
+            Pane::Customers => self.data.accounts[self.derived.customers[index].account].id.clone(),
+            Pane::Incidents => self.data.incidents[index].id.clone(),
+        })
+    }
+
+    fn remember_selection(&mut self, pane: Pane) {
+        let selected = self.panes[pane as usize].selected;
+        self.panes[pane as usize].selected_id = self.row_id(pane, selected);
+    }
+
+    /// Move the selection by `delta` rows (clamped).
+    pub(crate) fn move_selection(&mut self, pane: Pane, delta: isize) {
+        let view = &mut self.panes[pane as usize];
+        let last = view.order.len().saturating_sub(1);
+        view.selected = view.selected.saturating_add_signed(delta).min(last);
+        self.remember_selection(pane);
+        self.scroll_into_view(pane);
+    }
+
+    /// Select a row by its on-screen position (mouse click).
+    pub(crate) fn select_visible_row(&mut self, pane: Pane, visible_row: usize) {
+        let view = &self.panes[pane as usize];
+        let row = view.offset + visible_row;
+        if row < view.order.len() {
+            self.panes[pane as usize].selected = row;
+            self.remember_selection(pane);
+        }
+    }
+
+    /// Adjust the scroll offset so the selected row is visible.
+    pub(crate) fn scroll_into_view(&mut self, pane: Pane) {
+        let rows = self.visible_rows(pane).max(1);
+        let view = &mut self.panes[pane as usize];
+        if view.selected < view.offset {
+            view.offset = view.selected;
+        } else if view.selected >= view.offset + rows {
+            view.offset = view.selected + 1 - rows;
+        }
+        view.offset = view.offset.min(view.order.len().saturating_sub(1));
+    }
+
+    /// Data rows a pane can show at the current terminal size (as if it
+    /// were focused, so tabs scroll correctly when they come into view).
+    #[must_use]
+    pub fn visible_rows(&self, pane: Pane) -> usize {
+        let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+        layout::areas(area, pane).rows(pane)
+    }
+
+    /// How many items a pane has before filtering.
+    #[must_use]
+    pub fn total(&self, pane: Pane) -> usize {
+        match pane {
+            Pane::Inquiries => self.data.inquiries.len(),
+            Pane::Customers => self.derived.customers.len(),
+            Pane::Incidents => self.data.incidents.len(),
+        }
+    }
+
+    /// Rows one page-up/down moves.
+    pub(crate) fn page(&self, pane: Pane) -> isize {
+        isize::try_from(self.visible_rows(pane).max(1)).unwrap_or(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_ci_folds_ascii_only() {
+        assert!(contains_ci("Login FAILS", "fails"));
+        assert!(contains_ci("ログインできません", "ログイン"));
+        assert!(!contains_ci("abc", "abd"));
+        assert!(contains_ci("abc", ""));
+    }
+}

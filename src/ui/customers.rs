@@ -1,0 +1,102 @@
+//! The at-risk customers pane: health with band colour, why, and what to do.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+
+use super::{format, inquiries::segment_short, theme};
+use crate::health::{Band, Health};
+use crate::join::CustomerRow;
+use crate::model::{Model, Pane};
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    if model.panes[Pane::Customers as usize].order.is_empty() {
+        super::empty_message(model, Pane::Customers, area, frame, "no customers in the accounts file");
+        return;
+    }
+    let wide = area.width >= 110;
+    let mut header = vec!["Health", "Customer", "Seg", "ARR", "Renews"];
+    let mut widths = vec![Constraint::Length(11), Constraint::Length(if wide { 22 } else { 16 }), Constraint::Length(3), Constraint::Length(6), Constraint::Length(6)];
+    if wide {
+        header.extend(["Top driver", "Next action"]);
+        widths.extend([Constraint::Fill(1), Constraint::Fill(1)]);
+    } else {
+        header.push("Next action");
+        widths.push(Constraint::Fill(1));
+    }
+    let row = |i: usize| {
+        let row = &model.derived.customers[i];
+        let account = &model.data.accounts[row.account];
+        let mut cells = vec![
+            health_cell(&row.health),
+            Cell::from(account.name.clone()),
+            Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
+            Cell::from(format::money(account.arr)),
+            renewal_cell(row),
+        ];
+        if wide {
+            cells.push(Cell::from(driver(row)));
+        }
+        cells.push(Cell::from(action(model, row)));
+        Row::new(cells)
+    };
+    super::window_table(frame, area, model, Pane::Customers, Row::new(header), widths, row);
+}
+
+#[must_use]
+pub fn band_style(band: Band) -> Style {
+    match band {
+        Band::Green => theme::OK,
+        Band::Yellow => theme::WARN,
+        Band::Red => theme::CRITICAL,
+    }
+}
+
+/// `47 Red –` or `INCIDENT`: the score, band colour and trend arrow (no
+/// arrow until daily scores exist to compare).
+fn health_cell(health: &Health) -> Cell<'static> {
+    if health.in_incident {
+        return Cell::from(Span::styled("IN INCIDENT", theme::CRITICAL));
+    }
+    let score = health.score.map_or_else(|| "—".to_owned(), |s| format!("{s:>3.0}"));
+    let mut spans = vec![Span::styled(format!("{score} {:<6}", health.band.to_string()), band_style(health.band))];
+    if health.coverage < 0.6 {
+        spans.push(Span::styled("?", theme::MUTED));
+    }
+    Cell::from(Line::from(spans))
+}
+
+fn renewal_cell(row: &CustomerRow) -> Cell<'static> {
+    match row.renewal_days {
+        Some(d) if d < 0 => Cell::from(Span::styled("lapsed", theme::CRITICAL)),
+        Some(d) => Cell::from(Span::styled(format!("{d}d"), if d <= 90 { theme::WARN } else { theme::TEXT })),
+        None => Cell::from(Span::styled("—", theme::MUTED)),
+    }
+}
+
+fn driver(row: &CustomerRow) -> Line<'static> {
+    if let Some(flag) = row.health.red_flags.first() {
+        return Line::from(Span::styled(flag.clone(), theme::CRITICAL));
+    }
+    match row.health.factors.first().filter(|f| f.points_lost >= 2.0) {
+        Some(f) => Line::from(vec![Span::raw(format!("{} ", f.name)), Span::styled(f.evidence.clone(), theme::MUTED)]),
+        None => Line::from(Span::styled("no driver", theme::MUTED)),
+    }
+}
+
+fn action(model: &Model, row: &CustomerRow) -> Line<'static> {
+    match &row.next_action {
+        Some(a) => {
+            let left = a.due.duration_since(model.now);
+            let due = if left.is_negative() { format!("overdue {}", format::duration(-left)) } else { format!("in {}", format::duration(left)) };
+            Line::from(vec![
+                Span::styled(format!("{}: ", a.who), theme::ACCENT),
+                Span::raw(format!("{} ", a.what)),
+                Span::styled(due, if left.is_negative() { theme::CRITICAL } else { theme::MUTED }),
+            ])
+        }
+        None => Line::from(Span::styled("keep the usual cadence", theme::MUTED)),
+    }
+}

@@ -1,0 +1,37 @@
+//! `?`: every bound action with its keys, from the live keymap.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::theme;
+use crate::model::Model;
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
+    let keymap = &model.settings.keymap;
+    let mut lines = Vec::new();
+    for (action, keys) in keymap.bound() {
+        let keys = keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:>18}  "), theme::KEY),
+            Span::styled(format!("{:<18}", action.to_string()), theme::ACCENT),
+            Span::raw(action.describe()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "  Mouse: click a row to select it, click a tab to switch, wheel to scroll. Keys are rebindable in [keys] of the config.",
+        theme::MUTED,
+    )));
+    let width = area.width.min(100);
+    let height = area.height.min(u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
+    let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .block(Block::default().borders(Borders::ALL).border_style(theme::BORDER_FOCUSED).title(Span::styled(" Keys — ? or esc to close ", theme::TITLE))),
+        popup,
+    );
+}

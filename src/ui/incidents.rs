@@ -1,0 +1,69 @@
+//! The incidents pane: what is burning, and how many customers and
+//! inquiries it touches.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row};
+
+use super::{format, theme};
+use crate::domain::{IncidentStatus, Severity};
+use crate::model::{Model, Pane};
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
+    if model.panes[Pane::Incidents as usize].order.is_empty() {
+        super::empty_message(model, Pane::Incidents, area, frame, "no open incidents");
+        return;
+    }
+    let wide = area.width >= 90;
+    let mut header = vec!["Sev", "Status", "Age", "Title", "Cust", "Inq"];
+    let mut widths = vec![
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+        Constraint::Length(4),
+        Constraint::Length(4),
+    ];
+    if wide {
+        header.extend(["Service", "Responders"]);
+        widths.extend([Constraint::Length(10), Constraint::Length(16)]);
+    }
+    let row = |i: usize| {
+        let incident = &model.data.incidents[i];
+        let impact = model.derived.impacts.get(i);
+        let count = |n: usize| Cell::from(Span::styled(n.to_string(), if n > 0 { theme::WARN } else { theme::MUTED }));
+        let mut cells = vec![
+            Cell::from(Span::styled(incident.severity.to_string(), severity_style(incident.severity))),
+            Cell::from(Span::styled(incident.status.to_string(), status_style(incident.status))),
+            Cell::from(format::duration(model.now.duration_since(incident.started_at))),
+            Cell::from(incident.title.clone()),
+            count(impact.map_or(0, |x| x.affected.len())),
+            count(impact.map_or(0, |x| x.linked.len())),
+        ];
+        if wide {
+            cells.push(Cell::from(incident.service.clone().unwrap_or_default()));
+            cells.push(Cell::from(incident.responders.join(", ")));
+        }
+        Row::new(cells)
+    };
+    super::window_table(frame, area, model, Pane::Incidents, Row::new(header), widths, row);
+}
+
+#[must_use]
+pub fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Sev1 | Severity::Sev2 => theme::CRITICAL,
+        Severity::Sev3 => theme::WARN,
+        Severity::Sev4 => theme::MUTED,
+    }
+}
+
+fn status_style(status: IncidentStatus) -> Style {
+    match status {
+        IncidentStatus::Triggered | IncidentStatus::Firing => theme::CRITICAL,
+        IncidentStatus::Acknowledged => theme::WARN,
+        IncidentStatus::Resolved | IncidentStatus::Suppressed => theme::MUTED,
+    }
+}
