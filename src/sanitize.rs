@@ -23,16 +23,19 @@ fn is_unsafe(c: char) -> bool {
     c.is_control() || is_bidi_control(c)
 }
 
-/// Sanitise a single-line field (subject, name, label): control characters
-/// and line breaks become a space, runs of whitespace collapse, and the
-/// result is trimmed.
+/// Sanitise a single-line field (subject, name, label): control and bidi
+/// characters are dropped, line breaks and tabs become a space, runs of
+/// whitespace collapse, and the result is trimmed.
 #[must_use]
 pub fn text(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
     for c in input.chars() {
-        if c.is_whitespace() || is_unsafe(c) {
+        if c.is_whitespace() {
             pending_space = !out.is_empty();
+            continue;
+        }
+        if is_unsafe(c) {
             continue;
         }
         if pending_space {

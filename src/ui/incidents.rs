@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let mut header = vec!["Sev", "Status", "Age", "Title", "Cust", "Inq"];
     let mut widths = vec![
         Constraint::Length(4),
-        Constraint::Length(8),
+        Constraint::Length(12),
         Constraint::Length(6),
         Constraint::Fill(1),
         Constraint::Length(4),

@@ -1,0 +1,132 @@
+//! The event loop: the single owner of the model.
+//!
+//! It waits on three things — terminal input, messages from background
+//! tasks, and a 1 Hz clock — folds each into the model with `update`, runs
+//! the effects that returns, and redraws only when something arrived and no
+//! other message is queued (a burst of poll results costs one frame).
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::message::{Effect, Message};
+use crate::model::Model;
+use crate::sources::Pollers;
+use crate::ui;
+
+/// Where OSC 52 clipboard writes go (the real terminal, or a test's record).
+pub type Clipboard = Box<dyn FnMut(&str) + Send>;
+
+/// What the loop needs besides the model and the terminal.
+pub struct Runtime {
+    pub tx: mpsc::UnboundedSender<Message>,
+    pub rx: mpsc::UnboundedReceiver<Message>,
+    pub pollers: Pollers,
+    /// Fires on SIGTERM/SIGHUP (or when a test wants the loop to end).
+    pub cancel: CancellationToken,
+    pub clipboard: Clipboard,
+}
+
+/// Run until the user quits or `cancel` fires; returns the final model.
+pub async fn run<B, S>(terminal: &mut Terminal<B>, mut model: Model, mut input: S, mut runtime: Runtime) -> io::Result<Model>
+where
+    B: Backend,
+    B::Error: Into<io::Error>,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    if let Ok(size) = terminal.size() {
+        model.size = (size.width, size.height);
+    }
+    draw(terminal, &model)?;
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut input_open = true;
+    loop {
+        // Messages from tasks first: they are what the user is waiting for,
+        // and draining them before drawing batches a burst into one frame.
+        let message = tokio::select! {
+            biased;
+            () = runtime.cancel.cancelled() => break,
+            Some(message) = runtime.rx.recv() => message,
+            event = input.next(), if input_open => match event {
+                Some(Ok(event)) => Message::Input(event),
+                Some(Err(error)) => return Err(error),
+                None => { input_open = false; continue }
+            },
+            _ = clock.tick() => Message::Tick(Timestamp::now()),
+        };
+        let effects = model.update(message);
+        for effect in effects {
+            if effect == Effect::Quit {
+                runtime.cancel.cancel();
+                return Ok(model);
+            }
+            perform(effect, &mut runtime);
+        }
+        if runtime.rx.is_empty() {
+            draw(terminal, &model)?;
+        }
+    }
+    Ok(model)
+}
+
+fn draw<B>(terminal: &mut Terminal<B>, model: &Model) -> io::Result<()>
+where
+    B: Backend,
+    B::Error: Into<io::Error>,
+{
+    terminal.draw(|frame| ui::render(frame, model)).map(|_| ()).map_err(Into::into)
+}
+
+/// Start a side effect; its outcome returns as a message.
+fn perform(effect: Effect, runtime: &mut Runtime) {
+    match effect {
+        Effect::Quit => {}
+        Effect::Refresh => runtime.pollers.all.iter().for_each(crate::poll::Poller::refresh),
+        Effect::LoadComments(id) => match &runtime.pollers.desk {
+            Some(desk) => desk.detail(id),
+            None => send(&runtime.tx, Message::Status("no desk configured".into())),
+        },
+        Effect::LoadNotes(id) => match &runtime.pollers.incidents {
+            Some(incidents) => incidents.detail(id),
+            None => send(&runtime.tx, Message::Status("no incident source configured".into())),
+        },
+        Effect::OpenUrl(url) => {
+            let tx = runtime.tx.clone();
+            tokio::task::spawn_blocking(move || send(&tx, Message::Status(open_in_browser(&url))));
+        }
+        Effect::Copy(text) => (runtime.clipboard)(&text),
+    }
+}
+
+fn send(tx: &mpsc::UnboundedSender<Message>, message: Message) {
+    // Only fails when the loop is gone, and then nobody is listening.
+    let _ = tx.send(message);
+}
+
+/// Hand a link to the desktop's opener; over ssh there may be none, which
+/// the user should hear about rather than wonder.
+fn open_in_browser(url: &str) -> String {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return format!("not opening {url}: not a web link");
+    }
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    match std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+    {
+        Ok(status) if status.success() => format!("opened {url}"),
+        Ok(status) => format!("{opener} failed ({status}); link: {url}"),
+        Err(e) => format!("cannot run {opener} ({e}); link: {url}"),
+    }
+}

@@ -1,0 +1,104 @@
+//! `snapshot --json`: the joined view as one JSON document, for scripts,
+//! runbooks and tests. Same model, same join as the TUI.
+
+use serde_json::{Value, json};
+
+use crate::domain::Inquiry;
+use crate::model::{Model, Pane};
+
+/// The joined view: `inquiries` in SLA order, `customers` in attention
+/// order, `incidents` with their affected customers and linked inquiries
+/// (each with the reason it was linked), and every source's state.
+#[must_use]
+pub fn to_json(model: &Model) -> Value {
+    let accounts = &model.data.accounts;
+    let inquiries: Vec<Value> = model.panes[Pane::Inquiries as usize]
+        .order
+        .iter()
+        .map(|&i| inquiry(model, &model.data.inquiries[i]))
+        .collect();
+    let customers: Vec<Value> = model
+        .derived
+        .customers
+        .iter()
+        .map(|row| {
+            let account = &accounts[row.account];
+            json!({
+                "id": account.id,
+                "name": account.name,
+                "segment": account.segment,
+                "tenant": account.tenant,
+                "arr": account.arr,
+                "owner": account.owner,
+                "renewal_days": row.renewal_days,
+                "health": row.health,
+                "attention": row.attention,
+                "next_action": row.next_action,
+                "open_inquiries": row.open_inquiries,
+                "incidents": row.incidents.iter().map(|&i| &model.data.incidents[i].id).collect::<Vec<_>>(),
+                "metrics": model.data.metrics.by_tenant.get(&account.tenant),
+            })
+        })
+        .collect();
+    let incidents: Vec<Value> = model
+        .data
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| {
+            let impact = model.derived.impacts.get(i);
+            json!({
+                "id": incident.id,
+                "title": incident.title,
+                "severity": incident.severity.to_string(),
+                "status": incident.status,
+                "service": incident.service,
+                "started_at": incident.started_at,
+                "responders": incident.responders,
+                "url": incident.url,
+                "affected_customers": impact.map(|x| x.affected.iter().map(|a| json!({
+                    "id": accounts[a.account].id,
+                    "name": accounts[a.account].name,
+                    "reason": a.reason,
+                    "error_ratio": a.error_ratio,
+                })).collect::<Vec<_>>()).unwrap_or_default(),
+                "linked_inquiries": impact.map(|x| x.linked.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    json!({
+        "generated_at": model.now,
+        "demo": model.settings.demo,
+        "sources": model.sources,
+        "inquiries": inquiries,
+        "customers": customers,
+        "incidents": incidents,
+        "metrics_warnings": model.data.metrics.warnings,
+    })
+}
+
+fn inquiry(model: &Model, inquiry: &Inquiry) -> Value {
+    let account = model.account_of(inquiry);
+    json!({
+        "id": inquiry.id,
+        "subject": inquiry.subject,
+        "status": inquiry.status,
+        "priority": inquiry.priority,
+        "customer": account.map(|a| json!({"id": a.id, "name": a.name, "segment": a.segment})),
+        "org": inquiry.org,
+        "requester": inquiry.requester,
+        "assignee": inquiry.assignee,
+        "group": inquiry.group,
+        "tags": inquiry.tags,
+        "feature_area": inquiry.feature_area,
+        "created_at": inquiry.created_at,
+        "updated_at": inquiry.updated_at,
+        "sla": inquiry.sla.map(|s| json!({
+            "metric": s.metric,
+            "due": s.due,
+            "business_hours": s.business_hours,
+            "seconds_left": s.due.duration_since(model.now).as_secs(),
+        })),
+        "url": inquiry.url,
+    })
+}

@@ -1,0 +1,75 @@
+//! The real terminal: raw mode, alternate screen and mouse capture on the
+//! way in, and the same undone on every way out — normal exit, error, panic
+//! and SIGTERM/SIGHUP (the latter end the event loop, so the guard's drop
+//! runs).
+
+use std::io::{self, Stdout, Write};
+
+use base64::Engine;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio_util::sync::CancellationToken;
+
+/// Restores the terminal when dropped.
+pub struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Take over the terminal.
+pub fn enter() -> io::Result<(Terminal<CrosstermBackend<Stdout>>, Guard)> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, cursor::Hide)?;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((terminal, guard))
+}
+
+/// Give the terminal back as it was. Safe to call more than once.
+pub fn restore() {
+    // Best effort: on the way out there is nobody left to report to.
+    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+}
+
+/// Restore the terminal before the default panic message prints, so the
+/// message is readable and the shell usable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// Cancel `token` on SIGTERM or SIGHUP (terminal closed, ssh dropped).
+pub fn cancel_on_signals(token: CancellationToken) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else { return };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+            () = token.cancelled() => return,
+        }
+        tracing::info!("signal received, shutting down");
+        token.cancel();
+    });
+}
+
+/// Write text to the system clipboard through the terminal (OSC 52), which
+/// also works over ssh and inside tmux with `set-clipboard on`.
+pub fn osc52(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(crate::sanitize::text(text));
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}

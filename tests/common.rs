@@ -1,0 +1,175 @@
+//! Shared fixtures: a model filled through the same messages the pollers
+//! send, at a fixed clock so rendered ages and countdowns are stable.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use cre_cockpit::domain::{
+    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot, Priority, Segment, Severity, SourceKind,
+    TenantMetrics, Tier,
+};
+use cre_cockpit::message::Message;
+use cre_cockpit::model::{Model, Settings, SourceState};
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub fn now() -> Timestamp {
+    "2026-11-21T10:00:00Z".parse().unwrap()
+}
+
+pub fn ago(minutes: i64) -> Timestamp {
+    now() - SignedDuration::from_mins(minutes)
+}
+
+pub fn account(id: &str, name: &str, tenant: &str, segment: Segment, seats: u32, arr: f64) -> Account {
+    Account {
+        id: id.into(),
+        name: name.into(),
+        desk_org: name.into(),
+        tenant: tenant.into(),
+        segment,
+        seats,
+        arr,
+        renewal_date: Some(jiff::civil::date(2027, 1, 15)),
+        owner: "Dana Park".into(),
+        tier: Tier::High,
+        nps: Some(8),
+        csat: None,
+        pulse: None,
+        champion_changed: None,
+    }
+}
+
+pub fn accounts() -> Vec<Account> {
+    vec![
+        account("c1", "Acme Corp", "acme", Segment::Enterprise, 400, 240_000.0),
+        account("c2", "株式会社ミドリ", "midori", Segment::MidMarket, 120, 60_000.0),
+        account("c3", "Globex", "globex", Segment::Small, 20, 9_000.0),
+    ]
+}
+
+pub fn inquiry(id: &str, subject: &str, org: &str, priority: Priority, created_min_ago: i64) -> Inquiry {
+    Inquiry {
+        id: id.into(),
+        subject: subject.into(),
+        status: InquiryStatus::Open,
+        priority,
+        org: Some(org.into()),
+        requester: Some("Ren Tanaka".into()),
+        assignee: Some("Alex Kim".into()),
+        group: Some("Support L2".into()),
+        tags: vec!["feature_api".into()],
+        feature_area: Some("api".into()),
+        created_at: ago(created_min_ago),
+        updated_at: ago(created_min_ago),
+        sla: None,
+        replied: false,
+        url: Some(format!("https://desk.example/agent/tickets/{id}")),
+    }
+}
+
+pub fn inquiries() -> Vec<Inquiry> {
+    vec![
+        inquiry("101", "API returns 500 on /orders", "Acme Corp", Priority::Urgent, 90),
+        inquiry("102", "ダッシュボードが表示されません", "株式会社ミドリ", Priority::High, 30),
+        inquiry("103", "How do I export invoices?", "Globex", Priority::Low, 600),
+        inquiry("104", "SSO login loop", "Acme Corp", Priority::Normal, 20),
+    ]
+}
+
+pub fn metrics() -> MetricsSnapshot {
+    let tenant = |error_ratio: f64, active: f64| TenantMetrics {
+        error_ratio: Some(error_ratio),
+        request_rate: Some(active / 10.0),
+        active_users: Some(active),
+        active_users_prev: Some(active * 1.1),
+        latency_p99: Some(0.3),
+    };
+    MetricsSnapshot {
+        by_tenant: BTreeMap::from([
+            ("acme".to_owned(), tenant(0.081, 250.0)),
+            ("midori".to_owned(), tenant(0.003, 90.0)),
+            ("globex".to_owned(), tenant(0.001, 15.0)),
+        ]),
+        error_history: BTreeMap::from([("acme".to_owned(), vec![0.001, 0.002, 0.05, 0.081])]),
+        warnings: Vec::new(),
+    }
+}
+
+pub fn incidents() -> Vec<Incident> {
+    vec![Incident {
+        id: "PINC01".into(),
+        title: "API error rate elevated".into(),
+        status: IncidentStatus::Triggered,
+        severity: Severity::Sev1,
+        service: Some("api".into()),
+        started_at: ago(100),
+        responders: vec!["Sam Oncall".into()],
+        tenants: Vec::new(),
+        url: Some("https://pd.example/incidents/PINC01".into()),
+        notes: Vec::new(),
+    }]
+}
+
+/// A model that has received one good poll from every source.
+pub fn model() -> Model {
+    let settings = Settings { demo: true, ..Settings::default() };
+    let sources = vec![
+        SourceState::new(SourceKind::Desk, "zendesk"),
+        SourceState::new(SourceKind::Metrics, "prometheus"),
+        SourceState::new(SourceKind::Incidents, "pagerduty"),
+        SourceState::new(SourceKind::Accounts, "csv"),
+    ];
+    let mut model = Model::new(settings, sources, now());
+    let at = now() - SignedDuration::from_secs(12);
+    model.update(Message::Accounts { file: "accounts.csv".into(), at, result: Ok(accounts()) });
+    model.update(Message::Desk {
+        vendor: "zendesk",
+        at,
+        result: Ok(DeskUpdate { full: true, changed: inquiries(), removed: Vec::new(), requests: 1 }),
+    });
+    model.update(Message::Metrics { vendor: "prometheus", at, result: Ok(metrics()) });
+    model.update(Message::Incidents { vendor: "pagerduty", at, result: Ok(incidents()) });
+    model
+}
+
+/// Render the model at a size and return the terminal.
+pub fn render(model: &mut Model, width: u16, height: u16) -> Terminal<TestBackend> {
+    model.update(Message::Input(crossterm::event::Event::Resize(width, height)));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| cre_cockpit::ui::render(f, model)).unwrap();
+    terminal
+}
+
+/// The screen as text, one string per line.
+pub fn screen(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            // A double-width character covers the next cell too.
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            out.push_str(symbol);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn key(c: char) -> Message {
+    Message::Input(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    )))
+}
+
+pub fn code(code: crossterm::event::KeyCode) -> Message {
+    Message::Input(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE)))
+}
