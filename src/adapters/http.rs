@@ -119,12 +119,25 @@ pub struct Fetched<T> {
 /// Non-2xx answers become a [`SourceError`] naming the status and a short,
 /// sanitised excerpt of the body; a 429 carries its `Retry-After`.
 pub async fn fetch_json<T: DeserializeOwned>(what: &str, request: RequestBuilder) -> Result<Fetched<T>, SourceError> {
+    fetch_json_explained::<T, serde::de::IgnoredAny>(what, request, |_| None).await
+}
+
+/// Like [`fetch_json`], but when a non-2xx body decodes as the vendor's error
+/// envelope `E`, `explain` words the reason instead of a raw body excerpt
+/// (`"metrics: error_ratio query: bad_data: parse error … (HTTP 400 Bad
+/// Request)"`). Status, `Retry-After` and body-limit handling are unchanged.
+pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
+    what: &str,
+    request: RequestBuilder,
+    explain: impl FnOnce(E) -> Option<String>,
+) -> Result<Fetched<T>, SourceError> {
     let response = request.send().await.map_err(|e| describe(what, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = read_limited(what, response).await?;
     if !status.is_success() {
-        return Err(status_error(what, status, &headers, &bytes));
+        let reason = serde_json::from_slice::<E>(&bytes).ok().and_then(explain);
+        return Err(status_error(what, status, &headers, &bytes, reason));
     }
     let body = serde_json::from_slice(&bytes).map_err(|e| {
         let kind = if e.is_eof() { "truncated" } else { "malformed" };
@@ -140,7 +153,7 @@ pub async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, He
     let headers = response.headers().clone();
     let bytes = read_limited(what, response).await?;
     if !status.is_success() {
-        return Err(status_error(what, status, &headers, &bytes));
+        return Err(status_error(what, status, &headers, &bytes, None));
     }
     Ok((status, headers, bytes))
 }
@@ -163,21 +176,28 @@ fn too_large(what: &str) -> SourceError {
     SourceError::new(format!("{what}: response larger than {} MiB, not read", MAX_BODY_BYTES / (1024 * 1024)))
 }
 
-fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> SourceError {
-    let excerpt: String = sanitize::text(&String::from_utf8_lossy(body)).chars().take(160).collect();
-    let mut message = format!("{what}: HTTP {}", status.as_u16());
+fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8], explained: Option<String>) -> SourceError {
+    let mut http = format!("HTTP {}", status.as_u16());
     if let Some(reason) = status.canonical_reason() {
-        message.push(' ');
-        message.push_str(reason);
+        http.push(' ');
+        http.push_str(reason);
     }
-    let retry_after = retry_after(headers);
+    // A 429 without `Retry-After` may still say when the window resets
+    // (PagerDuty and Zendesk send `ratelimit-reset` in seconds).
+    let retry_after = retry_after(headers).or_else(|| match status {
+        StatusCode::TOO_MANY_REQUESTS => header_u64(headers, "ratelimit-reset").map(Duration::from_secs),
+        _ => None,
+    });
     if let Some(wait) = retry_after {
-        message.push_str(&format!(", retry after {}s", wait.as_secs()));
+        http.push_str(&format!(", retry after {}s", wait.as_secs()));
     }
-    if !excerpt.is_empty() {
-        message.push_str(": ");
-        message.push_str(&excerpt);
-    }
+    let explained = explained.map(|r| sanitize::text(&r).chars().take(300).collect::<String>()).filter(|r| !r.is_empty());
+    let message = if let Some(reason) = explained {
+        format!("{what}: {reason} ({http})")
+    } else {
+        let excerpt: String = sanitize::text(&String::from_utf8_lossy(body)).chars().take(160).collect();
+        if excerpt.is_empty() { format!("{what}: {http}") } else { format!("{what}: {http}: {excerpt}") }
+    };
     let error = SourceError::new(message);
     match (status, retry_after) {
         (_, Some(wait)) => error.with_retry_after(wait),

@@ -1,0 +1,237 @@
+//! The Prometheus HTTP API envelope and result shapes (`docs/querying/api.md`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+use crate::domain::SourceError;
+use crate::sanitize;
+
+/// `{status, data, errorType, error, warnings}`, for successes and errors
+/// alike (errors arrive with 400/422/503 and, rarely, with 200).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct EnvelopeDto {
+    pub status: Option<String>,
+    pub data: Option<DataDto>,
+    #[serde(rename = "errorType")]
+    pub error_type: Option<String>,
+    pub error: Option<String>,
+    pub warnings: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct DataDto {
+    #[serde(rename = "resultType")]
+    pub result_type: Option<String>,
+    pub result: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SeriesDto {
+    metric: BTreeMap<String, Value>,
+    value: Option<SampleDto>,
+    values: Vec<SampleDto>,
+}
+
+/// `[<unix seconds as a number>, "<value as a string>"]`; results come in
+/// time order, so the timestamp itself is not needed.
+type SampleDto = (IgnoredAny, Value);
+
+/// `"bad_data: invalid parameter …"`: the reason an error envelope gives.
+pub(super) fn explain(envelope: EnvelopeDto) -> Option<String> {
+    match (envelope.error_type, envelope.error) {
+        (Some(kind), Some(error)) => Some(format!("{kind}: {error}")),
+        (kind, error) => kind.or(error),
+    }
+}
+
+/// Which result type a call expects: instant queries answer with a vector,
+/// range queries with a matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    Vector,
+    Matrix,
+}
+
+/// One series of an answer, reduced to what the cockpit needs.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Series {
+    /// The tenant label's value, sanitised; `None` when the series lacks it.
+    pub tenant: Option<String>,
+    /// Sample values in time order; may contain NaN and ±Inf.
+    pub samples: Vec<f64>,
+    /// Samples whose value was not a number at all.
+    pub unreadable: usize,
+}
+
+/// A decoded answer: its series and the warnings the server attached.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Answer {
+    pub series: Vec<Series>,
+    pub warnings: Vec<String>,
+}
+
+/// Check the envelope and flatten the result. `what` names the signal for
+/// error messages ("metrics: error_ratio query").
+pub(super) fn decode(
+    what: &str,
+    envelope: EnvelopeDto,
+    shape: Shape,
+    tenant_label: &str,
+) -> Result<Answer, SourceError> {
+    match envelope.status.as_deref() {
+        Some("success") => {}
+        Some("error") => {
+            let reason = explain(envelope).unwrap_or_else(|| "unspecified error".into());
+            return Err(SourceError::new(format!(
+                "{what}: {}",
+                sanitize::text(&reason)
+            )));
+        }
+        other => {
+            return Err(SourceError::new(format!(
+                "{what}: unexpected envelope status {:?}",
+                other.map(sanitize::text)
+            )));
+        }
+    }
+    let warnings = envelope
+        .warnings
+        .unwrap_or_default()
+        .iter()
+        .map(|w| sanitize::text(w.as_str().unwrap_or(&w.to_string())))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let data = envelope.data.unwrap_or_default();
+    let got = data.result_type.as_deref().unwrap_or("nothing");
+    let expected = match shape {
+        Shape::Vector => "vector",
+        Shape::Matrix => "matrix",
+    };
+    if got != expected {
+        return Err(SourceError::new(format!(
+            "{what}: expected a {expected} result, got {} (the query must return one series per tenant)",
+            sanitize::text(got)
+        )));
+    }
+    let raw: Vec<SeriesDto> = match data.result {
+        Value::Null => Vec::new(),
+        result => serde_json::from_value(result)
+            .map_err(|e| SourceError::new(format!("{what}: unreadable {expected} result ({e})")))?,
+    };
+    let series = raw
+        .into_iter()
+        .map(|s| {
+            let tenant = s
+                .metric
+                .get(tenant_label)
+                .and_then(Value::as_str)
+                .map(sanitize::text);
+            let samples = s.value.into_iter().chain(s.values);
+            let mut values = Vec::new();
+            let mut unreadable = 0;
+            for (_, v) in samples {
+                match sample_value(&v) {
+                    Some(x) => values.push(x),
+                    None => unreadable += 1,
+                }
+            }
+            Series {
+                tenant: tenant.filter(|t| !t.is_empty()),
+                samples: values,
+                unreadable,
+            }
+        })
+        .collect();
+    Ok(Answer { series, warnings })
+}
+
+/// Sample values are strings (`"0.25"`, `"NaN"`, `"+Inf"`); some compatible
+/// backends send plain numbers, which are accepted too.
+fn sample_value(raw: &Value) -> Option<f64> {
+    match raw {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn envelope(json: Value) -> EnvelopeDto {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn special_values_parse_as_non_finite() {
+        let v = |s: &str| sample_value(&Value::String(s.into())).unwrap();
+        assert!(v("NaN").is_nan());
+        assert_eq!(v("+Inf"), f64::INFINITY);
+        assert_eq!(v("-Inf"), f64::NEG_INFINITY);
+        assert_eq!(v("0.25"), 0.25);
+        assert_eq!(sample_value(&serde_json::json!(3)), Some(3.0));
+        assert_eq!(sample_value(&serde_json::json!("lots")), None);
+    }
+
+    #[test]
+    fn vector_series_keep_their_tenant() {
+        let answer = decode(
+            "q",
+            envelope(serde_json::json!({
+                "status": "success",
+                "data": {"resultType": "vector", "result": [
+                    {"metric": {"tenant": "acme"}, "value": [1795220413.844, "0.5"]},
+                    {"metric": {"job": "x"}, "value": [1795220413, "1"]}
+                ]}
+            })),
+            Shape::Vector,
+            "tenant",
+        )
+        .unwrap();
+        assert_eq!(answer.series[0].tenant.as_deref(), Some("acme"));
+        assert_eq!(answer.series[0].samples, vec![0.5]);
+        assert_eq!(answer.series[1].tenant, None);
+    }
+
+    #[test]
+    fn wrong_result_type_is_an_error_naming_both() {
+        let err = decode(
+            "metrics: error_ratio query",
+            envelope(serde_json::json!({
+                "status": "success", "data": {"resultType": "scalar", "result": [1, "2"]}
+            })),
+            Shape::Vector,
+            "tenant",
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("expected a vector result, got scalar"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn error_envelope_with_200_is_still_an_error() {
+        let err = decode(
+            "metrics: request_rate query",
+            envelope(serde_json::json!({
+                "status": "error", "errorType": "execution", "error": "many-to-one matching must be explicit"
+            })),
+            Shape::Vector,
+            "tenant",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "metrics: request_rate query: execution: many-to-one matching must be explicit"
+        );
+    }
+}

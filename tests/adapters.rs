@@ -1,0 +1,77 @@
+//! The three HTTP adapters against wiremock servers speaking the vendors'
+//! wire shapes (reference/apis.md §1, §3, §5.1).
+
+#[path = "adapters/pagerduty.rs"]
+mod pagerduty;
+#[path = "adapters/prometheus.rs"]
+mod prometheus;
+#[path = "adapters/zendesk.rs"]
+mod zendesk;
+
+use cre_cockpit::config::Config;
+use cre_cockpit::domain::SourceError;
+use wiremock::ResponseTemplate;
+
+/// A config with one section pointing at a mock server.
+pub fn config(toml: &str) -> Config {
+    Config::parse(toml).unwrap_or_else(|e| panic!("test config does not parse: {e:?}\n{toml}"))
+}
+
+/// The failure answers every adapter must turn into a clear [`SourceError`]:
+/// `(label, response, text the message must contain, expected retry_after)`.
+pub fn failure_cases() -> Vec<(&'static str, ResponseTemplate, &'static str, Option<u64>)> {
+    vec![
+        (
+            "429 with Retry-After",
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "17")
+                .set_body_raw(
+                    "Number of allowed API requests per minute exceeded",
+                    "text/plain",
+                ),
+            "HTTP 429",
+            Some(17),
+        ),
+        (
+            "500",
+            ResponseTemplate::new(500).set_body_raw("upstream exploded", "text/plain"),
+            "HTTP 500",
+            None,
+        ),
+        (
+            "malformed JSON",
+            ResponseTemplate::new(200).set_body_raw("{\"tickets\": [oops]}", "application/json"),
+            "malformed JSON",
+            None,
+        ),
+        (
+            "truncated JSON",
+            ResponseTemplate::new(200)
+                .set_body_raw("{\"data\": {\"result\": [{\"id\": 1", "application/json"),
+            "truncated JSON",
+            None,
+        ),
+    ]
+}
+
+/// Check one failure against its expectations, and that no secret leaked.
+pub fn check_failure(
+    label: &str,
+    err: &SourceError,
+    vendor_prefix: &str,
+    needle: &str,
+    retry: Option<u64>,
+    secret: &str,
+) {
+    assert!(err.message.starts_with(vendor_prefix), "{label}: {err}");
+    assert!(err.message.contains(needle), "{label}: {err}");
+    assert_eq!(
+        err.retry_after.map(|d| d.as_secs()),
+        retry,
+        "{label}: {err}"
+    );
+    assert!(
+        !err.message.contains(secret),
+        "{label}: token leaked: {err}"
+    );
+}

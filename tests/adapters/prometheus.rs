@@ -1,0 +1,296 @@
+//! Prometheus: instant queries, the week-ago query, the error-ratio range.
+
+use cre_cockpit::adapters::MetricsSource;
+use cre_cockpit::adapters::http::{self, Secret};
+use cre_cockpit::adapters::prometheus::Prometheus;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const TOKEN: &str = "prom-secret-456";
+
+fn adapter(server: &MockServer, token: Option<&str>) -> Prometheus {
+    let config = super::config(&format!(
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\ntenant_label = \"customer\"\n\
+         [metrics.queries]\nerror_ratio = \"err_q\"\nrequest_rate = \"rate_q\"\n\
+         active_users = \"users_q\"\nlatency_p99 = \"lat_q\"\n",
+        server.uri()
+    ));
+    let metrics = config.metrics.expect("metrics section");
+    Prometheus::new(http::client(), &metrics, token.map(Secret::new)).expect("adapter")
+}
+
+fn now() -> f64 {
+    jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
+}
+
+fn param(request: &Request, key: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// True for an instant query evaluated about a week ago.
+fn week_ago(request: &Request) -> bool {
+    param(request, "time")
+        .and_then(|t| t.parse::<f64>().ok())
+        .is_some_and(|t| (now() - t - 7.0 * 86_400.0).abs() < 120.0)
+}
+
+fn vector(series: &[(&str, &str)]) -> Value {
+    let result: Vec<Value> = series
+        .iter()
+        .map(|(tenant, value)| {
+            json!({"metric": {"customer": tenant, "job": "api"}, "value": [1_795_220_413.844, value]})
+        })
+        .collect();
+    json!({"status": "success", "data": {"resultType": "vector", "result": result}})
+}
+
+async fn mount_instant(server: &MockServer, query: &str, body: Value) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .and(query_param("query", query))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+/// A healthy server; `error_ratio` may be replaced by a failure.
+async fn healthy(server: &MockServer, error_ratio: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .and(query_param("query", "err_q"))
+        .respond_with(error_ratio)
+        .mount(server)
+        .await;
+    let mut rate = vector(&[("acme", "120.5"), ("globex", "3")]);
+    rate["data"]["result"]
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"metric": {"job": "api"}, "value": [1_795_220_413, "9"]}));
+    mount_instant(server, "rate_q", rate).await;
+    // Mounted first so it wins over the "now" answer for the same query.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .and(query_param("query", "users_q"))
+        .and(week_ago)
+        .respond_with(ResponseTemplate::new(200).set_body_json(vector(&[("acme", "50")])))
+        .mount(server)
+        .await;
+    mount_instant(
+        server,
+        "users_q",
+        vector(&[("acme", "40"), ("globex", "7")]),
+    )
+    .await;
+    mount_instant(server, "lat_q", vector(&[])).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query_range"))
+        .and(query_param("query", "err_q"))
+        .and(query_param("step", "3600"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "success",
+            "data": {"resultType": "matrix", "result": [
+                {"metric": {"customer": "acme"},
+                 "values": [[1_795_000_000, "0.01"], [1_795_003_600, "NaN"], [1_795_007_200, "0.03"]]},
+                {"metric": {"customer": "globex"}, "values": [[1_795_000_000, "0"], [1_795_003_600, "0.5"]]}
+            ]}
+        })))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn poll_groups_by_tenant_and_handles_nan_inf_empty_and_warnings() {
+    let server = MockServer::start().await;
+    let mut ratio = vector(&[("acme", "0.02"), ("globex", "NaN"), ("initech", "+Inf")]);
+    ratio["warnings"] = json!(["PromQL info: metric might not be a counter"]);
+    healthy(&server, ResponseTemplate::new(200).set_body_json(ratio)).await;
+
+    let snapshot = adapter(&server, Some(TOKEN)).poll().await.expect("poll");
+
+    let acme = &snapshot.by_tenant["acme"];
+    assert_eq!(acme.error_ratio, Some(0.02));
+    assert_eq!(acme.request_rate, Some(120.5));
+    assert_eq!(acme.active_users, Some(40.0));
+    assert_eq!(
+        acme.active_users_prev,
+        Some(50.0),
+        "from the query at now - 7d"
+    );
+    assert_eq!(acme.latency_p99, None, "empty result is absent, not zero");
+
+    let globex = &snapshot.by_tenant["globex"];
+    assert_eq!(globex.error_ratio, None, "NaN is not stored");
+    assert_eq!(globex.request_rate, Some(3.0));
+    assert_eq!(globex.active_users_prev, None);
+    let initech = snapshot
+        .by_tenant
+        .get("initech")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(initech.error_ratio, None, "+Inf is not stored");
+
+    assert_eq!(
+        snapshot.error_history["acme"],
+        vec![0.01, 0.03],
+        "oldest first, NaN skipped"
+    );
+    assert_eq!(snapshot.error_history["globex"], vec![0.0, 0.5]);
+
+    let warnings = snapshot.warnings.join("\n");
+    assert!(
+        warnings.contains("error_ratio: PromQL info: metric might not be a counter"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("error_ratio: tenant globex: value NaN"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("error_ratio: tenant initech: value +Inf"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("error_history: tenant acme: 1 NaN/Inf"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("request_rate: 1 series without the \"customer\" label"),
+        "{warnings}"
+    );
+
+    let received = server.received_requests().await.expect("recording on");
+    assert_eq!(received.len(), 6, "five instant queries and one range");
+    for request in &received {
+        assert_eq!(
+            request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+    let range = received
+        .iter()
+        .find(|r| r.url.path() == "/api/v1/query_range")
+        .expect("range query");
+    let start: f64 = param(range, "start")
+        .and_then(|s| s.parse().ok())
+        .expect("start");
+    let end: f64 = param(range, "end")
+        .and_then(|s| s.parse().ok())
+        .expect("end");
+    assert!(
+        (end - start - 7.0 * 86_400.0).abs() < 1.0,
+        "a week: {start}..{end}"
+    );
+    assert!((now() - end).abs() < 120.0);
+    let instants = received.iter().filter(|r| r.url.path() == "/api/v1/query");
+    assert_eq!(instants.clone().filter(|r| week_ago(r)).count(), 1);
+    assert!(
+        instants.clone().all(|r| param(r, "time").is_some()),
+        "instant queries pin their time"
+    );
+}
+
+#[tokio::test]
+async fn no_token_means_no_authorization_header() {
+    let server = MockServer::start().await;
+    healthy(
+        &server,
+        ResponseTemplate::new(200).set_body_json(vector(&[("acme", "0")])),
+    )
+    .await;
+    adapter(&server, None).poll().await.expect("poll");
+    let received = server.received_requests().await.expect("recording on");
+    assert!(
+        received
+            .iter()
+            .all(|r| r.headers.get("authorization").is_none())
+    );
+}
+
+#[tokio::test]
+async fn an_error_envelope_fails_the_poll_naming_the_signal() {
+    let server = MockServer::start().await;
+    healthy(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({
+            "status": "error",
+            "errorType": "bad_data",
+            "error": "invalid parameter \"query\": 1:6: parse error: unclosed left parenthesis"
+        })),
+    )
+    .await;
+    let err = adapter(&server, Some(TOKEN))
+        .poll()
+        .await
+        .expect_err("bad query");
+    assert!(
+        err.message.starts_with(
+            "metrics: error_ratio query: bad_data: invalid parameter \"query\": 1:6: parse error"
+        ),
+        "{err}"
+    );
+    assert!(err.message.ends_with("(HTTP 400 Bad Request)"), "{err}");
+}
+
+#[tokio::test]
+async fn an_error_envelope_with_status_200_is_still_an_error() {
+    let server = MockServer::start().await;
+    healthy(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({
+            "status": "error", "errorType": "execution",
+            "error": "many-to-one matching must be explicit (group_left/group_right)"
+        })),
+    )
+    .await;
+    let err = adapter(&server, None)
+        .poll()
+        .await
+        .expect_err("execution error");
+    assert_eq!(
+        err.message,
+        "metrics: error_ratio query: execution: many-to-one matching must be explicit (group_left/group_right)"
+    );
+}
+
+#[tokio::test]
+async fn a_scalar_answer_is_rejected_clearly() {
+    let server = MockServer::start().await;
+    healthy(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({
+            "status": "success", "data": {"resultType": "scalar", "result": [1_795_220_413, "1"]}
+        })),
+    )
+    .await;
+    let err = adapter(&server, None).poll().await.expect_err("scalar");
+    assert!(
+        err.message
+            .contains("error_ratio query: expected a vector result, got scalar"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn failures_become_clear_errors() {
+    for (label, response, needle, retry) in super::failure_cases() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let err = adapter(&server, Some(TOKEN)).poll().await.expect_err(label);
+        super::check_failure(label, &err, "metrics: ", needle, retry, TOKEN);
+        assert!(
+            err.message.contains(" query: "),
+            "{label}: names the signal: {err}"
+        );
+    }
+}

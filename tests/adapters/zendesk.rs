@@ -1,0 +1,557 @@
+//! Zendesk: incremental cursor export, sideloads, comments.
+
+use cre_cockpit::adapters::DeskSource;
+use cre_cockpit::adapters::http::{self, Secret};
+use cre_cockpit::adapters::zendesk::Zendesk;
+use cre_cockpit::domain::{DeskUpdate, Inquiry, InquiryStatus, Priority};
+use serde_json::{Value, json};
+use wiremock::matchers::{basic_auth, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const EMAIL: &str = "cre@example.com";
+const TOKEN: &str = "zd-secret-123";
+const EXPORT: &str = "/api/v2/incremental/tickets/cursor";
+
+fn adapter(server: &MockServer) -> Zendesk {
+    let config = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"{EMAIL}\"\n",
+        server.uri()
+    ));
+    let desk = config.desk.expect("desk section");
+    Zendesk::new(http::client(), &desk, Secret::new(TOKEN)).expect("adapter")
+}
+
+/// A ticket as the export sends it, with the noise real tickets carry.
+fn ticket(id: u64, status: &str, priority: Value, org: Option<u64>, tags: &[&str]) -> Value {
+    json!({
+        "id": id,
+        "url": format!("https://acme.zendesk.com/api/v2/tickets/{id}.json"),
+        "external_id": null,
+        "via": {"channel": "email", "source": {"from": {}, "to": {}, "rel": null}},
+        "created_at": "2026-11-20T09:00:00Z",
+        "updated_at": "2026-11-21T04:30:00Z",
+        "generated_timestamp": 1_795_228_200,
+        "type": "incident",
+        "subject": format!("Ticket {id}: login fails"),
+        "raw_subject": format!("Ticket {id}: login fails"),
+        "description": "It does not work.",
+        "priority": priority,
+        "status": status,
+        "recipient": "support@acme.example",
+        "requester_id": 501,
+        "submitter_id": 501,
+        "assignee_id": 601,
+        "organization_id": org,
+        "group_id": 77,
+        "collaborator_ids": [],
+        "follower_ids": [],
+        "email_cc_ids": [],
+        "has_incidents": false,
+        "is_public": true,
+        "due_at": null,
+        "tags": tags,
+        "custom_fields": [{"id": 27642, "value": "745"}],
+        "satisfaction_rating": {"score": "unoffered"},
+        "sharing_agreement_ids": [],
+        "brand_id": 1,
+        "allow_channelback": false,
+        "from_messaging_channel": false
+    })
+}
+
+fn page(
+    tickets: Vec<Value>,
+    users: Value,
+    orgs: Value,
+    after: &str,
+    end: bool,
+) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "tickets": tickets,
+        "users": users,
+        "organizations": orgs,
+        "after_cursor": after,
+        "after_url": format!("https://acme.zendesk.com{EXPORT}?cursor={after}"),
+        "before_cursor": null,
+        "before_url": null,
+        "end_of_stream": end
+    }))
+}
+
+async fn mount_cursor(server: &MockServer, cursor: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("cursor", cursor))
+        .and(query_param_is_missing("start_time"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(response)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+fn by_id<'a>(update: &'a DeskUpdate, id: &str) -> &'a Inquiry {
+    update
+        .changed
+        .iter()
+        .find(|i| i.id == id)
+        .unwrap_or_else(|| panic!("ticket {id} not in {:?}", update.changed))
+}
+
+#[tokio::test]
+async fn first_poll_follows_three_cursor_pages_then_a_quiet_poll_is_one_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .and(query_param_is_missing("cursor"))
+        .and(query_param("per_page", "1000"))
+        .and(query_param("include", "users,organizations"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(page(
+            vec![
+                ticket(
+                    101,
+                    "open",
+                    json!("urgent"),
+                    Some(9001),
+                    &["vip", "feature_billing"],
+                ),
+                ticket(102, "new", Value::Null, Some(9002), &["login"]),
+            ],
+            json!([{"id": 501, "name": "Yuki Tanaka", "role": "end-user"},
+                   {"id": 601, "name": "Sam Agent", "role": "agent"}]),
+            json!([{"id": 9001, "name": "Acme Corp", "domain_names": ["acme.example"]}]),
+            "c1",
+            false,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_cursor(
+        &server,
+        "c1",
+        page(
+            vec![
+                ticket(103, "solved", json!("high"), Some(9001), &[]),
+                ticket(104, "deleted", json!("low"), Some(9001), &[]),
+            ],
+            json!([]),
+            json!([]),
+            "c2",
+            false,
+        ),
+    )
+    .await;
+    mount_cursor(
+        &server,
+        "c2",
+        page(
+            // 101 changed again later in the stream: the later page wins.
+            // 105's org and users were only sideloaded on page 1.
+            vec![
+                ticket(
+                    101,
+                    "pending",
+                    json!("urgent"),
+                    Some(9001),
+                    &["vip", "feature_billing"],
+                ),
+                ticket(
+                    105,
+                    "hold",
+                    json!("whenever"),
+                    Some(9001),
+                    &["feature_sso_login"],
+                ),
+            ],
+            json!([]),
+            json!([]),
+            "c3",
+            true,
+        ),
+    )
+    .await;
+    mount_cursor(
+        &server,
+        "c3",
+        page(vec![], json!([]), json!([]), "c3", true),
+    )
+    .await;
+
+    let mut desk = adapter(&server);
+    let first = desk.poll().await.expect("first poll");
+    assert!(first.full);
+    assert_eq!(first.requests, 3);
+    assert_eq!(first.removed, vec!["104".to_string()]);
+    let mut ids: Vec<&str> = first.changed.iter().map(|i| i.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["101", "102", "103", "105"]);
+
+    let t101 = by_id(&first, "101");
+    assert_eq!(t101.status, InquiryStatus::Pending);
+    assert_eq!(t101.priority, Priority::Urgent);
+    assert_eq!(t101.org.as_deref(), Some("Acme Corp"));
+    assert_eq!(t101.requester.as_deref(), Some("Yuki Tanaka"));
+    assert_eq!(t101.assignee.as_deref(), Some("Sam Agent"));
+    assert_eq!(t101.group.as_deref(), Some("77"));
+    assert_eq!(t101.tags, ["vip", "feature_billing"]);
+    assert_eq!(t101.feature_area.as_deref(), Some("billing"));
+    assert_eq!(t101.subject, "Ticket 101: login fails");
+    assert_eq!(t101.created_at.to_string(), "2026-11-20T09:00:00Z");
+    assert_eq!(t101.updated_at.to_string(), "2026-11-21T04:30:00Z");
+    assert!(t101.replied);
+    assert_eq!(t101.sla, None);
+    assert_eq!(
+        t101.url.as_deref(),
+        Some(format!("{}/agent/tickets/101", server.uri()).as_str())
+    );
+
+    let t102 = by_id(&first, "102");
+    assert_eq!(t102.status, InquiryStatus::New);
+    assert_eq!(t102.priority, Priority::Normal, "null priority is normal");
+    assert_eq!(
+        t102.org.as_deref(),
+        Some("9002"),
+        "unknown org falls back to its id"
+    );
+    assert_eq!(t102.feature_area, None);
+    assert!(!t102.replied, "a new ticket has no reply yet");
+
+    assert_eq!(by_id(&first, "103").status, InquiryStatus::Solved);
+
+    let t105 = by_id(&first, "105");
+    assert_eq!(t105.status, InquiryStatus::Hold);
+    assert_eq!(
+        t105.priority,
+        Priority::Normal,
+        "unknown priority maps to normal"
+    );
+    assert_eq!(
+        t105.org.as_deref(),
+        Some("Acme Corp"),
+        "org name from the cache"
+    );
+    assert_eq!(t105.requester.as_deref(), Some("Yuki Tanaka"));
+    assert_eq!(t105.feature_area.as_deref(), Some("sso_login"));
+
+    let quiet = desk.poll().await.expect("quiet poll");
+    assert_eq!(
+        quiet,
+        DeskUpdate {
+            full: false,
+            changed: vec![],
+            removed: vec![],
+            requests: 1
+        }
+    );
+
+    let received = server.received_requests().await.expect("recording on");
+    assert_eq!(
+        received.len(),
+        4,
+        "3 pages, then exactly one request when nothing changed"
+    );
+    let expected_auth = format!(
+        "Basic {}",
+        "Y3JlQGV4YW1wbGUuY29tL3Rva2VuOnpkLXNlY3JldC0xMjM="
+    );
+    for (n, request) in received.iter().enumerate() {
+        let query: Vec<(String, String)> = request.url.query_pairs().into_owned().collect();
+        let has = |k: &str| query.iter().any(|(key, _)| key == k);
+        assert_eq!(has("start_time"), n == 0, "request {n}: {query:?}");
+        assert_eq!(has("cursor"), n > 0, "request {n}: {query:?}");
+        assert!(query.contains(&("include".into(), "users,organizations".into())));
+        assert!(query.contains(&("per_page".into(), "1000".into())));
+        assert_eq!(
+            request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+            Some(expected_auth.as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_solved_later_arrives_as_changed_with_status_solved() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![ticket(201, "open", json!("high"), Some(9001), &[])],
+            json!([{"id": 501, "name": "Yuki Tanaka"}, {"id": 601, "name": "Sam Agent"}]),
+            json!([{"id": 9001, "name": "Acme Corp"}]),
+            "k1",
+            true,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_cursor(
+        &server,
+        "k1",
+        page(
+            vec![ticket(201, "solved", json!("high"), Some(9001), &[])],
+            json!([]),
+            json!([]),
+            "k2",
+            true,
+        ),
+    )
+    .await;
+
+    let mut desk = adapter(&server);
+    let first = desk.poll().await.expect("first poll");
+    assert_eq!(by_id(&first, "201").status, InquiryStatus::Open);
+
+    let second = desk.poll().await.expect("second poll");
+    assert!(!second.full);
+    assert_eq!(second.requests, 1);
+    assert_eq!(second.changed.len(), 1);
+    let solved = &second.changed[0];
+    assert_eq!(
+        (solved.id.as_str(), solved.status),
+        ("201", InquiryStatus::Solved)
+    );
+    assert!(!solved.status.is_open());
+    assert_eq!(
+        solved.org.as_deref(),
+        Some("Acme Corp"),
+        "org cache survives across polls"
+    );
+    assert_eq!(solved.assignee.as_deref(), Some("Sam Agent"));
+}
+
+#[tokio::test]
+async fn a_failed_page_is_resumed_not_restarted() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![ticket(301, "open", json!("low"), None, &[])],
+            json!([]),
+            json!([]),
+            "r1",
+            false,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("cursor", "r1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "30"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_cursor(
+        &server,
+        "r1",
+        page(
+            vec![ticket(302, "new", json!("low"), None, &[])],
+            json!([]),
+            json!([]),
+            "r2",
+            true,
+        ),
+    )
+    .await;
+
+    let mut desk = adapter(&server);
+    let err = desk.poll().await.expect_err("page 2 is rate limited");
+    assert_eq!(err.retry_after.map(|d| d.as_secs()), Some(30), "{err}");
+    assert!(err.message.starts_with("zendesk: ticket export: "), "{err}");
+
+    let resumed = desk.poll().await.expect("resumed poll");
+    assert!(
+        resumed.full,
+        "the interrupted first read is still the full picture"
+    );
+    assert_eq!(resumed.requests, 1, "resumes at the cursor reached");
+    let mut ids: Vec<&str> = resumed.changed.iter().map(|i| i.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["301", "302"],
+        "nothing read before the failure is lost"
+    );
+}
+
+#[tokio::test]
+async fn comments_follow_both_pagination_styles_and_resolve_authors() {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let comments = "/api/v2/tickets/101/comments";
+    let comment = |id: u64, author: u64, public: bool, at: &str, body: &str| {
+        json!({
+            "id": id, "type": "Comment", "author_id": author, "public": public,
+            "body": body, "html_body": format!("<p>{body}</p>"), "plain_body": body,
+            "attachments": [], "audit_id": 1, "via": {"channel": "web"}, "metadata": {},
+            "created_at": at
+        })
+    };
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("page"))
+        .and(query_param("include", "users"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [comment(1, 501, true, "2026-11-20T09:00:00Z", "Login fails\r\nsince 9:00")],
+            "users": [{"id": 501, "name": "Yuki Tanaka"}],
+            "next_page": format!("{base}{comments}.json?page=2"),
+            "previous_page": null,
+            "count": 3
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{comments}.json")))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [comment(3, 601, false, "2026-11-20T11:00:00Z", "internal: \u{1b}]52;c;cGF5bG9hZA==\u{7}check logs")],
+            "meta": {"has_more": true, "after_cursor": "x", "before_cursor": null},
+            "links": {"next": format!("{base}{comments}?page%5Bafter%5D=x"), "prev": null}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param("page[after]", "x"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [comment(2, 601, true, "2026-11-20T10:00:00Z", "We are looking into it.")],
+            "meta": {"has_more": false, "after_cursor": null, "before_cursor": "x"},
+            "links": {"next": null, "prev": null}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/users/show_many"))
+        .and(query_param("ids", "601"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": 601, "name": "Sam Agent", "role": "agent"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let mut desk = adapter(&server);
+    let got = desk.comments("101").await.expect("comments");
+    let ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3"], "oldest first");
+    assert_eq!(got[0].author.as_deref(), Some("Yuki Tanaka"));
+    assert_eq!(got[0].body, "Login fails\nsince 9:00");
+    assert!(got[0].public);
+    assert_eq!(
+        got[1].author.as_deref(),
+        Some("Sam Agent"),
+        "resolved via show_many"
+    );
+    assert!(!got[2].public, "internal note stays private");
+    assert!(
+        !got[2].body.contains('\u{1b}') && !got[2].body.contains('\u{7}'),
+        "{:?}",
+        got[2].body
+    );
+    assert!(got[2].body.ends_with("check logs"));
+
+    // Authors are now cached: opening the ticket again needs no show_many.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [comment(2, 601, true, "2026-11-20T10:00:00Z", "again")]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let again = desk.comments("101").await.expect("comments again");
+    assert_eq!(again[0].author.as_deref(), Some("Sam Agent"));
+}
+
+#[tokio::test]
+async fn comments_refuse_a_next_page_on_another_host_and_odd_ids() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [],
+            "next_page": "https://evil.example/api/v2/tickets/7/comments.json?page=2"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut desk = adapter(&server);
+    let err = desk.comments("7").await.expect_err("foreign link");
+    assert!(err.message.contains("another host"), "{err}");
+    let err = desk.comments("7/../../users").await.expect_err("not an id");
+    assert!(err.message.contains("not a Zendesk ticket id"), "{err}");
+}
+
+#[tokio::test]
+async fn failures_become_clear_errors() {
+    for (label, response, needle, retry) in super::failure_cases() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(response)
+            .mount(&server)
+            .await;
+        let err = adapter(&server).poll().await.expect_err(label);
+        super::check_failure(
+            label,
+            &err,
+            "zendesk: ticket export: ",
+            needle,
+            retry,
+            TOKEN,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_zendesk_error_body_is_explained() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": "Forbidden", "description": "You do not have access to this page"
+        })))
+        .mount(&server)
+        .await;
+    let err = adapter(&server).poll().await.expect_err("403");
+    assert_eq!(
+        err.message,
+        "zendesk: ticket export: Forbidden: You do not have access to this page (HTTP 403 Forbidden)"
+    );
+}
+
+#[test]
+fn construction_requires_an_email_and_refuses_plain_http() {
+    let no_email =
+        super::config("[desk]\nkind = \"zendesk\"\nurl = \"https://acme.zendesk.com\"\n");
+    let err = Zendesk::new(
+        http::client(),
+        &no_email.desk.expect("desk"),
+        Secret::new(TOKEN),
+    )
+    .err()
+    .expect("email is required");
+    assert!(err.message.contains("email"), "{err}");
+    let plain = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"http://acme.example\"\nemail = \"{EMAIL}\"\n"
+    ));
+    let err = Zendesk::new(
+        http::client(),
+        &plain.desk.expect("desk"),
+        Secret::new(TOKEN),
+    )
+    .err()
+    .expect("plain http refused");
+    assert!(err.message.contains("allow_insecure_http"), "{err}");
+}
