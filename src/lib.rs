@@ -26,3 +26,4 @@ pub mod layout;
 pub mod message;
 pub mod model;
 pub mod ui;
+pub mod simulator;
