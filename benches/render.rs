@@ -1,1 +1,206 @@
-fn main() {}
+//! Render and re-order cost with a large queue loaded: a full 200×50 frame
+//! with 100k inquiries (target ≤ 2 ms), and filtering / re-sorting them
+//! (target ≤ 10 ms each). The data goes in through `Model::update`, as it
+//! does in the app.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use cre_cockpit::domain::{
+    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
+    Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
+};
+use cre_cockpit::message::Message;
+use cre_cockpit::model::{Model, Settings, SourceState};
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const INQUIRIES: usize = 100_000;
+const CUSTOMERS: usize = 1_000;
+
+fn loaded_model() -> Model {
+    let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+    let segments = [Segment::Enterprise, Segment::MidMarket, Segment::Small];
+    let accounts: Vec<Account> = (0..CUSTOMERS)
+        .map(|i| Account {
+            id: format!("c{i}"),
+            name: format!("Customer {i}"),
+            desk_org: format!("Org {i}"),
+            tenant: format!("t{i}"),
+            segment: segments[i % 3],
+            seats: 50 + (i as u32 % 500),
+            arr: 10_000.0 + (i as f64) * 100.0,
+            renewal_date: Some(jiff::civil::date(2027, 1, 1)),
+            owner: "Dana".into(),
+            tier: Tier::High,
+            nps: Some((i % 11) as u8),
+            csat: None,
+            pulse: None,
+            champion_changed: None,
+        })
+        .collect();
+    let priorities = [
+        Priority::Urgent,
+        Priority::High,
+        Priority::Normal,
+        Priority::Normal,
+        Priority::Low,
+    ];
+    let subjects = [
+        "API returns 500",
+        "ログインできません",
+        "Export stuck at 99%",
+        "Fehler bei der Abrechnung",
+        "SSO loop",
+    ];
+    let inquiries: Vec<Inquiry> = (0..INQUIRIES)
+        .map(|i| Inquiry {
+            id: (100_000 + i).to_string(),
+            subject: format!("{} #{i}", subjects[i % subjects.len()]),
+            status: if i % 7 == 0 {
+                InquiryStatus::New
+            } else {
+                InquiryStatus::Open
+            },
+            priority: priorities[i % priorities.len()],
+            org: Some(format!("Org {}", i % CUSTOMERS)),
+            requester: Some("Ren".into()),
+            assignee: (i % 3 != 0).then(|| "Alex Kim".into()),
+            group: None,
+            tags: vec!["feature_api".into()],
+            feature_area: Some("api".into()),
+            created_at: now - SignedDuration::from_secs((i as i64 * 37) % (14 * 86_400)),
+            updated_at: now,
+            sla: None,
+            replied: i % 2 == 0,
+            url: None,
+        })
+        .collect();
+    let metrics = MetricsSnapshot {
+        by_tenant: (0..CUSTOMERS)
+            .map(|i| {
+                (
+                    format!("t{i}"),
+                    TenantMetrics {
+                        error_ratio: Some((i % 50) as f64 / 1000.0),
+                        active_users: Some(40.0),
+                        active_users_prev: Some(45.0),
+                        ..TenantMetrics::default()
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>(),
+        ..MetricsSnapshot::default()
+    };
+    let incidents = vec![Incident {
+        id: "P1".into(),
+        title: "API error rate elevated".into(),
+        status: IncidentStatus::Triggered,
+        severity: Severity::Sev1,
+        service: Some("api".into()),
+        started_at: now - SignedDuration::from_hours(1),
+        responders: vec!["Sam".into()],
+        tenants: Vec::new(),
+        url: None,
+        notes: Vec::new(),
+    }];
+    let sources = [
+        SourceKind::Desk,
+        SourceKind::Metrics,
+        SourceKind::Incidents,
+        SourceKind::Accounts,
+    ]
+    .map(|k| SourceState::new(k, "bench"))
+    .to_vec();
+    let mut model = Model::new(
+        Settings {
+            demo: true,
+            ..Settings::default()
+        },
+        sources,
+        now,
+    );
+    model.update(Message::Input(Event::Resize(200, 50)));
+    model.update(Message::Accounts {
+        file: "accounts.csv".into(),
+        at: now,
+        result: Ok(accounts),
+    });
+    model.update(Message::Desk {
+        vendor: "bench",
+        at: now,
+        result: Ok(DeskUpdate {
+            full: true,
+            changed: inquiries,
+            removed: Vec::new(),
+            requests: 1,
+        }),
+    });
+    model.update(Message::Metrics {
+        vendor: "bench",
+        at: now,
+        result: Ok(metrics),
+    });
+    model.update(Message::Incidents {
+        vendor: "bench",
+        at: now,
+        result: Ok(incidents),
+    });
+    assert_eq!(model.panes[0].order.len(), INQUIRIES);
+    model
+}
+
+fn key(c: char) -> Message {
+    Message::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+fn benches(c: &mut Criterion) {
+    let mut model = loaded_model();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("render 200x50 frame, 100k inquiries", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| cre_cockpit::ui::render(f, black_box(&model)))
+                .unwrap();
+        });
+    });
+    c.bench_function("filter 100k inquiries (type one character)", |b| {
+        model.update(key('/'));
+        model.update(key('a'));
+        // Alternate between "a" and "ap" so each iteration is one keystroke
+        // that really re-filters.
+        let mut narrow = true;
+        b.iter(|| {
+            if narrow {
+                model.update(key('p'));
+            } else {
+                model.update(Message::Input(Event::Key(KeyEvent::new(
+                    KeyCode::Backspace,
+                    KeyModifiers::NONE,
+                ))));
+            }
+            narrow = !narrow;
+        });
+        model.update(Message::Input(Event::Key(KeyEvent::new(
+            KeyCode::Esc,
+            KeyModifiers::NONE,
+        ))));
+    });
+    c.bench_function("re-sort 100k inquiries (s)", |b| {
+        b.iter(|| model.update(key('s')))
+    });
+}
+
+criterion_group! {
+    name = render;
+    config = Criterion::default().sample_size(30);
+    targets = benches
+}
+criterion_main!(render);

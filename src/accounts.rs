@@ -17,7 +17,12 @@ pub enum AccountsError {
     #[error("{path}: cannot read: {message}")]
     Read { path: String, message: String },
     #[error("{path}:{line}: column {column}: {message}")]
-    Invalid { path: String, line: u64, column: String, message: String },
+    Invalid {
+        path: String,
+        line: u64,
+        column: String,
+        message: String,
+    },
 }
 
 /// One CSV row as written; unknown extra columns are ignored.
@@ -43,16 +48,37 @@ struct Row {
     champion_changed: String,
 }
 
-const REQUIRED: [&str; 10] = ["id", "name", "desk_org", "tenant", "segment", "seats", "arr", "renewal_date", "owner", "tier"];
+const REQUIRED: [&str; 10] = [
+    "id",
+    "name",
+    "desk_org",
+    "tenant",
+    "segment",
+    "seats",
+    "arr",
+    "renewal_date",
+    "owner",
+    "tier",
+];
 
 /// Load and validate the accounts file.
 pub fn load(path: &Path) -> Result<Vec<Account>, AccountsError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| AccountsError::Read { path: path.display().to_string(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| AccountsError::Read {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     parse(&text).map_err(|e| match e {
-        AccountsError::Invalid { line, column, message, .. } => {
-            AccountsError::Invalid { path: path.display().to_string(), line, column, message }
-        }
+        AccountsError::Invalid {
+            line,
+            column,
+            message,
+            ..
+        } => AccountsError::Invalid {
+            path: path.display().to_string(),
+            line,
+            column,
+            message,
+        },
         other => other,
     })
 }
@@ -65,10 +91,19 @@ pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
         column: column.to_owned(),
         message,
     };
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| invalid(1, "-", e.to_string()))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| invalid(1, "-", e.to_string()))?
+        .clone();
     if let Some(missing) = REQUIRED.iter().find(|c| !headers.iter().any(|h| h == **c)) {
-        return Err(invalid(1, missing, "required column is missing from the header row".into()));
+        return Err(invalid(
+            1,
+            missing,
+            "required column is missing from the header row".into(),
+        ));
     }
     let mut accounts = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -78,10 +113,16 @@ pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
             invalid(line, "-", e.to_string())
         })?;
         let line = record.position().map_or(0, csv::Position::line);
-        let row: Row = record.deserialize(Some(&headers)).map_err(|e| invalid(line, "-", e.to_string()))?;
+        let row: Row = record
+            .deserialize(Some(&headers))
+            .map_err(|e| invalid(line, "-", e.to_string()))?;
         let account = convert(row).map_err(|(column, message)| invalid(line, column, message))?;
         if !seen.insert(account.id.clone()) {
-            return Err(invalid(line, "id", format!("duplicate id {:?}", account.id)));
+            return Err(invalid(
+                line,
+                "id",
+                format!("duplicate id {:?}", account.id),
+            ));
         }
         accounts.push(account);
     }
@@ -90,19 +131,33 @@ pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
 
 fn convert(row: Row) -> Result<Account, (&'static str, String)> {
     let non_empty = |column: &'static str, value: String| {
-        if value.is_empty() { Err((column, "must not be empty".to_owned())) } else { Ok(value) }
+        if value.is_empty() {
+            Err((column, "must not be empty".to_owned()))
+        } else {
+            Ok(value)
+        }
     };
     let segment = match row.segment.to_ascii_lowercase().as_str() {
         "enterprise" => Segment::Enterprise,
         "mid-market" | "midmarket" | "mid_market" => Segment::MidMarket,
         "small" | "smb" => Segment::Small,
-        other => return Err(("segment", format!("{other:?} is not one of enterprise, mid-market, small"))),
+        other => {
+            return Err((
+                "segment",
+                format!("{other:?} is not one of enterprise, mid-market, small"),
+            ));
+        }
     };
     let tier = match row.tier.to_ascii_lowercase().as_str() {
         "high" => Tier::High,
         "low" => Tier::Low,
         "tech-touch" | "techtouch" | "tech_touch" => Tier::TechTouch,
-        other => return Err(("tier", format!("{other:?} is not one of high, low, tech-touch"))),
+        other => {
+            return Err((
+                "tier",
+                format!("{other:?} is not one of high, low, tech-touch"),
+            ));
+        }
     };
     Ok(Account {
         id: non_empty("id", row.id)?,
@@ -110,65 +165,102 @@ fn convert(row: Row) -> Result<Account, (&'static str, String)> {
         desk_org: non_empty("desk_org", row.desk_org)?,
         tenant: non_empty("tenant", row.tenant)?,
         segment,
-        seats: row.seats.parse().map_err(|_| ("seats", format!("{:?} is not a whole number", row.seats)))?,
-        arr: row.arr.parse().ok().filter(|a: &f64| a.is_finite() && *a >= 0.0).ok_or(("arr", format!("{:?} is not an amount", row.arr)))?,
+        seats: row
+            .seats
+            .parse()
+            .map_err(|_| ("seats", format!("{:?} is not a whole number", row.seats)))?,
+        arr: row
+            .arr
+            .parse()
+            .ok()
+            .filter(|a: &f64| a.is_finite() && *a >= 0.0)
+            .ok_or(("arr", format!("{:?} is not an amount", row.arr)))?,
         renewal_date: optional_date("renewal_date", &row.renewal_date)?,
         owner: non_empty("owner", row.owner)?,
         tier,
-        nps: optional(&row.nps, "nps", |s| s.parse::<u8>().ok().filter(|n| *n <= 10))?,
-        csat: optional(&row.csat, "csat", |s| s.parse::<f64>().ok().filter(|c| (0.0..=1.0).contains(c)))?,
+        nps: optional(&row.nps, "nps", |s| {
+            s.parse::<u8>().ok().filter(|n| *n <= 10)
+        })?,
+        csat: optional(&row.csat, "csat", |s| {
+            s.parse::<f64>().ok().filter(|c| (0.0..=1.0).contains(c))
+        })?,
         pulse: Some(row.pulse).filter(|p| !p.is_empty()),
         champion_changed: optional_date("champion_changed", &row.champion_changed)?,
     })
 }
 
-fn optional<T>(raw: &str, column: &'static str, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, (&'static str, String)> {
+fn optional<T>(
+    raw: &str,
+    column: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, (&'static str, String)> {
     if raw.is_empty() {
         return Ok(None);
     }
-    parse(raw).map(Some).ok_or((column, format!("{raw:?} is out of range")))
+    parse(raw)
+        .map(Some)
+        .ok_or((column, format!("{raw:?} is out of range")))
 }
 
 fn optional_date(column: &'static str, raw: &str) -> Result<Option<Date>, (&'static str, String)> {
     if raw.is_empty() {
         return Ok(None);
     }
-    raw.parse::<Date>().map(Some).map_err(|_| (column, format!("{raw:?} is not a date (YYYY-MM-DD)")))
+    raw.parse::<Date>()
+        .map(Some)
+        .map_err(|_| (column, format!("{raw:?} is not a date (YYYY-MM-DD)")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const HEADER: &str = "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier,nps,extra\n";
+    const HEADER: &str =
+        "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier,nps,extra\n";
 
     #[test]
     fn parses_rows_and_ignores_extra_columns() {
-        let text = format!("{HEADER}c1,Acme,Acme Inc,acme,enterprise,500,120000,2027-01-31,Ana,high,9,whatever\n");
+        let text = format!(
+            "{HEADER}c1,Acme,Acme Inc,acme,enterprise,500,120000,2027-01-31,Ana,high,9,whatever\n"
+        );
         let accounts = parse(&text).unwrap();
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].segment, Segment::Enterprise);
         assert_eq!(accounts[0].nps, Some(9));
-        assert_eq!(accounts[0].renewal_date, Some(jiff::civil::date(2027, 1, 31)));
+        assert_eq!(
+            accounts[0].renewal_date,
+            Some(jiff::civil::date(2027, 1, 31))
+        );
     }
 
     #[test]
     fn bad_value_names_line_and_column() {
-        let text = format!("{HEADER}c1,Acme,Acme Inc,acme,enterprise,500,120000,2027-01-31,Ana,high,,\nc2,Beta,Beta,beta,huge,5,1,,Bo,low,,\n");
+        let text = format!(
+            "{HEADER}c1,Acme,Acme Inc,acme,enterprise,500,120000,2027-01-31,Ana,high,,\nc2,Beta,Beta,beta,huge,5,1,,Bo,low,,\n"
+        );
         let err = parse(&text).unwrap_err();
-        assert!(matches!(&err, AccountsError::Invalid { line: 3, column, .. } if column == "segment"), "{err}");
+        assert!(
+            matches!(&err, AccountsError::Invalid { line: 3, column, .. } if column == "segment"),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_required_column_is_reported() {
         let err = parse("id,name\nc1,Acme\n").unwrap_err();
-        assert!(matches!(&err, AccountsError::Invalid { line: 1, column, .. } if column == "desk_org"), "{err}");
+        assert!(
+            matches!(&err, AccountsError::Invalid { line: 1, column, .. } if column == "desk_org"),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_ids_are_rejected() {
         let row = "c1,Acme,Acme,acme,small,5,1,,Ana,low,,\n";
         let err = parse(&format!("{HEADER}{row}{row}")).unwrap_err();
-        assert!(matches!(&err, AccountsError::Invalid { line: 3, column, .. } if column == "id"), "{err}");
+        assert!(
+            matches!(&err, AccountsError::Invalid { line: 3, column, .. } if column == "id"),
+            "{err}"
+        );
     }
 }

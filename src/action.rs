@@ -5,7 +5,18 @@ use serde::Deserialize;
 /// A user intent. `snake_case` names are what `[keys]` in the config uses,
 /// and what `?` lists.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, strum::Display, strum::AsRefStr, strum::EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    strum::Display,
+    strum::AsRefStr,
+    strum::EnumIter,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

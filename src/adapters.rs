@@ -22,7 +22,10 @@ pub trait DeskSource: Send + 'static {
     /// after the desk refused the stored cursor) returns `full = true`.
     fn poll(&mut self) -> impl Future<Output = Result<DeskUpdate, SourceError>> + Send;
     /// The conversation of one inquiry, oldest first (loaded when opened).
-    fn comments(&mut self, id: &str) -> impl Future<Output = Result<Vec<Comment>, SourceError>> + Send;
+    fn comments(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<Comment>, SourceError>> + Send;
 }
 
 /// A metrics backend speaking the Prometheus HTTP API.
@@ -36,5 +39,8 @@ pub trait IncidentSource: Send + 'static {
     fn vendor(&self) -> &'static str;
     fn poll(&mut self) -> impl Future<Output = Result<Vec<Incident>, SourceError>> + Send;
     /// The notes/timeline of one incident, oldest first (loaded when opened).
-    fn notes(&mut self, id: &str) -> impl Future<Output = Result<Vec<IncidentNote>, SourceError>> + Send;
+    fn notes(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<IncidentNote>, SourceError>> + Send;
 }

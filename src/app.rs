@@ -35,10 +35,15 @@ pub struct Runtime {
 }
 
 /// Run until the user quits or `cancel` fires; returns the final model.
-pub async fn run<B, S>(terminal: &mut Terminal<B>, mut model: Model, mut input: S, mut runtime: Runtime) -> io::Result<Model>
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut model: Model,
+    mut input: S,
+    mut runtime: Runtime,
+) -> io::Result<Model>
 where
     B: Backend,
-    B::Error: Into<io::Error>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     if let Ok(size) = terminal.size() {
@@ -80,23 +85,33 @@ where
 fn draw<B>(terminal: &mut Terminal<B>, model: &Model) -> io::Result<()>
 where
     B: Backend,
-    B::Error: Into<io::Error>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    terminal.draw(|frame| ui::render(frame, model)).map(|_| ()).map_err(Into::into)
+    terminal
+        .draw(|frame| ui::render(frame, model))
+        .map(|_| ())
+        .map_err(io::Error::other)
 }
 
 /// Start a side effect; its outcome returns as a message.
 fn perform(effect: Effect, runtime: &mut Runtime) {
     match effect {
         Effect::Quit => {}
-        Effect::Refresh => runtime.pollers.all.iter().for_each(crate::poll::Poller::refresh),
+        Effect::Refresh => runtime
+            .pollers
+            .all
+            .iter()
+            .for_each(crate::poll::Poller::refresh),
         Effect::LoadComments(id) => match &runtime.pollers.desk {
             Some(desk) => desk.detail(id),
             None => send(&runtime.tx, Message::Status("no desk configured".into())),
         },
         Effect::LoadNotes(id) => match &runtime.pollers.incidents {
             Some(incidents) => incidents.detail(id),
-            None => send(&runtime.tx, Message::Status("no incident source configured".into())),
+            None => send(
+                &runtime.tx,
+                Message::Status("no incident source configured".into()),
+            ),
         },
         Effect::OpenUrl(url) => {
             let tx = runtime.tx.clone();
@@ -117,7 +132,11 @@ fn open_in_browser(url: &str) -> String {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return format!("not opening {url}: not a web link");
     }
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     match std::process::Command::new(opener)
         .arg(url)
         .stdin(std::process::Stdio::null())

@@ -2,22 +2,25 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapters::http::{self, Secret};
-use crate::config::{AccountsConfig, Config, DeskConfig, DeskKind, IncidentsConfig, IncidentsKind, MetricsConfig, MetricsKind};
+use crate::adapters::http;
+use crate::config::Config;
 use crate::model::{Model, Settings};
 use crate::simulator::{SimOptions, Simulator};
 use crate::sources::{Secrets, Sources};
 use crate::{app, logging, paths, snapshot, terminal};
 
 #[derive(Debug, Parser)]
-#[command(name = "cre-cockpit", version, about = "A terminal cockpit for Customer Reliability Engineers")]
+#[command(
+    name = "cre-cockpit",
+    version,
+    about = "A terminal cockpit for Customer Reliability Engineers"
+)]
 pub struct Cli {
     /// Config file (default: the XDG config dir's cre-cockpit/config.toml).
     #[arg(long, global = true, env = "CRE_COCKPIT_CONFIG")]
@@ -66,7 +69,11 @@ enum Failure {
 #[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cre-cockpit: cannot start the async runtime: {e}");
@@ -74,7 +81,9 @@ pub fn main() -> ExitCode {
         }
     };
     let data_dir = paths::data_dir();
-    let _log = logging::init(&data_dir).map_err(|e| eprintln!("cre-cockpit: logging disabled: {e}")).ok();
+    let _log = logging::init(&data_dir)
+        .map_err(|e| eprintln!("cre-cockpit: logging disabled: {e}"))
+        .ok();
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(error) => {
@@ -86,94 +95,77 @@ pub fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
-    match cli.command {
-        Some(Command::Init { force }) => init(cli.config, force),
-        Some(Command::Simulate(options)) => simulate(options).await,
-        Some(Command::Demo) => {
-            let (sim, config, secrets) = demo().await?;
-            let result = tui(&config, secrets, true, cli.read_only).await;
-            sim.shutdown().await;
-            result
-        }
-        Some(Command::Snapshot { json: _ }) => with_config(cli.config, |config, secrets, demo| snapshot(config, secrets, demo)).await,
-        Some(Command::Check) => with_config(cli.config, |config, secrets, demo| check(config, secrets, demo)).await,
-        None => with_config(cli.config, move |config, secrets, demo| tui(config, secrets, demo, cli.read_only)).await,
+    let read_only = cli.read_only;
+    let (loaded, command) = match cli.command {
+        Some(Command::Init { force }) => return init(cli.config, force),
+        Some(Command::Simulate(options)) => return simulate(options).await,
+        Some(Command::Demo) => (demo().await?, None),
+        command => (load(cli.config).await?, command),
+    };
+    let Loaded {
+        config,
+        secrets,
+        simulator,
+    } = loaded;
+    let demo = simulator.is_some();
+    let result = match command {
+        Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
+        Some(Command::Check) => check(&config, secrets, demo).await,
+        _ => tui(&config, secrets, demo, read_only).await,
+    };
+    if let Some(sim) = simulator {
+        sim.shutdown().await;
     }
+    result
 }
 
-/// Run `body` with the user's config, or with the demo when there is none.
-async fn with_config<'a, F, Fut>(explicit: Option<PathBuf>, body: F) -> Result<ExitCode, Failure>
-where
-    F: FnOnce(&Config, Secrets, bool) -> Fut,
-    Fut: std::future::Future<Output = Result<ExitCode, Failure>>,
-{
-    let path = explicit.or_else(|| crate::config::default_path().filter(|p| p.exists()));
-    match path {
+/// The configuration a command runs with, and the simulator behind it in
+/// the demo.
+struct Loaded {
+    config: Config,
+    secrets: Secrets,
+    simulator: Option<Simulator>,
+}
+
+/// The user's config, or the demo when there is none.
+async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
+    match explicit.or_else(|| crate::config::default_path().filter(|p| p.exists())) {
         Some(path) => {
             let config = Config::load(&path)?;
             warn_if_world_readable(&path);
             let secrets = Secrets::from_env(&config)?;
-            body(&config, secrets, false).await
+            Ok(Loaded {
+                config,
+                secrets,
+                simulator: None,
+            })
         }
-        None => {
-            let (sim, config, secrets) = demo().await?;
-            let result = body(&config, secrets, true).await;
-            sim.shutdown().await;
-            result
-        }
+        None => demo().await,
     }
 }
 
-/// Start the simulator and point a config at it. The accounts file is
-/// written to the data dir and read back through the real loader.
-async fn demo() -> Result<(Simulator, Config, Secrets), Failure> {
+/// Start the simulator and point a config at it.
+async fn demo() -> Result<Loaded, Failure> {
     let sim = Simulator::start(SimOptions::default()).await?;
-    let dir = paths::data_dir().join("demo");
-    std::fs::create_dir_all(&dir)?;
-    let accounts = dir.join("accounts.csv");
-    std::fs::write(&accounts, sim.accounts_csv())?;
-    let url = sim.base_url();
-    let every = Duration::from_secs(5);
-    let config = Config {
-        desk: Some(DeskConfig {
-            kind: DeskKind::Zendesk,
-            url: url.clone(),
-            email: Some("demo@cre-cockpit.invalid".into()),
-            token_env: None,
-            poll_interval: every,
-            allow_insecure_http: false,
-            read_only: false,
-        }),
-        metrics: Some(MetricsConfig {
-            kind: MetricsKind::Prometheus,
-            url: url.clone(),
-            token_env: None,
-            poll_interval: every,
-            allow_insecure_http: false,
-            queries: crate::config::QueryConfig::default(),
-            tenant_label: "tenant".into(),
-        }),
-        incidents: Some(IncidentsConfig {
-            kind: IncidentsKind::Pagerduty,
-            url,
-            token_env: None,
-            from: Some("demo@cre-cockpit.invalid".into()),
-            poll_interval: every,
-            allow_insecure_http: false,
-            read_only: false,
-        }),
-        accounts: Some(AccountsConfig { file: accounts }),
-        ..Config::default()
-    };
-    // The simulator accepts any credentials but, like the real services,
-    // insists that some are sent.
-    let token = Some(Secret::new("demo-token"));
-    let secrets = Secrets { desk: token.clone(), metrics: None, incidents: token };
+    let (config, secrets) = crate::demo::config(
+        &sim,
+        &paths::data_dir().join("demo"),
+        crate::demo::POLL_EVERY,
+    )?;
     tracing::info!(url = %sim.base_url(), "demo simulator started");
-    Ok((sim, config, secrets))
+    Ok(Loaded {
+        config,
+        secrets,
+        simulator: Some(sim),
+    })
 }
 
-async fn tui(config: &Config, secrets: Secrets, demo: bool, read_only: bool) -> Result<ExitCode, Failure> {
+async fn tui(
+    config: &Config,
+    secrets: Secrets,
+    demo: bool,
+    read_only: bool,
+) -> Result<ExitCode, Failure> {
     let client = http::client();
     let sources = Sources::build(config, secrets, &client)?;
     let mut settings = Settings::from_config(config, demo);
@@ -184,8 +176,20 @@ async fn tui(config: &Config, secrets: Secrets, demo: bool, read_only: bool) -> 
     terminal::cancel_on_signals(cancel.clone());
     let pollers = sources.spawn(&tx, &cancel);
     let (mut term, guard) = terminal::enter()?;
-    let runtime = app::Runtime { tx, rx, pollers, cancel: cancel.clone(), clipboard: Box::new(terminal::osc52) };
-    let result = app::run(&mut term, model, crossterm::event::EventStream::new(), runtime).await;
+    let runtime = app::Runtime {
+        tx,
+        rx,
+        pollers,
+        cancel: cancel.clone(),
+        clipboard: Box::new(terminal::osc52),
+    };
+    let result = app::run(
+        &mut term,
+        model,
+        crossterm::event::EventStream::new(),
+        runtime,
+    )
+    .await;
     drop(guard);
     cancel.cancel();
     result?;
@@ -196,7 +200,11 @@ async fn tui(config: &Config, secrets: Secrets, demo: bool, read_only: bool) -> 
 async fn poll_model(config: &Config, secrets: Secrets, demo: bool) -> Result<Model, Failure> {
     let client = http::client();
     let sources = Sources::build(config, secrets, &client)?;
-    let mut model = Model::new(Settings::from_config(config, demo), sources.states(), Timestamp::now());
+    let mut model = Model::new(
+        Settings::from_config(config, demo),
+        sources.states(),
+        Timestamp::now(),
+    );
     for message in sources.poll_once().await {
         model.update(message);
     }
@@ -205,7 +213,8 @@ async fn poll_model(config: &Config, secrets: Secrets, demo: bool) -> Result<Mod
 
 async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode, Failure> {
     let model = poll_model(config, secrets, demo).await?;
-    let json = serde_json::to_string_pretty(&snapshot::to_json(&model)).map_err(|e| Failure::Other(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&snapshot::to_json(&model))
+        .map_err(|e| Failure::Other(e.to_string()))?;
     println!("{json}");
     Ok(ExitCode::SUCCESS)
 }
@@ -225,13 +234,22 @@ async fn check(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode
     if model.sources.is_empty() {
         println!("no sources configured");
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn init(explicit: Option<PathBuf>, force: bool) -> Result<ExitCode, Failure> {
-    let path = explicit.or_else(crate::config::default_path).ok_or_else(|| Failure::Other("no home directory: pass --config PATH".into()))?;
+    let path = explicit
+        .or_else(crate::config::default_path)
+        .ok_or_else(|| Failure::Other("no home directory: pass --config PATH".into()))?;
     if path.exists() && !force {
-        return Err(Failure::Other(format!("{} exists; pass --force to overwrite", path.display())));
+        return Err(Failure::Other(format!(
+            "{} exists; pass --force to overwrite",
+            path.display()
+        )));
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -244,7 +262,10 @@ fn init(explicit: Option<PathBuf>, force: bool) -> Result<ExitCode, Failure> {
 async fn simulate(options: SimOptions) -> Result<ExitCode, Failure> {
     let sim = Simulator::start(options).await?;
     println!("simulator listening on {}", sim.base_url());
-    println!("  Zendesk    {}/api/v2/incremental/tickets/cursor", sim.base_url());
+    println!(
+        "  Zendesk    {}/api/v2/incremental/tickets/cursor",
+        sim.base_url()
+    );
     println!("  Prometheus {}/api/v1/query", sim.base_url());
     println!("  PagerDuty  {}/incidents", sim.base_url());
     tokio::signal::ctrl_c().await?;

@@ -184,12 +184,17 @@ fn default_tenant_label() -> String {
 /// Durations are written the friendly way: `"30s"`, `"5m"`, `"1h 30m"`.
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
-    let parsed: jiff::SignedDuration = raw
-        .parse()
-        .map_err(|_| serde::de::Error::custom(format!("invalid duration {raw:?} (write e.g. \"30s\", \"5m\", \"1h\")")))?;
-    let parsed = Duration::try_from(parsed).map_err(|_| serde::de::Error::custom(format!("duration {raw:?} must not be negative")))?;
+    let parsed: jiff::SignedDuration = raw.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "invalid duration {raw:?} (write e.g. \"30s\", \"5m\", \"1h\")"
+        ))
+    })?;
+    let parsed = Duration::try_from(parsed)
+        .map_err(|_| serde::de::Error::custom(format!("duration {raw:?} must not be negative")))?;
     if parsed.is_zero() {
-        return Err(serde::de::Error::custom("duration must be greater than zero"));
+        return Err(serde::de::Error::custom(
+            "duration must be greater than zero",
+        ));
     }
     Ok(parsed)
 }
@@ -198,9 +203,17 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {key}: {message}")]
-    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("{key}: {message}")]
     Value { key: String, message: String },
 }
@@ -208,7 +221,10 @@ pub enum ConfigError {
 impl Config {
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut config = Self::parse(&text).map_err(|e| e.located(path))?;
         if let Some(accounts) = &mut config.accounts
             && accounts.file.is_relative()
@@ -225,7 +241,11 @@ impl Config {
         // Key bindings must parse too; report them with the same precision.
         crate::keymap::Keymap::from_config(&config.keys).map_err(|(action, message)| {
             let line = find_line(text, "keys", action.as_ref()).unwrap_or(1);
-            ParseError { line, key: format!("keys.{action}"), message }
+            ParseError {
+                line,
+                key: format!("keys.{action}"),
+                message,
+            }
         })?;
         Ok(config)
     }
@@ -240,7 +260,9 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Resolve a source's `token_env` to the secret it names.
 pub fn token(section: &str, token_env: Option<&str>) -> Result<Option<Secret>, ConfigError> {
-    let Some(var) = token_env else { return Ok(None) };
+    let Some(var) = token_env else {
+        return Ok(None);
+    };
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
         _ => Err(ConfigError::Value {
@@ -271,7 +293,12 @@ impl ParseError {
 
     #[must_use]
     pub fn located(self, path: &Path) -> ConfigError {
-        ConfigError::Invalid { path: path.to_owned(), line: self.line, key: self.key, message: self.message }
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line: self.line,
+            key: self.key,
+            message: self.message,
+        }
     }
 }
 
@@ -289,9 +316,16 @@ fn key_at(text: &str, offset: usize) -> String {
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
     let trimmed = line.trim();
     let key = if trimmed.starts_with('[') {
-        Some(trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
+        Some(
+            trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned(),
+        )
     } else {
-        trimmed.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        trimmed
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_owned())
     };
     match (table, key) {
         (_, Some(k)) if trimmed.starts_with('[') => k,
@@ -309,7 +343,10 @@ fn find_line(text: &str, table: &str, key: &str) -> Option<usize> {
         let t = line.trim();
         if t.starts_with('[') {
             in_table = t.trim_matches(|c| c == '[' || c == ']').trim() == table;
-        } else if in_table && t.split_once('=').is_some_and(|(k, _)| k.trim().trim_matches('"') == key) {
+        } else if in_table
+            && t.split_once('=')
+                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
+        {
             return Some(i + 1);
         }
     }
@@ -339,7 +376,8 @@ mod tests {
 
     #[test]
     fn durations_parse_friendly_forms() {
-        let text = "[desk]\nkind = \"rt\"\nurl = \"http://127.0.0.1:29380\"\npoll_interval = \"1m 30s\"\n";
+        let text =
+            "[desk]\nkind = \"rt\"\nurl = \"http://127.0.0.1:29380\"\npoll_interval = \"1m 30s\"\n";
         let config = Config::parse(text).unwrap();
         assert_eq!(config.desk.unwrap().poll_interval, Duration::from_secs(90));
     }

@@ -74,13 +74,20 @@ pub struct Derived {
     pub impacts: Vec<Impact>,
     /// Desk organisation (lower-cased) → account index.
     pub org_index: HashMap<String, usize>,
+    /// The account of each inquiry, parallel to the inquiry list, so
+    /// filtering and sorting 100k rows needs no string look-ups.
+    pub inquiry_account: Vec<Option<usize>>,
 }
 
 impl Derived {
     /// The account an inquiry belongs to, through its desk organisation.
     #[must_use]
     pub fn account_of(&self, inquiry: &Inquiry) -> Option<usize> {
-        inquiry.org.as_ref().and_then(|o| self.org_index.get(&o.to_lowercase())).copied()
+        inquiry
+            .org
+            .as_ref()
+            .and_then(|o| self.org_index.get(&o.to_lowercase()))
+            .copied()
     }
 }
 
@@ -96,20 +103,40 @@ pub struct Sources<'a> {
 }
 
 fn is_open(incident: &Incident) -> bool {
-    !matches!(incident.status, IncidentStatus::Resolved | IncidentStatus::Suppressed)
+    !matches!(
+        incident.status,
+        IncidentStatus::Resolved | IncidentStatus::Suppressed
+    )
 }
 
 /// Build the derived view.
 #[must_use]
 pub fn derive(src: &Sources<'_>) -> Derived {
-    let org_index: HashMap<String, usize> = src.accounts.iter().enumerate().map(|(i, a)| (a.desk_org.to_lowercase(), i)).collect();
-    let tenant_index: HashMap<&str, usize> = src.accounts.iter().enumerate().map(|(i, a)| (a.tenant.as_str(), i)).collect();
+    let org_index: HashMap<String, usize> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.desk_org.to_lowercase(), i))
+        .collect();
+    let tenant_index: HashMap<&str, usize> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.tenant.as_str(), i))
+        .collect();
 
     let mut by_account: Vec<Vec<&Inquiry>> = vec![Vec::new(); src.accounts.len()];
+    let mut inquiry_account = Vec::with_capacity(src.inquiries.len());
     for inquiry in src.inquiries {
-        if let Some(&a) = inquiry.org.as_ref().and_then(|o| org_index.get(&o.to_lowercase())) {
+        let account = inquiry
+            .org
+            .as_ref()
+            .and_then(|o| org_index.get(&o.to_lowercase()))
+            .copied();
+        if let Some(a) = account {
             by_account[a].push(inquiry);
         }
+        inquiry_account.push(account);
     }
 
     let impacts: Vec<Impact> = src
@@ -131,15 +158,27 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         .enumerate()
         .map(|(index, account)| {
             let inquiries = &by_account[index];
-            let open: Vec<&Inquiry> = inquiries.iter().copied().filter(|i| i.status.is_open()).collect();
-            let breached: Vec<&&Inquiry> = open.iter().filter(|i| i.sla.is_some_and(|s| s.due <= src.now)).collect();
-            let majors = incidents_of[index].iter().filter(|&&i| src.incidents[i].severity <= Severity::Sev2).count();
+            let open: Vec<&Inquiry> = inquiries
+                .iter()
+                .copied()
+                .filter(|i| i.status.is_open())
+                .collect();
+            let breached: Vec<&&Inquiry> = open
+                .iter()
+                .filter(|i| i.sla.is_some_and(|s| s.due <= src.now))
+                .collect();
+            let majors = incidents_of[index]
+                .iter()
+                .filter(|&&i| src.incidents[i].severity <= Severity::Sev2)
+                .count();
             let health = health::score(&health::Inputs {
                 account,
                 metrics: src.metrics.by_tenant.get(&account.tenant),
                 inquiries,
                 breached: breached.len(),
-                urgent_breached: breached.iter().any(|i| i.priority <= crate::domain::Priority::High),
+                urgent_breached: breached
+                    .iter()
+                    .any(|i| i.priority <= crate::domain::Priority::High),
                 major_incidents: majors,
                 now: src.now,
             });
@@ -165,15 +204,34 @@ pub fn derive(src: &Sources<'_>) -> Derived {
             .then(b.attention.total_cmp(&a.attention))
             .then(a.account.cmp(&b.account))
     });
-    Derived { customers, impacts, org_index }
+    Derived {
+        customers,
+        impacts,
+        org_index,
+        inquiry_account,
+    }
 }
 
-fn impact(incident: &Incident, src: &Sources<'_>, tenants: &HashMap<&str, usize>, by_account: &[Vec<&Inquiry>]) -> Impact {
+fn impact(
+    incident: &Incident,
+    src: &Sources<'_>,
+    tenants: &HashMap<&str, usize>,
+    by_account: &[Vec<&Inquiry>],
+) -> Impact {
     let mut affected: Vec<Affected> = Vec::new();
-    let ratio_of = |a: usize| src.metrics.by_tenant.get(&src.accounts[a].tenant).and_then(|m| m.error_ratio);
+    let ratio_of = |a: usize| {
+        src.metrics
+            .by_tenant
+            .get(&src.accounts[a].tenant)
+            .and_then(|m| m.error_ratio)
+    };
     for tenant in &incident.tenants {
         if let Some(&a) = tenants.get(tenant.as_str()) {
-            affected.push(Affected { account: a, reason: format!("named by the incident (tenant {tenant})"), error_ratio: ratio_of(a) });
+            affected.push(Affected {
+                account: a,
+                reason: format!("named by the incident (tenant {tenant})"),
+                error_ratio: ratio_of(a),
+            });
         }
     }
     if is_open(incident) {
@@ -195,14 +253,24 @@ fn impact(incident: &Incident, src: &Sources<'_>, tenants: &HashMap<&str, usize>
             }
         }
     }
-    affected.sort_by(|x, y| y.error_ratio.unwrap_or(0.0).total_cmp(&x.error_ratio.unwrap_or(0.0)));
+    affected.sort_by(|x, y| {
+        y.error_ratio
+            .unwrap_or(0.0)
+            .total_cmp(&x.error_ratio.unwrap_or(0.0))
+    });
 
     let mut linked = Vec::new();
     for a in &affected {
-        for inquiry in by_account[a.account].iter().filter(|i| i.status.is_open() && i.created_at >= incident.started_at) {
+        for inquiry in by_account[a.account]
+            .iter()
+            .filter(|i| i.status.is_open() && i.created_at >= incident.started_at)
+        {
             linked.push(Linked {
                 inquiry: inquiry.id.clone(),
-                reason: format!("from {} since the incident began", src.accounts[a.account].name),
+                reason: format!(
+                    "from {} since the incident began",
+                    src.accounts[a.account].name
+                ),
             });
         }
     }
@@ -211,18 +279,34 @@ fn impact(incident: &Incident, src: &Sources<'_>, tenants: &HashMap<&str, usize>
         if linked.iter().any(|l| l.inquiry == inquiry.id) {
             continue;
         }
-        if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower) || inquiry.subject.to_lowercase().contains(&id_lower) {
-            linked.push(Linked { inquiry: inquiry.id.clone(), reason: format!("mentions incident {}", incident.id) });
+        if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower)
+            || inquiry.subject.to_lowercase().contains(&id_lower)
+        {
+            linked.push(Linked {
+                inquiry: inquiry.id.clone(),
+                reason: format!("mentions incident {}", incident.id),
+            });
         }
     }
     Impact { affected, linked }
 }
 
 /// domain.md §2.6: the first matching trigger decides who, when and what.
-fn next_action(account: &Account, health: &Health, renewal_days: Option<i32>, incident: Option<&Incident>, now: Timestamp) -> Option<NextAction> {
+fn next_action(
+    account: &Account,
+    health: &Health,
+    renewal_days: Option<i32>,
+    incident: Option<&Incident>,
+    now: Timestamp,
+) -> Option<NextAction> {
     let within = |hours: i64| now + SignedDuration::from_hours(hours);
     let action = |who: &str, due: Timestamp, what: &str, driver: &str| {
-        Some(NextAction { who: who.to_owned(), due, what: what.to_owned(), driver: driver.to_owned() })
+        Some(NextAction {
+            who: who.to_owned(),
+            due,
+            what: what.to_owned(),
+            driver: driver.to_owned(),
+        })
     };
     if let Some(incident) = incident.filter(|_| health.in_incident) {
         let due = incident.started_at + SignedDuration::from_mins(15);
@@ -234,24 +318,70 @@ fn next_action(account: &Account, health: &Health, renewal_days: Option<i32>, in
         );
     }
     if health.red_flags.iter().any(|f| f.contains("past SLA")) {
-        return action("Support lead", within(4), "Acknowledge, expedite, set an explicit update cadence", "urgent inquiry past SLA");
+        return action(
+            "Support lead",
+            within(4),
+            "Acknowledge, expedite, set an explicit update cadence",
+            "urgent inquiry past SLA",
+        );
     }
     if health.red_flags.iter().any(|f| f.contains("cancellation")) {
-        return action(&format!("AM + {}", account.owner), within(24), "Save plan: joint account plan and exec touch", "cancellation intent");
+        return action(
+            &format!("AM + {}", account.owner),
+            within(24),
+            "Save plan: joint account plan and exec touch",
+            "cancellation intent",
+        );
     }
     if renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
-        return action(&format!("AM + {}", account.owner), now, "Save plan before renewal (joint account plan, exec touch)", "renewal ≤90 d, not Green");
+        return action(
+            &format!("AM + {}", account.owner),
+            now,
+            "Save plan before renewal (joint account plan, exec touch)",
+            "renewal ≤90 d, not Green",
+        );
     }
-    let top = health.factors.first().filter(|f| f.points_lost >= 2.0 && health.band != Band::Green)?;
+    let top = health
+        .factors
+        .first()
+        .filter(|f| f.points_lost >= 2.0 && health.band != Band::Green)?;
     let driver = format!("{} {}", top.code, top.name);
     let (who, hours, what) = match top.code {
-        "F6" => ("CRE + service owner".to_owned(), 48, "Share the SLO report; run a risk review; agree a shared SLO"),
-        "F4" => ("CRE + support lead".to_owned(), 24, "Review open defects, cluster by feature, escalate to product"),
-        "F5" => ("Support lead".to_owned(), 8, "Acknowledge, expedite, set an update cadence"),
-        "F1" => (account.owner.clone(), 5 * 24, "Check tenant errors and integrations first, then outreach"),
-        "F2" | "F3" => (account.owner.clone(), 10 * 24, "Enablement workshop and an adoption plan for 1–2 key features"),
-        "F7" => (account.owner.clone(), 48, "Close-the-loop call; log the feedback by feature"),
-        _ => (account.owner.clone(), 5 * 24, "Identify the new champion; exec-sponsor meeting"),
+        "F6" => (
+            "CRE + service owner".to_owned(),
+            48,
+            "Share the SLO report; run a risk review; agree a shared SLO",
+        ),
+        "F4" => (
+            "CRE + support lead".to_owned(),
+            24,
+            "Review open defects, cluster by feature, escalate to product",
+        ),
+        "F5" => (
+            "Support lead".to_owned(),
+            8,
+            "Acknowledge, expedite, set an update cadence",
+        ),
+        "F1" => (
+            account.owner.clone(),
+            5 * 24,
+            "Check tenant errors and integrations first, then outreach",
+        ),
+        "F2" | "F3" => (
+            account.owner.clone(),
+            10 * 24,
+            "Enablement workshop and an adoption plan for 1–2 key features",
+        ),
+        "F7" => (
+            account.owner.clone(),
+            48,
+            "Close-the-loop call; log the feedback by feature",
+        ),
+        _ => (
+            account.owner.clone(),
+            5 * 24,
+            "Identify the new champion; exec-sponsor meeting",
+        ),
     };
     action(&who, within(hours), what, &driver)
 }

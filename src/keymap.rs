@@ -23,7 +23,8 @@ impl KeyBinding {
     /// implied by an upper-case or symbol character, so it is dropped there.
     #[must_use]
     pub fn from_event(event: &KeyEvent) -> Self {
-        let mut modifiers = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut modifiers =
+            event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match event.code {
             KeyCode::Char(c) => {
                 modifiers.remove(KeyModifiers::SHIFT);
@@ -77,13 +78,21 @@ impl FromStr for KeyBinding {
         let lower = rest.to_ascii_lowercase();
         let mut code = if let Some((_, code)) = NAMED.iter().find(|(name, _)| *name == lower) {
             *code
-        } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()).filter(|n| (1..=12).contains(n)) {
+        } else if let Some(n) = lower
+            .strip_prefix('f')
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| (1..=12).contains(n))
+        {
             KeyCode::F(n)
         } else {
             let mut chars = rest.chars();
             match (chars.next(), chars.next()) {
                 (Some(c), None) => KeyCode::Char(c),
-                _ => return Err(format!("unknown key {raw:?} (use e.g. \"q\", \"ctrl-r\", \"shift-tab\", \"f5\", \"enter\")")),
+                _ => {
+                    return Err(format!(
+                        "unknown key {raw:?} (use e.g. \"q\", \"ctrl-r\", \"shift-tab\", \"f5\", \"enter\")"
+                    ));
+                }
             }
         };
         // Shift on a letter is the upper-case letter; shift-tab is backtab.
@@ -125,7 +134,10 @@ impl fmt::Display for KeyBinding {
             KeyCode::Right => f.write_str("→"),
             KeyCode::BackTab => f.write_str("shift-tab"),
             code => {
-                let name = NAMED.iter().find(|(_, c)| *c == code).map_or("?", |(n, _)| *n);
+                let name = NAMED
+                    .iter()
+                    .find(|(_, c)| *c == code)
+                    .map_or("?", |(n, _)| *n);
                 f.write_str(name)
             }
         }
@@ -174,12 +186,21 @@ impl Default for Keymap {
 impl Keymap {
     /// Defaults, with the actions named in `[keys]` replaced. Errors name
     /// the action whose bindings are wrong.
-    pub fn from_config(overrides: &BTreeMap<Action, Vec<String>>) -> Result<Self, (Action, String)> {
+    pub fn from_config(
+        overrides: &BTreeMap<Action, Vec<String>>,
+    ) -> Result<Self, (Action, String)> {
         let mut by_action = BTreeMap::new();
         for action in Action::iter() {
             let bindings = match overrides.get(&action) {
-                Some(keys) => keys.iter().map(|k| k.parse()).collect::<Result<Vec<KeyBinding>, _>>().map_err(|e| (action, e))?,
-                None => defaults(action).iter().map(|k| k.parse().expect("default key parses")).collect(),
+                Some(keys) => keys
+                    .iter()
+                    .map(|k| k.parse())
+                    .collect::<Result<Vec<KeyBinding>, _>>()
+                    .map_err(|e| (action, e))?,
+                None => defaults(action)
+                    .iter()
+                    .map(|k| k.parse().expect("default key parses"))
+                    .collect(),
             };
             by_action.insert(action, bindings);
         }
@@ -187,8 +208,15 @@ impl Keymap {
         for (action, bindings) in &by_action {
             for binding in bindings {
                 if let Some(other) = by_key.insert(*binding, *action) {
-                    let culprit = if overrides.contains_key(action) { *action } else { other };
-                    return Err((culprit, format!("key {binding} is bound to both {other} and {action}")));
+                    let culprit = if overrides.contains_key(action) {
+                        *action
+                    } else {
+                        other
+                    };
+                    return Err((
+                        culprit,
+                        format!("key {binding} is bound to both {other} and {action}"),
+                    ));
                 }
             }
         }
@@ -215,7 +243,10 @@ impl Keymap {
 
     /// Every action with at least one key, in declaration order.
     pub fn bound(&self) -> impl Iterator<Item = (Action, &[KeyBinding])> {
-        self.by_action.iter().filter(|(_, k)| !k.is_empty()).map(|(a, k)| (*a, k.as_slice()))
+        self.by_action
+            .iter()
+            .filter(|(_, k)| !k.is_empty())
+            .map(|(a, k)| (*a, k.as_slice()))
     }
 }
 
@@ -229,9 +260,21 @@ mod tests {
 
     #[test]
     fn parses_names_and_modifiers() {
-        assert_eq!("ctrl-r".parse::<KeyBinding>().unwrap(), KeyBinding { code: KeyCode::Char('r'), modifiers: KeyModifiers::CONTROL });
-        assert_eq!("shift-tab".parse::<KeyBinding>().unwrap().code, KeyCode::BackTab);
-        assert_eq!("shift-e".parse::<KeyBinding>().unwrap().code, KeyCode::Char('E'));
+        assert_eq!(
+            "ctrl-r".parse::<KeyBinding>().unwrap(),
+            KeyBinding {
+                code: KeyCode::Char('r'),
+                modifiers: KeyModifiers::CONTROL
+            }
+        );
+        assert_eq!(
+            "shift-tab".parse::<KeyBinding>().unwrap().code,
+            KeyCode::BackTab
+        );
+        assert_eq!(
+            "shift-e".parse::<KeyBinding>().unwrap().code,
+            KeyCode::Char('E')
+        );
         assert_eq!("-".parse::<KeyBinding>().unwrap().code, KeyCode::Char('-'));
         assert_eq!("f5".parse::<KeyBinding>().unwrap().code, KeyCode::F(5));
         assert!("hyper-x".parse::<KeyBinding>().is_err());
@@ -240,18 +283,36 @@ mod tests {
     #[test]
     fn uppercase_event_matches_uppercase_binding() {
         let map = Keymap::default();
-        assert_eq!(map.action(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(map.action(&key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevPane));
-        assert_eq!(map.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(
+            map.action(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
     }
 
     #[test]
     fn override_replaces_only_named_action() {
         let overrides = BTreeMap::from([(Action::Quit, vec!["x".to_owned()])]);
         let map = Keymap::from_config(&overrides).unwrap();
-        assert_eq!(map.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
-        assert_eq!(map.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(map.action(&key(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(
+            map.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
     }
 
     #[test]

@@ -43,11 +43,15 @@ impl Areas {
     pub fn hit(&self, column: u16, row: u16) -> Option<(Pane, Option<usize>)> {
         Pane::ALL.into_iter().find_map(|pane| {
             let r = self.panes[pane as usize]?;
-            let inside = column >= r.x && column < r.x + r.width && row >= r.y && row < r.y + r.height;
+            let inside =
+                column >= r.x && column < r.x + r.width && row >= r.y && row < r.y + r.height;
             inside.then(|| {
                 let first = r.y + 2; // border + header
                 let last = r.y + r.height.saturating_sub(1);
-                (pane, (row >= first && row < last).then(|| usize::from(row - first)))
+                (
+                    pane,
+                    (row >= first && row < last).then(|| usize::from(row - first)),
+                )
             })
         })
     }
@@ -56,16 +60,37 @@ impl Areas {
 /// Split the terminal into the top bar, panes and footer.
 #[must_use]
 pub fn areas(area: Rect, focus: Pane) -> Areas {
-    let [top_bar, body, footer] = Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let [top_bar, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     if area.width >= GRID_MIN_WIDTH && area.height >= GRID_MIN_HEIGHT {
-        let [upper, lower] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
-        let [customers, incidents] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(lower);
-        Areas { top_bar, tabs: None, panes: [Some(upper), Some(customers), Some(incidents)], body, footer }
+        let [upper, lower] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        let [customers, incidents] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(lower);
+        Areas {
+            top_bar,
+            tabs: None,
+            panes: [Some(upper), Some(customers), Some(incidents)],
+            body,
+            footer,
+        }
     } else {
-        let [tabs, pane] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        let [tabs, pane] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
         let mut panes = [None; 3];
         panes[focus as usize] = Some(pane);
-        Areas { top_bar, tabs: Some(tabs), panes, body, footer }
+        Areas {
+            top_bar,
+            tabs: Some(tabs),
+            panes,
+            body,
+            footer,
+        }
     }
 }
 

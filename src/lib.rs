@@ -12,18 +12,26 @@
 //! `domain` types to the pollers (`poll`), whose results arrive at the model
 //! as messages. Rendering (`ui`) is a pure function of the model.
 
+pub mod accounts;
 pub mod action;
 pub mod adapters;
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
-pub mod keymap;
-pub mod paths;
-pub mod sanitize;
-pub mod accounts;
 pub mod health;
 pub mod join;
+pub mod keymap;
 pub mod layout;
+pub mod logging;
 pub mod message;
 pub mod model;
-pub mod ui;
+pub mod paths;
+pub mod poll;
+pub mod sanitize;
 pub mod simulator;
+pub mod snapshot;
+pub mod sources;
+pub mod terminal;
+pub mod ui;

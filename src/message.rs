@@ -4,7 +4,9 @@
 
 use jiff::Timestamp;
 
-use crate::domain::{Account, Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError};
+use crate::domain::{
+    Account, Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError,
+};
 
 /// Something that happened.
 #[derive(Debug, Clone)]
@@ -14,17 +16,39 @@ pub enum Message {
     /// The 1 Hz clock, for "updated 12s ago" labels and SLA countdowns.
     Tick(Timestamp),
     /// A desk poll finished.
-    Desk { vendor: &'static str, at: Timestamp, result: Result<DeskUpdate, SourceError> },
+    Desk {
+        vendor: &'static str,
+        at: Timestamp,
+        result: Result<DeskUpdate, SourceError>,
+    },
     /// A metrics poll finished.
-    Metrics { vendor: &'static str, at: Timestamp, result: Result<MetricsSnapshot, SourceError> },
+    Metrics {
+        vendor: &'static str,
+        at: Timestamp,
+        result: Result<MetricsSnapshot, SourceError>,
+    },
     /// An incidents poll finished.
-    Incidents { vendor: &'static str, at: Timestamp, result: Result<Vec<Incident>, SourceError> },
+    Incidents {
+        vendor: &'static str,
+        at: Timestamp,
+        result: Result<Vec<Incident>, SourceError>,
+    },
     /// The accounts file was (re)read.
-    Accounts { file: String, at: Timestamp, result: Result<Vec<Account>, SourceError> },
+    Accounts {
+        file: String,
+        at: Timestamp,
+        result: Result<Vec<Account>, SourceError>,
+    },
     /// An inquiry's conversation arrived.
-    Comments { id: String, result: Result<Vec<Comment>, SourceError> },
+    Comments {
+        id: String,
+        result: Result<Vec<Comment>, SourceError>,
+    },
     /// An incident's notes arrived.
-    Notes { id: String, result: Result<Vec<IncidentNote>, SourceError> },
+    Notes {
+        id: String,
+        result: Result<Vec<IncidentNote>, SourceError>,
+    },
     /// A side effect finished and has something to tell the user.
     Status(String),
 }

@@ -16,8 +16,8 @@ pub use self::sources::{SourceState, SourceStatus};
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
 use crate::config::{Config, SlaConfig};
 use crate::domain::{
-    Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, InquiryStatus, MetricsSnapshot, Priority, SlaClock,
-    SlaMetric, SourceError, SourceKind,
+    Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, InquiryStatus, MetricsSnapshot,
+    Priority, SlaClock, SlaMetric, SourceError, SourceKind,
 };
 use crate::join::{self, Derived};
 use crate::keymap::Keymap;
@@ -51,7 +51,10 @@ impl Settings {
             keymap: Keymap::from_config(&config.keys).unwrap_or_default(),
             sla: config.sla.clone(),
             me: config.ui.me.clone(),
-            impact_error_ratio: config.ui.impact_error_ratio.unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
+            impact_error_ratio: config
+                .ui
+                .impact_error_ratio
+                .unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
             demo,
             read_only: config.read_only,
         }
@@ -135,7 +138,11 @@ impl Model {
             Message::Input(event) => return self.handle_input(&event),
             Message::Tick(now) => {
                 self.now = now;
-                if self.status.as_ref().is_some_and(|(_, at)| now.duration_since(*at) > SignedDuration::from_secs(5)) {
+                if self
+                    .status
+                    .as_ref()
+                    .is_some_and(|(_, at)| now.duration_since(*at) > SignedDuration::from_secs(5))
+                {
                     self.status = None;
                 }
                 // SLA breaches and renewal distances move with the clock.
@@ -144,36 +151,57 @@ impl Model {
                 }
             }
             Message::Desk { vendor, at, result } => {
-                let ok = result.as_ref().map(|u| format!("{} changed", u.changed.len() + u.removed.len())).ok();
-                if let Ok(update) = self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok))) {
+                let ok = result
+                    .as_ref()
+                    .map(|u| format!("{} changed", u.changed.len() + u.removed.len()))
+                    .ok();
+                if let Ok(update) =
+                    self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok)))
+                {
                     self.apply_desk(update);
                     self.recompute();
                 }
             }
             Message::Metrics { vendor, at, result } => {
-                if let Ok(snapshot) = self.record(SourceKind::Metrics, vendor, at, result.map(|m| (m, None))) {
+                if let Ok(snapshot) =
+                    self.record(SourceKind::Metrics, vendor, at, result.map(|m| (m, None)))
+                {
                     self.data.metrics = snapshot;
                     self.recompute();
                 }
             }
             Message::Incidents { vendor, at, result } => {
-                if let Ok(incidents) = self.record(SourceKind::Incidents, vendor, at, result.map(|i| (i, None))) {
+                if let Ok(incidents) =
+                    self.record(SourceKind::Incidents, vendor, at, result.map(|i| (i, None)))
+                {
                     self.data.incidents = incidents;
                     self.recompute();
                 }
             }
             Message::Accounts { file, at, result } => {
-                let vendor: &'static str = if file.ends_with(".csv") { "csv" } else { "file" };
-                if let Ok(accounts) = self.record(SourceKind::Accounts, vendor, at, result.map(|a| (a, None))) {
+                let vendor: &'static str = if file.ends_with(".csv") {
+                    "csv"
+                } else {
+                    "file"
+                };
+                if let Ok(accounts) =
+                    self.record(SourceKind::Accounts, vendor, at, result.map(|a| (a, None)))
+                {
                     self.data.accounts = accounts;
                     self.recompute();
                 }
             }
             Message::Comments { id, result } => {
-                self.comments.insert(id, result.map_or_else(|e| Loadable::Failed(e.message), Loadable::Ready));
+                self.comments.insert(
+                    id,
+                    result.map_or_else(|e| Loadable::Failed(e.message), Loadable::Ready),
+                );
             }
             Message::Notes { id, result } => {
-                self.notes.insert(id, result.map_or_else(|e| Loadable::Failed(e.message), Loadable::Ready));
+                self.notes.insert(
+                    id,
+                    result.map_or_else(|e| Loadable::Failed(e.message), Loadable::Ready),
+                );
             }
             Message::Status(text) => self.say(text),
         }
@@ -186,7 +214,13 @@ impl Model {
     }
 
     /// Update the chip of a source; on failure keep the last good data.
-    fn record<T>(&mut self, kind: SourceKind, vendor: &'static str, at: Timestamp, result: Result<(T, Option<String>), SourceError>) -> Result<T, ()> {
+    fn record<T>(
+        &mut self,
+        kind: SourceKind,
+        vendor: &'static str,
+        at: Timestamp,
+        result: Result<(T, Option<String>), SourceError>,
+    ) -> Result<T, ()> {
         let Some(state) = self.sources.iter_mut().find(|s| s.kind == kind) else {
             // A source the model was not told about: still show it.
             self.sources.push(SourceState::new(kind, vendor));
@@ -251,13 +285,18 @@ impl Model {
     /// The inquiry a row of the inquiries pane shows.
     #[must_use]
     pub fn inquiry_at(&self, row: usize) -> Option<&Inquiry> {
-        self.panes[Pane::Inquiries as usize].order.get(row).map(|&i| &self.data.inquiries[i])
+        self.panes[Pane::Inquiries as usize]
+            .order
+            .get(row)
+            .map(|&i| &self.data.inquiries[i])
     }
 
     /// The account of an inquiry, if the join found one.
     #[must_use]
     pub fn account_of(&self, inquiry: &Inquiry) -> Option<&Account> {
-        self.derived.account_of(inquiry).map(|a| &self.data.accounts[a])
+        self.derived
+            .account_of(inquiry)
+            .map(|a| &self.data.accounts[a])
     }
 
     /// The state of one source's chip.
@@ -282,7 +321,9 @@ fn remove(data: &mut Data, id: &str) {
 /// wait on the customer, so their clock is paused (none shown).
 #[must_use]
 pub fn sla_clock(inquiry: &Inquiry, policy: &SlaConfig) -> Option<SlaClock> {
-    if matches!(inquiry.status, InquiryStatus::Pending | InquiryStatus::Hold) || !inquiry.status.is_open() {
+    if matches!(inquiry.status, InquiryStatus::Pending | InquiryStatus::Hold)
+        || !inquiry.status.is_open()
+    {
         return None;
     }
     let target = match inquiry.priority {
@@ -292,6 +333,14 @@ pub fn sla_clock(inquiry: &Inquiry, policy: &SlaConfig) -> Option<SlaClock> {
         Priority::Low => policy.low,
     };
     let target = SignedDuration::try_from(target).ok()?;
-    let (metric, from) = if inquiry.replied { (SlaMetric::NextReply, inquiry.updated_at) } else { (SlaMetric::FirstReply, inquiry.created_at) };
-    Some(SlaClock { metric, due: from + target, business_hours: false })
+    let (metric, from) = if inquiry.replied {
+        (SlaMetric::NextReply, inquiry.updated_at)
+    } else {
+        (SlaMetric::FirstReply, inquiry.created_at)
+    };
+    Some(SlaClock {
+        metric,
+        due: from + target,
+        business_hours: false,
+    })
 }

@@ -18,5 +18,8 @@ pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CRE_COCKPIT_DATA") {
         return PathBuf::from(dir);
     }
-    project().map_or_else(|| std::env::temp_dir().join("cre-cockpit"), |p| p.data_dir().to_owned())
+    project().map_or_else(
+        || std::env::temp_dir().join("cre-cockpit"),
+        |p| p.data_dir().to_owned(),
+    )
 }

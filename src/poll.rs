@@ -37,10 +37,22 @@ impl<D: DeskSource> Pollable for Desk<D> {
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         if let Ok(update) = &result {
-            tracing::debug!(vendor = self.0.vendor(), requests = update.requests, changed = update.changed.len(), "desk poll");
+            tracing::debug!(
+                vendor = self.0.vendor(),
+                requests = update.requests,
+                changed = update.changed.len(),
+                "desk poll"
+            );
         }
         let wait = retry_hint(&result);
-        (Message::Desk { vendor: self.0.vendor(), at: Timestamp::now(), result }, wait)
+        (
+            Message::Desk {
+                vendor: self.0.vendor(),
+                at: Timestamp::now(),
+                result,
+            },
+            wait,
+        )
     }
 
     async fn detail(&mut self, id: String) -> Option<Message> {
@@ -56,7 +68,14 @@ impl<M: MetricsSource> Pollable for Metrics<M> {
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         let wait = retry_hint(&result);
-        (Message::Metrics { vendor: self.0.vendor(), at: Timestamp::now(), result }, wait)
+        (
+            Message::Metrics {
+                vendor: self.0.vendor(),
+                at: Timestamp::now(),
+                result,
+            },
+            wait,
+        )
     }
 
     async fn detail(&mut self, _id: String) -> Option<Message> {
@@ -71,7 +90,14 @@ impl<I: IncidentSource> Pollable for Incidents<I> {
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         let wait = retry_hint(&result);
-        (Message::Incidents { vendor: self.0.vendor(), at: Timestamp::now(), result }, wait)
+        (
+            Message::Incidents {
+                vendor: self.0.vendor(),
+                at: Timestamp::now(),
+                result,
+            },
+            wait,
+        )
     }
 
     async fn detail(&mut self, id: String) -> Option<Message> {
@@ -89,9 +115,21 @@ impl Pollable for AccountsFile {
         let path = self.0.clone();
         let result = tokio::task::spawn_blocking(move || crate::accounts::load(&path))
             .await
-            .unwrap_or_else(|e| Err(crate::accounts::AccountsError::Read { path: self.0.display().to_string(), message: e.to_string() }))
+            .unwrap_or_else(|e| {
+                Err(crate::accounts::AccountsError::Read {
+                    path: self.0.display().to_string(),
+                    message: e.to_string(),
+                })
+            })
             .map_err(|e| SourceError::new(e.to_string()));
-        (Message::Accounts { file: self.0.display().to_string(), at: Timestamp::now(), result }, None)
+        (
+            Message::Accounts {
+                file: self.0.display().to_string(),
+                at: Timestamp::now(),
+                result,
+            },
+            None,
+        )
     }
 
     async fn detail(&mut self, _id: String) -> Option<Message> {
@@ -121,10 +159,18 @@ impl Poller {
 
 /// Start a poller task; it stops when `cancel` fires or the message
 /// channel closes.
-pub fn spawn<P: Pollable>(mut source: P, every: Duration, tx: mpsc::UnboundedSender<Message>, cancel: CancellationToken) -> Poller {
+pub fn spawn<P: Pollable>(
+    mut source: P,
+    every: Duration,
+    tx: mpsc::UnboundedSender<Message>,
+    cancel: CancellationToken,
+) -> Poller {
     let refresh = Arc::new(Notify::new());
     let (details, mut details_rx) = mpsc::unbounded_channel::<String>();
-    let poller = Poller { refresh: refresh.clone(), details };
+    let poller = Poller {
+        refresh: refresh.clone(),
+        details,
+    };
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -145,7 +191,8 @@ pub fn spawn<P: Pollable>(mut source: P, every: Duration, tx: mpsc::UnboundedSen
             if !tick {
                 interval.reset();
             }
-            let (message, wait) = tokio::select! { () = cancel.cancelled() => return, r = source.poll() => r };
+            let (message, wait) =
+                tokio::select! { () = cancel.cancelled() => return, r = source.poll() => r };
             if tx.send(message).is_err() {
                 return;
             }

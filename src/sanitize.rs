@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn keeps_ordinary_text_including_japanese() {
-        assert_eq!(text("ログインできません / login fails"), "ログインできません / login fails");
+        assert_eq!(
+            text("ログインできません / login fails"),
+            "ログインできません / login fails"
+        );
     }
 
     #[test]

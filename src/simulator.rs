@@ -230,6 +230,21 @@ impl Shared {
         self.scenario.anchor as f64 + self.now()
     }
 
+    /// A wall-clock Unix time (as a client's query names it) in scenario
+    /// time. At `--speed` above 1 the scenario runs ahead of the wall
+    /// clock; metrics clients ask for wall-clock times, so their "now"
+    /// must mean the scenario's now, or the incident would never show in
+    /// the metrics of a sped-up run. Times before the anchor are history
+    /// and map to themselves.
+    pub(crate) fn scenario_time(&self, wall: f64) -> f64 {
+        let anchor = self.scenario.anchor as f64;
+        if wall <= anchor {
+            wall
+        } else {
+            anchor + (wall - anchor) * self.clock.speed
+        }
+    }
+
     /// Lock the world, played forward to now; also returns now as Unix seconds.
     ///
     /// Time is read under the lock so that changes are stamped in the order

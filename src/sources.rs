@@ -33,9 +33,24 @@ impl Secrets {
     /// error naming the key.
     pub fn from_env(config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            desk: config.desk.as_ref().map(|d| config::token("desk", d.token_env.as_deref())).transpose()?.flatten(),
-            metrics: config.metrics.as_ref().map(|m| config::token("metrics", m.token_env.as_deref())).transpose()?.flatten(),
-            incidents: config.incidents.as_ref().map(|i| config::token("incidents", i.token_env.as_deref())).transpose()?.flatten(),
+            desk: config
+                .desk
+                .as_ref()
+                .map(|d| config::token("desk", d.token_env.as_deref()))
+                .transpose()?
+                .flatten(),
+            metrics: config
+                .metrics
+                .as_ref()
+                .map(|m| config::token("metrics", m.token_env.as_deref()))
+                .transpose()?
+                .flatten(),
+            incidents: config
+                .incidents
+                .as_ref()
+                .map(|i| config::token("incidents", i.token_env.as_deref()))
+                .transpose()?
+                .flatten(),
         })
     }
 }
@@ -110,43 +125,73 @@ pub struct Pollers {
 const ACCOUNTS_EVERY: Duration = Duration::from_secs(60);
 
 fn unsupported(key: &str, kind: &str) -> ConfigError {
-    ConfigError::Value { key: key.into(), message: format!("{kind:?} is not supported by this build yet") }
+    ConfigError::Value {
+        key: key.into(),
+        message: format!("{kind:?} is not supported by this build yet"),
+    }
 }
 
 fn missing_secret(key: &str) -> ConfigError {
-    ConfigError::Value { key: key.into(), message: "this source needs a token: name its environment variable in token_env".into() }
+    ConfigError::Value {
+        key: key.into(),
+        message: "this source needs a token: name its environment variable in token_env".into(),
+    }
 }
 
 fn bad_source(key: &str, error: &SourceError) -> ConfigError {
-    ConfigError::Value { key: key.into(), message: error.message.clone() }
+    ConfigError::Value {
+        key: key.into(),
+        message: error.message.clone(),
+    }
 }
 
 impl Sources {
     /// Build the adapters the config names. Nothing is contacted yet.
-    pub fn build(config: &Config, secrets: Secrets, client: &reqwest::Client) -> Result<Self, ConfigError> {
+    pub fn build(
+        config: &Config,
+        secrets: Secrets,
+        client: &reqwest::Client,
+    ) -> Result<Self, ConfigError> {
         let desk = match &config.desk {
             None => None,
             Some(d) if d.kind == DeskKind::Zendesk => {
-                let token = secrets.desk.clone().ok_or_else(|| missing_secret("desk.token_env"))?;
-                let zendesk = Zendesk::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
+                let token = secrets
+                    .desk
+                    .clone()
+                    .ok_or_else(|| missing_secret("desk.token_env"))?;
+                let zendesk =
+                    Zendesk::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
                 Some((Desk::Zendesk(zendesk), d.poll_interval))
             }
             Some(_) => return Err(unsupported("desk.kind", "rt")),
         };
         let metrics = match &config.metrics {
             None => None,
-            Some(m) => Some((Prometheus::new(client.clone(), m, secrets.metrics.clone()).map_err(|e| bad_source("metrics", &e))?, m.poll_interval)),
+            Some(m) => Some((
+                Prometheus::new(client.clone(), m, secrets.metrics.clone())
+                    .map_err(|e| bad_source("metrics", &e))?,
+                m.poll_interval,
+            )),
         };
         let incidents = match &config.incidents {
             None => None,
             Some(i) if i.kind == IncidentsKind::Pagerduty => {
-                let token = secrets.incidents.clone().ok_or_else(|| missing_secret("incidents.token_env"))?;
-                let pagerduty = PagerDuty::new(client.clone(), i, token).map_err(|e| bad_source("incidents", &e))?;
+                let token = secrets
+                    .incidents
+                    .clone()
+                    .ok_or_else(|| missing_secret("incidents.token_env"))?;
+                let pagerduty = PagerDuty::new(client.clone(), i, token)
+                    .map_err(|e| bad_source("incidents", &e))?;
                 Some((Incidents::PagerDuty(pagerduty), i.poll_interval))
             }
             Some(_) => return Err(unsupported("incidents.kind", "alertmanager")),
         };
-        Ok(Self { desk, metrics, incidents, accounts: config.accounts.as_ref().map(|a| a.file.clone()) })
+        Ok(Self {
+            desk,
+            metrics,
+            incidents,
+            accounts: config.accounts.as_ref().map(|a| a.file.clone()),
+        })
     }
 
     /// The chips for these sources, all loading.
@@ -173,7 +218,12 @@ impl Sources {
     pub fn spawn(self, tx: &mpsc::UnboundedSender<Message>, cancel: &CancellationToken) -> Pollers {
         let mut pollers = Pollers::default();
         if let Some(path) = self.accounts {
-            pollers.all.push(poll::spawn(poll::AccountsFile(path), ACCOUNTS_EVERY, tx.clone(), cancel.clone()));
+            pollers.all.push(poll::spawn(
+                poll::AccountsFile(path),
+                ACCOUNTS_EVERY,
+                tx.clone(),
+                cancel.clone(),
+            ));
         }
         if let Some((desk, every)) = self.desk {
             let p = poll::spawn(poll::Desk(desk), every, tx.clone(), cancel.clone());
@@ -181,10 +231,20 @@ impl Sources {
             pollers.all.push(p);
         }
         if let Some((metrics, every)) = self.metrics {
-            pollers.all.push(poll::spawn(poll::Metrics(metrics), every, tx.clone(), cancel.clone()));
+            pollers.all.push(poll::spawn(
+                poll::Metrics(metrics),
+                every,
+                tx.clone(),
+                cancel.clone(),
+            ));
         }
         if let Some((incidents, every)) = self.incidents {
-            let p = poll::spawn(poll::Incidents(incidents), every, tx.clone(), cancel.clone());
+            let p = poll::spawn(
+                poll::Incidents(incidents),
+                every,
+                tx.clone(),
+                cancel.clone(),
+            );
             pollers.incidents = Some(p.clone());
             pollers.all.push(p);
         }
@@ -206,6 +266,9 @@ impl Sources {
             once(self.metrics.map(|(m, _)| poll::Metrics(m))),
             once(self.incidents.map(|(i, _)| poll::Incidents(i))),
         );
-        [accounts, desk, metrics, incidents].into_iter().flatten().collect()
+        [accounts, desk, metrics, incidents]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }

@@ -38,7 +38,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     match &model.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => help::render(frame, areas.body, model, *scroll),
-        Overlay::Detail { target, scroll } => detail::render(frame, areas.body, model, target, *scroll),
+        Overlay::Detail { target, scroll } => {
+            detail::render(frame, areas.body, model, target, *scroll)
+        }
     }
     bars::footer(frame, areas.footer, model);
 }
@@ -51,23 +53,36 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
     let view = &model.panes[pane as usize];
     let focused = model.focus == pane;
     let mut title = vec![
-        Span::styled(format!(" {} ", pane.title()), if focused { theme::TITLE } else { theme::HEADER }),
+        Span::styled(
+            format!(" {} ", pane.title()),
+            if focused { theme::TITLE } else { theme::HEADER },
+        ),
         Span::styled(format!("{}", view.order.len()), theme::TEXT),
     ];
     if view.order.len() != total {
         title.push(Span::styled(format!("/{total}"), theme::MUTED));
     }
     if !view.filter.is_empty() {
-        title.push(Span::styled(format!("  filter \"{}\"", view.filter), theme::WARN));
+        title.push(Span::styled(
+            format!("  filter \"{}\"", view.filter),
+            theme::WARN,
+        ));
     }
     let sort = pane.sorts()[view.sort % pane.sorts().len()];
     title.push(Span::styled(format!("  by {sort} "), theme::MUTED));
     let mut block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { theme::BORDER_FOCUSED } else { theme::BORDER })
+        .border_style(if focused {
+            theme::BORDER_FOCUSED
+        } else {
+            theme::BORDER
+        })
         .title(Line::from(title));
     if let Some(problem) = source_problem(model, pane) {
-        block = block.title_bottom(Line::from(Span::styled(format!(" {problem} "), theme::CRITICAL)));
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {problem} "),
+            theme::CRITICAL,
+        )));
     }
     block
 }
@@ -80,10 +95,22 @@ fn source_problem(model: &Model, pane: Pane) -> Option<String> {
         Pane::Customers => &[SourceKind::Accounts, SourceKind::Metrics, SourceKind::Desk],
         Pane::Incidents => &[SourceKind::Incidents],
     };
-    kinds.iter().filter_map(|k| model.source(*k)).find(|s| s.status == SourceStatus::Failed).map(|s| {
-        let age = s.last_ok.map_or_else(|| "no data yet".to_owned(), |t| format!("showing data from {}", format::ago(model.now, t)));
-        format!("{} {} failing: {} ({age})", s.kind, s.vendor, s.last_error.as_deref().unwrap_or("?"))
-    })
+    kinds
+        .iter()
+        .filter_map(|k| model.source(*k))
+        .find(|s| s.status == SourceStatus::Failed)
+        .map(|s| {
+            let age = s.last_ok.map_or_else(
+                || "no data yet".to_owned(),
+                |t| format!("showing data from {}", format::ago(model.now, t)),
+            );
+            format!(
+                "{} {} failing: {} ({age})",
+                s.kind,
+                s.vendor,
+                s.last_error.as_deref().unwrap_or("?")
+            )
+        })
 }
 
 /// A message where a pane has no rows, saying why.
@@ -96,14 +123,26 @@ fn empty_message(model: &Model, pane: Pane, area: Rect, frame: &mut Frame<'_>, w
     };
     let (text, style) = match model.source(kind) {
         None => (format!("no {kind} source configured"), theme::MUTED),
-        Some(s) if s.status == SourceStatus::Loading => (format!("loading from {}…", s.vendor), theme::MUTED),
-        Some(s) if s.status == SourceStatus::Failed && s.last_ok.is_none() => {
-            (format!("{} unavailable: {}", s.vendor, s.last_error.as_deref().unwrap_or("?")), theme::CRITICAL)
+        Some(s) if s.status == SourceStatus::Loading => {
+            (format!("loading from {}…", s.vendor), theme::MUTED)
         }
-        Some(_) if !model.panes[pane as usize].filter.is_empty() => ("nothing matches the filter".to_owned(), theme::MUTED),
+        Some(s) if s.status == SourceStatus::Failed && s.last_ok.is_none() => (
+            format!(
+                "{} unavailable: {}",
+                s.vendor,
+                s.last_error.as_deref().unwrap_or("?")
+            ),
+            theme::CRITICAL,
+        ),
+        Some(_) if !model.panes[pane as usize].filter.is_empty() => {
+            ("nothing matches the filter".to_owned(), theme::MUTED)
+        }
         Some(_) => (what.to_owned(), theme::OK),
     };
-    frame.render_widget(Paragraph::new(Span::styled(text, style)).block(pane_block(model, pane)), area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, style)).block(pane_block(model, pane)),
+        area,
+    );
 }
 
 /// Draw a table showing only the visible window of a pane's rows.
@@ -119,12 +158,20 @@ fn window_table<'a>(
     let view = &model.panes[pane as usize];
     let visible = usize::from(area.height.saturating_sub(layout::PANE_CHROME));
     let end = (view.offset + visible).min(view.order.len());
-    let rows: Vec<Row<'a>> = view.order[view.offset.min(end)..end].iter().map(|&i| row(i)).collect();
+    let rows: Vec<Row<'a>> = view.order[view.offset.min(end)..end]
+        .iter()
+        .map(|&i| row(i))
+        .collect();
     let table = Table::new(rows, widths)
         .header(header.style(theme::HEADER))
         .block(pane_block(model, pane))
         .column_spacing(1)
-        .row_highlight_style(if model.focus == pane { theme::SELECTED } else { Style::new() });
-    let mut state = TableState::default().with_selected(Some(view.selected.saturating_sub(view.offset)));
+        .row_highlight_style(if model.focus == pane {
+            theme::SELECTED
+        } else {
+            Style::new()
+        });
+    let mut state =
+        TableState::default().with_selected(Some(view.selected.saturating_sub(view.offset)));
     frame.render_stateful_widget(table, area, &mut state);
 }

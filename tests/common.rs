@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use cre_cockpit::domain::{
-    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot, Priority, Segment, Severity, SourceKind,
-    TenantMetrics, Tier,
+    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
+    Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
 };
 use cre_cockpit::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
@@ -22,7 +22,14 @@ pub fn ago(minutes: i64) -> Timestamp {
     now() - SignedDuration::from_mins(minutes)
 }
 
-pub fn account(id: &str, name: &str, tenant: &str, segment: Segment, seats: u32, arr: f64) -> Account {
+pub fn account(
+    id: &str,
+    name: &str,
+    tenant: &str,
+    segment: Segment,
+    seats: u32,
+    arr: f64,
+) -> Account {
     Account {
         id: id.into(),
         name: name.into(),
@@ -43,13 +50,33 @@ pub fn account(id: &str, name: &str, tenant: &str, segment: Segment, seats: u32,
 
 pub fn accounts() -> Vec<Account> {
     vec![
-        account("c1", "Acme Corp", "acme", Segment::Enterprise, 400, 240_000.0),
-        account("c2", "株式会社ミドリ", "midori", Segment::MidMarket, 120, 60_000.0),
+        account(
+            "c1",
+            "Acme Corp",
+            "acme",
+            Segment::Enterprise,
+            400,
+            240_000.0,
+        ),
+        account(
+            "c2",
+            "株式会社ミドリ",
+            "midori",
+            Segment::MidMarket,
+            120,
+            60_000.0,
+        ),
         account("c3", "Globex", "globex", Segment::Small, 20, 9_000.0),
     ]
 }
 
-pub fn inquiry(id: &str, subject: &str, org: &str, priority: Priority, created_min_ago: i64) -> Inquiry {
+pub fn inquiry(
+    id: &str,
+    subject: &str,
+    org: &str,
+    priority: Priority,
+    created_min_ago: i64,
+) -> Inquiry {
     Inquiry {
         id: id.into(),
         subject: subject.into(),
@@ -71,9 +98,27 @@ pub fn inquiry(id: &str, subject: &str, org: &str, priority: Priority, created_m
 
 pub fn inquiries() -> Vec<Inquiry> {
     vec![
-        inquiry("101", "API returns 500 on /orders", "Acme Corp", Priority::Urgent, 90),
-        inquiry("102", "ダッシュボードが表示されません", "株式会社ミドリ", Priority::High, 30),
-        inquiry("103", "How do I export invoices?", "Globex", Priority::Low, 600),
+        inquiry(
+            "101",
+            "API returns 500 on /orders",
+            "Acme Corp",
+            Priority::Urgent,
+            90,
+        ),
+        inquiry(
+            "102",
+            "ダッシュボードが表示されません",
+            "株式会社ミドリ",
+            Priority::High,
+            30,
+        ),
+        inquiry(
+            "103",
+            "How do I export invoices?",
+            "Globex",
+            Priority::Low,
+            600,
+        ),
         inquiry("104", "SSO login loop", "Acme Corp", Priority::Normal, 20),
     ]
 }
@@ -114,7 +159,10 @@ pub fn incidents() -> Vec<Incident> {
 
 /// A model that has received one good poll from every source.
 pub fn model() -> Model {
-    let settings = Settings { demo: true, ..Settings::default() };
+    let settings = Settings {
+        demo: true,
+        ..Settings::default()
+    };
     let sources = vec![
         SourceState::new(SourceKind::Desk, "zendesk"),
         SourceState::new(SourceKind::Metrics, "prometheus"),
@@ -123,22 +171,43 @@ pub fn model() -> Model {
     ];
     let mut model = Model::new(settings, sources, now());
     let at = now() - SignedDuration::from_secs(12);
-    model.update(Message::Accounts { file: "accounts.csv".into(), at, result: Ok(accounts()) });
+    model.update(Message::Accounts {
+        file: "accounts.csv".into(),
+        at,
+        result: Ok(accounts()),
+    });
     model.update(Message::Desk {
         vendor: "zendesk",
         at,
-        result: Ok(DeskUpdate { full: true, changed: inquiries(), removed: Vec::new(), requests: 1 }),
+        result: Ok(DeskUpdate {
+            full: true,
+            changed: inquiries(),
+            removed: Vec::new(),
+            requests: 1,
+        }),
     });
-    model.update(Message::Metrics { vendor: "prometheus", at, result: Ok(metrics()) });
-    model.update(Message::Incidents { vendor: "pagerduty", at, result: Ok(incidents()) });
+    model.update(Message::Metrics {
+        vendor: "prometheus",
+        at,
+        result: Ok(metrics()),
+    });
+    model.update(Message::Incidents {
+        vendor: "pagerduty",
+        at,
+        result: Ok(incidents()),
+    });
     model
 }
 
 /// Render the model at a size and return the terminal.
 pub fn render(model: &mut Model, width: u16, height: u16) -> Terminal<TestBackend> {
-    model.update(Message::Input(crossterm::event::Event::Resize(width, height)));
+    model.update(Message::Input(crossterm::event::Event::Resize(
+        width, height,
+    )));
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| cre_cockpit::ui::render(f, model)).unwrap();
+    terminal
+        .draw(|f| cre_cockpit::ui::render(f, model))
+        .unwrap();
     terminal
 }
 
@@ -164,12 +233,16 @@ pub fn screen(terminal: &Terminal<TestBackend>) -> String {
 }
 
 pub fn key(c: char) -> Message {
-    Message::Input(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
-        crossterm::event::KeyCode::Char(c),
-        crossterm::event::KeyModifiers::NONE,
-    )))
+    Message::Input(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        ),
+    ))
 }
 
 pub fn code(code: crossterm::event::KeyCode) -> Message {
-    Message::Input(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE)))
+    Message::Input(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE),
+    ))
 }

@@ -7,8 +7,13 @@ use std::path::{Path, PathBuf};
 use cre_cockpit::config::{Config, ConfigError};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs").join(kind);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/configs")
+        .join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(!files.is_empty());
     files
@@ -30,35 +35,71 @@ fn full_fixture_means_what_it_says() {
     assert_eq!(metrics.tenant_label, "customer");
     assert!(metrics.queries.error_ratio.contains("errors_total"));
     // Unset queries keep their defaults.
-    assert_eq!(metrics.queries.active_users, cre_cockpit::config::QueryConfig::default().active_users);
+    assert_eq!(
+        metrics.queries.active_users,
+        cre_cockpit::config::QueryConfig::default().active_users
+    );
     assert_eq!(config.sla.urgent.as_secs(), 30 * 60);
     assert_eq!(config.sla.low.as_secs(), 24 * 3600);
     // The accounts file is resolved next to the config file.
-    assert_eq!(config.accounts.unwrap().file, path.parent().unwrap().join("accounts.csv"));
+    assert_eq!(
+        config.accounts.unwrap().file,
+        path.parent().unwrap().join("accounts.csv")
+    );
 }
 
 #[test]
 fn invalid_fixtures_name_file_line_and_key() {
     let expected = [
-        ("bad-duration.toml", 4, "metrics.poll_interval", "invalid duration"),
+        (
+            "bad-duration.toml",
+            4,
+            "metrics.poll_interval",
+            "invalid duration",
+        ),
         ("bad-key.toml", 3, "keys.refresh", "unknown key"),
         ("bad-kind.toml", 2, "desk.kind", "unknown variant"),
         ("conflicting-keys.toml", 2, "keys.refresh", "bound to both"),
         ("missing-url.toml", 1, "incidents", "missing field `url`"),
-        ("unknown-action.toml", 2, "keys.launch_rockets", "unknown variant"),
+        (
+            "unknown-action.toml",
+            2,
+            "keys.launch_rockets",
+            "unknown variant",
+        ),
         ("unknown-key.toml", 5, "desk.poll_intreval", "unknown field"),
         ("unknown-section.toml", 1, "dsek", "unknown field"),
-        ("wrong-type.toml", 2, "ui.impact_error_ratio", "invalid type"),
+        (
+            "wrong-type.toml",
+            2,
+            "ui.impact_error_ratio",
+            "invalid type",
+        ),
     ];
     let files = fixtures("invalid");
-    assert_eq!(files.len(), expected.len(), "every invalid fixture needs an expectation");
+    assert_eq!(
+        files.len(),
+        expected.len(),
+        "every invalid fixture needs an expectation"
+    );
     for (name, line, key, text) in expected {
         let path = files.iter().find(|p| p.ends_with(name)).unwrap();
         let error = Config::load(path).unwrap_err();
-        let ConfigError::Invalid { path: p, line: l, key: k, message } = &error else { panic!("{name}: {error}") };
+        let ConfigError::Invalid {
+            path: p,
+            line: l,
+            key: k,
+            message,
+        } = &error
+        else {
+            panic!("{name}: {error}")
+        };
         assert_eq!((p, *l, k.as_str()), (path, line, key), "{name}: {error}");
         assert!(message.contains(text), "{name}: {message}");
         let shown = error.to_string();
-        assert!(shown.starts_with(&format!("{}:{line}: {key}: ", path.display())), "{shown}");
+        assert!(
+            shown.starts_with(&format!("{}:{line}: {key}: ", path.display())),
+            "{shown}"
+        );
     }
 }

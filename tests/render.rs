@@ -59,7 +59,10 @@ fn help_lists_every_bound_action_with_its_key() {
     let text = screen(&render(&mut m, 200, 50));
     for (action, keys) in m.settings.keymap.bound() {
         assert!(text.contains(&action.to_string()), "help lacks {action}");
-        assert!(text.contains(&keys[0].to_string()), "help lacks key of {action}");
+        assert!(
+            text.contains(&keys[0].to_string()),
+            "help lacks key of {action}"
+        );
     }
     insta::assert_snapshot!("help_wide", text);
     let text = screen(&render(&mut m, 80, 24));
@@ -70,7 +73,11 @@ fn help_lists_every_bound_action_with_its_key() {
 #[test]
 fn failing_source_is_shown_not_an_empty_list() {
     let mut m = model();
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Err(SourceError::new("desk: HTTP 500 Internal Server Error")) });
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Err(SourceError::new("desk: HTTP 500 Internal Server Error")),
+    });
     let text = screen(&render(&mut m, 200, 50));
     assert!(text.contains("✗ desk zendesk desk: HTTP 500"), "{text}");
     assert!(text.contains("stale"), "{text}");
@@ -82,11 +89,21 @@ fn failing_source_is_shown_not_an_empty_list() {
 #[test]
 fn never_loaded_desk_says_unavailable() {
     let settings = cre_cockpit::model::Settings::default();
-    let sources = vec![cre_cockpit::model::SourceState::new(SourceKind::Desk, "zendesk")];
+    let sources = vec![cre_cockpit::model::SourceState::new(
+        SourceKind::Desk,
+        "zendesk",
+    )];
     let mut m = cre_cockpit::model::Model::new(settings, sources, common::now());
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Err(SourceError::new("desk: cannot connect")) });
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Err(SourceError::new("desk: cannot connect")),
+    });
     let text = screen(&render(&mut m, 80, 24));
-    assert!(text.contains("zendesk unavailable: desk: cannot connect"), "{text}");
+    assert!(
+        text.contains("zendesk unavailable: desk: cannot connect"),
+        "{text}"
+    );
     assert!(!text.contains("inbox zero"), "{text}");
 }
 
@@ -98,9 +115,17 @@ fn breached_sla_is_negative_and_red() {
     // Inquiry 101 (urgent, 90 min old, 1 h target) is 30 min past SLA and
     // sorts first.
     let text = screen(&terminal);
-    let line = text.lines().find(|l| l.contains("API returns 500 on /orders")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("API returns 500 on /orders"))
+        .unwrap();
     assert!(line.contains("-30m c"), "{line}");
-    let y = u16::try_from(text.lines().position(|l| l.contains("API returns 500 on /orders")).unwrap()).unwrap();
+    let y = u16::try_from(
+        text.lines()
+            .position(|l| l.contains("API returns 500 on /orders"))
+            .unwrap(),
+    )
+    .unwrap();
     let x = u16::try_from(line.chars().position(|c| c == '-').unwrap()).unwrap();
     assert_eq!(buffer[(x, y)].fg, theme::CRITICAL.fg.unwrap());
 }
@@ -111,14 +136,29 @@ fn inquiry_detail_shows_conversation_public_and_private() {
     render(&mut m, 120, 40);
     m.update(common::code(crossterm::event::KeyCode::Enter));
     let id = match &m.overlay {
-        cre_cockpit::model::Overlay::Detail { target: cre_cockpit::model::Target::Inquiry(id), .. } => id.clone(),
+        cre_cockpit::model::Overlay::Detail {
+            target: cre_cockpit::model::Target::Inquiry(id),
+            ..
+        } => id.clone(),
         other => panic!("expected inquiry detail, got {other:?}"),
     };
     m.update(Message::Comments {
         id,
         result: Ok(vec![
-            cre_cockpit::domain::Comment { id: "1".into(), author: Some("Ren".into()), at: common::ago(80), public: true, body: "We get 500s".into() },
-            cre_cockpit::domain::Comment { id: "2".into(), author: Some("Alex".into()), at: common::ago(70), public: false, body: "Linked to PINC01".into() },
+            cre_cockpit::domain::Comment {
+                id: "1".into(),
+                author: Some("Ren".into()),
+                at: common::ago(80),
+                public: true,
+                body: "We get 500s".into(),
+            },
+            cre_cockpit::domain::Comment {
+                id: "2".into(),
+                author: Some("Alex".into()),
+                at: common::ago(70),
+                public: false,
+                body: "Linked to PINC01".into(),
+            },
         ]),
     });
     let text = screen(&render(&mut m, 120, 40));
@@ -135,7 +175,10 @@ fn customer_and_incident_detail_explain_themselves() {
     m.update(key('2'));
     m.update(common::code(crossterm::event::KeyCode::Enter));
     let text = screen(&render(&mut m, 160, 45));
-    assert!(text.contains("Factors (largest points lost first)"), "{text}");
+    assert!(
+        text.contains("Factors (largest points lost first)"),
+        "{text}"
+    );
     assert!(text.contains("RED FLAG"), "{text}");
     assert!(text.contains("CRE (customer liaison)"), "{text}");
     insta::assert_snapshot!("customer_detail", text);

@@ -522,12 +522,16 @@ async fn the_incident_hurts_only_affected_tenants_brings_a_wave_and_resolves() {
     );
 
     let error_ratio = r#"sum by (tenant) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (tenant) (rate(http_requests_total[5m]))"#;
+    // Metrics clients name wall-clock times; the simulator maps them into
+    // its sped-up scenario time, so a scenario instant `at` is asked for as
+    // the wall-clock moment it corresponds to.
     let ratios = |at: i64| {
         let client = client.clone();
+        let wall = anchor as f64 + (at - anchor) as f64 / 600.0;
         let request = client.get(url(
             &sim,
             "/api/v1/query",
-            &[("query", error_ratio), ("time", &at.to_string())],
+            &[("query", error_ratio), ("time", &format!("{wall:.3}"))],
         ));
         async move {
             let body: Value = request

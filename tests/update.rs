@@ -16,7 +16,9 @@ fn selected_id(m: &cre_cockpit::model::Model, pane: Pane) -> Option<String> {
 #[test]
 fn inquiries_sort_breached_first_then_time_left_then_priority() {
     let m = model();
-    let order: Vec<&str> = (0..4).map(|r| m.inquiry_at(r).unwrap().id.as_str()).collect();
+    let order: Vec<&str> = (0..4)
+        .map(|r| m.inquiry_at(r).unwrap().id.as_str())
+        .collect();
     // 101 urgent breached; 102 high 3h30m left; 104 normal 7h40m; 103 low 14h.
     assert_eq!(order, ["101", "102", "104", "103"]);
 }
@@ -43,23 +45,59 @@ fn selection_follows_the_item_when_new_rows_arrive() {
     m.update(key('j'));
     assert_eq!(selected_id(&m, Pane::Inquiries).as_deref(), Some("102"));
     let urgent = inquiry("200", "Outage!", "Globex", Priority::Urgent, 120);
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Ok(DeskUpdate { changed: vec![urgent], ..DeskUpdate::default() }) });
-    assert_eq!(m.inquiry_at(0).unwrap().id, "200", "the more breached one sorts first");
-    assert_eq!(selected_id(&m, Pane::Inquiries).as_deref(), Some("102"), "selection stays on the same inquiry");
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Ok(DeskUpdate {
+            changed: vec![urgent],
+            ..DeskUpdate::default()
+        }),
+    });
+    assert_eq!(
+        m.inquiry_at(0).unwrap().id,
+        "200",
+        "the more breached one sorts first"
+    );
+    assert_eq!(
+        selected_id(&m, Pane::Inquiries).as_deref(),
+        Some("102"),
+        "selection stays on the same inquiry"
+    );
 }
 
 #[test]
 fn solved_inquiries_leave_the_queue_and_full_updates_replace() {
     let mut m = model();
-    let mut solved = inquiry("103", "How do I export invoices?", "Globex", Priority::Low, 600);
+    let mut solved = inquiry(
+        "103",
+        "How do I export invoices?",
+        "Globex",
+        Priority::Low,
+        600,
+    );
     solved.status = InquiryStatus::Solved;
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Ok(DeskUpdate { changed: vec![solved], ..DeskUpdate::default() }) });
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Ok(DeskUpdate {
+            changed: vec![solved],
+            ..DeskUpdate::default()
+        }),
+    });
     assert_eq!(m.data.inquiries.len(), 3);
     assert!(m.data.inquiry("103").is_none());
     assert_eq!(m.panes[0].order.len(), 3);
 
     let only = inquiry("300", "Fresh start", "Acme Corp", Priority::Normal, 5);
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Ok(DeskUpdate { full: true, changed: vec![only], ..DeskUpdate::default() }) });
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Ok(DeskUpdate {
+            full: true,
+            changed: vec![only],
+            ..DeskUpdate::default()
+        }),
+    });
     assert_eq!(m.data.inquiries.len(), 1);
     assert_eq!(m.inquiry_at(0).unwrap().id, "300");
 }
@@ -67,15 +105,26 @@ fn solved_inquiries_leave_the_queue_and_full_updates_replace() {
 #[test]
 fn a_failed_poll_keeps_the_last_good_data() {
     let mut m = model();
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Err(SourceError::new("desk: timed out")) });
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Err(SourceError::new("desk: timed out")),
+    });
     let desk = m.source(SourceKind::Desk).unwrap();
     assert_eq!(desk.status, SourceStatus::Failed);
     assert!(desk.is_stale());
     assert_eq!(desk.last_error.as_deref(), Some("desk: timed out"));
     assert_eq!(m.data.inquiries.len(), 4);
     // And recovers on the next good poll.
-    m.update(Message::Desk { vendor: "zendesk", at: common::now(), result: Ok(DeskUpdate::default()) });
-    assert_eq!(m.source(SourceKind::Desk).unwrap().status, SourceStatus::Ready);
+    m.update(Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Ok(DeskUpdate::default()),
+    });
+    assert_eq!(
+        m.source(SourceKind::Desk).unwrap().status,
+        SourceStatus::Ready
+    );
 }
 
 #[test]
@@ -83,14 +132,30 @@ fn enter_opens_detail_and_asks_for_the_conversation() {
     let mut m = model();
     let effects = m.update(code(KeyCode::Enter));
     assert_eq!(effects, vec![Effect::LoadComments("101".into())]);
-    assert_eq!(m.overlay, Overlay::Detail { target: Target::Inquiry("101".into()), scroll: 0 });
+    assert_eq!(
+        m.overlay,
+        Overlay::Detail {
+            target: Target::Inquiry("101".into()),
+            scroll: 0
+        }
+    );
     m.update(key('j'));
-    assert_eq!(m.overlay, Overlay::Detail { target: Target::Inquiry("101".into()), scroll: 1 }, "j scrolls the detail");
+    assert_eq!(
+        m.overlay,
+        Overlay::Detail {
+            target: Target::Inquiry("101".into()),
+            scroll: 1
+        },
+        "j scrolls the detail"
+    );
     m.update(code(KeyCode::Esc));
     assert_eq!(m.overlay, Overlay::None);
 
     m.update(key('3'));
-    assert_eq!(m.update(code(KeyCode::Enter)), vec![Effect::LoadNotes("PINC01".into())]);
+    assert_eq!(
+        m.update(code(KeyCode::Enter)),
+        vec![Effect::LoadNotes("PINC01".into())]
+    );
 }
 
 #[test]
@@ -125,7 +190,15 @@ fn sort_cycles_through_the_panes_modes() {
     m.update(key('s'));
     assert_eq!(m.panes[0].sort, 1);
     let priorities: Vec<Priority> = (0..4).map(|r| m.inquiry_at(r).unwrap().priority).collect();
-    assert_eq!(priorities, [Priority::Urgent, Priority::High, Priority::Normal, Priority::Low]);
+    assert_eq!(
+        priorities,
+        [
+            Priority::Urgent,
+            Priority::High,
+            Priority::Normal,
+            Priority::Low
+        ]
+    );
     m.update(key('s'));
     assert_eq!(m.inquiry_at(0).unwrap().id, "104", "newest first");
     assert!(m.status.as_ref().unwrap().0.contains("newest"));
@@ -136,7 +209,10 @@ fn focus_keys_and_tab_cycle() {
     let mut m = model();
     m.update(code(KeyCode::Tab));
     assert_eq!(m.focus, Pane::Customers);
-    m.update(Message::Input(Event::Key(crossterm::event::KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))));
+    m.update(Message::Input(Event::Key(crossterm::event::KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    ))));
     assert_eq!(m.focus, Pane::Inquiries);
     m.update(key('3'));
     assert_eq!(m.focus, Pane::Incidents);
@@ -146,8 +222,18 @@ fn focus_keys_and_tab_cycle() {
 fn refresh_quit_and_open_produce_effects() {
     let mut m = model();
     assert_eq!(m.update(key('r')), vec![Effect::Refresh]);
-    assert_eq!(m.update(key('o')), vec![Effect::OpenUrl("https://desk.example/agent/tickets/101".into())]);
-    assert_eq!(m.update(key('y')), vec![Effect::Copy("https://desk.example/agent/tickets/101".into())]);
+    assert_eq!(
+        m.update(key('o')),
+        vec![Effect::OpenUrl(
+            "https://desk.example/agent/tickets/101".into()
+        )]
+    );
+    assert_eq!(
+        m.update(key('y')),
+        vec![Effect::Copy(
+            "https://desk.example/agent/tickets/101".into()
+        )]
+    );
     m.update(key('2'));
     assert_eq!(m.update(key('o')), vec![], "customers have no link");
     assert_eq!(m.update(key('q')), vec![Effect::Quit]);
@@ -161,15 +247,31 @@ fn mouse_click_selects_row_and_focuses_pane() {
     let areas = cre_cockpit::layout::areas(ratatui::layout::Rect::new(0, 0, 200, 50), m.focus);
     let incidents = areas.panes[Pane::Incidents as usize].unwrap();
     let customers = areas.panes[Pane::Customers as usize].unwrap();
-    let click = |column, row| Message::Input(Event::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column, row, modifiers: KeyModifiers::NONE }));
+    let click = |column, row| {
+        Message::Input(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
     m.update(click(customers.x + 3, customers.y + 4));
     assert_eq!(m.focus, Pane::Customers);
     assert_eq!(m.panes[Pane::Customers as usize].selected, 2);
     m.update(click(incidents.x + 3, incidents.y + 2));
     assert_eq!(m.focus, Pane::Incidents);
-    let scroll = Message::Input(Event::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 5, row: 5, modifiers: KeyModifiers::NONE }));
+    let scroll = Message::Input(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 5,
+        row: 5,
+        modifiers: KeyModifiers::NONE,
+    }));
     m.update(scroll);
-    assert_eq!(m.panes[Pane::Inquiries as usize].selected, 3, "wheel scrolls the pane under the pointer");
+    assert_eq!(
+        m.panes[Pane::Inquiries as usize].selected,
+        3,
+        "wheel scrolls the pane under the pointer"
+    );
 }
 
 #[test]
@@ -187,7 +289,11 @@ fn help_opens_and_swallows_navigation() {
 fn incident_join_links_hurt_customers_and_new_inquiries() {
     let m = model();
     let impact = &m.derived.impacts[0];
-    let names: Vec<&str> = impact.affected.iter().map(|a| m.data.accounts[a.account].name.as_str()).collect();
+    let names: Vec<&str> = impact
+        .affected
+        .iter()
+        .map(|a| m.data.accounts[a.account].name.as_str())
+        .collect();
     assert_eq!(names, ["Acme Corp"], "only the tenant above 2% errors");
     let linked: Vec<&str> = impact.linked.iter().map(|l| l.inquiry.as_str()).collect();
     assert_eq!(linked, ["101", "104"]);
@@ -203,7 +309,12 @@ fn clock_ticks_move_sla_and_clear_status() {
     let mut m = model();
     m.update(key('r'));
     assert!(m.status.is_some());
-    m.update(Message::Tick(common::now() + jiff::SignedDuration::from_secs(10)));
-    assert!(m.status.is_none(), "status messages fade after a few seconds");
+    m.update(Message::Tick(
+        common::now() + jiff::SignedDuration::from_secs(10),
+    ));
+    assert!(
+        m.status.is_none(),
+        "status messages fade after a few seconds"
+    );
     assert_eq!(m.now, common::now() + jiff::SignedDuration::from_secs(10));
 }

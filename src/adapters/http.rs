@@ -70,7 +70,9 @@ pub fn client() -> reqwest::Client {
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Parse a configured base URL, refusing plain `http://` to anything but
@@ -84,7 +86,9 @@ pub fn base_url(raw: &str, allow_insecure_http: bool) -> Result<Url, SourceError
             "refusing plain http to {} (set allow_insecure_http = true to allow)",
             url.host_str().unwrap_or("?")
         ))),
-        other => Err(SourceError::new(format!("unsupported url scheme {other:?}"))),
+        other => Err(SourceError::new(format!(
+            "unsupported url scheme {other:?}"
+        ))),
     }
 }
 
@@ -118,7 +122,10 @@ pub struct Fetched<T> {
 /// Send a request and decode a JSON body of at most [`MAX_BODY_BYTES`].
 /// Non-2xx answers become a [`SourceError`] naming the status and a short,
 /// sanitised excerpt of the body; a 429 carries its `Retry-After`.
-pub async fn fetch_json<T: DeserializeOwned>(what: &str, request: RequestBuilder) -> Result<Fetched<T>, SourceError> {
+pub async fn fetch_json<T: DeserializeOwned>(
+    what: &str,
+    request: RequestBuilder,
+) -> Result<Fetched<T>, SourceError> {
     fetch_json_explained::<T, serde::de::IgnoredAny>(what, request, |_| None).await
 }
 
@@ -143,11 +150,18 @@ pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
         let kind = if e.is_eof() { "truncated" } else { "malformed" };
         SourceError::new(format!("{what}: {kind} JSON ({e})"))
     })?;
-    Ok(Fetched { body, headers, status })
+    Ok(Fetched {
+        body,
+        headers,
+        status,
+    })
 }
 
 /// Send a request whose answer body does not matter beyond success.
-pub async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
+pub async fn send(
+    what: &str,
+    request: RequestBuilder,
+) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
     let response = request.send().await.map_err(|e| describe(what, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -159,7 +173,10 @@ pub async fn send(what: &str, request: RequestBuilder) -> Result<(StatusCode, He
 }
 
 async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, SourceError> {
-    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
         return Err(too_large(what));
     }
     let mut body = Vec::new();
@@ -173,10 +190,19 @@ async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, Sou
 }
 
 fn too_large(what: &str) -> SourceError {
-    SourceError::new(format!("{what}: response larger than {} MiB, not read", MAX_BODY_BYTES / (1024 * 1024)))
+    SourceError::new(format!(
+        "{what}: response larger than {} MiB, not read",
+        MAX_BODY_BYTES / (1024 * 1024)
+    ))
 }
 
-fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8], explained: Option<String>) -> SourceError {
+fn status_error(
+    what: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    explained: Option<String>,
+) -> SourceError {
     let mut http = format!("HTTP {}", status.as_u16());
     if let Some(reason) = status.canonical_reason() {
         http.push(' ');
@@ -185,18 +211,29 @@ fn status_error(what: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]
     // A 429 without `Retry-After` may still say when the window resets
     // (PagerDuty and Zendesk send `ratelimit-reset` in seconds).
     let retry_after = retry_after(headers).or_else(|| match status {
-        StatusCode::TOO_MANY_REQUESTS => header_u64(headers, "ratelimit-reset").map(Duration::from_secs),
+        StatusCode::TOO_MANY_REQUESTS => {
+            header_u64(headers, "ratelimit-reset").map(Duration::from_secs)
+        }
         _ => None,
     });
     if let Some(wait) = retry_after {
         http.push_str(&format!(", retry after {}s", wait.as_secs()));
     }
-    let explained = explained.map(|r| sanitize::text(&r).chars().take(300).collect::<String>()).filter(|r| !r.is_empty());
+    let explained = explained
+        .map(|r| sanitize::text(&r).chars().take(300).collect::<String>())
+        .filter(|r| !r.is_empty());
     let message = if let Some(reason) = explained {
         format!("{what}: {reason} ({http})")
     } else {
-        let excerpt: String = sanitize::text(&String::from_utf8_lossy(body)).chars().take(160).collect();
-        if excerpt.is_empty() { format!("{what}: {http}") } else { format!("{what}: {http}: {excerpt}") }
+        let excerpt: String = sanitize::text(&String::from_utf8_lossy(body))
+            .chars()
+            .take(160)
+            .collect();
+        if excerpt.is_empty() {
+            format!("{what}: {http}")
+        } else {
+            format!("{what}: {http}: {excerpt}")
+        }
     };
     let error = SourceError::new(message);
     match (status, retry_after) {
@@ -272,8 +309,14 @@ mod tests {
     #[test]
     fn join_keeps_a_base_path_prefix() {
         let base = Url::parse("https://h.example/prom/").unwrap();
-        assert_eq!(join(&base, "/api/v1/query").as_str(), "https://h.example/prom/api/v1/query");
+        assert_eq!(
+            join(&base, "/api/v1/query").as_str(),
+            "https://h.example/prom/api/v1/query"
+        );
         let bare = Url::parse("https://h.example").unwrap();
-        assert_eq!(join(&bare, "/api/v1/query").as_str(), "https://h.example/api/v1/query");
+        assert_eq!(
+            join(&bare, "/api/v1/query").as_str(),
+            "https://h.example/api/v1/query"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Terminal input → state changes. Keys go through the keymap to an
 //! [`Action`]; the filter prompt and overlays take keys first.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::layout::Rect;
 
 use super::{Loadable, Model, Overlay, Pane, Target};
@@ -42,7 +44,11 @@ impl Model {
                     let text = text.clone();
                     self.set_filter(text);
                 }
-                KeyCode::Char(c) if !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => {
+                KeyCode::Char(c)
+                    if !key
+                        .modifiers
+                        .contains(crossterm::event::KeyModifiers::CONTROL) =>
+                {
                     text.push(c);
                     let text = text.clone();
                     self.set_filter(text);
@@ -51,7 +57,9 @@ impl Model {
             }
             return Vec::new();
         }
-        let Some(action) = self.settings.keymap.action(key) else { return Vec::new() };
+        let Some(action) = self.settings.keymap.action(key) else {
+            return Vec::new();
+        };
         self.apply(action)
     }
 
@@ -63,7 +71,8 @@ impl Model {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
-            (Overlay::Help { .. }, Action::Help | Action::Back) | (Overlay::Detail { .. }, Action::Back) => {
+            (Overlay::Help { .. }, Action::Help | Action::Back)
+            | (Overlay::Detail { .. }, Action::Back) => {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
@@ -152,7 +161,9 @@ impl Model {
     }
 
     fn open_detail(&mut self) -> Vec<Effect> {
-        let Some(target) = self.selected_target() else { return Vec::new() };
+        let Some(target) = self.selected_target() else {
+            return Vec::new();
+        };
         let effect = match &target {
             Target::Inquiry(id) => {
                 self.comments.insert(id.clone(), Loadable::Loading);
@@ -201,10 +212,13 @@ impl Model {
             && matches!(mouse.kind, MouseEventKind::Down(MouseButton::Left))
         {
             let third = (tabs.width / 3).max(1);
-            self.focus = Pane::ALL[usize::from((mouse.column.saturating_sub(tabs.x) / third).min(2))];
+            self.focus =
+                Pane::ALL[usize::from((mouse.column.saturating_sub(tabs.x) / third).min(2))];
             return;
         }
-        let Some((pane, row)) = areas.hit(mouse.column, mouse.row) else { return };
+        let Some((pane, row)) = areas.hit(mouse.column, mouse.row) else {
+            return;
+        };
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = pane;

@@ -4,8 +4,6 @@
 //! when data, filter or sort change — never while rendering, so a frame with
 //! 100k inquiries only touches the rows it shows.
 
-use std::cmp::Ordering;
-
 use super::Model;
 use crate::domain::Inquiry;
 use crate::layout;
@@ -44,8 +42,18 @@ impl Pane {
     #[must_use]
     pub fn sorts(self) -> &'static [SortMode] {
         match self {
-            Self::Inquiries => &[SortMode::SlaUrgency, SortMode::Priority, SortMode::Newest, SortMode::Customer],
-            Self::Customers => &[SortMode::Attention, SortMode::Health, SortMode::Arr, SortMode::Renewal],
+            Self::Inquiries => &[
+                SortMode::SlaUrgency,
+                SortMode::Priority,
+                SortMode::Newest,
+                SortMode::Customer,
+            ],
+            Self::Customers => &[
+                SortMode::Attention,
+                SortMode::Health,
+                SortMode::Arr,
+                SortMode::Renewal,
+            ],
             Self::Incidents => &[SortMode::Severity, SortMode::Newest],
         }
     }
@@ -107,38 +115,47 @@ pub enum Overlay {
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,
-/// everything else (Japanese included) compares exactly.
+/// everything else (Japanese included) compares exactly. Candidate starts
+/// are found with SIMD `memchr`, which keeps a 100k-row filter within a
+/// keystroke's budget.
 fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
-    if needle_lower.is_empty() {
-        return true;
-    }
     let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
-    h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if h.len() < n.len() {
+        return false;
+    }
+    let last_start = h.len() - n.len();
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), &h[..=last_start]).any(|i| {
+        h[i + 1..i + n.len()]
+            .iter()
+            .zip(rest)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
 }
 
 fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> bool {
     contains_ci(&inquiry.id, needle)
         || contains_ci(&inquiry.subject, needle)
-        || customer.is_some_and(|c| contains_ci(c, needle))
-        || inquiry.org.as_deref().is_some_and(|o| contains_ci(o, needle))
-        || inquiry.assignee.as_deref().is_some_and(|a| contains_ci(a, needle))
-        || inquiry.feature_area.as_deref().is_some_and(|a| contains_ci(a, needle))
+        || match customer {
+            Some(c) => contains_ci(c, needle),
+            None => inquiry
+                .org
+                .as_deref()
+                .is_some_and(|o| contains_ci(o, needle)),
+        }
+        || inquiry
+            .assignee
+            .as_deref()
+            .is_some_and(|a| contains_ci(a, needle))
+        || inquiry
+            .feature_area
+            .as_deref()
+            .is_some_and(|a| contains_ci(a, needle))
         || contains_ci(inquiry.status.into(), needle)
         || contains_ci(inquiry.priority.into(), needle)
         || inquiry.tags.iter().any(|t| contains_ci(t, needle))
-}
-
-/// SLA urgency: least time left first (breached ones have negative time
-/// left, so they come first), inquiries without a running clock last, then
-/// priority.
-fn by_sla(a: &Inquiry, b: &Inquiry) -> Ordering {
-    match (a.sla, b.sla) {
-        (Some(x), Some(y)) => x.due.cmp(&y.due),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-    .then(a.priority.cmp(&b.priority))
 }
 
 impl Model {
@@ -147,26 +164,8 @@ impl Model {
     pub(crate) fn refresh_order(&mut self, pane: Pane) {
         let needle = self.panes[pane as usize].filter.to_ascii_lowercase();
         let sort = pane.sorts()[self.panes[pane as usize].sort % pane.sorts().len()];
-        let mut order: Vec<usize> = match pane {
-            Pane::Inquiries => {
-                let inquiries = &self.data.inquiries;
-                let mut order: Vec<usize> = (0..inquiries.len())
-                    .filter(|&i| {
-                        needle.is_empty() || {
-                            let customer = self.derived.account_of(&inquiries[i]).map(|a| self.data.accounts[a].name.as_str());
-                            inquiry_matches(&inquiries[i], customer, &needle)
-                        }
-                    })
-                    .collect();
-                let key = |i: usize| &inquiries[i];
-                match sort {
-                    SortMode::Priority => order.sort_unstable_by(|&a, &b| key(a).priority.cmp(&key(b).priority).then(by_sla(key(a), key(b)))),
-                    SortMode::Newest => order.sort_unstable_by_key(|&i| std::cmp::Reverse(key(i).created_at)),
-                    SortMode::Customer => order.sort_unstable_by(|&a, &b| key(a).org.cmp(&key(b).org).then(by_sla(key(a), key(b)))),
-                    _ => order.sort_unstable_by(|&a, &b| by_sla(key(a), key(b)).then(key(a).id.cmp(&key(b).id))),
-                }
-                order
-            }
+        let order: Vec<usize> = match pane {
+            Pane::Inquiries => self.inquiry_order(&needle, sort),
             Pane::Customers => {
                 let rows = &self.derived.customers;
                 let accounts = &self.data.accounts;
@@ -182,9 +181,21 @@ impl Model {
                     })
                     .collect();
                 match sort {
-                    SortMode::Health => order.sort_by(|&a, &b| rows[a].health.score.unwrap_or(50.0).total_cmp(&rows[b].health.score.unwrap_or(50.0))),
-                    SortMode::Arr => order.sort_by(|&a, &b| accounts[rows[b].account].arr.total_cmp(&accounts[rows[a].account].arr)),
-                    SortMode::Renewal => order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX)),
+                    SortMode::Health => order.sort_by(|&a, &b| {
+                        rows[a]
+                            .health
+                            .score
+                            .unwrap_or(50.0)
+                            .total_cmp(&rows[b].health.score.unwrap_or(50.0))
+                    }),
+                    SortMode::Arr => order.sort_by(|&a, &b| {
+                        accounts[rows[b].account]
+                            .arr
+                            .total_cmp(&accounts[rows[a].account].arr)
+                    }),
+                    SortMode::Renewal => {
+                        order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX))
+                    }
                     // Attention order is how `join::derive` already sorted them.
                     _ => {}
                 }
@@ -198,40 +209,94 @@ impl Model {
                         needle.is_empty()
                             || contains_ci(&x.title, &needle)
                             || contains_ci(&x.id, &needle)
-                            || x.service.as_deref().is_some_and(|s| contains_ci(s, &needle))
+                            || x.service
+                                .as_deref()
+                                .is_some_and(|s| contains_ci(s, &needle))
                             || contains_ci(&x.severity.to_string(), &needle)
                     })
                     .collect();
                 match sort {
-                    SortMode::Newest => order.sort_by(|&a, &b| incidents[b].started_at.cmp(&incidents[a].started_at)),
+                    SortMode::Newest => order
+                        .sort_by(|&a, &b| incidents[b].started_at.cmp(&incidents[a].started_at)),
                     _ => order.sort_by(|&a, &b| {
                         let (x, y) = (&incidents[a], &incidents[b]);
-                        x.severity.cmp(&y.severity).then(y.started_at.cmp(&x.started_at))
+                        x.severity
+                            .cmp(&y.severity)
+                            .then(y.started_at.cmp(&x.started_at))
                     }),
                 }
                 order
             }
         };
-        order.shrink_to_fit();
+        let found = self.panes[pane as usize]
+            .selected_id
+            .as_deref()
+            .and_then(|id| {
+                order
+                    .iter()
+                    .position(|&index| self.item_id(pane, index) == id)
+            });
         let view = &mut self.panes[pane as usize];
         view.order = order;
-        let wanted = view.selected_id.clone();
-        let found = wanted.and_then(|id| (0..self.panes[pane as usize].order.len()).find(|&row| self.row_id(pane, row).as_deref() == Some(id.as_str())));
-        let view = &mut self.panes[pane as usize];
-        view.selected = found.unwrap_or(view.selected).min(view.order.len().saturating_sub(1));
+        view.selected = found
+            .unwrap_or(view.selected)
+            .min(view.order.len().saturating_sub(1));
         self.remember_selection(pane);
         self.scroll_into_view(pane);
+    }
+
+    /// Filter and sort the inquiries. Sort keys are computed once per row
+    /// (`sort_by_cached_key`) so the sort compares small integers instead of
+    /// chasing 100k structs; ties keep the data order.
+    fn inquiry_order(&self, needle: &str, sort: SortMode) -> Vec<usize> {
+        let inquiries = &self.data.inquiries;
+        let accounts = &self.data.accounts;
+        let account = |i: usize| self.derived.inquiry_account.get(i).copied().flatten();
+        let mut order: Vec<usize> = (0..inquiries.len())
+            .filter(|&i| {
+                needle.is_empty()
+                    || inquiry_matches(
+                        &inquiries[i],
+                        account(i).map(|a| accounts[a].name.as_str()),
+                        needle,
+                    )
+            })
+            .collect();
+        let due = |i: usize| inquiries[i].sla.map_or(i64::MAX, |s| s.due.as_second());
+        let priority = |i: usize| inquiries[i].priority as u8;
+        match sort {
+            SortMode::Priority => order.sort_by_cached_key(|&i| (priority(i), due(i))),
+            SortMode::Newest => order
+                .sort_by_cached_key(|&i| std::cmp::Reverse(inquiries[i].created_at.as_second())),
+            SortMode::Customer => {
+                // Rank accounts by name once; unknown customers go last.
+                let mut by_name: Vec<usize> = (0..accounts.len()).collect();
+                by_name.sort_by(|&a, &b| accounts[a].name.cmp(&accounts[b].name));
+                let mut rank = vec![0; accounts.len()];
+                for (r, &a) in by_name.iter().enumerate() {
+                    rank[a] = r;
+                }
+                order.sort_by_cached_key(|&i| (account(i).map_or(usize::MAX, |a| rank[a]), due(i)));
+            }
+            _ => order.sort_by_cached_key(|&i| (due(i), priority(i))),
+        }
+        order
+    }
+
+    /// The stable id of an item (by data index) of a pane, borrowed.
+    fn item_id(&self, pane: Pane, index: usize) -> &str {
+        match pane {
+            Pane::Inquiries => &self.data.inquiries[index].id,
+            Pane::Customers => &self.data.accounts[self.derived.customers[index].account].id,
+            Pane::Incidents => &self.data.incidents[index].id,
+        }
     }
 
     /// The stable id of the item on a row of a pane.
     #[must_use]
     pub fn row_id(&self, pane: Pane, row: usize) -> Option<String> {
         let index = *self.panes[pane as usize].order.get(row)?;
-        Some(match pane {
-            Pane::Inquiries => self.data.inquiries[index].id.clone(),
-            Pane::Customers => self.data.accounts[self.derived.customers[index].account].id.clone(),
-            Pane::Incidents => self.data.incidents[index].id.clone(),
-        })
+        Some(self.item_id(pane, index).to_owned())
     }
 
     fn remember_selection(&mut self, pane: Pane) {
@@ -304,5 +369,8 @@ mod tests {
         assert!(contains_ci("ログインできません", "ログイン"));
         assert!(!contains_ci("abc", "abd"));
         assert!(contains_ci("abc", ""));
+        assert!(contains_ci("xxABC", "abc"));
+        assert!(!contains_ci("ab", "abc"));
+        assert!(contains_ci("Ünïcode Straße", "straße"));
     }
 }

@@ -215,7 +215,7 @@ fn instant(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> 
     let signal = signal(p)?;
     let at = match param(p, "time") {
         None | Some("") => (shared.now_unix() * 1000.0).round() / 1000.0,
-        Some(raw) => parse_time("time", raw)?,
+        Some(raw) => shared.scenario_time(parse_time("time", raw)?),
     };
     let sc = &shared.scenario;
     let result = if available(shared, at) {
@@ -259,7 +259,7 @@ fn range(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> {
     let sc = &shared.scenario;
     let count = ((end - start) / step).floor() as usize + 1;
     let times: Vec<f64> = (0..count)
-        .map(|k| start + k as f64 * step)
+        .map(|k| shared.scenario_time(start + k as f64 * step))
         .filter(|&t| available(shared, t))
         .collect();
     let result = if times.is_empty() {

@@ -11,7 +11,11 @@ use crate::action::Action;
 use crate::model::{Model, Pane, SourceState, SourceStatus};
 
 pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
-    let mut spans = vec![Span::styled(" cre-cockpit ", theme::TITLE), Span::styled(" SHIFT ", theme::BADGE_MODE), Span::raw(" ")];
+    let mut spans = vec![
+        Span::styled(" cre-cockpit ", theme::TITLE),
+        Span::styled(" SHIFT ", theme::BADGE_MODE),
+        Span::raw(" "),
+    ];
     if model.settings.demo {
         spans.push(Span::styled(" DEMO ", theme::BADGE_DEMO));
         spans.push(Span::raw(" "));
@@ -20,7 +24,10 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         spans.push(Span::styled(" READ-ONLY ", theme::BADGE_READ_ONLY));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(model.now.strftime("%H:%M:%S UTC").to_string(), theme::TEXT));
+    spans.push(Span::styled(
+        model.now.strftime("%H:%M:%S UTC").to_string(),
+        theme::TEXT,
+    ));
     for source in &model.sources {
         spans.push(Span::styled(" │ ", theme::MUTED));
         spans.extend(chip(model, source));
@@ -32,15 +39,33 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
     let name = format!("{} {} ", source.kind, source.vendor);
     match source.status {
-        SourceStatus::Loading => vec![Span::styled("◌ ", theme::MUTED), Span::styled(name, theme::TEXT), Span::styled("loading", theme::MUTED)],
+        SourceStatus::Loading => vec![
+            Span::styled("◌ ", theme::MUTED),
+            Span::styled(name, theme::TEXT),
+            Span::styled("loading", theme::MUTED),
+        ],
         SourceStatus::Ready => {
-            let age = source.last_ok.map(|t| format::ago(model.now, t)).unwrap_or_default();
-            vec![Span::styled("● ", theme::OK), Span::styled(name, theme::TEXT), Span::styled(age, theme::MUTED)]
+            let age = source
+                .last_ok
+                .map(|t| format::ago(model.now, t))
+                .unwrap_or_default();
+            vec![
+                Span::styled("● ", theme::OK),
+                Span::styled(name, theme::TEXT),
+                Span::styled(age, theme::MUTED),
+            ]
         }
         SourceStatus::Failed => {
             let error = format::truncate(source.last_error.as_deref().unwrap_or("failed"), 60);
-            let stale = source.last_ok.map_or_else(|| " (no data)".to_owned(), |t| format!(" (stale, {})", format::ago(model.now, t)));
-            vec![Span::styled("✗ ", theme::CRITICAL), Span::styled(name, theme::TEXT), Span::styled(format!("{error}{stale}"), theme::CRITICAL)]
+            let stale = source.last_ok.map_or_else(
+                || " (no data)".to_owned(),
+                |t| format!(" (stale, {})", format::ago(model.now, t)),
+            );
+            vec![
+                Span::styled("✗ ", theme::CRITICAL),
+                Span::styled(name, theme::TEXT),
+                Span::styled(format!("{error}{stale}"), theme::CRITICAL),
+            ]
         }
     }
 }
@@ -51,9 +76,21 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         .iter()
         .enumerate()
         .map(|(i, pane)| {
-            let label = format!(" {} {} ({}) ", i + 1, pane.title(), model.panes[*pane as usize].order.len());
+            let label = format!(
+                " {} {} ({}) ",
+                i + 1,
+                pane.title(),
+                model.panes[*pane as usize].order.len()
+            );
             let label = format!("{:<third$}", format::truncate(&label, third));
-            Span::styled(label, if *pane == model.focus { theme::BADGE_MODE } else { theme::MUTED })
+            Span::styled(
+                label,
+                if *pane == model.focus {
+                    theme::BADGE_MODE
+                } else {
+                    theme::MUTED
+                },
+            )
         })
         .collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -80,7 +117,9 @@ fn hints(model: &Model) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (action, _) in keymap.bound() {
         let Some(label) = action.hint() else { continue };
-        let Some(key) = keymap.first_key(action) else { continue };
+        let Some(key) = keymap.first_key(action) else {
+            continue;
+        };
         spans.push(Span::styled(key, theme::KEY));
         spans.push(Span::styled(format!(" {label}  "), theme::MUTED));
     }

@@ -13,12 +13,24 @@ use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     if model.panes[Pane::Customers as usize].order.is_empty() {
-        super::empty_message(model, Pane::Customers, area, frame, "no customers in the accounts file");
+        super::empty_message(
+            model,
+            Pane::Customers,
+            area,
+            frame,
+            "no customers in the accounts file",
+        );
         return;
     }
     let wide = area.width >= 110;
     let mut header = vec!["Health", "Customer", "Seg", "ARR", "Renews"];
-    let mut widths = vec![Constraint::Length(11), Constraint::Length(if wide { 22 } else { 16 }), Constraint::Length(3), Constraint::Length(6), Constraint::Length(6)];
+    let mut widths = vec![
+        Constraint::Length(11),
+        Constraint::Length(if wide { 22 } else { 16 }),
+        Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Length(6),
+    ];
     if wide {
         header.extend(["Top driver", "Next action"]);
         widths.extend([Constraint::Fill(1), Constraint::Fill(1)]);
@@ -42,7 +54,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         cells.push(Cell::from(action(model, row)));
         Row::new(cells)
     };
-    super::window_table(frame, area, model, Pane::Customers, Row::new(header), widths, row);
+    super::window_table(
+        frame,
+        area,
+        model,
+        Pane::Customers,
+        Row::new(header),
+        widths,
+        row,
+    );
 }
 
 #[must_use]
@@ -60,8 +80,13 @@ fn health_cell(health: &Health) -> Cell<'static> {
     if health.in_incident {
         return Cell::from(Span::styled("IN INCIDENT", theme::CRITICAL));
     }
-    let score = health.score.map_or_else(|| "—".to_owned(), |s| format!("{s:>3.0}"));
-    let mut spans = vec![Span::styled(format!("{score} {:<6}", health.band.to_string()), band_style(health.band))];
+    let score = health
+        .score
+        .map_or_else(|| "—".to_owned(), |s| format!("{s:>3.0}"));
+    let mut spans = vec![Span::styled(
+        format!("{score} {:<6}", health.band.to_string()),
+        band_style(health.band),
+    )];
     if health.coverage < 0.6 {
         spans.push(Span::styled("?", theme::MUTED));
     }
@@ -71,7 +96,10 @@ fn health_cell(health: &Health) -> Cell<'static> {
 fn renewal_cell(row: &CustomerRow) -> Cell<'static> {
     match row.renewal_days {
         Some(d) if d < 0 => Cell::from(Span::styled("lapsed", theme::CRITICAL)),
-        Some(d) => Cell::from(Span::styled(format!("{d}d"), if d <= 90 { theme::WARN } else { theme::TEXT })),
+        Some(d) => Cell::from(Span::styled(
+            format!("{d}d"),
+            if d <= 90 { theme::WARN } else { theme::TEXT },
+        )),
         None => Cell::from(Span::styled("—", theme::MUTED)),
     }
 }
@@ -81,7 +109,10 @@ fn driver(row: &CustomerRow) -> Line<'static> {
         return Line::from(Span::styled(flag.clone(), theme::CRITICAL));
     }
     match row.health.factors.first().filter(|f| f.points_lost >= 2.0) {
-        Some(f) => Line::from(vec![Span::raw(format!("{} ", f.name)), Span::styled(f.evidence.clone(), theme::MUTED)]),
+        Some(f) => Line::from(vec![
+            Span::raw(format!("{} ", f.name)),
+            Span::styled(f.evidence.clone(), theme::MUTED),
+        ]),
         None => Line::from(Span::styled("no driver", theme::MUTED)),
     }
 }
@@ -90,11 +121,22 @@ fn action(model: &Model, row: &CustomerRow) -> Line<'static> {
     match &row.next_action {
         Some(a) => {
             let left = a.due.duration_since(model.now);
-            let due = if left.is_negative() { format!("overdue {}", format::duration(-left)) } else { format!("in {}", format::duration(left)) };
+            let due = if left.is_negative() {
+                format!("overdue {}", format::duration(-left))
+            } else {
+                format!("in {}", format::duration(left))
+            };
             Line::from(vec![
                 Span::styled(format!("{}: ", a.who), theme::ACCENT),
                 Span::raw(format!("{} ", a.what)),
-                Span::styled(due, if left.is_negative() { theme::CRITICAL } else { theme::MUTED }),
+                Span::styled(
+                    due,
+                    if left.is_negative() {
+                        theme::CRITICAL
+                    } else {
+                        theme::MUTED
+                    },
+                ),
             ])
         }
         None => Line::from(Span::styled("keep the usual cadence", theme::MUTED)),

@@ -15,26 +15,44 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
     let (title, lines) = match target {
         Target::Inquiry(id) => match model.data.inquiry(id) {
             Some(inquiry) => (format!(" Inquiry {id} "), inquiry_lines(model, inquiry)),
-            None => (format!(" Inquiry {id} "), gone("this inquiry left the open queue")),
+            None => (
+                format!(" Inquiry {id} "),
+                gone("this inquiry left the open queue"),
+            ),
         },
         Target::Customer(id) => match model.data.accounts.iter().position(|a| &a.id == id) {
-            Some(index) => (format!(" Customer {} ", model.data.accounts[index].name), customer_lines(model, index)),
-            None => (format!(" Customer {id} "), gone("this customer is no longer in the accounts file")),
+            Some(index) => (
+                format!(" Customer {} ", model.data.accounts[index].name),
+                customer_lines(model, index),
+            ),
+            None => (
+                format!(" Customer {id} "),
+                gone("this customer is no longer in the accounts file"),
+            ),
         },
         Target::Incident(id) => match model.data.incidents.iter().position(|i| &i.id == id) {
             Some(index) => (format!(" Incident {id} "), incident_lines(model, index)),
-            None => (format!(" Incident {id} "), gone("this incident is no longer open")),
+            None => (
+                format!(" Incident {id} "),
+                gone("this incident is no longer open"),
+            ),
         },
     };
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme::BORDER_FOCUSED)
-                .title(Span::styled(title, theme::TITLE))
-                .title_bottom(Span::styled(" esc back · j/k scroll · o open · y copy link ", theme::MUTED)),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme::BORDER_FOCUSED)
+                    .title(Span::styled(title, theme::TITLE))
+                    .title_bottom(Span::styled(
+                        " esc back · j/k scroll · o open · y copy link ",
+                        theme::MUTED,
+                    )),
+            ),
         area,
     );
 }
@@ -44,7 +62,10 @@ fn gone(text: &str) -> Vec<Line<'static>> {
 }
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![Span::styled(format!("{name:>12}  "), theme::HEADER), Span::raw(value.into())])
+    Line::from(vec![
+        Span::styled(format!("{name:>12}  "), theme::HEADER),
+        Span::raw(value.into()),
+    ])
 }
 
 fn heading(text: &str) -> Line<'static> {
@@ -57,9 +78,19 @@ fn customer_summary(model: &Model, account: &Account) -> String {
         .customers
         .iter()
         .find(|c| model.data.accounts[c.account].id == account.id)
-        .map(|c| c.health.score.map_or_else(|| format!("health — {}", c.health.band), |s| format!("health {s:.0} {}", c.health.band)))
+        .map(|c| {
+            c.health.score.map_or_else(
+                || format!("health — {}", c.health.band),
+                |s| format!("health {s:.0} {}", c.health.band),
+            )
+        })
         .unwrap_or_default();
-    format!("{} ({}, {}) · {health}", account.name, account.segment, format::money(account.arr))
+    format!(
+        "{} ({}, {}) · {health}",
+        account.name,
+        account.segment,
+        format::money(account.arr)
+    )
 }
 
 fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
@@ -67,26 +98,63 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
         Line::from(Span::styled(inquiry.subject.clone(), theme::TITLE)),
         Line::from(vec![
             Span::styled(format!("{:>12}  ", "priority"), theme::HEADER),
-            Span::styled(inquiry.priority.to_string(), priority_style(inquiry.priority)),
+            Span::styled(
+                inquiry.priority.to_string(),
+                priority_style(inquiry.priority),
+            ),
             Span::raw(format!("   status {}", inquiry.status)),
         ]),
-        field("customer", model.account_of(inquiry).map_or_else(|| inquiry.org.clone().unwrap_or_else(|| "unknown".into()), |a| customer_summary(model, a))),
+        field(
+            "customer",
+            model.account_of(inquiry).map_or_else(
+                || inquiry.org.clone().unwrap_or_else(|| "unknown".into()),
+                |a| customer_summary(model, a),
+            ),
+        ),
         field("requester", inquiry.requester.clone().unwrap_or_default()),
-        field("assignee", inquiry.assignee.clone().unwrap_or_else(|| "unassigned".into())),
+        field(
+            "assignee",
+            inquiry
+                .assignee
+                .clone()
+                .unwrap_or_else(|| "unassigned".into()),
+        ),
         field("group", inquiry.group.clone().unwrap_or_default()),
-        field("feature area", inquiry.feature_area.clone().unwrap_or_default()),
+        field(
+            "feature area",
+            inquiry.feature_area.clone().unwrap_or_default(),
+        ),
         field("tags", inquiry.tags.join(" ")),
-        field("created", format!("{} ({})", inquiry.created_at.strftime("%Y-%m-%d %H:%M UTC"), format::ago(model.now, inquiry.created_at))),
+        field(
+            "created",
+            format!(
+                "{} ({})",
+                inquiry.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                format::ago(model.now, inquiry.created_at)
+            ),
+        ),
     ];
     lines.push(match inquiry.sla {
         Some(clock) => {
             let left = clock.due.duration_since(model.now);
-            let hours = if clock.business_hours { "business hours" } else { "calendar hours" };
+            let hours = if clock.business_hours {
+                "business hours"
+            } else {
+                "calendar hours"
+            };
             Line::from(vec![
                 Span::styled(format!("{:>12}  ", "SLA"), theme::HEADER),
                 Span::styled(
-                    if left.is_negative() { format!("breached {} ago", format::duration(-left)) } else { format!("{} left", format::duration(left)) },
-                    if left.is_negative() { theme::CRITICAL } else { theme::TEXT },
+                    if left.is_negative() {
+                        format!("breached {} ago", format::duration(-left))
+                    } else {
+                        format!("{} left", format::duration(left))
+                    },
+                    if left.is_negative() {
+                        theme::CRITICAL
+                    } else {
+                        theme::TEXT
+                    },
                 ),
                 Span::styled(format!("  {} · {hours}", clock.metric), theme::MUTED),
             ])
@@ -96,7 +164,10 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
     for (index, impact) in model.derived.impacts.iter().enumerate() {
         if let Some(link) = impact.linked.iter().find(|l| l.inquiry == inquiry.id) {
             let incident = &model.data.incidents[index];
-            lines.push(field("incident", format!("{} {} — {}", incident.severity, incident.title, link.reason)));
+            lines.push(field(
+                "incident",
+                format!("{} {} — {}", incident.severity, incident.title, link.reason),
+            ));
         }
     }
     if let Some(url) = &inquiry.url {
@@ -105,18 +176,43 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     lines.push(heading("Conversation"));
     match model.comments.get(&inquiry.id) {
-        None | Some(Loadable::Loading) => lines.push(Line::from(Span::styled("loading…", theme::MUTED))),
-        Some(Loadable::Failed(e)) => lines.push(Line::from(Span::styled(format!("could not load: {e}"), theme::CRITICAL))),
-        Some(Loadable::Ready(comments)) if comments.is_empty() => lines.push(Line::from(Span::styled("no comments", theme::MUTED))),
+        None | Some(Loadable::Loading) => {
+            lines.push(Line::from(Span::styled("loading…", theme::MUTED)))
+        }
+        Some(Loadable::Failed(e)) => lines.push(Line::from(Span::styled(
+            format!("could not load: {e}"),
+            theme::CRITICAL,
+        ))),
+        Some(Loadable::Ready(comments)) if comments.is_empty() => {
+            lines.push(Line::from(Span::styled("no comments", theme::MUTED)))
+        }
         Some(Loadable::Ready(comments)) => {
             for c in comments {
-                let (label, style) = if c.public { ("public reply", theme::ACCENT) } else { ("INTERNAL NOTE", theme::PRIVATE_NOTE) };
+                let (label, style) = if c.public {
+                    ("public reply", theme::ACCENT)
+                } else {
+                    ("INTERNAL NOTE", theme::PRIVATE_NOTE)
+                };
                 lines.push(Line::from(vec![
                     Span::styled(format!("── {label} "), style),
-                    Span::styled(format!("{} · {}", c.author.clone().unwrap_or_else(|| "unknown".into()), c.at.strftime("%Y-%m-%d %H:%M")), theme::MUTED),
+                    Span::styled(
+                        format!(
+                            "{} · {}",
+                            c.author.clone().unwrap_or_else(|| "unknown".into()),
+                            c.at.strftime("%Y-%m-%d %H:%M")
+                        ),
+                        theme::MUTED,
+                    ),
                 ]));
                 for text in c.body.lines() {
-                    lines.push(Line::from(Span::styled(format!("   {text}"), if c.public { theme::TEXT } else { theme::PRIVATE_NOTE })));
+                    lines.push(Line::from(Span::styled(
+                        format!("   {text}"),
+                        if c.public {
+                            theme::TEXT
+                        } else {
+                            theme::PRIVATE_NOTE
+                        },
+                    )));
                 }
             }
         }
@@ -144,55 +240,138 @@ fn sparkline(values: &[f64]) -> String {
 
 fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     let account = &model.data.accounts[index];
-    let Some(row) = model.derived.customers.iter().find(|c| c.account == index) else { return gone("not scored yet") };
+    let Some(row) = model.derived.customers.iter().find(|c| c.account == index) else {
+        return gone("not scored yet");
+    };
     let h = &row.health;
     let mut lines = vec![Line::from(vec![
-        Span::styled(h.score.map_or_else(|| "H = —".to_owned(), |s| format!("H = {s:.0} ")), band_style(h.band)),
+        Span::styled(
+            h.score
+                .map_or_else(|| "H = —".to_owned(), |s| format!("H = {s:.0} ")),
+            band_style(h.band),
+        ),
         Span::styled(format!("({}) ", h.band), band_style(h.band)),
-        Span::styled(format!(" coverage {:.0}%", h.coverage * 100.0), if h.coverage < 0.6 { theme::WARN } else { theme::MUTED }),
+        Span::styled(
+            format!(" coverage {:.0}%", h.coverage * 100.0),
+            if h.coverage < 0.6 {
+                theme::WARN
+            } else {
+                theme::MUTED
+            },
+        ),
         Span::styled("  trend: kept from the first daily score on", theme::MUTED),
     ])];
-    lines.push(field("segment", format!("{} · {} seats · tier {}", account.segment, account.seats, account.tier)));
+    lines.push(field(
+        "segment",
+        format!(
+            "{} · {} seats · tier {}",
+            account.segment, account.seats, account.tier
+        ),
+    ));
     lines.push(field("ARR", format::money(account.arr)));
-    lines.push(field("renewal", row.renewal_days.map_or_else(|| "unknown".into(), |d| format!("in {d} days"))));
+    lines.push(field(
+        "renewal",
+        row.renewal_days
+            .map_or_else(|| "unknown".into(), |d| format!("in {d} days")),
+    ));
     lines.push(field("owner", account.owner.clone()));
     lines.push(field("tenant", account.tenant.clone()));
     for flag in &h.red_flags {
-        lines.push(Line::from(Span::styled(format!("{:>12}  {flag}", "RED FLAG"), theme::CRITICAL)));
+        lines.push(Line::from(Span::styled(
+            format!("{:>12}  {flag}", "RED FLAG"),
+            theme::CRITICAL,
+        )));
     }
     if let Some(a) = &row.next_action {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>12}  ", "next action"), theme::HEADER),
             Span::styled(format!("{} ", a.who), theme::ACCENT),
-            Span::raw(format!("{} — by {} ", a.what, a.due.strftime("%Y-%m-%d %H:%M UTC"))),
+            Span::raw(format!(
+                "{} — by {} ",
+                a.what,
+                a.due.strftime("%Y-%m-%d %H:%M UTC")
+            )),
             Span::styled(format!("(driver: {})", a.driver), theme::MUTED),
         ]));
     }
     lines.push(Line::raw(""));
     lines.push(heading("Factors (largest points lost first)"));
-    lines.push(Line::from(Span::styled(format!("  {:<22} {:>5} {:>6} {:>6}  evidence", "factor", "score", "weight", "lost"), theme::HEADER)));
+    lines.push(Line::from(Span::styled(
+        format!(
+            "  {:<22} {:>5} {:>6} {:>6}  evidence",
+            "factor", "score", "weight", "lost"
+        ),
+        theme::HEADER,
+    )));
     for f in &h.factors {
-        lines.push(Line::raw(format!("  {:<22} {:>5.0} {:>6.0} {:>6.1}  {}", format!("{} {}", f.code, f.name), f.sub_score, f.weight, f.points_lost, f.evidence)));
+        lines.push(Line::raw(format!(
+            "  {:<22} {:>5.0} {:>6.0} {:>6.1}  {}",
+            format!("{} {}", f.code, f.name),
+            f.sub_score,
+            f.weight,
+            f.points_lost,
+            f.evidence
+        )));
     }
     lines.push(Line::raw(""));
     lines.push(heading("Metrics"));
     if let Some(m) = model.data.metrics.by_tenant.get(&account.tenant) {
-        lines.push(field("error ratio", m.error_ratio.map_or_else(|| "no data".into(), format::percent)));
-        lines.push(field("active users", m.active_users.map_or_else(|| "no data".into(), |u| format!("{u:.0} (7 d ago: {})", m.active_users_prev.map_or_else(|| "—".into(), |p| format!("{p:.0}"))))));
-        lines.push(field("requests/s", m.request_rate.map_or_else(|| "no data".into(), |r| format!("{r:.1}"))));
+        lines.push(field(
+            "error ratio",
+            m.error_ratio
+                .map_or_else(|| "no data".into(), format::percent),
+        ));
+        lines.push(field(
+            "active users",
+            m.active_users.map_or_else(
+                || "no data".into(),
+                |u| {
+                    format!(
+                        "{u:.0} (7 d ago: {})",
+                        m.active_users_prev
+                            .map_or_else(|| "—".into(), |p| format!("{p:.0}"))
+                    )
+                },
+            ),
+        ));
+        lines.push(field(
+            "requests/s",
+            m.request_rate
+                .map_or_else(|| "no data".into(), |r| format!("{r:.1}")),
+        ));
     } else {
-        lines.push(Line::from(Span::styled("  no metrics for this tenant", theme::MUTED)));
+        lines.push(Line::from(Span::styled(
+            "  no metrics for this tenant",
+            theme::MUTED,
+        )));
     }
-    if let Some(series) = model.data.metrics.error_history.get(&account.tenant).filter(|s| !s.is_empty()) {
+    if let Some(series) = model
+        .data
+        .metrics
+        .error_history
+        .get(&account.tenant)
+        .filter(|s| !s.is_empty())
+    {
         let max = series.iter().copied().fold(0.0_f64, f64::max);
-        lines.push(field("errors 7 d", format!("{}  max {}", sparkline(series), format::percent(max))));
+        lines.push(field(
+            "errors 7 d",
+            format!("{}  max {}", sparkline(series), format::percent(max)),
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(heading(&format!("Open inquiries ({})", row.open_inquiries)));
-    for inquiry in model.data.inquiries.iter().filter(|i| model.derived.account_of(i) == Some(index)) {
+    for inquiry in model
+        .data
+        .inquiries
+        .iter()
+        .filter(|i| model.derived.account_of(i) == Some(index))
+    {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<7} ", inquiry.id), theme::MUTED),
-            Span::styled(format!("{:<7}", inquiry.priority.to_string()), priority_style(inquiry.priority)),
+            Span::styled(
+                format!("{:<7}", inquiry.priority.to_string()),
+                priority_style(inquiry.priority),
+            ),
             Span::raw(inquiry.subject.clone()),
         ]));
     }
@@ -202,7 +381,10 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         for &i in &row.incidents {
             let incident = &model.data.incidents[i];
             lines.push(Line::from(vec![
-                Span::styled(format!("  {} ", incident.severity), severity_style(incident.severity)),
+                Span::styled(
+                    format!("  {} ", incident.severity),
+                    severity_style(incident.severity),
+                ),
                 Span::raw(incident.title.clone()),
             ]));
         }
@@ -214,12 +396,22 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     let incident: &Incident = &model.data.incidents[index];
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!("{} ", incident.severity), severity_style(incident.severity)),
+            Span::styled(
+                format!("{} ", incident.severity),
+                severity_style(incident.severity),
+            ),
             Span::styled(incident.title.clone(), theme::TITLE),
         ]),
         field("status", incident.status.to_string()),
         field("service", incident.service.clone().unwrap_or_default()),
-        field("started", format!("{} ({})", incident.started_at.strftime("%Y-%m-%d %H:%M UTC"), format::ago(model.now, incident.started_at))),
+        field(
+            "started",
+            format!(
+                "{} ({})",
+                incident.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+                format::ago(model.now, incident.started_at)
+            ),
+        ),
         field("responders", incident.responders.join(", ")),
     ];
     if let Some(url) = &incident.url {
@@ -227,20 +419,43 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     }
     let impact = model.derived.impacts.get(index);
     lines.push(Line::raw(""));
-    lines.push(heading(&format!("Affected customers ({})", impact.map_or(0, |i| i.affected.len()))));
+    lines.push(heading(&format!(
+        "Affected customers ({})",
+        impact.map_or(0, |i| i.affected.len())
+    )));
     for a in impact.map(|i| i.affected.as_slice()).unwrap_or_default() {
         let account = &model.data.accounts[a.account];
         lines.push(Line::from(vec![
-            Span::styled(format!("  {:>6} ", a.error_ratio.map_or_else(|| "—".into(), format::percent)), theme::CRITICAL),
+            Span::styled(
+                format!(
+                    "  {:>6} ",
+                    a.error_ratio.map_or_else(|| "—".into(), format::percent)
+                ),
+                theme::CRITICAL,
+            ),
             Span::raw(format!("{} ", account.name)),
-            Span::styled(format!("{} · {}  ", segment_short(account.segment), format::money(account.arr)), theme::MUTED),
+            Span::styled(
+                format!(
+                    "{} · {}  ",
+                    segment_short(account.segment),
+                    format::money(account.arr)
+                ),
+                theme::MUTED,
+            ),
             Span::styled(a.reason.clone(), theme::MUTED),
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(heading(&format!("Linked inquiries ({})", impact.map_or(0, |i| i.linked.len()))));
+    lines.push(heading(&format!(
+        "Linked inquiries ({})",
+        impact.map_or(0, |i| i.linked.len())
+    )));
     for l in impact.map(|i| i.linked.as_slice()).unwrap_or_default() {
-        let subject = model.data.inquiry(&l.inquiry).map(|i| i.subject.clone()).unwrap_or_default();
+        let subject = model
+            .data
+            .inquiry(&l.inquiry)
+            .map(|i| i.subject.clone())
+            .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<7} ", l.inquiry), theme::MUTED),
             Span::raw(format!("{subject}  ")),
@@ -250,14 +465,24 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     lines.push(heading("Notes"));
     match model.notes.get(&incident.id) {
-        None | Some(Loadable::Loading) => lines.push(Line::from(Span::styled("loading…", theme::MUTED))),
-        Some(Loadable::Failed(e)) => lines.push(Line::from(Span::styled(format!("could not load: {e}"), theme::CRITICAL))),
-        Some(Loadable::Ready(notes)) if notes.is_empty() => lines.push(Line::from(Span::styled("no notes", theme::MUTED))),
+        None | Some(Loadable::Loading) => {
+            lines.push(Line::from(Span::styled("loading…", theme::MUTED)))
+        }
+        Some(Loadable::Failed(e)) => lines.push(Line::from(Span::styled(
+            format!("could not load: {e}"),
+            theme::CRITICAL,
+        ))),
+        Some(Loadable::Ready(notes)) if notes.is_empty() => {
+            lines.push(Line::from(Span::styled("no notes", theme::MUTED)))
+        }
         Some(Loadable::Ready(notes)) => {
             for n in notes {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {} ", n.at.strftime("%H:%M")), theme::MUTED),
-                    Span::styled(format!("{}: ", n.author.clone().unwrap_or_else(|| "unknown".into())), theme::ACCENT),
+                    Span::styled(
+                        format!("{}: ", n.author.clone().unwrap_or_else(|| "unknown".into())),
+                        theme::ACCENT,
+                    ),
                     Span::raw(n.text.clone()),
                 ]));
             }

@@ -22,7 +22,10 @@ pub fn duration(d: SignedDuration) -> String {
 /// How long ago, e.g. `12s ago`.
 #[must_use]
 pub fn ago(now: Timestamp, then: Timestamp) -> String {
-    format!("{} ago", duration(now.duration_since(then).max(SignedDuration::ZERO)))
+    format!(
+        "{} ago",
+        duration(now.duration_since(then).max(SignedDuration::ZERO))
+    )
 }
 
 /// Money without cents: `$950`, `$12k`, `$1.2M`.
@@ -63,7 +66,10 @@ mod tests {
     fn durations_are_compact_and_signed() {
         assert_eq!(duration(SignedDuration::from_secs(42)), "42s");
         assert_eq!(duration(SignedDuration::from_secs(17 * 60 + 5)), "17m");
-        assert_eq!(duration(SignedDuration::from_secs(3 * 3600 + 5 * 60)), "3h05m");
+        assert_eq!(
+            duration(SignedDuration::from_secs(3 * 3600 + 5 * 60)),
+            "3h05m"
+        );
         assert_eq!(duration(SignedDuration::from_secs(-(3600 + 600))), "-1h10m");
         assert_eq!(duration(SignedDuration::from_hours(52)), "2d04h");
     }

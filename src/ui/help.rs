@@ -12,7 +12,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     let keymap = &model.settings.keymap;
     let mut lines = Vec::new();
     for (action, keys) in keymap.bound() {
-        let keys = keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+        let keys = keys
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
         lines.push(Line::from(vec![
             Span::styled(format!("{keys:>18}  "), theme::KEY),
             Span::styled(format!("{:<18}", action.to_string()), theme::ACCENT),
@@ -25,13 +29,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
         theme::MUTED,
     )));
     let width = area.width.min(100);
-    let height = area.height.min(u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
-    let popup = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height - height) / 2, width, height);
+    let height = area
+        .height
+        .min(u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll, 0))
-            .block(Block::default().borders(Borders::ALL).border_style(theme::BORDER_FOCUSED).title(Span::styled(" Keys — ? or esc to close ", theme::TITLE))),
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme::BORDER_FOCUSED)
+                .title(Span::styled(" Keys — ? or esc to close ", theme::TITLE)),
+        ),
         popup,
     );
 }

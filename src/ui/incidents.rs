@@ -33,11 +33,24 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let row = |i: usize| {
         let incident = &model.data.incidents[i];
         let impact = model.derived.impacts.get(i);
-        let count = |n: usize| Cell::from(Span::styled(n.to_string(), if n > 0 { theme::WARN } else { theme::MUTED }));
+        let count = |n: usize| {
+            Cell::from(Span::styled(
+                n.to_string(),
+                if n > 0 { theme::WARN } else { theme::MUTED },
+            ))
+        };
         let mut cells = vec![
-            Cell::from(Span::styled(incident.severity.to_string(), severity_style(incident.severity))),
-            Cell::from(Span::styled(incident.status.to_string(), status_style(incident.status))),
-            Cell::from(format::duration(model.now.duration_since(incident.started_at))),
+            Cell::from(Span::styled(
+                incident.severity.to_string(),
+                severity_style(incident.severity),
+            )),
+            Cell::from(Span::styled(
+                incident.status.to_string(),
+                status_style(incident.status),
+            )),
+            Cell::from(format::duration(
+                model.now.duration_since(incident.started_at),
+            )),
             Cell::from(incident.title.clone()),
             count(impact.map_or(0, |x| x.affected.len())),
             count(impact.map_or(0, |x| x.linked.len())),
@@ -48,7 +61,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         }
         Row::new(cells)
     };
-    super::window_table(frame, area, model, Pane::Incidents, Row::new(header), widths, row);
+    super::window_table(
+        frame,
+        area,
+        model,
+        Pane::Incidents,
+        Row::new(header),
+        widths,
+        row,
+    );
 }
 
 #[must_use]

@@ -13,7 +13,13 @@ use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     if model.panes[Pane::Inquiries as usize].order.is_empty() {
-        super::empty_message(model, Pane::Inquiries, area, frame, "inbox zero: no open inquiries");
+        super::empty_message(
+            model,
+            Pane::Inquiries,
+            area,
+            frame,
+            "inbox zero: no open inquiries",
+        );
         return;
     }
     let wide = area.width >= 120;
@@ -39,7 +45,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let inquiry = &model.data.inquiries[i];
         let mut cells = vec![
             sla_cell(model, inquiry),
-            Cell::from(Span::styled(inquiry.priority.to_string(), priority_style(inquiry.priority))),
+            Cell::from(Span::styled(
+                inquiry.priority.to_string(),
+                priority_style(inquiry.priority),
+            )),
             Cell::from(inquiry.id.clone()),
             Cell::from(customer(model, inquiry)),
             Cell::from(inquiry.subject.clone()),
@@ -47,10 +56,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         ];
         if medium {
             cells.push(Cell::from(Span::styled(
-                inquiry.assignee.clone().unwrap_or_else(|| "unassigned".into()),
-                if inquiry.assignee.is_some() { theme::TEXT } else { theme::MUTED },
+                inquiry
+                    .assignee
+                    .clone()
+                    .unwrap_or_else(|| "unassigned".into()),
+                if inquiry.assignee.is_some() {
+                    theme::TEXT
+                } else {
+                    theme::MUTED
+                },
             )));
-            cells.push(Cell::from(format::duration(model.now.duration_since(inquiry.created_at))));
+            cells.push(Cell::from(format::duration(
+                model.now.duration_since(inquiry.created_at),
+            )));
         }
         if wide {
             cells.push(Cell::from(inquiry.feature_area.clone().unwrap_or_default()));
@@ -58,7 +76,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         }
         Row::new(cells)
     };
-    super::window_table(frame, area, model, Pane::Inquiries, Row::new(header), widths, row);
+    super::window_table(
+        frame,
+        area,
+        model,
+        Pane::Inquiries,
+        Row::new(header),
+        widths,
+        row,
+    );
 }
 
 /// Time left on the SLA clock: red and negative once breached, yellow
@@ -76,7 +102,10 @@ fn sla_cell(model: &Model, inquiry: &Inquiry) -> Cell<'static> {
         theme::TEXT
     };
     let unit = if clock.business_hours { "b" } else { "c" };
-    Cell::from(Line::from(vec![Span::styled(format::duration(left), style), Span::styled(format!(" {unit}"), theme::MUTED)]))
+    Cell::from(Line::from(vec![
+        Span::styled(format::duration(left), style),
+        Span::styled(format!(" {unit}"), theme::MUTED),
+    ]))
 }
 
 #[must_use]
@@ -104,7 +133,10 @@ fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
             Span::raw(account.name.clone()),
             Span::styled(format!(" {}", segment_short(account.segment)), theme::MUTED),
         ]),
-        None => Line::from(Span::styled(inquiry.org.clone().unwrap_or_else(|| "—".into()), theme::MUTED)),
+        None => Line::from(Span::styled(
+            inquiry.org.clone().unwrap_or_else(|| "—".into()),
+            theme::MUTED,
+        )),
     }
 }
 

@@ -13,9 +13,20 @@ pub const CRITICAL: Style = Style::new().fg(Color::Red).add_modifier(Modifier::B
 pub const BORDER: Style = Style::new().fg(Color::DarkGray);
 pub const BORDER_FOCUSED: Style = Style::new().fg(Color::Cyan);
 pub const HEADER: Style = Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD);
-pub const SELECTED: Style = Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD);
+pub const SELECTED: Style = Style::new()
+    .bg(Color::DarkGray)
+    .add_modifier(Modifier::BOLD);
 pub const KEY: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
-pub const BADGE_DEMO: Style = Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD);
-pub const BADGE_MODE: Style = Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD);
-pub const BADGE_READ_ONLY: Style = Style::new().fg(Color::Black).bg(Color::Magenta).add_modifier(Modifier::BOLD);
+pub const BADGE_DEMO: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Yellow)
+    .add_modifier(Modifier::BOLD);
+pub const BADGE_MODE: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Cyan)
+    .add_modifier(Modifier::BOLD);
+pub const BADGE_READ_ONLY: Style = Style::new()
+    .fg(Color::Black)
+    .bg(Color::Magenta)
+    .add_modifier(Modifier::BOLD);
 pub const PRIVATE_NOTE: Style = Style::new().fg(Color::Yellow);

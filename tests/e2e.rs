@@ -1,0 +1,275 @@
+//! End to end: the simulator on loopback, polled over real HTTP through the
+//! real adapters, into the real model — and the whole event loop driven by
+//! scripted keys on a TestBackend.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use cre_cockpit::app::{self, Runtime};
+use cre_cockpit::domain::SourceKind;
+use cre_cockpit::model::{Model, Overlay, Settings, SourceStatus};
+use cre_cockpit::simulator::{SimOptions, Simulator};
+use cre_cockpit::sources::Sources;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+async fn start(
+    speed: f64,
+) -> (
+    Simulator,
+    tempfile::TempDir,
+    cre_cockpit::config::Config,
+    cre_cockpit::sources::Secrets,
+) {
+    let sim = Simulator::start(SimOptions {
+        speed,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, secrets) =
+        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+    (sim, dir, config, secrets)
+}
+
+async fn poll(
+    config: &cre_cockpit::config::Config,
+    secrets: cre_cockpit::sources::Secrets,
+    model: &mut Model,
+) {
+    let sources = Sources::build(config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    for message in sources.poll_once().await {
+        model.update(message);
+    }
+}
+
+#[tokio::test]
+async fn demo_data_travels_over_http_into_every_pane() {
+    let (sim, _dir, config, secrets) = start(1.0).await;
+    let sources = Sources::build(
+        &config,
+        secrets.clone(),
+        &cre_cockpit::adapters::http::client(),
+    )
+    .unwrap();
+    let mut model = Model::new(
+        Settings {
+            demo: true,
+            ..Settings::default()
+        },
+        sources.states(),
+        Timestamp::now(),
+    );
+    for message in sources.poll_once().await {
+        model.update(message);
+    }
+    for kind in [
+        SourceKind::Desk,
+        SourceKind::Metrics,
+        SourceKind::Incidents,
+        SourceKind::Accounts,
+    ] {
+        let s = model.source(kind).unwrap();
+        assert_eq!(s.status, SourceStatus::Ready, "{kind}: {:?}", s.last_error);
+    }
+    assert!(
+        model.data.inquiries.len() >= 100,
+        "{} inquiries",
+        model.data.inquiries.len()
+    );
+    assert!(model.data.accounts.len() >= 30);
+    assert!(
+        model
+            .derived
+            .customers
+            .iter()
+            .all(|c| c.health.score.is_some())
+    );
+    // The join works: every inquiry belongs to a known customer.
+    let orphans: Vec<_> = model
+        .data
+        .inquiries
+        .iter()
+        .filter(|i| model.account_of(i).is_none())
+        .map(|i| i.org.clone())
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "inquiries without a customer: {orphans:?}"
+    );
+    // Metrics arrived per tenant, so health has usage and reliability factors.
+    let top = &model.derived.customers[0];
+    assert!(
+        top.health.factors.iter().any(|f| f.code == "F6"),
+        "{:?}",
+        top.health.factors
+    );
+    assert!(
+        model.data.inquiries.iter().any(|i| i
+            .subject
+            .chars()
+            .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c))),
+        "Japanese subjects"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
+    // At 60× the incident starts after one second and its wave of
+    // inquiries follows within a few more.
+    let (sim, _dir, config, secrets) = start(60.0).await;
+    let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        model.update(cre_cockpit::message::Message::Tick(Timestamp::now()));
+        poll(&config, secrets.clone(), &mut model).await;
+        let linked = model
+            .derived
+            .impacts
+            .iter()
+            .map(|i| (i.affected.len(), i.linked.len()))
+            .max()
+            .unwrap_or_default();
+        if linked.0 >= 3 && linked.1 >= 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no incident impact after 30 s: {:?}",
+            model.derived.impacts
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (index, impact) = model
+        .derived
+        .impacts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, i)| i.affected.len())
+        .unwrap();
+    let incident = &model.data.incidents[index];
+    assert_eq!(
+        incident.severity,
+        cre_cockpit::domain::Severity::Sev1,
+        "{incident:?}"
+    );
+    for affected in &impact.affected {
+        assert!(affected.error_ratio.unwrap() >= 0.02, "{affected:?}");
+        assert!(
+            affected.reason.contains("error ratio"),
+            "{}",
+            affected.reason
+        );
+    }
+    // The hurt customers head the at-risk queue.
+    assert!(model.derived.customers[0].health.in_incident);
+    let json = cre_cockpit::snapshot::to_json(&model);
+    let incidents = json["incidents"].as_array().unwrap();
+    assert!(
+        incidents
+            .iter()
+            .any(|i| i["affected_customers"].as_array().unwrap().len() >= 3)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn comments_load_through_the_desk_poller() {
+    let (sim, _dir, config, secrets) = start(1.0).await;
+    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
+    while model.data.inquiries.is_empty() {
+        model.update(rx.recv().await.unwrap());
+    }
+    let id = model.inquiry_at(0).unwrap().id.clone();
+    pollers.desk.as_ref().unwrap().detail(id.clone());
+    loop {
+        if let cre_cockpit::message::Message::Comments { id: got, result } =
+            rx.recv().await.unwrap()
+        {
+            assert_eq!(got, id);
+            let comments = result.unwrap();
+            assert!(!comments.is_empty());
+            assert!(
+                comments.iter().any(|c| c.public),
+                "the requester's description is public"
+            );
+            break;
+        }
+    }
+    cancel.cancel();
+    sim.shutdown().await;
+}
+
+fn press(tx: &futures::channel::mpsc::UnboundedSender<std::io::Result<Event>>, code: KeyCode) {
+    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_event_loop_shows_live_data_help_and_quits() {
+    let (sim, _dir, config, secrets) = start(1.0).await;
+    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let model = Model::new(
+        Settings {
+            demo: true,
+            ..Settings::default()
+        },
+        sources.states(),
+        Timestamp::now(),
+    );
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let (keys, input) = futures::channel::mpsc::unbounded();
+    let copied = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = copied.clone();
+    let runtime = Runtime {
+        tx,
+        rx,
+        pollers,
+        cancel: cancel.clone(),
+        clipboard: Box::new(move |t| record.lock().unwrap().push(t.to_owned())),
+    };
+    let looping = tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        let model = app::run(&mut terminal, model, input, runtime)
+            .await
+            .unwrap();
+        (model, common::screen(&terminal))
+    });
+    // Let the first polls land, then use the keys a CRE would.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    press(&keys, KeyCode::Char('y'));
+    press(&keys, KeyCode::Char('?'));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    press(&keys, KeyCode::Char('q'));
+    let (model, screen) = tokio::time::timeout(Duration::from_secs(10), looping)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(model.quit);
+    assert!(
+        matches!(model.overlay, Overlay::Help { .. }),
+        "help was open when q was pressed"
+    );
+    assert!(screen.contains("DEMO"), "{screen}");
+    assert!(screen.contains("Keys — ? or esc to close"), "{screen}");
+    assert!(model.data.inquiries.len() >= 100);
+    let copied = copied.lock().unwrap().clone();
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].starts_with(&sim.base_url()), "{copied:?}");
+    assert!(cancel.is_cancelled(), "quitting stops the pollers");
+    sim.shutdown().await;
+}
