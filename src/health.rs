@@ -25,7 +25,7 @@ pub enum Band {
 pub struct Factor {
     pub code: &'static str,
     pub name: &'static str,
-    /// The raw value and its thresholds, e.g. "38% active/seats (poor <50%)".
+    /// The raw value and its thresholds, e.g. "38% of seats active (poor <50%)".
     pub evidence: String,
     pub sub_score: f64,
     pub weight: f64,
@@ -130,7 +130,7 @@ pub fn score(inputs: &Inputs<'_>) -> Health {
             "Seat utilisation",
             15.0,
             higher_better(util, 0.50, 0.80),
-            format!("{} active/seats (poor <50%, good ≥80%)", pct(util)),
+            format!("{} of seats active (poor <50%, good ≥80%)", pct(util)),
         );
     }
     // F3 feature adoption needs a feature-usage query: no data yet, drops out.
@@ -373,7 +373,7 @@ mod tests {
         let h = score(&inputs(&a, Some(&m)));
         assert_eq!(h.factors[0].code, "F2");
         assert!(
-            h.factors[0].evidence.contains("30% active/seats"),
+            h.factors[0].evidence.contains("30% of seats active"),
             "{}",
             h.factors[0].evidence
         );

@@ -139,10 +139,12 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         inquiry_account.push(account);
     }
 
+    let hurt = attribute_hurt_tenants(src);
     let impacts: Vec<Impact> = src
         .incidents
         .iter()
-        .map(|incident| impact(incident, src, &tenant_index, &by_account))
+        .enumerate()
+        .map(|(i, incident)| impact(incident, &hurt[i], src, &tenant_index, &by_account))
         .collect();
 
     let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
@@ -169,7 +171,9 @@ pub fn derive(src: &Sources<'_>) -> Derived {
                 .collect();
             let majors = incidents_of[index]
                 .iter()
-                .filter(|&&i| src.incidents[i].severity <= Severity::Sev2)
+                .filter(|&&i| {
+                    is_open(&src.incidents[i]) && src.incidents[i].severity <= Severity::Sev2
+                })
                 .count();
             let health = health::score(&health::Inputs {
                 account,
@@ -212,8 +216,63 @@ pub fn derive(src: &Sources<'_>) -> Derived {
     }
 }
 
+/// Spacing of the error-ratio history the metrics poll fetches.
+const HISTORY_STEP: SignedDuration = SignedDuration::from_hours(1);
+
+/// For each incident, the accounts whose error ratio is above the impact
+/// threshold and which that incident best explains.
+///
+/// Metrics are per tenant, not per service, so a hurt tenant could be
+/// blamed on every open incident. Instead each is attributed to one: the
+/// newest open incident that had begun by the time the tenant crossed the
+/// threshold (estimated from the hourly history: the start of the current
+/// run of samples above it). A tenant hurt for hours is not pinned on an
+/// incident that began a minute ago, and a fresh spike is not pinned on an
+/// old, unrelated one.
+fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
+    let mut hurt = vec![Vec::new(); src.incidents.len()];
+    for (a, account) in src.accounts.iter().enumerate() {
+        let Some(ratio) = src
+            .metrics
+            .by_tenant
+            .get(&account.tenant)
+            .and_then(|m| m.error_ratio)
+        else {
+            continue;
+        };
+        if ratio < src.impact_error_ratio {
+            continue;
+        }
+        let run = src
+            .metrics
+            .error_history
+            .get(&account.tenant)
+            .map_or(0, |h| {
+                h.iter()
+                    .rev()
+                    .skip(1)
+                    .take_while(|r| **r >= src.impact_error_ratio)
+                    .count()
+            });
+        let since = src.now - HISTORY_STEP * i32::try_from(run).unwrap_or(i32::MAX);
+        // Allow one step of slack: the history cannot place the crossing
+        // more precisely than its spacing.
+        let culprit = src
+            .incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| is_open(i) && i.started_at <= since + HISTORY_STEP)
+            .max_by_key(|(_, i)| i.started_at);
+        if let Some((i, _)) = culprit {
+            hurt[i].push((a, since));
+        }
+    }
+    hurt
+}
+
 fn impact(
     incident: &Incident,
+    hurt: &[(usize, Timestamp)],
     src: &Sources<'_>,
     tenants: &HashMap<&str, usize>,
     by_account: &[Vec<&Inquiry>],
@@ -234,24 +293,21 @@ fn impact(
             });
         }
     }
-    if is_open(incident) {
-        for (a, account) in src.accounts.iter().enumerate() {
-            if affected.iter().any(|x| x.account == a) {
-                continue;
-            }
-            if let Some(ratio) = ratio_of(a).filter(|r| *r >= src.impact_error_ratio) {
-                affected.push(Affected {
-                    account: a,
-                    reason: format!(
-                        "tenant {} error ratio {:.1}% ≥ {:.1}% during the incident",
-                        account.tenant,
-                        ratio * 100.0,
-                        src.impact_error_ratio * 100.0
-                    ),
-                    error_ratio: Some(ratio),
-                });
-            }
+    for &(a, _since) in hurt {
+        if affected.iter().any(|x| x.account == a) {
+            continue;
         }
+        let ratio = ratio_of(a);
+        affected.push(Affected {
+            account: a,
+            reason: format!(
+                "tenant {} error ratio {:.1}% ≥ {:.1}% since the incident began",
+                src.accounts[a].tenant,
+                ratio.unwrap_or_default() * 100.0,
+                src.impact_error_ratio * 100.0
+            ),
+            error_ratio: ratio,
+        });
     }
     affected.sort_by(|x, y| {
         y.error_ratio
@@ -384,4 +440,141 @@ fn next_action(
         ),
     };
     action(&who, within(hours), what, &driver)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::{Segment, TenantMetrics, Tier};
+
+    fn account(tenant: &str) -> Account {
+        Account {
+            id: tenant.into(),
+            name: tenant.into(),
+            desk_org: tenant.into(),
+            tenant: tenant.into(),
+            segment: Segment::Small,
+            seats: 10,
+            arr: 1.0,
+            renewal_date: None,
+            owner: "o".into(),
+            tier: Tier::Low,
+            nps: None,
+            csat: None,
+            pulse: None,
+            champion_changed: None,
+        }
+    }
+
+    fn incident(id: &str, started: Timestamp) -> Incident {
+        Incident {
+            id: id.into(),
+            title: id.into(),
+            status: IncidentStatus::Triggered,
+            severity: Severity::Sev2,
+            service: None,
+            started_at: started,
+            responders: Vec::new(),
+            tenants: Vec::new(),
+            url: None,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_hurt_tenant_is_blamed_on_the_incident_that_explains_its_errors() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let accounts = vec![account("fresh"), account("chronic"), account("fine")];
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([
+                (
+                    "fresh".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.09),
+                        ..TenantMetrics::default()
+                    },
+                ),
+                (
+                    "chronic".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.05),
+                        ..TenantMetrics::default()
+                    },
+                ),
+                (
+                    "fine".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.001),
+                        ..TenantMetrics::default()
+                    },
+                ),
+            ]),
+            error_history: BTreeMap::from([
+                // Crossed within the last hour.
+                ("fresh".into(), vec![0.001, 0.001, 0.001, 0.09]),
+                // Above the threshold for the last six hours.
+                (
+                    "chronic".into(),
+                    vec![0.001, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
+                ),
+            ]),
+            warnings: Vec::new(),
+        };
+        let incidents = vec![
+            incident("old", now - SignedDuration::from_hours(8)),
+            incident("new", now - SignedDuration::from_mins(2)),
+        ];
+        let derived = derive(&Sources {
+            accounts: &accounts,
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &incidents,
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+        });
+        let names = |i: usize| {
+            derived.impacts[i]
+                .affected
+                .iter()
+                .map(|a| accounts[a.account].tenant.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(0), ["chronic"]);
+        assert_eq!(names(1), ["fresh"]);
+    }
+
+    #[test]
+    fn resolved_incidents_take_no_blame_but_named_tenants_stay() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let accounts = vec![account("acme")];
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([(
+                "acme".into(),
+                TenantMetrics {
+                    error_ratio: Some(0.2),
+                    ..TenantMetrics::default()
+                },
+            )]),
+            ..MetricsSnapshot::default()
+        };
+        let mut resolved = incident("r", now - SignedDuration::from_mins(30));
+        resolved.status = IncidentStatus::Resolved;
+        resolved.tenants = vec!["acme".into()];
+        let derived = derive(&Sources {
+            accounts: &accounts,
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &[resolved],
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+        });
+        assert_eq!(derived.impacts[0].affected.len(), 1);
+        assert!(
+            derived.impacts[0].affected[0]
+                .reason
+                .contains("named by the incident")
+        );
+    }
 }

@@ -797,18 +797,27 @@ fn draft(sc: &Scenario, r: &mut SimRng, history: bool) -> Ticket {
         [Status::New, Status::Open, Status::Pending, Status::Hold]
             [scenario::weighted_index(r, &[15.0, 40.0, 28.0, 17.0])]
     };
-    let age_days = match status {
-        Status::New => r.random_range(0.01..1.5),
-        Status::Solved | Status::Closed => r.random_range(2.0..30.0),
-        _ => 14.0 * r.random::<f64>().powf(1.4),
-    };
-    let created_at = sc.anchor - ((age_days * 86_400.0) as i64).max(300);
     let priority = [
         Priority::Urgent,
         Priority::High,
         Priority::Normal,
         Priority::Low,
     ][scenario::weighted_index(r, &[4.0, 16.0, 60.0, 20.0])];
+    // A working desk answers faster the more urgent a ticket is, so waiting
+    // times scale with priority (about the common 1/4/8/24 h targets): a few
+    // breaches stand out instead of the whole queue being days late.
+    let patience_days = match priority {
+        Priority::Urgent => 1.3,
+        Priority::High => 5.0,
+        Priority::Normal => 10.0,
+        Priority::Low => 30.0,
+    } / 24.0;
+    let age_days = match status {
+        Status::New => patience_days * r.random::<f64>().powf(2.0) + 0.005,
+        Status::Solved | Status::Closed => r.random_range(2.0..30.0),
+        _ => 14.0 * r.random::<f64>().powf(1.4),
+    };
+    let created_at = sc.anchor - ((age_days * 86_400.0) as i64).max(300);
     let kind = [Kind::Question, Kind::Incident, Kind::Problem, Kind::Task]
         [scenario::weighted_index(r, &[45.0, 25.0, 15.0, 15.0])];
     let group = scenario::weighted_index(r, &[60.0, 28.0, 12.0]);
@@ -821,7 +830,8 @@ fn draft(sc: &Scenario, r: &mut SimRng, history: bool) -> Ticket {
     let grouped = assigned || status != Status::New || r.random_bool(0.5);
     let patterns: &[&[Role]] = match status {
         Status::New => &[&[D]],
-        Status::Open => &[&[D, N], &[D, R, F], &[D, R, N, F], &[D]],
+        // Open and not new means an agent has answered publicly.
+        Status::Open => &[&[D, R, N], &[D, R, F], &[D, R, N, F], &[D, N, R, F]],
         Status::Pending => &[&[D, R], &[D, N, R], &[D, R, F, R]],
         Status::Hold => &[&[D, R, N], &[D, N]],
         Status::Solved | Status::Closed => &[&[D, R, S], &[D, S]],
@@ -833,7 +843,8 @@ fn draft(sc: &Scenario, r: &mut SimRng, history: bool) -> Ticket {
     }
     let span = (sc.anchor - created_at) as f64;
     let updated_at = if pattern.len() > 1 {
-        created_at + (span * r.random_range(0.15..1.0)) as i64
+        let recent = sc.anchor - (86_400.0 * patience_days * r.random::<f64>().powf(1.5)) as i64;
+        recent.max(created_at + (span * 0.15) as i64).min(sc.anchor)
     } else {
         created_at
     };

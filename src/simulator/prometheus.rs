@@ -67,7 +67,7 @@ impl Signal {
         match self {
             Self::ErrorRatio => sc.error_ratio(customer, unix),
             Self::RequestRate => sc.request_rate(customer, unix),
-            Self::ActiveUsers => sc.active_users(customer, unix),
+            Self::ActiveUsers => sc.monthly_active_users(customer, unix),
             Self::LatencyP99 => sc.latency_p99(customer, unix),
         }
     }

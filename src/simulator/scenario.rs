@@ -478,6 +478,23 @@ impl Scenario {
             .max(0.0)
     }
 
+    /// Distinct users active over the trailing 28 days: what seat
+    /// utilisation and the usage trend are measured on. It has no daily
+    /// rhythm (a night shift does not make a customer look disengaged), only
+    /// the customer's trend and a little noise.
+    pub(crate) fn monthly_active_users(&self, ci: usize, unix: f64) -> f64 {
+        let Some(c) = self.customers.get(ci) else {
+            return 0.0;
+        };
+        let days_before = (self.anchor as f64 - unix) / DAY;
+        let ramp = (1.0 - days_before / 28.0).clamp(0.0, 1.0);
+        let trend = 1.0 + c.usage_trend * ramp;
+        let jitter = 1.0 + 0.02 * smooth_noise(self.seed, ci as u64 * 8 + 3, unix / 3600.0);
+        (f64::from(c.seats) * c.usage_fraction * trend * jitter)
+            .round()
+            .max(0.0)
+    }
+
     pub(crate) fn request_rate(&self, ci: usize, unix: f64) -> f64 {
         let Some(c) = self.customers.get(ci) else {
             return 0.0;

@@ -109,10 +109,14 @@ fn driver(row: &CustomerRow) -> Line<'static> {
         return Line::from(Span::styled(flag.clone(), theme::CRITICAL));
     }
     match row.health.factors.first().filter(|f| f.points_lost >= 2.0) {
-        Some(f) => Line::from(vec![
-            Span::raw(format!("{} ", f.name)),
-            Span::styled(f.evidence.clone(), theme::MUTED),
-        ]),
+        // The pane shows the measurement; its thresholds are in the detail.
+        Some(f) => {
+            let short = f.evidence.split(" (").next().unwrap_or(&f.evidence);
+            Line::from(vec![
+                Span::raw(format!("{}: ", f.name)),
+                Span::styled(short.to_owned(), theme::MUTED),
+            ])
+        }
         None => Line::from(Span::styled("no driver", theme::MUTED)),
     }
 }
@@ -126,17 +130,18 @@ fn action(model: &Model, row: &CustomerRow) -> Line<'static> {
             } else {
                 format!("in {}", format::duration(left))
             };
+            // When and who first: the text is what gets cut in a narrow pane.
             Line::from(vec![
-                Span::styled(format!("{}: ", a.who), theme::ACCENT),
-                Span::raw(format!("{} ", a.what)),
                 Span::styled(
-                    due,
+                    format!("{due} "),
                     if left.is_negative() {
                         theme::CRITICAL
                     } else {
-                        theme::MUTED
+                        theme::WARN
                     },
                 ),
+                Span::styled(format!("{}: ", a.who), theme::ACCENT),
+                Span::raw(a.what.clone()),
             ])
         }
         None => Line::from(Span::styled("keep the usual cadence", theme::MUTED)),
