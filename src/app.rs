@@ -8,7 +8,7 @@
 use std::io;
 use std::time::Duration;
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseEvent, MouseEventKind};
 use futures::{Stream, StreamExt};
 use jiff::Timestamp;
 use ratatui::Terminal;
@@ -53,6 +53,7 @@ where
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut input_open = true;
+    let mut dirty = false;
     loop {
         // Messages from tasks first: they are what the user is waiting for,
         // and draining them before drawing batches a burst into one frame.
@@ -67,6 +68,7 @@ where
             },
             _ = clock.tick() => Message::Tick(Timestamp::now()),
         };
+        dirty |= changes_screen(&message);
         let effects = model.update(message);
         for effect in effects {
             if effect == Effect::Quit {
@@ -75,11 +77,28 @@ where
             }
             perform(effect, &mut runtime);
         }
-        if runtime.rx.is_empty() {
+        if dirty && runtime.rx.is_empty() {
             draw(terminal, &model)?;
+            dirty = false;
         }
     }
     Ok(model)
+}
+
+/// Whether a message can change what is on screen. Pointer motion (which
+/// mouse capture reports on every cell crossed) and focus changes cannot, and
+/// must not cost a frame each.
+fn changes_screen(message: &Message) -> bool {
+    !matches!(
+        message,
+        Message::Input(
+            Event::Mouse(MouseEvent {
+                kind: MouseEventKind::Moved,
+                ..
+            }) | Event::FocusGained
+                | Event::FocusLost
+        )
+    )
 }
 
 fn draw<B>(terminal: &mut Terminal<B>, model: &Model) -> io::Result<()>

@@ -16,11 +16,26 @@ use crate::health::{self, Band, Health};
 /// Error ratio above which a tenant counts as hurt by an open incident.
 pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
 
+/// By when an action is due. Only actions triggered by a dated event have a
+/// deadline; the others have an action window (domain.md §2.6), because
+/// "now + 2 days", recomputed every minute, would be a deadline that never
+/// comes closer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    /// Do it now.
+    Now,
+    /// A deadline anchored to the triggering event.
+    At(Timestamp),
+    /// An action window, in hours, from when the driver appeared.
+    WithinHours(i64),
+}
+
 /// What to do next for a customer: who, by when, what, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NextAction {
     pub who: String,
-    pub due: Timestamp,
+    pub due: Due,
     pub what: String,
     /// The driver or state that triggered it ("F4 Support burden").
     pub driver: String,
@@ -175,14 +190,19 @@ pub fn derive(src: &Sources<'_>) -> Derived {
                     is_open(&src.incidents[i]) && src.incidents[i].severity <= Severity::Sev2
                 })
                 .count();
+            // When the earliest urgent/high breach happened: the deadline of
+            // the follow-up is counted from there.
+            let first_urgent_breach = breached
+                .iter()
+                .filter(|i| i.priority <= crate::domain::Priority::High)
+                .filter_map(|i| i.sla.map(|s| s.due))
+                .min();
             let health = health::score(&health::Inputs {
                 account,
                 metrics: src.metrics.by_tenant.get(&account.tenant),
                 inquiries,
                 breached: breached.len(),
-                urgent_breached: breached
-                    .iter()
-                    .any(|i| i.priority <= crate::domain::Priority::High),
+                urgent_breached: first_urgent_breach.is_some(),
                 major_incidents: majors,
                 now: src.now,
             });
@@ -190,7 +210,13 @@ pub fn derive(src: &Sources<'_>) -> Derived {
             let first_incident = incidents_of[index].first().map(|&i| &src.incidents[i]);
             CustomerRow {
                 account: index,
-                next_action: next_action(account, &health, renewal_days, first_incident, src.now),
+                next_action: next_action(
+                    account,
+                    &health,
+                    renewal_days,
+                    first_incident,
+                    first_urgent_breach,
+                ),
                 attention: health::attention(&health, renewal_days),
                 health,
                 open_inquiries: open.len(),
@@ -353,10 +379,9 @@ fn next_action(
     health: &Health,
     renewal_days: Option<i32>,
     incident: Option<&Incident>,
-    now: Timestamp,
+    first_urgent_breach: Option<Timestamp>,
 ) -> Option<NextAction> {
-    let within = |hours: i64| now + SignedDuration::from_hours(hours);
-    let action = |who: &str, due: Timestamp, what: &str, driver: &str| {
+    let action = |who: &str, due: Due, what: &str, driver: &str| {
         Some(NextAction {
             who: who.to_owned(),
             due,
@@ -368,15 +393,15 @@ fn next_action(
         let due = incident.started_at + SignedDuration::from_mins(15);
         return action(
             "CRE (customer liaison)",
-            due,
+            Due::At(due),
             "Contact with customer-specific impact, workaround and next update time",
             "IN INCIDENT",
         );
     }
-    if health.red_flags.iter().any(|f| f.contains("past SLA")) {
+    if let Some(breach) = first_urgent_breach {
         return action(
             "Support lead",
-            within(4),
+            Due::At(breach + SignedDuration::from_hours(4)),
             "Acknowledge, expedite, set an explicit update cadence",
             "urgent inquiry past SLA",
         );
@@ -384,7 +409,7 @@ fn next_action(
     if health.red_flags.iter().any(|f| f.contains("cancellation")) {
         return action(
             &format!("AM + {}", account.owner),
-            within(24),
+            Due::WithinHours(24),
             "Save plan: joint account plan and exec touch",
             "cancellation intent",
         );
@@ -392,7 +417,7 @@ fn next_action(
     if renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
         return action(
             &format!("AM + {}", account.owner),
-            now,
+            Due::Now,
             "Save plan before renewal (joint account plan, exec touch)",
             "renewal ≤90 d, not Green",
         );
@@ -439,7 +464,7 @@ fn next_action(
             "Identify the new champion; exec-sponsor meeting",
         ),
     };
-    action(&who, within(hours), what, &driver)
+    action(&who, Due::WithinHours(hours), what, &driver)
 }
 
 #[cfg(test)]

@@ -301,7 +301,34 @@ fn incident_join_links_hurt_customers_and_new_inquiries() {
     let top = &m.derived.customers[0];
     assert_eq!(m.data.accounts[top.account].id, "c1");
     assert!(top.health.in_incident);
-    assert_eq!(top.next_action.as_ref().unwrap().driver, "IN INCIDENT");
+    let action = top.next_action.as_ref().unwrap();
+    assert_eq!(action.driver, "IN INCIDENT");
+    // The deadline is anchored to the incident, so it comes closer as time
+    // passes instead of moving with the clock.
+    let started = m.data.incidents[0].started_at;
+    assert_eq!(
+        action.due,
+        cre_cockpit::join::Due::At(started + jiff::SignedDuration::from_mins(15))
+    );
+}
+
+#[test]
+fn next_action_deadlines_do_not_move_with_the_clock() {
+    let mut m = model();
+    let due_of = |m: &cre_cockpit::model::Model, id: &str| {
+        let row = m
+            .derived
+            .customers
+            .iter()
+            .find(|c| m.data.accounts[c.account].id == id)
+            .unwrap();
+        row.next_action.as_ref().map(|a| a.due)
+    };
+    let before = due_of(&m, "c1");
+    m.update(Message::Tick(
+        common::now() + jiff::SignedDuration::from_mins(90),
+    ));
+    assert_eq!(due_of(&m, "c1"), before);
 }
 
 #[test]

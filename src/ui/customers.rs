@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{format, inquiries::segment_short, theme};
 use crate::health::{Band, Health};
-use crate::join::CustomerRow;
+use crate::join::{CustomerRow, Due};
 use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -124,26 +124,35 @@ fn driver(row: &CustomerRow) -> Line<'static> {
 fn action(model: &Model, row: &CustomerRow) -> Line<'static> {
     match &row.next_action {
         Some(a) => {
-            let left = a.due.duration_since(model.now);
-            let due = if left.is_negative() {
-                format!("overdue {}", format::duration(-left))
-            } else {
-                format!("in {}", format::duration(left))
-            };
+            let (due, style) = due_text(model, a.due);
             // When and who first: the text is what gets cut in a narrow pane.
             Line::from(vec![
-                Span::styled(
-                    format!("{due} "),
-                    if left.is_negative() {
-                        theme::CRITICAL
-                    } else {
-                        theme::WARN
-                    },
-                ),
+                Span::styled(format!("{due} "), style),
                 Span::styled(format!("{}: ", a.who), theme::ACCENT),
                 Span::raw(a.what.clone()),
             ])
         }
         None => Line::from(Span::styled("keep the usual cadence", theme::MUTED)),
+    }
+}
+
+/// `overdue 12m` (red), `in 40m`, `now`, or an action window like `≤2d`.
+#[must_use]
+pub fn due_text(model: &Model, due: Due) -> (String, Style) {
+    match due {
+        Due::Now => ("now".into(), theme::WARN),
+        Due::At(at) => {
+            let left = at.duration_since(model.now);
+            if left.is_negative() {
+                (
+                    format!("overdue {}", format::duration(-left)),
+                    theme::CRITICAL,
+                )
+            } else {
+                (format!("in {}", format::duration(left)), theme::WARN)
+            }
+        }
+        Due::WithinHours(h) if h % 24 == 0 => (format!("≤{}d", h / 24), theme::MUTED),
+        Due::WithinHours(h) => (format!("≤{h}h"), theme::MUTED),
     }
 }

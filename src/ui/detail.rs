@@ -283,14 +283,16 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         )));
     }
     if let Some(a) = &row.next_action {
+        let (due, style) = super::customers::due_text(model, a.due);
+        let deadline = match a.due {
+            crate::join::Due::At(at) => format!(" (by {})", at.strftime("%Y-%m-%d %H:%M UTC")),
+            _ => String::new(),
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{:>12}  ", "next action"), theme::HEADER),
+            Span::styled(format!("{due}{deadline} "), style),
             Span::styled(format!("{} ", a.who), theme::ACCENT),
-            Span::raw(format!(
-                "{} — by {} ",
-                a.what,
-                a.due.strftime("%Y-%m-%d %H:%M UTC")
-            )),
+            Span::raw(format!("{} ", a.what)),
             Span::styled(format!("(driver: {})", a.driver), theme::MUTED),
         ]));
     }

@@ -2,36 +2,11 @@
 
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 
+pub(super) use crate::adapters::lenient::{Lenient, decoded};
 use crate::domain::{Incident, IncidentNote, IncidentStatus, Severity};
 use crate::sanitize;
-
-/// One array element decoded on its own, so one odd incident is skipped
-/// (and logged) instead of failing the whole page.
-#[derive(Debug)]
-pub(super) struct Lenient<T>(Option<T>);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        match serde_json::from_value(value) {
-            Ok(item) => Ok(Self(Some(item))),
-            Err(e) => {
-                tracing::warn!(
-                    "pagerduty: skipped an item the cockpit cannot read: {}",
-                    sanitize::text(&e.to_string())
-                );
-                Ok(Self(None))
-            }
-        }
-    }
-}
-
-pub(super) fn decoded<T>(items: Vec<Lenient<T>>) -> impl Iterator<Item = T> {
-    items.into_iter().filter_map(|item| item.0)
-}
 
 /// `GET /incidents` (classic offset pagination).
 #[derive(Debug, Default, Deserialize)]

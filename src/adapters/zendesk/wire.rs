@@ -7,38 +7,11 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_json::Value;
 
+pub(super) use crate::adapters::lenient::{Lenient, decoded};
 use crate::domain::{Comment, Inquiry, InquiryStatus, Priority};
 use crate::sanitize;
-
-/// One array element decoded on its own, so a single odd ticket (an id sent
-/// as text, a tag list that is an object) is skipped instead of failing the
-/// page that carries a thousand good ones.
-#[derive(Debug)]
-pub(super) struct Lenient<T>(pub Option<T>);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        match serde_json::from_value(value) {
-            Ok(item) => Ok(Self(Some(item))),
-            Err(e) => {
-                tracing::warn!(
-                    "zendesk: skipped an item the cockpit cannot read: {}",
-                    sanitize::text(&e.to_string())
-                );
-                Ok(Self(None))
-            }
-        }
-    }
-}
-
-/// Keep the items that decoded.
-pub(super) fn decoded<T>(items: Vec<Lenient<T>>) -> impl Iterator<Item = T> {
-    items.into_iter().filter_map(|item| item.0)
-}
 
 /// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
 #[derive(Debug, Default, serde::Deserialize)]
