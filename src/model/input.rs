@@ -146,7 +146,7 @@ impl Model {
     fn set_filter(&mut self, text: String) {
         let pane = self.focus;
         self.panes[pane as usize].filter = text;
-        self.refresh_order(pane);
+        self.refilter(pane);
     }
 
     /// What the detail overlay would show for the focused pane's selection.

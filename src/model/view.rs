@@ -84,7 +84,9 @@ pub enum SortMode {
 /// One pane's view of its rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PaneView {
-    /// Indices into the pane's data, filtered and sorted.
+    /// Indices into the pane's data, sorted, before filtering.
+    pub sorted: Vec<usize>,
+    /// Indices into the pane's data, filtered and sorted: the rows shown.
     pub order: Vec<usize>,
     pub selected: usize,
     /// First visible row.
@@ -159,83 +161,41 @@ fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> b
 }
 
 impl Model {
-    /// Recompute a pane's order after its data, filter or sort changed,
-    /// keeping the selection on the same item where it still exists.
+    /// Re-sort a pane after its data or sort mode changed, then re-apply
+    /// its filter.
     pub(crate) fn refresh_order(&mut self, pane: Pane) {
-        let needle = self.panes[pane as usize].filter.to_ascii_lowercase();
         let sort = pane.sorts()[self.panes[pane as usize].sort % pane.sorts().len()];
-        let order: Vec<usize> = match pane {
-            Pane::Inquiries => self.inquiry_order(&needle, sort),
-            Pane::Customers => {
-                let rows = &self.derived.customers;
-                let accounts = &self.data.accounts;
-                let mut order: Vec<usize> = (0..rows.len())
-                    .filter(|&i| {
-                        let a = &accounts[rows[i].account];
-                        needle.is_empty()
-                            || contains_ci(&a.name, &needle)
-                            || contains_ci(&a.tenant, &needle)
-                            || contains_ci(&a.owner, &needle)
-                            || contains_ci(&a.segment.to_string(), &needle)
-                            || contains_ci(&rows[i].health.band.to_string(), &needle)
-                    })
-                    .collect();
-                match sort {
-                    SortMode::Health => order.sort_by(|&a, &b| {
-                        rows[a]
-                            .health
-                            .score
-                            .unwrap_or(50.0)
-                            .total_cmp(&rows[b].health.score.unwrap_or(50.0))
-                    }),
-                    SortMode::Arr => order.sort_by(|&a, &b| {
-                        accounts[rows[b].account]
-                            .arr
-                            .total_cmp(&accounts[rows[a].account].arr)
-                    }),
-                    SortMode::Renewal => {
-                        order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX))
-                    }
-                    // Attention order is how `join::derive` already sorted them.
-                    _ => {}
-                }
-                order
-            }
-            Pane::Incidents => {
-                let incidents = &self.data.incidents;
-                let mut order: Vec<usize> = (0..incidents.len())
-                    .filter(|&i| {
-                        let x = &incidents[i];
-                        needle.is_empty()
-                            || contains_ci(&x.title, &needle)
-                            || contains_ci(&x.id, &needle)
-                            || x.service
-                                .as_deref()
-                                .is_some_and(|s| contains_ci(s, &needle))
-                            || contains_ci(&x.severity.to_string(), &needle)
-                    })
-                    .collect();
-                match sort {
-                    SortMode::Newest => order
-                        .sort_by(|&a, &b| incidents[b].started_at.cmp(&incidents[a].started_at)),
-                    _ => order.sort_by(|&a, &b| {
-                        let (x, y) = (&incidents[a], &incidents[b]);
-                        x.severity
-                            .cmp(&y.severity)
-                            .then(y.started_at.cmp(&x.started_at))
-                    }),
-                }
-                order
-            }
+        self.panes[pane as usize].sorted = match pane {
+            Pane::Inquiries => self.sorted_inquiries(sort),
+            Pane::Customers => self.sorted_customers(sort),
+            Pane::Incidents => self.sorted_incidents(sort),
         };
-        let found = self.panes[pane as usize]
-            .selected_id
-            .as_deref()
-            .and_then(|id| {
-                order
-                    .iter()
-                    .position(|&index| self.item_id(pane, index) == id)
-            });
+        self.refilter(pane);
+    }
+
+    /// Apply a pane's filter to its sorted rows, keeping the selection on
+    /// the same item where it still exists. Filtering never changes the
+    /// order, so a keystroke in the filter prompt is one linear scan, with
+    /// no sort.
+    pub(crate) fn refilter(&mut self, pane: Pane) {
+        let view = &self.panes[pane as usize];
+        let needle = view.filter.to_ascii_lowercase();
+        let order: Vec<usize> = if needle.is_empty() {
+            view.sorted.clone()
+        } else {
+            // Match in data order (sequential memory), then keep the sorted
+            // order: scanning rows in sorted order would chase pointers all
+            // over the heap and cost twice as much.
+            let keep: Vec<bool> = (0..view.sorted.len())
+                .map(|i| self.matches(pane, i, &needle))
+                .collect();
+            view.sorted.iter().copied().filter(|&i| keep[i]).collect()
+        };
+        let found = view.selected_id.as_deref().and_then(|id| {
+            order
+                .iter()
+                .position(|&index| self.item_id(pane, index) == id)
+        });
         let view = &mut self.panes[pane as usize];
         view.order = order;
         view.selected = found
@@ -245,23 +205,44 @@ impl Model {
         self.scroll_into_view(pane);
     }
 
-    /// Filter and sort the inquiries. Sort keys are computed once per row
+    /// Whether an item (by data index) matches a lower-cased filter.
+    fn matches(&self, pane: Pane, index: usize, needle: &str) -> bool {
+        match pane {
+            Pane::Inquiries => {
+                let account = self.derived.inquiry_account.get(index).copied().flatten();
+                inquiry_matches(
+                    &self.data.inquiries[index],
+                    account.map(|a| self.data.accounts[a].name.as_str()),
+                    needle,
+                )
+            }
+            Pane::Customers => {
+                let row = &self.derived.customers[index];
+                let a = &self.data.accounts[row.account];
+                contains_ci(&a.name, needle)
+                    || contains_ci(&a.tenant, needle)
+                    || contains_ci(&a.owner, needle)
+                    || contains_ci(&a.segment.to_string(), needle)
+                    || contains_ci(&row.health.band.to_string(), needle)
+            }
+            Pane::Incidents => {
+                let x = &self.data.incidents[index];
+                contains_ci(&x.title, needle)
+                    || contains_ci(&x.id, needle)
+                    || x.service.as_deref().is_some_and(|s| contains_ci(s, needle))
+                    || contains_ci(&x.severity.to_string(), needle)
+            }
+        }
+    }
+
+    /// All inquiries in a sort order. Sort keys are computed once per row
     /// (`sort_by_cached_key`) so the sort compares small integers instead of
     /// chasing 100k structs; ties keep the data order.
-    fn inquiry_order(&self, needle: &str, sort: SortMode) -> Vec<usize> {
+    fn sorted_inquiries(&self, sort: SortMode) -> Vec<usize> {
         let inquiries = &self.data.inquiries;
         let accounts = &self.data.accounts;
         let account = |i: usize| self.derived.inquiry_account.get(i).copied().flatten();
-        let mut order: Vec<usize> = (0..inquiries.len())
-            .filter(|&i| {
-                needle.is_empty()
-                    || inquiry_matches(
-                        &inquiries[i],
-                        account(i).map(|a| accounts[a].name.as_str()),
-                        needle,
-                    )
-            })
-            .collect();
+        let mut order: Vec<usize> = (0..inquiries.len()).collect();
         let due = |i: usize| inquiries[i].sla.map_or(i64::MAX, |s| s.due.as_second());
         let priority = |i: usize| inquiries[i].priority as u8;
         match sort {
@@ -279,6 +260,47 @@ impl Model {
                 order.sort_by_cached_key(|&i| (account(i).map_or(usize::MAX, |a| rank[a]), due(i)));
             }
             _ => order.sort_by_cached_key(|&i| (due(i), priority(i))),
+        }
+        order
+    }
+
+    fn sorted_customers(&self, sort: SortMode) -> Vec<usize> {
+        let rows = &self.derived.customers;
+        let accounts = &self.data.accounts;
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        match sort {
+            SortMode::Health => order.sort_by(|&a, &b| {
+                rows[a]
+                    .health
+                    .score
+                    .unwrap_or(50.0)
+                    .total_cmp(&rows[b].health.score.unwrap_or(50.0))
+            }),
+            SortMode::Arr => order.sort_by(|&a, &b| {
+                accounts[rows[b].account]
+                    .arr
+                    .total_cmp(&accounts[rows[a].account].arr)
+            }),
+            SortMode::Renewal => order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX)),
+            // Attention order is how `join::derive` already sorted them.
+            _ => {}
+        }
+        order
+    }
+
+    fn sorted_incidents(&self, sort: SortMode) -> Vec<usize> {
+        let incidents = &self.data.incidents;
+        let mut order: Vec<usize> = (0..incidents.len()).collect();
+        match sort {
+            SortMode::Newest => {
+                order.sort_by(|&a, &b| incidents[b].started_at.cmp(&incidents[a].started_at))
+            }
+            _ => order.sort_by(|&a, &b| {
+                let (x, y) = (&incidents[a], &incidents[b]);
+                x.severity
+                    .cmp(&y.severity)
+                    .then(y.started_at.cmp(&x.started_at))
+            }),
         }
         order
     }
