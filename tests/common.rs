@@ -246,3 +246,23 @@ pub fn code(code: crossterm::event::KeyCode) -> Message {
         crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE),
     ))
 }
+
+/// The address of a real test server, from the variable its
+/// `scripts/services/*.sh start` exported. Without it: a test failure when
+/// CI asked for these tests, otherwise a notice and `None` (skip).
+pub fn service(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "{var} is not set: CI must start the test servers (scripts/services/*.sh) before `cargo test`"
+            )
+        }
+        _ => {
+            eprintln!(
+                "skipped: {var} is not set (start the server with scripts/services/, see its README)"
+            );
+            None
+        }
+    }
+}

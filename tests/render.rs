@@ -162,7 +162,7 @@ fn inquiry_detail_shows_conversation_public_and_private() {
         ]),
     });
     let text = screen(&render(&mut m, 120, 40));
-    assert!(text.contains("public reply"), "{text}");
+    assert!(text.contains("── public "), "{text}");
     assert!(text.contains("INTERNAL NOTE"), "{text}");
     assert!(text.contains("Linked to PINC01"), "{text}");
     insta::assert_snapshot!("inquiry_detail", text);

@@ -189,7 +189,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
         Some(Loadable::Ready(comments)) => {
             for c in comments {
                 let (label, style) = if c.public {
-                    ("public reply", theme::ACCENT)
+                    ("public", theme::ACCENT)
                 } else {
                     ("INTERNAL NOTE", theme::PRIVATE_NOTE)
                 };
