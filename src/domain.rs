@@ -180,14 +180,22 @@ pub struct TenantMetrics {
     /// Active users a week ago, for the usage trend.
     pub active_users_prev: Option<f64>,
     pub latency_p99: Option<f64>,
+    /// Distinct key features used in the last 28 days (the `feature_usage`
+    /// query); adoption is this over the key features entitled.
+    pub features_used: Option<f64>,
+    /// The tenant's worst error-budget remaining over its SLOs' windows, as a
+    /// fraction of the budget (1 = untouched, ≤ 0 = exhausted).
+    pub error_budget_remaining: Option<f64>,
 }
 
 /// Everything one metrics poll produced.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MetricsSnapshot {
     pub by_tenant: BTreeMap<String, TenantMetrics>,
-    /// Error ratio sparkline per tenant (oldest first).
+    /// Error ratio sparkline per tenant (oldest first, hourly, 7 days).
     pub error_history: BTreeMap<String, Vec<f64>>,
+    /// Active users sparkline per tenant (oldest first, daily, 30 days).
+    pub active_users_history: BTreeMap<String, Vec<f64>>,
     /// Warnings the metrics backend attached to its answers.
     pub warnings: Vec<String>,
 }

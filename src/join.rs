@@ -545,7 +545,7 @@ mod tests {
                     vec![0.001, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
                 ),
             ]),
-            warnings: Vec::new(),
+            ..MetricsSnapshot::default()
         };
         let incidents = vec![
             incident("old", now - SignedDuration::from_hours(8)),

@@ -130,6 +130,7 @@ pub fn metrics() -> MetricsSnapshot {
         active_users: Some(active),
         active_users_prev: Some(active * 1.1),
         latency_p99: Some(0.3),
+        ..TenantMetrics::default()
     };
     MetricsSnapshot {
         by_tenant: BTreeMap::from([
@@ -138,7 +139,7 @@ pub fn metrics() -> MetricsSnapshot {
             ("globex".to_owned(), tenant(0.001, 15.0)),
         ]),
         error_history: BTreeMap::from([("acme".to_owned(), vec![0.001, 0.002, 0.05, 0.081])]),
-        warnings: Vec::new(),
+        ..MetricsSnapshot::default()
     }
 }
 
