@@ -282,6 +282,12 @@ pub struct SourceError {
     /// How long the source asked us to stay away (429 `Retry-After`, or a
     /// rate-limit reset), so the poller can back off instead of hammering.
     pub retry_after: Option<std::time::Duration>,
+    /// The HTTP status, when the source answered at all.
+    pub status: Option<u16>,
+    /// Whether the request may have taken effect despite the error (a
+    /// timeout or broken connection after sending, a 5xx): a write must then
+    /// be checked before it is sent again.
+    pub maybe_applied: bool,
 }
 
 impl SourceError {
@@ -289,6 +295,8 @@ impl SourceError {
         Self {
             message: message.into(),
             retry_after: None,
+            status: None,
+            maybe_applied: false,
         }
     }
 

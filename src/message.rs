@@ -51,6 +51,8 @@ pub enum Message {
     },
     /// A side effect finished and has something to tell the user.
     Status(String),
+    /// A journalled write's delivery step changed state.
+    Delivery(crate::outbox::Delivery),
 }
 
 /// Something the model wants done.

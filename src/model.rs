@@ -204,6 +204,14 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
+            Message::Delivery(delivery) => {
+                if let Some(error) = delivery
+                    .error
+                    .filter(|_| delivery.state == crate::journal::StepState::Failed)
+                {
+                    self.say(format!("write {} failed: {error}", delivery.write_id));
+                }
+            }
         }
         Vec::new()
     }
