@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod writes;
+
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -52,6 +54,30 @@ pub enum Command {
     },
     /// Run the simulator alone, until interrupted.
     Simulate(SimOptions),
+    /// Add a note to an inquiry, customer or incident (KIND:ID), through the
+    /// journal; returns once it is journalled.
+    Note {
+        /// inquiry:ID, customer:ID or incident:ID.
+        target: String,
+        /// The note's text.
+        text: String,
+        /// Wait until the note is delivered (or has failed).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Escalate an item (KIND:ID) to a target of the escalation map.
+    Escalate {
+        /// inquiry:ID, customer:ID or incident:ID.
+        target: String,
+        /// The escalation target's name (`[[escalation.targets]] name`).
+        #[arg(long)]
+        to: String,
+        /// Wait until every effect is delivered (or has failed).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Deliver every pending write now; non-zero if anything is undelivered.
+    Sync,
 }
 
 /// Everything that can stop a command, each with the text the user sees.
@@ -111,6 +137,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     let result = match command {
         Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
         Some(Command::Check) => check(&config, secrets, demo).await,
+        Some(Command::Note { target, text, wait }) => {
+            writes::note(&config, &secrets, read_only, &target, text, wait).await
+        }
+        Some(Command::Escalate { target, to, wait }) => {
+            writes::escalate(&config, secrets, demo, read_only, &target, &to, wait).await
+        }
+        Some(Command::Sync) => writes::sync(&config, &secrets, read_only).await,
         _ => tui(&config, secrets, demo, read_only).await,
     };
     if let Some(sim) = simulator {

@@ -36,6 +36,9 @@ pub struct Config {
     /// Turn every write off (same as `--read-only`).
     #[serde(default)]
     pub read_only: bool,
+    /// Where escalations go (`[[escalation.targets]]`).
+    #[serde(default)]
+    pub escalation: crate::escalation::EscalationConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod escalation;
 pub mod health;
 pub mod join;
 pub mod journal;

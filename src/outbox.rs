@@ -26,7 +26,7 @@ use crate::adapters::http::Secret;
 use crate::adapters::pagerduty::PagerDuty;
 use crate::adapters::zendesk::Zendesk;
 use crate::domain::SourceError;
-use crate::journal::{Effect, Journal, JournalError, Step, StepState};
+use crate::journal::{Effect, Journal, JournalError, Step, StepState, Target};
 use crate::message::Message;
 
 /// First retry delay; doubles per attempt up to [`MAX_BACKOFF`].
@@ -45,6 +45,9 @@ pub struct Writers {
     pub desk: Option<DeskWriter>,
     pub incidents: Option<PagerDuty>,
     pub events: Option<Events>,
+    /// PagerDuty routing keys by the name of the environment variable the
+    /// escalation map names (the journal stores the name, never the key).
+    pub routing_keys: std::collections::HashMap<String, Secret>,
     /// Read-only mode: nothing is sent; steps stay queued.
     pub read_only: bool,
 }
@@ -95,17 +98,6 @@ fn unavailable(what: &str) -> Outcome {
         error: format!("no {what} configured to deliver to"),
         maybe_applied: false,
         after: None,
-    }
-}
-
-fn routing_key(var: &str) -> Result<Secret, Outcome> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-        _ => Err(Outcome::Retry {
-            error: format!("environment variable {var} (the routing key) is not set"),
-            maybe_applied: false,
-            after: None,
-        }),
     }
 }
 
@@ -175,9 +167,14 @@ impl Writers {
                 let Some(events) = &self.events else {
                     return unavailable("PagerDuty Events endpoint");
                 };
-                let key = match routing_key(routing_key_env) {
-                    Ok(k) => k,
-                    Err(outcome) => return outcome,
+                let Some(key) = self.routing_keys.get(routing_key_env) else {
+                    return Outcome::Retry {
+                        error: format!(
+                            "environment variable {routing_key_env} (the routing key) is not set"
+                        ),
+                        maybe_applied: false,
+                        after: None,
+                    };
                 };
                 let trigger = Trigger {
                     dedup_key: dedup_key.clone(),
@@ -186,7 +183,7 @@ impl Writers {
                     source: "cre-cockpit".into(),
                     custom_details: details.clone(),
                 };
-                events.trigger(&key, &trigger).await
+                events.trigger(key, &trigger).await
             }
         };
         match result {
@@ -361,6 +358,95 @@ pub fn spawn(
             }
         }
     });
+}
+
+impl Writers {
+    /// The write side of the configured sources. A source marked
+    /// `read_only` (or everything, with `--read-only`) gets no writer, and
+    /// [`Writers::refuse`] says so before anything is journalled.
+    pub fn from_config(
+        config: &crate::config::Config,
+        secrets: &crate::sources::Secrets,
+        client: &reqwest::Client,
+        read_only: bool,
+    ) -> Result<Self, SourceError> {
+        use crate::config::{DeskKind, IncidentsKind};
+        let read_only = read_only || config.read_only;
+        let desk = match (&config.desk, &secrets.desk) {
+            (Some(d), Some(token)) if d.kind == DeskKind::Zendesk && !d.read_only => Some(
+                DeskWriter::Zendesk(Zendesk::new(client.clone(), d, token.clone())?),
+            ),
+            _ => None,
+        };
+        let incidents = match (&config.incidents, &secrets.incidents) {
+            (Some(i), Some(token)) if i.kind == IncidentsKind::Pagerduty && !i.read_only => {
+                Some(PagerDuty::new(client.clone(), i, token.clone())?)
+            }
+            _ => None,
+        };
+        let esc = &config.escalation;
+        let events = if esc.targets.iter().any(|t| t.routing_key_env.is_some()) {
+            Some(Events::new(
+                client.clone(),
+                &esc.events_url,
+                esc.allow_insecure_http,
+            )?)
+        } else {
+            None
+        };
+        // Keys are read once, here; the journal only ever holds the names.
+        let routing_keys = esc
+            .targets
+            .iter()
+            .filter_map(|t| t.routing_key_env.as_ref())
+            .filter_map(|var| {
+                let value = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+                Some((var.clone(), Secret::new(value)))
+            })
+            .collect();
+        Ok(Self {
+            desk,
+            incidents,
+            events,
+            routing_keys,
+            read_only,
+        })
+    }
+
+    /// Why effects cannot be delivered, if they cannot: checked before a
+    /// write is journalled, so nothing is saved that could never be sent.
+    #[must_use]
+    pub fn refuse(&self, effects: &[Effect]) -> Option<String> {
+        if self.read_only && effects.iter().any(|e| *e != Effect::Local) {
+            return Some("read-only: writes are turned off".into());
+        }
+        effects.iter().find_map(|e| match e {
+            Effect::DeskNote { .. } | Effect::DeskTags { .. } | Effect::DeskPriority { .. } | Effect::DeskGroup { .. } if self.desk.is_none() => {
+                Some("the desk is not configured for writes (missing, read_only, or a kind without write support)".into())
+            }
+            Effect::IncidentNote { .. } if self.incidents.is_none() => Some("PagerDuty is not configured for writes".into()),
+            Effect::Page { .. } if self.events.is_none() => Some("no PagerDuty Events endpoint configured".into()),
+            _ => None,
+        })
+    }
+
+    /// What a note on `target` does: a private desk note, a PagerDuty
+    /// incident note, or (customers, alerts) the journal only.
+    #[must_use]
+    pub fn note_effects(&self, target: &Target, text: &str) -> Vec<Effect> {
+        match target {
+            Target::Inquiry(id) => vec![Effect::DeskNote {
+                ticket: id.clone(),
+                body: text.to_owned(),
+                public: false,
+            }],
+            Target::Incident(id) if self.incidents.is_some() => vec![Effect::IncidentNote {
+                incident: id.clone(),
+                body: text.to_owned(),
+            }],
+            Target::Incident(_) | Target::Customer(_) => vec![Effect::Local],
+        }
+    }
 }
 
 #[cfg(test)]
