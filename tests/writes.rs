@@ -341,3 +341,45 @@ async fn re_escalating_pages_once_per_dedup_key() {
     assert_eq!(paged.len(), 1, "{incidents}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn tags_are_added_not_replaced() {
+    use wiremock::matchers::{basic_auth, body_json};
+    let server = MockServer::start().await;
+    // `PUT …/tags` adds; `POST` or a ticket update with `tags` would replace
+    // every tag the ticket has (apis.md §1.5).
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7/tags"))
+        .and(basic_auth("cre@example.com/token", "t0ken"))
+        .and(body_json(json!({"tags": ["escalated", "escalated-cre"]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"tags": ["vip", "escalated", "escalated-cre"]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let effects = vec![Effect::DeskTags {
+        ticket: "7".into(),
+        tags: vec!["escalated".into(), "escalated-cre".into()],
+    }];
+    let id = journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Escalate,
+            &Target::Inquiry("7".into()),
+            "tags",
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap()
+        .id;
+    let mut writers = desk(&server.uri()).await;
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&journal, id), StepState::Sent);
+}
