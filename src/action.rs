@@ -41,6 +41,9 @@ pub enum Action {
     Refresh,
     OpenInBrowser,
     CopyLink,
+    Annotate,
+    Escalate,
+    Journal,
 }
 
 impl Action {
@@ -68,6 +71,9 @@ impl Action {
             Self::Refresh => "poll every source now",
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
+            Self::Annotate => "write a note on the selected row",
+            Self::Escalate => "escalate the selected row (previewed, then confirmed)",
+            Self::Journal => "show every write and its delivery state",
         }
     }
 
@@ -83,6 +89,8 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
+            Self::Annotate => Some("note"),
+            Self::Escalate => Some("escalate"),
             _ => None,
         }
     }

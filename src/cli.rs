@@ -200,6 +200,8 @@ async fn tui(
     read_only: bool,
 ) -> Result<ExitCode, Failure> {
     let client = http::client();
+    let writers = crate::outbox::Writers::from_config(config, &secrets, &client, read_only)
+        .map_err(|e| Failure::Other(e.message))?;
     let sources = Sources::build(config, secrets, &client)?;
     let mut settings = Settings::from_config(config, demo);
     settings.read_only |= read_only;
@@ -208,6 +210,20 @@ async fn tui(
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
     let pollers = sources.spawn(&tx, &cancel);
+    // The journal: what was written before shows at once, and whatever is
+    // still pending (from this or an earlier run) is delivered.
+    let journal = writes::open_journal()?;
+    if let Ok(recent) = crate::outbox::with_journal(&journal, |j| j.recent(500)).await {
+        let _ = tx.send(crate::message::Message::JournalLoaded(recent));
+    }
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    crate::outbox::spawn(
+        journal.clone(),
+        writers,
+        wake.clone(),
+        tx.clone(),
+        cancel.clone(),
+    );
     let (mut term, guard) = terminal::enter()?;
     let runtime = app::Runtime {
         tx,
@@ -215,6 +231,9 @@ async fn tui(
         pollers,
         cancel: cancel.clone(),
         clipboard: Box::new(terminal::osc52),
+        journal: Some(journal),
+        outbox: Some(wake),
+        editor: Some(Box::new(terminal::edit_externally)),
     };
     let result = app::run(
         &mut term,

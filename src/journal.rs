@@ -276,6 +276,25 @@ pub fn check_text(text: &str) -> Result<(), JournalError> {
     Ok(())
 }
 
+/// What a note on `target` does: a private desk note for an inquiry, an
+/// incident note where the incident source takes notes (PagerDuty), and
+/// otherwise (customers, Alertmanager alerts) the journal only.
+#[must_use]
+pub fn note_effects(target: &Target, text: &str, incident_notes: bool) -> Vec<Effect> {
+    match target {
+        Target::Inquiry(id) => vec![Effect::DeskNote {
+            ticket: id.clone(),
+            body: text.to_owned(),
+            public: false,
+        }],
+        Target::Incident(id) if incident_notes => vec![Effect::IncidentNote {
+            incident: id.clone(),
+            body: text.to_owned(),
+        }],
+        Target::Incident(_) | Target::Customer(_) => vec![Effect::Local],
+    }
+}
+
 /// A fresh random marker, e.g. `cc-5f3a9b1c2d4e6f70`.
 fn new_marker() -> String {
     format!("cc-{:016x}", rand::random::<u64>())

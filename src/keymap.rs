@@ -167,6 +167,9 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Refresh => &["r"],
         Action::OpenInBrowser => &["o"],
         Action::CopyLink => &["y"],
+        Action::Annotate => &["a"],
+        Action::Escalate => &["e"],
+        Action::Journal => &["J"],
     }
 }
 

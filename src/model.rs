@@ -5,6 +5,7 @@
 //! rendered from this struct alone.
 
 mod input;
+mod prompt;
 mod sources;
 mod view;
 
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+pub use self::prompt::{Prompt, WriteRequest};
 pub use self::sources::{SourceState, SourceStatus};
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
 use crate::config::{Config, SlaConfig};
@@ -40,6 +42,11 @@ pub struct Settings {
     pub impact_error_ratio: f64,
     pub demo: bool,
     pub read_only: bool,
+    /// Where escalations can go.
+    pub escalation: crate::escalation::EscalationConfig,
+    /// Whether incident notes go to the incident source (PagerDuty) rather
+    /// than the journal only.
+    pub incident_notes: bool,
 }
 
 impl Settings {
@@ -57,6 +64,11 @@ impl Settings {
                 .unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
             demo,
             read_only: config.read_only,
+            escalation: config.escalation.clone(),
+            incident_notes: config
+                .incidents
+                .as_ref()
+                .is_some_and(|i| i.kind == crate::config::IncidentsKind::Pagerduty && !i.read_only),
         }
     }
 }
@@ -101,6 +113,10 @@ pub struct Model {
     pub filter_input: Option<String>,
     pub comments: HashMap<String, Loadable<Vec<Comment>>>,
     pub notes: HashMap<String, Loadable<Vec<IncidentNote>>>,
+    /// The open write dialog, if any.
+    pub prompt: Option<Prompt>,
+    /// Recent writes from the journal, newest first.
+    pub writes: Vec<crate::journal::Write>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// Terminal size (columns, rows), for layout-dependent navigation.
@@ -125,6 +141,8 @@ impl Model {
             filter_input: None,
             comments: HashMap::new(),
             notes: HashMap::new(),
+            prompt: None,
+            writes: Vec::new(),
             status: None,
             size: (80, 24),
             quit: false,
@@ -204,14 +222,10 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
-            Message::Delivery(delivery) => {
-                if let Some(error) = delivery
-                    .error
-                    .filter(|_| delivery.state == crate::journal::StepState::Failed)
-                {
-                    self.say(format!("write {} failed: {error}", delivery.write_id));
-                }
-            }
+            Message::Delivery(delivery) => self.delivered(&delivery),
+            Message::Journalled(result) => self.journalled(result),
+            Message::JournalLoaded(writes) => self.writes = writes,
+            Message::Edited(result) => self.edited(result),
         }
         Vec::new()
     }

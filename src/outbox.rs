@@ -430,22 +430,10 @@ impl Writers {
         })
     }
 
-    /// What a note on `target` does: a private desk note, a PagerDuty
-    /// incident note, or (customers, alerts) the journal only.
+    /// What a note on `target` does with these writers.
     #[must_use]
     pub fn note_effects(&self, target: &Target, text: &str) -> Vec<Effect> {
-        match target {
-            Target::Inquiry(id) => vec![Effect::DeskNote {
-                ticket: id.clone(),
-                body: text.to_owned(),
-                public: false,
-            }],
-            Target::Incident(id) if self.incidents.is_some() => vec![Effect::IncidentNote {
-                incident: id.clone(),
-                body: text.to_owned(),
-            }],
-            Target::Incident(_) | Target::Customer(_) => vec![Effect::Local],
-        }
+        crate::journal::note_effects(target, text, self.incidents.is_some())
     }
 }
 

@@ -9,6 +9,7 @@ mod help;
 mod incidents;
 mod inquiries;
 pub mod theme;
+pub mod writes;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -41,6 +42,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Detail { target, scroll } => {
             detail::render(frame, areas.body, model, target, *scroll)
         }
+        Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
+    }
+    if let Some(prompt) = &model.prompt {
+        writes::prompt(frame, areas.body, prompt);
     }
     bars::footer(frame, areas.footer, model);
 }

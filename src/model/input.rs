@@ -32,6 +32,9 @@ impl Model {
     }
 
     fn handle_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
         if let Some(text) = &mut self.filter_input {
             match key.code {
                 KeyCode::Esc => {
@@ -76,23 +79,43 @@ impl Model {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Down) => {
+            (
+                Overlay::Help { scroll }
+                | Overlay::Journal { scroll }
+                | Overlay::Detail { scroll, .. },
+                Action::Down,
+            ) => {
                 *scroll = scroll.saturating_add(1);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Up) => {
+            (
+                Overlay::Help { scroll }
+                | Overlay::Journal { scroll }
+                | Overlay::Detail { scroll, .. },
+                Action::Up,
+            ) => {
                 *scroll = scroll.saturating_sub(1);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageDown) => {
+            (
+                Overlay::Help { scroll }
+                | Overlay::Journal { scroll }
+                | Overlay::Detail { scroll, .. },
+                Action::PageDown,
+            ) => {
                 *scroll = scroll.saturating_add(10);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageUp) => {
+            (
+                Overlay::Help { scroll }
+                | Overlay::Journal { scroll }
+                | Overlay::Detail { scroll, .. },
+                Action::PageUp,
+            ) => {
                 *scroll = scroll.saturating_sub(10);
                 return Vec::new();
             }
-            (Overlay::Help { .. }, _) => return Vec::new(),
+            (Overlay::Help { .. } | Overlay::Journal { .. }, _) => return Vec::new(),
             _ => {}
         }
         let pane = self.focus;
@@ -138,6 +161,9 @@ impl Model {
                 }
                 None => self.say("this row has no link"),
             },
+            Action::Annotate => self.open_annotate(),
+            Action::Escalate => self.open_escalate(),
+            Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
             Action::Quit => {}
         }
         Vec::new()
