@@ -315,7 +315,7 @@ fn key_at(text: &str, offset: usize) -> String {
         .lines()
         .rev()
         .map(str::trim)
-        .find(|l| l.starts_with('[') && !l.starts_with("[["))
+        .find(|l| l.starts_with('['))
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
     let trimmed = line.trim();
     let key = if trimmed.starts_with('[') {
