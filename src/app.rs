@@ -38,7 +38,12 @@ pub struct Runtime {
     pub outbox: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// Runs `$EDITOR` on a text (suspending the TUI) and returns the result.
     pub editor: Option<Editor>,
+    /// Shows notifications (writes the bell / OSC escape to the terminal).
+    pub notifier: Option<Notifier>,
 }
+
+/// Shows a notification.
+pub type Notifier = Box<dyn FnMut(&crate::notify::Notification) + Send>;
 
 /// Edits text outside the TUI (`$EDITOR`).
 pub type Editor = Box<dyn FnMut(&str) -> io::Result<String> + Send>;
@@ -186,6 +191,11 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
         }
         // Handled in the loop, which owns the terminal.
         Effect::ExternalEditor(_) => {}
+        Effect::Notify(notification) => {
+            if let Some(notify) = &mut runtime.notifier {
+                notify(&notification);
+            }
+        }
     }
 }
 

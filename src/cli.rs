@@ -234,6 +234,7 @@ async fn tui(
         journal: Some(journal),
         outbox: Some(wake),
         editor: Some(Box::new(terminal::edit_externally)),
+        notifier: Some(Box::new(terminal::notify)),
     };
     let result = app::run(
         &mut term,

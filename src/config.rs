@@ -39,6 +39,9 @@ pub struct Config {
     /// Where escalations go (`[[escalation.targets]]`).
     #[serde(default)]
     pub escalation: crate::escalation::EscalationConfig,
+    /// Bell and desktop notifications.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -29,6 +29,7 @@ pub mod layout;
 pub mod logging;
 pub mod message;
 pub mod model;
+pub mod notify;
 pub mod outbox;
 pub mod paths;
 pub mod poll;

@@ -80,4 +80,6 @@ pub enum Effect {
     Journal(crate::model::WriteRequest),
     /// Edit text in the user's `$EDITOR`.
     ExternalEditor(String),
+    /// Ring the bell / show a desktop notification.
+    Notify(crate::notify::Notification),
 }

@@ -47,6 +47,7 @@ pub struct Settings {
     /// Whether incident notes go to the incident source (PagerDuty) rather
     /// than the journal only.
     pub incident_notes: bool,
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Settings {
@@ -65,6 +66,7 @@ impl Settings {
             demo,
             read_only: config.read_only,
             escalation: config.escalation.clone(),
+            notify: config.notify.clone(),
             incident_notes: config
                 .incidents
                 .as_ref()
@@ -115,6 +117,8 @@ pub struct Model {
     pub notes: HashMap<String, Loadable<Vec<IncidentNote>>>,
     /// The open write dialog, if any.
     pub prompt: Option<Prompt>,
+    /// What has been notified already.
+    pub notified: crate::notify::Notified,
     /// Recent writes from the journal, newest first.
     pub writes: Vec<crate::journal::Write>,
     /// A short message for the footer, and when it was set.
@@ -142,6 +146,7 @@ impl Model {
             comments: HashMap::new(),
             notes: HashMap::new(),
             prompt: None,
+            notified: crate::notify::Notified::default(),
             writes: Vec::new(),
             status: None,
             size: (80, 24),
@@ -152,6 +157,15 @@ impl Model {
 
     /// Fold one message into the state.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        // Data and the clock can make a notifiable condition true.
+        let may_notify = matches!(
+            message,
+            Message::Tick(_)
+                | Message::Desk { .. }
+                | Message::Metrics { .. }
+                | Message::Incidents { .. }
+                | Message::Accounts { .. }
+        );
         match message {
             Message::Input(event) => return self.handle_input(&event),
             Message::Tick(now) => {
@@ -226,6 +240,12 @@ impl Model {
             Message::Journalled(result) => self.journalled(result),
             Message::JournalLoaded(writes) => self.writes = writes,
             Message::Edited(result) => self.edited(result),
+        }
+        if may_notify {
+            let mut notified = std::mem::take(&mut self.notified);
+            let shown = notified.scan(self, &self.settings.notify);
+            self.notified = notified;
+            return shown.into_iter().map(Effect::Notify).collect();
         }
         Vec::new()
     }

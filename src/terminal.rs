@@ -126,3 +126,11 @@ pub fn edit_externally(text: &str) -> io::Result<String> {
     let edited = std::fs::read_to_string(file.path())?;
     Ok(edited.trim_end_matches('\n').to_owned())
 }
+
+/// Show a notification on the real terminal.
+pub fn notify(n: &crate::notify::Notification) {
+    let bytes = crate::notify::escape(n, std::env::var_os("TMUX").is_some());
+    let mut out = io::stdout();
+    let _ = out.write_all(bytes.as_bytes());
+    let _ = out.flush();
+}

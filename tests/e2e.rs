@@ -244,6 +244,7 @@ async fn the_event_loop_shows_live_data_help_and_quits() {
         journal: None,
         outbox: None,
         editor: None,
+        notifier: None,
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
@@ -318,6 +319,7 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
         journal: Some(journal.clone()),
         outbox: Some(wake),
         editor: None,
+        notifier: None,
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
