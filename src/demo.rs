@@ -42,13 +42,10 @@ pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(
             tenant_label: "tenant".into(),
         }),
         incidents: Some(IncidentsConfig {
-            kind: IncidentsKind::Pagerduty,
-            url,
             token_env: None,
             from: Some("demo@cre-cockpit.invalid".into()),
             poll_interval: every,
-            allow_insecure_http: false,
-            read_only: false,
+            ..IncidentsConfig::new(IncidentsKind::Pagerduty, url)
         }),
         accounts: Some(AccountsConfig { file: accounts }),
         ..Config::default()

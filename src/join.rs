@@ -505,6 +505,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            details: Default::default(),
         }
     }
 

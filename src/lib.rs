@@ -31,6 +31,7 @@ pub mod paths;
 pub mod poll;
 pub mod sanitize;
 pub mod simulator;
+pub mod slo;
 pub mod snapshot;
 pub mod sources;
 pub mod terminal;
