@@ -5,13 +5,14 @@
 //! customers it hurts and the inquiries it brings, each with the reason the
 //! link was made, so the on-call engineer can check it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::domain::{Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Severity};
 use crate::health::{self, Band, Health};
+use crate::slo::BurnLevel;
 
 /// Error ratio above which a tenant counts as hurt by an open incident.
 pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
@@ -115,6 +116,8 @@ pub struct Sources<'a> {
     pub incidents: &'a [Incident],
     pub impact_error_ratio: f64,
     pub now: Timestamp,
+    /// Service → tenants it serves (config `[service_tenants]`).
+    pub service_tenants: &'a BTreeMap<String, Vec<String>>,
 }
 
 fn is_open(incident: &Incident) -> bool {
@@ -155,11 +158,23 @@ pub fn derive(src: &Sources<'_>) -> Derived {
     }
 
     let hurt = attribute_hurt_tenants(src);
+    let burning = attribute_burning_tenants(src, &tenant_index);
     let impacts: Vec<Impact> = src
         .incidents
         .iter()
         .enumerate()
-        .map(|(i, incident)| impact(incident, &hurt[i], src, &tenant_index, &by_account))
+        .map(|(i, incident)| {
+            impact(
+                incident,
+                &Links {
+                    hurt: &hurt[i],
+                    burning: &burning[i],
+                },
+                src,
+                &tenant_index,
+                &by_account,
+            )
+        })
         .collect();
 
     let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
@@ -296,9 +311,71 @@ fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
     hurt
 }
 
+/// For each incident, the accounts burning their SLO on its service at page
+/// level, with the burn as the reason.
+///
+/// A page-level burn means the tenant is hurt now by something on that
+/// service; it is pinned on the newest open incident on the service (the
+/// one most likely to explain a burn that, at page level, is at most hours
+/// old), never on an incident elsewhere.
+fn attribute_burning_tenants(
+    src: &Sources<'_>,
+    tenants: &HashMap<&str, usize>,
+) -> Vec<Vec<(usize, String)>> {
+    let mut out = vec![Vec::new(); src.incidents.len()];
+    for report in &src.metrics.slos {
+        let culprit = src
+            .incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.service
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&report.service))
+            })
+            .max_by_key(|(_, i)| i.started_at);
+        let Some((i, _)) = culprit else { continue };
+        for (tenant, state) in &report.by_tenant {
+            if state.level != BurnLevel::Page {
+                continue;
+            }
+            if let Some(&a) = tenants.get(tenant.as_str()) {
+                let burn = state
+                    .burn("1h")
+                    .map_or_else(String::new, |b| format!(" {b:.1}× over 1h"));
+                out[i].push((
+                    a,
+                    format!(
+                        "tenant {tenant} burning SLO {}{burn} at page level ({})",
+                        report.name, state.reason
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The metric-driven links of one incident, worked out for all at once.
+struct Links<'a> {
+    hurt: &'a [(usize, Timestamp)],
+    burning: &'a [(usize, String)],
+}
+
+/// The account a tenant or customer label names: the tenant first, then
+/// the account id or name (a `customer` label may carry either).
+fn account_named(src: &Sources<'_>, tenants: &HashMap<&str, usize>, label: &str) -> Option<usize> {
+    tenants.get(label).copied().or_else(|| {
+        src.accounts
+            .iter()
+            .position(|a| a.id.eq_ignore_ascii_case(label) || a.name.eq_ignore_ascii_case(label))
+    })
+}
+
 fn impact(
     incident: &Incident,
-    hurt: &[(usize, Timestamp)],
+    links: &Links<'_>,
     src: &Sources<'_>,
     tenants: &HashMap<&str, usize>,
     by_account: &[Vec<&Inquiry>],
@@ -311,7 +388,9 @@ fn impact(
             .and_then(|m| m.error_ratio)
     };
     for tenant in &incident.tenants {
-        if let Some(&a) = tenants.get(tenant.as_str()) {
+        if let Some(a) = account_named(src, tenants, tenant)
+            && !affected.iter().any(|x| x.account == a)
+        {
             affected.push(Affected {
                 account: a,
                 reason: format!("named by the incident (tenant {tenant})"),
@@ -319,7 +398,34 @@ fn impact(
             });
         }
     }
-    for &(a, _since) in hurt {
+    if let Some(service) = &incident.service {
+        let served = src
+            .service_tenants
+            .iter()
+            .filter(|(s, _)| s.eq_ignore_ascii_case(service))
+            .flat_map(|(_, t)| t);
+        for tenant in served {
+            if let Some(a) = account_named(src, tenants, tenant)
+                && !affected.iter().any(|x| x.account == a)
+            {
+                affected.push(Affected {
+                    account: a,
+                    reason: format!("service {service} serves tenant {tenant} (service_tenants)"),
+                    error_ratio: ratio_of(a),
+                });
+            }
+        }
+    }
+    for (a, reason) in links.burning {
+        if !affected.iter().any(|x| x.account == *a) {
+            affected.push(Affected {
+                account: *a,
+                reason: reason.clone(),
+                error_ratio: ratio_of(*a),
+            });
+        }
+    }
+    for &(a, _since) in links.hurt {
         if affected.iter().any(|x| x.account == a) {
             continue;
         }
@@ -559,6 +665,7 @@ mod tests {
             incidents: &incidents,
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
+            service_tenants: &BTreeMap::new(),
         });
         let names = |i: usize| {
             derived.impacts[i]
@@ -595,6 +702,7 @@ mod tests {
             incidents: &[resolved],
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
+            service_tenants: &BTreeMap::new(),
         });
         assert_eq!(derived.impacts[0].affected.len(), 1);
         assert!(

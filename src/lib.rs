@@ -19,6 +19,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod detected;
 pub mod domain;
 pub mod health;
 pub mod join;
