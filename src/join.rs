@@ -157,8 +157,10 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         inquiry_account.push(account);
     }
 
-    let hurt = attribute_hurt_tenants(src);
     let burning = attribute_burning_tenants(src, &tenant_index);
+    let burn_linked: std::collections::HashSet<usize> =
+        burning.iter().flatten().map(|(a, _)| *a).collect();
+    let hurt = attribute_hurt_tenants(src, &burn_linked);
     let impacts: Vec<Impact> = src
         .incidents
         .iter()
@@ -270,9 +272,19 @@ const HISTORY_STEP: SignedDuration = SignedDuration::from_hours(1);
 /// run of samples above it). A tenant hurt for hours is not pinned on an
 /// incident that began a minute ago, and a fresh spike is not pinned on an
 /// old, unrelated one.
-fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
+///
+/// Tenants whose SLO burn already tied them to an incident on the service
+/// that hurts them (`burn_linked`) are not guessed at again, and detected
+/// incidents take no blame: their customers are exactly the burning ones.
+fn attribute_hurt_tenants(
+    src: &Sources<'_>,
+    burn_linked: &std::collections::HashSet<usize>,
+) -> Vec<Vec<(usize, Timestamp)>> {
     let mut hurt = vec![Vec::new(); src.incidents.len()];
     for (a, account) in src.accounts.iter().enumerate() {
+        if burn_linked.contains(&a) {
+            continue;
+        }
         let Some(ratio) = src
             .metrics
             .by_tenant
@@ -302,7 +314,11 @@ fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
             .incidents
             .iter()
             .enumerate()
-            .filter(|(_, i)| is_open(i) && i.started_at <= since + HISTORY_STEP)
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.status != IncidentStatus::Detected
+                    && i.started_at <= since + HISTORY_STEP
+            })
             .max_by_key(|(_, i)| i.started_at);
         if let Some((i, _)) = culprit {
             hurt[i].push((a, since));
