@@ -85,7 +85,6 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
-            Self::JumpLinked => Some("linked"),
             _ => None,
         }
     }

@@ -167,8 +167,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Refresh => &["r"],
         Action::OpenInBrowser => &["o"],
         Action::CopyLink => &["y"],
-        // x as in cross-reference; a/e/i/: are reserved (product.md §4).
-        Action::JumpLinked => &["x"],
+        // L as in linked; a/e/i/: are reserved (product.md §4).
+        Action::JumpLinked => &["L"],
     }
 }
 

@@ -102,11 +102,11 @@ pub fn windows(slo_window: Duration) -> Vec<Duration> {
 #[must_use]
 pub fn promql_duration(window: Duration) -> String {
     let s = window.as_secs();
-    if s > 0 && s % 86_400 == 0 {
+    if s > 0 && s.is_multiple_of(86_400) {
         format!("{}d", s / 86_400)
-    } else if s > 0 && s % 3600 == 0 {
+    } else if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s > 0 && s % 60 == 0 {
+    } else if s > 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -355,7 +355,18 @@ mod tests {
         let spike = constant(|w| if w <= minutes(5) { 0.05 } else { 0.0001 }, 10_000.0);
         assert_eq!(evaluate(&thirty_day(0.999), spike).level, BurnLevel::Ok);
         // An hour of errors that stopped 10 minutes ago does not either.
-        let over = constant(|w| if w <= minutes(30) { 0.0 } else { 0.015 }, 10_000.0);
+        let over = constant(
+            |w| {
+                if w <= minutes(30) {
+                    0.0
+                } else if w <= hours(1) {
+                    0.015
+                } else {
+                    0.0001
+                }
+            },
+            10_000.0,
+        );
         assert_eq!(evaluate(&thirty_day(0.999), over).level, BurnLevel::Ok);
     }
 

@@ -50,6 +50,9 @@ pub struct Prometheus {
 /// One instant query's answer, which field of [`TenantMetrics`] it fills.
 type Setter = fn(&mut TenantMetrics, f64);
 
+/// One SLO's answers: per window, the good and the valid counts.
+type SloAnswers = Result<Vec<(Duration, Answer, Answer)>, SourceError>;
+
 /// The good and valid counts of one SLO over one window.
 struct WindowCounts {
     global: Option<Counts>,
@@ -303,10 +306,7 @@ impl Prometheus {
     /// The answers of every SLO, one `Result` per SLO (a failed SLO is a
     /// warning, not a failed poll). Each has its windows in the order of
     /// [`slo::windows`].
-    async fn slo_counts(
-        &self,
-        at: &str,
-    ) -> Vec<Result<Vec<(Duration, Answer, Answer)>, SourceError>> {
+    async fn slo_counts(&self, at: &str) -> Vec<SloAnswers> {
         let jobs: Vec<(usize, Duration, bool)> = self
             .slos
             .iter()
@@ -338,8 +338,7 @@ impl Prometheus {
                 .buffered(SLO_CONCURRENCY)
                 .collect()
                 .await;
-        let mut out: Vec<Result<Vec<(Duration, Answer, Answer)>, SourceError>> =
-            self.slos.iter().map(|_| Ok(Vec::new())).collect();
+        let mut out: Vec<SloAnswers> = self.slos.iter().map(|_| Ok(Vec::new())).collect();
         let mut pending: BTreeMap<(usize, Duration), Answer> = BTreeMap::new();
         for (i, window, good, answer) in answers {
             let Ok(list) = &mut out[i] else { continue };
