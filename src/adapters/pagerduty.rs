@@ -175,12 +175,16 @@ impl PagerDuty {
             let page = fetched.body;
             let on_page = page.incidents.len();
             // Offset paging over a changing list can repeat an incident.
+            let before = incidents.len();
             for open in decoded(page.incidents).filter_map(wire::incident) {
                 if seen.insert(open.incident.id.clone()) {
                     incidents.push(open);
                 }
             }
-            if !page.more.unwrap_or(false) || on_page == 0 {
+            // A page of nothing new means the server is not moving on (a
+            // mock that always says `more`): stop rather than walk to the
+            // offset ceiling.
+            if !page.more.unwrap_or(false) || on_page == 0 || incidents.len() == before {
                 break;
             }
             if let Some(wait) = spent {
