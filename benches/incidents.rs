@@ -31,7 +31,7 @@ fn objective() -> Objective {
 
 /// Counts for tenant `i`: most healthy, every fifth burning fast.
 fn counts(i: usize) -> impl Fn(Duration) -> Option<Counts> {
-    let ratio = if i % 5 == 0 {
+    let ratio = if i.is_multiple_of(5) {
         0.02
     } else {
         0.0002 * (i % 7) as f64
@@ -121,7 +121,7 @@ fn snapshot() -> MetricsSnapshot {
                 (
                     format!("t{i}"),
                     TenantMetrics {
-                        error_ratio: Some(if i % 5 == 0 { 0.02 } else { 0.001 }),
+                        error_ratio: Some(if i.is_multiple_of(5) { 0.02 } else { 0.001 }),
                         ..TenantMetrics::default()
                     },
                 )
