@@ -167,8 +167,9 @@ impl Alert {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let mut text = format!("[{state}] {}", labels.join(" "));
+        // One line: the detail view shows each note on one row.
         for (k, v) in &self.annotations {
-            text.push_str(&format!("\n{k}: {v}"));
+            text.push_str(&format!(" · {k}: {v}"));
         }
         IncidentNote {
             at: self.starts_at,
