@@ -239,10 +239,12 @@ start() {
   # The seed epoch: a multiple of 5 minutes, so every segment boundary and
   # every query window the tests use falls on a sample.
   local epoch=$(( $(date +%s) / 300 * 300 ))
-  trap 'stop' ERR
+  # On any failure (set -e exits from inside the functions too), stop what
+  # this run started.
+  trap 'stop' EXIT
   start_prometheus "$epoch"
   start_alertmanager "$epoch"
-  trap - ERR
+  trap - EXIT
   echo "export CRE_COCKPIT_PROMETHEUS=http://127.0.0.1:$prom_port"
   echo "export CRE_COCKPIT_PROMETHEUS_SEED_EPOCH=$epoch"
   echo "export CRE_COCKPIT_ALERTMANAGER=http://127.0.0.1:$am_port"
