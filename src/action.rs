@@ -41,6 +41,7 @@ pub enum Action {
     Refresh,
     OpenInBrowser,
     CopyLink,
+    JumpLinked,
 }
 
 impl Action {
@@ -68,6 +69,7 @@ impl Action {
             Self::Refresh => "poll every source now",
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
+            Self::JumpLinked => "incident → its customers and inquiries, and back",
         }
     }
 

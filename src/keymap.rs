@@ -167,6 +167,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Refresh => &["r"],
         Action::OpenInBrowser => &["o"],
         Action::CopyLink => &["y"],
+        // L as in linked; a/e/i/: are reserved (product.md §4).
+        Action::JumpLinked => &["L"],
     }
 }
 
