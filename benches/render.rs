@@ -107,6 +107,7 @@ fn loaded_model() -> Model {
         tenants: Vec::new(),
         url: None,
         notes: Vec::new(),
+        details: Default::default(),
     }];
     let sources = [
         SourceKind::Desk,

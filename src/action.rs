@@ -44,6 +44,7 @@ pub enum Action {
     Annotate,
     Escalate,
     Journal,
+    JumpLinked,
 }
 
 impl Action {
@@ -74,6 +75,7 @@ impl Action {
             Self::Annotate => "write a note on the selected row",
             Self::Escalate => "escalate the selected row (previewed, then confirmed)",
             Self::Journal => "show every write and its delivery state",
+            Self::JumpLinked => "incident → its customers and inquiries, and back",
         }
     }
 

@@ -5,6 +5,7 @@
 //! else sees them. Pollers (`crate::poll`) are generic over these traits, so a
 //! new vendor is a new module, not a new code path.
 
+pub mod alertmanager;
 pub mod events;
 pub mod http;
 pub mod lenient;

@@ -42,6 +42,14 @@ pub struct Config {
     /// Bell and desktop notifications.
     #[serde(default)]
     pub notify: crate::notify::NotifyConfig,
+    /// Service-level objectives, evaluated globally and per tenant from
+    /// the metrics source (`[[slo]]`).
+    #[serde(default)]
+    pub slo: Vec<SloConfig>,
+    /// Service → tenants it serves, for linking incidents that name only a
+    /// service to the customers behind it.
+    #[serde(default)]
+    pub service_tenants: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -102,6 +110,8 @@ pub struct QueryConfig {
     pub request_rate: String,
     pub active_users: String,
     pub latency_p99: String,
+    /// Distinct key features each tenant used in the last 28 days.
+    pub feature_usage: String,
 }
 
 impl Default for QueryConfig {
@@ -111,6 +121,7 @@ impl Default for QueryConfig {
             request_rate: "sum by (tenant) (rate(http_requests_total[5m]))".into(),
             active_users: "max by (tenant) (active_users)".into(),
             latency_p99: "histogram_quantile(0.99, sum by (tenant, le) (rate(http_request_duration_seconds_bucket[5m])))".into(),
+            feature_usage: "count by (tenant) (sum by (tenant, feature) (increase(feature_used_total[28d])) > 0)".into(),
         }
     }
 }
@@ -136,6 +147,143 @@ pub struct IncidentsConfig {
     pub allow_insecure_http: bool,
     #[serde(default)]
     pub read_only: bool,
+    /// Alertmanager: alerts with equal values of these labels form one
+    /// incident.
+    #[serde(default = "default_group_by")]
+    pub group_by: Vec<String>,
+    /// Alertmanager: the label whose value gives the severity.
+    #[serde(default = "default_severity_label")]
+    pub severity_label: String,
+    /// Alertmanager: labels naming the affected tenant or customer.
+    #[serde(default = "default_tenant_labels")]
+    pub tenant_labels: Vec<String>,
+    /// Alertmanager: the label naming the service.
+    #[serde(default = "default_service_label")]
+    pub service_label: String,
+}
+
+impl IncidentsConfig {
+    /// A source of `kind` at `url` with every optional key at its default.
+    #[must_use]
+    pub fn new(kind: IncidentsKind, url: String) -> Self {
+        Self {
+            kind,
+            url,
+            token_env: None,
+            from: None,
+            poll_interval: default_poll(),
+            allow_insecure_http: false,
+            read_only: false,
+            group_by: default_group_by(),
+            severity_label: default_severity_label(),
+            tenant_labels: default_tenant_labels(),
+            service_label: default_service_label(),
+        }
+    }
+}
+
+fn default_group_by() -> Vec<String> {
+    vec!["alertname".into(), "service".into()]
+}
+
+fn default_severity_label() -> String {
+    "severity".into()
+}
+
+fn default_tenant_labels() -> Vec<String> {
+    vec!["tenant".into(), "customer".into()]
+}
+
+fn default_service_label() -> String {
+    "service".into()
+}
+
+/// The `{{window}}` placeholder SLO query templates must contain.
+pub const WINDOW_PLACEHOLDER: &str = "{{window}}";
+
+/// One `[[slo]]`: a target over a rolling window for a service, measured by
+/// two per-tenant PromQL templates counting good and valid events.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SloConfig {
+    /// Shown in the cockpit; defaults to the service name.
+    pub name: Option<String>,
+    /// The service as incidents name it (Alertmanager `service` label,
+    /// PagerDuty service name), so burns and incidents meet.
+    pub service: String,
+    /// Fraction of good events promised, e.g. 0.999.
+    #[serde(deserialize_with = "slo_target")]
+    pub target: f64,
+    /// Rolling window, e.g. "30d".
+    #[serde(default = "default_slo_window", deserialize_with = "long_duration")]
+    pub window: Duration,
+    /// Good events per tenant over `{{window}}`.
+    #[serde(deserialize_with = "window_template")]
+    pub good: String,
+    /// Valid events per tenant over `{{window}}`.
+    #[serde(deserialize_with = "window_template")]
+    pub valid: String,
+    /// Bad events a long window needs before a fast burn pages (fewer
+    /// makes it a ticket): small tenants' burn rates are noise.
+    #[serde(default = "default_min_bad_events")]
+    pub min_bad_events: f64,
+}
+
+impl SloConfig {
+    #[must_use]
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.service)
+    }
+}
+
+fn default_slo_window() -> Duration {
+    Duration::from_secs(30 * 86_400)
+}
+
+fn default_min_bad_events() -> f64 {
+    crate::slo::DEFAULT_MIN_BAD_EVENTS
+}
+
+fn slo_target<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let target = f64::deserialize(d)?;
+    if target > 0.0 && target < 1.0 {
+        Ok(target)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "target {target} must be a fraction between 0 and 1 (write 99.9 % as 0.999)"
+        )))
+    }
+}
+
+fn window_template<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let query = String::deserialize(d)?;
+    if query.contains(WINDOW_PLACEHOLDER) {
+        Ok(query)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "the query must contain {WINDOW_PLACEHOLDER} where the range goes, e.g. increase(x[{WINDOW_PLACEHOLDER}])"
+        )))
+    }
+}
+
+/// Like `duration`, but days are allowed (as 24 hours): `"30d"`, `"28d"`.
+fn long_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let raw = String::deserialize(d)?;
+    let invalid = || {
+        serde::de::Error::custom(format!(
+            "invalid duration {raw:?} (write e.g. \"30d\", \"7d\", \"12h\")"
+        ))
+    };
+    let span: jiff::Span = raw.parse().map_err(|_| invalid())?;
+    let parsed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| invalid())?;
+    match Duration::try_from(parsed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(serde::de::Error::custom(
+            "duration must be greater than zero",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -318,6 +466,7 @@ fn key_at(text: &str, offset: usize) -> String {
         .lines()
         .rev()
         .map(str::trim)
+        // `[[slo]]` (an array of tables) names its table like `[slo]` does.
         .find(|l| l.starts_with('['))
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
     let trimmed = line.trim();
@@ -386,6 +535,33 @@ mod tests {
             "[desk]\nkind = \"rt\"\nurl = \"http://127.0.0.1:29380\"\npoll_interval = \"1m 30s\"\n";
         let config = Config::parse(text).unwrap();
         assert_eq!(config.desk.unwrap().poll_interval, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn slo_parses_with_day_windows_and_defaults() {
+        let text = "[[slo]]\nservice = \"api\"\ntarget = 0.999\nwindow = \"28d\"\ngood = 'sum by (tenant) (increase(ok[{{window}}]))'\nvalid = 'sum by (tenant) (increase(all[{{window}}]))'\n";
+        let config = Config::parse(text).unwrap();
+        let slo = &config.slo[0];
+        assert_eq!(slo.window, Duration::from_secs(28 * 86_400));
+        assert_eq!(slo.min_bad_events, 10.0);
+        assert_eq!(slo.display_name(), "api");
+    }
+
+    #[test]
+    fn slo_errors_name_line_and_key() {
+        let base = "[ui]\nme = \"x\"\n\n[[slo]]\nservice = \"api\"\n";
+        let err = Config::parse(&format!(
+            "{base}target = 99.9\ngood = '{{{{window}}}}'\nvalid = '{{{{window}}}}'\n"
+        ))
+        .unwrap_err();
+        assert_eq!((err.line, err.key.as_str()), (6, "slo.target"));
+        assert!(err.message.contains("between 0 and 1"), "{}", err.message);
+        let err = Config::parse(&format!(
+            "{base}target = 0.99\ngood = 'sum(rate(x[5m]))'\nvalid = '{{{{window}}}}'\n"
+        ))
+        .unwrap_err();
+        assert_eq!((err.line, err.key.as_str()), (7, "slo.good"));
+        assert!(err.message.contains("{{window}}"), "{}", err.message);
     }
 
     #[test]

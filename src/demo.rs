@@ -6,9 +6,10 @@ use std::time::Duration;
 use crate::adapters::http::Secret;
 use crate::config::{
     AccountsConfig, Config, DeskConfig, DeskKind, IncidentsConfig, IncidentsKind, MetricsConfig,
-    MetricsKind, QueryConfig,
+    MetricsKind, QueryConfig, SloConfig,
 };
 use crate::simulator::Simulator;
+use crate::simulator::prometheus::{DEMO_SLO_GOOD, DEMO_SLO_VALID};
 use crate::sources::Secrets;
 
 /// Demo sources poll faster than real ones so the scenario visibly moves
@@ -42,15 +43,23 @@ pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(
             tenant_label: "tenant".into(),
         }),
         incidents: Some(IncidentsConfig {
-            kind: IncidentsKind::Pagerduty,
-            url,
             token_env: None,
             from: Some("demo@cre-cockpit.invalid".into()),
             poll_interval: every,
-            allow_insecure_http: false,
-            read_only: false,
+            ..IncidentsConfig::new(IncidentsKind::Pagerduty, url)
         }),
         accounts: Some(AccountsConfig { file: accounts }),
+        // 99.5 %: the simulated tenants' background errors (0.1–0.8 %) make
+        // some burn slowly (tickets), and the scripted incident burns fast.
+        slo: vec![SloConfig {
+            name: Some("api availability".into()),
+            service: "api".into(),
+            target: 0.995,
+            window: Duration::from_secs(30 * 86_400),
+            good: DEMO_SLO_GOOD.into(),
+            valid: DEMO_SLO_VALID.into(),
+            min_bad_events: crate::slo::DEFAULT_MIN_BAD_EVENTS,
+        }],
         ..Config::default()
     };
     // The simulator accepts any credentials but, like the real services,

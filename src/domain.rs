@@ -198,6 +198,8 @@ pub struct MetricsSnapshot {
     pub active_users_history: BTreeMap<String, Vec<f64>>,
     /// Warnings the metrics backend attached to its answers.
     pub warnings: Vec<String>,
+    /// Each configured SLO, evaluated globally and per tenant.
+    pub slos: Vec<crate::slo::SloReport>,
 }
 
 /// Incident severity, SEV1 the worst.
@@ -224,6 +226,9 @@ pub enum IncidentStatus {
     Firing,
     /// Silenced or inhibited in Alertmanager.
     Suppressed,
+    /// Not declared anywhere: the cockpit saw a page-level SLO burn with no
+    /// open incident on that service.
+    Detected,
 }
 
 /// An incident or alert group as the cockpit shows it.
@@ -241,6 +246,9 @@ pub struct Incident {
     pub url: Option<String>,
     /// Notes on the incident, oldest first.
     pub notes: Vec<IncidentNote>,
+    /// Source-specific facts for the detail view (PagerDuty urgency,
+    /// priority and escalation level; Alertmanager labels and alert counts).
+    pub details: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,13 +5,14 @@
 //! customers it hurts and the inquiries it brings, each with the reason the
 //! link was made, so the on-call engineer can check it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::domain::{Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Severity};
 use crate::health::{self, Band, Health};
+use crate::slo::BurnLevel;
 
 /// Error ratio above which a tenant counts as hurt by an open incident.
 pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
@@ -115,6 +116,8 @@ pub struct Sources<'a> {
     pub incidents: &'a [Incident],
     pub impact_error_ratio: f64,
     pub now: Timestamp,
+    /// Service → tenants it serves (config `[service_tenants]`).
+    pub service_tenants: &'a BTreeMap<String, Vec<String>>,
 }
 
 fn is_open(incident: &Incident) -> bool {
@@ -154,12 +157,26 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         inquiry_account.push(account);
     }
 
-    let hurt = attribute_hurt_tenants(src);
+    let burning = attribute_burning_tenants(src, &tenant_index);
+    let burn_linked: std::collections::HashSet<usize> =
+        burning.iter().flatten().map(|(a, _)| *a).collect();
+    let hurt = attribute_hurt_tenants(src, &burn_linked);
     let impacts: Vec<Impact> = src
         .incidents
         .iter()
         .enumerate()
-        .map(|(i, incident)| impact(incident, &hurt[i], src, &tenant_index, &by_account))
+        .map(|(i, incident)| {
+            impact(
+                incident,
+                &Links {
+                    hurt: &hurt[i],
+                    burning: &burning[i],
+                },
+                src,
+                &tenant_index,
+                &by_account,
+            )
+        })
         .collect();
 
     let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
@@ -255,9 +272,19 @@ const HISTORY_STEP: SignedDuration = SignedDuration::from_hours(1);
 /// run of samples above it). A tenant hurt for hours is not pinned on an
 /// incident that began a minute ago, and a fresh spike is not pinned on an
 /// old, unrelated one.
-fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
+///
+/// Tenants whose SLO burn already tied them to an incident on the service
+/// that hurts them (`burn_linked`) are not guessed at again, and detected
+/// incidents take no blame: their customers are exactly the burning ones.
+fn attribute_hurt_tenants(
+    src: &Sources<'_>,
+    burn_linked: &std::collections::HashSet<usize>,
+) -> Vec<Vec<(usize, Timestamp)>> {
     let mut hurt = vec![Vec::new(); src.incidents.len()];
     for (a, account) in src.accounts.iter().enumerate() {
+        if burn_linked.contains(&a) {
+            continue;
+        }
         let Some(ratio) = src
             .metrics
             .by_tenant
@@ -287,7 +314,11 @@ fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
             .incidents
             .iter()
             .enumerate()
-            .filter(|(_, i)| is_open(i) && i.started_at <= since + HISTORY_STEP)
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.status != IncidentStatus::Detected
+                    && i.started_at <= since + HISTORY_STEP
+            })
             .max_by_key(|(_, i)| i.started_at);
         if let Some((i, _)) = culprit {
             hurt[i].push((a, since));
@@ -296,9 +327,71 @@ fn attribute_hurt_tenants(src: &Sources<'_>) -> Vec<Vec<(usize, Timestamp)>> {
     hurt
 }
 
+/// For each incident, the accounts burning their SLO on its service at page
+/// level, with the burn as the reason.
+///
+/// A page-level burn means the tenant is hurt now by something on that
+/// service; it is pinned on the newest open incident on the service (the
+/// one most likely to explain a burn that, at page level, is at most hours
+/// old), never on an incident elsewhere.
+fn attribute_burning_tenants(
+    src: &Sources<'_>,
+    tenants: &HashMap<&str, usize>,
+) -> Vec<Vec<(usize, String)>> {
+    let mut out = vec![Vec::new(); src.incidents.len()];
+    for report in &src.metrics.slos {
+        let culprit = src
+            .incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.service
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&report.service))
+            })
+            .max_by_key(|(_, i)| i.started_at);
+        let Some((i, _)) = culprit else { continue };
+        for (tenant, state) in &report.by_tenant {
+            if state.level != BurnLevel::Page {
+                continue;
+            }
+            if let Some(&a) = tenants.get(tenant.as_str()) {
+                let burn = state
+                    .burn("1h")
+                    .map_or_else(String::new, |b| format!(" {b:.1}× over 1h"));
+                out[i].push((
+                    a,
+                    format!(
+                        "tenant {tenant} burning SLO {}{burn} at page level ({})",
+                        report.name, state.reason
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The metric-driven links of one incident, worked out for all at once.
+struct Links<'a> {
+    hurt: &'a [(usize, Timestamp)],
+    burning: &'a [(usize, String)],
+}
+
+/// The account a tenant or customer label names: the tenant first, then
+/// the account id or name (a `customer` label may carry either).
+fn account_named(src: &Sources<'_>, tenants: &HashMap<&str, usize>, label: &str) -> Option<usize> {
+    tenants.get(label).copied().or_else(|| {
+        src.accounts
+            .iter()
+            .position(|a| a.id.eq_ignore_ascii_case(label) || a.name.eq_ignore_ascii_case(label))
+    })
+}
+
 fn impact(
     incident: &Incident,
-    hurt: &[(usize, Timestamp)],
+    links: &Links<'_>,
     src: &Sources<'_>,
     tenants: &HashMap<&str, usize>,
     by_account: &[Vec<&Inquiry>],
@@ -311,7 +404,9 @@ fn impact(
             .and_then(|m| m.error_ratio)
     };
     for tenant in &incident.tenants {
-        if let Some(&a) = tenants.get(tenant.as_str()) {
+        if let Some(a) = account_named(src, tenants, tenant)
+            && !affected.iter().any(|x| x.account == a)
+        {
             affected.push(Affected {
                 account: a,
                 reason: format!("named by the incident (tenant {tenant})"),
@@ -319,7 +414,34 @@ fn impact(
             });
         }
     }
-    for &(a, _since) in hurt {
+    if let Some(service) = &incident.service {
+        let served = src
+            .service_tenants
+            .iter()
+            .filter(|(s, _)| s.eq_ignore_ascii_case(service))
+            .flat_map(|(_, t)| t);
+        for tenant in served {
+            if let Some(a) = account_named(src, tenants, tenant)
+                && !affected.iter().any(|x| x.account == a)
+            {
+                affected.push(Affected {
+                    account: a,
+                    reason: format!("service {service} serves tenant {tenant} (service_tenants)"),
+                    error_ratio: ratio_of(a),
+                });
+            }
+        }
+    }
+    for (a, reason) in links.burning {
+        if !affected.iter().any(|x| x.account == *a) {
+            affected.push(Affected {
+                account: *a,
+                reason: reason.clone(),
+                error_ratio: ratio_of(*a),
+            });
+        }
+    }
+    for &(a, _since) in links.hurt {
         if affected.iter().any(|x| x.account == a) {
             continue;
         }
@@ -505,6 +627,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            details: Default::default(),
         }
     }
 
@@ -558,6 +681,7 @@ mod tests {
             incidents: &incidents,
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
+            service_tenants: &BTreeMap::new(),
         });
         let names = |i: usize| {
             derived.impacts[i]
@@ -594,6 +718,7 @@ mod tests {
             incidents: &[resolved],
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
+            service_tenants: &BTreeMap::new(),
         });
         assert_eq!(derived.impacts[0].affected.len(), 1);
         assert!(

@@ -170,6 +170,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Annotate => &["a"],
         Action::Escalate => &["e"],
         Action::Journal => &["J"],
+        // L as in linked; a/e/i/: are reserved (product.md §4).
+        Action::JumpLinked => &["L"],
     }
 }
 

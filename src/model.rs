@@ -37,6 +37,8 @@ pub enum Loadable<T> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub keymap: Keymap,
+    /// Service → tenants it serves, for the incident join.
+    pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
     pub sla: SlaConfig,
     pub me: Option<String>,
     pub impact_error_ratio: f64,
@@ -57,6 +59,7 @@ impl Settings {
         Self {
             // Config::parse already validated the bindings.
             keymap: Keymap::from_config(&config.keys).unwrap_or_default(),
+            service_tenants: config.service_tenants.clone(),
             sla: config.sla.clone(),
             me: config.ui.me.clone(),
             impact_error_ratio: config
@@ -89,7 +92,10 @@ pub struct Data {
     index: HashMap<String, usize>,
     pub accounts: Vec<Account>,
     pub metrics: MetricsSnapshot,
+    /// Declared incidents followed by detected ones (`crate::detected`).
     pub incidents: Vec<Incident>,
+    /// The incidents as the incident source reported them.
+    pub declared: Vec<Incident>,
 }
 
 impl Data {
@@ -123,6 +129,9 @@ pub struct Model {
     pub writes: Vec<crate::journal::Write>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
+    /// The incident whose customers and inquiries the other two panes are
+    /// narrowed to (the jump key), if any.
+    pub scope: Option<String>,
     /// Terminal size (columns, rows), for layout-dependent navigation.
     pub size: (u16, u16),
     pub quit: bool,
@@ -149,6 +158,7 @@ impl Model {
             notified: crate::notify::Notified::default(),
             writes: Vec::new(),
             status: None,
+            scope: None,
             size: (80, 24),
             quit: false,
             last_derive: now,
@@ -195,10 +205,15 @@ impl Model {
                 }
             }
             Message::Metrics { vendor, at, result } => {
-                if let Ok(snapshot) =
-                    self.record(SourceKind::Metrics, vendor, at, result.map(|m| (m, None)))
-                {
+                let result = result.map(|m| {
+                    let detail = (!m.warnings.is_empty()).then(|| {
+                        format!("{} warnings: {}", m.warnings.len(), m.warnings.join("; "))
+                    });
+                    (m, detail)
+                });
+                if let Ok(snapshot) = self.record(SourceKind::Metrics, vendor, at, result) {
                     self.data.metrics = snapshot;
+                    self.merge_detected();
                     self.recompute();
                 }
             }
@@ -206,7 +221,8 @@ impl Model {
                 if let Ok(incidents) =
                     self.record(SourceKind::Incidents, vendor, at, result.map(|i| (i, None)))
                 {
-                    self.data.incidents = incidents;
+                    self.data.declared = incidents;
+                    self.merge_detected();
                     self.recompute();
                 }
             }
@@ -308,6 +324,20 @@ impl Model {
         }
     }
 
+    /// The incident list: what the source declared, then the page-level
+    /// SLO burns no declared incident covers.
+    fn merge_detected(&mut self) {
+        let detected = crate::detected::detected(
+            &self.data.metrics.slos,
+            &self.data.declared,
+            &self.data.incidents,
+            self.now,
+        );
+        let mut incidents = self.data.declared.clone();
+        incidents.extend(detected);
+        self.data.incidents = incidents;
+    }
+
     /// Re-derive the join and every pane's order after data changed.
     fn recompute(&mut self) {
         self.last_derive = self.now;
@@ -318,6 +348,7 @@ impl Model {
             incidents: &self.data.incidents,
             impact_error_ratio: self.settings.impact_error_ratio,
             now: self.now,
+            service_tenants: &self.settings.service_tenants,
         });
         for pane in Pane::ALL {
             self.refresh_order(pane);

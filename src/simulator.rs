@@ -19,7 +19,7 @@
 
 mod desk;
 mod pagerduty;
-mod prometheus;
+pub(crate) mod prometheus;
 mod scenario;
 mod text;
 mod zendesk;

@@ -37,6 +37,15 @@ pub fn to_json(model: &Model) -> Value {
                 "open_inquiries": row.open_inquiries,
                 "incidents": row.incidents.iter().map(|&i| &model.data.incidents[i].id).collect::<Vec<_>>(),
                 "metrics": model.data.metrics.by_tenant.get(&account.tenant),
+                "slo": model.data.metrics.slos.iter().filter_map(|r| {
+                    r.by_tenant.get(&account.tenant).map(|state| json!({
+                        "name": r.name,
+                        "service": r.service,
+                        "target": r.target,
+                        "window": r.window,
+                        "state": state,
+                    }))
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -56,6 +65,8 @@ pub fn to_json(model: &Model) -> Value {
                 "started_at": incident.started_at,
                 "responders": incident.responders,
                 "url": incident.url,
+                "tenants": incident.tenants,
+                "details": incident.details,
                 "affected_customers": impact.map(|x| x.affected.iter().map(|a| json!({
                     "id": accounts[a.account].id,
                     "name": accounts[a.account].name,
@@ -74,6 +85,13 @@ pub fn to_json(model: &Model) -> Value {
         "customers": customers,
         "incidents": incidents,
         "metrics_warnings": model.data.metrics.warnings,
+        "slos": model.data.metrics.slos.iter().map(|r| json!({
+            "name": r.name,
+            "service": r.service,
+            "target": r.target,
+            "window": r.window,
+            "global": r.global,
+        })).collect::<Vec<_>>(),
     })
 }
 

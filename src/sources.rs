@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::adapters::alertmanager::Alertmanager;
 use crate::adapters::http::Secret;
 use crate::adapters::pagerduty::PagerDuty;
 use crate::adapters::prometheus::Prometheus;
@@ -83,24 +84,28 @@ impl DeskSource for Desk {
 /// The incident adapters, chosen by `[incidents] kind`.
 pub enum Incidents {
     PagerDuty(PagerDuty),
+    Alertmanager(Alertmanager),
 }
 
 impl IncidentSource for Incidents {
     fn vendor(&self) -> &'static str {
         match self {
             Self::PagerDuty(p) => p.vendor(),
+            Self::Alertmanager(a) => a.vendor(),
         }
     }
 
     async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
         match self {
             Self::PagerDuty(p) => p.poll().await,
+            Self::Alertmanager(a) => a.poll().await,
         }
     }
 
     async fn notes(&mut self, id: &str) -> Result<Vec<IncidentNote>, SourceError> {
         match self {
             Self::PagerDuty(p) => p.notes(id).await,
+            Self::Alertmanager(a) => a.notes(id).await,
         }
     }
 }
@@ -169,7 +174,8 @@ impl Sources {
             None => None,
             Some(m) => Some((
                 Prometheus::new(client.clone(), m, secrets.metrics.clone())
-                    .map_err(|e| bad_source("metrics", &e))?,
+                    .map_err(|e| bad_source("metrics", &e))?
+                    .with_slos(&config.slo),
                 m.poll_interval,
             )),
         };
@@ -184,7 +190,11 @@ impl Sources {
                     .map_err(|e| bad_source("incidents", &e))?;
                 Some((Incidents::PagerDuty(pagerduty), i.poll_interval))
             }
-            Some(_) => return Err(unsupported("incidents.kind", "alertmanager")),
+            Some(i) => {
+                let alertmanager = Alertmanager::new(client.clone(), i, secrets.incidents.clone())
+                    .map_err(|e| bad_source("incidents", &e))?;
+                Some((Incidents::Alertmanager(alertmanager), i.poll_interval))
+            }
         };
         Ok(Self {
             desk,

@@ -8,6 +8,7 @@ pub mod format;
 mod help;
 mod incidents;
 mod inquiries;
+mod slo;
 pub mod theme;
 pub mod writes;
 
@@ -72,6 +73,9 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
             format!("  filter \"{}\"", view.filter),
             theme::WARN,
         ));
+    }
+    if let Some(id) = model.scope.as_deref().filter(|_| pane != Pane::Incidents) {
+        title.push(Span::styled(format!("  incident {id}"), theme::WARN));
     }
     let sort = pane.sorts()[view.sort % pane.sorts().len()];
     title.push(Span::styled(format!("  by {sort} "), theme::MUTED));

@@ -155,6 +155,7 @@ pub fn incidents() -> Vec<Incident> {
         tenants: Vec::new(),
         url: Some("https://pd.example/incidents/PINC01".into()),
         notes: Vec::new(),
+        details: Default::default(),
     }]
 }
 

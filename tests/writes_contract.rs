@@ -66,13 +66,8 @@ async fn pagerduty_incident_note_follows_the_spec() {
         return;
     };
     let config = IncidentsConfig {
-        kind: IncidentsKind::Pagerduty,
-        url,
-        token_env: None,
         from: Some("oncall@example.com".into()),
-        poll_interval: Duration::from_secs(30),
-        allow_insecure_http: false,
-        read_only: false,
+        ..IncidentsConfig::new(IncidentsKind::Pagerduty, url)
     };
     let pd = PagerDuty::new(http::client(), &config, Secret::new("y_NbAkKc66ryYTWUXYEu")).unwrap();
     explain(

@@ -4,13 +4,13 @@
 mod wire;
 mod write;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{RequestBuilder, Url};
 
-use self::wire::{IncidentsPageDto, NotesDto, decoded};
+use self::wire::{IncidentsPageDto, NotesDto, OncallsDto, Open, decoded};
 use super::IncidentSource;
 use super::http::{self, Secret};
 use crate::config::IncidentsConfig;
@@ -25,6 +25,11 @@ const ACCEPT_V2: &str = "application/vnd.pagerduty+json;version=2, application/j
 const PAGE_LIMIT: u32 = 100;
 /// PagerDuty answers 400 once `offset + limit` exceeds this.
 const OFFSET_CEILING: u32 = 10_000;
+/// Pages of on-call entries read per poll: enough for hundreds of
+/// policies' levels, bounded so an odd account cannot stretch a poll.
+const ONCALL_PAGES: u32 = 5;
+/// Policies per `/oncalls` request, keeping the URL short.
+const POLICIES_PER_REQUEST: usize = 25;
 /// Wait assumed when the budget is spent but no reset time was given
 /// (PagerDuty's limits are per minute).
 const DEFAULT_RESET: Duration = Duration::from_secs(60);
@@ -146,7 +151,7 @@ impl PagerDuty {
     }
 
     /// The open incidents; `requests` counts the calls made, for the log.
-    async fn open_incidents(&mut self, requests: &mut u32) -> Result<Vec<Incident>, SourceError> {
+    async fn open_incidents(&mut self, requests: &mut u32) -> Result<Vec<Open>, SourceError> {
         const WHAT: &str = "pagerduty: incidents";
         self.check_budget(WHAT)?;
         let mut incidents = Vec::new();
@@ -171,12 +176,16 @@ impl PagerDuty {
             let page = fetched.body;
             let on_page = page.incidents.len();
             // Offset paging over a changing list can repeat an incident.
-            for incident in decoded(page.incidents).filter_map(wire::incident) {
-                if seen.insert(incident.id.clone()) {
-                    incidents.push(incident);
+            let before = incidents.len();
+            for open in decoded(page.incidents).filter_map(wire::incident) {
+                if seen.insert(open.incident.id.clone()) {
+                    incidents.push(open);
                 }
             }
-            if !page.more.unwrap_or(false) || on_page == 0 {
+            // A page of nothing new means the server is not moving on (a
+            // mock that always says `more`): stop rather than walk to the
+            // offset ceiling.
+            if !page.more.unwrap_or(false) || on_page == 0 || incidents.len() == before {
                 break;
             }
             if let Some(wait) = spent {
@@ -195,6 +204,91 @@ impl PagerDuty {
             offset += page.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
         }
         Ok(incidents)
+    }
+
+    /// The escalation level of each incident: the lowest level at which one
+    /// of its assignees is on call in its escalation policy (PagerDuty's
+    /// incident object does not carry the level itself). Best effort: a
+    /// failure leaves the levels unknown and is logged, since the incident
+    /// list itself is sound.
+    async fn escalation_levels(&mut self, open: &mut [Open], requests: &mut u32) {
+        const WHAT: &str = "pagerduty: on-calls";
+        let policies: BTreeSet<String> = open.iter().filter_map(|o| o.policy.clone()).collect();
+        let users: BTreeSet<String> = open.iter().flat_map(|o| o.assignees.clone()).collect();
+        if policies.is_empty() || users.is_empty() {
+            return;
+        }
+        // (policy, user) → lowest level.
+        let mut levels: BTreeMap<(String, String), u32> = BTreeMap::new();
+        let policies: Vec<String> = policies.into_iter().collect();
+        for chunk in policies.chunks(POLICIES_PER_REQUEST) {
+            let mut offset = 0;
+            for _ in 0..ONCALL_PAGES {
+                if let Err(e) = self.check_budget(WHAT) {
+                    tracing::info!("{e}; escalation levels left out");
+                    return;
+                }
+                let mut url = http::join(&self.base, "/oncalls");
+                {
+                    let mut q = url.query_pairs_mut();
+                    for policy in chunk {
+                        q.append_pair("escalation_policy_ids[]", policy);
+                    }
+                    for user in &users {
+                        q.append_pair("user_ids[]", user);
+                    }
+                    q.append_pair("limit", &PAGE_LIMIT.to_string())
+                        .append_pair("offset", &offset.to_string());
+                }
+                *requests += 1;
+                let fetched = match http::fetch_json_explained::<OncallsDto, _>(
+                    WHAT,
+                    self.get(url),
+                    wire::explain_error,
+                )
+                .await
+                {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::warn!("{e}; escalation levels left out");
+                        return;
+                    }
+                };
+                self.note_budget(&fetched.headers);
+                let page = fetched.body;
+                let on_page = page.oncalls.len();
+                for oncall in decoded(page.oncalls) {
+                    let policy = oncall.escalation_policy.and_then(|p| p.id);
+                    let user = oncall.user.and_then(|u| u.id);
+                    if let (Some(policy), Some(user), Some(level)) =
+                        (policy, user, oncall.escalation_level)
+                    {
+                        let entry = levels.entry((policy, user)).or_insert(level);
+                        *entry = (*entry).min(level);
+                    }
+                }
+                offset += page.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
+                if !page.more.unwrap_or(false)
+                    || on_page == 0
+                    || offset + PAGE_LIMIT > OFFSET_CEILING
+                {
+                    break;
+                }
+            }
+        }
+        for o in open {
+            let Some(policy) = &o.policy else { continue };
+            let level = o
+                .assignees
+                .iter()
+                .filter_map(|u| levels.get(&(policy.clone(), u.clone())))
+                .min();
+            if let Some(level) = level {
+                o.incident
+                    .details
+                    .insert("escalation level".to_owned(), level.to_string());
+            }
+        }
     }
 
     async fn incident_notes(&mut self, id: &str) -> Result<Vec<IncidentNote>, SourceError> {
@@ -231,7 +325,16 @@ impl IncidentSource for PagerDuty {
 
     async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
         let mut requests = 0;
-        let result = self.open_incidents(&mut requests).await;
+        let result = match self.open_incidents(&mut requests).await {
+            Ok(mut open) => {
+                self.escalation_levels(&mut open, &mut requests).await;
+                Ok(open
+                    .into_iter()
+                    .map(|o| o.incident)
+                    .collect::<Vec<Incident>>())
+            }
+            Err(e) => Err(e),
+        };
         match &result {
             Ok(incidents) => {
                 tracing::debug!(requests, incidents = incidents.len(), "pagerduty: poll")

@@ -1,13 +1,19 @@
 //! Prometheus HTTP API (and the compatible services: VictoriaMetrics, Thanos,
-//! Mimir, Grafana Cloud): per-tenant signals from configured PromQL.
+//! Mimir, Grafana Cloud): per-tenant signals from configured PromQL, and
+//! the counts behind each configured SLO.
 //!
-//! There is no change feed, so every poll re-asks the same six questions; they
-//! are small (one series per tenant) and run concurrently.
+//! There is no change feed, so every poll re-asks the same questions; they
+//! are small (one series per tenant) and run concurrently. The six core
+//! signals fail the poll when they fail; the rest (feature usage, the
+//! active-users history, SLO counts) degrade to a warning on the chip, so a
+//! typo in one `[[slo]]` does not blank the whole metrics picture.
 
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
+use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
@@ -15,14 +21,22 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use self::wire::{Answer, EnvelopeDto, Shape};
 use super::MetricsSource;
 use super::http::{self, Secret};
-use crate::config::{MetricsConfig, QueryConfig};
+use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use crate::domain::{MetricsSnapshot, SourceError, TenantMetrics};
+use crate::slo::{self, Counts, Objective, SloReport};
 
 /// How far back the usage trend and the error sparkline look.
 const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// How far back the active-users sparkline looks.
+const MONTH: SignedDuration = SignedDuration::from_hours(30 * 24);
 /// One sparkline point per hour: 169 points, far below Prometheus's
 /// 11,000-points-per-series guard.
 const HISTORY_STEP_SECONDS: &str = "3600";
+/// One active-users point per day: 31 points.
+const USERS_STEP_SECONDS: &str = "86400";
+/// SLO count queries in flight at once: enough to finish a poll in a few
+/// round trips, few enough not to trip a hosted service's rate limit.
+const SLO_CONCURRENCY: usize = 6;
 
 pub struct Prometheus {
     client: reqwest::Client,
@@ -30,10 +44,20 @@ pub struct Prometheus {
     token: Option<Secret>,
     queries: QueryConfig,
     tenant_label: String,
+    slos: Vec<SloConfig>,
 }
 
 /// One instant query's answer, which field of [`TenantMetrics`] it fills.
 type Setter = fn(&mut TenantMetrics, f64);
+
+/// One SLO's answers: per window, the good and the valid counts.
+type SloAnswers = Result<Vec<(Duration, Answer, Answer)>, SourceError>;
+
+/// The good and valid counts of one SLO over one window.
+struct WindowCounts {
+    global: Option<Counts>,
+    by_tenant: BTreeMap<String, Counts>,
+}
 
 impl Prometheus {
     /// An adapter for the server at `config.url`; `token`, when given, is
@@ -62,7 +86,15 @@ impl Prometheus {
             token,
             queries: config.queries.clone(),
             tenant_label,
+            slos: Vec::new(),
         })
+    }
+
+    /// Also evaluate these SLOs on every poll.
+    #[must_use]
+    pub fn with_slos(mut self, slos: &[SloConfig]) -> Self {
+        self.slos = slos.to_vec();
+        self
     }
 
     /// Run one query. An empty PromQL string in the config switches that
@@ -108,35 +140,80 @@ impl Prometheus {
         .await
     }
 
-    async fn snapshot(&self) -> Result<MetricsSnapshot, SourceError> {
-        let now = Timestamp::now();
-        let week_ago = now
-            .checked_sub(WEEK)
-            .map_err(|e| SourceError::new(format!("metrics: clock out of range ({e})")))?;
-        let (now_s, week_ago_s) = (unix(now), unix(week_ago));
+    async fn range(
+        &self,
+        signal: &str,
+        promql: &str,
+        (start, end, step): (&str, &str, &str),
+    ) -> Result<Answer, SourceError> {
+        let params = [("start", start), ("end", end), ("step", step)];
+        self.query(
+            signal,
+            "/api/v1/query_range",
+            promql,
+            &params,
+            Shape::Matrix,
+        )
+        .await
+    }
+
+    /// How many requests a poll makes (for the log).
+    fn requests_per_poll(&self) -> usize {
         let q = &self.queries;
-        let range = [
-            ("start", week_ago_s.as_str()),
-            ("end", now_s.as_str()),
-            ("step", HISTORY_STEP_SECONDS),
-        ];
-        let (error_ratio, request_rate, active_users, active_users_prev, latency_p99, history) = futures::try_join!(
-            self.instant("error_ratio", &q.error_ratio, &now_s),
-            self.instant("request_rate", &q.request_rate, &now_s),
-            self.instant("active_users", &q.active_users, &now_s),
-            self.instant("active_users_prev", &q.active_users, &week_ago_s),
-            self.instant("latency_p99", &q.latency_p99, &now_s),
-            self.query(
-                "error_history",
-                "/api/v1/query_range",
-                &q.error_ratio,
-                &range,
-                Shape::Matrix
+        let core = [
+            &q.error_ratio,
+            &q.request_rate,
+            &q.active_users,
+            &q.active_users,
+            &q.latency_p99,
+            &q.error_ratio,
+            &q.feature_usage,
+            &q.active_users,
+        ]
+        .iter()
+        .filter(|q| !q.trim().is_empty())
+        .count();
+        core + self
+            .slos
+            .iter()
+            .map(|s| 2 * slo::windows(s.window).len())
+            .sum::<usize>()
+    }
+
+    /// Poll as of `at` rather than now: the same queries, evaluated at a
+    /// fixed instant (tests against seeded data; reproducing a past view).
+    pub async fn snapshot_at(&self, at: Timestamp) -> Result<MetricsSnapshot, SourceError> {
+        let clock = |e: jiff::Error| SourceError::new(format!("metrics: clock out of range ({e})"));
+        let week_ago = at.checked_sub(WEEK).map_err(clock)?;
+        let month_ago = at.checked_sub(MONTH).map_err(clock)?;
+        let (now_s, week_ago_s, month_ago_s) = (unix(at), unix(week_ago), unix(month_ago));
+        let q = &self.queries;
+        let week = (week_ago_s.as_str(), now_s.as_str(), HISTORY_STEP_SECONDS);
+        let month = (month_ago_s.as_str(), now_s.as_str(), USERS_STEP_SECONDS);
+        let (core, optional, slo_counts) = futures::join!(
+            async {
+                futures::try_join!(
+                    self.instant("error_ratio", &q.error_ratio, &now_s),
+                    self.instant("request_rate", &q.request_rate, &now_s),
+                    self.instant("active_users", &q.active_users, &now_s),
+                    self.instant("active_users_prev", &q.active_users, &week_ago_s),
+                    self.instant("latency_p99", &q.latency_p99, &now_s),
+                    self.range("error_history", &q.error_ratio, week),
+                )
+            },
+            futures::future::join(
+                self.instant("feature_usage", &q.feature_usage, &now_s),
+                self.range("active_users_history", &q.active_users, month),
             ),
-        )?;
+            self.slo_counts(&now_s),
+        );
+        let (error_ratio, request_rate, active_users, active_users_prev, latency_p99, history) =
+            core?;
+        let (feature_usage, users_history) = optional;
 
         let mut snapshot = MetricsSnapshot::default();
-        let instants: [(&str, Answer, Setter); 5] = [
+        let feature_usage = degrade(feature_usage, &mut snapshot.warnings);
+        let instants: [(&str, Answer, Setter); 6] = [
             ("error_ratio", error_ratio, |m, v| m.error_ratio = Some(v)),
             ("request_rate", request_rate, |m, v| {
                 m.request_rate = Some(v)
@@ -148,6 +225,9 @@ impl Prometheus {
                 m.active_users_prev = Some(v);
             }),
             ("latency_p99", latency_p99, |m, v| m.latency_p99 = Some(v)),
+            ("feature_usage", feature_usage, |m, v| {
+                m.features_used = Some(v)
+            }),
         ];
         for (signal, answer, set) in instants {
             for (tenant, samples) in self.by_tenant(signal, answer, &mut snapshot.warnings) {
@@ -164,18 +244,188 @@ impl Prometheus {
                 }
             }
         }
-        for (tenant, samples) in self.by_tenant("error_history", history, &mut snapshot.warnings) {
+        snapshot.error_history = self.series("error_history", history, &mut snapshot.warnings);
+        let users_history = degrade(users_history, &mut snapshot.warnings);
+        snapshot.active_users_history = self.series(
+            "active_users_history",
+            users_history,
+            &mut snapshot.warnings,
+        );
+
+        for (config, counts) in self.slos.iter().zip(slo_counts) {
+            let counts = match counts {
+                Ok(counts) => counts,
+                Err(e) => {
+                    snapshot.warnings.push(format!(
+                        "slo {}: not evaluated: {}",
+                        config.display_name(),
+                        e.message
+                    ));
+                    continue;
+                }
+            };
+            let mut warnings = Vec::new();
+            let report = self.slo_report(config, counts, &mut warnings);
+            snapshot.warnings.extend(warnings);
+            for (tenant, state) in &report.by_tenant {
+                if let Some(left) = state.budget_remaining {
+                    let m = snapshot.by_tenant.entry(tenant.clone()).or_default();
+                    m.error_budget_remaining = Some(
+                        m.error_budget_remaining
+                            .map_or(left, |worst| worst.min(left)),
+                    );
+                }
+            }
+            snapshot.slos.push(report);
+        }
+        Ok(snapshot)
+    }
+
+    /// Per-tenant series of a range answer, non-finite samples dropped.
+    fn series(
+        &self,
+        signal: &str,
+        answer: Answer,
+        warnings: &mut Vec<String>,
+    ) -> BTreeMap<String, Vec<f64>> {
+        let mut out = BTreeMap::new();
+        for (tenant, samples) in self.by_tenant(signal, answer, warnings) {
             let total = samples.len();
             let finite: Vec<f64> = samples.into_iter().filter(|v| v.is_finite()).collect();
             if finite.len() < total {
-                snapshot.warnings.push(format!(
-                    "error_history: tenant {tenant}: {} NaN/Inf samples not stored",
+                warnings.push(format!(
+                    "{signal}: tenant {tenant}: {} NaN/Inf samples not stored",
                     total - finite.len()
                 ));
             }
-            snapshot.error_history.insert(tenant, finite);
+            out.insert(tenant, finite);
         }
-        Ok(snapshot)
+        out
+    }
+
+    /// The answers of every SLO, one `Result` per SLO (a failed SLO is a
+    /// warning, not a failed poll). Each has its windows in the order of
+    /// [`slo::windows`].
+    async fn slo_counts(&self, at: &str) -> Vec<SloAnswers> {
+        let jobs: Vec<(usize, Duration, bool)> = self
+            .slos
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                slo::windows(s.window)
+                    .into_iter()
+                    .flat_map(move |w| [(i, w, true), (i, w, false)])
+            })
+            .collect();
+        let answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)> =
+            futures::stream::iter(jobs)
+                .map(|(i, window, good)| async move {
+                    let config = &self.slos[i];
+                    let (kind, template) = if good {
+                        ("good", &config.good)
+                    } else {
+                        ("valid", &config.valid)
+                    };
+                    let promql =
+                        template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
+                    let signal = format!(
+                        "slo {} {kind} [{}]",
+                        config.display_name(),
+                        slo::promql_duration(window)
+                    );
+                    (i, window, good, self.instant(&signal, &promql, at).await)
+                })
+                .buffered(SLO_CONCURRENCY)
+                .collect()
+                .await;
+        let mut out: Vec<SloAnswers> = self.slos.iter().map(|_| Ok(Vec::new())).collect();
+        let mut pending: BTreeMap<(usize, Duration), Answer> = BTreeMap::new();
+        for (i, window, good, answer) in answers {
+            let Ok(list) = &mut out[i] else { continue };
+            match answer {
+                Err(e) => out[i] = Err(e),
+                Ok(answer) => match pending.remove(&(i, window)) {
+                    // Jobs come in (good, valid) pairs, good first.
+                    Some(good_answer) if !good => list.push((window, good_answer, answer)),
+                    _ => {
+                        pending.insert((i, window), answer);
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    /// Evaluate one SLO from its counts.
+    fn slo_report(
+        &self,
+        config: &SloConfig,
+        answers: Vec<(Duration, Answer, Answer)>,
+        warnings: &mut Vec<String>,
+    ) -> SloReport {
+        let mut counts: BTreeMap<Duration, WindowCounts> = BTreeMap::new();
+        for (window, good, valid) in answers {
+            let name = format!(
+                "slo {} [{}]",
+                config.display_name(),
+                slo::promql_duration(window)
+            );
+            let total = |answer: &Answer| {
+                answer
+                    .series
+                    .iter()
+                    .filter_map(|s| s.samples.last().copied())
+                    .filter(|v| v.is_finite())
+                    .fold(None, |sum: Option<f64>, v| Some(sum.unwrap_or(0.0) + v))
+            };
+            // The global picture sums every series, labelled or not.
+            let global = total(&good)
+                .zip(total(&valid))
+                .map(|(good, valid)| Counts { good, valid });
+            let good = self.by_tenant(&format!("{name} good"), good, warnings);
+            let valid = self.by_tenant(&format!("{name} valid"), valid, warnings);
+            let by_tenant = valid
+                .into_iter()
+                .filter_map(|(tenant, v)| {
+                    let valid = v.last().copied().filter(|v| v.is_finite())?;
+                    // No good-event series while there were valid events
+                    // means none of them was good.
+                    let good = good
+                        .get(&tenant)
+                        .and_then(|g| g.last().copied())
+                        .filter(|g| g.is_finite())
+                        .unwrap_or(0.0);
+                    Some((tenant, Counts { good, valid }))
+                })
+                .collect();
+            counts.insert(window, WindowCounts { global, by_tenant });
+        }
+        let objective = Objective {
+            target: config.target,
+            window: config.window,
+            min_bad_events: config.min_bad_events,
+        };
+        let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
+        let by_tenant = tenants
+            .into_iter()
+            .map(|tenant| {
+                let state = slo::evaluate(&objective, |w| {
+                    counts
+                        .get(&w)
+                        .and_then(|c| c.by_tenant.get(tenant))
+                        .copied()
+                });
+                (tenant.clone(), state)
+            })
+            .collect();
+        SloReport {
+            name: config.display_name().to_owned(),
+            service: config.service.clone(),
+            target: config.target,
+            window: slo::promql_duration(config.window),
+            global: slo::evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
+            by_tenant,
+        }
     }
 
     /// Index an answer by tenant, turning its oddities (server warnings,
@@ -247,24 +497,25 @@ fn unix(at: Timestamp) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
+/// An optional signal's failure becomes a warning and no data.
+fn degrade(answer: Result<Answer, SourceError>, warnings: &mut Vec<String>) -> Answer {
+    answer.unwrap_or_else(|e| {
+        warnings.push(format!(
+            "{} (left out)",
+            e.message.trim_start_matches("metrics: ")
+        ));
+        Answer::default()
+    })
+}
+
 impl MetricsSource for Prometheus {
     fn vendor(&self) -> &'static str {
         "prometheus"
     }
 
     async fn poll(&mut self) -> Result<MetricsSnapshot, SourceError> {
-        let requests = [
-            &self.queries.error_ratio,
-            &self.queries.request_rate,
-            &self.queries.active_users,
-            &self.queries.active_users,
-            &self.queries.latency_p99,
-            &self.queries.error_ratio,
-        ]
-        .iter()
-        .filter(|q| !q.trim().is_empty())
-        .count();
-        let result = self.snapshot().await;
+        let requests = self.requests_per_poll();
+        let result = self.snapshot_at(Timestamp::now()).await;
         match &result {
             Ok(s) => tracing::debug!(
                 requests,

@@ -136,8 +136,11 @@ impl Model {
             Action::Back => {
                 if !self.panes[pane as usize].filter.is_empty() {
                     self.set_filter(String::new());
+                } else if self.scope.is_some() && pane != Pane::Incidents {
+                    self.set_scope(None);
                 }
             }
+            Action::JumpLinked => self.jump_linked(),
             Action::Filter => self.filter_input = Some(self.panes[pane as usize].filter.clone()),
             Action::Sort => {
                 let view = &mut self.panes[pane as usize];
@@ -167,6 +170,87 @@ impl Model {
             Action::Quit => {}
         }
         Vec::new()
+    }
+
+    /// Narrow (or widen again) the customers and inquiries panes.
+    fn set_scope(&mut self, scope: Option<String>) {
+        self.scope = scope;
+        self.refilter(Pane::Customers);
+        self.refilter(Pane::Inquiries);
+    }
+
+    /// From an incident to its customers and inquiries; from there (or
+    /// from any customer or inquiry in an incident) to the incident.
+    fn jump_linked(&mut self) {
+        let from_detail = match &self.overlay {
+            Overlay::Detail {
+                target: Target::Incident(id),
+                ..
+            } => Some(id.clone()),
+            _ => None,
+        };
+        if let Some(id) = from_detail.or_else(|| match self.focus {
+            Pane::Incidents => self.row_id(
+                Pane::Incidents,
+                self.panes[Pane::Incidents as usize].selected,
+            ),
+            _ => None,
+        }) {
+            let Some(index) = self.data.incidents.iter().position(|i| i.id == id) else {
+                return;
+            };
+            let (customers, inquiries) = self
+                .derived
+                .impacts
+                .get(index)
+                .map_or((0, 0), |x| (x.affected.len(), x.linked.len()));
+            self.overlay = Overlay::None;
+            self.set_scope(Some(id.clone()));
+            self.focus = if customers == 0 && inquiries > 0 {
+                Pane::Inquiries
+            } else {
+                Pane::Customers
+            };
+            let back = self
+                .settings
+                .keymap
+                .first_key(Action::JumpLinked)
+                .unwrap_or_default();
+            self.say(format!(
+                "incident {id}: {customers} customers, {inquiries} inquiries · {back} back"
+            ));
+            return;
+        }
+        // Back to the incident in scope, or to the selected row's incident.
+        let target = self.scope.clone().or_else(|| self.incident_of_selection());
+        let Some(id) = target else {
+            self.say("no incident linked to this row");
+            return;
+        };
+        self.overlay = Overlay::None;
+        self.set_scope(None);
+        self.focus = Pane::Incidents;
+        let view = &mut self.panes[Pane::Incidents as usize];
+        view.filter.clear();
+        view.selected_id = Some(id);
+        self.refilter(Pane::Incidents);
+    }
+
+    /// The first incident linked to the selected customer or inquiry.
+    fn incident_of_selection(&self) -> Option<String> {
+        let pane = self.focus;
+        let id = self.row_id(pane, self.panes[pane as usize].selected)?;
+        let index = self.derived.impacts.iter().position(|x| match pane {
+            Pane::Customers => x.affected.iter().any(|a| {
+                self.data
+                    .accounts
+                    .get(a.account)
+                    .is_some_and(|acc| acc.id == id)
+            }),
+            Pane::Inquiries => x.linked.iter().any(|l| l.inquiry == id),
+            Pane::Incidents => false,
+        })?;
+        self.data.incidents.get(index).map(|i| i.id.clone())
     }
 
     fn set_filter(&mut self, text: String) {

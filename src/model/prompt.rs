@@ -170,7 +170,7 @@ impl Model {
     /// Keys while a dialog is open; returns effects to run.
     pub(crate) fn prompt_key(&mut self, key: &KeyEvent) -> Vec<Do> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let incident_notes = self.settings.incident_notes;
+        let incident_notes = self.settings.incident_notes && self.prompt_incident_is_declared();
         // Escalation previews are computed from the model, before borrowing
         // the prompt mutably.
         let escalation_preview = match &self.prompt {
@@ -279,6 +279,29 @@ impl Model {
             },
         }
         Vec::new()
+    }
+
+    /// Whether the dialog's incident (if it is about one) exists at the
+    /// incident source: a *detected* incident is the cockpit's own row, with
+    /// nowhere to put a note but the journal.
+    fn prompt_incident_is_declared(&self) -> bool {
+        let id = match &self.prompt {
+            Some(
+                Prompt::Annotate {
+                    target: Target::Incident(id),
+                    ..
+                }
+                | Prompt::Escalate {
+                    target: Target::Incident(id),
+                    ..
+                },
+            ) => id,
+            _ => return true,
+        };
+        self.data
+            .incidents
+            .iter()
+            .any(|i| &i.id == id && i.status != crate::domain::IncidentStatus::Detected)
     }
 
     /// The journal answered: close the dialog on success, keep it (and the

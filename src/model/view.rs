@@ -189,7 +189,14 @@ impl Model {
     pub(crate) fn refilter(&mut self, pane: Pane) {
         let view = &self.panes[pane as usize];
         let needle = view.filter.to_ascii_lowercase();
-        let order: Vec<usize> = if needle.is_empty() {
+        let scope = self.scope_rows(pane);
+        let order: Vec<usize> = if let Some(keep) = scope {
+            view.sorted
+                .iter()
+                .copied()
+                .filter(|&i| keep[i] && (needle.is_empty() || self.matches(pane, i, &needle)))
+                .collect()
+        } else if needle.is_empty() {
             view.sorted.clone()
         } else {
             // Match in data order (sequential memory), then keep the sorted
@@ -212,6 +219,33 @@ impl Model {
             .min(view.order.len().saturating_sub(1));
         self.remember_selection(pane);
         self.scroll_into_view(pane);
+    }
+
+    /// With an incident in scope (the jump key), which rows (by data index)
+    /// of the customers or inquiries pane belong to it.
+    fn scope_rows(&self, pane: Pane) -> Option<Vec<bool>> {
+        let id = self.scope.as_deref()?;
+        let index = self.data.incidents.iter().position(|i| i.id == id);
+        let impact = index.and_then(|i| self.derived.impacts.get(i));
+        match pane {
+            Pane::Incidents => None,
+            Pane::Customers => Some(
+                self.derived
+                    .customers
+                    .iter()
+                    .map(|row| {
+                        impact.is_some_and(|x| x.affected.iter().any(|a| a.account == row.account))
+                    })
+                    .collect(),
+            ),
+            Pane::Inquiries => Some(
+                self.data
+                    .inquiries
+                    .iter()
+                    .map(|q| impact.is_some_and(|x| x.linked.iter().any(|l| l.inquiry == q.id)))
+                    .collect(),
+            ),
+        }
     }
 
     /// Whether an item (by data index) matches a lower-cased filter.

@@ -1,6 +1,6 @@
 //! Prometheus HTTP API subset: `/api/v1/query` and `/api/v1/query_range`
-//! (GET or form POST) for the cockpit's four default per-tenant queries,
-//! plus the health endpoints.
+//! (GET or form POST) for the cockpit's default per-tenant queries and the
+//! demo's SLO counts, plus the health endpoints.
 //!
 //! The simulator does not evaluate PromQL. It recognises the default queries
 //! verbatim (ignoring whitespace) and answers from the scenario's metric
@@ -32,7 +32,19 @@ enum Signal {
     RequestRate,
     ActiveUsers,
     LatencyP99,
+    FeatureUsage,
+    /// Good events over a window of this many seconds.
+    SloGood(u64),
+    /// Valid events over a window of this many seconds.
+    SloValid(u64),
 }
+
+/// The demo's SLO (see `crate::demo`): availability of the `api` service,
+/// counted from the same request series as the default queries.
+pub(crate) const DEMO_SLO_GOOD: &str =
+    r#"sum by (tenant) (increase(http_requests_total{code!~"5.."}[{{window}}]))"#;
+pub(crate) const DEMO_SLO_VALID: &str =
+    "sum by (tenant) (increase(http_requests_total[{{window}}]))";
 
 const QUERIES: [(&str, Signal); 4] = [
     (
@@ -56,10 +68,34 @@ fn squeeze(s: &str) -> String {
 
 fn recognise(query: &str) -> Option<Signal> {
     let query = squeeze(query);
-    QUERIES
+    if let Some(signal) = QUERIES
         .iter()
         .find(|(q, _)| squeeze(q) == query)
         .map(|(_, s)| *s)
+    {
+        return Some(signal);
+    }
+    if query == squeeze(&crate::config::QueryConfig::default().feature_usage) {
+        return Some(Signal::FeatureUsage);
+    }
+    // The SLO templates, with whatever window the cockpit put in.
+    for (template, signal) in [
+        (DEMO_SLO_GOOD, Signal::SloGood as fn(u64) -> Signal),
+        (DEMO_SLO_VALID, Signal::SloValid),
+    ] {
+        let template = squeeze(template);
+        let (before, after) = template.split_once(crate::config::WINDOW_PLACEHOLDER)?;
+        if let Some(window) = query
+            .strip_prefix(before)
+            .and_then(|rest| rest.strip_suffix(after))
+            .and_then(|w| parse_step(w).ok())
+            .filter(|w| *w > 0.0)
+        {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return Some(signal(window.round() as u64));
+        }
+    }
+    None
 }
 
 impl Signal {
@@ -69,6 +105,11 @@ impl Signal {
             Self::RequestRate => sc.request_rate(customer, unix),
             Self::ActiveUsers => sc.monthly_active_users(customer, unix),
             Self::LatencyP99 => sc.latency_p99(customer, unix),
+            Self::FeatureUsage => sc.features_used(customer),
+            #[allow(clippy::cast_precision_loss)]
+            Self::SloGood(window) => sc.event_counts(customer, unix, window as f64).0,
+            #[allow(clippy::cast_precision_loss)]
+            Self::SloValid(window) => sc.event_counts(customer, unix, window as f64).1,
         }
     }
 }

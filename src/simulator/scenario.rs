@@ -516,6 +516,33 @@ impl Scenario {
         (base + incident).clamp(0.0, 1.0)
     }
 
+    /// Distinct key features (of six) the customer used in 28 days: the
+    /// more of its seats it uses, the more of the product it has adopted.
+    pub(crate) fn features_used(&self, ci: usize) -> f64 {
+        let Some(c) = self.customers.get(ci) else {
+            return 0.0;
+        };
+        (1.0 + 5.0 * (c.usage_fraction - 0.35) / 0.5)
+            .round()
+            .clamp(1.0, 6.0)
+    }
+
+    /// Good and valid requests over `[unix - window, unix]`: the request
+    /// rate and error ratio curves integrated (midpoint rule, 48 slices;
+    /// each curve is smooth at that scale).
+    pub(crate) fn event_counts(&self, ci: usize, unix: f64, window: f64) -> (f64, f64) {
+        const SLICES: u32 = 48;
+        let dt = window / f64::from(SLICES);
+        let (mut good, mut valid) = (0.0, 0.0);
+        for k in 0..SLICES {
+            let t = unix - window + (f64::from(k) + 0.5) * dt;
+            let requests = self.request_rate(ci, t) * dt;
+            valid += requests;
+            good += requests * (1.0 - self.error_ratio(ci, t));
+        }
+        (good, valid)
+    }
+
     pub(crate) fn latency_p99(&self, ci: usize, unix: f64) -> f64 {
         let Some(c) = self.customers.get(ci) else {
             return 0.0;

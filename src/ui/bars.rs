@@ -49,11 +49,24 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
                 .last_ok
                 .map(|t| format::ago(model.now, t))
                 .unwrap_or_default();
-            vec![
+            let mut spans = vec![
                 Span::styled("● ", theme::OK),
                 Span::styled(name, theme::TEXT),
                 Span::styled(age, theme::MUTED),
-            ]
+            ];
+            // Partial answers (server warnings, NaN, a failed SLO query)
+            // must not look like a clean poll.
+            let warnings = model.data.metrics.warnings.len();
+            if source.kind == crate::domain::SourceKind::Metrics && warnings > 0 {
+                spans.push(Span::styled(
+                    format!(
+                        " ⚠ {warnings} warning{}",
+                        if warnings == 1 { "" } else { "s" }
+                    ),
+                    theme::WARN,
+                ));
+            }
+            spans
         }
         SourceStatus::Failed => {
             let error = format::truncate(source.last_error.as_deref().unwrap_or("failed"), 60);

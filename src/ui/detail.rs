@@ -91,7 +91,7 @@ fn gone(text: &str) -> Vec<Line<'static>> {
     vec![Line::from(Span::styled(text.to_owned(), theme::MUTED))]
 }
 
-fn field(name: &str, value: impl Into<String>) -> Line<'static> {
+pub(super) fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{name:>12}  "), theme::HEADER),
         Span::raw(value.into()),
@@ -251,7 +251,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
 }
 
 /// A one-line chart of a series, scaled to its own maximum.
-fn sparkline(values: &[f64]) -> String {
+pub(super) fn sparkline(values: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = values.iter().copied().fold(0.0_f64, f64::max);
     values
@@ -390,6 +390,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             format!("{}  max {}", sparkline(series), format::percent(max)),
         ));
     }
+    lines.extend(super::slo::customer_lines(model, &account.tenant));
     lines.push(Line::raw(""));
     lines.push(heading(&format!("Open inquiries ({})", row.open_inquiries)));
     for inquiry in model
@@ -446,6 +447,9 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         ),
         field("responders", incident.responders.join(", ")),
     ];
+    for (name, value) in &incident.details {
+        lines.push(field(name, value.clone()));
+    }
     if let Some(url) = &incident.url {
         lines.push(field("link", url.clone()));
     }

@@ -83,7 +83,9 @@ pub fn severity_style(severity: Severity) -> Style {
 
 fn status_style(status: IncidentStatus) -> Style {
     match status {
-        IncidentStatus::Triggered | IncidentStatus::Firing => theme::CRITICAL,
+        IncidentStatus::Triggered | IncidentStatus::Firing | IncidentStatus::Detected => {
+            theme::CRITICAL
+        }
         IncidentStatus::Acknowledged => theme::WARN,
         IncidentStatus::Resolved | IncidentStatus::Suppressed => theme::MUTED,
     }

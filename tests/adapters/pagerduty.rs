@@ -133,9 +133,44 @@ async fn poll_pages_maps_incidents_and_sends_the_documented_headers() {
         .mount(&server)
         .await;
 
+    // The assignee is on call at level 2 of the policy (and at level 3 of
+    // another): the incident is at level 2.
+    Mock::given(method("GET"))
+        .and(path("/oncalls"))
+        .and(query_param("escalation_policy_ids[]", "PT20YPA"))
+        .and(query_param("user_ids[]", "PXPGF42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "oncalls": [
+                {"user": reference("user_reference", "PXPGF42", "Ada Ops"),
+                 "escalation_policy": reference("escalation_policy_reference", "PT20YPA", "API on-call"),
+                 "escalation_level": 3, "start": null, "end": null},
+                {"user": reference("user_reference", "PXPGF42", "Ada Ops"),
+                 "escalation_policy": reference("escalation_policy_reference", "PT20YPA", "API on-call"),
+                 "escalation_level": 2, "start": null, "end": null},
+                {"user": reference("user_reference", "POTHER1", "Someone Else"),
+                 "escalation_policy": reference("escalation_policy_reference", "PT20YPA", "API on-call"),
+                 "escalation_level": 1, "start": null, "end": null}
+            ],
+            "limit": 100, "offset": 0, "more": false, "total": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
     let incidents = adapter(&server, true).poll().await.expect("poll");
     let ids: Vec<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["PSEV1", "PSEV2", "PHIGH", "PLOW", "PFIVE"]);
+    let details = &by_id(&incidents, "PSEV1").details;
+    assert_eq!(details["escalation level"], "2");
+    assert_eq!(details["urgency"], "high");
+    assert_eq!(details["priority"], "P1");
+    assert_eq!(details["escalation policy"], "API on-call");
+    assert!(
+        !by_id(&incidents, "PHIGH")
+            .details
+            .contains_key("escalation level"),
+        "unassigned: no level"
+    );
 
     let sev1 = by_id(&incidents, "PSEV1");
     assert_eq!(sev1.severity, Severity::Sev1);
@@ -174,8 +209,11 @@ async fn poll_pages_maps_incidents_and_sends_the_documented_headers() {
     );
 
     let received = server.received_requests().await.expect("recording on");
-    assert_eq!(received.len(), 2);
+    assert_eq!(received.len(), 3, "two pages of incidents, one of on-calls");
     for request in &received {
+        assert_eq!(header(request, "from"), Some(FROM));
+    }
+    for request in received.iter().filter(|r| r.url.path() == "/incidents") {
         assert_eq!(
             header(request, "authorization"),
             Some(format!("Token token={KEY}").as_str())

@@ -13,7 +13,7 @@ fn adapter(server: &MockServer, token: Option<&str>) -> Prometheus {
     let config = super::config(&format!(
         "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\ntenant_label = \"customer\"\n\
          [metrics.queries]\nerror_ratio = \"err_q\"\nrequest_rate = \"rate_q\"\n\
-         active_users = \"users_q\"\nlatency_p99 = \"lat_q\"\n",
+         active_users = \"users_q\"\nlatency_p99 = \"lat_q\"\nfeature_usage = \"feat_q\"\n",
         server.uri()
     ));
     let metrics = config.metrics.expect("metrics section");
@@ -87,6 +87,19 @@ async fn healthy(server: &MockServer, error_ratio: ResponseTemplate) {
     )
     .await;
     mount_instant(server, "lat_q", vector(&[])).await;
+    mount_instant(server, "feat_q", vector(&[("acme", "4")])).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query_range"))
+        .and(query_param("query", "users_q"))
+        .and(query_param("step", "86400"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "success",
+            "data": {"resultType": "matrix", "result": [
+                {"metric": {"customer": "acme"}, "values": [[1_795_000_000, "30"], [1_795_086_400, "41"]]}
+            ]}
+        })))
+        .mount(server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/api/v1/query_range"))
         .and(query_param("query", "err_q"))
@@ -164,7 +177,9 @@ async fn poll_groups_by_tenant_and_handles_nan_inf_empty_and_warnings() {
     );
 
     let received = server.received_requests().await.expect("recording on");
-    assert_eq!(received.len(), 6, "five instant queries and one range");
+    assert_eq!(received.len(), 8, "six instant queries and two ranges");
+    assert_eq!(acme.features_used, Some(4.0));
+    assert_eq!(snapshot.active_users_history["acme"], vec![30.0, 41.0]);
     for request in &received {
         assert_eq!(
             request
@@ -293,4 +308,49 @@ async fn failures_become_clear_errors() {
             "{label}: names the signal: {err}"
         );
     }
+}
+
+#[tokio::test]
+async fn optional_queries_that_fail_leave_warnings_not_a_failed_poll() {
+    let server = MockServer::start().await;
+    healthy(
+        &server,
+        ResponseTemplate::new(200).set_body_json(vector(&[("acme", "0.02")])),
+    )
+    .await;
+    // feature usage and every SLO count answer 400 bad_data.
+    let bad = ResponseTemplate::new(400).set_body_json(json!({
+        "status": "error", "errorType": "bad_data", "error": "parse error: unexpected }"
+    }));
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .respond_with(bad)
+        .mount(&server)
+        .await;
+    let config = super::config(&format!(
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\ntenant_label = \"customer\"\n\
+         [metrics.queries]\nerror_ratio = \"err_q\"\nrequest_rate = \"rate_q\"\n\
+         active_users = \"users_q\"\nlatency_p99 = \"lat_q\"\nfeature_usage = \"broken_q\"\n\
+         [[slo]]\nservice = \"api\"\ntarget = 0.999\ngood = \"good[{{{{window}}}}]\"\nvalid = \"valid[{{{{window}}}}]\"\n",
+        server.uri()
+    ));
+    let adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
+        .unwrap()
+        .with_slos(&config.slo);
+    let snapshot = adapter
+        .snapshot_at(jiff::Timestamp::now())
+        .await
+        .expect("poll");
+    assert_eq!(snapshot.by_tenant["acme"].error_ratio, Some(0.02));
+    assert_eq!(snapshot.by_tenant["acme"].features_used, None);
+    assert!(
+        snapshot.slos.is_empty(),
+        "an SLO without counts is not reported"
+    );
+    let warnings = snapshot.warnings.join("\n");
+    assert!(
+        warnings.contains("feature_usage query: bad_data: parse error"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("slo api: not evaluated"), "{warnings}");
 }

@@ -31,6 +31,8 @@ pub(super) struct IncidentDto {
     pub assignments: Option<Vec<Lenient<AssignmentDto>>>,
     pub created_at: Option<String>,
     pub html_url: Option<String>,
+    pub incident_number: Option<u64>,
+    pub escalation_policy: Option<RefDto>,
 }
 
 /// A reference (`{id, type, summary}`) or, with `include[]`, the full object
@@ -38,6 +40,7 @@ pub(super) struct IncidentDto {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct RefDto {
+    pub id: Option<String>,
     pub summary: Option<String>,
     pub name: Option<String>,
 }
@@ -53,6 +56,31 @@ impl RefDto {
 #[serde(default)]
 pub(super) struct AssignmentDto {
     pub assignee: Option<RefDto>,
+}
+
+/// `GET /oncalls`: who is on call at which level of which policy.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct OncallsDto {
+    pub oncalls: Vec<Lenient<OncallDto>>,
+    pub limit: Option<u32>,
+    pub more: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct OncallDto {
+    pub user: Option<RefDto>,
+    pub escalation_policy: Option<RefDto>,
+    pub escalation_level: Option<u32>,
+}
+
+/// An open incident with the ids needed to find its escalation level.
+#[derive(Debug)]
+pub(super) struct Open {
+    pub incident: Incident,
+    pub policy: Option<String>,
+    pub assignees: Vec<String>,
 }
 
 /// `GET /incidents/{id}/notes`.
@@ -107,7 +135,7 @@ pub(super) fn explain_error(dto: ErrorDto) -> Option<String> {
 
 /// Convert one incident; `None` (with a log line) without an id or a
 /// readable `created_at`, since such a row can be neither aged nor opened.
-pub(super) fn incident(dto: IncidentDto) -> Option<Incident> {
+pub(super) fn incident(dto: IncidentDto) -> Option<Open> {
     let Some(id) = sanitize::opt(dto.id.as_deref()) else {
         tracing::warn!("pagerduty: skipped an incident without an id");
         return None;
@@ -120,14 +148,37 @@ pub(super) fn incident(dto: IncidentDto) -> Option<Incident> {
         .or_else(|| sanitize::opt(dto.summary.as_deref()))
         .unwrap_or_else(|| "(untitled incident)".into());
     let mut responders: Vec<String> = Vec::new();
+    let mut assignees = Vec::new();
     for assignment in decoded(dto.assignments.unwrap_or_default()) {
-        if let Some(name) = assignment.assignee.and_then(|a| a.label())
+        let Some(assignee) = assignment.assignee else {
+            continue;
+        };
+        if let Some(id) = sanitize::opt(assignee.id.as_deref()) {
+            assignees.push(id);
+        }
+        if let Some(name) = assignee.label()
             && !responders.contains(&name)
         {
             responders.push(name);
         }
     }
-    Some(Incident {
+    let mut details = std::collections::BTreeMap::new();
+    if let Some(urgency) = sanitize::opt(dto.urgency.as_deref()) {
+        details.insert("urgency".to_owned(), urgency);
+    }
+    if let Some(priority) = dto.priority.as_ref().and_then(RefDto::label) {
+        details.insert("priority".to_owned(), priority);
+    }
+    if let Some(number) = dto.incident_number {
+        details.insert("number".to_owned(), format!("#{number}"));
+    }
+    let policy = dto.escalation_policy.as_ref().and_then(|p| {
+        if let Some(name) = p.label() {
+            details.insert("escalation policy".to_owned(), name);
+        }
+        sanitize::opt(p.id.as_deref())
+    });
+    let incident = Incident {
         id,
         title,
         status: status(dto.status.as_deref()),
@@ -138,6 +189,12 @@ pub(super) fn incident(dto: IncidentDto) -> Option<Incident> {
         tenants: Vec::new(),
         url: sanitize::opt(dto.html_url.as_deref()).filter(|u| is_web_url(u)),
         notes: Vec::new(),
+        details,
+    };
+    Some(Open {
+        incident,
+        policy,
+        assignees,
     })
 }
 
@@ -212,6 +269,7 @@ mod tests {
 
     fn prio(name: &str) -> RefDto {
         RefDto {
+            id: None,
             summary: Some(name.into()),
             name: None,
         }
@@ -250,7 +308,7 @@ mod tests {
             "id": "P1", "created_at": "2015-10-06T21:30:42-05:00", "html_url": "javascript:alert(1)"
         }))
         .unwrap();
-        let incident = incident(dto).unwrap();
+        let incident = incident(dto).unwrap().incident;
         assert_eq!(incident.url, None);
         assert_eq!(incident.started_at.as_second(), 1_444_185_042);
     }

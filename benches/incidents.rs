@@ -1,0 +1,174 @@
+//! The cost of the SLO and incident work on a metrics poll: evaluating the
+//! burn-rate rules for 10k tenants, and folding a poll with two SLOs over
+//! 1,000 customers into a model with 20 open incidents (detected incidents
+//! and the incident join included), as `Model::update` does in the app.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use cre_cockpit::domain::{
+    Account, Incident, IncidentStatus, MetricsSnapshot, Segment, Severity, SourceKind,
+    TenantMetrics, Tier,
+};
+use cre_cockpit::message::Message;
+use cre_cockpit::model::{Model, Settings, SourceState};
+use cre_cockpit::slo::{self, Counts, Objective, SloReport};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use jiff::{SignedDuration, Timestamp};
+
+const TENANTS: usize = 10_000;
+const CUSTOMERS: usize = 1_000;
+
+fn objective() -> Objective {
+    Objective {
+        target: 0.999,
+        window: Duration::from_secs(30 * 86_400),
+        min_bad_events: slo::DEFAULT_MIN_BAD_EVENTS,
+    }
+}
+
+/// Counts for tenant `i`: most healthy, every fifth burning fast.
+fn counts(i: usize) -> impl Fn(Duration) -> Option<Counts> {
+    let ratio = if i.is_multiple_of(5) {
+        0.02
+    } else {
+        0.0002 * (i % 7) as f64
+    };
+    move |w| {
+        let valid = 100.0 * w.as_secs_f64();
+        Some(Counts {
+            good: valid * (1.0 - ratio),
+            valid,
+        })
+    }
+}
+
+fn report(service: &str) -> SloReport {
+    let o = objective();
+    SloReport {
+        name: service.into(),
+        service: service.into(),
+        target: o.target,
+        window: "30d".into(),
+        global: slo::evaluate(&o, counts(1)),
+        by_tenant: (0..CUSTOMERS)
+            .map(|i| (format!("t{i}"), slo::evaluate(&o, counts(i))))
+            .collect(),
+    }
+}
+
+fn model() -> Model {
+    let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+    let accounts: Vec<Account> = (0..CUSTOMERS)
+        .map(|i| Account {
+            id: format!("c{i}"),
+            name: format!("Customer {i}"),
+            desk_org: format!("Org {i}"),
+            tenant: format!("t{i}"),
+            segment: Segment::MidMarket,
+            seats: 100,
+            arr: 50_000.0,
+            renewal_date: None,
+            owner: "Dana".into(),
+            tier: Tier::High,
+            nps: None,
+            csat: None,
+            pulse: None,
+            champion_changed: None,
+        })
+        .collect();
+    let services = ["api", "exports", "sso", "billing"];
+    let incidents: Vec<Incident> = (0..20)
+        .map(|i| Incident {
+            id: format!("P{i}"),
+            title: format!("incident {i}"),
+            status: IncidentStatus::Triggered,
+            severity: Severity::Sev2,
+            service: Some(services[i % services.len()].into()),
+            started_at: now - SignedDuration::from_mins(10 * i as i64),
+            responders: Vec::new(),
+            tenants: vec![format!("t{}", i * 7)],
+            url: None,
+            notes: Vec::new(),
+            details: BTreeMap::new(),
+        })
+        .collect();
+    let sources = vec![
+        SourceState::new(SourceKind::Metrics, "prometheus"),
+        SourceState::new(SourceKind::Incidents, "alertmanager"),
+        SourceState::new(SourceKind::Accounts, "csv"),
+    ];
+    let mut model = Model::new(Settings::default(), sources, now);
+    model.update(Message::Accounts {
+        file: "accounts.csv".into(),
+        at: now,
+        result: Ok(accounts),
+    });
+    model.update(Message::Incidents {
+        vendor: "alertmanager",
+        at: now,
+        result: Ok(incidents),
+    });
+    model
+}
+
+fn snapshot() -> MetricsSnapshot {
+    MetricsSnapshot {
+        by_tenant: (0..CUSTOMERS)
+            .map(|i| {
+                (
+                    format!("t{i}"),
+                    TenantMetrics {
+                        error_ratio: Some(if i.is_multiple_of(5) { 0.02 } else { 0.001 }),
+                        ..TenantMetrics::default()
+                    },
+                )
+            })
+            .collect(),
+        // "checkout" has no incident: its page-level burns are detected.
+        slos: vec![report("api"), report("checkout")],
+        ..MetricsSnapshot::default()
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let o = objective();
+    c.bench_function("slo evaluate 10k tenants", |b| {
+        b.iter(|| {
+            for i in 0..TENANTS {
+                black_box(slo::evaluate(&o, counts(i)));
+            }
+        })
+    });
+    let mut model = model();
+    let now = model.now;
+    c.bench_function(
+        "metrics poll with 2 SLOs into 1k customers, 20 incidents",
+        |b| {
+            b.iter_batched(
+                snapshot,
+                |snapshot| {
+                    model.update(Message::Metrics {
+                        vendor: "prometheus",
+                        at: now,
+                        result: Ok(snapshot),
+                    });
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
+    assert!(
+        model
+            .data
+            .incidents
+            .iter()
+            .any(|i| i.status == IncidentStatus::Detected),
+        "the bench exercises detected incidents"
+    );
+}
+
+criterion_group!(incidents, benches);
+criterion_main!(incidents);

@@ -1,0 +1,440 @@
+//! SLO arithmetic (domain.md §3): error budget remaining over the SLO
+//! window and the multiwindow, multi-burn-rate alert state, globally and per
+//! tenant, with a low-traffic guard for tenants whose few requests make a
+//! burn rate noise.
+//!
+//! Pure functions over event counts; the metrics adapter fetches the counts
+//! (good and valid events per window) and this module decides what they
+//! mean. No IO, no clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How loud a burn is. Ordered: `Ok < Ticket < Page`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum BurnLevel {
+    /// No alerting window pair fires (or there is no traffic to judge).
+    #[default]
+    Ok,
+    /// A slow burn: someone should look within a day.
+    Ticket,
+    /// A fast burn: someone should look now.
+    Page,
+}
+
+/// One multiwindow rule: fire when the burn rate over both the long and the
+/// short window is at least the threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    pub level: BurnLevel,
+    pub long: Duration,
+    pub short: Duration,
+    /// Fraction of the whole budget that burning at the threshold for the
+    /// long window consumes; the threshold follows from it and the SLO
+    /// window (`b = f × T / w`), so a 28-day SLO gets proportionate numbers.
+    pub budget_spent: f64,
+}
+
+const fn hours(h: u64) -> Duration {
+    Duration::from_secs(h * 3600)
+}
+
+const fn minutes(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
+
+/// The SRE Workbook's recommended rules. For a 30-day SLO the thresholds
+/// are 14.4 (1 h / 5 m), 6 (6 h / 30 m) and 1 (3 d / 6 h).
+pub const RULES: [Rule; 3] = [
+    Rule {
+        level: BurnLevel::Page,
+        long: hours(1),
+        short: minutes(5),
+        budget_spent: 0.02,
+    },
+    Rule {
+        level: BurnLevel::Page,
+        long: hours(6),
+        short: minutes(30),
+        budget_spent: 0.05,
+    },
+    Rule {
+        level: BurnLevel::Ticket,
+        long: hours(72),
+        short: hours(6),
+        budget_spent: 0.10,
+    },
+];
+
+/// Pages need at least this many bad events in the long window unless the
+/// SLO says otherwise (domain.md §3.3).
+pub const DEFAULT_MIN_BAD_EVENTS: f64 = 10.0;
+
+impl Rule {
+    /// The burn rate at which this rule fires for an SLO over `slo_window`.
+    #[must_use]
+    pub fn threshold(&self, slo_window: Duration) -> f64 {
+        self.budget_spent * slo_window.as_secs_f64() / self.long.as_secs_f64()
+    }
+}
+
+/// Every window the rules and the budget need, shortest first: the counts
+/// the adapter must fetch for one SLO.
+#[must_use]
+pub fn windows(slo_window: Duration) -> Vec<Duration> {
+    let mut all: Vec<Duration> = RULES
+        .iter()
+        .flat_map(|r| [r.long, r.short])
+        .chain([slo_window])
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// A window the way PromQL writes it: `5m`, `6h`, `30d`.
+#[must_use]
+pub fn promql_duration(window: Duration) -> String {
+    let s = window.as_secs();
+    if s > 0 && s.is_multiple_of(86_400) {
+        format!("{}d", s / 86_400)
+    } else if s > 0 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s > 0 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Good and valid events in one window.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
+    pub good: f64,
+    pub valid: f64,
+}
+
+impl Counts {
+    /// Bad events (valid minus good, never negative: counter resets and
+    /// rounding can make good exceed valid by a hair).
+    #[must_use]
+    pub fn bad(&self) -> f64 {
+        (self.valid - self.good).max(0.0)
+    }
+
+    /// Bad over valid; `None` without traffic.
+    #[must_use]
+    pub fn error_ratio(&self) -> Option<f64> {
+        (self.valid > 0.0).then(|| self.bad() / self.valid)
+    }
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Self) {
+        self.good += other.good;
+        self.valid += other.valid;
+    }
+}
+
+/// Burn rate: how many times faster than "exactly on budget" errors come.
+#[must_use]
+pub fn burn_rate(error_ratio: f64, target: f64) -> f64 {
+    error_ratio / (1.0 - target)
+}
+
+/// Fraction of the error budget left: 1 untouched, 0 spent, negative when
+/// overspent (Pyrra's `((1−target) − (1 − good/valid)) / (1 − target)`).
+#[must_use]
+pub fn budget_remaining(counts: Counts, target: f64) -> Option<f64> {
+    let ratio = counts.error_ratio()?;
+    Some(1.0 - ratio / (1.0 - target))
+}
+
+/// The burn over one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowBurn {
+    /// `"1h"`, `"5m"`.
+    pub window: String,
+    pub burn_rate: Option<f64>,
+    pub bad_events: Option<f64>,
+    pub valid_events: Option<f64>,
+}
+
+/// An SLO's state for one scope (the whole service, or one tenant).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SloState {
+    pub level: BurnLevel,
+    /// Budget left over the SLO window (see [`budget_remaining`]).
+    pub budget_remaining: Option<f64>,
+    /// Error ratio over the SLO window.
+    pub error_ratio: Option<f64>,
+    /// Burn per window, shortest first.
+    pub windows: Vec<WindowBurn>,
+    /// A page that the low-traffic guard held back to a ticket.
+    pub low_traffic: bool,
+    /// Why the level is what it is ("1h 20.0× and 5m 20.0× ≥ 14.4").
+    pub reason: String,
+}
+
+impl SloState {
+    /// The burn rate over one window, if it had traffic.
+    #[must_use]
+    pub fn burn(&self, window: &str) -> Option<f64> {
+        self.windows
+            .iter()
+            .find(|w| w.window == window)
+            .and_then(|w| w.burn_rate)
+    }
+}
+
+/// One SLO evaluated everywhere it applies.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloReport {
+    pub name: String,
+    pub service: String,
+    pub target: f64,
+    /// The SLO window as PromQL writes it (`"30d"`).
+    pub window: String,
+    /// Summed over every series the queries returned.
+    pub global: SloState,
+    pub by_tenant: BTreeMap<String, SloState>,
+}
+
+/// What an SLO promises, as [`evaluate`] needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objective {
+    pub target: f64,
+    pub window: Duration,
+    pub min_bad_events: f64,
+}
+
+/// Evaluate one scope. `counts` answers for each window of [`windows`];
+/// a window it has no answer for (no series) counts as no traffic.
+#[must_use]
+pub fn evaluate(objective: &Objective, counts: impl Fn(Duration) -> Option<Counts>) -> SloState {
+    let burn_of = |w: Duration| {
+        counts(w)
+            .and_then(|c| c.error_ratio())
+            .map(|r| burn_rate(r, objective.target))
+    };
+    let windows = windows(objective.window)
+        .into_iter()
+        .map(|w| {
+            let c = counts(w);
+            WindowBurn {
+                window: promql_duration(w),
+                burn_rate: burn_of(w),
+                bad_events: c.map(|c| c.bad()),
+                valid_events: c.map(|c| c.valid),
+            }
+        })
+        .collect();
+    let mut level = BurnLevel::Ok;
+    let mut low_traffic = false;
+    let mut reasons = Vec::new();
+    for rule in &RULES {
+        let threshold = rule.threshold(objective.window);
+        let (Some(long), Some(short)) = (burn_of(rule.long), burn_of(rule.short)) else {
+            continue;
+        };
+        if long < threshold || short < threshold {
+            continue;
+        }
+        let bad = counts(rule.long).map_or(0.0, |c| c.bad());
+        let mut fired = rule.level;
+        let mut why = format!(
+            "{} {long:.1}× and {} {short:.1}× ≥ {threshold:.1}",
+            promql_duration(rule.long),
+            promql_duration(rule.short)
+        );
+        if fired == BurnLevel::Page && bad < objective.min_bad_events {
+            fired = BurnLevel::Ticket;
+            low_traffic = true;
+            why.push_str(&format!(
+                " but only {bad:.0} bad events in {} (< {:.0}): ticket, not page",
+                promql_duration(rule.long),
+                objective.min_bad_events
+            ));
+        }
+        if fired > level {
+            level = fired;
+            reasons.clear();
+        }
+        if fired == level {
+            reasons.push(why);
+        }
+    }
+    // A page that fired unguarded elsewhere is not "held back".
+    if level == BurnLevel::Page {
+        low_traffic = false;
+    }
+    let total = counts(objective.window);
+    SloState {
+        level,
+        budget_remaining: total.and_then(|c| budget_remaining(c, objective.target)),
+        error_ratio: total.and_then(|c| c.error_ratio()),
+        windows,
+        low_traffic,
+        reason: if reasons.is_empty() {
+            "no window pair above its threshold".into()
+        } else {
+            reasons.join("; ")
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn near(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9 * b.abs().max(1.0)
+    }
+
+    fn thirty_day(target: f64) -> Objective {
+        Objective {
+            target,
+            window: 30 * DAY,
+            min_bad_events: DEFAULT_MIN_BAD_EVENTS,
+        }
+    }
+
+    /// Counts from an error ratio per window, at `per_hour` valid events an hour.
+    fn constant(
+        ratio: impl Fn(Duration) -> f64,
+        per_hour: f64,
+    ) -> impl Fn(Duration) -> Option<Counts> {
+        move |w| {
+            let valid = per_hour * w.as_secs_f64() / 3600.0;
+            Some(Counts {
+                good: valid * (1.0 - ratio(w)),
+                valid,
+            })
+        }
+    }
+
+    #[test]
+    fn thresholds_for_a_thirty_day_slo_are_the_workbooks() {
+        let t: Vec<f64> = RULES.iter().map(|r| r.threshold(30 * DAY)).collect();
+        assert!(
+            near(t[0], 14.4) && near(t[1], 6.0) && near(t[2], 1.0),
+            "{t:?}"
+        );
+        // A 28-day SLO scales them: 2 % of 672 h in 1 h is 13.44.
+        assert!(near(RULES[0].threshold(28 * DAY), 13.44));
+    }
+
+    #[test]
+    fn worked_example_burn_15_pages() {
+        // domain.md §3.2: 99.9 % SLO, 1.5 % errors over 1 h → burn 15 > 14.4.
+        assert!(near(burn_rate(0.015, 0.999), 15.0));
+        let state = evaluate(&thirty_day(0.999), constant(|_| 0.015, 10_000.0));
+        assert_eq!(state.level, BurnLevel::Page);
+        assert!(near(state.burn("1h").unwrap(), 15.0));
+        assert!(near(state.burn("5m").unwrap(), 15.0));
+        assert!(
+            state.reason.contains("1h 15.0× and 5m 15.0× ≥ 14.4"),
+            "{}",
+            state.reason
+        );
+        // The budget burned in that hour: 15 / 720 ≈ 2.1 %.
+        assert!(near(15.0 / 720.0, 0.020_833_333_333_333_332));
+    }
+
+    #[test]
+    fn both_windows_must_exceed() {
+        // A spike in the last 5 minutes alone does not page.
+        let spike = constant(|w| if w <= minutes(5) { 0.05 } else { 0.0001 }, 10_000.0);
+        assert_eq!(evaluate(&thirty_day(0.999), spike).level, BurnLevel::Ok);
+        // An hour of errors that stopped 10 minutes ago does not either.
+        let over = constant(
+            |w| {
+                if w <= minutes(30) {
+                    0.0
+                } else if w <= hours(1) {
+                    0.015
+                } else {
+                    0.0001
+                }
+            },
+            10_000.0,
+        );
+        assert_eq!(evaluate(&thirty_day(0.999), over).level, BurnLevel::Ok);
+    }
+
+    #[test]
+    fn slow_burn_is_a_ticket() {
+        // 1.5× for days: 3 d / 6 h at ≥ 1 fire, the page pairs do not.
+        let state = evaluate(&thirty_day(0.999), constant(|_| 0.0015, 10_000.0));
+        assert_eq!(state.level, BurnLevel::Ticket);
+        assert!(
+            state.reason.starts_with("3d 1.5× and 6h 1.5× ≥ 1.0"),
+            "{}",
+            state.reason
+        );
+        assert!(!state.low_traffic);
+    }
+
+    #[test]
+    fn low_traffic_holds_a_page_back_to_a_ticket() {
+        // 10 % errors at 60 requests an hour: 6 bad events in 1 h, 36 in 6 h.
+        let few = constant(|_| 0.1, 60.0);
+        let state = evaluate(&thirty_day(0.999), &few);
+        assert_eq!(
+            state.level,
+            BurnLevel::Page,
+            "36 bad events in 6 h are enough"
+        );
+        let strict = Objective {
+            min_bad_events: 50.0,
+            ..thirty_day(0.999)
+        };
+        let state = evaluate(&strict, &few);
+        assert_eq!(state.level, BurnLevel::Ticket);
+        assert!(state.low_traffic);
+        assert!(
+            state.reason.contains("only 6 bad events in 1h"),
+            "{}",
+            state.reason
+        );
+    }
+
+    #[test]
+    fn budget_remaining_follows_pyrra() {
+        let c = Counts {
+            good: 999_500.0,
+            valid: 1_000_000.0,
+        };
+        // 0.05 % errors against a 0.1 % budget: half of it left.
+        assert!(near(budget_remaining(c, 0.999).unwrap(), 0.5));
+        let over = Counts {
+            good: 997_000.0,
+            valid: 1_000_000.0,
+        };
+        assert!(near(budget_remaining(over, 0.999).unwrap(), -2.0));
+        assert_eq!(budget_remaining(Counts::default(), 0.999), None);
+    }
+
+    #[test]
+    fn no_traffic_is_ok_without_numbers() {
+        let state = evaluate(&thirty_day(0.999), |_| None);
+        assert_eq!(state.level, BurnLevel::Ok);
+        assert_eq!(state.budget_remaining, None);
+        assert!(state.windows.iter().all(|w| w.burn_rate.is_none()));
+    }
+
+    #[test]
+    fn windows_cover_rules_and_budget_in_promql_form() {
+        let names: Vec<String> = windows(30 * DAY).into_iter().map(promql_duration).collect();
+        assert_eq!(names, ["5m", "30m", "1h", "6h", "3d", "30d"]);
+        assert_eq!(promql_duration(Duration::from_secs(90)), "90s");
+    }
+}

@@ -1,0 +1,470 @@
+//! Against the real Prometheus and Alertmanager that
+//! `scripts/services/prometheus.sh` starts (Debian's packages, seeded from
+//! `tests/fixtures/services/`). The expected numbers are worked out here
+//! from the same seed table the script turned into samples, so they are
+//! what the seeded data implies, not what the cockpit happened to say.
+#![allow(clippy::unwrap_used, clippy::float_cmp)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cre_cockpit::adapters::IncidentSource;
+use cre_cockpit::adapters::alertmanager::Alertmanager;
+use cre_cockpit::adapters::http;
+use cre_cockpit::adapters::prometheus::Prometheus;
+use cre_cockpit::config::Config;
+use cre_cockpit::domain::{IncidentStatus, MetricsSnapshot, Severity};
+use cre_cockpit::slo::{self, BurnLevel};
+use serde_json::Value;
+
+const SEED: &str = include_str!("fixtures/services/metrics-seed.txt");
+
+/// `-4d`, `+1d`, `-90m` → seconds relative to the seed epoch.
+fn offset(raw: &str) -> i64 {
+    let (n, unit) = raw.split_at(raw.len() - 1);
+    let n: i64 = n.parse().unwrap();
+    n * match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => panic!("unit {other}"),
+    }
+}
+
+/// A constant-rate stretch of requests: (from, to) relative to the epoch.
+struct Segment {
+    tenant: String,
+    service: String,
+    from: i64,
+    to: i64,
+    per_second: f64,
+    ratio: f64,
+}
+
+struct Seed {
+    requests: Vec<Segment>,
+    users: Vec<(String, i64, i64, f64)>,
+    features: BTreeMap<String, usize>,
+}
+
+fn seed() -> Seed {
+    let mut seed = Seed {
+        requests: Vec::new(),
+        users: Vec::new(),
+        features: BTreeMap::new(),
+    };
+    for line in SEED.lines().map(str::trim) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.first().copied() {
+            Some("requests") => seed.requests.push(Segment {
+                tenant: f[1].into(),
+                service: f[2].into(),
+                from: offset(f[3]),
+                to: offset(f[4]),
+                per_second: f[5].parse::<f64>().unwrap() / 60.0,
+                ratio: f[6].parse().unwrap(),
+            }),
+            Some("users") => seed.users.push((
+                f[1].into(),
+                offset(f[2]),
+                offset(f[3]),
+                f[4].parse().unwrap(),
+            )),
+            Some("feature") => *seed.features.entry(f[1].into()).or_default() += 1,
+            _ => {}
+        }
+    }
+    seed
+}
+
+impl Seed {
+    /// Good and valid events over `[-window, 0]` for a tenant (and service).
+    fn counts(&self, tenant: &str, service: Option<&str>, window: i64) -> slo::Counts {
+        let mut c = slo::Counts::default();
+        for s in &self.requests {
+            if s.tenant != tenant || service.is_some_and(|x| x != s.service) {
+                continue;
+            }
+            let overlap = (s.to.min(0) - s.from.max(-window)).max(0) as f64;
+            let valid = s.per_second * overlap;
+            c.valid += valid;
+            c.good += valid * (1.0 - s.ratio);
+        }
+        c
+    }
+
+    fn tenants(&self) -> Vec<String> {
+        let mut t: Vec<String> = self.requests.iter().map(|s| s.tenant.clone()).collect();
+        t.dedup();
+        t
+    }
+
+    /// The gauge's value at an offset (the script's rule: from ≤ t < to).
+    fn users_at(&self, tenant: &str, at: i64) -> Option<f64> {
+        self.users
+            .iter()
+            .find(|(t, from, to, _)| t == tenant && *from <= at && at < *to)
+            .map(|u| u.3)
+    }
+}
+
+fn near(got: Option<f64>, want: f64, what: &str) {
+    let got = got.unwrap_or_else(|| panic!("{what}: no value, expected {want}"));
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs().max(1e-6),
+        "{what}: got {got}, the seed implies {want}"
+    );
+}
+
+fn slo_toml() -> &'static str {
+    r#"
+[[slo]]
+service = "api"
+target = 0.999
+window = "30d"
+good = 'sum by (tenant) (increase(http_requests_total{service="api",code!~"5.."}[{{window}}]))'
+valid = 'sum by (tenant) (increase(http_requests_total{service="api"}[{{window}}]))'
+
+[[slo]]
+name = "sso logins"
+service = "sso"
+target = 0.995
+window = "30d"
+good = 'sum by (tenant) (increase(http_requests_total{service="sso",code!~"5.."}[{{window}}]))'
+valid = 'sum by (tenant) (increase(http_requests_total{service="sso"}[{{window}}]))'
+"#
+}
+
+async fn snapshot_at_seed(url: &str, epoch: i64) -> MetricsSnapshot {
+    let config = Config::parse(&format!(
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\n{}",
+        slo_toml()
+    ))
+    .unwrap();
+    let adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
+        .unwrap()
+        .with_slos(&config.slo);
+    adapter
+        .snapshot_at(jiff::Timestamp::from_second(epoch).unwrap())
+        .await
+        .unwrap()
+}
+
+fn epoch() -> i64 {
+    std::env::var("CRE_COCKPIT_PROMETHEUS_SEED_EPOCH")
+        .expect("prometheus.sh exports the seed epoch with the URL")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tenant_signals_equal_what_the_seed_implies() {
+    let Some(url) = common::service("CRE_COCKPIT_PROMETHEUS") else {
+        return;
+    };
+    let seed = seed();
+    let snap = snapshot_at_seed(&url, epoch()).await;
+    assert!(snap.warnings.is_empty(), "{:?}", snap.warnings);
+    for tenant in seed.tenants() {
+        let m = snap
+            .by_tenant
+            .get(&tenant)
+            .unwrap_or_else(|| panic!("{tenant} missing"));
+        let five = seed.counts(&tenant, None, 300);
+        near(
+            m.error_ratio,
+            five.error_ratio().unwrap(),
+            &format!("{tenant} error ratio"),
+        );
+        near(
+            m.request_rate,
+            five.valid / 300.0,
+            &format!("{tenant} requests/s"),
+        );
+        near(
+            m.active_users,
+            seed.users_at(&tenant, 0).unwrap(),
+            &format!("{tenant} users"),
+        );
+        near(
+            m.active_users_prev,
+            seed.users_at(&tenant, -7 * 86_400).unwrap(),
+            &format!("{tenant} users a week ago"),
+        );
+        assert_eq!(
+            m.features_used,
+            seed.features.get(&tenant).map(|&n| n as f64),
+            "{tenant} features used in 28 d"
+        );
+        let users: Vec<f64> = (0..=30)
+            .map(|d| seed.users_at(&tenant, (d - 30) * 86_400).unwrap())
+            .collect();
+        assert_eq!(
+            snap.active_users_history[&tenant], users,
+            "{tenant} 30-day users"
+        );
+        let history = &snap.error_history[&tenant];
+        assert_eq!(history.len(), 169, "{tenant}: hourly for a week, both ends");
+        near(
+            history.last().copied(),
+            five.error_ratio().unwrap(),
+            "last history point",
+        );
+    }
+}
+
+#[tokio::test]
+async fn burn_rates_budgets_and_levels_equal_what_the_seed_implies() {
+    let Some(url) = common::service("CRE_COCKPIT_PROMETHEUS") else {
+        return;
+    };
+    let seed = seed();
+    let snap = snapshot_at_seed(&url, epoch()).await;
+    let api = snap.slos.iter().find(|r| r.service == "api").unwrap();
+    let sso = snap.slos.iter().find(|r| r.service == "sso").unwrap();
+    assert_eq!(sso.name, "sso logins");
+    let windows = slo::windows(Duration::from_secs(30 * 86_400));
+    for (report, target) in [(api, 0.999), (sso, 0.995)] {
+        for (tenant, state) in &report.by_tenant {
+            for w in &windows {
+                let name = slo::promql_duration(*w);
+                let c = seed.counts(tenant, Some(&report.service), w.as_secs() as i64);
+                near(
+                    state.burn(&name),
+                    slo::burn_rate(c.error_ratio().unwrap(), target),
+                    &format!("{} {tenant} burn over {name}", report.service),
+                );
+            }
+            let month = seed.counts(tenant, Some(&report.service), 30 * 86_400);
+            near(
+                state.budget_remaining,
+                slo::budget_remaining(month, target).unwrap(),
+                &format!("{} {tenant} budget", report.service),
+            );
+        }
+    }
+    // The global api burn sums every tenant.
+    let mut all = slo::Counts::default();
+    for tenant in seed.tenants() {
+        all += seed.counts(&tenant, Some("api"), 3600);
+    }
+    near(
+        api.global.burn("1h"),
+        slo::burn_rate(all.error_ratio().unwrap(), 0.999),
+        "global api burn over 1h",
+    );
+
+    // What the seed was designed to show (its comments say why).
+    let level = |r: &slo::SloReport, t: &str| r.by_tenant[t].level;
+    assert_eq!(level(api, "globex"), BurnLevel::Page);
+    assert_eq!(level(api, "initech"), BurnLevel::Page);
+    assert_eq!(level(api, "acme"), BurnLevel::Ticket);
+    assert_eq!(level(api, "soylent"), BurnLevel::Ok);
+    assert_eq!(level(api, "umbrella"), BurnLevel::Ticket);
+    assert!(
+        api.by_tenant["umbrella"].low_traffic,
+        "6 bad events in 1 h hold the page back"
+    );
+    assert_eq!(level(sso, "soylent"), BurnLevel::Page);
+    assert_eq!(api.global.level, BurnLevel::Page);
+    // The worst budget over both SLOs lands on the tenant's metrics.
+    let soylent = &snap.by_tenant["soylent"];
+    let worst = [api, sso]
+        .iter()
+        .filter_map(|r| r.by_tenant["soylent"].budget_remaining)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(soylent.error_budget_remaining, Some(worst));
+}
+
+#[tokio::test]
+async fn alerts_become_incidents_and_the_silenced_one_is_marked() {
+    let Some(url) = common::service("CRE_COCKPIT_ALERTMANAGER") else {
+        return;
+    };
+    let config = Config::parse(&format!(
+        "[incidents]\nkind = \"alertmanager\"\nurl = \"{url}\"\n"
+    ))
+    .unwrap();
+    let mut adapter =
+        Alertmanager::new(http::client(), config.incidents.as_ref().unwrap(), None).unwrap();
+    let incidents = adapter.poll().await.unwrap();
+    let ids: Vec<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "HighErrorRate/api",
+            "LatencyP99High/checkout",
+            "DiskAlmostFull/db"
+        ],
+        "grouped by alertname + service, worst severity first"
+    );
+    let api = &incidents[0];
+    assert_eq!(api.status, IncidentStatus::Firing);
+    assert_eq!(api.severity, Severity::Sev1);
+    assert_eq!(api.tenants, ["globex", "acme"]);
+    assert_eq!(api.details["alerts"], "2");
+    let epoch = epoch();
+    assert_eq!(
+        api.started_at.as_second(),
+        epoch - 7200,
+        "the older alert's start"
+    );
+    let silenced = &incidents[1];
+    assert_eq!(silenced.status, IncidentStatus::Suppressed);
+    assert_eq!(silenced.details["alerts"], "1 (1 silenced)");
+    let notes = adapter.notes("LatencyP99High/checkout").await.unwrap();
+    assert!(notes[0].text.starts_with("[silenced]"), "{}", notes[0].text);
+    assert!(
+        notes[0].text.contains("summary: p99 latency above 2 s"),
+        "{}",
+        notes[0].text
+    );
+    let db = &incidents[2];
+    assert_eq!(db.severity, Severity::Sev4);
+    assert!(db.tenants.is_empty());
+}
+
+/// The whole path as a user runs it: `snapshot --json` with both servers,
+/// an accounts file and a service map.
+#[test]
+fn snapshot_links_alerts_burns_and_error_ratios_to_customers() {
+    let (Some(prom), Some(am)) = (
+        common::service("CRE_COCKPIT_PROMETHEUS"),
+        common::service("CRE_COCKPIT_ALERTMANAGER"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier\n\
+         c1,Acme Corp,Acme,acme,enterprise,400,240000,2027-06-30,Dana,high\n\
+         c2,Globex,Globex,globex,mid-market,120,60000,2027-03-31,Dana,high\n\
+         c3,Initech,Initech,initech,mid-market,80,40000,2027-09-30,Lee,low\n\
+         c4,Umbrella,Umbrella,umbrella,small,5,3000,2027-01-31,Lee,tech-touch\n\
+         c5,Soylent,Soylent,soylent,small,30,9000,2027-02-28,Lee,low\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[metrics]\nkind = \"prometheus\"\nurl = \"{prom}\"\n\n\
+             [incidents]\nkind = \"alertmanager\"\nurl = \"{am}\"\n\n\
+             [accounts]\nfile = \"accounts.csv\"\n\n\
+             [service_tenants]\ndb = [\"umbrella\"]\n{}",
+            slo_toml()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cre-cockpit"))
+        .args(["--config", config.to_str().unwrap(), "snapshot", "--json"])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incident = |id: &str| -> &Value {
+        json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("no incident {id} in {}", json["incidents"]))
+    };
+    let affected = |id: &str| -> Vec<(String, String)> {
+        incident(id)["affected_customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["name"].as_str().unwrap().to_owned(),
+                    a["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let api = affected("HighErrorRate/api");
+    let names: Vec<&str> = api.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Umbrella", "Initech", "Globex", "Acme Corp"],
+        "by error ratio: {api:?}"
+    );
+    assert!(api[0].1.contains("error ratio 10.0%"), "{api:?}");
+    assert!(
+        api[1]
+            .1
+            .contains("burning SLO api 30.0× over 1h at page level"),
+        "{api:?}"
+    );
+    assert!(
+        api[2].1.contains("named by the incident (tenant globex)"),
+        "{api:?}"
+    );
+    assert!(
+        api[3].1.contains("named by the incident (tenant acme)"),
+        "{api:?}"
+    );
+
+    let db = affected("DiskAlmostFull/db");
+    assert_eq!(db.len(), 1);
+    assert!(
+        db[0].1.contains("service db serves tenant umbrella"),
+        "{db:?}"
+    );
+
+    assert_eq!(incident("LatencyP99High/checkout")["status"], "suppressed");
+
+    // soylent's sso burn has no incident: the cockpit shows one.
+    let sso = incident("slo:sso logins");
+    assert_eq!(sso["status"], "detected");
+    let sso = affected("slo:sso logins");
+    assert_eq!(sso.len(), 1);
+    assert!(
+        sso[0].0 == "Soylent" && sso[0].1.contains("burning SLO sso logins"),
+        "{sso:?}"
+    );
+
+    // Each affected customer's error ratio is what PromQL says for the
+    // same data (the default query, asked directly).
+    let promql = cre_cockpit::config::QueryConfig::default().error_ratio;
+    let body = promql_now(&prom, &promql);
+    for row in body["data"]["result"].as_array().unwrap() {
+        let tenant = row["metric"]["tenant"].as_str().unwrap();
+        let want: f64 = row["value"][1].as_str().unwrap().parse().unwrap();
+        let customer = json["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["tenant"] == tenant)
+            .unwrap();
+        let got = customer["metrics"]["error_ratio"].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "{tenant}: cockpit {got}, PromQL {want}"
+        );
+        assert!(
+            customer["slo"].as_array().is_some_and(|s| !s.is_empty()),
+            "{customer}"
+        );
+    }
+}
+
+/// Ask Prometheus directly (the test above runs outside a runtime).
+fn promql_now(base: &str, query: &str) -> Value {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut url = reqwest::Url::parse(&format!("{base}/api/v1/query")).unwrap();
+        url.query_pairs_mut().append_pair("query", query);
+        reqwest::get(url).await.unwrap().json().await.unwrap()
+    })
+}
