@@ -45,6 +45,8 @@ pub enum Action {
     Escalate,
     Journal,
     JumpLinked,
+    IncidentMode,
+    CustomerUpdate,
 }
 
 impl Action {
@@ -76,6 +78,12 @@ impl Action {
             Self::Escalate => "escalate the selected row (previewed, then confirmed)",
             Self::Journal => "show every write and its delivery state",
             Self::JumpLinked => "incident → its customers and inquiries, and back",
+            Self::IncidentMode => {
+                "incident mode: who is hit, what they ask, when the next update is due"
+            }
+            Self::CustomerUpdate => {
+                "in incident mode: post a customer update to every linked inquiry"
+            }
         }
     }
 
@@ -93,6 +101,7 @@ impl Action {
             Self::OpenInBrowser => Some("open"),
             Self::Annotate => Some("note"),
             Self::Escalate => Some("escalate"),
+            Self::IncidentMode => Some("incident"),
             _ => None,
         }
     }

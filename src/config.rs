@@ -42,6 +42,9 @@ pub struct Config {
     /// Bell and desktop notifications.
     #[serde(default)]
     pub notify: crate::notify::NotifyConfig,
+    /// Customer-update cadence and templates for incident mode.
+    #[serde(default)]
+    pub incident_updates: crate::updates::UpdatesConfig,
     /// Service-level objectives, evaluated globally and per tenant from
     /// the metrics source (`[[slo]]`).
     #[serde(default)]
@@ -336,7 +339,7 @@ fn default_tenant_label() -> String {
 }
 
 /// Durations are written the friendly way: `"30s"`, `"5m"`, `"1h 30m"`.
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
     let parsed: jiff::SignedDuration = raw.parse().map_err(|_| {
         serde::de::Error::custom(format!(

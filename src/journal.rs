@@ -108,6 +108,8 @@ impl std::fmt::Display for Target {
 pub enum WriteKind {
     Annotate,
     Escalate,
+    /// A customer update posted from incident mode.
+    CustomerUpdate,
 }
 
 /// One effect on a source.

@@ -172,6 +172,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Journal => &["J"],
         // L as in linked; a/e/i/: are reserved (product.md §4).
         Action::JumpLinked => &["L"],
+        Action::IncidentMode => &["i"],
+        Action::CustomerUpdate => &["u"],
     }
 }
 

@@ -41,3 +41,4 @@ pub mod snapshot;
 pub mod sources;
 pub mod terminal;
 pub mod ui;
+pub mod updates;

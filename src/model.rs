@@ -4,6 +4,7 @@
 //! state and returns the [`Effect`]s it wants run. Everything a CRE sees is
 //! rendered from this struct alone.
 
+pub(crate) mod incident_mode;
 mod input;
 mod prompt;
 mod sources;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+pub use self::incident_mode::Visibility;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::sources::{SourceState, SourceStatus};
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
@@ -50,6 +52,7 @@ pub struct Settings {
     /// than the journal only.
     pub incident_notes: bool,
     pub notify: crate::notify::NotifyConfig,
+    pub updates: crate::updates::UpdatesConfig,
 }
 
 impl Settings {
@@ -70,6 +73,7 @@ impl Settings {
             read_only: config.read_only,
             escalation: config.escalation.clone(),
             notify: config.notify.clone(),
+            updates: config.incident_updates.clone(),
             incident_notes: config
                 .incidents
                 .as_ref()
@@ -125,6 +129,8 @@ pub struct Model {
     pub prompt: Option<Prompt>,
     /// What has been notified already.
     pub notified: crate::notify::Notified,
+    /// A SEV1/SEV2 that started since the user last looked: `i` opens it.
+    pub offered_incident: Option<String>,
     /// Recent writes from the journal, newest first.
     pub writes: Vec<crate::journal::Write>,
     /// A short message for the footer, and when it was set.
@@ -156,6 +162,7 @@ impl Model {
             notes: HashMap::new(),
             prompt: None,
             notified: crate::notify::Notified::default(),
+            offered_incident: None,
             writes: Vec::new(),
             status: None,
             scope: None,
@@ -261,6 +268,7 @@ impl Model {
             let mut notified = std::mem::take(&mut self.notified);
             let shown = notified.scan(self, &self.settings.notify);
             self.notified = notified;
+            self.offer_incident_mode(&shown);
             return shown.into_iter().map(Effect::Notify).collect();
         }
         Vec::new()

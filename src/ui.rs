@@ -6,6 +6,7 @@ mod customers;
 mod detail;
 pub mod format;
 mod help;
+mod incident;
 mod incidents;
 mod inquiries;
 mod slo;
@@ -44,9 +45,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
             detail::render(frame, areas.body, model, target, *scroll)
         }
         Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
+        Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
     }
     if let Some(prompt) = &model.prompt {
-        writes::prompt(frame, areas.body, prompt);
+        writes::prompt(frame, areas.body, model, prompt);
     }
     bars::footer(frame, areas.footer, model);
 }

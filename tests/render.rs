@@ -279,3 +279,84 @@ fn read_only_refuses_writes_on_screen() {
     assert!(text.contains("read-only: writes are turned off"), "{text}");
     assert!(text.contains("READ-ONLY"), "{text}");
 }
+
+#[test]
+fn incident_mode_answers_who_what_and_when() {
+    let mut m = model();
+    m.update(key('i'));
+    for (w, h) in [(200, 50), (80, 24)] {
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("INCIDENT"), "{text}");
+        assert!(text.contains("API error rate elevated"), "{text}");
+        assert!(text.contains("Affected customers 1"), "{text}");
+        assert!(text.contains("Linked inquiries 2"), "{text}");
+        // Started 100 min ago, first notice due after 5: overdue.
+        assert!(text.contains("customer update OVERDUE by 1h35m"), "{text}");
+        insta::assert_snapshot!(format!("incident_mode_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
+    let mut m = model();
+    m.update(key('i'));
+    m.update(key('u'));
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(
+        text.contains("as a private note on 2 linked inquiries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("private note on ticket 101") && text.contains("private note on ticket 104"),
+        "{text}"
+    );
+    // Public needs P, then y twice.
+    m.update(key('P'));
+    assert!(
+        m.update(key('y')).is_empty(),
+        "the first y only confirms the switch"
+    );
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(
+        text.contains("PUBLIC REPLY on 2 inquiries: confirmed"),
+        "{text}"
+    );
+    let effects = m.update(key('y'));
+    let [cre_cockpit::message::Effect::Journal(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        request.kind,
+        cre_cockpit::journal::WriteKind::CustomerUpdate
+    );
+    let public: Vec<bool> = request
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            cre_cockpit::journal::Effect::DeskNote { public, .. } => Some(*public),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(public, [true, true]);
+    assert!(
+        request
+            .text
+            .starts_with("We are investigating an issue affecting api"),
+        "{}",
+        request.text
+    );
+
+    // Once journalled, the next update is due one interval after it.
+    let write = cre_cockpit::journal::Write {
+        id: 9,
+        created_at: common::now(),
+        kind: request.kind,
+        target: request.target.clone(),
+        text: request.text.clone(),
+        steps: Vec::new(),
+    };
+    m.update(Message::Journalled(Ok(write)));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(text.contains("next customer update due in 20m"), "{text}");
+}

@@ -75,46 +75,42 @@ impl Model {
                 return vec![Effect::Quit];
             }
             (Overlay::Help { .. }, Action::Help | Action::Back)
-            | (Overlay::Detail { .. }, Action::Back) => {
+            | (
+                Overlay::Detail { .. } | Overlay::Journal { .. } | Overlay::Incident { .. },
+                Action::Back,
+            )
+            | (Overlay::Journal { .. }, Action::Journal)
+            | (Overlay::Incident { .. }, Action::IncidentMode) => {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
             (
                 Overlay::Help { scroll }
                 | Overlay::Journal { scroll }
+                | Overlay::Incident { scroll, .. }
                 | Overlay::Detail { scroll, .. },
-                Action::Down,
+                Action::Down | Action::Up | Action::PageDown | Action::PageUp,
             ) => {
-                *scroll = scroll.saturating_add(1);
+                *scroll = match action {
+                    Action::Down => scroll.saturating_add(1),
+                    Action::Up => scroll.saturating_sub(1),
+                    Action::PageDown => scroll.saturating_add(10),
+                    _ => scroll.saturating_sub(10),
+                };
                 return Vec::new();
             }
+            // Incident mode takes the write actions (about its incident) and
+            // little else.
             (
-                Overlay::Help { scroll }
-                | Overlay::Journal { scroll }
-                | Overlay::Detail { scroll, .. },
-                Action::Up,
-            ) => {
-                *scroll = scroll.saturating_sub(1);
-                return Vec::new();
-            }
-            (
-                Overlay::Help { scroll }
-                | Overlay::Journal { scroll }
-                | Overlay::Detail { scroll, .. },
-                Action::PageDown,
-            ) => {
-                *scroll = scroll.saturating_add(10);
-                return Vec::new();
-            }
-            (
-                Overlay::Help { scroll }
-                | Overlay::Journal { scroll }
-                | Overlay::Detail { scroll, .. },
-                Action::PageUp,
-            ) => {
-                *scroll = scroll.saturating_sub(10);
-                return Vec::new();
-            }
+                Overlay::Incident { .. },
+                Action::CustomerUpdate
+                | Action::Annotate
+                | Action::Escalate
+                | Action::Refresh
+                | Action::Help
+                | Action::Journal,
+            ) => {}
+            (Overlay::Incident { .. }, _) => return Vec::new(),
             (Overlay::Help { .. } | Overlay::Journal { .. }, _) => return Vec::new(),
             _ => {}
         }
@@ -167,6 +163,8 @@ impl Model {
             Action::Annotate => self.open_annotate(),
             Action::Escalate => self.open_escalate(),
             Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
+            Action::IncidentMode => return self.enter_incident_mode(),
+            Action::CustomerUpdate => self.open_customer_update(),
             Action::Quit => {}
         }
         Vec::new()

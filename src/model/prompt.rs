@@ -35,6 +35,17 @@ pub enum Prompt {
         saving: bool,
         error: Option<String>,
     },
+    /// A customer update from incident mode.
+    Update {
+        incident: String,
+        /// Index into the configured templates.
+        template: usize,
+        confirm: Option<Vec<Effect>>,
+        visibility: super::incident_mode::Visibility,
+        text: String,
+        saving: bool,
+        error: Option<String>,
+    },
 }
 
 /// What the journal is asked to save.
@@ -51,6 +62,7 @@ impl Model {
     fn write_target(&self) -> Option<(Target, String)> {
         let pane = self.focus;
         let id = match &self.overlay {
+            super::Overlay::Incident { id, .. } => id.clone(),
             super::Overlay::Detail { target, .. } => match target {
                 ViewTarget::Inquiry(id) | ViewTarget::Customer(id) | ViewTarget::Incident(id) => {
                     id.clone()
@@ -59,6 +71,7 @@ impl Model {
             _ => self.row_id(pane, self.panes[pane as usize].selected)?,
         };
         let pane = match &self.overlay {
+            super::Overlay::Incident { .. } => Pane::Incidents,
             super::Overlay::Detail {
                 target: ViewTarget::Inquiry(_),
                 ..
@@ -169,6 +182,9 @@ impl Model {
 
     /// Keys while a dialog is open; returns effects to run.
     pub(crate) fn prompt_key(&mut self, key: &KeyEvent) -> Vec<Do> {
+        if matches!(self.prompt, Some(Prompt::Update { .. })) {
+            return self.update_key(key);
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let incident_notes = self.settings.incident_notes && self.prompt_incident_is_declared();
         // Escalation previews are computed from the model, before borrowing
@@ -204,6 +220,8 @@ impl Model {
             return Vec::new();
         };
         match prompt {
+            // Handled by `update_key` above.
+            Prompt::Update { .. } => {}
             Prompt::Annotate { saving: true, .. } | Prompt::Escalate { saving: true, .. } => {}
             Prompt::Annotate {
                 target,
@@ -319,7 +337,9 @@ impl Model {
             }
             Err(e) => match &mut self.prompt {
                 Some(
-                    Prompt::Annotate { saving, error, .. } | Prompt::Escalate { saving, error, .. },
+                    Prompt::Annotate { saving, error, .. }
+                    | Prompt::Escalate { saving, error, .. }
+                    | Prompt::Update { saving, error, .. },
                 ) => {
                     *saving = false;
                     *error = Some(format!("not saved: {e}"));

@@ -119,6 +119,11 @@ pub enum Overlay {
         target: Target,
         scroll: u16,
     },
+    /// Incident mode: one incident from the customers' side.
+    Incident {
+        id: String,
+        scroll: u16,
+    },
     /// Every write and its delivery state.
     Journal {
         scroll: u16,

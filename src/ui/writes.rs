@@ -138,7 +138,7 @@ fn preview(effects: &[Effect]) -> Vec<Line<'static>> {
 }
 
 /// The open dialog, centred over the body.
-pub fn prompt(frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
+pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt) {
     let width = area.width.min(100);
     let height = area.height.min(22);
     let popup = Rect::new(
@@ -161,6 +161,16 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
             saving,
             ..
         } => (format!(" Escalate {about} "), error, saving),
+        Prompt::Update {
+            incident,
+            error,
+            saving,
+            ..
+        } => (
+            format!(" Customer update for incident {incident} "),
+            error,
+            saving,
+        ),
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -236,6 +246,61 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, prompt: &Prompt) {
                 text.lines()
                     .map(|l| Line::from(Span::styled(format!("  {l}"), theme::MUTED))),
             );
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+        Prompt::Update {
+            template,
+            confirm: None,
+            ..
+        } => {
+            let mut lines = vec![Line::from(Span::styled(
+                "Which update (j/k, enter to review, esc to cancel):",
+                theme::HEADER,
+            ))];
+            for (i, (name, text)) in model.settings.updates.names().into_iter().enumerate() {
+                let style = if i == *template {
+                    theme::SELECTED
+                } else {
+                    theme::TEXT
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {name:<14}"), style),
+                    Span::styled(format::truncate(text, 70), theme::MUTED),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(lines), body);
+        }
+        Prompt::Update {
+            confirm: Some(effects),
+            text,
+            visibility,
+            ..
+        } => {
+            use crate::model::Visibility;
+            let mut lines = vec![Line::from(Span::styled("The update:", theme::HEADER))];
+            lines.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
+            lines.push(Line::raw(""));
+            let notes = effects
+                .iter()
+                .filter(|e| matches!(e, Effect::DeskNote { .. }))
+                .count();
+            lines.push(match visibility {
+                Visibility::Private => Line::from(vec![
+                    Span::raw(format!("as a private note on {notes} linked inquiries, recorded on the incident.  ")),
+                    Span::styled("P", theme::KEY),
+                    Span::raw(" send as a public reply instead"),
+                ]),
+                Visibility::Public { confirmed_once: false } => Line::from(Span::styled(
+                    format!("as a PUBLIC REPLY to the customers on {notes} inquiries — they will read it. y once more to confirm."),
+                    theme::CRITICAL,
+                )),
+                Visibility::Public { confirmed_once: true } => Line::from(Span::styled(
+                    format!("PUBLIC REPLY on {notes} inquiries: confirmed. y sends it."),
+                    theme::CRITICAL,
+                )),
+            });
+            lines.push(Line::raw(""));
+            lines.extend(preview(effects));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         }
     }
