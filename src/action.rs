@@ -41,6 +41,13 @@ pub enum Action {
     Refresh,
     OpenInBrowser,
     CopyLink,
+    /// Saved views of the inquiries pane (`crate::views`).
+    ViewAll,
+    ViewMine,
+    ViewUnassigned,
+    ViewBreaching,
+    ViewEscalated,
+    NextView,
 }
 
 impl Action {
@@ -68,6 +75,12 @@ impl Action {
             Self::Refresh => "poll every source now",
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
+            Self::ViewAll => "view: all open inquiries",
+            Self::ViewMine => "view: inquiries assigned to me ([ui] me)",
+            Self::ViewUnassigned => "view: unassigned inquiries",
+            Self::ViewBreaching => "view: SLA breached or breaching within 1h",
+            Self::ViewEscalated => "view: escalated inquiries",
+            Self::NextView => "next saved view (built-in, then [[views]])",
         }
     }
 
@@ -83,6 +96,7 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
+            Self::NextView => Some("view"),
             _ => None,
         }
     }

@@ -120,7 +120,7 @@ pub enum Overlay {
 /// everything else (Japanese included) compares exactly. Candidate starts
 /// are found with SIMD `memchr`, which keeps a 100k-row filter within a
 /// keystroke's budget.
-fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+pub(crate) fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
     let Some((&first, rest)) = n.split_first() else {
         return true;
@@ -180,14 +180,20 @@ impl Model {
     pub(crate) fn refilter(&mut self, pane: Pane) {
         let view = &self.panes[pane as usize];
         let needle = view.filter.to_ascii_lowercase();
-        let order: Vec<usize> = if needle.is_empty() {
+        let saved_view = (pane == Pane::Inquiries && self.view != crate::views::ALL)
+            .then(|| self.settings.views.get(self.view))
+            .flatten();
+        let order: Vec<usize> = if needle.is_empty() && saved_view.is_none() {
             view.sorted.clone()
         } else {
             // Match in data order (sequential memory), then keep the sorted
             // order: scanning rows in sorted order would chase pointers all
             // over the heap and cost twice as much.
             let keep: Vec<bool> = (0..view.sorted.len())
-                .map(|i| self.matches(pane, i, &needle))
+                .map(|i| {
+                    saved_view.is_none_or(|v| self.in_view(v, i))
+                        && (needle.is_empty() || self.matches(pane, i, &needle))
+                })
                 .collect();
             view.sorted.iter().copied().filter(|&i| keep[i]).collect()
         };
@@ -203,6 +209,43 @@ impl Model {
             .min(view.order.len().saturating_sub(1));
         self.remember_selection(pane);
         self.scroll_into_view(pane);
+    }
+
+    /// Whether an inquiry (by data index) is in a saved view.
+    fn in_view(&self, view: &crate::views::View, index: usize) -> bool {
+        let account = self
+            .derived
+            .inquiry_account
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|a| &self.data.accounts[a]);
+        view.matches(
+            &self.data.inquiries[index],
+            &crate::views::Context {
+                now: self.now,
+                me: self.settings.me.as_deref(),
+                account,
+            },
+        )
+    }
+
+    /// Show a saved view of the inquiries pane.
+    pub(crate) fn set_view(&mut self, index: usize) {
+        let Some(view) = self.settings.views.get(index) else {
+            return;
+        };
+        let name = view.name.clone();
+        let mine_without_me = view.filter == crate::views::Filter::Mine && self.settings.me.is_none();
+        self.view = index;
+        self.focus = Pane::Inquiries;
+        self.refilter(Pane::Inquiries);
+        let shown = self.panes[Pane::Inquiries as usize].order.len();
+        if mine_without_me {
+            self.say("view mine: set [ui] me in the config to your assignee name");
+        } else {
+            self.say(format!("view {name}: {shown} inquiries"));
+        }
     }
 
     /// Whether an item (by data index) matches a lower-cased filter.
