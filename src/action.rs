@@ -96,7 +96,6 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
-            Self::NextView => Some("view"),
             _ => None,
         }
     }

@@ -411,6 +411,27 @@ impl Zendesk {
     }
 }
 
+/// Decode one incremental-export page body and convert its tickets the way a
+/// poll does (names from the page's own sideloads, links under `base`). A
+/// poll adds cursors, paging and the open set; this is the per-page work,
+/// public for the ingest benchmark.
+pub fn read_export_page(base: &Url, body: &[u8]) -> Result<Vec<Inquiry>, SourceError> {
+    let page: ExportPageDto = serde_json::from_slice(body)
+        .map_err(|e| SourceError::new(format!("zendesk: ticket export: malformed JSON ({e})")))?;
+    let mut directory = Directory::default();
+    directory.learn_users(page.users);
+    directory.learn_orgs(page.organizations);
+    directory.learn_groups(page.groups);
+    directory.learn_metrics(page.metric_sets);
+    let agent_url = |id: u64| http::join(base, &format!("/agent/tickets/{id}")).to_string();
+    Ok(decoded(page.tickets)
+        .filter_map(|t| match directory.ticket(t, agent_url) {
+            Some(Change::Changed(inquiry)) => Some(*inquiry),
+            _ => None,
+        })
+        .collect())
+}
+
 impl DeskSource for Zendesk {
     fn vendor(&self) -> &'static str {
         "zendesk"
