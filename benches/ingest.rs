@@ -21,7 +21,13 @@ const QUEUE: u64 = 10_000;
 /// A page as Zendesk sends it: every ticket field the OAS lists, sideloads.
 fn export_page(first_id: u64, count: u64) -> Vec<u8> {
     let statuses = ["new", "open", "open", "pending", "hold", "solved"];
-    let priorities = [json!("urgent"), json!("high"), json!("normal"), Value::Null, json!("low")];
+    let priorities = [
+        json!("urgent"),
+        json!("high"),
+        json!("normal"),
+        Value::Null,
+        json!("low"),
+    ];
     let tickets: Vec<Value> = (0..count)
         .map(|n| {
             let id = first_id + n;
@@ -56,8 +62,13 @@ fn export_page(first_id: u64, count: u64) -> Vec<u8> {
         })
         .collect();
     let users: Vec<Value> = (0..300)
-        .map(|u| json!({"id": 10_000 + u, "name": format!("Customer User {u}"), "role": "end-user"}))
-        .chain((0..20).map(|u| json!({"id": 20_000 + u, "name": format!("Agent {u}"), "role": "agent"})))
+        .map(
+            |u| json!({"id": 10_000 + u, "name": format!("Customer User {u}"), "role": "end-user"}),
+        )
+        .chain(
+            (0..20)
+                .map(|u| json!({"id": 20_000 + u, "name": format!("Agent {u}"), "role": "agent"})),
+        )
         .collect();
     let orgs: Vec<Value> = (0..100)
         .map(|o| json!({"id": 30_000 + o, "name": format!("Org {o}"), "domain_names": []}))

@@ -221,7 +221,9 @@ pub struct BusinessHoursConfig {
 }
 
 fn default_working_days() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
 }
 
 fn default_open() -> String {
@@ -353,13 +355,13 @@ impl Config {
             }
         })?;
         let keymap = crate::keymap::Keymap::from_config(&config.keys).unwrap_or_default();
-        crate::views::Views::from_config(&config.views, &keymap).map_err(|(index, field, message)| {
-            ParseError {
+        crate::views::Views::from_config(&config.views, &keymap).map_err(
+            |(index, field, message)| ParseError {
                 line: find_nth_line(text, "views", index, field).unwrap_or(1),
                 key: format!("views[{index}].{field}"),
                 message,
-            }
-        })?;
+            },
+        )?;
         Ok(config)
     }
 }

@@ -127,7 +127,11 @@ impl Policy {
         let (metric, from, target) = if inquiry.replied {
             (SlaMetric::NextReply, inquiry.updated_at, self.next_reply[p])
         } else {
-            (SlaMetric::FirstReply, inquiry.created_at, self.first_reply[p])
+            (
+                SlaMetric::FirstReply,
+                inquiry.created_at,
+                self.first_reply[p],
+            )
         };
         let business_hours = self.business_hours(inquiry.priority);
         let due = match (&self.business, business_hours) {
@@ -264,7 +268,9 @@ mod tests {
     fn tokyo_weekdays() -> BusinessHours {
         BusinessHours::from_config(&BusinessHoursConfig {
             time_zone: "Asia/Tokyo".into(),
-            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
             open: "09:00".into(),
             close: "18:00".into(),
             holidays: vec!["2026-11-23".into()],
@@ -297,7 +303,9 @@ mod tests {
     fn business_time_follows_daylight_saving() {
         let cal = BusinessHours::from_config(&BusinessHoursConfig {
             time_zone: "Europe/Berlin".into(),
-            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
             open: "09:00".into(),
             close: "17:00".into(),
             holidays: Vec::new(),

@@ -66,7 +66,10 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
         && model.view != crate::views::ALL
         && let Some(saved) = model.settings.views.get(model.view)
     {
-        title.push(Span::styled(format!("  view {}", saved.name), theme::ACCENT));
+        title.push(Span::styled(
+            format!("  view {}", saved.name),
+            theme::ACCENT,
+        ));
     }
     if !view.filter.is_empty() {
         title.push(Span::styled(

@@ -99,7 +99,11 @@ impl Views {
                 .map(|raw| {
                     let key: KeyBinding = raw.parse().map_err(|e| (index, "key", e))?;
                     if let Some(action) = keymap.action_of(&key) {
-                        return Err((index, "key", format!("key {key} is already bound to {action}")));
+                        return Err((
+                            index,
+                            "key",
+                            format!("key {key} is already bound to {action}"),
+                        ));
                     }
                     if let Some(other) = views.list.iter().find(|v| v.key == Some(key)) {
                         return Err((
@@ -278,7 +282,13 @@ fn one(field: Field, op: Op, value: &Value, inquiry: &Inquiry, cx: &Context<'_>)
         },
         Value::Text(v) => text.is_some_and(|t| match op {
             Op::Contains | Op::NotContains => contains(t, v),
-            _ => same(t, v) || (field == Field::Customer && cx.account.is_some_and(|a| same(&a.id, v) || same(&a.tenant, v))),
+            _ => {
+                same(t, v)
+                    || (field == Field::Customer
+                        && cx
+                            .account
+                            .is_some_and(|a| same(&a.id, v) || same(&a.tenant, v)))
+            }
         }),
         _ => false,
     }

@@ -175,7 +175,12 @@ async fn lists_the_open_tickets_of_the_queue_beyond_one_page() {
     );
     let held = update.changed.iter().find(|i| i.id == stalled).unwrap();
     assert_eq!(held.status, InquiryStatus::Hold);
-    assert!(update.changed.iter().all(|i| i.group.as_deref() == Some(queue.as_str())));
+    assert!(
+        update
+            .changed
+            .iter()
+            .all(|i| i.group.as_deref() == Some(queue.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -278,7 +283,10 @@ async fn a_subject_full_of_escape_sequences_arrives_sanitised() {
     for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
         assert!(!subject.contains(bad), "{subject:?}");
     }
-    assert!(subject.starts_with("Help") && subject.ends_with("now"), "{subject:?}");
+    assert!(
+        subject.starts_with("Help") && subject.ends_with("now"),
+        "{subject:?}"
+    );
     let comments = rt.comments(&id).await.unwrap();
     assert!(
         comments
@@ -307,7 +315,10 @@ fn snapshot(dir: &std::path::Path, token: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(!stdout.contains(token), "the token leaked into the snapshot");
+    assert!(
+        !stdout.contains(token),
+        "the token leaked into the snapshot"
+    );
     serde_json::from_str(&stdout).unwrap()
 }
 

@@ -79,7 +79,11 @@ fn built_in_views_are_one_key_away() {
     m.update(key('U'));
     assert_eq!(shown(&m), ["105"]);
     m.update(key('M'));
-    assert_eq!(shown(&m), ["101", "102", "103", "104"], "assigned to [ui] me");
+    assert_eq!(
+        shown(&m),
+        ["101", "102", "103", "104"],
+        "assigned to [ui] me"
+    );
     m.update(key('E'));
     assert_eq!(shown(&m), ["106"]);
     m.update(key('B'));
@@ -141,7 +145,10 @@ fn the_pane_title_names_the_view() {
     m.update(key('E'));
     let terminal = common::render(&mut m, 160, 40);
     let screen = common::screen(&terminal);
-    assert!(screen.contains("Open inquiries 1/7  view escalated"), "{screen}");
+    assert!(
+        screen.contains("Open inquiries 1/7  view escalated"),
+        "{screen}"
+    );
 }
 
 #[test]

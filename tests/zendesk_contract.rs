@@ -96,7 +96,9 @@ async fn the_mock_refuses_what_the_spec_forbids() {
     // above. The spec requires basic auth on every operation.
     let Some((url, _)) = mock() else { return };
     let status = http::client()
-        .get(format!("{url}/api/v2/incremental/tickets/cursor?start_time=0"))
+        .get(format!(
+            "{url}/api/v2/incremental/tickets/cursor?start_time=0"
+        ))
         .send()
         .await
         .unwrap()

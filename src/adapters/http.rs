@@ -270,7 +270,9 @@ pub fn rate_limit_pause(headers: &HeaderMap) -> Option<Duration> {
         return None;
     }
     // Without a reset time, a minute is the window every vendor here uses.
-    let reset = header_u64(headers, "ratelimit-reset").unwrap_or(60).clamp(1, 3600);
+    let reset = header_u64(headers, "ratelimit-reset")
+        .unwrap_or(60)
+        .clamp(1, 3600);
     Some(Duration::from_secs(reset))
 }
 

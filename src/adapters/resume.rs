@@ -167,8 +167,14 @@ mod tests {
         assert_eq!(resumed.cursor, "cursor-1");
         assert!(store.path().ends_with("desk-zendesk-acme.zendesk.com.json"));
         let other = Store::new(dir.path(), "zendesk", &url, "b".into());
-        assert!(other.load::<String>().is_none(), "another scope starts afresh");
+        assert!(
+            other.load::<String>().is_none(),
+            "another scope starts afresh"
+        );
         std::fs::write(store.path(), b"{not json").unwrap();
-        assert!(store.load::<String>().is_none(), "corrupt file starts afresh");
+        assert!(
+            store.load::<String>().is_none(),
+            "corrupt file starts afresh"
+        );
     }
 }

@@ -136,10 +136,20 @@ impl Rt {
             )));
         }
         let mut parts = Vec::new();
-        if let Some(queue) = config.queue.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(queue) = config
+            .queue
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
             parts.push(format!("Queue = {}", quote(queue)));
         }
-        if let Some(query) = config.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(query) = config
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
             parts.push(format!("({query})"));
         }
         let scope = (!parts.is_empty()).then(|| parts.join(" AND "));
@@ -329,7 +339,9 @@ impl Rt {
         let now_on_rt = Timestamp::now() + self.skew;
         let since = cursor
             .watermark
-            .map_or(WINDOW_MARGIN, |w| now_on_rt.duration_since(w) + WINDOW_MARGIN)
+            .map_or(WINDOW_MARGIN, |w| {
+                now_on_rt.duration_since(w) + WINDOW_MARGIN
+            })
             .max(WINDOW_MARGIN);
         let seconds = since.as_secs().saturating_add(1);
         let tickets = self
@@ -340,24 +352,22 @@ impl Rt {
         let mut removed = Vec::new();
         for dto in tickets {
             watermark = watermark.max(wire::date(dto.last_updated.as_deref()));
+            // Report only what differs from what the cockpit has: the
+            // window's overlap returns recent tickets again, unchanged.
             match self.reading().ticket(dto) {
-                Some(Change::Open(inquiry)) => {
-                    if self.open.get(&inquiry.id) != Some(&inquiry) {
-                        self.open.insert(inquiry.id.clone(), (*inquiry).clone());
-                        changed.push(*inquiry);
-                    }
+                Some(Change::Open(inquiry)) if self.open.get(&inquiry.id) != Some(&inquiry) => {
+                    self.open.insert(inquiry.id.clone(), (*inquiry).clone());
+                    changed.push(*inquiry);
                 }
-                Some(Change::Closed(inquiry)) => {
-                    if self.open.remove(&inquiry.id).is_some() {
-                        changed.push(*inquiry);
-                    }
+                Some(Change::Closed(inquiry)) if self.open.contains_key(&inquiry.id) => {
+                    self.open.remove(&inquiry.id);
+                    changed.push(*inquiry);
                 }
-                Some(Change::Deleted(id)) => {
-                    if self.open.remove(&id).is_some() {
-                        removed.push(id);
-                    }
+                Some(Change::Deleted(id)) if self.open.contains_key(&id) => {
+                    self.open.remove(&id);
+                    removed.push(id);
                 }
-                None => {}
+                _ => {}
             }
         }
         self.cursor = Some(Cursor {
@@ -417,8 +427,7 @@ impl Rt {
         let per_page = MAX_PAGE_SIZE.to_string();
         for page in 1..=MAX_PAGES {
             let page_text = page.to_string();
-            let mut pairs: Vec<(&str, &str)> =
-                vec![("per_page", &per_page), ("page", &page_text)];
+            let mut pairs: Vec<(&str, &str)> = vec![("per_page", &per_page), ("page", &page_text)];
             pairs.extend_from_slice(fields);
             let url = self.url(path, &pairs);
             let body: CollectionDto<T> = self.get(what, url).await?;

@@ -236,7 +236,8 @@ impl Model {
             return;
         };
         let name = view.name.clone();
-        let mine_without_me = view.filter == crate::views::Filter::Mine && self.settings.me.is_none();
+        let mine_without_me =
+            view.filter == crate::views::Filter::Mine && self.settings.me.is_none();
         self.view = index;
         self.focus = Pane::Inquiries;
         self.refilter(Pane::Inquiries);

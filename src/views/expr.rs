@@ -176,13 +176,14 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             '<' => (Token::Op(Op::Lt), 1),
             '>' => (Token::Op(Op::Gt), 1),
             '"' | '\'' => {
-                let end = chars[i + 1..]
-                    .iter()
-                    .position(|&x| x == c)
-                    .ok_or_else(|| ParseError {
-                        column,
-                        message: format!("unclosed quote {c}"),
-                    })?;
+                let end =
+                    chars[i + 1..]
+                        .iter()
+                        .position(|&x| x == c)
+                        .ok_or_else(|| ParseError {
+                            column,
+                            message: format!("unclosed quote {c}"),
+                        })?;
                 let inner: String = chars[i + 1..i + 1 + end].iter().collect();
                 (Token::Quoted(inner), end + 2)
             }
@@ -190,9 +191,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             _ => {
                 let len = chars[i..]
                     .iter()
-                    .take_while(|&&x| {
-                        !x.is_whitespace() && !"()=,~!<>\"'".contains(x)
-                    })
+                    .take_while(|&&x| !x.is_whitespace() && !"()=,~!<>\"'".contains(x))
                     .count();
                 (Token::Word(chars[i..i + len].iter().collect()), len)
             }
@@ -215,7 +214,9 @@ impl Parser {
     }
 
     fn column(&self) -> usize {
-        self.tokens.get(self.at).map_or(self.end_column, |(c, _)| *c)
+        self.tokens
+            .get(self.at)
+            .map_or(self.end_column, |(c, _)| *c)
     }
 
     fn keyword(&self, word: &str) -> bool {
@@ -281,7 +282,10 @@ impl Parser {
         self.at += 1;
         let op_column = self.column();
         let Some(Token::Op(op)) = self.peek().cloned() else {
-            return error(op_column, "expected an operator (=, !=, ~, !~, <, <=, >, >=)");
+            return error(
+                op_column,
+                "expected an operator (=, !=, ~, !~, <, <=, >, >=)",
+            );
         };
         self.at += 1;
         check_op(field, op, op_column)?;
@@ -325,7 +329,13 @@ fn check_op(field: Field, op: Op, column: usize) -> Result<(), ParseError> {
     }
 }
 
-fn value(field: Field, op: Op, raw: &str, quoted: bool, column: usize) -> Result<Value, ParseError> {
+fn value(
+    field: Field,
+    op: Op,
+    raw: &str,
+    quoted: bool,
+    column: usize,
+) -> Result<Value, ParseError> {
     let lower = raw.to_ascii_lowercase();
     if !quoted && lower == "none" && !op.ordering() {
         return Ok(Value::None);

@@ -64,7 +64,10 @@ async fn http_failures_are_clear_for_both_desks() {
     for vendor in Vendor::BOTH {
         for (label, response, needle, retry) in super::failure_cases() {
             let server = MockServer::start().await;
-            Mock::given(any()).respond_with(response).mount(&server).await;
+            Mock::given(any())
+                .respond_with(response)
+                .mount(&server)
+                .await;
             let err = vendor.poll(&server.uri()).await.expect_err(label);
             let label = format!("{vendor:?} {label}");
             super::check_failure(&label, &err, vendor.prefix(), needle, retry, TOKEN);
@@ -82,9 +85,15 @@ async fn a_slow_desk_times_out() {
             .await;
         let started = std::time::Instant::now();
         let err = vendor.poll(&server.uri()).await.expect_err("timeout");
-        assert!(err.message.starts_with(vendor.prefix()), "{vendor:?}: {err}");
+        assert!(
+            err.message.starts_with(vendor.prefix()),
+            "{vendor:?}: {err}"
+        );
         assert!(err.message.contains("timed out"), "{vendor:?}: {err}");
-        assert!(started.elapsed() < Duration::from_secs(3), "the 1s timeout applies");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the 1s timeout applies"
+        );
     }
 }
 
@@ -99,7 +108,10 @@ async fn a_refused_connection_says_so() {
             .poll(&format!("http://127.0.0.1:{port}"))
             .await
             .expect_err("refused");
-        assert!(err.message.starts_with(vendor.prefix()), "{vendor:?}: {err}");
+        assert!(
+            err.message.starts_with(vendor.prefix()),
+            "{vendor:?}: {err}"
+        );
         assert!(err.message.contains("cannot connect"), "{vendor:?}: {err}");
         assert!(!err.message.contains(TOKEN));
     }
@@ -153,7 +165,10 @@ async fn an_oversized_body_is_not_read() {
         let url = raw_server(declared).await;
         for vendor in Vendor::BOTH {
             let err = vendor.poll(&url).await.expect_err("oversized");
-            assert!(err.message.starts_with(vendor.prefix()), "{vendor:?}: {err}");
+            assert!(
+                err.message.starts_with(vendor.prefix()),
+                "{vendor:?}: {err}"
+            );
             assert!(
                 err.message.contains("larger than"),
                 "{vendor:?} declared={declared}: {err}"
@@ -180,7 +195,10 @@ async fn a_redirect_to_another_host_is_refused_and_gets_no_token() {
             .mount(&desk)
             .await;
         let err = vendor.poll(&desk.uri()).await.expect_err("redirect");
-        assert!(err.message.starts_with(vendor.prefix()), "{vendor:?}: {err}");
+        assert!(
+            err.message.starts_with(vendor.prefix()),
+            "{vendor:?}: {err}"
+        );
         assert!(err.message.contains("redirect"), "{vendor:?}: {err}");
         assert!(!err.message.contains(TOKEN));
         // `expect(0)` on the other host is checked when it drops here.

@@ -16,7 +16,12 @@ fn adapter(server: &MockServer, extra: &str) -> Rt {
         "[desk]\nkind = \"rt\"\nurl = \"{}\"\nqueue = \"Customer Support\"\n{extra}",
         server.uri()
     ));
-    Rt::new(http::client(), &config.desk.expect("desk"), Secret::new(TOKEN)).expect("adapter")
+    Rt::new(
+        http::client(),
+        &config.desk.expect("desk"),
+        Secret::new(TOKEN),
+    )
+    .expect("adapter")
 }
 
 /// A ticket as a REST2 collection lists it: ids and numbers as strings.
@@ -68,7 +73,10 @@ async fn pages_continue_while_full_although_total_and_pages_are_null() {
             "query",
             "Queue = 'Customer Support' AND Status = '__Active__' AND id > 2",
         ))
-        .respond_with(collection(vec![ticket(5, "stalled", "2026-11-21T06:10:00Z")], 2))
+        .respond_with(collection(
+            vec![ticket(5, "stalled", "2026-11-21T06:10:00Z")],
+            2,
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -87,7 +95,10 @@ async fn a_quiet_poll_is_one_request_and_reports_nothing() {
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param_contains("query", "__Active__"))
-        .respond_with(collection(vec![ticket(1, "new", "2026-11-21T06:00:00Z")], 100))
+        .respond_with(collection(
+            vec![ticket(1, "new", "2026-11-21T06:00:00Z")],
+            100,
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -95,7 +106,10 @@ async fn a_quiet_poll_is_one_request_and_reports_nothing() {
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param_contains("query", "LastUpdated >= '-"))
-        .respond_with(collection(vec![ticket(1, "new", "2026-11-21T06:00:00Z")], 100))
+        .respond_with(collection(
+            vec![ticket(1, "new", "2026-11-21T06:00:00Z")],
+            100,
+        ))
         .expect(2)
         .mount(&server)
         .await;
@@ -104,7 +118,10 @@ async fn a_quiet_poll_is_one_request_and_reports_nothing() {
     for _ in 0..2 {
         let quiet = rt.poll().await.expect("quiet");
         assert_eq!((quiet.full, quiet.requests), (false, 1));
-        assert!(quiet.changed.is_empty() && quiet.removed.is_empty(), "{quiet:?}");
+        assert!(
+            quiet.changed.is_empty() && quiet.removed.is_empty(),
+            "{quiet:?}"
+        );
     }
 }
 
@@ -140,7 +157,8 @@ async fn an_rt_error_body_is_explained() {
         .await
         .expect_err("400");
     assert!(
-        err.message.starts_with("rt: ticket search: Incomplete query"),
+        err.message
+            .starts_with("rt: ticket search: Incomplete query"),
         "{err}"
     );
     assert!(err.message.ends_with("(HTTP 400 Bad Request)"), "{err}");

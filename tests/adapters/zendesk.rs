@@ -579,7 +579,12 @@ async fn sideloads_name_groups_count_replies_and_carry_the_desks_sla() {
         .mount(&server)
         .await;
     body["after_cursor"] = json!("s2");
-    mount_cursor(&server, "s1", ResponseTemplate::new(200).set_body_json(body)).await;
+    mount_cursor(
+        &server,
+        "s1",
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await;
     Mock::given(method("GET"))
         .and(path("/api/v2/slas/policies"))
         .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
@@ -598,7 +603,10 @@ async fn sideloads_name_groups_count_replies_and_carry_the_desks_sla() {
     assert_eq!(first.requests, 2, "the export page and the SLA policies");
     let t401 = by_id(&first, "401");
     assert_eq!(t401.group.as_deref(), Some("Support L2"));
-    assert!(!t401.replied, "metric set: no reply yet, although status is open");
+    assert!(
+        !t401.replied,
+        "metric set: no reply yet, although status is open"
+    );
     let sla = t401.sla.expect("the desk's own SLA");
     assert_eq!(sla.due.to_string(), "2026-11-21T12:00:00Z");
     assert!(sla.business_hours, "the policy counts business hours");
@@ -656,8 +664,14 @@ async fn a_restart_resumes_from_the_saved_cursor_with_one_request() {
     .await;
     let mut desk = adapter(&server).resume_in(data.path());
     let resumed = desk.poll().await.expect("resumed run");
-    assert!(resumed.full, "the saved set plus the changes is the whole queue");
-    assert_eq!(resumed.requests, 1, "one small request instead of a full read");
+    assert!(
+        resumed.full,
+        "the saved set plus the changes is the whole queue"
+    );
+    assert_eq!(
+        resumed.requests, 1,
+        "one small request instead of a full read"
+    );
     let mut ids: Vec<(&str, bool)> = resumed
         .changed
         .iter()

@@ -190,7 +190,11 @@ impl Reading<'_> {
     fn field(&self, dto: &[CustomFieldDto], name: Option<&str>) -> Option<String> {
         let name = name?;
         dto.iter()
-            .filter(|cf| cf.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            .filter(|cf| {
+                cf.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            })
             .flat_map(|cf| cf.values.iter())
             .find_map(|v| match v {
                 Value::String(s) => sanitize::opt(Some(s)),
@@ -201,7 +205,9 @@ impl Reading<'_> {
 
     /// Convert one ticket; `None` (logged) without an id or a usable date.
     pub fn ticket(&self, dto: TicketDto) -> Option<Change> {
-        let Some(id) = dto.id.filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+        let Some(id) = dto
+            .id
+            .filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
         else {
             tracing::warn!("rt: skipped a ticket without a numeric id");
             return None;
@@ -230,7 +236,11 @@ impl Reading<'_> {
             // Without a customer field the customer is the requester's
             // email domain.
             None => requestors.iter().find_map(|r| {
-                let email = r.email.as_deref().or(r.name.as_deref()).or(r.id.as_deref())?;
+                let email = r
+                    .email
+                    .as_deref()
+                    .or(r.name.as_deref())
+                    .or(r.id.as_deref())?;
                 let (_, domain) = email.rsplit_once('@')?;
                 sanitize::opt(Some(&domain.to_ascii_lowercase()))
             }),
@@ -394,7 +404,10 @@ mod tests {
             .map(|p| priority(Some(p)))
             .collect();
         use Priority::*;
-        assert_eq!(got, [Urgent, Urgent, High, Normal, Normal, Low, Low, Normal]);
+        assert_eq!(
+            got,
+            [Urgent, Urgent, High, Normal, Normal, Low, Low, Normal]
+        );
     }
 
     #[test]

@@ -540,7 +540,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(array.metric, SlaMetric::FirstReply);
-        assert!(!array.business_hours, "unknown policy counts calendar hours");
+        assert!(
+            !array.business_hours,
+            "unknown policy counts calendar hours"
+        );
         assert_eq!(with(serde_json::json!({"policy_metrics": []})), None);
         assert_eq!(with(serde_json::json!("odd")), None);
     }
