@@ -776,3 +776,29 @@ async fn nearly_spent_rate_limit_asks_the_poller_to_pause_before_a_429() {
     desk.poll().await.expect("second");
     assert_eq!(desk.pause_hint(), None, "plenty left: poll on schedule");
 }
+
+#[tokio::test]
+async fn the_poller_is_told_to_wait_when_the_budget_is_nearly_spent() {
+    use cre_cockpit::poll::{Desk, Pollable};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ratelimit-limit", "100")
+                .insert_header("ratelimit-remaining", "2")
+                .insert_header("ratelimit-reset", "41")
+                .set_body_json(json!({"tickets": [], "after_cursor": "x", "end_of_stream": true})),
+        )
+        .mount(&server)
+        .await;
+    let (message, wait) = Desk(adapter(&server)).poll().await;
+    assert!(
+        matches!(
+            message,
+            cre_cockpit::message::Message::Desk { result: Ok(_), .. }
+        ),
+        "the poll itself succeeded"
+    );
+    assert_eq!(wait.map(|d| d.as_secs()), Some(41));
+}
