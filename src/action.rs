@@ -42,6 +42,13 @@ pub enum Action {
     OpenInBrowser,
     CopyLink,
     JumpLinked,
+    /// Saved views of the inquiries pane (`crate::views`).
+    ViewAll,
+    ViewMine,
+    ViewUnassigned,
+    ViewBreaching,
+    ViewEscalated,
+    NextView,
 }
 
 impl Action {
@@ -70,6 +77,12 @@ impl Action {
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
             Self::JumpLinked => "incident → its customers and inquiries, and back",
+            Self::ViewAll => "view: all open inquiries",
+            Self::ViewMine => "view: inquiries assigned to me ([ui] me)",
+            Self::ViewUnassigned => "view: unassigned inquiries",
+            Self::ViewBreaching => "view: SLA breached or breaching within 1h",
+            Self::ViewEscalated => "view: escalated inquiries",
+            Self::NextView => "next saved view (built-in, then [[views]])",
         }
     }
 

@@ -32,6 +32,12 @@ pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(
             poll_interval: every,
             allow_insecure_http: false,
             read_only: false,
+            queue: None,
+            query: None,
+            customer_field: None,
+            feature_field: None,
+            page_size: None,
+            timeout: None,
         }),
         metrics: Some(MetricsConfig {
             kind: MetricsKind::Prometheus,

@@ -169,6 +169,12 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::CopyLink => &["y"],
         // L as in linked; a/e/i/: are reserved (product.md §4).
         Action::JumpLinked => &["L"],
+        Action::ViewAll => &["O"],
+        Action::ViewMine => &["M"],
+        Action::ViewUnassigned => &["U"],
+        Action::ViewBreaching => &["B"],
+        Action::ViewEscalated => &["E"],
+        Action::NextView => &["v"],
     }
 }
 
@@ -229,6 +235,12 @@ impl Keymap {
     #[must_use]
     pub fn action(&self, event: &KeyEvent) -> Option<Action> {
         self.by_key.get(&KeyBinding::from_event(event)).copied()
+    }
+
+    /// The action bound to a key, if any.
+    #[must_use]
+    pub fn action_of(&self, key: &KeyBinding) -> Option<Action> {
+        self.by_key.get(key).copied()
     }
 
     /// The keys bound to an action.
