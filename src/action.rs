@@ -47,6 +47,13 @@ pub enum Action {
     JumpLinked,
     IncidentMode,
     CustomerUpdate,
+    /// Saved views of the inquiries pane (`crate::views`).
+    ViewAll,
+    ViewMine,
+    ViewUnassigned,
+    ViewBreaching,
+    ViewEscalated,
+    NextView,
 }
 
 impl Action {
@@ -84,6 +91,12 @@ impl Action {
             Self::CustomerUpdate => {
                 "in incident mode: post a customer update to every linked inquiry"
             }
+            Self::ViewAll => "view: all open inquiries",
+            Self::ViewMine => "view: inquiries assigned to me ([ui] me)",
+            Self::ViewUnassigned => "view: unassigned inquiries",
+            Self::ViewBreaching => "view: SLA breached or breaching within 1h",
+            Self::ViewEscalated => "view: escalated inquiries",
+            Self::NextView => "next saved view (built-in, then [[views]])",
         }
     }
 

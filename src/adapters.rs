@@ -11,9 +11,12 @@ pub mod http;
 pub mod lenient;
 pub mod pagerduty;
 pub mod prometheus;
+pub mod resume;
+pub mod rt;
 pub mod zendesk;
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::domain::{Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError};
 
@@ -29,6 +32,11 @@ pub trait DeskSource: Send + 'static {
         &mut self,
         id: &str,
     ) -> impl Future<Output = Result<Vec<Comment>, SourceError>> + Send;
+    /// A pause the desk asked for on its last answer without refusing it
+    /// (rate-limit headers nearly spent); the poller waits this long.
+    fn pause_hint(&mut self) -> Option<Duration> {
+        None
+    }
 }
 
 /// A metrics backend speaking the Prometheus HTTP API.

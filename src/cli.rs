@@ -202,7 +202,7 @@ async fn tui(
     let client = http::client();
     let writers = crate::outbox::Writers::from_config(config, &secrets, &client, read_only)
         .map_err(|e| Failure::Other(e.message))?;
-    let sources = Sources::build(config, secrets, &client)?;
+    let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut settings = Settings::from_config(config, demo);
     settings.read_only |= read_only;
     let model = Model::new(settings, sources.states(), Timestamp::now());
@@ -249,10 +249,20 @@ async fn tui(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A real desk resumes from its saved cursor in the data dir; the demo's
+/// simulator is new every run, so its desk starts afresh.
+fn resumable(sources: Sources, demo: bool) -> Sources {
+    if demo {
+        sources
+    } else {
+        sources.resume_in(&paths::data_dir())
+    }
+}
+
 /// Poll every source once into a fresh model.
 async fn poll_model(config: &Config, secrets: Secrets, demo: bool) -> Result<Model, Failure> {
     let client = http::client();
-    let sources = Sources::build(config, secrets, &client)?;
+    let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut model = Model::new(
         Settings::from_config(config, demo),
         sources.states(),

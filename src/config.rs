@@ -53,6 +53,9 @@ pub struct Config {
     /// service to the customers behind it.
     #[serde(default)]
     pub service_tenants: BTreeMap<String, Vec<String>>,
+    /// Saved views of the inquiries pane, after the built-in ones.
+    #[serde(default)]
+    pub views: Vec<ViewConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -77,6 +80,27 @@ pub struct DeskConfig {
     pub allow_insecure_http: bool,
     #[serde(default)]
     pub read_only: bool,
+    /// RT: the queue whose open tickets are the inquiries (all queues the
+    /// token can see when unset).
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// RT: extra TicketSQL, ANDed with the queue (e.g. `Owner = 'Nobody'`).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// RT: the ticket custom field naming the customer; without it the
+    /// customer is the requester's email domain.
+    #[serde(default)]
+    pub customer_field: Option<String>,
+    /// RT: the ticket custom field holding the feature area.
+    #[serde(default)]
+    pub feature_field: Option<String>,
+    /// Tickets per page (RT ≤ 100, default 100; Zendesk export ≤ 1000,
+    /// default 1000).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// Time allowed for one request, body included (default 30s).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -163,6 +187,28 @@ pub struct IncidentsConfig {
     /// Alertmanager: the label naming the service.
     #[serde(default = "default_service_label")]
     pub service_label: String,
+}
+
+impl DeskConfig {
+    /// A desk of `kind` at `url` with every optional key at its default.
+    #[must_use]
+    pub fn new(kind: DeskKind, url: String) -> Self {
+        Self {
+            kind,
+            url,
+            email: None,
+            token_env: None,
+            poll_interval: default_poll(),
+            allow_insecure_http: false,
+            read_only: false,
+            queue: None,
+            query: None,
+            customer_field: None,
+            feature_field: None,
+            page_size: None,
+            timeout: None,
+        }
+    }
 }
 
 impl IncidentsConfig {
@@ -296,7 +342,9 @@ pub struct AccountsConfig {
     pub file: PathBuf,
 }
 
-/// First-reply targets per priority, used when the desk reports none.
+/// SLA policy used when the desk reports no targets of its own: first-reply
+/// targets per priority (the four top-level keys), optional next-reply
+/// targets, and optional business hours (see `crate::sla`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlaConfig {
@@ -308,6 +356,71 @@ pub struct SlaConfig {
     pub normal: Duration,
     #[serde(deserialize_with = "duration")]
     pub low: Duration,
+    /// Next-reply targets; a priority left out uses its first-reply target.
+    pub next_reply: Option<PriorityTargets>,
+    /// When present, targets count business hours in this calendar.
+    pub business_hours: Option<BusinessHoursConfig>,
+}
+
+/// A target per priority, each optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriorityTargets {
+    #[serde(deserialize_with = "optional_duration")]
+    pub urgent: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub high: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub normal: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub low: Option<Duration>,
+}
+
+/// The support team's working week. Validated (time zone, times, days) by
+/// `crate::sla::Policy::from_config`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursConfig {
+    /// IANA time zone name, e.g. "Asia/Tokyo".
+    pub time_zone: String,
+    /// Working days, e.g. ["mon", "tue", "wed", "thu", "fri"] (the default).
+    #[serde(default = "default_working_days")]
+    pub days: Vec<String>,
+    /// Opening and closing time of each working day, "HH:MM".
+    #[serde(default = "default_open")]
+    pub open: String,
+    #[serde(default = "default_close")]
+    pub close: String,
+    /// Dates ("YYYY-MM-DD") that are not working days.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Priorities whose clocks run around the clock anyway, e.g. ["urgent"].
+    #[serde(default)]
+    pub calendar_priorities: Vec<String>,
+}
+
+fn default_working_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_open() -> String {
+    "09:00".into()
+}
+
+fn default_close() -> String {
+    "17:00".into()
+}
+
+/// A saved view of the inquiries pane: `[[views]]` with a name, a filter
+/// expression (see `crate::views`) and an optional key.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    pub name: String,
+    pub filter: String,
+    pub key: Option<String>,
 }
 
 impl Default for SlaConfig {
@@ -317,6 +430,8 @@ impl Default for SlaConfig {
             high: Duration::from_secs(4 * 3600),
             normal: Duration::from_secs(8 * 3600),
             low: Duration::from_secs(24 * 3600),
+            next_reply: None,
+            business_hours: None,
         }
     }
 }
@@ -354,6 +469,10 @@ pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::E
         ));
     }
     Ok(parsed)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 /// A configuration problem, located in the file.
@@ -404,6 +523,24 @@ impl Config {
                 message,
             }
         })?;
+        crate::sla::Policy::from_config(&config.sla).map_err(|(key, message)| {
+            let (table, field) = key.rsplit_once('.').unwrap_or(("sla", key.as_str()));
+            ParseError {
+                line: find_line(text, table, field)
+                    .or_else(|| find_line(text, "sla", field))
+                    .unwrap_or(1),
+                key,
+                message,
+            }
+        })?;
+        let keymap = crate::keymap::Keymap::from_config(&config.keys).unwrap_or_default();
+        crate::views::Views::from_config(&config.views, &keymap).map_err(
+            |(index, field, message)| ParseError {
+                line: find_nth_line(text, "views", index, field).unwrap_or(1),
+                key: format!("views[{index}].{field}"),
+                message,
+            },
+        )?;
         Ok(config)
     }
 }
@@ -509,6 +646,35 @@ fn find_line(text: &str, table: &str, key: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The line of `key =` inside the `n`-th (0-based) `[[table]]`, for errors
+/// in arrays of tables such as `[[views]]`.
+fn find_nth_line(text: &str, table: &str, n: usize, key: &str) -> Option<usize> {
+    let mut seen = None;
+    let mut header = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let name = t.trim_matches(|c| c == '[' || c == ']').trim();
+            if t.starts_with("[[") && name == table {
+                seen = Some(seen.map_or(0, |s: usize| s + 1));
+                if seen == Some(n) {
+                    header = Some(i + 1);
+                }
+            } else if seen == Some(n) {
+                return header;
+            }
+            continue;
+        }
+        if seen == Some(n)
+            && t.split_once('=')
+                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
+        {
+            return Some(i + 1);
+        }
+    }
+    header
 }
 
 #[cfg(test)]

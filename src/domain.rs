@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Desk priority, ordered from most to least urgent (`Urgent < Low` in `Ord`
 /// so that an ascending sort puts the urgent ones first).
@@ -23,6 +23,7 @@ use serde::Serialize;
     Ord,
     Hash,
     Serialize,
+    Deserialize,
     strum::Display,
     strum::IntoStaticStr,
 )]
@@ -37,7 +38,16 @@ pub enum Priority {
 
 /// Where an inquiry is in its life. Only the first four count as open.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -58,7 +68,7 @@ impl InquiryStatus {
 }
 
 /// Which SLA target a clock measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum SlaMetric {
@@ -68,7 +78,7 @@ pub enum SlaMetric {
 
 /// A running SLA clock: when the target breaches, and whether the target is
 /// counted in business or calendar hours (the pane says which).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaClock {
     pub metric: SlaMetric,
     pub due: Timestamp,
@@ -76,7 +86,8 @@ pub struct SlaClock {
 }
 
 /// An open (or just closed) support inquiry: a Zendesk ticket or an RT ticket.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// (`Deserialize` so a desk adapter can keep its open set in the data dir.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inquiry {
     /// The desk's id, as text (RT and Zendesk both have numeric ids, but the
     /// cockpit never does arithmetic on them).
@@ -290,7 +301,8 @@ pub struct SourceError {
     /// How long the source asked us to stay away (429 `Retry-After`, or a
     /// rate-limit reset), so the poller can back off instead of hammering.
     pub retry_after: Option<std::time::Duration>,
-    /// The HTTP status, when the source answered at all.
+    /// The HTTP status when the server answered with an error (so an
+    /// adapter can tell "cursor refused" from "server down").
     pub status: Option<u16>,
     /// Whether the request may have taken effect despite the error (a
     /// timeout or broken connection after sending, a 5xx): a write must then
@@ -306,6 +318,12 @@ impl SourceError {
             status: None,
             maybe_applied: false,
         }
+    }
+
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     #[must_use]

@@ -174,6 +174,12 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::JumpLinked => &["L"],
         Action::IncidentMode => &["i"],
         Action::CustomerUpdate => &["u"],
+        Action::ViewAll => &["O"],
+        Action::ViewMine => &["M"],
+        Action::ViewUnassigned => &["U"],
+        Action::ViewBreaching => &["B"],
+        Action::ViewEscalated => &["E"],
+        Action::NextView => &["v"],
     }
 }
 
@@ -234,6 +240,12 @@ impl Keymap {
     #[must_use]
     pub fn action(&self, event: &KeyEvent) -> Option<Action> {
         self.by_key.get(&KeyBinding::from_event(event)).copied()
+    }
+
+    /// The action bound to a key, if any.
+    #[must_use]
+    pub fn action_of(&self, key: &KeyBinding) -> Option<Action> {
+        self.by_key.get(key).copied()
     }
 
     /// The keys bound to an action.

@@ -17,11 +17,12 @@ use jiff::{SignedDuration, Timestamp};
 pub use self::incident_mode::Visibility;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::sources::{SourceState, SourceStatus};
+pub(crate) use self::view::contains_ci;
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
-use crate::config::{Config, SlaConfig};
+use crate::config::Config;
 use crate::domain::{
-    Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, InquiryStatus, MetricsSnapshot,
-    Priority, SlaClock, SlaMetric, SourceError, SourceKind,
+    Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,
+    SourceKind,
 };
 use crate::join::{self, Derived};
 use crate::keymap::Keymap;
@@ -41,7 +42,7 @@ pub struct Settings {
     pub keymap: Keymap,
     /// Service → tenants it serves, for the incident join.
     pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
-    pub sla: SlaConfig,
+    pub sla: crate::sla::Policy,
     pub me: Option<String>,
     pub impact_error_ratio: f64,
     pub demo: bool,
@@ -53,6 +54,8 @@ pub struct Settings {
     pub incident_notes: bool,
     pub notify: crate::notify::NotifyConfig,
     pub updates: crate::updates::UpdatesConfig,
+    /// Saved views of the inquiries pane, built-ins first.
+    pub views: crate::views::Views,
 }
 
 impl Settings {
@@ -63,7 +66,8 @@ impl Settings {
             // Config::parse already validated the bindings.
             keymap: Keymap::from_config(&config.keys).unwrap_or_default(),
             service_tenants: config.service_tenants.clone(),
-            sla: config.sla.clone(),
+            // Config::parse already validated the policy.
+            sla: crate::sla::Policy::from_config(&config.sla).unwrap_or_default(),
             me: config.ui.me.clone(),
             impact_error_ratio: config
                 .ui
@@ -78,6 +82,11 @@ impl Settings {
                 .incidents
                 .as_ref()
                 .is_some_and(|i| i.kind == crate::config::IncidentsKind::Pagerduty && !i.read_only),
+            // Config::parse already validated the views.
+            views: Keymap::from_config(&config.keys)
+                .ok()
+                .and_then(|keymap| crate::views::Views::from_config(&config.views, &keymap).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -142,6 +151,8 @@ pub struct Model {
     pub size: (u16, u16),
     pub quit: bool,
     last_derive: Timestamp,
+    /// The saved view of the inquiries pane (index into `settings.views`).
+    pub view: usize,
 }
 
 impl Model {
@@ -169,6 +180,7 @@ impl Model {
             size: (80, 24),
             quit: false,
             last_derive: now,
+            view: crate::views::ALL,
         }
     }
 
@@ -314,7 +326,7 @@ impl Model {
         }
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
-                inquiry.sla = sla_clock(&inquiry, &self.settings.sla);
+                inquiry.sla = self.settings.sla.clock(&inquiry);
             }
             let open = inquiry.status.is_open();
             match (data.index.get(&inquiry.id).copied(), open) {
@@ -394,34 +406,4 @@ fn remove(data: &mut Data, id: &str) {
             data.index.insert(moved.id.clone(), i);
         }
     }
-}
-
-/// The SLA clock from the configured policy, for desks that report none:
-/// first reply counts from creation until an agent has replied; after that
-/// the next reply counts from the last update. Pending and on-hold inquiries
-/// wait on the customer, so their clock is paused (none shown).
-#[must_use]
-pub fn sla_clock(inquiry: &Inquiry, policy: &SlaConfig) -> Option<SlaClock> {
-    if matches!(inquiry.status, InquiryStatus::Pending | InquiryStatus::Hold)
-        || !inquiry.status.is_open()
-    {
-        return None;
-    }
-    let target = match inquiry.priority {
-        Priority::Urgent => policy.urgent,
-        Priority::High => policy.high,
-        Priority::Normal => policy.normal,
-        Priority::Low => policy.low,
-    };
-    let target = SignedDuration::try_from(target).ok()?;
-    let (metric, from) = if inquiry.replied {
-        (SlaMetric::NextReply, inquiry.updated_at)
-    } else {
-        (SlaMetric::FirstReply, inquiry.created_at)
-    };
-    Some(SlaClock {
-        metric,
-        due: from + target,
-        business_hours: false,
-    })
 }

@@ -44,7 +44,9 @@ impl<D: DeskSource> Pollable for Desk<D> {
                 "desk poll"
             );
         }
-        let wait = retry_hint(&result);
+        // A refusal (429) says how long to stay away; a success whose
+        // rate-limit headers are nearly spent asks for a pause too.
+        let wait = retry_hint(&result).or_else(|| self.0.pause_hint());
         (
             Message::Desk {
                 vendor: self.0.vendor(),

@@ -12,6 +12,7 @@ use crate::adapters::alertmanager::Alertmanager;
 use crate::adapters::http::Secret;
 use crate::adapters::pagerduty::PagerDuty;
 use crate::adapters::prometheus::Prometheus;
+use crate::adapters::rt::Rt;
 use crate::adapters::zendesk::Zendesk;
 use crate::adapters::{DeskSource, IncidentSource};
 use crate::config::{self, Config, ConfigError, DeskKind, IncidentsKind};
@@ -56,27 +57,52 @@ impl Secrets {
     }
 }
 
-/// The desk adapters, chosen by `[desk] kind`.
+/// The desk adapters, chosen by `[desk] kind`. There is one per process and
+/// it is moved once, into its poller, so the size difference between the
+/// variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Desk {
     Zendesk(Zendesk),
+    Rt(Rt),
+}
+
+impl Desk {
+    /// Keep the desk's cursor and open set in `dir` and resume from them.
+    #[must_use]
+    pub fn resume_in(self, dir: &std::path::Path) -> Self {
+        match self {
+            Self::Zendesk(z) => Self::Zendesk(z.resume_in(dir)),
+            Self::Rt(r) => Self::Rt(r.resume_in(dir)),
+        }
+    }
 }
 
 impl DeskSource for Desk {
     fn vendor(&self) -> &'static str {
         match self {
             Self::Zendesk(z) => z.vendor(),
+            Self::Rt(r) => r.vendor(),
         }
     }
 
     async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {
         match self {
             Self::Zendesk(z) => z.poll().await,
+            Self::Rt(r) => r.poll().await,
         }
     }
 
     async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
         match self {
             Self::Zendesk(z) => z.comments(id).await,
+            Self::Rt(r) => r.comments(id).await,
+        }
+    }
+
+    fn pause_hint(&mut self) -> Option<Duration> {
+        match self {
+            Self::Zendesk(z) => z.pause_hint(),
+            Self::Rt(r) => r.pause_hint(),
         }
     }
 }
@@ -129,13 +155,6 @@ pub struct Pollers {
 /// How often the accounts file is re-read.
 const ACCOUNTS_EVERY: Duration = Duration::from_secs(60);
 
-fn unsupported(key: &str, kind: &str) -> ConfigError {
-    ConfigError::Value {
-        key: key.into(),
-        message: format!("{kind:?} is not supported by this build yet"),
-    }
-}
-
 fn missing_secret(key: &str) -> ConfigError {
     ConfigError::Value {
         key: key.into(),
@@ -168,7 +187,14 @@ impl Sources {
                     Zendesk::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
                 Some((Desk::Zendesk(zendesk), d.poll_interval))
             }
-            Some(_) => return Err(unsupported("desk.kind", "rt")),
+            Some(d) => {
+                let token = secrets
+                    .desk
+                    .clone()
+                    .ok_or_else(|| missing_secret("desk.token_env"))?;
+                let rt = Rt::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
+                Some((Desk::Rt(rt), d.poll_interval))
+            }
         };
         let metrics = match &config.metrics {
             None => None,
@@ -202,6 +228,14 @@ impl Sources {
             incidents,
             accounts: config.accounts.as_ref().map(|a| a.file.clone()),
         })
+    }
+
+    /// Let the desk resume from (and save to) its state in `dir`, the data
+    /// dir: a restart then costs one small request, not a full read.
+    #[must_use]
+    pub fn resume_in(mut self, dir: &std::path::Path) -> Self {
+        self.desk = self.desk.map(|(desk, every)| (desk.resume_in(dir), every));
+        self
     }
 
     /// The chips for these sources, all loading.

@@ -70,6 +70,15 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
     if view.order.len() != total {
         title.push(Span::styled(format!("/{total}"), theme::MUTED));
     }
+    if pane == Pane::Inquiries
+        && model.view != crate::views::ALL
+        && let Some(saved) = model.settings.views.get(model.view)
+    {
+        title.push(Span::styled(
+            format!("  view {}", saved.name),
+            theme::ACCENT,
+        ));
+    }
     if !view.filter.is_empty() {
         title.push(Span::styled(
             format!("  filter \"{}\"", view.filter),

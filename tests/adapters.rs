@@ -1,10 +1,14 @@
-//! The three HTTP adapters against wiremock servers speaking the vendors'
+//! The HTTP adapters against wiremock servers speaking the vendors'
 //! wire shapes (reference/apis.md §1, §3, §5.1).
 
+#[path = "adapters/misbehaving.rs"]
+mod misbehaving;
 #[path = "adapters/pagerduty.rs"]
 mod pagerduty;
 #[path = "adapters/prometheus.rs"]
 mod prometheus;
+#[path = "adapters/rt.rs"]
+mod rt;
 #[path = "adapters/zendesk.rs"]
 mod zendesk;
 

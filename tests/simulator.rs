@@ -906,3 +906,62 @@ async fn shutdown_and_drop_stop_the_server() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_export_sideloads_reply_counts_and_live_sla_state_like_zendesk() {
+    let sim = start(SimOptions::default()).await;
+    let client = Client::new();
+    let (status, page) = zd_get(
+        &client,
+        &sim,
+        "/api/v2/incremental/tickets/cursor",
+        &[
+            ("start_time", "0"),
+            ("per_page", "200"),
+            ("include", "metric_sets,slas"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let tickets = page["tickets"].as_array().expect("tickets");
+    let sets = page["metric_sets"]
+        .as_array()
+        .expect("metric_sets sideload");
+    assert_eq!(sets.len(), tickets.len(), "one metric set per ticket");
+    let mut active = 0;
+    for t in tickets {
+        let metrics = t["slas"]["policy_metrics"].as_array().expect("slas");
+        let Some(m) = metrics.first() else {
+            assert!(
+                t["priority"].is_null(),
+                "only tickets without a priority match no policy"
+            );
+            continue;
+        };
+        let replies = sets
+            .iter()
+            .find(|s| s["ticket_id"] == t["id"])
+            .and_then(|s| s["replies"].as_u64())
+            .expect("replies");
+        let expected = if replies == 0 {
+            "first_reply_time"
+        } else {
+            "next_reply_time"
+        };
+        assert_eq!(m["metric"], expected, "{t}");
+        let stage = m["stage"].as_str().expect("stage");
+        if stage == "active" {
+            active += 1;
+            assert!(matches!(t["status"].as_str(), Some("new" | "open")), "{t}");
+            unix(m["breach_at"].as_str().expect("breach_at"));
+        }
+    }
+    assert!(active > 0, "some clocks are running");
+    let (status, policies) = zd_get(&client, &sim, "/api/v2/slas/policies", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = policies["sla_policies"][0]["policy_metrics"]
+        .as_array()
+        .expect("policy metrics");
+    assert_eq!(metrics.len(), 8, "first and next reply for four priorities");
+    assert!(metrics.iter().all(|m| m["business_hours"].is_boolean()));
+}

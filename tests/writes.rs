@@ -6,7 +6,6 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use cre_cockpit::adapters::events::Events;
 use cre_cockpit::adapters::http::{self, Secret};
@@ -59,13 +58,8 @@ impl Respond for Ticket {
 
 async fn desk(server_uri: &str) -> Writers {
     let config = DeskConfig {
-        kind: DeskKind::Zendesk,
-        url: server_uri.into(),
         email: Some("cre@example.com".into()),
-        token_env: None,
-        poll_interval: Duration::from_secs(30),
-        allow_insecure_http: false,
-        read_only: false,
+        ..DeskConfig::new(DeskKind::Zendesk, server_uri.into())
     };
     let zendesk = Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap();
     Writers {

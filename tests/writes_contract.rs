@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use cre_cockpit::adapters::events::{Events, Trigger};
 use cre_cockpit::adapters::http::{self, Secret};
 use cre_cockpit::adapters::pagerduty::PagerDuty;
@@ -29,13 +27,8 @@ fn explain(result: Result<(), SourceError>, log_var: &str) {
 
 fn zendesk(url: &str) -> Zendesk {
     let config = DeskConfig {
-        kind: DeskKind::Zendesk,
-        url: url.into(),
         email: Some("cre@example.com".into()),
-        token_env: None,
-        poll_interval: Duration::from_secs(30),
-        allow_insecure_http: false,
-        read_only: false,
+        ..DeskConfig::new(DeskKind::Zendesk, url.into())
     };
     Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap()
 }

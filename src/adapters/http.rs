@@ -235,8 +235,7 @@ fn status_error(
             format!("{what}: {http}: {excerpt}")
         }
     };
-    let mut error = SourceError::new(message);
-    error.status = Some(status.as_u16());
+    let mut error = SourceError::new(message).with_status(status.as_u16());
     // A server error may come after the change was applied.
     error.maybe_applied = status.is_server_error();
     match (status, retry_after) {
@@ -252,6 +251,31 @@ fn status_error(
 #[must_use]
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     header_u64(headers, RETRY_AFTER.as_str()).map(Duration::from_secs)
+}
+
+/// Below this share of the rate-limit window left, polls slow down.
+const RATE_LIMIT_RESERVE: u64 = 10; // percent
+
+/// How long to pause before the next poll because the rate-limit headers say
+/// the budget is nearly spent (`X-Rate-Limit` / `X-Rate-Limit-Remaining`,
+/// or `ratelimit-limit` / `ratelimit-remaining` / `ratelimit-reset`): waiting
+/// for the window to reset now is cheaper than a 429 later. `None` while
+/// more than a tenth of the budget is left, or when the server sends none.
+#[must_use]
+pub fn rate_limit_pause(headers: &HeaderMap) -> Option<Duration> {
+    let remaining = header_u64(headers, "x-rate-limit-remaining")
+        .or_else(|| header_u64(headers, "ratelimit-remaining"))?;
+    let limit = header_u64(headers, "x-rate-limit")
+        .or_else(|| header_u64(headers, "ratelimit-limit"))
+        .filter(|l| *l > 0)?;
+    if remaining.saturating_mul(100) > limit.saturating_mul(RATE_LIMIT_RESERVE) {
+        return None;
+    }
+    // Without a reset time, a minute is the window every vendor here uses.
+    let reset = header_u64(headers, "ratelimit-reset")
+        .unwrap_or(60)
+        .clamp(1, 3600);
+    Some(Duration::from_secs(reset))
 }
 
 /// A numeric header, if present and well-formed.
@@ -311,6 +335,28 @@ mod tests {
         assert!(err.message.contains("allow_insecure_http"), "{err}");
         assert!(base_url("http://prom.example.com", true).is_ok());
         assert!(base_url("https://prom.example.com", false).is_ok());
+    }
+
+    #[test]
+    fn rate_limit_headers_slow_down_only_when_nearly_spent() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            h
+        };
+        let plenty = headers(&[("x-rate-limit", "700"), ("x-rate-limit-remaining", "650")]);
+        assert_eq!(rate_limit_pause(&plenty), None);
+        let low = headers(&[("x-rate-limit", "700"), ("x-rate-limit-remaining", "12")]);
+        assert_eq!(rate_limit_pause(&low), Some(Duration::from_secs(60)));
+        let reset = headers(&[
+            ("ratelimit-limit", "100"),
+            ("ratelimit-remaining", "3"),
+            ("ratelimit-reset", "41"),
+        ]);
+        assert_eq!(rate_limit_pause(&reset), Some(Duration::from_secs(41)));
+        assert_eq!(rate_limit_pause(&HeaderMap::new()), None);
     }
 
     #[test]

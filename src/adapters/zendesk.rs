@@ -8,14 +8,19 @@ mod wire;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::ACCEPT;
 use serde::de::DeserializeOwned;
 
-use self::wire::{Change, CommentsPageDto, Directory, ExportPageDto, UsersDto, decoded};
+use self::wire::{
+    Change, CommentsPageDto, Directory, ExportPageDto, SlaPoliciesDto, UsersDto, decoded,
+};
 use super::DeskSource;
 use super::http::{self, Secret};
+use super::resume::Store;
 use crate::config::DeskConfig;
 use crate::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::sanitize;
@@ -32,6 +37,14 @@ const MAX_COMMENT_PAGES: u32 = 60;
 /// `users/show_many` takes at most 100 ids.
 const SHOW_MANY_LIMIT: usize = 100;
 
+/// Tickets per export page: Zendesk's maximum, so a backlog takes the fewest
+/// of the ten requests a minute.
+const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// Sideloads on every export page: names for the ids on the page, reply
+/// counts (first- or next-reply) and the live SLA state.
+const EXPORT_INCLUDES: &str = "users,organizations,groups,metric_sets,slas";
+
 pub struct Zendesk {
     client: reqwest::Client,
     base: Url,
@@ -39,11 +52,23 @@ pub struct Zendesk {
     login: String,
     token: Secret,
     /// The export cursor after the last completed poll (`None` before the
-    /// first). Kept in memory only for now.
+    /// first).
     cursor: Option<String>,
     /// A stream that broke off mid-way, to be continued by the next poll.
     pending: Option<Stream>,
     directory: Directory,
+    page_size: u32,
+    timeout: Option<Duration>,
+    /// Whether the SLA policies were asked for (once: they rarely change).
+    policies_read: bool,
+    /// A pause the rate-limit headers asked for, for the poller.
+    pause: Option<Duration>,
+    /// Where the cursor and the open set are kept across restarts, and the
+    /// open set itself (only kept when there is somewhere to save it).
+    store: Option<Store>,
+    open: BTreeMap<String, Inquiry>,
+    /// Open inquiries read back from the store, sent with the next poll.
+    resumed: Option<Vec<Inquiry>>,
 }
 
 /// Progress through one export stream. When a page fails (rate limit,
@@ -96,6 +121,12 @@ impl Zendesk {
         if token.expose().is_empty() {
             return Err(SourceError::new("zendesk: the API token is empty"));
         }
+        let page_size = config.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=1000).contains(&page_size) {
+            return Err(SourceError::new(
+                "zendesk: desk.page_size must be between 1 and 1000",
+            ));
+        }
         Ok(Self {
             client,
             base,
@@ -104,20 +135,47 @@ impl Zendesk {
             cursor: None,
             pending: None,
             directory: Directory::default(),
+            page_size,
+            timeout: config.timeout,
+            policies_read: false,
+            pause: None,
+            store: None,
+            open: BTreeMap::new(),
+            resumed: None,
         })
     }
 
-    async fn get<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T, SourceError> {
-        let request = self
+    /// Keep the cursor and the open set in `dir` (the data dir), and resume
+    /// from what a previous run left there.
+    #[must_use]
+    pub fn resume_in(mut self, dir: &Path) -> Self {
+        let scope = format!("{} {}", self.base, self.login);
+        let store = Store::new(dir, "zendesk", &self.base, scope);
+        if let Some(resumed) = store.load::<String>() {
+            self.cursor = Some(resumed.cursor);
+            self.open = resumed
+                .inquiries
+                .iter()
+                .map(|i| (i.id.clone(), i.clone()))
+                .collect();
+            self.resumed = Some(resumed.inquiries);
+        }
+        self.store = Some(store);
+        self
+    }
+
+    async fn get<T: DeserializeOwned>(&mut self, what: &str, url: Url) -> Result<T, SourceError> {
+        let mut request = self
             .client
             .get(url)
             .basic_auth(&self.login, Some(self.token.expose()))
             .header(ACCEPT, "application/json");
-        Ok(
-            http::fetch_json_explained(what, request, wire::explain_error)
-                .await?
-                .body,
-        )
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await?;
+        self.pause = http::rate_limit_pause(&fetched.headers);
+        Ok(fetched.body)
     }
 
     fn export_url(&self, cursor: Option<&str>) -> Url {
@@ -128,10 +186,25 @@ impl Zendesk {
                 Some(cursor) => query.append_pair("cursor", cursor),
                 None => query.append_pair("start_time", "0"),
             };
-            query.append_pair("per_page", "1000");
-            query.append_pair("include", "users,organizations");
+            query.append_pair("per_page", &self.page_size.to_string());
+            query.append_pair("include", EXPORT_INCLUDES);
         }
         url
+    }
+
+    /// Read which SLA targets count business hours, the first time a ticket
+    /// carries desk SLAs. Agents without admin rights get 403: the clocks
+    /// then show as calendar hours, which the log says once.
+    async fn read_policies(&mut self) {
+        self.policies_read = true;
+        let url = http::join(&self.base, "/api/v2/slas/policies");
+        match self
+            .get::<SlaPoliciesDto>("zendesk: SLA policies", url)
+            .await
+        {
+            Ok(policies) => self.directory.learn_policies(policies),
+            Err(e) => tracing::warn!("{e}; desk SLA clocks are shown as calendar hours"),
+        }
     }
 
     /// Where a human opens the ticket (not the API URL the ticket carries).
@@ -140,12 +213,26 @@ impl Zendesk {
     }
 
     async fn poll_export(&mut self) -> Result<DeskUpdate, SourceError> {
-        let mut stream = self.pending.take().unwrap_or_else(|| Stream {
-            full: self.cursor.is_none(),
-            cursor: self.cursor.clone(),
-            changed: BTreeMap::new(),
-            removed: BTreeSet::new(),
-        });
+        let mut stream = match self.pending.take() {
+            Some(stream) => stream,
+            None => {
+                let mut stream = Stream {
+                    full: self.cursor.is_none(),
+                    cursor: self.cursor.clone(),
+                    changed: BTreeMap::new(),
+                    removed: BTreeSet::new(),
+                };
+                // After a restart the first update carries the saved open
+                // set, so the model gets the whole queue from one request.
+                if let Some(resumed) = self.resumed.take() {
+                    stream.full = true;
+                    for inquiry in resumed {
+                        stream.apply(Change::Changed(Box::new(inquiry)));
+                    }
+                }
+                stream
+            }
+        };
         let mut requests = 0;
         loop {
             if requests == MAX_EXPORT_PAGES_PER_POLL {
@@ -155,6 +242,20 @@ impl Zendesk {
             let url = self.export_url(stream.cursor.as_deref());
             let page: ExportPageDto = match self.get("zendesk: ticket export", url).await {
                 Ok(page) => page,
+                Err(e) if stream.cursor.is_some() && matches!(e.status, Some(400 | 404 | 422)) => {
+                    // The desk no longer honours this cursor (expired, or a
+                    // stored one from another account): read everything
+                    // afresh rather than fail for ever.
+                    tracing::warn!("zendesk: export cursor refused ({e}); reading the desk afresh");
+                    requests += 1;
+                    stream = Stream {
+                        full: true,
+                        cursor: None,
+                        changed: BTreeMap::new(),
+                        removed: BTreeSet::new(),
+                    };
+                    continue;
+                }
                 Err(e) => {
                     tracing::debug!(requests = requests + 1, "zendesk: poll failed: {e}");
                     self.pending = Some(stream);
@@ -164,7 +265,14 @@ impl Zendesk {
             requests += 1;
             self.directory.learn_users(page.users);
             self.directory.learn_orgs(page.organizations);
-            for ticket in decoded(page.tickets) {
+            self.directory.learn_groups(page.groups);
+            self.directory.learn_metrics(page.metric_sets);
+            let tickets: Vec<_> = decoded(page.tickets).collect();
+            if !self.policies_read && tickets.iter().any(|t| t.slas.is_some()) {
+                self.read_policies().await;
+                requests += 1;
+            }
+            for ticket in tickets {
                 if let Some(change) = self.directory.ticket(ticket, |id| self.agent_url(id)) {
                     stream.apply(change);
                 }
@@ -180,6 +288,7 @@ impl Zendesk {
                 break;
             }
         }
+        let moved = self.cursor != stream.cursor;
         self.cursor = stream.cursor;
         let update = DeskUpdate {
             full: stream.full,
@@ -187,6 +296,7 @@ impl Zendesk {
             removed: stream.removed.into_iter().collect(),
             requests,
         };
+        self.remember(&update, moved).await;
         tracing::debug!(
             requests,
             changed = update.changed.len(),
@@ -195,6 +305,30 @@ impl Zendesk {
             "zendesk: poll"
         );
         Ok(update)
+    }
+
+    /// Fold an update into the open set and save it with the cursor, when
+    /// there is a store and anything moved.
+    async fn remember(&mut self, update: &DeskUpdate, moved: bool) {
+        let Some(store) = &self.store else { return };
+        if update.full {
+            self.open.clear();
+        }
+        for inquiry in &update.changed {
+            if inquiry.status.is_open() {
+                self.open.insert(inquiry.id.clone(), inquiry.clone());
+            } else {
+                self.open.remove(&inquiry.id);
+            }
+        }
+        for id in &update.removed {
+            self.open.remove(id);
+        }
+        if let Some(cursor) = &self.cursor
+            && (moved || update.full || !update.changed.is_empty() || !update.removed.is_empty())
+        {
+            store.save(cursor, self.open.values()).await;
+        }
     }
 
     async fn load_comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
@@ -278,6 +412,27 @@ impl Zendesk {
     }
 }
 
+/// Decode one incremental-export page body and convert its tickets the way a
+/// poll does (names from the page's own sideloads, links under `base`). A
+/// poll adds cursors, paging and the open set; this is the per-page work,
+/// public for the ingest benchmark.
+pub fn read_export_page(base: &Url, body: &[u8]) -> Result<Vec<Inquiry>, SourceError> {
+    let page: ExportPageDto = serde_json::from_slice(body)
+        .map_err(|e| SourceError::new(format!("zendesk: ticket export: malformed JSON ({e})")))?;
+    let mut directory = Directory::default();
+    directory.learn_users(page.users);
+    directory.learn_orgs(page.organizations);
+    directory.learn_groups(page.groups);
+    directory.learn_metrics(page.metric_sets);
+    let agent_url = |id: u64| http::join(base, &format!("/agent/tickets/{id}")).to_string();
+    Ok(decoded(page.tickets)
+        .filter_map(|t| match directory.ticket(t, agent_url) {
+            Some(Change::Changed(inquiry)) => Some(*inquiry),
+            _ => None,
+        })
+        .collect())
+}
+
 impl DeskSource for Zendesk {
     fn vendor(&self) -> &'static str {
         "zendesk"
@@ -289,5 +444,9 @@ impl DeskSource for Zendesk {
 
     async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
         self.load_comments(id).await
+    }
+
+    fn pause_hint(&mut self) -> Option<Duration> {
+        self.pause.take()
     }
 }

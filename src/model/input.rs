@@ -60,6 +60,15 @@ impl Model {
             }
             return Vec::new();
         }
+        // Keys of `[[views]]` (validated not to clash with the keymap).
+        if let Some(index) = self
+            .settings
+            .views
+            .by_key(&crate::keymap::KeyBinding::from_event(key))
+        {
+            self.set_view(index);
+            return Vec::new();
+        }
         let Some(action) = self.settings.keymap.action(key) else {
             return Vec::new();
         };
@@ -165,6 +174,15 @@ impl Model {
             Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
             Action::IncidentMode => return self.enter_incident_mode(),
             Action::CustomerUpdate => self.open_customer_update(),
+            Action::ViewAll => self.set_view(crate::views::ALL),
+            Action::ViewMine => self.set_view(crate::views::MINE),
+            Action::ViewUnassigned => self.set_view(crate::views::UNASSIGNED),
+            Action::ViewBreaching => self.set_view(crate::views::BREACHING),
+            Action::ViewEscalated => self.set_view(crate::views::ESCALATED),
+            Action::NextView => {
+                let count = self.settings.views.len().max(1);
+                self.set_view((self.view + 1) % count);
+            }
             Action::Quit => {}
         }
         Vec::new()

@@ -134,7 +134,7 @@ pub enum Overlay {
 /// everything else (Japanese included) compares exactly. Candidate starts
 /// are found with SIMD `memchr`, which keeps a 100k-row filter within a
 /// keystroke's budget.
-fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+pub(crate) fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
     let Some((&first, rest)) = n.split_first() else {
         return true;
@@ -195,20 +195,21 @@ impl Model {
         let view = &self.panes[pane as usize];
         let needle = view.filter.to_ascii_lowercase();
         let scope = self.scope_rows(pane);
-        let order: Vec<usize> = if let Some(keep) = scope {
-            view.sorted
-                .iter()
-                .copied()
-                .filter(|&i| keep[i] && (needle.is_empty() || self.matches(pane, i, &needle)))
-                .collect()
-        } else if needle.is_empty() {
+        let saved_view = (pane == Pane::Inquiries && self.view != crate::views::ALL)
+            .then(|| self.settings.views.get(self.view))
+            .flatten();
+        let order: Vec<usize> = if needle.is_empty() && saved_view.is_none() && scope.is_none() {
             view.sorted.clone()
         } else {
             // Match in data order (sequential memory), then keep the sorted
             // order: scanning rows in sorted order would chase pointers all
             // over the heap and cost twice as much.
             let keep: Vec<bool> = (0..view.sorted.len())
-                .map(|i| self.matches(pane, i, &needle))
+                .map(|i| {
+                    scope.as_ref().is_none_or(|in_scope| in_scope[i])
+                        && saved_view.is_none_or(|v| self.in_view(v, i))
+                        && (needle.is_empty() || self.matches(pane, i, &needle))
+                })
                 .collect();
             view.sorted.iter().copied().filter(|&i| keep[i]).collect()
         };
@@ -250,6 +251,44 @@ impl Model {
                     .map(|q| impact.is_some_and(|x| x.linked.iter().any(|l| l.inquiry == q.id)))
                     .collect(),
             ),
+        }
+    }
+
+    /// Whether an inquiry (by data index) is in a saved view.
+    fn in_view(&self, view: &crate::views::View, index: usize) -> bool {
+        let account = self
+            .derived
+            .inquiry_account
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|a| &self.data.accounts[a]);
+        view.matches(
+            &self.data.inquiries[index],
+            &crate::views::Context {
+                now: self.now,
+                me: self.settings.me.as_deref(),
+                account,
+            },
+        )
+    }
+
+    /// Show a saved view of the inquiries pane.
+    pub(crate) fn set_view(&mut self, index: usize) {
+        let Some(view) = self.settings.views.get(index) else {
+            return;
+        };
+        let name = view.name.clone();
+        let mine_without_me =
+            view.filter == crate::views::Filter::Mine && self.settings.me.is_none();
+        self.view = index;
+        self.focus = Pane::Inquiries;
+        self.refilter(Pane::Inquiries);
+        let shown = self.panes[Pane::Inquiries as usize].order.len();
+        if mine_without_me {
+            self.say("view mine: set [ui] me in the config to your assignee name");
+        } else {
+            self.say(format!("view {name}: {shown} inquiries"));
         }
     }
 

@@ -173,6 +173,22 @@ impl Ticket {
     pub(crate) fn comment_count(&self) -> usize {
         usize::from(self.role_count) + self.added.len()
     }
+
+    /// Public agent replies so far (what Zendesk's ticket metrics count as
+    /// `replies`): the seeded replies plus public comments added through
+    /// the API by anyone but the requester.
+    pub(crate) fn agent_replies(&self) -> u32 {
+        let seeded = self.roles[..usize::from(self.role_count)]
+            .iter()
+            .filter(|r| **r == Role::Reply)
+            .count();
+        let added = self
+            .added
+            .iter()
+            .filter(|c| c.public && c.author != self.requester)
+            .count();
+        u32::try_from(seeded + added).unwrap_or(u32::MAX)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -58,6 +58,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         ("/api/v2/users/show_many", get(show_many_users)),
         ("/api/v2/organizations/show_many", get(show_many_orgs)),
         ("/api/v2/groups", get(list_groups)),
+        ("/api/v2/slas/policies", get(sla_policies)),
     ];
     for (path, handler) in routes {
         api = api
@@ -414,6 +415,18 @@ fn sideload(
         let orgs: Vec<Value> = ids.iter().filter_map(|&id| org_json(shared, id)).collect();
         body.insert("organizations".into(), orgs.into());
     }
+    if include.contains("metric_sets") {
+        let sets: Vec<Value> = tickets
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id, "ticket_id": t.id, "replies": t.agent_replies(),
+                    "created_at": rfc3339(t.created_at), "updated_at": rfc3339(t.updated_at)
+                })
+            })
+            .collect();
+        body.insert("metric_sets".into(), sets.into());
+    }
     if include.contains("groups") {
         let ids: BTreeSet<u64> = tickets.iter().filter_map(|t| t.group).collect();
         let groups: Vec<Value> = ids
@@ -422,6 +435,70 @@ fn sideload(
             .collect();
         body.insert("groups".into(), groups.into());
     }
+}
+
+// ---- SLA policies ------------------------------------------------------------
+
+/// The simulated account's one SLA policy, in minutes per priority (urgent,
+/// high, normal, low), calendar hours. Tickets without a priority match no
+/// policy, so the cockpit computes their clocks from its own config.
+const FIRST_REPLY_MINUTES: [i64; 4] = [30, 120, 480, 1440];
+const NEXT_REPLY_MINUTES: [i64; 4] = [60, 240, 480, 1440];
+const SLA_PRIORITIES: [Priority; 4] = [
+    Priority::Urgent,
+    Priority::High,
+    Priority::Normal,
+    Priority::Low,
+];
+
+async fn sla_policies(State(shared): Shr) -> Response {
+    let mut metrics = Vec::new();
+    for (i, p) in SLA_PRIORITIES.iter().enumerate() {
+        for (metric, targets) in [
+            ("first_reply_time", FIRST_REPLY_MINUTES),
+            ("next_reply_time", NEXT_REPLY_MINUTES),
+        ] {
+            metrics.push(json!({"priority": p.as_str(), "metric": metric, "target": targets[i], "business_hours": false}));
+        }
+    }
+    Json(json!({
+        "sla_policies": [{
+            "id": 1, "url": format!("{}/api/v2/slas/policies/1.json", shared.base_url),
+            "title": "Standard", "description": "Reply targets for every ticket with a priority",
+            "position": 1, "filter": {"all": [], "any": []}, "policy_metrics": metrics,
+            "created_at": rfc3339(0), "updated_at": rfc3339(0)
+        }],
+        "next_page": null, "previous_page": null, "count": 1
+    }))
+    .into_response()
+}
+
+/// The live SLA state of a ticket, as the `slas` sideload shows it: the
+/// reply target that runs now (first reply until an agent replied, then
+/// next reply from the last update), paused while the ticket waits on the
+/// customer and achieved once it is solved.
+fn slas_json(t: &Ticket, now: i64) -> Value {
+    let Some(i) = t
+        .priority
+        .and_then(|p| SLA_PRIORITIES.iter().position(|q| *q == p))
+    else {
+        return json!({"policy_metrics": []});
+    };
+    let (metric, from, minutes) = if t.agent_replies() == 0 {
+        ("first_reply_time", t.created_at, FIRST_REPLY_MINUTES[i])
+    } else {
+        ("next_reply_time", t.updated_at, NEXT_REPLY_MINUTES[i])
+    };
+    let stage = match t.status {
+        Status::New | Status::Open => "active",
+        Status::Pending | Status::Hold => "paused",
+        _ => "achieved",
+    };
+    let breach_at = from + minutes * 60;
+    json!({"policy_metrics": [{
+        "breach_at": rfc3339(breach_at), "stage": stage, "metric": metric,
+        "minutes": (breach_at - now) / 60
+    }]})
 }
 
 fn to_value(v: impl Serialize) -> Value {
@@ -491,7 +568,15 @@ async fn export(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
     let mut body = Map::new();
     let list: Vec<Value> = tickets
         .iter()
-        .map(|t| to_value(ticket_json(&shared, &world.desk, t)))
+        .map(|t| {
+            let mut json = to_value(ticket_json(&shared, &world.desk, t));
+            if include.contains("slas")
+                && let Value::Object(fields) = &mut json
+            {
+                fields.insert("slas".into(), slas_json(t, now));
+            }
+            json
+        })
         .collect();
     body.insert("tickets".into(), list.into());
     sideload(&shared, &mut body, &tickets, &include);

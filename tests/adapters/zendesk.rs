@@ -11,6 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const EMAIL: &str = "cre@example.com";
 const TOKEN: &str = "zd-secret-123";
 const EXPORT: &str = "/api/v2/incremental/tickets/cursor";
+const INCLUDES: &str = "users,organizations,groups,metric_sets,slas";
 
 fn adapter(server: &MockServer) -> Zendesk {
     let config = super::config(&format!(
@@ -106,7 +107,7 @@ async fn first_poll_follows_three_cursor_pages_then_a_quiet_poll_is_one_request(
         .and(query_param("start_time", "0"))
         .and(query_param_is_missing("cursor"))
         .and(query_param("per_page", "1000"))
-        .and(query_param("include", "users,organizations"))
+        .and(query_param("include", INCLUDES))
         .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
         .respond_with(page(
             vec![
@@ -261,7 +262,7 @@ async fn first_poll_follows_three_cursor_pages_then_a_quiet_poll_is_one_request(
         let has = |k: &str| query.iter().any(|(key, _)| key == k);
         assert_eq!(has("start_time"), n == 0, "request {n}: {query:?}");
         assert_eq!(has("cursor"), n > 0, "request {n}: {query:?}");
-        assert!(query.contains(&("include".into(), "users,organizations".into())));
+        assert!(query.contains(&("include".into(), INCLUDES.into())));
         assert!(query.contains(&("per_page".into(), "1000".into())));
         assert_eq!(
             request
@@ -554,4 +555,250 @@ fn construction_requires_an_email_and_refuses_plain_http() {
     .err()
     .expect("plain http refused");
     assert!(err.message.contains("allow_insecure_http"), "{err}");
+}
+
+#[tokio::test]
+async fn sideloads_name_groups_count_replies_and_carry_the_desks_sla() {
+    let server = MockServer::start().await;
+    let mut with_sla = ticket(401, "open", json!("high"), Some(9001), &[]);
+    with_sla["slas"] = json!({"policy_metrics": [
+        {"breach_at": "2026-11-21T12:00:00Z", "stage": "active", "metric": "first_reply_time", "hours": 2}
+    ]});
+    let mut body = json!({
+        "tickets": [with_sla, ticket(402, "open", json!("low"), Some(9001), &[])],
+        "users": [], "organizations": [],
+        "groups": [{"id": 77, "name": "Support L2"}],
+        "metric_sets": [{"ticket_id": 401, "replies": 0}, {"ticket_id": 402, "replies": 2}],
+        "after_cursor": "s1", "end_of_stream": true
+    });
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    body["after_cursor"] = json!("s2");
+    mount_cursor(
+        &server,
+        "s1",
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/slas/policies"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"sla_policies": [
+            {"id": 1, "title": "Standard", "policy_metrics": [
+                {"priority": "high", "metric": "first_reply_time", "target": 120, "business_hours": true},
+                {"priority": "low", "metric": "first_reply_time", "target": 480, "business_hours": false}
+            ]}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let mut desk = adapter(&server);
+    let first = desk.poll().await.expect("first poll");
+    assert_eq!(first.requests, 2, "the export page and the SLA policies");
+    let t401 = by_id(&first, "401");
+    assert_eq!(t401.group.as_deref(), Some("Support L2"));
+    assert!(
+        !t401.replied,
+        "metric set: no reply yet, although status is open"
+    );
+    let sla = t401.sla.expect("the desk's own SLA");
+    assert_eq!(sla.due.to_string(), "2026-11-21T12:00:00Z");
+    assert!(sla.business_hours, "the policy counts business hours");
+    let t402 = by_id(&first, "402");
+    assert!(t402.replied);
+    assert_eq!(t402.sla, None, "no desk SLA: the model computes one");
+
+    let second = desk.poll().await.expect("second poll");
+    assert_eq!(second.requests, 1, "policies are read once");
+}
+
+#[tokio::test]
+async fn a_restart_resumes_from_the_saved_cursor_with_one_request() {
+    let server = MockServer::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![
+                ticket(501, "open", json!("high"), Some(9001), &[]),
+                ticket(502, "new", json!("low"), Some(9001), &[]),
+                ticket(503, "solved", json!("low"), Some(9001), &[]),
+            ],
+            json!([{"id": 501, "name": "Yuki Tanaka"}]),
+            json!([{"id": 9001, "name": "Acme Corp"}]),
+            "saved-1",
+            true,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    {
+        let mut desk = adapter(&server).resume_in(data.path());
+        let first = desk.poll().await.expect("first run");
+        assert!(first.full);
+        assert_eq!(first.requests, 1);
+    }
+
+    // A new process: the saved cursor, then only what changed since.
+    mount_cursor(
+        &server,
+        "saved-1",
+        page(
+            vec![
+                ticket(502, "solved", json!("low"), Some(9001), &[]),
+                ticket(504, "new", json!("urgent"), Some(9001), &[]),
+            ],
+            json!([]),
+            json!([]),
+            "saved-2",
+            true,
+        ),
+    )
+    .await;
+    let mut desk = adapter(&server).resume_in(data.path());
+    let resumed = desk.poll().await.expect("resumed run");
+    assert!(
+        resumed.full,
+        "the saved set plus the changes is the whole queue"
+    );
+    assert_eq!(
+        resumed.requests, 1,
+        "one small request instead of a full read"
+    );
+    let mut ids: Vec<(&str, bool)> = resumed
+        .changed
+        .iter()
+        .map(|i| (i.id.as_str(), i.status.is_open()))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [("501", true), ("502", false), ("504", true)]);
+    assert_eq!(
+        by_id(&resumed, "501").org.as_deref(),
+        Some("Acme Corp"),
+        "names survive the restart"
+    );
+
+    // And the next process starts from the newer cursor and set.
+    mount_cursor(
+        &server,
+        "saved-2",
+        page(vec![], json!([]), json!([]), "saved-2", true),
+    )
+    .await;
+    let mut desk = adapter(&server).resume_in(data.path());
+    let third = desk.poll().await.expect("third run");
+    let mut ids: Vec<&str> = third.changed.iter().map(|i| i.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["501", "504"]);
+}
+
+#[tokio::test]
+async fn a_refused_saved_cursor_falls_back_to_a_full_read() {
+    let server = MockServer::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![ticket(601, "open", json!("high"), None, &[])],
+            json!([]),
+            json!([]),
+            "old",
+            true,
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    adapter(&server)
+        .resume_in(data.path())
+        .poll()
+        .await
+        .expect("first run");
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("cursor", "old"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "error": "InvalidPaginationParameter", "description": "cursor is invalid or expired"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let update = adapter(&server)
+        .resume_in(data.path())
+        .poll()
+        .await
+        .expect("falls back");
+    assert!(update.full);
+    assert_eq!(update.requests, 2, "the refused cursor, then the full read");
+    assert_eq!(update.changed.len(), 1);
+}
+
+#[tokio::test]
+async fn nearly_spent_rate_limit_asks_the_poller_to_pause_before_a_429() {
+    let server = MockServer::start().await;
+    let body = json!({"tickets": [], "after_cursor": "q1", "end_of_stream": true});
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Rate-Limit", "700")
+                .insert_header("X-Rate-Limit-Remaining", "9")
+                .set_body_json(body.clone()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("cursor", "q1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-Rate-Limit", "700")
+                .insert_header("X-Rate-Limit-Remaining", "650")
+                .set_body_json(body),
+        )
+        .mount(&server)
+        .await;
+    let mut desk = adapter(&server);
+    desk.poll().await.expect("first");
+    assert_eq!(
+        desk.pause_hint().map(|d| d.as_secs()),
+        Some(60),
+        "9 of 700 left: wait for the window to reset"
+    );
+    desk.poll().await.expect("second");
+    assert_eq!(desk.pause_hint(), None, "plenty left: poll on schedule");
+}
+
+#[tokio::test]
+async fn the_poller_is_told_to_wait_when_the_budget_is_nearly_spent() {
+    use cre_cockpit::poll::{Desk, Pollable};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ratelimit-limit", "100")
+                .insert_header("ratelimit-remaining", "2")
+                .insert_header("ratelimit-reset", "41")
+                .set_body_json(json!({"tickets": [], "after_cursor": "x", "end_of_stream": true})),
+        )
+        .mount(&server)
+        .await;
+    let (message, wait) = Desk(adapter(&server)).poll().await;
+    assert!(
+        matches!(
+            message,
+            cre_cockpit::message::Message::Desk { result: Ok(_), .. }
+        ),
+        "the poll itself succeeded"
+    );
+    assert_eq!(wait.map(|d| d.as_secs()), Some(41));
 }

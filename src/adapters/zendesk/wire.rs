@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 pub(super) use crate::adapters::lenient::{Lenient, decoded};
-use crate::domain::{Comment, Inquiry, InquiryStatus, Priority};
+use crate::domain::{Comment, Inquiry, InquiryStatus, Priority, SlaClock, SlaMetric};
 use crate::sanitize;
 
 /// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
@@ -22,6 +22,8 @@ pub(super) struct ExportPageDto {
     pub end_of_stream: Option<bool>,
     pub users: Vec<Lenient<UserDto>>,
     pub organizations: Vec<Lenient<OrgDto>>,
+    pub groups: Vec<Lenient<GroupDto>>,
+    pub metric_sets: Vec<Lenient<MetricSetDto>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -40,6 +42,46 @@ pub(super) struct TicketDto {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub generated_timestamp: Option<i64>,
+    /// The `slas` sideload: live SLA state. Thinly documented (apis.md
+    /// §1.6): an object with `policy_metrics`, or an array, is accepted.
+    pub slas: Option<Value>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct GroupDto {
+    pub id: Option<u64>,
+    pub name: Option<String>,
+}
+
+/// The `metric_sets` sideload: ticket metrics, of which the number of agent
+/// replies tells first-reply from next-reply.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricSetDto {
+    pub ticket_id: Option<u64>,
+    pub replies: Option<u32>,
+}
+
+/// `GET /api/v2/slas/policies`: whether each target counts business hours.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct SlaPoliciesDto {
+    pub sla_policies: Vec<Lenient<SlaPolicyDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct SlaPolicyDto {
+    pub policy_metrics: Vec<Lenient<PolicyMetricDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct PolicyMetricDto {
+    pub priority: Option<String>,
+    pub metric: Option<String>,
+    pub business_hours: Option<bool>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -167,6 +209,12 @@ pub(super) enum Change {
 pub(super) struct Directory {
     pub users: HashMap<u64, String>,
     pub orgs: HashMap<u64, String>,
+    pub groups: HashMap<u64, String>,
+    /// Agent replies per ticket, from the latest `metric_sets` seen.
+    pub replies: HashMap<u64, u32>,
+    /// Whether the desk's SLA target for (metric, priority) counts business
+    /// hours, from the SLA policies (empty until read).
+    pub sla_business: HashMap<(SlaMetric, Priority), bool>,
 }
 
 impl Directory {
@@ -182,6 +230,41 @@ impl Directory {
         for org in decoded(orgs) {
             if let (Some(id), Some(name)) = (org.id, sanitize::opt(org.name.as_deref())) {
                 self.orgs.insert(id, name);
+            }
+        }
+    }
+
+    pub fn learn_groups(&mut self, groups: Vec<Lenient<GroupDto>>) {
+        for group in decoded(groups) {
+            if let (Some(id), Some(name)) = (group.id, sanitize::opt(group.name.as_deref())) {
+                self.groups.insert(id, name);
+            }
+        }
+    }
+
+    pub fn learn_metrics(&mut self, sets: Vec<Lenient<MetricSetDto>>) {
+        for set in decoded(sets) {
+            if let (Some(id), Some(replies)) = (set.ticket_id, set.replies) {
+                self.replies.insert(id, replies);
+            }
+        }
+    }
+
+    pub fn learn_policies(&mut self, policies: SlaPoliciesDto) {
+        for policy in decoded(policies.sla_policies) {
+            for m in decoded(policy.policy_metrics) {
+                let (Some(metric), Some(priority), Some(business)) = (
+                    m.metric.as_deref().and_then(sla_metric),
+                    m.priority.as_deref(),
+                    m.business_hours,
+                ) else {
+                    continue;
+                };
+                // Policies are chosen per ticket by filters the API does not
+                // evaluate for us; the first policy naming a target wins.
+                self.sla_business
+                    .entry((metric, self::priority(Some(priority))))
+                    .or_insert(business);
             }
         }
     }
@@ -228,6 +311,7 @@ impl Directory {
             return None;
         };
         let status = status(raw_status.as_deref());
+        let ticket_priority = priority(dto.priority.as_deref());
         let subject = dto
             .subject
             .as_deref()
@@ -251,25 +335,74 @@ impl Directory {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "(no subject)".into()),
             status,
-            priority: priority(dto.priority.as_deref()),
+            priority: ticket_priority,
             org: dto.organization_id.map(|o| self.org(o)),
             requester: dto.requester_id.map(|u| self.user(u)),
             assignee: dto.assignee_id.map(|u| self.user(u)),
-            // Group names need another endpoint (`/groups`); the id is
-            // enough to filter and to escalate by.
-            group: dto.group_id.map(|g| g.to_string()),
+            // The id stands in for a group never named by a sideload.
+            group: dto.group_id.map(|g| {
+                self.groups
+                    .get(&g)
+                    .cloned()
+                    .unwrap_or_else(|| g.to_string())
+            }),
             tags,
             feature_area,
             created_at,
             updated_at,
-            sla: None,
-            // Heuristic until ticket metrics are read: a ticket leaves `new`
-            // once an agent touches it, which for a support queue almost
-            // always means a first public reply. Good enough to choose
-            // between the first- and next-reply SLA targets.
-            replied: status != InquiryStatus::New,
+            sla: dto
+                .slas
+                .as_ref()
+                .and_then(|slas| self.desk_sla(slas, ticket_priority)),
+            // From the ticket's metrics when sideloaded; otherwise a
+            // heuristic: a ticket leaves `new` once an agent touches it,
+            // which for a support queue almost always means a first public
+            // reply. Good enough to choose first- or next-reply targets.
+            replied: self
+                .replies
+                .get(&id)
+                .map_or(status != InquiryStatus::New, |&n| n > 0),
             url: Some(agent_url(id)),
         })))
+    }
+
+    /// The desk's own running reply clock from the `slas` sideload: the
+    /// earliest active first- or next-reply target. Achieved and paused
+    /// targets are not running clocks.
+    fn desk_sla(&self, slas: &Value, priority: Priority) -> Option<SlaClock> {
+        fn metrics(v: &Value, out: &mut Vec<Value>) {
+            match v {
+                Value::Array(items) => items.iter().for_each(|i| metrics(i, out)),
+                Value::Object(o) => match o.get("policy_metrics") {
+                    Some(inner) => metrics(inner, out),
+                    None if o.contains_key("metric") => out.push(v.clone()),
+                    None => {}
+                },
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        metrics(slas, &mut found);
+        found
+            .iter()
+            .filter_map(|m| {
+                let metric = sla_metric(m.get("metric")?.as_str()?)?;
+                let stage = m.get("stage").and_then(Value::as_str).unwrap_or("active");
+                if !stage.eq_ignore_ascii_case("active") {
+                    return None;
+                }
+                let due = parse_time(m.get("breach_at")?.as_str())?;
+                Some(SlaClock {
+                    metric,
+                    due,
+                    business_hours: self
+                        .sla_business
+                        .get(&(metric, priority))
+                        .copied()
+                        .unwrap_or(false),
+                })
+            })
+            .min_by_key(|c| c.due)
     }
 
     /// Convert one comment; `None` when it lacks an id or a timestamp.
@@ -288,6 +421,16 @@ impl Directory {
             public: dto.public.unwrap_or(true),
             body: sanitize::multiline(body.trim_end()),
         })
+    }
+}
+
+/// The reply targets the cockpit shows; other SLA metrics (resolution,
+/// periodic update) are not reply clocks.
+fn sla_metric(name: &str) -> Option<SlaMetric> {
+    match name {
+        "first_reply_time" => Some(SlaMetric::FirstReply),
+        "next_reply_time" => Some(SlaMetric::NextReply),
+        _ => None,
     }
 }
 
@@ -367,6 +510,42 @@ mod tests {
         assert_eq!(i.requester.as_deref(), Some("Yuki"));
         assert_eq!(i.assignee.as_deref(), Some("2"));
         assert_eq!(i.org.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn desk_sla_tolerates_object_and_array_shapes() {
+        let mut dir = Directory::default();
+        dir.sla_business
+            .insert((SlaMetric::NextReply, Priority::High), true);
+        let base = serde_json::json!({
+            "id": 11, "status": "open", "priority": "high",
+            "created_at": "2026-11-20T10:00:00Z"
+        });
+        let with = |slas: Value| {
+            let mut t = base.clone();
+            t["slas"] = slas;
+            changed(dir.ticket(ticket(t), url)).sla
+        };
+        let object = with(serde_json::json!({"policy_metrics": [
+            {"breach_at": "2026-11-21T12:00:00Z", "stage": "achieved", "metric": "first_reply_time", "hours": 1},
+            {"breach_at": "2026-11-21T15:00:00Z", "stage": "active", "metric": "next_reply_time", "hours": 3},
+            {"breach_at": "2026-11-21T11:00:00Z", "stage": "active", "metric": "requester_wait_time", "hours": 1}
+        ]}))
+        .unwrap();
+        assert_eq!(object.metric, SlaMetric::NextReply);
+        assert_eq!(object.due.to_string(), "2026-11-21T15:00:00Z");
+        assert!(object.business_hours, "from the policies");
+        let array = with(serde_json::json!([
+            {"breach_at": "2026-11-21T09:00:00Z", "stage": "active", "metric": "first_reply_time", "minutes": -60}
+        ]))
+        .unwrap();
+        assert_eq!(array.metric, SlaMetric::FirstReply);
+        assert!(
+            !array.business_hours,
+            "unknown policy counts calendar hours"
+        );
+        assert_eq!(with(serde_json::json!({"policy_metrics": []})), None);
+        assert_eq!(with(serde_json::json!("odd")), None);
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! Contract tests: the Zendesk adapter's requests against a Prism mock of
+//! Zendesk's own OpenAPI spec (../shared/specs, started by
+//! scripts/services/prism.sh). Prism refuses a request the spec does not
+//! allow (4xx, which the adapter reports as an error) and names the rule it
+//! broke in its log; a failure here quotes that log.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use cre_cockpit::adapters::DeskSource;
+use cre_cockpit::adapters::http::{self, Secret};
+use cre_cockpit::adapters::zendesk::Zendesk;
+use cre_cockpit::config::Config;
+use cre_cockpit::domain::{InquiryStatus, Priority, SourceError};
+
+/// The mock's URL and log, or `None` (skip) outside CI.
+fn mock() -> Option<(String, String)> {
+    Some((
+        common::service("CRE_COCKPIT_PRISM_ZENDESK")?,
+        common::service("CRE_COCKPIT_PRISM_ZENDESK_LOG")?,
+    ))
+}
+
+fn adapter(url: &str) -> Zendesk {
+    let config = Config::parse(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n"
+    ))
+    .unwrap();
+    Zendesk::new(
+        http::client(),
+        &config.desk.unwrap(),
+        Secret::new("contract-token"),
+    )
+    .unwrap()
+}
+
+/// Fail with what Prism said about the requests it refused.
+fn violated(log: &str, what: &str, error: &SourceError) -> ! {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let excerpt: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains('✖') || l.contains("error") || l.contains("Violation"))
+        .collect();
+    let start = excerpt.len().saturating_sub(30);
+    panic!(
+        "{what} broke the Zendesk contract: {error}\nPrism log ({log}):\n{}",
+        excerpt[start..].join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_incremental_export_and_its_cursor_follow_the_spec() {
+    let Some((url, log)) = mock() else { return };
+    let mut desk = adapter(&url);
+    let first = desk
+        .poll()
+        .await
+        .unwrap_or_else(|e| violated(&log, "the first export request", &e));
+    assert!(first.full);
+    assert_eq!(first.requests, 1, "the spec's example ends the stream");
+    // The spec's example ticket, read through the adapter.
+    let ticket = first
+        .changed
+        .iter()
+        .find(|i| i.id == "35436")
+        .expect("the example ticket");
+    assert_eq!(ticket.subject, "Help, my printer is on fire!");
+    assert_eq!(ticket.priority, Priority::High);
+    assert_eq!(ticket.status, InquiryStatus::Open);
+    assert_eq!(ticket.tags, ["enterprise", "other_tag"]);
+
+    let next = desk
+        .poll()
+        .await
+        .unwrap_or_else(|e| violated(&log, "the export request with a cursor", &e));
+    assert!(!next.full);
+    assert_eq!(next.requests, 1);
+}
+
+#[tokio::test]
+async fn comments_and_author_lookups_follow_the_spec() {
+    let Some((url, log)) = mock() else { return };
+    let mut desk = adapter(&url);
+    let comments = desk
+        .comments("35436")
+        .await
+        .unwrap_or_else(|e| violated(&log, "comments and users/show_many", &e));
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].body, "Thanks for your help!");
+    assert!(comments[0].public);
+}
+
+#[tokio::test]
+async fn the_mock_refuses_what_the_spec_forbids() {
+    // Without this, a mock that accepted anything would pass every test
+    // above. The spec requires basic auth on every operation.
+    let Some((url, _)) = mock() else { return };
+    let status = http::client()
+        .get(format!(
+            "{url}/api/v2/incremental/tickets/cursor?start_time=0"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 401);
+}
