@@ -101,6 +101,17 @@ pub struct DeskConfig {
     /// Time allowed for one request, body included (default 30s).
     #[serde(default, deserialize_with = "optional_duration")]
     pub timeout: Option<Duration>,
+    /// RT: the custom field that records escalation tags (RT has no tags;
+    /// without it an escalation sets no tags on RT).
+    pub tags_field: Option<String>,
+}
+
+impl DeskConfig {
+    /// Whether escalations can tag tickets on this desk.
+    #[must_use]
+    pub fn supports_tags(&self) -> bool {
+        self.kind == DeskKind::Zendesk || self.tags_field.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -207,6 +218,7 @@ impl DeskConfig {
             feature_field: None,
             page_size: None,
             timeout: None,
+            tags_field: None,
         }
     }
 }

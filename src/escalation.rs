@@ -110,6 +110,7 @@ pub fn plan(
     current_priority: Option<&str>,
     summary: &str,
     context: &str,
+    desk_tags: bool,
 ) -> Vec<Effect> {
     let mut effects = Vec::new();
     let note = format!(
@@ -129,10 +130,12 @@ pub fn plan(
             }
             let mut tags = vec!["escalated".to_owned(), format!("escalated-{}", target.name)];
             tags.extend(target.tags.iter().cloned());
-            effects.push(Effect::DeskTags {
-                ticket: ticket.clone(),
-                tags,
-            });
+            if desk_tags {
+                effects.push(Effect::DeskTags {
+                    ticket: ticket.clone(),
+                    tags,
+                });
+            }
             if let Some(group) = &target.group {
                 effects.push(Effect::DeskGroup {
                     ticket: ticket.clone(),
@@ -189,6 +192,7 @@ mod tests {
             Some("normal"),
             "ACME billing broken",
             "health 47 Red",
+            true,
         );
         let kinds: Vec<String> = effects.iter().map(Effect::describe).collect();
         assert_eq!(
@@ -216,6 +220,11 @@ mod tests {
             Some("urgent"),
             "s",
             "c",
+            false,
+        );
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::DeskTags { .. })),
+            "no tags where the desk has none"
         );
         assert!(
             !effects
@@ -229,7 +238,7 @@ mod tests {
         let mut other = target();
         other.name = "cre".into();
         let item = Target::Incident("PX1".into());
-        let key = |t: &EscalationTarget| match plan(&item, t, None, "s", "c").pop() {
+        let key = |t: &EscalationTarget| match plan(&item, t, None, "s", "c", true).pop() {
             Some(Effect::Page { dedup_key, .. }) => dedup_key,
             e => panic!("{e:?}"),
         };

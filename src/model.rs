@@ -54,6 +54,8 @@ pub struct Settings {
     pub incident_notes: bool,
     pub notify: crate::notify::NotifyConfig,
     pub updates: crate::updates::UpdatesConfig,
+    /// Whether escalations can tag tickets on the desk.
+    pub desk_tags: bool,
     /// Saved views of the inquiries pane, built-ins first.
     pub views: crate::views::Views,
 }
@@ -78,6 +80,10 @@ impl Settings {
             escalation: config.escalation.clone(),
             notify: config.notify.clone(),
             updates: config.incident_updates.clone(),
+            desk_tags: config
+                .desk
+                .as_ref()
+                .is_some_and(crate::config::DeskConfig::supports_tags),
             incident_notes: config
                 .incidents
                 .as_ref()

@@ -36,6 +36,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// The desk's write side, by kind.
 pub enum DeskWriter {
     Zendesk(Zendesk),
+    /// RT, with the custom field that stands in for tags (if any).
+    Rt(crate::adapters::rt::Rt, Option<String>),
 }
 
 /// Everything the outbox can write to; a missing one means the journal keeps
@@ -119,29 +121,52 @@ impl Writers {
                 body,
                 public,
             } => {
-                let Some(DeskWriter::Zendesk(desk)) = &mut self.desk else {
-                    return unavailable("desk");
-                };
-                if check_first {
-                    match desk.has_comment_with(ticket, &step.marker).await {
-                        Ok(true) => return Outcome::Sent,
-                        Ok(false) => {}
-                        Err(e) => return e.into(),
+                let body = note_body(body, &step.marker);
+                match &mut self.desk {
+                    Some(DeskWriter::Zendesk(desk)) => {
+                        if check_first {
+                            match desk.has_comment_with(ticket, &step.marker).await {
+                                Ok(true) => return Outcome::Sent,
+                                Ok(false) => {}
+                                Err(e) => return e.into(),
+                            }
+                        }
+                        desk.add_comment(ticket, &body, *public).await
                     }
+                    Some(DeskWriter::Rt(rt, _)) => {
+                        if *public {
+                            return Outcome::Failed("public replies to RT tickets are not sent from the cockpit (RT mails them)".into());
+                        }
+                        if check_first {
+                            match rt.has_comment_with(ticket, &step.marker).await {
+                                Ok(true) => return Outcome::Sent,
+                                Ok(false) => {}
+                                Err(e) => return e.into(),
+                            }
+                        }
+                        rt.add_comment(ticket, &body).await
+                    }
+                    None => return unavailable("desk"),
                 }
-                desk.add_comment(ticket, &note_body(body, &step.marker), *public)
-                    .await
             }
             Effect::DeskTags { ticket, tags } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.add_tags(ticket, tags).await,
+                Some(DeskWriter::Rt(rt, Some(field))) => rt.set_field(ticket, field, tags).await,
+                Some(DeskWriter::Rt(_, None)) => {
+                    return Outcome::Failed(
+                        "RT has no tags: set desk.tags_field to record them".into(),
+                    );
+                }
                 None => return unavailable("desk"),
             },
             Effect::DeskPriority { ticket, priority } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_priority(ticket, priority).await,
+                Some(DeskWriter::Rt(rt, _)) => rt.set_priority(ticket, priority).await,
                 None => return unavailable("desk"),
             },
             Effect::DeskGroup { ticket, group } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_group(ticket, group).await,
+                Some(DeskWriter::Rt(rt, _)) => rt.set_queue(ticket, group).await,
                 None => return unavailable("desk"),
             },
             Effect::IncidentNote { incident, body } => {
@@ -376,6 +401,12 @@ impl Writers {
             (Some(d), Some(token)) if d.kind == DeskKind::Zendesk && !d.read_only => Some(
                 DeskWriter::Zendesk(Zendesk::new(client.clone(), d, token.clone())?),
             ),
+            (Some(d), Some(token)) if d.kind == DeskKind::Rt && !d.read_only => {
+                Some(DeskWriter::Rt(
+                    crate::adapters::rt::Rt::new(client.clone(), d, token.clone())?,
+                    d.tags_field.clone(),
+                ))
+            }
             _ => None,
         };
         let incidents = match (&config.incidents, &secrets.incidents) {

@@ -295,7 +295,7 @@ async fn re_escalating_pages_once_per_dedup_key() {
     let item = Target::Customer("c001".into());
     for _ in 0..2 {
         let effects =
-            cre_cockpit::escalation::plan(&item, &target, None, "ACME needs help", "context");
+            cre_cockpit::escalation::plan(&item, &target, None, "ACME needs help", "context", true);
         journal
             .lock()
             .unwrap()

@@ -149,13 +149,30 @@ pub async fn escalate(
     // The context bundle is built from a fresh poll, as the TUI would show it.
     let model = super::poll_model(config, secrets, demo).await?;
     let bundle = crate::escalation::bundle(&model, &item);
-    let effects = crate::escalation::plan(
+    let desk_tags = config
+        .desk
+        .as_ref()
+        .is_some_and(crate::config::DeskConfig::supports_tags);
+    let mut effects = crate::escalation::plan(
         &item,
         dest,
         bundle.priority.as_deref(),
         &bundle.summary,
         &bundle.context,
+        desk_tags,
     );
+    if !writers
+        .note_effects(&item, "")
+        .iter()
+        .any(|e| matches!(e, Effect::IncidentNote { .. }))
+    {
+        // No incident source that takes notes: the record stays here.
+        for e in &mut effects {
+            if matches!(e, Effect::IncidentNote { .. }) {
+                *e = Effect::Local;
+            }
+        }
+    }
     let text = format!("Escalated to {}.\n\n{}", dest.label(), bundle.context);
     let journal = open_journal()?;
     record(

@@ -202,13 +202,22 @@ impl Model {
                 .target(&options[*selected])
                 .map(|dest| {
                     let bundle = crate::escalation::bundle(self, target);
-                    let effects = crate::escalation::plan(
+                    let mut effects = crate::escalation::plan(
                         target,
                         dest,
                         bundle.priority.as_deref(),
                         &bundle.summary,
                         &bundle.context,
+                        self.settings.desk_tags,
                     );
+                    if !incident_notes {
+                        // No incident source to take the note: keep it here.
+                        for e in &mut effects {
+                            if matches!(e, Effect::IncidentNote { .. }) {
+                                *e = Effect::Local;
+                            }
+                        }
+                    }
                     (
                         effects,
                         format!("Escalated to {}.\n\n{}", dest.label(), bundle.context),
