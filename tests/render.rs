@@ -235,6 +235,7 @@ fn annotate_previews_where_the_note_goes_before_saving() {
 #[test]
 fn escalate_shows_every_effect_and_the_context_bundle() {
     let mut m = model();
+    m.settings.desk_tags = true;
     m.settings
         .escalation
         .targets
