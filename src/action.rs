@@ -41,7 +41,12 @@ pub enum Action {
     Refresh,
     OpenInBrowser,
     CopyLink,
+    Annotate,
+    Escalate,
+    Journal,
     JumpLinked,
+    IncidentMode,
+    CustomerUpdate,
     /// Saved views of the inquiries pane (`crate::views`).
     ViewAll,
     ViewMine,
@@ -76,7 +81,16 @@ impl Action {
             Self::Refresh => "poll every source now",
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
+            Self::Annotate => "write a note on the selected row",
+            Self::Escalate => "escalate the selected row (previewed, then confirmed)",
+            Self::Journal => "show every write and its delivery state",
             Self::JumpLinked => "incident → its customers and inquiries, and back",
+            Self::IncidentMode => {
+                "incident mode: who is hit, what they ask, when the next update is due"
+            }
+            Self::CustomerUpdate => {
+                "in incident mode: post a customer update to every linked inquiry"
+            }
             Self::ViewAll => "view: all open inquiries",
             Self::ViewMine => "view: inquiries assigned to me ([ui] me)",
             Self::ViewUnassigned => "view: unassigned inquiries",
@@ -98,6 +112,9 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
+            Self::Annotate => Some("note"),
+            Self::Escalate => Some("escalate"),
+            Self::IncidentMode => Some("incident"),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@
 //! new vendor is a new module, not a new code path.
 
 pub mod alertmanager;
+pub mod events;
 pub mod http;
 pub mod lenient;
 pub mod pagerduty;

@@ -32,7 +32,21 @@ pub struct Runtime {
     /// Fires on SIGTERM/SIGHUP (or when a test wants the loop to end).
     pub cancel: CancellationToken,
     pub clipboard: Clipboard,
+    /// The write journal; without one, writes are refused with the reason.
+    pub journal: Option<crate::outbox::SharedJournal>,
+    /// Wakes the outbox after a write is journalled.
+    pub outbox: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// Runs `$EDITOR` on a text (suspending the TUI) and returns the result.
+    pub editor: Option<Editor>,
+    /// Shows notifications (writes the bell / OSC escape to the terminal).
+    pub notifier: Option<Notifier>,
 }
+
+/// Shows a notification.
+pub type Notifier = Box<dyn FnMut(&crate::notify::Notification) + Send>;
+
+/// Edits text outside the TUI (`$EDITOR`).
+pub type Editor = Box<dyn FnMut(&str) -> io::Result<String> + Send>;
 
 /// Run until the user quits or `cancel` fires; returns the final model.
 pub async fn run<B, S>(
@@ -71,11 +85,23 @@ where
         dirty |= changes_screen(&message);
         let effects = model.update(message);
         for effect in effects {
-            if effect == Effect::Quit {
-                runtime.cancel.cancel();
-                return Ok(model);
+            match effect {
+                Effect::Quit => {
+                    runtime.cancel.cancel();
+                    return Ok(model);
+                }
+                Effect::ExternalEditor(text) => {
+                    let result = match &mut runtime.editor {
+                        Some(edit) => edit(&text).map_err(|e| format!("$EDITOR failed: {e}")),
+                        None => Err("no external editor available here".to_owned()),
+                    };
+                    // The editor owned the screen; repaint all of it.
+                    terminal.clear().map_err(io::Error::other)?;
+                    model.update(Message::Edited(result));
+                    dirty = true;
+                }
+                effect => perform(effect, &mut runtime),
             }
-            perform(effect, &mut runtime);
         }
         if dirty && runtime.rx.is_empty() {
             draw(terminal, &model)?;
@@ -137,6 +163,39 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
             tokio::task::spawn_blocking(move || send(&tx, Message::Status(open_in_browser(&url))));
         }
         Effect::Copy(text) => (runtime.clipboard)(&text),
+        Effect::Journal(request) => {
+            let tx = runtime.tx.clone();
+            let wake = runtime.outbox.clone();
+            let Some(journal) = runtime.journal.clone() else {
+                send(&tx, Message::Journalled(Err("no journal is open".into())));
+                return;
+            };
+            tokio::spawn(async move {
+                let crate::model::WriteRequest {
+                    kind,
+                    target,
+                    text,
+                    effects,
+                } = request;
+                let result = crate::outbox::with_journal(&journal, move |j| {
+                    j.insert(kind, &target, &text, effects, Timestamp::now())
+                })
+                .await
+                .map_err(|e| e.to_string());
+                let saved = result.is_ok();
+                send(&tx, Message::Journalled(result));
+                if saved && let Some(wake) = wake {
+                    wake.notify_one();
+                }
+            });
+        }
+        // Handled in the loop, which owns the terminal.
+        Effect::ExternalEditor(_) => {}
+        Effect::Notify(notification) => {
+            if let Some(notify) = &mut runtime.notifier {
+                notify(&notification);
+            }
+        }
     }
 }
 

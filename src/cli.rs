@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod writes;
+
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -52,6 +54,30 @@ pub enum Command {
     },
     /// Run the simulator alone, until interrupted.
     Simulate(SimOptions),
+    /// Add a note to an inquiry, customer or incident (KIND:ID), through the
+    /// journal; returns once it is journalled.
+    Note {
+        /// inquiry:ID, customer:ID or incident:ID.
+        target: String,
+        /// The note's text.
+        text: String,
+        /// Wait until the note is delivered (or has failed).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Escalate an item (KIND:ID) to a target of the escalation map.
+    Escalate {
+        /// inquiry:ID, customer:ID or incident:ID.
+        target: String,
+        /// The escalation target's name (`[[escalation.targets]] name`).
+        #[arg(long)]
+        to: String,
+        /// Wait until every effect is delivered (or has failed).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Deliver every pending write now; non-zero if anything is undelivered.
+    Sync,
 }
 
 /// Everything that can stop a command, each with the text the user sees.
@@ -111,6 +137,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     let result = match command {
         Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
         Some(Command::Check) => check(&config, secrets, demo).await,
+        Some(Command::Note { target, text, wait }) => {
+            writes::note(&config, &secrets, read_only, &target, text, wait).await
+        }
+        Some(Command::Escalate { target, to, wait }) => {
+            writes::escalate(&config, secrets, demo, read_only, &target, &to, wait).await
+        }
+        Some(Command::Sync) => writes::sync(&config, &secrets, read_only).await,
         _ => tui(&config, secrets, demo, read_only).await,
     };
     if let Some(sim) = simulator {
@@ -167,6 +200,8 @@ async fn tui(
     read_only: bool,
 ) -> Result<ExitCode, Failure> {
     let client = http::client();
+    let writers = crate::outbox::Writers::from_config(config, &secrets, &client, read_only)
+        .map_err(|e| Failure::Other(e.message))?;
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut settings = Settings::from_config(config, demo);
     settings.read_only |= read_only;
@@ -175,6 +210,20 @@ async fn tui(
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
     let pollers = sources.spawn(&tx, &cancel);
+    // The journal: what was written before shows at once, and whatever is
+    // still pending (from this or an earlier run) is delivered.
+    let journal = writes::open_journal()?;
+    if let Ok(recent) = crate::outbox::with_journal(&journal, |j| j.recent(500)).await {
+        let _ = tx.send(crate::message::Message::JournalLoaded(recent));
+    }
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    crate::outbox::spawn(
+        journal.clone(),
+        writers,
+        wake.clone(),
+        tx.clone(),
+        cancel.clone(),
+    );
     let (mut term, guard) = terminal::enter()?;
     let runtime = app::Runtime {
         tx,
@@ -182,6 +231,10 @@ async fn tui(
         pollers,
         cancel: cancel.clone(),
         clipboard: Box::new(terminal::osc52),
+        journal: Some(journal),
+        outbox: Some(wake),
+        editor: Some(Box::new(terminal::edit_externally)),
+        notifier: Some(Box::new(terminal::notify)),
     };
     let result = app::run(
         &mut term,

@@ -36,6 +36,15 @@ pub struct Config {
     /// Turn every write off (same as `--read-only`).
     #[serde(default)]
     pub read_only: bool,
+    /// Where escalations go (`[[escalation.targets]]`).
+    #[serde(default)]
+    pub escalation: crate::escalation::EscalationConfig,
+    /// Bell and desktop notifications.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
+    /// Customer-update cadence and templates for incident mode.
+    #[serde(default)]
+    pub incident_updates: crate::updates::UpdatesConfig,
     /// Service-level objectives, evaluated globally and per tenant from
     /// the metrics source (`[[slo]]`).
     #[serde(default)]
@@ -92,6 +101,17 @@ pub struct DeskConfig {
     /// Time allowed for one request, body included (default 30s).
     #[serde(default, deserialize_with = "optional_duration")]
     pub timeout: Option<Duration>,
+    /// RT: the custom field that records escalation tags (RT has no tags;
+    /// without it an escalation sets no tags on RT).
+    pub tags_field: Option<String>,
+}
+
+impl DeskConfig {
+    /// Whether escalations can tag tickets on this desk.
+    #[must_use]
+    pub fn supports_tags(&self) -> bool {
+        self.kind == DeskKind::Zendesk || self.tags_field.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -178,6 +198,29 @@ pub struct IncidentsConfig {
     /// Alertmanager: the label naming the service.
     #[serde(default = "default_service_label")]
     pub service_label: String,
+}
+
+impl DeskConfig {
+    /// A desk of `kind` at `url` with every optional key at its default.
+    #[must_use]
+    pub fn new(kind: DeskKind, url: String) -> Self {
+        Self {
+            kind,
+            url,
+            email: None,
+            token_env: None,
+            poll_interval: default_poll(),
+            allow_insecure_http: false,
+            read_only: false,
+            queue: None,
+            query: None,
+            customer_field: None,
+            feature_field: None,
+            page_size: None,
+            timeout: None,
+            tags_field: None,
+        }
+    }
 }
 
 impl IncidentsConfig {
@@ -423,7 +466,7 @@ fn default_tenant_label() -> String {
 }
 
 /// Durations are written the friendly way: `"30s"`, `"5m"`, `"1h 30m"`.
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
     let parsed: jiff::SignedDuration = raw.parse().map_err(|_| {
         serde::de::Error::custom(format!(

@@ -25,19 +25,9 @@ pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(
     let url = sim.base_url();
     let config = Config {
         desk: Some(DeskConfig {
-            kind: DeskKind::Zendesk,
-            url: url.clone(),
             email: Some("demo@cre-cockpit.invalid".into()),
-            token_env: None,
             poll_interval: every,
-            allow_insecure_http: false,
-            read_only: false,
-            queue: None,
-            query: None,
-            customer_field: None,
-            feature_field: None,
-            page_size: None,
-            timeout: None,
+            ..DeskConfig::new(DeskKind::Zendesk, url.clone())
         }),
         metrics: Some(MetricsConfig {
             kind: MetricsKind::Prometheus,

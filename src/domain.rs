@@ -304,6 +304,10 @@ pub struct SourceError {
     /// The HTTP status when the server answered with an error (so an
     /// adapter can tell "cursor refused" from "server down").
     pub status: Option<u16>,
+    /// Whether the request may have taken effect despite the error (a
+    /// timeout or broken connection after sending, a 5xx): a write must then
+    /// be checked before it is sent again.
+    pub maybe_applied: bool,
 }
 
 impl SourceError {
@@ -312,6 +316,7 @@ impl SourceError {
             message: message.into(),
             retry_after: None,
             status: None,
+            maybe_applied: false,
         }
     }
 

@@ -167,8 +167,13 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Refresh => &["r"],
         Action::OpenInBrowser => &["o"],
         Action::CopyLink => &["y"],
+        Action::Annotate => &["a"],
+        Action::Escalate => &["e"],
+        Action::Journal => &["J"],
         // L as in linked; a/e/i/: are reserved (product.md §4).
         Action::JumpLinked => &["L"],
+        Action::IncidentMode => &["i"],
+        Action::CustomerUpdate => &["u"],
         Action::ViewAll => &["O"],
         Action::ViewMine => &["M"],
         Action::ViewUnassigned => &["U"],

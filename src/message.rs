@@ -51,6 +51,14 @@ pub enum Message {
     },
     /// A side effect finished and has something to tell the user.
     Status(String),
+    /// A journalled write's delivery step changed state.
+    Delivery(crate::outbox::Delivery),
+    /// The journal committed a write (or refused it, with the reason).
+    Journalled(Result<crate::journal::Write, String>),
+    /// Recent writes read from the journal at start.
+    JournalLoaded(Vec<crate::journal::Write>),
+    /// Text came back from `$EDITOR`.
+    Edited(Result<String, String>),
 }
 
 /// Something the model wants done.
@@ -68,4 +76,10 @@ pub enum Effect {
     OpenUrl(String),
     /// Put text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Commit a write to the journal (then wake the outbox).
+    Journal(crate::model::WriteRequest),
+    /// Edit text in the user's `$EDITOR`.
+    ExternalEditor(String),
+    /// Ring the bell / show a desktop notification.
+    Notify(crate::notify::Notification),
 }

@@ -4,7 +4,9 @@
 //! state and returns the [`Effect`]s it wants run. Everything a CRE sees is
 //! rendered from this struct alone.
 
+pub(crate) mod incident_mode;
 mod input;
+mod prompt;
 mod sources;
 mod view;
 
@@ -12,6 +14,8 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+pub use self::incident_mode::Visibility;
+pub use self::prompt::{Prompt, WriteRequest};
 pub use self::sources::{SourceState, SourceStatus};
 pub(crate) use self::view::contains_ci;
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
@@ -43,6 +47,15 @@ pub struct Settings {
     pub impact_error_ratio: f64,
     pub demo: bool,
     pub read_only: bool,
+    /// Where escalations can go.
+    pub escalation: crate::escalation::EscalationConfig,
+    /// Whether incident notes go to the incident source (PagerDuty) rather
+    /// than the journal only.
+    pub incident_notes: bool,
+    pub notify: crate::notify::NotifyConfig,
+    pub updates: crate::updates::UpdatesConfig,
+    /// Whether escalations can tag tickets on the desk.
+    pub desk_tags: bool,
     /// Saved views of the inquiries pane, built-ins first.
     pub views: crate::views::Views,
 }
@@ -64,6 +77,17 @@ impl Settings {
                 .unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
             demo,
             read_only: config.read_only,
+            escalation: config.escalation.clone(),
+            notify: config.notify.clone(),
+            updates: config.incident_updates.clone(),
+            desk_tags: config
+                .desk
+                .as_ref()
+                .is_some_and(crate::config::DeskConfig::supports_tags),
+            incident_notes: config
+                .incidents
+                .as_ref()
+                .is_some_and(|i| i.kind == crate::config::IncidentsKind::Pagerduty && !i.read_only),
             // Config::parse already validated the views.
             views: Keymap::from_config(&config.keys)
                 .ok()
@@ -116,6 +140,14 @@ pub struct Model {
     pub filter_input: Option<String>,
     pub comments: HashMap<String, Loadable<Vec<Comment>>>,
     pub notes: HashMap<String, Loadable<Vec<IncidentNote>>>,
+    /// The open write dialog, if any.
+    pub prompt: Option<Prompt>,
+    /// What has been notified already.
+    pub notified: crate::notify::Notified,
+    /// A SEV1/SEV2 that started since the user last looked: `i` opens it.
+    pub offered_incident: Option<String>,
+    /// Recent writes from the journal, newest first.
+    pub writes: Vec<crate::journal::Write>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// The incident whose customers and inquiries the other two panes are
@@ -145,6 +177,10 @@ impl Model {
             filter_input: None,
             comments: HashMap::new(),
             notes: HashMap::new(),
+            prompt: None,
+            notified: crate::notify::Notified::default(),
+            offered_incident: None,
+            writes: Vec::new(),
             status: None,
             scope: None,
             size: (80, 24),
@@ -156,6 +192,15 @@ impl Model {
 
     /// Fold one message into the state.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        // Data and the clock can make a notifiable condition true.
+        let may_notify = matches!(
+            message,
+            Message::Tick(_)
+                | Message::Desk { .. }
+                | Message::Metrics { .. }
+                | Message::Incidents { .. }
+                | Message::Accounts { .. }
+        );
         match message {
             Message::Input(event) => return self.handle_input(&event),
             Message::Tick(now) => {
@@ -232,6 +277,17 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
+            Message::Delivery(delivery) => self.delivered(&delivery),
+            Message::Journalled(result) => self.journalled(result),
+            Message::JournalLoaded(writes) => self.writes = writes,
+            Message::Edited(result) => self.edited(result),
+        }
+        if may_notify {
+            let mut notified = std::mem::take(&mut self.notified);
+            let shown = notified.scan(self, &self.settings.notify);
+            self.notified = notified;
+            self.offer_incident_mode(&shown);
+            return shown.into_iter().map(Effect::Notify).collect();
         }
         Vec::new()
     }

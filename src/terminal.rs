@@ -90,3 +90,47 @@ pub fn osc52(text: &str) {
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();
 }
+
+/// Edit `text` in `$VISUAL`/`$EDITOR` (default `vi`): leave the TUI, run
+/// the editor on a private temporary file, come back. The file is removed
+/// afterwards; it holds a note, not a secret.
+pub fn edit_externally(text: &str) -> io::Result<String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let mut file = tempfile::Builder::new()
+        .prefix("cre-cockpit-note-")
+        .suffix(".txt")
+        .tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    restore();
+    // `$EDITOR` may carry arguments ("code --wait").
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(file.path())
+        .status();
+    enable_raw_mode()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        cursor::Hide
+    )?;
+    let status = status?;
+    if !status.success() {
+        return Err(io::Error::other(format!("{program} exited with {status}")));
+    }
+    let edited = std::fs::read_to_string(file.path())?;
+    Ok(edited.trim_end_matches('\n').to_owned())
+}
+
+/// Show a notification on the real terminal.
+pub fn notify(n: &crate::notify::Notification) {
+    let bytes = crate::notify::escape(n, std::env::var_os("TMUX").is_some());
+    let mut out = io::stdout();
+    let _ = out.write_all(bytes.as_bytes());
+    let _ = out.flush();
+}

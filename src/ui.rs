@@ -6,10 +6,12 @@ mod customers;
 mod detail;
 pub mod format;
 mod help;
+mod incident;
 mod incidents;
 mod inquiries;
 mod slo;
 pub mod theme;
+pub mod writes;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -42,6 +44,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Detail { target, scroll } => {
             detail::render(frame, areas.body, model, target, *scroll)
         }
+        Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
+        Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
+    }
+    if let Some(prompt) = &model.prompt {
+        writes::prompt(frame, areas.body, model, prompt);
     }
     bars::footer(frame, areas.footer, model);
 }

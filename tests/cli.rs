@@ -110,3 +110,156 @@ fn check_against_an_unreachable_source_fails_with_the_reason() {
     assert!(stdout.contains("✗ metrics (prometheus)"), "{stdout}");
     assert!(stdout.contains("cannot connect"), "{stdout}");
 }
+
+#[tokio::test]
+async fn note_and_sync_deliver_through_the_journal_exactly_once() {
+    let sim =
+        cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions::default())
+            .await
+            .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"cre@example.com\"\ntoken_env = \"ZD_TOKEN\"\n", sim.base_url()),
+    )
+    .unwrap();
+    let (home_dir, config_path) = (home.path().to_owned(), config.clone());
+    let run = move |args: Vec<String>| {
+        let (home, config) = (home_dir.clone(), config_path.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run_with_env(&home, &config, &args, &[("ZD_TOKEN", "t0ken")])
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // An open ticket: closed ones refuse comments, as on Zendesk.
+    let export: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v2/incremental/tickets/cursor?start_time=0",
+            sim.base_url()
+        ))
+        .basic_auth("cre@example.com/token", Some("t0ken"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ticket = export["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "open")
+        .unwrap()["id"]
+        .to_string();
+    let ticket = ticket.as_str();
+    let text = "調査中です — investigating with the API team 🙏";
+    let out = run(vec![
+        "note".into(),
+        format!("inquiry:{ticket}"),
+        text.into(),
+        "--wait".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("private note on ticket {ticket}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(": sent"), "{stdout}");
+
+    // Nothing left to deliver: sync has nothing to do and says so.
+    let out = run(vec!["sync".into()]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sent 0, failed 0, still pending 0"));
+
+    let comments: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v2/tickets/{ticket}/comments",
+            sim.base_url()
+        ))
+        .basic_auth("cre@example.com/token", Some("t0ken"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ours: Vec<&serde_json::Value> = comments["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["body"].as_str().unwrap().starts_with(text))
+        .collect();
+    assert_eq!(ours.len(), 1, "{comments}");
+    assert_eq!(ours[0]["public"], false, "a note is private");
+    sim.shutdown().await;
+}
+
+#[test]
+fn bad_write_input_is_refused_before_anything_is_saved() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "read_only = false\n").unwrap();
+    let run = |args: &[&str]| run_with(home.path(), &config, args);
+    let out = run(&["note", "ticket:1", "hello"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not one of inquiry, customer, incident")
+    );
+    let out = run(&["note", "customer:c1", "   "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the note is empty"));
+    let out = run(&["note", "inquiry:1", "hello"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("not saved: the desk is not configured for writes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["escalate", "inquiry:1", "--to", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no escalation target \"nobody\""));
+    // A customer note is kept in the journal only, and is saved.
+    let out = run(&["note", "customer:c1", "QBR booked for Tuesday"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept in the local journal"));
+}
+
+fn run_with(home: &std::path::Path, config: &std::path::Path, args: &[&str]) -> Output {
+    run_with_env(home, config, args, &[])
+}
+
+fn run_with_env(
+    home: &std::path::Path,
+    config: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cre-cockpit"))
+        .args(["--config", config.to_str().unwrap()])
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}

@@ -2,6 +2,11 @@
 //! send, at a fixed clock so rendered ages and countdowns are stable.
 #![allow(dead_code, clippy::unwrap_used)]
 
+// A path, because tests/common.rs is also a test target of its own, whose
+// children would otherwise be looked up beside it.
+#[path = "common/rt.rs"]
+pub mod rt;
+
 use std::collections::BTreeMap;
 
 use cre_cockpit::domain::{

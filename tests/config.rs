@@ -60,6 +60,12 @@ fn invalid_fixtures_name_file_line_and_key() {
         ("bad-key.toml", 3, "keys.refresh", "unknown key"),
         ("bad-kind.toml", 2, "desk.kind", "unknown variant"),
         ("conflicting-keys.toml", 2, "keys.refresh", "bound to both"),
+        (
+            "escalation-typo.toml",
+            3,
+            "escalation.targets.routing_key",
+            "unknown field",
+        ),
         ("missing-url.toml", 1, "incidents", "missing field `url`"),
         (
             "unknown-action.toml",

@@ -241,6 +241,10 @@ async fn the_event_loop_shows_live_data_help_and_quits() {
         pollers,
         cancel: cancel.clone(),
         clipboard: Box::new(move |t| record.lock().unwrap().push(t.to_owned())),
+        journal: None,
+        outbox: None,
+        editor: None,
+        notifier: None,
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
@@ -271,5 +275,112 @@ async fn the_event_loop_shows_live_data_help_and_quits() {
     assert_eq!(copied.len(), 1);
     assert!(copied[0].starts_with(&sim.base_url()), "{copied:?}");
     assert!(cancel.is_cancelled(), "quitting stops the pollers");
+    sim.shutdown().await;
+}
+
+fn key(
+    tx: &futures::channel::mpsc::UnboundedSender<std::io::Result<Event>>,
+    code: KeyCode,
+    modifiers: KeyModifiers,
+) {
+    tx.unbounded_send(Ok(Event::Key(KeyEvent::new(code, modifiers))))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
+    let (sim, dir, config, secrets) = start(1.0).await;
+    let client = cre_cockpit::adapters::http::client();
+    let writers =
+        cre_cockpit::outbox::Writers::from_config(&config, &secrets, &client, false).unwrap();
+    let sources = Sources::build(&config, secrets, &client).unwrap();
+    let model = Model::new(Settings::default(), sources.states(), Timestamp::now());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let journal = std::sync::Arc::new(std::sync::Mutex::new(
+        cre_cockpit::journal::Journal::open(&dir.path().join("journal.db")).unwrap(),
+    ));
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    cre_cockpit::outbox::spawn(
+        journal.clone(),
+        writers,
+        wake.clone(),
+        tx.clone(),
+        cancel.clone(),
+    );
+    let (keys, input) = futures::channel::mpsc::unbounded();
+    let runtime = Runtime {
+        tx,
+        rx,
+        pollers,
+        cancel: cancel.clone(),
+        clipboard: Box::new(|_| {}),
+        journal: Some(journal.clone()),
+        outbox: Some(wake),
+        editor: None,
+        notifier: None,
+    };
+    let looping = tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        app::run(&mut terminal, model, input, runtime)
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // a, type, ctrl-s (review), y (journal and send).
+    key(&keys, KeyCode::Char('a'), KeyModifiers::NONE);
+    for c in "顧客に連絡済み: called ACME".chars() {
+        key(&keys, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    key(&keys, KeyCode::Char('y'), KeyModifiers::NONE);
+    // Delivered in the background; wait for the journal to say so.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let write = loop {
+        let recent = journal.lock().unwrap().recent(1).unwrap();
+        if let Some(w) = recent
+            .into_iter()
+            .next()
+            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
+        {
+            break w;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the note was not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    key(&keys, KeyCode::Char('q'), KeyModifiers::NONE);
+    let model = tokio::time::timeout(Duration::from_secs(10), looping)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(write.text, "顧客に連絡済み: called ACME");
+    // The model knows the write and its delivery state (row marker, detail).
+    assert_eq!(model.writes.first().map(|w| w.id), Some(write.id));
+    let cre_cockpit::journal::Target::Inquiry(ticket) = &write.target else {
+        panic!("{:?}", write.target)
+    };
+    let comments: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v2/tickets/{ticket}/comments",
+            sim.base_url()
+        ))
+        .basic_auth("demo@cre-cockpit.invalid/token", Some("demo-token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ours = comments["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["body"].as_str().unwrap().starts_with("顧客に連絡済み"))
+        .count();
+    assert_eq!(ours, 1, "{comments}");
     sim.shutdown().await;
 }

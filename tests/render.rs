@@ -192,3 +192,172 @@ fn customer_and_incident_detail_explain_themselves() {
     assert!(text.contains("Linked inquiries (2)"), "{text}");
     insta::assert_snapshot!("incident_detail", text);
 }
+
+fn ctrl(c: char) -> Message {
+    Message::Input(crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::CONTROL,
+        ),
+    ))
+}
+
+#[test]
+fn annotate_previews_where_the_note_goes_before_saving() {
+    let mut m = model();
+    m.update(key('a'));
+    for c in "Called ACME — 調査中".chars() {
+        m.update(key(c));
+    }
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(
+        text.contains("Note on inquiry 101: API returns 500 on /orders"),
+        "{text}"
+    );
+    assert!(text.contains("Called ACME — 調査中"), "{text}");
+    // Nothing is saved without the confirmation.
+    assert!(m.update(ctrl('s')).is_empty());
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(text.contains("private note on ticket 101"), "{text}");
+    assert!(text.contains("journal it and send"), "{text}");
+    insta::assert_snapshot!("annotate_confirm", text);
+    let effects = m.update(key('y'));
+    let [cre_cockpit::message::Effect::Journal(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.text, "Called ACME — 調査中");
+    assert_eq!(
+        request.target,
+        cre_cockpit::journal::Target::Inquiry("101".into())
+    );
+}
+
+#[test]
+fn escalate_shows_every_effect_and_the_context_bundle() {
+    let mut m = model();
+    m.settings.desk_tags = true;
+    m.settings
+        .escalation
+        .targets
+        .push(cre_cockpit::escalation::EscalationTarget {
+            name: "api-eng".into(),
+            label: Some("API engineering".into()),
+            feature_areas: vec!["api".into()],
+            priority: Some("urgent".into()),
+            group: None,
+            tags: Vec::new(),
+            routing_key_env: Some("PD_API".into()),
+            severity: "critical".into(),
+        });
+    // Inquiry 102 (high) is second in the queue.
+    m.update(key('j'));
+    m.update(key('e'));
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(text.contains("api-eng"), "{text}");
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let text = screen(&render(&mut m, 120, 40));
+    for needle in [
+        "set priority urgent on ticket 102",
+        "add tags escalated, escalated-api-eng to ticket 102",
+        "private note on ticket 102",
+        "page on-call (critical, dedup key cre-cockpit/inquiry:102)",
+        "Customer: 株式会社ミドリ",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    insta::assert_snapshot!("escalate_confirm", text);
+    // `n` goes back to the choice; nothing was journalled.
+    assert!(m.update(key('n')).is_empty());
+}
+
+#[test]
+fn read_only_refuses_writes_on_screen() {
+    let mut m = model();
+    m.settings.read_only = true;
+    m.update(key('a'));
+    assert!(m.prompt.is_none());
+    let text = screen(&render(&mut m, 200, 50));
+    assert!(text.contains("read-only: writes are turned off"), "{text}");
+    assert!(text.contains("READ-ONLY"), "{text}");
+}
+
+#[test]
+fn incident_mode_answers_who_what_and_when() {
+    let mut m = model();
+    m.update(key('i'));
+    for (w, h) in [(200, 50), (80, 24)] {
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("INCIDENT"), "{text}");
+        assert!(text.contains("API error rate elevated"), "{text}");
+        assert!(text.contains("Affected customers 1"), "{text}");
+        assert!(text.contains("Linked inquiries 2"), "{text}");
+        // Started 100 min ago, first notice due after 5: overdue.
+        assert!(text.contains("customer update OVERDUE by 1h35m"), "{text}");
+        insta::assert_snapshot!(format!("incident_mode_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
+    let mut m = model();
+    m.update(key('i'));
+    m.update(key('u'));
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(
+        text.contains("as a private note on 2 linked inquiries"),
+        "{text}"
+    );
+    assert!(
+        text.contains("private note on ticket 101") && text.contains("private note on ticket 104"),
+        "{text}"
+    );
+    // Public needs P, then y twice.
+    m.update(key('P'));
+    assert!(
+        m.update(key('y')).is_empty(),
+        "the first y only confirms the switch"
+    );
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(
+        text.contains("PUBLIC REPLY on 2 inquiries: confirmed"),
+        "{text}"
+    );
+    let effects = m.update(key('y'));
+    let [cre_cockpit::message::Effect::Journal(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        request.kind,
+        cre_cockpit::journal::WriteKind::CustomerUpdate
+    );
+    let public: Vec<bool> = request
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            cre_cockpit::journal::Effect::DeskNote { public, .. } => Some(*public),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(public, [true, true]);
+    assert!(
+        request
+            .text
+            .starts_with("We are investigating an issue affecting api"),
+        "{}",
+        request.text
+    );
+
+    // Once journalled, the next update is due one interval after it.
+    let write = cre_cockpit::journal::Write {
+        id: 9,
+        created_at: common::now(),
+        kind: request.kind,
+        target: request.target.clone(),
+        text: request.text.clone(),
+        steps: Vec::new(),
+    };
+    m.update(Message::Journalled(Ok(write)));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(text.contains("next customer update due in 20m"), "{text}");
+}

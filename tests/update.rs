@@ -345,3 +345,73 @@ fn clock_ticks_move_sla_and_clear_status() {
     );
     assert_eq!(m.now, common::now() + jiff::SignedDuration::from_secs(10));
 }
+
+fn notifications(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify(n) => Some(format!("{}: {}", n.title, n.body)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn notifications_ring_once_for_what_becomes_true_after_start() {
+    // The fixture's SEV1 and its Red customer were already there at start:
+    // they are the baseline, not news.
+    let mut m = model();
+    let mut incidents = common::incidents();
+    assert!(
+        notifications(&m.update(Message::Incidents {
+            vendor: "pagerduty",
+            at: common::now(),
+            result: Ok(incidents.clone())
+        }))
+        .is_empty()
+    );
+
+    // A new SEV2 starts: one notification, and only once.
+    let mut second = incidents[0].clone();
+    second.id = "PINC02".into();
+    second.title = "Webhooks delayed".into();
+    second.severity = cre_cockpit::domain::Severity::Sev2;
+    incidents.push(second);
+    let shown = notifications(&m.update(Message::Incidents {
+        vendor: "pagerduty",
+        at: common::now(),
+        result: Ok(incidents.clone()),
+    }));
+    assert_eq!(shown, ["SEV2 incident: Webhooks delayed"]);
+    assert!(
+        notifications(&m.update(Message::Incidents {
+            vendor: "pagerduty",
+            at: common::now(),
+            result: Ok(incidents)
+        }))
+        .is_empty()
+    );
+
+    // Inquiry 102 (3h30m left) comes within 15 minutes of breaching.
+    let later = common::now() + jiff::SignedDuration::from_mins(3 * 60 + 20);
+    let shown = notifications(&m.update(Message::Tick(later)));
+    assert_eq!(
+        shown,
+        ["SLA breach in 10 min: 102 ダッシュボードが表示されません"]
+    );
+    assert!(
+        notifications(&m.update(Message::Tick(later + jiff::SignedDuration::from_secs(30))))
+            .is_empty()
+    );
+}
+
+#[test]
+fn notifications_can_be_turned_off() {
+    let mut m = model();
+    m.settings.notify = cre_cockpit::notify::NotifyConfig {
+        bell: false,
+        desktop: cre_cockpit::notify::Desktop::Off,
+    };
+    let later = common::now() + jiff::SignedDuration::from_mins(3 * 60 + 20);
+    assert!(notifications(&m.update(Message::Tick(later))).is_empty());
+}

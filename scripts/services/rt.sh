@@ -6,6 +6,8 @@
 #          used), mint an API token for a test user, start rt-server, seed tickets
 #          through REST2, print `export CRE_COCKPIT_RT_*=…`
 #   stop:  stop the rt-server this script started (by its pid file) and nothing else
+#   resume: start the stopped rt-server again on the same database and token
+#          (tests that take RT down mid-write use stop + resume)
 # Facts and quirks: ../shared/reference/real-backends.md §5, apis.md §2.9.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -247,8 +249,19 @@ start() {
     echo "export CRE_COCKPIT_RT_LOG=$state/rt-server.log"
 }
 
+resume() {
+    our_pid >/dev/null && return 0
+    [ -s "$state/token" ] || { log "nothing to resume: run start first"; exit 1; }
+    export RT_SITE_CONFIG="$state/RT_SiteConfig.pm" RT_SITE_CONFIG_DIR="$state/siteconfig.d"
+    nohup "$rt_server" --host 127.0.0.1 --port "$port" --max-workers 2 \
+        >>"$state/rt-server.log" 2>&1 </dev/null &
+    echo $! >"$state/rt-server.pid"
+    wait_ready "$!" "$(cat "$state/token")"
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    resume) resume ;;
+    *) echo "usage: $0 start|stop|resume" >&2; exit 2 ;;
 esac

@@ -235,7 +235,9 @@ fn status_error(
             format!("{what}: {http}: {excerpt}")
         }
     };
-    let error = SourceError::new(message).with_status(status.as_u16());
+    let mut error = SourceError::new(message).with_status(status.as_u16());
+    // A server error may come after the change was applied.
+    error.maybe_applied = status.is_server_error();
     match (status, retry_after) {
         (_, Some(wait)) => error.with_retry_after(wait),
         // A 429 without a hint still means "slow down": back off a minute.
@@ -302,11 +304,15 @@ fn describe(what: &str, error: &reqwest::Error) -> SourceError {
         cause = inner.to_string();
         source = inner.source();
     }
-    if cause.is_empty() {
+    let mut described = if cause.is_empty() {
         SourceError::new(format!("{what}: {kind}"))
     } else {
         SourceError::new(format!("{what}: {kind} ({})", sanitize::text(&cause)))
-    }
+    };
+    // Only a failure to connect proves the request never left; after a
+    // timeout or a broken answer the server may have acted on it.
+    described.maybe_applied = !error.is_connect() && !error.is_redirect() && !error.is_builder();
+    described
 }
 
 #[cfg(test)]

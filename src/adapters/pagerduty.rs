@@ -2,6 +2,7 @@
 //! an incident's notes when it is opened.
 
 mod wire;
+mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};

@@ -17,6 +17,7 @@
 //!   on `If-Modified-Since`, so it is never sent).
 
 mod wire;
+mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -5,6 +5,7 @@
 //! (full) read the adapter only ever asks "what changed since this cursor".
 
 mod wire;
+mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

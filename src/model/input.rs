@@ -32,6 +32,9 @@ impl Model {
     }
 
     fn handle_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
         if let Some(text) = &mut self.filter_input {
             match key.code {
                 KeyCode::Esc => {
@@ -81,27 +84,43 @@ impl Model {
                 return vec![Effect::Quit];
             }
             (Overlay::Help { .. }, Action::Help | Action::Back)
-            | (Overlay::Detail { .. }, Action::Back) => {
+            | (
+                Overlay::Detail { .. } | Overlay::Journal { .. } | Overlay::Incident { .. },
+                Action::Back,
+            )
+            | (Overlay::Journal { .. }, Action::Journal)
+            | (Overlay::Incident { .. }, Action::IncidentMode) => {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Down) => {
-                *scroll = scroll.saturating_add(1);
+            (
+                Overlay::Help { scroll }
+                | Overlay::Journal { scroll }
+                | Overlay::Incident { scroll, .. }
+                | Overlay::Detail { scroll, .. },
+                Action::Down | Action::Up | Action::PageDown | Action::PageUp,
+            ) => {
+                *scroll = match action {
+                    Action::Down => scroll.saturating_add(1),
+                    Action::Up => scroll.saturating_sub(1),
+                    Action::PageDown => scroll.saturating_add(10),
+                    _ => scroll.saturating_sub(10),
+                };
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Up) => {
-                *scroll = scroll.saturating_sub(1);
-                return Vec::new();
-            }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageDown) => {
-                *scroll = scroll.saturating_add(10);
-                return Vec::new();
-            }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageUp) => {
-                *scroll = scroll.saturating_sub(10);
-                return Vec::new();
-            }
-            (Overlay::Help { .. }, _) => return Vec::new(),
+            // Incident mode takes the write actions (about its incident) and
+            // little else.
+            (
+                Overlay::Incident { .. },
+                Action::CustomerUpdate
+                | Action::Annotate
+                | Action::Escalate
+                | Action::Refresh
+                | Action::Help
+                | Action::Journal,
+            ) => {}
+            (Overlay::Incident { .. }, _) => return Vec::new(),
+            (Overlay::Help { .. } | Overlay::Journal { .. }, _) => return Vec::new(),
             _ => {}
         }
         let pane = self.focus;
@@ -150,6 +169,11 @@ impl Model {
                 }
                 None => self.say("this row has no link"),
             },
+            Action::Annotate => self.open_annotate(),
+            Action::Escalate => self.open_escalate(),
+            Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
+            Action::IncidentMode => return self.enter_incident_mode(),
+            Action::CustomerUpdate => self.open_customer_update(),
             Action::ViewAll => self.set_view(crate::views::ALL),
             Action::ViewMine => self.set_view(crate::views::MINE),
             Action::ViewUnassigned => self.set_view(crate::views::UNASSIGNED),

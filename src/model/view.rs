@@ -112,8 +112,22 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Detail { target: Target, scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    Detail {
+        target: Target,
+        scroll: u16,
+    },
+    /// Incident mode: one incident from the customers' side.
+    Incident {
+        id: String,
+        scroll: u16,
+    },
+    /// Every write and its delivery state.
+    Journal {
+        scroll: u16,
+    },
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,

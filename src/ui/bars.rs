@@ -13,7 +13,16 @@ use crate::model::{Model, Pane, SourceState, SourceStatus};
 pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let mut spans = vec![
         Span::styled(" cre-cockpit ", theme::TITLE),
-        Span::styled(" SHIFT ", theme::BADGE_MODE),
+        if matches!(model.overlay, crate::model::Overlay::Incident { .. }) {
+            Span::styled(
+                " INCIDENT ",
+                theme::BADGE_DEMO
+                    .bg(ratatui::style::Color::Red)
+                    .fg(ratatui::style::Color::White),
+            )
+        } else {
+            Span::styled(" SHIFT ", theme::BADGE_MODE)
+        },
         Span::raw(" "),
     ];
     if model.settings.demo {

@@ -38,6 +38,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
             ),
         },
     };
+    let mut lines = lines;
+    lines.extend(annotations(model, target));
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
@@ -55,6 +57,34 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
             ),
         area,
     );
+}
+
+/// The writes about this item, with each step's delivery state.
+fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
+    let item = match target {
+        Target::Inquiry(id) => crate::journal::Target::Inquiry(id.clone()),
+        Target::Customer(id) => crate::journal::Target::Customer(id.clone()),
+        Target::Incident(id) => crate::journal::Target::Incident(id.clone()),
+    };
+    let writes: Vec<_> = model.writes_for(&item).collect();
+    let mut lines = vec![
+        Line::raw(""),
+        heading(&format!(
+            "Notes and escalations from this cockpit ({})",
+            writes.len()
+        )),
+    ];
+    if writes.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  none yet — a to annotate, e to escalate",
+            theme::MUTED,
+        )));
+    }
+    for w in writes {
+        lines.push(super::writes::write_line(model, w));
+        lines.extend(super::writes::step_lines(w));
+    }
+    lines
 }
 
 fn gone(text: &str) -> Vec<Line<'static>> {

@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         return;
     }
     let wide = area.width >= 90;
-    let mut header = vec!["Sev", "Status", "Age", "Title", "Cust", "Inq"];
+    let mut header = vec!["Sev", "Status", "Age", "Title", "Cust", "Inq", "Update"];
     let mut widths = vec![
         Constraint::Length(4),
         Constraint::Length(12),
@@ -25,6 +25,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         Constraint::Fill(1),
         Constraint::Length(4),
         Constraint::Length(4),
+        Constraint::Length(7),
     ];
     if wide {
         header.extend(["Service", "Responders"]);
@@ -54,6 +55,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             Cell::from(incident.title.clone()),
             count(impact.map_or(0, |x| x.affected.len())),
             count(impact.map_or(0, |x| x.linked.len())),
+            update_due(model, incident),
         ];
         if wide {
             cells.push(Cell::from(incident.service.clone().unwrap_or_default()));
@@ -70,6 +72,31 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         widths,
         row,
     );
+}
+
+/// The next customer update's countdown, for incidents that touch
+/// customers: red and negative once overdue.
+fn update_due(model: &Model, incident: &crate::domain::Incident) -> Cell<'static> {
+    let touches = !matches!(
+        incident.status,
+        IncidentStatus::Resolved | IncidentStatus::Suppressed
+    ) && incident.severity <= crate::domain::Severity::Sev3;
+    if !touches {
+        return Cell::from(Span::styled("—", theme::MUTED));
+    }
+    let left = model
+        .settings
+        .updates
+        .next_due(incident, &model.writes)
+        .duration_since(model.now);
+    Cell::from(Span::styled(
+        format::duration(left),
+        if left.is_negative() {
+            theme::CRITICAL
+        } else {
+            theme::WARN
+        },
+    ))
 }
 
 #[must_use]

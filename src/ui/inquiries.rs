@@ -39,7 +39,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     }
     if wide {
         header.extend(["Area", ""]);
-        widths.extend([Constraint::Length(10), Constraint::Length(2)]);
+        widths.extend([Constraint::Length(10), Constraint::Length(3)]);
     }
     let row = |i: usize| {
         let inquiry = &model.data.inquiries[i];
@@ -72,7 +72,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         }
         if wide {
             cells.push(Cell::from(inquiry.feature_area.clone().unwrap_or_default()));
-            cells.push(Cell::from(markers(inquiry)));
+            cells.push(Cell::from(markers(model, inquiry)));
         }
         Row::new(cells)
     };
@@ -140,14 +140,22 @@ fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
     }
 }
 
-/// Markers: `⇡` escalated, `⚑` linked to an incident.
-fn markers(inquiry: &Inquiry) -> String {
-    let mut out = String::new();
+/// Markers: `✎` annotated or escalated from here (coloured by delivery
+/// state), `⇡` escalated on the desk, `⚑` linked to an incident.
+fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
+    let mut spans = Vec::new();
+    let item = crate::journal::Target::Inquiry(inquiry.id.clone());
+    if let Some(latest) = model.writes_for(&item).next() {
+        spans.push(Span::styled(
+            "✎",
+            super::writes::state_style(latest.state()),
+        ));
+    }
     if inquiry.tags.iter().any(|t| t.starts_with("escalated")) {
-        out.push('⇡');
+        spans.push(Span::raw("⇡"));
     }
     if inquiry.tags.iter().any(|t| t == "incident") {
-        out.push('⚑');
+        spans.push(Span::raw("⚑"));
     }
-    out
+    Line::from(spans)
 }

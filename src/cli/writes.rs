@@ -1,0 +1,215 @@
+//! `note`, `escalate` and `sync`: writes from scripts and runbooks, through
+//! the same journal and outbox as the TUI.
+
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::Failure;
+use crate::adapters::http;
+use crate::config::Config;
+use crate::journal::{Effect, Journal, StepState, Target, WriteKind};
+use crate::outbox::{self, SharedJournal, Writers};
+use crate::sources::Secrets;
+
+/// How long `--wait` waits for delivery before giving up (the write stays
+/// journalled and is delivered later by the TUI or `sync`).
+const WAIT_LIMIT: Duration = Duration::from_secs(120);
+
+/// The journal in the data directory.
+pub fn open_journal() -> Result<SharedJournal, Failure> {
+    let path = crate::paths::data_dir().join("journal.db");
+    let journal = Journal::open(&path).map_err(|e| Failure::Other(e.to_string()))?;
+    Ok(Arc::new(Mutex::new(journal)))
+}
+
+fn writers(config: &Config, secrets: &Secrets, read_only: bool) -> Result<Writers, Failure> {
+    Writers::from_config(config, secrets, &http::client(), read_only)
+        .map_err(|e| Failure::Other(e.message))
+}
+
+/// Journal a write (refusing what could never be delivered), then deliver
+/// it if asked to wait.
+async fn record(
+    journal: &SharedJournal,
+    mut writers: Writers,
+    kind: WriteKind,
+    target: Target,
+    text: String,
+    effects: Vec<Effect>,
+    wait: bool,
+) -> Result<ExitCode, Failure> {
+    if let Some(reason) = writers.refuse(&effects) {
+        return Err(Failure::Other(format!("not saved: {reason}")));
+    }
+    let (t, e) = (target.clone(), effects.clone());
+    let write = outbox::with_journal(journal, move |j| {
+        j.insert(kind, &t, &text, e, Timestamp::now())
+    })
+    .await
+    .map_err(|e| Failure::Other(e.to_string()))?;
+    println!("journalled write {} ({kind} {target}):", write.id);
+    for step in &write.steps {
+        println!("  - {}", step.effect.describe());
+    }
+    if !wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+    loop {
+        let pass = outbox::pass(journal, &mut writers, false, &mut |d| {
+            if let Some(e) = &d.error {
+                eprintln!("  step {}: {} ({e})", d.step_id, d.state);
+            }
+        })
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?;
+        let id = write.id;
+        let now = outbox::with_journal(journal, move |j| j.write(id))
+            .await
+            .map_err(|e| Failure::Other(e.to_string()))?;
+        let state = now.map_or(StepState::Failed, |w| w.state());
+        if !state.is_pending() {
+            println!("write {}: {state}", write.id);
+            return Ok(if state == StepState::Failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        let until = pass.next_due.map_or(Duration::from_secs(1), |at| {
+            Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default()
+        });
+        if tokio::time::Instant::now() + until > deadline {
+            println!(
+                "write {}: still {state} after {}s; it stays journalled and will be delivered later",
+                write.id,
+                WAIT_LIMIT.as_secs()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        tokio::time::sleep(until.max(Duration::from_millis(100))).await;
+    }
+}
+
+pub async fn note(
+    config: &Config,
+    secrets: &Secrets,
+    read_only: bool,
+    target: &str,
+    text: String,
+    wait: bool,
+) -> Result<ExitCode, Failure> {
+    let target = Target::parse(target).map_err(Failure::Other)?;
+    crate::journal::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
+    let writers = writers(config, secrets, read_only)?;
+    let effects = writers.note_effects(&target, &text);
+    let journal = open_journal()?;
+    record(
+        &journal,
+        writers,
+        WriteKind::Annotate,
+        target,
+        text,
+        effects,
+        wait,
+    )
+    .await
+}
+
+pub async fn escalate(
+    config: &Config,
+    secrets: Secrets,
+    demo: bool,
+    read_only: bool,
+    target: &str,
+    to: &str,
+    wait: bool,
+) -> Result<ExitCode, Failure> {
+    let item = Target::parse(target).map_err(Failure::Other)?;
+    let Some(dest) = config.escalation.target(to) else {
+        let known: Vec<&str> = config
+            .escalation
+            .targets
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        return Err(Failure::Other(format!(
+            "no escalation target {to:?} (configured: {})",
+            if known.is_empty() {
+                "none — add [[escalation.targets]] to the config".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let writers = writers(config, &secrets, read_only)?;
+    // The context bundle is built from a fresh poll, as the TUI would show it.
+    let model = super::poll_model(config, secrets, demo).await?;
+    let bundle = crate::escalation::bundle(&model, &item);
+    let desk_tags = config
+        .desk
+        .as_ref()
+        .is_some_and(crate::config::DeskConfig::supports_tags);
+    let mut effects = crate::escalation::plan(
+        &item,
+        dest,
+        bundle.priority.as_deref(),
+        &bundle.summary,
+        &bundle.context,
+        desk_tags,
+    );
+    if !writers
+        .note_effects(&item, "")
+        .iter()
+        .any(|e| matches!(e, Effect::IncidentNote { .. }))
+    {
+        // No incident source that takes notes: the record stays here.
+        for e in &mut effects {
+            if matches!(e, Effect::IncidentNote { .. }) {
+                *e = Effect::Local;
+            }
+        }
+    }
+    let text = format!("Escalated to {}.\n\n{}", dest.label(), bundle.context);
+    let journal = open_journal()?;
+    record(
+        &journal,
+        writers,
+        WriteKind::Escalate,
+        item,
+        text,
+        effects,
+        wait,
+    )
+    .await
+}
+
+pub async fn sync(
+    config: &Config,
+    secrets: &Secrets,
+    read_only: bool,
+) -> Result<ExitCode, Failure> {
+    let journal = open_journal()?;
+    let mut writers = writers(config, secrets, read_only)?;
+    let pass = outbox::pass(&journal, &mut writers, true, &mut |d| {
+        let error = d.error.map(|e| format!(" ({e})")).unwrap_or_default();
+        println!(
+            "write {} step {}: {}{error}",
+            d.write_id, d.step_id, d.state
+        );
+    })
+    .await
+    .map_err(|e| Failure::Other(e.to_string()))?;
+    println!(
+        "sent {}, failed {}, still pending {}",
+        pass.sent, pass.failed, pass.pending
+    );
+    Ok(if pass.pending == 0 && pass.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,405 @@
+//! The two write dialogs: annotate (a multi-line editor) and escalate (pick
+//! a target). Both end in a confirmation that previews every effect and
+//! where it goes; only `y` there journals the write.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::{Model, Pane, Target as ViewTarget};
+use crate::journal::{self, Effect, Target, WriteKind};
+use crate::message::Effect as Do;
+
+/// An open write dialog.
+#[derive(Debug, Clone)]
+pub enum Prompt {
+    Annotate {
+        target: Target,
+        /// What the note is about, for the title ("inquiry 123: Login fails").
+        about: String,
+        /// Boxed: the editor is large and the dialog is rarely open.
+        editor: Box<TextArea<'static>>,
+        /// The effects shown for confirmation, once asked to save.
+        confirm: Option<Vec<Effect>>,
+        saving: bool,
+        error: Option<String>,
+    },
+    Escalate {
+        target: Target,
+        about: String,
+        /// Escalation target names, the suggested ones first.
+        options: Vec<String>,
+        selected: usize,
+        confirm: Option<Vec<Effect>>,
+        /// The text journalled with the write (and its context bundle).
+        text: String,
+        saving: bool,
+        error: Option<String>,
+    },
+    /// A customer update from incident mode.
+    Update {
+        incident: String,
+        /// Index into the configured templates.
+        template: usize,
+        confirm: Option<Vec<Effect>>,
+        visibility: super::incident_mode::Visibility,
+        text: String,
+        saving: bool,
+        error: Option<String>,
+    },
+}
+
+/// What the journal is asked to save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteRequest {
+    pub kind: WriteKind,
+    pub target: Target,
+    pub text: String,
+    pub effects: Vec<Effect>,
+}
+
+impl Model {
+    /// The journal target and a one-line description of the selected row.
+    fn write_target(&self) -> Option<(Target, String)> {
+        let pane = self.focus;
+        let id = match &self.overlay {
+            super::Overlay::Incident { id, .. } => id.clone(),
+            super::Overlay::Detail { target, .. } => match target {
+                ViewTarget::Inquiry(id) | ViewTarget::Customer(id) | ViewTarget::Incident(id) => {
+                    id.clone()
+                }
+            },
+            _ => self.row_id(pane, self.panes[pane as usize].selected)?,
+        };
+        let pane = match &self.overlay {
+            super::Overlay::Incident { .. } => Pane::Incidents,
+            super::Overlay::Detail {
+                target: ViewTarget::Inquiry(_),
+                ..
+            } => Pane::Inquiries,
+            super::Overlay::Detail {
+                target: ViewTarget::Customer(_),
+                ..
+            } => Pane::Customers,
+            super::Overlay::Detail {
+                target: ViewTarget::Incident(_),
+                ..
+            } => Pane::Incidents,
+            _ => pane,
+        };
+        Some(match pane {
+            Pane::Inquiries => {
+                let subject = self
+                    .data
+                    .inquiry(&id)
+                    .map(|i| i.subject.clone())
+                    .unwrap_or_default();
+                (
+                    Target::Inquiry(id.clone()),
+                    format!("inquiry {id}: {subject}"),
+                )
+            }
+            Pane::Customers => {
+                let name = self
+                    .data
+                    .accounts
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
+                (Target::Customer(id), format!("customer {name}"))
+            }
+            Pane::Incidents => {
+                let title = self
+                    .data
+                    .incidents
+                    .iter()
+                    .find(|i| i.id == id)
+                    .map(|i| i.title.clone())
+                    .unwrap_or_default();
+                (
+                    Target::Incident(id.clone()),
+                    format!("incident {id}: {title}"),
+                )
+            }
+        })
+    }
+
+    /// `a`: open the note editor for the selected row.
+    pub(crate) fn open_annotate(&mut self) {
+        if self.settings.read_only {
+            return self.say("read-only: writes are turned off");
+        }
+        let Some((target, about)) = self.write_target() else {
+            return self.say("nothing selected to annotate");
+        };
+        let mut editor = TextArea::default();
+        editor.set_placeholder_text(
+            "Type the note. ctrl-s: review and save · ctrl-e: $EDITOR · esc: cancel",
+        );
+        self.prompt = Some(Prompt::Annotate {
+            target,
+            about,
+            editor: Box::new(editor),
+            confirm: None,
+            saving: false,
+            error: None,
+        });
+    }
+
+    /// `e`: open the escalation dialog for the selected row.
+    pub(crate) fn open_escalate(&mut self) {
+        if self.settings.read_only {
+            return self.say("read-only: writes are turned off");
+        }
+        let Some((target, about)) = self.write_target() else {
+            return self.say("nothing selected to escalate");
+        };
+        let area = match &target {
+            Target::Inquiry(id) => self.data.inquiry(id).and_then(|i| i.feature_area.clone()),
+            _ => None,
+        };
+        let options: Vec<String> = self
+            .settings
+            .escalation
+            .suggest(area.as_deref())
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        if options.is_empty() {
+            return self.say("no escalation targets: add [[escalation.targets]] to the config");
+        }
+        self.prompt = Some(Prompt::Escalate {
+            target,
+            about,
+            options,
+            selected: 0,
+            confirm: None,
+            text: String::new(),
+            saving: false,
+            error: None,
+        });
+    }
+
+    /// Keys while a dialog is open; returns effects to run.
+    pub(crate) fn prompt_key(&mut self, key: &KeyEvent) -> Vec<Do> {
+        if matches!(self.prompt, Some(Prompt::Update { .. })) {
+            return self.update_key(key);
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let incident_notes = self.settings.incident_notes && self.prompt_incident_is_declared();
+        // Escalation previews are computed from the model, before borrowing
+        // the prompt mutably.
+        let escalation_preview = match &self.prompt {
+            Some(Prompt::Escalate {
+                target,
+                options,
+                selected,
+                confirm: None,
+                ..
+            }) if key.code == KeyCode::Enter => self
+                .settings
+                .escalation
+                .target(&options[*selected])
+                .map(|dest| {
+                    let bundle = crate::escalation::bundle(self, target);
+                    let mut effects = crate::escalation::plan(
+                        target,
+                        dest,
+                        bundle.priority.as_deref(),
+                        &bundle.summary,
+                        &bundle.context,
+                        self.settings.desk_tags,
+                    );
+                    if !incident_notes {
+                        // No incident source to take the note: keep it here.
+                        for e in &mut effects {
+                            if matches!(e, Effect::IncidentNote { .. }) {
+                                *e = Effect::Local;
+                            }
+                        }
+                    }
+                    (
+                        effects,
+                        format!("Escalated to {}.\n\n{}", dest.label(), bundle.context),
+                    )
+                }),
+            _ => None,
+        };
+        let Some(prompt) = &mut self.prompt else {
+            return Vec::new();
+        };
+        match prompt {
+            // Handled by `update_key` above.
+            Prompt::Update { .. } => {}
+            Prompt::Annotate { saving: true, .. } | Prompt::Escalate { saving: true, .. } => {}
+            Prompt::Annotate {
+                target,
+                editor,
+                confirm,
+                saving,
+                error,
+                ..
+            } => match (confirm.is_some(), key.code) {
+                (false, KeyCode::Esc) => self.prompt = None,
+                (false, KeyCode::Char('s')) if ctrl => {
+                    let text = editor.lines().join("\n");
+                    match journal::check_text(&text) {
+                        Ok(()) => {
+                            *confirm = Some(journal::note_effects(target, &text, incident_notes));
+                            *error = None;
+                        }
+                        Err(e) => *error = Some(e.to_string()),
+                    }
+                }
+                (false, KeyCode::Char('e')) if ctrl => {
+                    return vec![Do::ExternalEditor(editor.lines().join("\n"))];
+                }
+                (false, _) => {
+                    editor.input(*key);
+                }
+                (true, KeyCode::Char('y')) => {
+                    *saving = true;
+                    let effects = confirm.clone().unwrap_or_default();
+                    let text = editor.lines().join("\n");
+                    return vec![Do::Journal(WriteRequest {
+                        kind: WriteKind::Annotate,
+                        target: target.clone(),
+                        text,
+                        effects,
+                    })];
+                }
+                (true, KeyCode::Char('n') | KeyCode::Esc) => *confirm = None,
+                (true, _) => {}
+            },
+            Prompt::Escalate {
+                target,
+                options,
+                selected,
+                confirm,
+                text,
+                saving,
+                ..
+            } => match (confirm.is_some(), key.code) {
+                (false, KeyCode::Esc) => self.prompt = None,
+                (false, KeyCode::Down | KeyCode::Char('j')) => {
+                    *selected = (*selected + 1).min(options.len() - 1)
+                }
+                (false, KeyCode::Up | KeyCode::Char('k')) => *selected = selected.saturating_sub(1),
+                (false, KeyCode::Enter) => {
+                    if let Some((effects, bundle)) = escalation_preview {
+                        *confirm = Some(effects);
+                        *text = bundle;
+                    }
+                }
+                (true, KeyCode::Char('y')) => {
+                    *saving = true;
+                    let effects = confirm.clone().unwrap_or_default();
+                    return vec![Do::Journal(WriteRequest {
+                        kind: WriteKind::Escalate,
+                        target: target.clone(),
+                        text: text.clone(),
+                        effects,
+                    })];
+                }
+                (true, KeyCode::Char('n') | KeyCode::Esc) => *confirm = None,
+                _ => {}
+            },
+        }
+        Vec::new()
+    }
+
+    /// Whether the dialog's incident (if it is about one) exists at the
+    /// incident source: a *detected* incident is the cockpit's own row, with
+    /// nowhere to put a note but the journal.
+    fn prompt_incident_is_declared(&self) -> bool {
+        let id = match &self.prompt {
+            Some(
+                Prompt::Annotate {
+                    target: Target::Incident(id),
+                    ..
+                }
+                | Prompt::Escalate {
+                    target: Target::Incident(id),
+                    ..
+                },
+            ) => id,
+            _ => return true,
+        };
+        self.data
+            .incidents
+            .iter()
+            .any(|i| &i.id == id && i.status != crate::domain::IncidentStatus::Detected)
+    }
+
+    /// The journal answered: close the dialog on success, keep it (and the
+    /// text) with the reason on failure.
+    pub(crate) fn journalled(&mut self, result: Result<journal::Write, String>) {
+        match result {
+            Ok(write) => {
+                self.say(format!(
+                    "saved (write {}): {} step(s) queued for delivery",
+                    write.id,
+                    write.steps.len()
+                ));
+                self.writes.insert(0, write);
+                self.prompt = None;
+            }
+            Err(e) => match &mut self.prompt {
+                Some(
+                    Prompt::Annotate { saving, error, .. }
+                    | Prompt::Escalate { saving, error, .. }
+                    | Prompt::Update { saving, error, .. },
+                ) => {
+                    *saving = false;
+                    *error = Some(format!("not saved: {e}"));
+                }
+                None => self.say(format!("not saved: {e}")),
+            },
+        }
+    }
+
+    /// Text came back from `$EDITOR`.
+    pub(crate) fn edited(&mut self, result: Result<String, String>) {
+        if let Some(Prompt::Annotate { editor, error, .. }) = &mut self.prompt {
+            match result {
+                Ok(text) => {
+                    let mut fresh = TextArea::new(text.lines().map(str::to_owned).collect());
+                    fresh.set_placeholder_text(
+                        "Type the note. ctrl-s: review and save · ctrl-e: $EDITOR · esc: cancel",
+                    );
+                    **editor = fresh;
+                    *error = None;
+                }
+                Err(e) => *error = Some(e),
+            }
+        }
+    }
+
+    /// A step's delivery state changed: update the write it belongs to.
+    pub(crate) fn delivered(&mut self, d: &crate::outbox::Delivery) {
+        if let Some(step) = self
+            .writes
+            .iter_mut()
+            .filter(|w| w.id == d.write_id)
+            .flat_map(|w| w.steps.iter_mut())
+            .find(|s| s.id == d.step_id)
+        {
+            step.state = d.state;
+            if d.error.is_some() {
+                step.last_error.clone_from(&d.error);
+            }
+        }
+        if d.state == journal::StepState::Failed {
+            let error = d.error.clone().unwrap_or_default();
+            self.say(format!("write {} failed: {error}", d.write_id));
+        }
+    }
+
+    /// Writes about an item, newest first.
+    pub fn writes_for<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> impl Iterator<Item = &'a journal::Write> + 'a {
+        self.writes.iter().filter(move |w| &w.target == target)
+    }
+}

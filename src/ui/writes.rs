@@ -1,0 +1,307 @@
+//! The write dialogs (annotate, escalate), the journal view, and how a
+//! write's delivery state looks wherever it is shown.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::{format, theme};
+use crate::journal::{Effect, StepState, Write};
+use crate::model::{Model, Prompt};
+
+/// Colour of a delivery state: pending yellow, sent green, failed red.
+#[must_use]
+pub fn state_style(state: StepState) -> Style {
+    match state {
+        StepState::Queued | StepState::Sending | StepState::Unknown => theme::WARN,
+        StepState::Sent => theme::OK,
+        StepState::Failed => theme::CRITICAL,
+        StepState::Local => theme::MUTED,
+    }
+}
+
+/// A write in one line: time, kind, target, first line of text, state.
+#[must_use]
+pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
+    let state = write.state();
+    let first = write.text.lines().next().unwrap_or_default();
+    let mut spans = vec![
+        Span::styled(
+            format!("{} ", write.created_at.strftime("%m-%d %H:%M")),
+            theme::MUTED,
+        ),
+        Span::styled(format!("{:<8} ", write.kind.to_string()), theme::ACCENT),
+        Span::styled(format!("{:<8} ", state.to_string()), state_style(state)),
+        Span::raw(format::truncate(first, 80)),
+        Span::styled(
+            format!(
+                "  {} ago",
+                format::duration(model.now.duration_since(write.created_at))
+            ),
+            theme::MUTED,
+        ),
+    ];
+    if let Some(error) = write
+        .steps
+        .iter()
+        .find_map(|s| s.last_error.as_deref())
+        .filter(|_| state != StepState::Sent)
+    {
+        spans.push(Span::styled(format!("  ({error})"), state_style(state)));
+    }
+    Line::from(spans)
+}
+
+/// Per-step lines under a write (detail view, journal view).
+#[must_use]
+pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
+    write
+        .steps
+        .iter()
+        .map(|s| {
+            Line::from(vec![
+                Span::raw("      "),
+                Span::styled(format!("{:<8} ", s.state.to_string()), state_style(s.state)),
+                Span::raw(s.effect.describe()),
+                Span::styled(
+                    s.last_error
+                        .as_deref()
+                        .map(|e| format!("  {e}"))
+                        .unwrap_or_default(),
+                    theme::MUTED,
+                ),
+            ])
+        })
+        .collect()
+}
+
+/// `J`: every recent write.
+pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
+    let mut lines = Vec::new();
+    if model.writes.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "No writes yet: a (annotate) and e (escalate) put them here.",
+            theme::MUTED,
+        )));
+    }
+    for w in &model.writes {
+        let mut line = write_line(model, w);
+        line.spans.insert(
+            0,
+            Span::styled(format!("{:<18} ", w.target.to_string()), theme::TEXT),
+        );
+        lines.push(line);
+        lines.extend(step_lines(w));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme::BORDER_FOCUSED)
+                .title(Span::styled(
+                    format!(" Journal — {} writes ", model.writes.len()),
+                    theme::TITLE,
+                ))
+                .title_bottom(Span::styled(" esc back · j/k scroll ", theme::MUTED)),
+        ),
+        area,
+    );
+}
+
+fn preview(effects: &[Effect]) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled("This will:", theme::HEADER))];
+    for e in effects {
+        let style = if matches!(
+            e,
+            Effect::Page { .. } | Effect::DeskNote { public: true, .. }
+        ) {
+            theme::CRITICAL
+        } else {
+            theme::TEXT
+        };
+        lines.push(Line::from(vec![
+            Span::raw("  • "),
+            Span::styled(e.describe(), style),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(" y ", theme::BADGE_MODE),
+        Span::raw(" journal it and send  "),
+        Span::styled(" n ", theme::KEY),
+        Span::raw(" back"),
+    ]));
+    lines
+}
+
+/// The open dialog, centred over the body.
+pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt) {
+    let width = area.width.min(100);
+    let height = area.height.min(22);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, popup);
+    let (title, error, saving) = match prompt {
+        Prompt::Annotate {
+            about,
+            error,
+            saving,
+            ..
+        } => (format!(" Note on {about} "), error, saving),
+        Prompt::Escalate {
+            about,
+            error,
+            saving,
+            ..
+        } => (format!(" Escalate {about} "), error, saving),
+        Prompt::Update {
+            incident,
+            error,
+            saving,
+            ..
+        } => (
+            format!(" Customer update for incident {incident} "),
+            error,
+            saving,
+        ),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::BORDER_FOCUSED)
+        .title(Span::styled(
+            format::truncate(&title, usize::from(width) - 2),
+            theme::TITLE,
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [body, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let status_line = if *saving {
+        Line::from(Span::styled("saving to the journal…", theme::WARN))
+    } else if let Some(e) = error {
+        Line::from(Span::styled(e.clone(), theme::CRITICAL))
+    } else {
+        Line::raw("")
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+    match prompt {
+        Prompt::Annotate {
+            editor,
+            confirm: None,
+            ..
+        } => frame.render_widget(&**editor, body),
+        Prompt::Annotate {
+            editor,
+            confirm: Some(effects),
+            ..
+        } => {
+            let mut lines: Vec<Line<'static>> = editor
+                .lines()
+                .iter()
+                .take(6)
+                .map(|l| Line::from(Span::styled(l.clone(), theme::MUTED)))
+                .collect();
+            lines.push(Line::raw(""));
+            lines.extend(preview(effects));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+        Prompt::Escalate {
+            options,
+            selected,
+            confirm: None,
+            ..
+        } => {
+            let mut lines = vec![Line::from(Span::styled(
+                "Escalate to (j/k, enter to review, esc to cancel):",
+                theme::HEADER,
+            ))];
+            for (i, name) in options.iter().enumerate() {
+                let style = if i == *selected {
+                    theme::SELECTED
+                } else {
+                    theme::TEXT
+                };
+                lines.push(Line::from(Span::styled(format!("  {name}"), style)));
+            }
+            frame.render_widget(Paragraph::new(lines), body);
+        }
+        Prompt::Escalate {
+            confirm: Some(effects),
+            text,
+            ..
+        } => {
+            let mut lines = preview(effects);
+            lines.push(Line::raw(""));
+            lines.push(Line::from(Span::styled(
+                "Context sent with it:",
+                theme::HEADER,
+            )));
+            lines.extend(
+                text.lines()
+                    .map(|l| Line::from(Span::styled(format!("  {l}"), theme::MUTED))),
+            );
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+        Prompt::Update {
+            template,
+            confirm: None,
+            ..
+        } => {
+            let mut lines = vec![Line::from(Span::styled(
+                "Which update (j/k, enter to review, esc to cancel):",
+                theme::HEADER,
+            ))];
+            for (i, (name, text)) in model.settings.updates.names().into_iter().enumerate() {
+                let style = if i == *template {
+                    theme::SELECTED
+                } else {
+                    theme::TEXT
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {name:<14}"), style),
+                    Span::styled(format::truncate(text, 70), theme::MUTED),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(lines), body);
+        }
+        Prompt::Update {
+            confirm: Some(effects),
+            text,
+            visibility,
+            ..
+        } => {
+            use crate::model::Visibility;
+            let mut lines = vec![Line::from(Span::styled("The update:", theme::HEADER))];
+            lines.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
+            lines.push(Line::raw(""));
+            let notes = effects
+                .iter()
+                .filter(|e| matches!(e, Effect::DeskNote { .. }))
+                .count();
+            lines.push(match visibility {
+                Visibility::Private => Line::from(vec![
+                    Span::raw(format!("as a private note on {notes} linked inquiries, recorded on the incident.  ")),
+                    Span::styled("P", theme::KEY),
+                    Span::raw(" send as a public reply instead"),
+                ]),
+                Visibility::Public { confirmed_once: false } => Line::from(Span::styled(
+                    format!("as a PUBLIC REPLY to the customers on {notes} inquiries — they will read it. y once more to confirm."),
+                    theme::CRITICAL,
+                )),
+                Visibility::Public { confirmed_once: true } => Line::from(Span::styled(
+                    format!("PUBLIC REPLY on {notes} inquiries: confirmed. y sends it."),
+                    theme::CRITICAL,
+                )),
+            });
+            lines.push(Line::raw(""));
+            lines.extend(preview(effects));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Writes land exactly once: through outages, unknown outcomes and
+//! restarts, in order per item. Real HTTP through the real write adapters,
+//! against a recording test server and the simulator.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use cre_cockpit::adapters::events::Events;
+use cre_cockpit::adapters::http::{self, Secret};
+use cre_cockpit::adapters::zendesk::Zendesk;
+use cre_cockpit::config::{DeskConfig, DeskKind};
+use cre_cockpit::journal::{Effect, Journal, StepState, Target, WriteKind};
+use cre_cockpit::outbox::{self, DeskWriter, SharedJournal, Writers};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A Zendesk ticket on the test server: PUTs append comments (and are
+/// answered with `status`, even when the comment was stored — the case of a
+/// lost answer); GETs list them.
+#[derive(Clone, Default)]
+struct Ticket {
+    comments: Arc<Mutex<Vec<String>>>,
+    puts: Arc<Mutex<usize>>,
+    status: Arc<Mutex<u16>>,
+}
+
+impl Respond for Ticket {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if request.method == wiremock::http::Method::PUT {
+            *self.puts.lock().unwrap() += 1;
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            self.comments.lock().unwrap().push(
+                body["ticket"]["comment"]["body"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            let status = *self.status.lock().unwrap();
+            return ResponseTemplate::new(status).set_body_json(json!({"ticket": {"id": 7}}));
+        }
+        let comments: Vec<Value> = self
+            .comments
+            .lock()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, body)| json!({"id": i + 1, "body": body, "plain_body": body, "public": false, "author_id": null, "created_at": "2026-11-21T10:00:00Z"}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(
+            json!({"comments": comments, "next_page": null, "count": comments.len()}),
+        )
+    }
+}
+
+async fn desk(server_uri: &str) -> Writers {
+    let config = DeskConfig {
+        email: Some("cre@example.com".into()),
+        ..DeskConfig::new(DeskKind::Zendesk, server_uri.into())
+    };
+    let zendesk = Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap();
+    Writers {
+        desk: Some(DeskWriter::Zendesk(zendesk)),
+        ..Writers::default()
+    }
+}
+
+fn journal(dir: &tempfile::TempDir) -> SharedJournal {
+    Arc::new(Mutex::new(
+        Journal::open(&dir.path().join("journal.db")).unwrap(),
+    ))
+}
+
+fn note(journal: &SharedJournal, ticket: &str, text: &str) -> i64 {
+    let effects = vec![Effect::DeskNote {
+        ticket: ticket.into(),
+        body: text.into(),
+        public: false,
+    }];
+    journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Annotate,
+            &Target::Inquiry(ticket.into()),
+            text,
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap()
+        .id
+}
+
+fn state(journal: &SharedJournal, write: i64) -> StepState {
+    journal
+        .lock()
+        .unwrap()
+        .write(write)
+        .unwrap()
+        .unwrap()
+        .state()
+}
+
+async fn mount(server: &MockServer, ticket: &Ticket) {
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7"))
+        .respond_with(ticket.clone())
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/tickets/7/comments"))
+        .respond_with(ticket.clone())
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_checked_not_resent() {
+    let server = MockServer::start().await;
+    let ticket = Ticket::default();
+    *ticket.status.lock().unwrap() = 502;
+    mount(&server, &ticket).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let id = note(&journal, "7", "Investigating with the API team 🙏");
+    let mut writers = desk(&server.uri()).await;
+
+    // The note arrives but the answer is a 502: outcome unknown.
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&journal, id), StepState::Unknown);
+    assert_eq!(*ticket.puts.lock().unwrap(), 1);
+
+    // The retry finds its marker among the comments and does not send again.
+    *ticket.status.lock().unwrap() = 200;
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(*ticket.puts.lock().unwrap(), 1, "exactly one comment");
+    let comments = ticket.comments.lock().unwrap();
+    assert!(
+        comments[0].starts_with("Investigating with the API team 🙏"),
+        "text byte for byte: {comments:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_mid_send_is_treated_as_unknown_after_restart() {
+    let server = MockServer::start().await;
+    let ticket = Ticket::default();
+    *ticket.status.lock().unwrap() = 200;
+    mount(&server, &ticket).await;
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let journal = journal(&dir);
+        let id = note(&journal, "7", "restart-safe");
+        let mut writers = desk(&server.uri()).await;
+        outbox::pass(&journal, &mut writers, true, &mut |_| {})
+            .await
+            .unwrap();
+        // Simulate dying after the request went out but before recording
+        // the answer: the step is left `sending`.
+        let step = journal.lock().unwrap().write(id).unwrap().unwrap().steps[0].id;
+        journal
+            .lock()
+            .unwrap()
+            .set_state(step, StepState::Sending, None, None, Timestamp::now())
+            .unwrap();
+        id
+    };
+    // A new process opens the same journal.
+    let journal = journal(&dir);
+    assert_eq!(journal.lock().unwrap().pending().unwrap().len(), 1);
+    let mut writers = desk(&server.uri()).await;
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(
+        *ticket.puts.lock().unwrap(),
+        1,
+        "the comment was already there; not sent twice"
+    );
+}
+
+#[tokio::test]
+async fn writes_queued_during_an_outage_are_delivered_in_order_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let ids: Vec<i64> = (1..=5)
+        .map(|i| note(&journal, "7", &format!("update {i}")))
+        .collect();
+    // Nothing listens on the desk's port: the requests never leave.
+    let mut writers = desk("http://127.0.0.1:9").await;
+    let pass = outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!((pass.sent, pass.pending), (0, 5));
+    for id in &ids {
+        assert_eq!(
+            state(&journal, *id),
+            StepState::Queued,
+            "a refused connection proves nothing was sent"
+        );
+    }
+    // Later writes on the same ticket wait behind the first: one attempt.
+    let steps = journal.lock().unwrap().pending().unwrap();
+    assert_eq!(steps.iter().filter(|s| s.attempts > 0).count(), 1);
+
+    let server = MockServer::start().await;
+    let ticket = Ticket::default();
+    *ticket.status.lock().unwrap() = 200;
+    mount(&server, &ticket).await;
+    let mut writers = desk(&server.uri()).await;
+    let pass = outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!((pass.sent, pass.pending, pass.failed), (5, 0, 0));
+    let comments = ticket.comments.lock().unwrap();
+    let order: Vec<&str> = comments.iter().map(|c| c.lines().next().unwrap()).collect();
+    assert_eq!(
+        order,
+        ["update 1", "update 2", "update 3", "update 4", "update 5"]
+    );
+}
+
+#[tokio::test]
+async fn a_refused_write_fails_with_the_reason_and_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(
+            json!({"error": "RecordInvalid", "description": "Record validation errors"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let id = note(&journal, "7", "closed ticket");
+    let mut writers = desk(&server.uri()).await;
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    let write = journal.lock().unwrap().write(id).unwrap().unwrap();
+    assert_eq!(write.state(), StepState::Failed);
+    assert!(
+        write.steps[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("422"),
+        "{:?}",
+        write.steps[0].last_error
+    );
+}
+
+#[tokio::test]
+async fn re_escalating_pages_once_per_dedup_key() {
+    let sim =
+        cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions::default())
+            .await
+            .unwrap();
+    let events = Events::new(http::client(), &format!("{}/v2", sim.base_url()), false).unwrap();
+    let var = "PD_ROUTING_KEY_CRE";
+    let keys = [(
+        var.to_owned(),
+        Secret::new("R0UTINGKEY0123456789abcdef012345"),
+    )]
+    .into();
+    let mut writers = Writers {
+        events: Some(events),
+        routing_keys: keys,
+        ..Writers::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let target = cre_cockpit::escalation::EscalationTarget {
+        name: "cre".into(),
+        label: None,
+        feature_areas: Vec::new(),
+        priority: None,
+        group: None,
+        tags: Vec::new(),
+        routing_key_env: Some(var.into()),
+        severity: "critical".into(),
+    };
+    let item = Target::Customer("c001".into());
+    for _ in 0..2 {
+        let effects =
+            cre_cockpit::escalation::plan(&item, &target, None, "ACME needs help", "context", true);
+        journal
+            .lock()
+            .unwrap()
+            .insert(
+                WriteKind::Escalate,
+                &item,
+                "escalating",
+                effects,
+                Timestamp::now(),
+            )
+            .unwrap();
+        outbox::pass(&journal, &mut writers, true, &mut |_| {})
+            .await
+            .unwrap();
+    }
+    let client = reqwest::Client::new();
+    let incidents: Value = client
+        .get(format!("{}/incidents?limit=100", sim.base_url()))
+        .header("Authorization", "Token token=t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paged: Vec<&Value> = incidents["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["title"]
+                .as_str()
+                .unwrap_or("")
+                .contains("ACME needs help")
+        })
+        .collect();
+    assert_eq!(paged.len(), 1, "{incidents}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn tags_are_added_not_replaced() {
+    use wiremock::matchers::{basic_auth, body_json};
+    let server = MockServer::start().await;
+    // `PUT …/tags` adds; `POST` or a ticket update with `tags` would replace
+    // every tag the ticket has (apis.md §1.5).
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7/tags"))
+        .and(basic_auth("cre@example.com/token", "t0ken"))
+        .and(body_json(json!({"tags": ["escalated", "escalated-cre"]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"tags": ["vip", "escalated", "escalated-cre"]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let effects = vec![Effect::DeskTags {
+        ticket: "7".into(),
+        tags: vec!["escalated".into(), "escalated-cre".into()],
+    }];
+    let id = journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Escalate,
+            &Target::Inquiry("7".into()),
+            "tags",
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap()
+        .id;
+    let mut writers = desk(&server.uri()).await;
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(state(&journal, id), StepState::Sent);
+}
