@@ -95,6 +95,20 @@ pub fn note_body(text: &str, marker: &str) -> String {
     format!("{text}\n\n— via cre-cockpit [{marker}]")
 }
 
+/// Whether our note (carrying `marker`) is already on the ticket: read the
+/// conversation through the desk's ordinary read path.
+async fn desk_has_marker(
+    desk: &mut impl crate::adapters::DeskSource,
+    ticket: &str,
+    marker: &str,
+) -> Result<bool, SourceError> {
+    Ok(desk
+        .comments(ticket)
+        .await?
+        .iter()
+        .any(|c| c.body.contains(marker)))
+}
+
 fn unavailable(what: &str) -> Outcome {
     Outcome::Retry {
         error: format!("no {what} configured to deliver to"),
@@ -125,7 +139,7 @@ impl Writers {
                 match &mut self.desk {
                     Some(DeskWriter::Zendesk(desk)) => {
                         if check_first {
-                            match desk.has_comment_with(ticket, &step.marker).await {
+                            match desk_has_marker(desk, ticket, &step.marker).await {
                                 Ok(true) => return Outcome::Sent,
                                 Ok(false) => {}
                                 Err(e) => return e.into(),
@@ -138,7 +152,7 @@ impl Writers {
                             return Outcome::Failed("public replies to RT tickets are not sent from the cockpit (RT mails them)".into());
                         }
                         if check_first {
-                            match rt.has_comment_with(ticket, &step.marker).await {
+                            match desk_has_marker(rt, ticket, &step.marker).await {
                                 Ok(true) => return Outcome::Sent,
                                 Ok(false) => {}
                                 Err(e) => return e.into(),

@@ -53,6 +53,18 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     bars::footer(frame, areas.footer, model);
 }
 
+/// A popup of at most `width`×`height`, centred in `area`.
+#[must_use]
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
 /// The frame around a pane: title with row count, filter and sort, and —
 /// when its source is failing — the reason, so an error never passes for an
 /// empty list.

@@ -28,15 +28,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
         "  Mouse: click a row to select it, click a tab to switch, wheel to scroll. Keys are rebindable in [keys] of the config.",
         theme::MUTED,
     )));
-    let width = area.width.min(100);
-    let height = area
-        .height
-        .min(u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
+    let popup = super::centered(
+        area,
+        100,
+        u16::try_from(lines.len() + 2).unwrap_or(u16::MAX),
     );
     frame.render_widget(Clear, popup);
     frame.render_widget(

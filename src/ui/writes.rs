@@ -139,14 +139,8 @@ fn preview(effects: &[Effect]) -> Vec<Line<'static>> {
 
 /// The open dialog, centred over the body.
 pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt) {
-    let width = area.width.min(100);
-    let height = area.height.min(22);
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
+    let popup = super::centered(area, 100, 22);
+    let width = popup.width;
     frame.render_widget(Clear, popup);
     let (title, error, saving) = match prompt {
         Prompt::Annotate {

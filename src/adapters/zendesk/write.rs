@@ -89,17 +89,4 @@ impl Zendesk {
         )
         .await
     }
-
-    /// Whether any comment on the ticket contains `marker`.
-    pub async fn has_comment_with(
-        &mut self,
-        ticket: &str,
-        marker: &str,
-    ) -> Result<bool, SourceError> {
-        Ok(self
-            .load_comments(ticket)
-            .await?
-            .iter()
-            .any(|c| c.body.contains(marker)))
-    }
 }
