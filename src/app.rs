@@ -32,6 +32,8 @@ pub struct Runtime {
     /// Fires on SIGTERM/SIGHUP (or when a test wants the loop to end).
     pub cancel: CancellationToken,
     pub clipboard: Clipboard,
+    /// The local store, when it opened.
+    pub store: Option<crate::store::Handle>,
 }
 
 /// Run until the user quits or `cancel` fires; returns the final model.
@@ -137,6 +139,20 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
             tokio::task::spawn_blocking(move || send(&tx, Message::Status(open_in_browser(&url))));
         }
         Effect::Copy(text) => (runtime.clipboard)(&text),
+        Effect::Persist(batch) => {
+            if let Some(store) = runtime.store.clone() {
+                let tx = runtime.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.save(&batch, Timestamp::now()) {
+                        tracing::warn!(error = %e, "saving health history failed");
+                        send(
+                            &tx,
+                            Message::Status(format!("could not save health history: {e}")),
+                        );
+                    }
+                });
+            }
+        }
     }
 }
 

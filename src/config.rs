@@ -36,6 +36,9 @@ pub struct Config {
     /// Turn every write off (same as `--read-only`).
     #[serde(default)]
     pub read_only: bool,
+    /// Health score weights, thresholds, bands and attention multipliers.
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -247,6 +250,12 @@ impl Config {
                 message,
             }
         })?;
+        // Health thresholds must point the right way; report the key's line.
+        config.health.validate().map_err(|(key, message)| {
+            let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key.as_str()));
+            let line = find_line(text, table, leaf).unwrap_or(1);
+            ParseError { line, key, message }
+        })?;
         Ok(config)
     }
 }
@@ -380,6 +389,25 @@ mod tests {
             "[desk]\nkind = \"rt\"\nurl = \"http://127.0.0.1:29380\"\npoll_interval = \"1m 30s\"\n";
         let config = Config::parse(text).unwrap();
         assert_eq!(config.desk.unwrap().poll_interval, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn health_thresholds_the_wrong_way_name_line_and_key() {
+        let text = "[health]\nkey_features = 8\n\n[health.seat_utilisation]\nweight = 15\npoor = 0.8\ngood = 0.5\n";
+        let err = Config::parse(text).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (7, "health.seat_utilisation.good")
+        );
+        assert!(err.message.contains("higher is better"), "{}", err.message);
+        let ok = "[health]\nkey_features = 8\nvalue_multiplier = true\n[health.support_burden]\npoor = 6\n";
+        let config = Config::parse(ok).unwrap();
+        assert_eq!(config.health.key_features, Some(8));
+        assert_eq!(config.health.support_burden.poor, 6.0);
+        assert_eq!(
+            config.health.support_burden.good, 2.0,
+            "unset keys keep their default"
+        );
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum Message {
     },
     /// A side effect finished and has something to tell the user.
     Status(String),
+    /// The local store's history arrived (or could not be read).
+    Stored(Result<crate::store::Loaded, String>),
 }
 
 /// Something the model wants done.
@@ -68,4 +70,7 @@ pub enum Effect {
     OpenUrl(String),
     /// Put text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Save today's health scores, action triggers and incidents seen to
+    /// the local store.
+    Persist(Box<crate::store::Persist>),
 }

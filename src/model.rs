@@ -5,6 +5,7 @@
 //! rendered from this struct alone.
 
 mod input;
+mod persist;
 mod sources;
 mod view;
 
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+pub use self::persist::StoreState;
 pub use self::sources::{SourceState, SourceStatus};
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
 use crate::config::{Config, SlaConfig};
@@ -40,6 +42,7 @@ pub struct Settings {
     pub impact_error_ratio: f64,
     pub demo: bool,
     pub read_only: bool,
+    pub health: crate::health::HealthConfig,
 }
 
 impl Settings {
@@ -57,6 +60,7 @@ impl Settings {
                 .unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
             demo,
             read_only: config.read_only,
+            health: config.health.clone(),
         }
     }
 }
@@ -76,6 +80,9 @@ pub struct Data {
     pub accounts: Vec<Account>,
     pub metrics: MetricsSnapshot,
     pub incidents: Vec<Incident>,
+    /// Recently closed inquiries, desk events, incidents seen, daily
+    /// scores and action triggers.
+    pub history: crate::history::History,
 }
 
 impl Data {
@@ -107,6 +114,8 @@ pub struct Model {
     pub size: (u16, u16),
     pub quit: bool,
     last_derive: Timestamp,
+    /// The local store: loaded yet, last saved, a save to request.
+    pub store: StoreState,
 }
 
 impl Model {
@@ -129,11 +138,18 @@ impl Model {
             size: (80, 24),
             quit: false,
             last_derive: now,
+            store: StoreState::default(),
         }
     }
 
     /// Fold one message into the state.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        let mut effects = self.handle(message);
+        effects.extend(self.take_persist());
+        effects
+    }
+
+    fn handle(&mut self, message: Message) -> Vec<Effect> {
         match message {
             Message::Input(event) => return self.handle_input(&event),
             Message::Tick(now) => {
@@ -204,6 +220,7 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
+            Message::Stored(result) => self.stored(result),
         }
         Vec::new()
     }
@@ -245,13 +262,23 @@ impl Model {
         if update.full {
             data.inquiries.clear();
             data.index.clear();
+            data.history.desk_reloaded();
         }
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = sla_clock(&inquiry, &self.settings.sla);
             }
             let open = inquiry.status.is_open();
-            match (data.index.get(&inquiry.id).copied(), open) {
+            let held = data.index.get(&inquiry.id).copied();
+            // Closed inquiries leave the queue but stay in the history the
+            // support factors read; reopens and late answers are noted.
+            let previous = held.map(|i| &data.inquiries[i]);
+            if open {
+                data.history.opened(&inquiry, previous);
+            } else {
+                data.history.close(&inquiry, previous, self.now);
+            }
+            match (held, open) {
                 (Some(i), true) => data.inquiries[i] = inquiry,
                 (None, true) => {
                     data.index.insert(inquiry.id.clone(), data.inquiries.len());
@@ -263,12 +290,14 @@ impl Model {
         }
         for id in &update.removed {
             remove(data, id);
+            data.history.deleted(id);
         }
     }
 
     /// Re-derive the join and every pane's order after data changed.
     fn recompute(&mut self) {
         self.last_derive = self.now;
+        self.data.history.prune(self.now);
         self.derived = join::derive(&join::Sources {
             accounts: &self.data.accounts,
             inquiries: &self.data.inquiries,
@@ -276,7 +305,10 @@ impl Model {
             incidents: &self.data.incidents,
             impact_error_ratio: self.settings.impact_error_ratio,
             now: self.now,
+            history: &self.data.history,
+            health: &self.settings.health,
         });
+        self.remember();
         for pane in Pane::ALL {
             self.refresh_order(pane);
         }

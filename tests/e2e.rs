@@ -107,7 +107,7 @@ async fn demo_data_travels_over_http_into_every_pane() {
     // Metrics arrived per tenant, so health has usage and reliability factors.
     let top = &model.derived.customers[0];
     assert!(
-        top.health.factors.iter().any(|f| f.code == "F6"),
+        top.health.factors.iter().any(|f| f.code() == "F6"),
         "{:?}",
         top.health.factors
     );
@@ -241,6 +241,7 @@ async fn the_event_loop_shows_live_data_help_and_quits() {
         pollers,
         cancel: cancel.clone(),
         clipboard: Box::new(move |t| record.lock().unwrap().push(t.to_owned())),
+        store: None,
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();

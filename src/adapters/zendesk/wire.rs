@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 pub(super) use crate::adapters::lenient::{Lenient, decoded};
-use crate::domain::{Comment, Inquiry, InquiryStatus, Priority};
+use crate::domain::{Comment, Inquiry, InquiryKind, InquiryStatus, Priority};
 use crate::sanitize;
 
 /// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
@@ -40,6 +40,8 @@ pub(super) struct TicketDto {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub generated_timestamp: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -269,6 +271,7 @@ impl Directory {
             // between the first- and next-reply SLA targets.
             replied: status != InquiryStatus::New,
             url: Some(agent_url(id)),
+            kind: kind(dto.kind.as_deref()),
         })))
     }
 
@@ -316,6 +319,17 @@ fn priority(raw: Option<&str>) -> Priority {
         Some("high") => Priority::High,
         Some("low") => Priority::Low,
         _ => Priority::Normal,
+    }
+}
+
+/// Zendesk's ticket `type`; null (no type set) and anything else are unknown.
+fn kind(raw: Option<&str>) -> Option<InquiryKind> {
+    match raw? {
+        "problem" => Some(InquiryKind::Problem),
+        "incident" => Some(InquiryKind::Incident),
+        "question" => Some(InquiryKind::Question),
+        "task" => Some(InquiryKind::Task),
+        _ => None,
     }
 }
 
