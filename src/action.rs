@@ -41,6 +41,7 @@ pub enum Action {
     Refresh,
     OpenInBrowser,
     CopyLink,
+    VoiceOfCustomer,
 }
 
 impl Action {
@@ -68,6 +69,7 @@ impl Action {
             Self::Refresh => "poll every source now",
             Self::OpenInBrowser => "open the selected row in the browser",
             Self::CopyLink => "copy the selected row's link (OSC 52)",
+            Self::VoiceOfCustomer => "voice of the customer: inquiries by feature area × segment",
         }
     }
 
@@ -83,6 +85,7 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
+            Self::VoiceOfCustomer => Some("VoC"),
             _ => None,
         }
     }

@@ -443,15 +443,24 @@ fn reliability(inputs: &Inputs<'_>, cfg: &HealthConfig) -> Option<(f64, Evidence
     // Without an SLO there is no budget; the current error ratio stands in
     // (and the evidence says so) rather than dropping reliability entirely.
     let error_ratio = inputs.metrics.and_then(|m| m.error_ratio);
-    let budget_part = match (budget, error_ratio) {
-        (Some(b), _) => higher_better(b, c.budget_poor, c.budget_good),
-        (None, Some(e)) => lower_better(e, c.error_ratio_poor, c.error_ratio_good),
-        (None, None) => return None,
-    };
     let incidents = inputs.major_incidents_30d.max(inputs.open_major_incidents);
     let incident_part = lower_better(count(incidents), c.incidents_poor, c.incidents_good);
+    let sub_score = match (budget, error_ratio) {
+        (Some(b), _) => {
+            let budget_part = higher_better(b, c.budget_poor, c.budget_good);
+            c.budget_share * budget_part + (1.0 - c.budget_share) * incident_part
+        }
+        (None, Some(e)) => {
+            let budget_part = lower_better(e, c.error_ratio_poor, c.error_ratio_good);
+            c.budget_share * budget_part + (1.0 - c.budget_share) * incident_part
+        }
+        // No metrics for the tenant, but incidents hit it: that much is
+        // known about its reliability.
+        (None, None) if incidents > 0 => incident_part,
+        (None, None) => return None,
+    };
     Some((
-        c.budget_share * budget_part + (1.0 - c.budget_share) * incident_part,
+        sub_score,
         Evidence::Reliability {
             budget,
             error_ratio: if budget.is_none() { error_ratio } else { None },

@@ -100,6 +100,9 @@ pub struct Derived {
     /// The account of each inquiry, parallel to the inquiry list, so
     /// filtering and sorting 100k rows needs no string look-ups.
     pub inquiry_account: Vec<Option<usize>>,
+    /// Voice-of-the-customer groups; filled by the model only while that
+    /// view is open (it is not free with 100k inquiries).
+    pub voc: Vec<crate::voc::Group>,
 }
 
 impl Derived {
@@ -187,6 +190,7 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         impacts,
         org_index,
         inquiry_account,
+        voc: Vec::new(),
     }
 }
 

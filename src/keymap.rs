@@ -167,6 +167,7 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Refresh => &["r"],
         Action::OpenInBrowser => &["o"],
         Action::CopyLink => &["y"],
+        Action::VoiceOfCustomer => &["V"],
     }
 }
 

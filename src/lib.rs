@@ -37,3 +37,4 @@ pub mod sources;
 pub mod store;
 pub mod terminal;
 pub mod ui;
+pub mod voc;

@@ -309,9 +309,29 @@ impl Model {
             health: &self.settings.health,
         });
         self.remember();
+        if matches!(self.overlay, Overlay::Voc { .. }) {
+            self.refresh_voc();
+        }
         for pane in Pane::ALL {
             self.refresh_order(pane);
         }
+    }
+
+    /// Recompute the voice-of-the-customer groups (while that view is open).
+    pub(crate) fn refresh_voc(&mut self) {
+        let mut bands = vec![crate::health::Band::Yellow; self.data.accounts.len()];
+        for row in &self.derived.customers {
+            bands[row.account] = row.health.band;
+        }
+        self.derived.voc = crate::voc::groups(&crate::voc::Sources {
+            accounts: &self.data.accounts,
+            inquiries: &self.data.inquiries,
+            inquiry_account: &self.derived.inquiry_account,
+            closed: self.data.history.closed(),
+            org_index: &self.derived.org_index,
+            bands: &bands,
+            now: self.now,
+        });
     }
 
     /// The inquiry a row of the inquiries pane shows.

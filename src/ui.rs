@@ -9,6 +9,7 @@ mod help;
 mod incidents;
 mod inquiries;
 pub mod theme;
+mod voc;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -41,6 +42,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Detail { target, scroll } => {
             detail::render(frame, areas.body, model, target, *scroll)
         }
+        Overlay::Voc { scroll } => voc::render(frame, areas.body, model, *scroll),
     }
     bars::footer(frame, areas.footer, model);
 }

@@ -72,27 +72,41 @@ impl Model {
                 return vec![Effect::Quit];
             }
             (Overlay::Help { .. }, Action::Help | Action::Back)
-            | (Overlay::Detail { .. }, Action::Back) => {
+            | (Overlay::Detail { .. }, Action::Back)
+            | (Overlay::Voc { .. }, Action::VoiceOfCustomer | Action::Back) => {
                 self.overlay = Overlay::None;
+                self.derived.voc = Vec::new();
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Down) => {
+            (
+                Overlay::Help { scroll } | Overlay::Detail { scroll, .. } | Overlay::Voc { scroll },
+                Action::Down,
+            ) => {
                 *scroll = scroll.saturating_add(1);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::Up) => {
+            (
+                Overlay::Help { scroll } | Overlay::Detail { scroll, .. } | Overlay::Voc { scroll },
+                Action::Up,
+            ) => {
                 *scroll = scroll.saturating_sub(1);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageDown) => {
+            (
+                Overlay::Help { scroll } | Overlay::Detail { scroll, .. } | Overlay::Voc { scroll },
+                Action::PageDown,
+            ) => {
                 *scroll = scroll.saturating_add(10);
                 return Vec::new();
             }
-            (Overlay::Help { scroll } | Overlay::Detail { scroll, .. }, Action::PageUp) => {
+            (
+                Overlay::Help { scroll } | Overlay::Detail { scroll, .. } | Overlay::Voc { scroll },
+                Action::PageUp,
+            ) => {
                 *scroll = scroll.saturating_sub(10);
                 return Vec::new();
             }
-            (Overlay::Help { .. }, _) => return Vec::new(),
+            (Overlay::Help { .. } | Overlay::Voc { .. }, _) => return Vec::new(),
             _ => {}
         }
         let pane = self.focus;
@@ -138,6 +152,10 @@ impl Model {
                 }
                 None => self.say("this row has no link"),
             },
+            Action::VoiceOfCustomer => {
+                self.overlay = Overlay::Voc { scroll: 0 };
+                self.refresh_voc();
+            }
             Action::Quit => {}
         }
         Vec::new()

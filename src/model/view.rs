@@ -112,8 +112,17 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Detail { target: Target, scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    Detail {
+        target: Target,
+        scroll: u16,
+    },
+    /// Voice of the customer (`Derived::voc`).
+    Voc {
+        scroll: u16,
+    },
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,
