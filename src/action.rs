@@ -85,7 +85,6 @@ impl Action {
             Self::Sort => Some("sort"),
             Self::Refresh => Some("refresh"),
             Self::OpenInBrowser => Some("open"),
-            Self::VoiceOfCustomer => Some("VoC"),
             _ => None,
         }
     }

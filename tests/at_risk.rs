@@ -1,0 +1,134 @@
+//! The at-risk queue end to end: the simulator over real HTTP, through the
+//! real adapters, into the real model — the scripted incident must put the
+//! customers it hurts at the top, Red, explained by reliability, with a CRE
+//! action due within 15 minutes of the incident's start.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use cre_cockpit::action::Action;
+use cre_cockpit::health::{Band, FactorId};
+use cre_cockpit::join::Due;
+use cre_cockpit::message::Message;
+use cre_cockpit::model::{Model, Overlay, Settings};
+use cre_cockpit::simulator::{SimOptions, Simulator};
+use cre_cockpit::sources::Sources;
+use jiff::{SignedDuration, Timestamp};
+
+#[tokio::test]
+async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_in_15_minutes() {
+    // At 60× the incident starts after about a second of wall time.
+    let sim = Simulator::start(SimOptions {
+        speed: 60.0,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, secrets) =
+        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+    let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        model.update(Message::Tick(Timestamp::now()));
+        let sources = Sources::build(
+            &config,
+            secrets.clone(),
+            &cre_cockpit::adapters::http::client(),
+        )
+        .unwrap();
+        for message in sources.poll_once().await {
+            model.update(message);
+        }
+        if model
+            .derived
+            .customers
+            .first()
+            .is_some_and(|c| c.health.in_incident)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no customer in incident after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    let hit: Vec<_> = model
+        .derived
+        .customers
+        .iter()
+        .take_while(|c| c.health.in_incident)
+        .collect();
+    assert!(!hit.is_empty());
+    for row in &hit {
+        let name = &model.data.accounts[row.account].name;
+        assert_eq!(row.health.band, Band::Red, "{name}");
+        assert_eq!(
+            row.health.top_driver().map(|f| f.id),
+            Some(FactorId::Reliability),
+            "{name}: {:?}",
+            row.health.factors
+        );
+        let f6 = row.health.factor(FactorId::Reliability).unwrap();
+        assert!(
+            f6.evidence.to_string().contains("SEV1/2"),
+            "{name}: {}",
+            f6.evidence
+        );
+        let action = row.next_action.as_ref().unwrap();
+        assert!(action.who.contains("CRE"), "{name}: {action:?}");
+        assert_eq!(action.driver, "IN INCIDENT");
+        let incident = &model.data.incidents[row.incidents[0]];
+        let Due::At(due) = action.due else {
+            panic!("{name}: the liaison action has a deadline: {action:?}")
+        };
+        let after_start = due.duration_since(incident.started_at);
+        assert!(
+            after_start > SignedDuration::ZERO && after_start <= SignedDuration::from_mins(15),
+            "{name}: due {after_start:?} after the incident began"
+        );
+    }
+    // Everyone else comes after them, in attention order.
+    let rest: Vec<f64> = model.derived.customers[hit.len()..]
+        .iter()
+        .filter(|c| c.health.red_flags.is_empty())
+        .map(|c| c.attention.priority)
+        .collect();
+    assert!(rest.windows(2).all(|w| w[0] >= w[1]), "{rest:?}");
+
+    // snapshot --json tells the same story.
+    let json = cre_cockpit::snapshot::to_json(&model);
+    let first = &json["customers"][0];
+    assert_eq!(first["in_incident"], true);
+    assert_eq!(first["band"], "Red");
+    assert_eq!(first["top_driver"], "F6");
+    assert!(
+        first["health"]
+            .as_f64()
+            .is_some_and(|h| (0.0..=100.0).contains(&h))
+    );
+    assert!(first["coverage"].as_f64().is_some());
+    assert!(first["trend"].get("arrow").is_some());
+    let drivers = first["drivers"].as_array().unwrap();
+    assert!(
+        drivers
+            .iter()
+            .all(|d| d["evidence"].is_string() && d["points_lost"].is_f64())
+    );
+    assert_eq!(first["next_action"]["driver"], "IN INCIDENT");
+
+    // The voice of the customer has the incident's wave in it.
+    model.apply(Action::VoiceOfCustomer);
+    assert!(matches!(model.overlay, Overlay::Voc { .. }));
+    assert!(!model.derived.voc.is_empty());
+    assert!(
+        model
+            .derived
+            .voc
+            .iter()
+            .all(|g| g.arr > 0.0 && !g.customers.is_empty())
+    );
+    sim.shutdown().await;
+}
