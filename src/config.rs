@@ -414,4 +414,28 @@ mod tests {
     fn template_is_a_valid_config() {
         Config::parse(TEMPLATE).unwrap();
     }
+
+    /// The template's commented health section, uncommented, is valid and
+    /// spells out the defaults exactly.
+    #[test]
+    fn template_health_section_is_the_defaults() {
+        let section: String = TEMPLATE
+            .lines()
+            .skip_while(|l| !l.starts_with("# --- Health score"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("# ---"))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(section.contains("[health.reliability]"), "{section}");
+        let config = Config::parse(&section).unwrap();
+        let expected = crate::health::HealthConfig {
+            key_features: Some(8),
+            ..crate::health::HealthConfig::default()
+        };
+        assert_eq!(config.health, expected);
+    }
 }

@@ -21,7 +21,9 @@ use serde::{Serialize, Serializer};
 
 pub use self::config::HealthConfig;
 pub use self::evidence::{Evidence, Pulse, RedFlag, YellowCap};
-pub use self::trend::{Arrow, DayScore, Shift, Trend, trend};
+pub use self::trend::{
+    Arrow, Baseline, Changes, DayScore, Shift, Trend, changes, trend, trend_from,
+};
 use crate::domain::{Account, InquiryKind, Priority, TenantMetrics};
 
 /// Green ≥ 76, Yellow 51–75, Red ≤ 50 (Gainsight's default ranges).
@@ -301,21 +303,22 @@ pub fn lower_better(x: f64, poor: f64, good: f64) -> f64 {
     100.0 * ((poor - x) / (poor - good)).clamp(0.0, 1.0)
 }
 
+/// Whole days from `from` to `to` (negative when `to` is earlier). Civil
+/// dates have no time zone, so every day is 24 hours long here; this avoids
+/// calendar spans, which cost more than the rest of a customer's score.
+fn days_between(from: Date, to: Date) -> i32 {
+    i32::try_from(from.duration_until(to).as_hours() / 24).unwrap_or(i32::MAX)
+}
+
 /// Days from `today` until the account renews (negative once past).
 #[must_use]
 pub fn renewal_days(account: &Account, today: Date) -> Option<i32> {
-    account
-        .renewal_date
-        .and_then(|d| today.until(d).ok())
-        .map(|s| s.get_days())
+    account.renewal_date.map(|d| days_between(today, d))
 }
 
 /// Days since a date, if it is not in the future.
 fn days_since(day: Date, today: Date) -> Option<i32> {
-    day.until(today)
-        .ok()
-        .map(|s| s.get_days())
-        .filter(|d| *d >= 0)
+    Some(days_between(day, today)).filter(|d| *d >= 0)
 }
 
 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
@@ -346,7 +349,11 @@ fn usage_trend(inputs: &Inputs<'_>, cfg: &HealthConfig) -> Option<(f64, Evidence
         Some(p) => (p, 28),
         None => (inputs.metrics.and_then(|m| m.active_users_prev)?, 7),
     };
-    if !(previous >= c.min_previous) {
+    // NaN fails this too.
+    if previous
+        .partial_cmp(&c.min_previous)
+        .is_none_or(std::cmp::Ordering::is_lt)
+    {
         return None;
     }
     let ratio = current / previous;

@@ -13,7 +13,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::domain::{Inquiry, InquiryKind, Priority, Severity};
-use crate::health::DayScore;
+use jiff::civil::Date;
+
+use crate::health::{Baseline, DayScore};
 
 /// How long closed inquiries are kept: support burden looks back 90 days.
 pub const KEEP_CLOSED: SignedDuration = SignedDuration::from_hours(90 * 24);
@@ -83,6 +85,9 @@ pub struct History {
     pub scores: HashMap<String, Vec<DayScore>>,
     /// Next-action triggers by account id.
     pub triggers: HashMap<String, Trigger>,
+    /// What each customer's trend compares with, from `scores`; refreshed
+    /// when past scores arrive or the day changes.
+    baselines: HashMap<String, Baseline>,
 }
 
 impl History {
@@ -195,14 +200,48 @@ impl History {
         }
     }
 
-    /// Record today's score for a customer (replacing an earlier one today).
+    /// Record a day's score for a customer (replacing an earlier one that
+    /// day).
     pub fn record_score(&mut self, account: &str, score: DayScore) {
+        let day = score.day;
         let days = self.scores.entry(account.to_owned()).or_default();
-        match days.last_mut() {
-            Some(last) if last.day == score.day => *last = score,
-            _ => {
-                days.push(score);
-                days.sort_by_key(|d| d.day);
+        match days.binary_search_by_key(&day, |d| d.day) {
+            Ok(i) => days[i] = score,
+            Err(i) => days.insert(i, score),
+        }
+        // Today's own score is not its baseline; a past day changes it.
+        if let Some(today) = self.baselines.get(account).and_then(|b| b.today)
+            && day < today
+        {
+            let baseline = Baseline::of(days, today);
+            self.baselines.insert(account.to_owned(), baseline);
+        }
+    }
+
+    /// The trend baseline of a customer for `today` (computed if missing or
+    /// stale; see [`History::refresh_baselines`] to do it for everyone).
+    #[must_use]
+    pub fn baseline(&self, account: &str, today: Date) -> std::borrow::Cow<'_, Baseline> {
+        match self.baselines.get(account) {
+            Some(b) if b.today == Some(today) => std::borrow::Cow::Borrowed(b),
+            _ => std::borrow::Cow::Owned(Baseline::of(
+                self.scores.get(account).map_or(&[][..], Vec::as_slice),
+                today,
+            )),
+        }
+    }
+
+    /// Bring every customer's baseline to `today` (once a day, and after
+    /// the stored history is loaded).
+    pub fn refresh_baselines(&mut self, today: Date) {
+        for (account, days) in &self.scores {
+            let fresh = self
+                .baselines
+                .get(account)
+                .is_some_and(|b| b.today == Some(today));
+            if !fresh {
+                self.baselines
+                    .insert(account.clone(), Baseline::of(days, today));
             }
         }
     }
@@ -223,10 +262,18 @@ impl History {
         self.events.retain(|e| e.at >= cutoff);
         self.incidents.retain(|s| s.started_at >= cutoff);
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-        if let Ok(oldest) = today.checked_sub(jiff::Span::new().days(KEEP_SCORE_DAYS)) {
+        let stale = self
+            .baselines
+            .values()
+            .next()
+            .is_some_and(|b| b.today != Some(today));
+        if stale && let Ok(oldest) = today.checked_sub(jiff::Span::new().days(KEEP_SCORE_DAYS)) {
             for days in self.scores.values_mut() {
                 days.retain(|d| d.day >= oldest);
             }
+        }
+        if stale || self.baselines.len() < self.scores.len() {
+            self.refresh_baselines(today);
         }
     }
 }

@@ -229,11 +229,6 @@ fn customers(
             }
             seen.sort_unstable();
             seen.dedup();
-            let history = src
-                .history
-                .scores
-                .get(&account.id)
-                .map_or(&[][..], Vec::as_slice);
             let health = health::score(
                 &health::Inputs {
                     account,
@@ -250,7 +245,11 @@ fn customers(
                 },
                 src.health,
             );
-            let trend = health::trend(&health, today, history, src.health);
+            let trend = health::trend_from(
+                &health,
+                &src.history.baseline(&account.id, today),
+                src.health,
+            );
             let renewal_days = health::renewal_days(account, today);
             let worst_incident = open_majors
                 .iter()
@@ -725,7 +724,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::domain::{Segment, TenantMetrics, Tier};
+    use crate::domain::{Segment, TenantMetrics};
 
     fn account(tenant: &str) -> Account {
         Account {
@@ -860,5 +859,120 @@ mod tests {
                 .reason
                 .contains("named by the incident")
         );
+    }
+
+    #[test]
+    fn business_day_deadlines_skip_weekends_and_stay_anchored() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // Friday 15:00: two business days is Tuesday 15:00.
+        let friday = at("2026-11-20T15:00:00Z");
+        assert_eq!(
+            deadline(friday, Window::BusinessDays(2)),
+            at("2026-11-24T15:00:00Z")
+        );
+        // Same business day: Friday 18:00; after hours, Monday 18:00.
+        assert_eq!(
+            deadline(friday, Window::SameBusinessDay),
+            at("2026-11-20T18:00:00Z")
+        );
+        assert_eq!(
+            deadline(at("2026-11-20T19:30:00Z"), Window::SameBusinessDay),
+            at("2026-11-23T18:00:00Z")
+        );
+        // A Saturday trigger counts from Monday morning.
+        assert_eq!(
+            deadline(at("2026-11-21T10:00:00Z"), Window::BusinessDays(1)),
+            at("2026-11-24T09:00:00Z")
+        );
+    }
+
+    fn scored(
+        account: &Account,
+        metrics: &TenantMetrics,
+        triggers: &History,
+        now: Timestamp,
+    ) -> Derived {
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([(account.tenant.clone(), metrics.clone())]),
+            ..MetricsSnapshot::default()
+        };
+        derive(&Sources {
+            accounts: std::slice::from_ref(account),
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &[],
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+            history: triggers,
+            health: &HealthConfig::default(),
+        })
+    }
+
+    #[test]
+    fn the_dominant_driver_decides_who_what_and_by_when() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap(); // Wednesday
+        let mut a = account("acme");
+        a.seats = 100;
+        a.owner = "Dana Park".into();
+        a.tier = Tier::TechTouch;
+        // 20 of 100 seats active: F2 is the top driver (and H is Yellow).
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let action = d.customers[0].next_action.clone().unwrap();
+        assert_eq!(action.driver, "F2 Seat utilisation");
+        assert_eq!(action.who, "Dana Park");
+        assert!(
+            action.what.contains("webinar"),
+            "tech-touch: {}",
+            action.what
+        );
+        // Ten business days from Wednesday 10:00 is Wednesday two weeks on.
+        assert_eq!(action.due, Due::At("2026-12-02T10:00:00Z".parse().unwrap()));
+        assert_eq!(action.since, now);
+
+        // An hour later, with the trigger remembered, the deadline holds.
+        let mut history = History::default();
+        history.triggers.insert(
+            "acme".into(),
+            Trigger {
+                driver: action.driver.clone(),
+                since: action.since,
+            },
+        );
+        let later = now + SignedDuration::from_hours(1);
+        let again = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(again.due, action.due);
+        // A different driver starts its own clock.
+        history.triggers.get_mut("acme").unwrap().driver = "F4 Support burden".into();
+        let other = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(other.since, later);
+    }
+
+    #[test]
+    fn renewal_soon_and_not_green_asks_for_a_save_plan_now() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap();
+        let mut a = account("acme");
+        a.seats = 100;
+        a.renewal_date = Some(jiff::civil::date(2027, 1, 10));
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let row = &d.customers[0];
+        assert_ne!(row.health.band, Band::Green);
+        let action = row.next_action.as_ref().unwrap();
+        assert_eq!(action.due, Due::Now);
+        assert_eq!(action.who, "AM + o");
+        assert_eq!(row.attention.m_renewal, 1.5);
     }
 }

@@ -17,6 +17,7 @@ pub fn to_json(model: &Model) -> Value {
         .iter()
         .map(|&i| inquiry(model, &model.data.inquiries[i]))
         .collect();
+    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let customers: Vec<Value> = model
         .derived
         .customers
@@ -24,6 +25,7 @@ pub fn to_json(model: &Model) -> Value {
         .map(|row| {
             let account = &accounts[row.account];
             let h = &row.health;
+            let changes = crate::health::changes(h, &model.data.history.baseline(&account.id, today));
             json!({
                 "id": account.id,
                 "name": account.name,
@@ -44,14 +46,14 @@ pub fn to_json(model: &Model) -> Value {
                     "delta30": row.trend.delta30,
                     "falling_fast": row.trend.falling_fast,
                     "since": row.trend.since,
-                    "changed": row.trend.changed.iter().map(|c| json!({
+                    "changed": changes.shifts.iter().map(|c| json!({
                         "code": c.factor.code(),
                         "name": c.factor.name(),
                         "from": c.from,
                         "to": c.to,
                         "points": c.points,
                     })).collect::<Vec<_>>(),
-                    "renormalisation": row.trend.renormalisation,
+                    "renormalisation": changes.renormalisation,
                 },
                 "top_driver": h.top_driver().map(crate::health::Factor::code),
                 "drivers": h.factors,

@@ -198,7 +198,7 @@ fn the_model_persists_through_effects_and_gets_its_trend_back() {
     let today = common::now().to_zoned(jiff::tz::TimeZone::UTC).date();
 
     let mut model = common::model();
-    let before = customer(&model, "c2").trend.clone();
+    let before = customer(&model, "c2").trend;
     assert_eq!(before.delta7, None, "no history loaded yet");
     let score = customer(&model, "c2").health.score.unwrap();
 

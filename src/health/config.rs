@@ -238,7 +238,7 @@ fn pair(
         Better::Higher => good > poor,
         Better::Lower => good < poor,
     };
-    if !(poor.is_finite() && good.is_finite()) || !ok {
+    if !(poor.is_finite() && good.is_finite() && ok) {
         let (word, sign) = match better {
             Better::Higher => ("higher", ">"),
             Better::Lower => ("lower", "<"),
@@ -361,7 +361,7 @@ impl HealthConfig {
             ("csat_good", v.csat_good),
             Better::Higher,
         );
-        if !(self.red_to < self.green_from) {
+        if self.red_to.partial_cmp(&self.green_from) != Some(std::cmp::Ordering::Less) {
             errors.push((
                 "health.green_from".into(),
                 format!(

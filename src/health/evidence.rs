@@ -25,12 +25,16 @@ impl Pulse {
     /// `healthy`/`good`, `concerning`, `poor`, case-insensitive.
     #[must_use]
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "healthy" | "good" => Some(Self::Healthy),
-            "concerning" => Some(Self::Concerning),
-            "poor" => Some(Self::Poor),
-            _ => None,
-        }
+        let raw = raw.trim();
+        [
+            ("healthy", Self::Healthy),
+            ("good", Self::Healthy),
+            ("concerning", Self::Concerning),
+            ("poor", Self::Poor),
+        ]
+        .into_iter()
+        .find(|(name, _)| raw.eq_ignore_ascii_case(name))
+        .map(|(_, p)| p)
     }
 
     /// Healthy 100 / Concerning 50 / Poor 0 (Vitally's 10/5/0).

@@ -2,7 +2,7 @@
 //! (domain.md §2.4–2.5): Δ7, Δ30, the arrow, FALLING-FAST, and which factors
 //! moved the score over the last 30 days.
 
-use jiff::ToSpan;
+use jiff::SignedDuration;
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -56,7 +56,7 @@ pub struct Shift {
 }
 
 /// Where a customer's score is heading.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Trend {
     pub delta7: Option<f64>,
     pub delta30: Option<f64>,
@@ -66,8 +66,17 @@ pub struct Trend {
     /// The day the "what changed" attribution compares with: 30 days ago,
     /// or the oldest kept day when the history is younger than that.
     pub since: Option<Date>,
+}
+
+/// What moved the score since the baseline's comparison day (domain.md
+/// §2.5: `ΔH ≈ Σ wᵢ·(sᵢ,t − sᵢ,t−30)/Σw`). Computed when a customer is
+/// shown, not for every customer on every poll.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Changes {
+    /// The day compared with.
+    pub since: Option<Date>,
     /// Factors whose contribution moved by 2 points or more, largest first.
-    pub changed: Vec<Shift>,
+    pub shifts: Vec<Shift>,
     /// The part of the change due to factors gaining or losing data (the
     /// weights renormalising), when the set of factors changed.
     pub renormalisation: Option<f64>,
@@ -80,31 +89,78 @@ const SLACK_30: i64 = 5;
 /// A factor whose contribution moved less than this is not listed.
 const MIN_SHIFT: f64 = 2.0;
 
+/// `today` minus whole days (`None` only at the edge of the calendar).
+fn days_before(today: Date, days: i64) -> Option<Date> {
+    today
+        .checked_sub(SignedDuration::from_hours(days * 24))
+        .ok()
+}
+
 /// The newest score at least `days` and at most `days + slack` days old.
+/// Binary search: with 10k customers × 40 days kept, scanning would touch
+/// megabytes of cold memory per scoring pass.
 fn back(history: &[DayScore], today: Date, days: i64, slack: i64) -> Option<&DayScore> {
-    let newest = today.checked_sub(days.days()).ok()?;
-    let oldest = today.checked_sub((days + slack).days()).ok()?;
-    history
-        .iter()
-        .rev()
-        .find(|d| d.day <= newest && d.day >= oldest)
+    let newest = days_before(today, days)?;
+    let oldest = days_before(today, days + slack)?;
+    let end = history.partition_point(|d| d.day <= newest);
+    history[..end].last().filter(|d| d.day >= oldest)
+}
+
+/// What the trend compares today's score with, distilled from the stored
+/// days once (they do not change during the day), so scoring reads a few
+/// numbers per customer instead of searching 40 days of history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    /// The day this was computed for.
+    pub today: Option<Date>,
+    /// H about 7 and 30 days ago.
+    pub then7: Option<f64>,
+    pub then30: Option<f64>,
+    /// The best band held in the 7 days before today.
+    pub best_band_7d: Option<Band>,
+    /// The day "what changed" compares with (30 days ago, or the oldest
+    /// kept), its H and sub-scores.
+    pub base: Option<(Date, f64, [Option<f64>; 8])>,
+}
+
+impl Baseline {
+    /// Distil `history` (oldest first) for `today`; entries for today or
+    /// later are not history.
+    #[must_use]
+    pub fn of(history: &[DayScore], today: Date) -> Self {
+        let past = &history[..history.partition_point(|d| d.day < today)];
+        let then30 = back(past, today, 30, SLACK_30);
+        let best_band_7d = days_before(today, 7).and_then(|week_ago| {
+            let from = past.partition_point(|d| d.day < week_ago);
+            past[from..].iter().map(|d| d.band).max()
+        });
+        Self {
+            today: Some(today),
+            then7: back(past, today, 7, SLACK_7).map(|d| d.score),
+            then30: then30.map(|d| d.score),
+            best_band_7d,
+            base: then30
+                .or_else(|| past.first())
+                .map(|d| (d.day, d.score, d.sub_scores)),
+        }
+    }
 }
 
 /// The trend of `health` today against `history` (oldest first; entries for
 /// today or later are ignored).
 #[must_use]
 pub fn trend(health: &Health, today: Date, history: &[DayScore], cfg: &HealthConfig) -> Trend {
-    let past: &[DayScore] = {
-        let end = history.partition_point(|d| d.day < today);
-        &history[..end]
-    };
+    trend_from(health, &Baseline::of(history, today), cfg)
+}
+
+/// The trend of `health` against a precomputed [`Baseline`].
+#[must_use]
+pub fn trend_from(health: &Health, baseline: &Baseline, cfg: &HealthConfig) -> Trend {
     let Some(score) = health.score else {
         return Trend::default();
     };
-    let then7 = back(past, today, 7, SLACK_7);
-    let then30 = back(past, today, 30, SLACK_30);
-    let delta7 = then7.map(|d| score - d.score);
-    let delta30 = then30.map(|d| score - d.score);
+    let delta7 = baseline.then7.map(|then| score - then);
+    let delta30 = baseline.then30.map(|then| score - then);
     let arrow = delta7.map(|d| {
         if d >= cfg.trend_dead_band {
             Arrow::Up
@@ -114,60 +170,59 @@ pub fn trend(health: &Health, today: Date, history: &[DayScore], cfg: &HealthCon
             Arrow::Same
         }
     });
-    let week_ago = today.checked_sub(7.days()).ok();
-    let band_worsened = past
-        .iter()
-        .rev()
-        .take_while(|d| week_ago.is_some_and(|w| d.day >= w))
-        .any(|d| d.band > health.band);
+    let band_worsened = baseline.best_band_7d.is_some_and(|b| b > health.band);
     let falling_fast = delta7.is_some_and(|d| d <= cfg.falling_fast_delta7)
         || delta30.is_some_and(|d| d <= cfg.falling_fast_delta30)
         || band_worsened;
-
-    // "What changed": against 30 days ago, or the oldest day kept.
-    let base = then30.or_else(|| past.first());
-    let mut changed = Vec::new();
-    let mut renormalisation = None;
-    if let Some(base) = base {
-        let total: f64 = health.factors.iter().map(|f| f.weight).sum();
-        let mut explained = 0.0;
-        for f in &health.factors {
-            if let Some(from) = base.sub_scores[f.id.index()] {
-                let points = f.weight * (f.sub_score - from) / total;
-                explained += points;
-                if points.abs() >= MIN_SHIFT {
-                    changed.push(Shift {
-                        factor: f.id,
-                        points,
-                        from,
-                        to: f.sub_score,
-                    });
-                }
-            }
-        }
-        changed.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
-        let now = health.sub_scores();
-        let same_factors = now
-            .iter()
-            .zip(base.sub_scores)
-            .all(|(a, b)| a.is_some() == b.is_some());
-        if !same_factors {
-            renormalisation = Some((score - base.score) - explained);
-        }
-    }
     Trend {
         delta7,
         delta30,
         arrow,
         falling_fast,
-        since: base.map(|b| b.day),
-        changed,
-        renormalisation,
+        since: baseline.base.as_ref().map(|b| b.0),
+    }
+}
+
+/// Attribute the change in H since the baseline's comparison day.
+#[must_use]
+pub fn changes(health: &Health, baseline: &Baseline) -> Changes {
+    let (Some(score), Some((since, base_score, base_subs))) = (health.score, &baseline.base) else {
+        return Changes::default();
+    };
+    let total: f64 = health.factors.iter().map(|f| f.weight).sum();
+    let mut explained = 0.0;
+    let mut shifts = Vec::new();
+    for f in &health.factors {
+        if let Some(from) = base_subs[f.id.index()] {
+            let points = f.weight * (f.sub_score - from) / total;
+            explained += points;
+            if points.abs() >= MIN_SHIFT {
+                shifts.push(Shift {
+                    factor: f.id,
+                    points,
+                    from,
+                    to: f.sub_score,
+                });
+            }
+        }
+    }
+    shifts.sort_by(|a, b| b.points.abs().total_cmp(&a.points.abs()));
+    let same_factors = health
+        .sub_scores()
+        .iter()
+        .zip(base_subs)
+        .all(|(a, b)| a.is_some() == b.is_some());
+    Changes {
+        since: Some(*since),
+        shifts,
+        renormalisation: (!same_factors).then(|| (score - base_score) - explained),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use jiff::ToSpan;
+
     use super::*;
     use crate::health::{Evidence, Factor};
 
@@ -231,10 +286,12 @@ mod tests {
         assert!(t.falling_fast, "Δ30 ≤ −15");
         // F2 moved 10 × (20 − 60) / 20 = −20 points.
         assert_eq!(t.since, Some(history[0].day));
-        assert_eq!(t.changed.len(), 1);
-        assert_eq!(t.changed[0].factor, FactorId::SeatUtilisation);
-        assert!((t.changed[0].points + 20.0).abs() < 1e-9);
-        assert_eq!(t.renormalisation, None);
+        let c = changes(&h, &Baseline::of(&history, today()));
+        assert_eq!(c.since, t.since);
+        assert_eq!(c.shifts.len(), 1);
+        assert_eq!(c.shifts[0].factor, FactorId::SeatUtilisation);
+        assert!((c.shifts[0].points + 20.0).abs() < 1e-9);
+        assert_eq!(c.renormalisation, None);
     }
 
     #[test]
@@ -244,16 +301,13 @@ mod tests {
         let t = trend(&h, today(), &[day(9, 60.0, Band::Yellow, Some(20.0))], &cfg);
         assert_eq!(t.delta7, Some(10.0));
         assert_eq!(t.arrow, Some(Arrow::Up));
-        let t = trend(
-            &h,
-            today(),
-            &[day(10, 60.0, Band::Yellow, Some(20.0))],
-            &cfg,
-        );
+        let history = [day(10, 60.0, Band::Yellow, Some(20.0))];
+        let t = trend(&h, today(), &history, &cfg);
         assert_eq!(t.delta7, None);
         assert_eq!(t.arrow, None);
         // Still, what changed is told against the oldest day kept.
-        assert_eq!(t.changed.len(), 1);
+        let c = changes(&h, &Baseline::of(&history, today()));
+        assert_eq!(c.shifts.len(), 1);
     }
 
     #[test]
@@ -267,11 +321,13 @@ mod tests {
 
     #[test]
     fn a_factor_gaining_data_is_shown_as_renormalisation() {
-        let cfg = HealthConfig::default();
         let h = health(60.0, Band::Yellow, 20.0);
-        let t = trend(&h, today(), &[day(30, 100.0, Band::Green, None)], &cfg);
-        assert!(t.changed.is_empty());
-        assert_eq!(t.renormalisation, Some(-40.0));
+        let c = changes(
+            &h,
+            &Baseline::of(&[day(30, 100.0, Band::Green, None)], today()),
+        );
+        assert!(c.shifts.is_empty());
+        assert_eq!(c.renormalisation, Some(-40.0));
     }
 
     #[test]

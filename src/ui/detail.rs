@@ -418,7 +418,9 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     }
 
     lines.push(Line::raw(""));
-    lines.extend(what_changed(row));
+    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let baseline = model.data.history.baseline(&account.id, today);
+    lines.extend(what_changed(&crate::health::changes(h, &baseline)));
 
     lines.push(Line::raw(""));
     lines.push(heading("Metrics"));
@@ -491,8 +493,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
 }
 
 /// "What changed" over 30 days: each factor's share of ΔH.
-fn what_changed(row: &CustomerRow) -> Vec<Line<'static>> {
-    let t = &row.trend;
+fn what_changed(t: &crate::health::Changes) -> Vec<Line<'static>> {
     let Some(since) = t.since else {
         return vec![
             heading("What changed (30 days)"),
@@ -503,13 +504,13 @@ fn what_changed(row: &CustomerRow) -> Vec<Line<'static>> {
         ];
     };
     let mut lines = vec![heading(&format!("What changed since {since}"))];
-    if t.changed.is_empty() && t.renormalisation.is_none() {
+    if t.shifts.is_empty() && t.renormalisation.is_none() {
         lines.push(Line::from(Span::styled(
             "  no factor moved the score by 2 points or more",
             theme::MUTED,
         )));
     }
-    for shift in &t.changed {
+    for shift in &t.shifts {
         lines.push(Line::from(vec![
             Span::raw(format!(
                 "  {:<22} {:>3.0} → {:<3.0} ",
