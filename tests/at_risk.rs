@@ -4,6 +4,8 @@
 //! action due within 15 minutes of the incident's start.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Duration;
 
 use cre_cockpit::action::Action;
@@ -131,4 +133,71 @@ async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_i
             .all(|g| g.arr > 0.0 && !g.customers.is_empty())
     );
     sim.shutdown().await;
+}
+
+/// The support factors read inquiries that have left the queue: a solved
+/// inquiry still counts towards burden, and one that comes back is a reopen.
+#[test]
+fn closed_inquiries_stay_in_the_support_history() {
+    use cre_cockpit::domain::{DeskUpdate, InquiryStatus};
+
+    let mut model = common::model();
+    let acme = |m: &Model| {
+        m.derived
+            .customers
+            .iter()
+            .find(|c| m.data.accounts[c.account].id == "c1")
+            .unwrap()
+            .health
+            .clone()
+    };
+    let burden = |h: &cre_cockpit::health::Health| {
+        h.factor(FactorId::SupportBurden)
+            .unwrap()
+            .evidence
+            .to_string()
+    };
+    let before = acme(&model);
+    assert!(
+        burden(&before).contains("from 2 inquiries"),
+        "{}",
+        burden(&before)
+    );
+
+    let desk = |changed| Message::Desk {
+        vendor: "zendesk",
+        at: common::now(),
+        result: Ok(DeskUpdate {
+            full: false,
+            changed,
+            removed: Vec::new(),
+            requests: 1,
+        }),
+    };
+    // 104 (normal) is solved: it leaves the queue, not the burden.
+    let mut solved = common::inquiries()[3].clone();
+    solved.status = InquiryStatus::Solved;
+    solved.updated_at = common::now();
+    model.update(desk(vec![solved.clone()]));
+    assert!(model.data.inquiry("104").is_none());
+    let after = acme(&model);
+    assert!(
+        burden(&after).contains("from 2 inquiries"),
+        "{}",
+        burden(&after)
+    );
+    assert_eq!(model.data.history.closed().len(), 1);
+
+    // It comes back open: a reopen in support experience.
+    let mut reopened = solved;
+    reopened.status = InquiryStatus::Open;
+    model.update(desk(vec![reopened]));
+    let h = acme(&model);
+    let f5 = h
+        .factor(FactorId::SupportExperience)
+        .unwrap()
+        .evidence
+        .to_string();
+    assert!(f5.contains("1 reopen "), "{f5}");
+    assert!(model.data.history.closed().is_empty());
 }

@@ -422,6 +422,25 @@ mod tests {
     }
 
     #[test]
+    fn ticket_type_becomes_the_inquiry_kind() {
+        let dir = Directory::default();
+        let of = |json| changed(dir.ticket(ticket(json), url)).kind;
+        let at = "2026-11-20T10:00:00Z";
+        assert_eq!(
+            of(serde_json::json!({"id": 6, "type": "question", "created_at": at})),
+            Some(InquiryKind::Question)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 7, "type": "problem", "created_at": at})),
+            Some(InquiryKind::Problem)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 8, "type": null, "created_at": at})),
+            None
+        );
+    }
+
+    #[test]
     fn one_bad_ticket_does_not_fail_the_page() {
         let page: ExportPageDto = serde_json::from_value(serde_json::json!({
             "tickets": [{"id": "not-a-number"}, {"id": 2, "tags": {"odd": true}}, {"id": 3}],
