@@ -511,6 +511,9 @@ enum Window {
     BusinessDays(u8),
 }
 
+/// How long a support lead has after an urgent/high inquiry breached.
+const URGENT_FOLLOW_UP: SignedDuration = SignedDuration::from_hours(4);
+
 /// The end of a business day, where the desk has no calendar of its own.
 const END_OF_BUSINESS_DAY: i8 = 18;
 
@@ -611,12 +614,13 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
     for flag in &health.red_flags {
         match *flag {
             health::RedFlag::UrgentPastSla { since } => {
-                let due = deadline(since, Window::SameBusinessDay);
+                // Urgent work runs on calendar hours under its SLA policy:
+                // a breach on Saturday cannot wait for Monday.
                 return Some(action(
                     "Support lead".into(),
                     "urgent inquiry past SLA".into(),
                     "Acknowledge, expedite, set an explicit update cadence",
-                    Due::At(due),
+                    Due::At(since + URGENT_FOLLOW_UP),
                     since,
                 ));
             }

@@ -346,11 +346,27 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             theme::CRITICAL,
         )));
     }
+    let capped = if h.red_flags.is_empty() {
+        "band capped at Yellow"
+    } else {
+        "would cap the band at Yellow"
+    };
     for cap in &h.yellow_caps {
         lines.push(Line::from(Span::styled(
-            format!("{:>12}  {cap} (band capped at Yellow)", "CAP"),
+            format!("{:>12}  {cap} ({capped})", "CAP"),
             theme::WARN,
         )));
+    }
+    if let Some(top) = h.top_driver() {
+        let why = if h.red_flags.first().is_some_and(|f| f.factor() == top.id) {
+            " (the red flag's factor)"
+        } else {
+            " (most points lost)"
+        };
+        lines.push(field(
+            "top driver",
+            format!("{} {}{why}: {}", top.code(), top.name(), top.evidence),
+        ));
     }
     match &row.next_action {
         Some(a) => {
