@@ -166,6 +166,7 @@ fn benches(c: &mut Criterion) {
                 now,
                 history: &p.history,
                 health: &cfg,
+                metrics_stale: false,
             }))
         });
     });

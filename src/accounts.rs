@@ -162,12 +162,14 @@ fn convert(row: Row) -> Result<Account, (&'static str, String)> {
         "enterprise" => Segment::Enterprise,
         "mid-market" | "midmarket" | "mid_market" => Segment::MidMarket,
         "small" | "smb" => Segment::Small,
-        other => {
-            return Err((
+        other => segment_from_size(other).ok_or_else(|| {
+            (
                 "segment",
-                format!("{other:?} is not one of enterprise, mid-market, small"),
-            ));
-        }
+                format!(
+                    "{other:?} is not one of enterprise, mid-market, small, or a company size (employees, e.g. 250, 51-200, 1000+)"
+                ),
+            )
+        })?,
     };
     let tier = match row.tier.to_ascii_lowercase().as_str() {
         "high" => Tier::High,
@@ -214,6 +216,24 @@ fn convert(row: Row) -> Result<Account, (&'static str, String)> {
             |s| s.parse::<u32>().ok().filter(|n| *n > 0),
         )?,
         extra: std::collections::BTreeMap::new(),
+    })
+}
+
+/// Company size in employees (`250`, `51-200`, `1000+`) to a segment:
+/// under 100 small, under 1,000 mid-market, else enterprise. A range counts
+/// by its upper end, so a band never straddles two segments.
+fn segment_from_size(raw: &str) -> Option<Segment> {
+    let upper = raw
+        .trim_end_matches('+')
+        .rsplit(['-', '–'])
+        .next()?
+        .trim()
+        .replace([',', '_'], "");
+    let employees: u64 = upper.parse().ok()?;
+    Some(match employees {
+        0..=99 => Segment::Small,
+        100..=999 => Segment::MidMarket,
+        _ => Segment::Enterprise,
     })
 }
 
@@ -265,6 +285,16 @@ mod tests {
             std::collections::BTreeMap::from([("extra".to_owned(), "whatever".to_owned())])
         );
         assert_eq!(accounts[0].key_features, None);
+    }
+
+    #[test]
+    fn company_size_maps_to_a_segment() {
+        assert_eq!(segment_from_size("40"), Some(Segment::Small));
+        assert_eq!(segment_from_size("51-200"), Some(Segment::MidMarket));
+        assert_eq!(segment_from_size("1,000+"), Some(Segment::Enterprise));
+        assert_eq!(segment_from_size("huge"), None);
+        let text = format!("{HEADER}c1,Acme,Acme,acme,501-1000,5,1,,Ana,low,,\n");
+        assert_eq!(parse(&text).unwrap()[0].segment, Segment::Enterprise);
     }
 
     #[test]

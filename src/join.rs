@@ -130,6 +130,10 @@ pub struct Sources<'a> {
     /// action triggers.
     pub history: &'a History,
     pub health: &'a HealthConfig,
+    /// The metrics on hand are older than the score accepts (domain.md
+    /// §2.5: a source older than 7 days counts as no data), so the metric
+    /// factors drop out rather than score on last week's numbers.
+    pub metrics_stale: bool,
 }
 
 fn is_open(incident: &Incident) -> bool {
@@ -229,14 +233,13 @@ fn customers(
             }
             seen.sort_unstable();
             seen.dedup();
+            let metrics = (!src.metrics_stale).then_some(src.metrics);
             let health = health::score(
                 &health::Inputs {
                     account,
-                    metrics: src.metrics.by_tenant.get(&account.tenant),
-                    active_history: src
-                        .metrics
-                        .active_users_history
-                        .get(&account.tenant)
+                    metrics: metrics.and_then(|m| m.by_tenant.get(&account.tenant)),
+                    active_history: metrics
+                        .and_then(|m| m.active_users_history.get(&account.tenant))
                         .map_or(&[][..], Vec::as_slice),
                     support: support[index],
                     open_major_incidents: u32::try_from(open_majors.len()).unwrap_or(u32::MAX),
@@ -818,6 +821,7 @@ mod tests {
             now,
             history: &History::default(),
             health: &HealthConfig::default(),
+            metrics_stale: false,
         });
         let names = |i: usize| {
             derived.impacts[i]
@@ -856,6 +860,7 @@ mod tests {
             now,
             history: &History::default(),
             health: &HealthConfig::default(),
+            metrics_stale: false,
         });
         assert_eq!(derived.impacts[0].affected.len(), 1);
         assert!(
@@ -909,6 +914,7 @@ mod tests {
             now,
             history: triggers,
             health: &HealthConfig::default(),
+            metrics_stale: false,
         })
     }
 

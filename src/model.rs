@@ -33,6 +33,9 @@ pub enum Loadable<T> {
     Failed(String),
 }
 
+/// Metrics older than this count as no data for the health score.
+const METRICS_MAX_AGE: SignedDuration = SignedDuration::from_hours(7 * 24);
+
 /// Settings the model needs from the config.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -307,6 +310,10 @@ impl Model {
             now: self.now,
             history: &self.data.history,
             health: &self.settings.health,
+            metrics_stale: self
+                .source(SourceKind::Metrics)
+                .and_then(|s| s.last_ok)
+                .is_some_and(|t| self.now.duration_since(t) > METRICS_MAX_AGE),
         });
         self.remember();
         if matches!(self.overlay, Overlay::Voc { .. }) {

@@ -201,3 +201,41 @@ fn closed_inquiries_stay_in_the_support_history() {
     assert!(f5.contains("1 reopen "), "{f5}");
     assert!(model.data.history.closed().is_empty());
 }
+
+/// A metrics source that has not answered for over a week no longer
+/// scores customers on its last numbers (domain.md §2.5, freshness).
+#[test]
+fn week_old_metrics_drop_out_of_the_score() {
+    let mut model = common::model();
+    let has_usage = |m: &Model| {
+        m.derived
+            .customers
+            .iter()
+            .all(|c| c.health.factor(FactorId::SeatUtilisation).is_some())
+    };
+    assert!(has_usage(&model));
+    // The metrics poll keeps failing for eight days.
+    let later = common::now() + SignedDuration::from_hours(8 * 24);
+    model.update(Message::Metrics {
+        vendor: "prometheus",
+        at: later,
+        result: Err(cre_cockpit::domain::SourceError::new("connection refused")),
+    });
+    model.update(Message::Tick(later));
+    assert!(model.derived.customers.iter().all(|c| {
+        c.health.factor(FactorId::SeatUtilisation).is_none()
+            && c.health.factor(FactorId::UsageTrend).is_none()
+    }));
+    // The last good data is still there for the metrics pane and chip.
+    assert!(!model.data.metrics.by_tenant.is_empty());
+}
+
+#[test]
+fn an_unreadable_store_is_said_not_fatal() {
+    let mut model = common::model();
+    let effects = model.update(Message::Stored(Err("cockpit.db: disk I/O error".into())));
+    assert!(effects.is_empty(), "nothing is saved without the history");
+    let (status, _) = model.status.clone().unwrap();
+    assert!(status.contains("health history unavailable"), "{status}");
+    assert!(!model.derived.customers.is_empty());
+}
