@@ -239,3 +239,61 @@ fn an_unreadable_store_is_said_not_fatal() {
     assert!(status.contains("health history unavailable"), "{status}");
     assert!(!model.derived.customers.is_empty());
 }
+
+/// The running app saves the day's scores through its effect runner: the
+/// model asks (no IO in `update`), the loop writes to the store.
+#[tokio::test]
+async fn the_event_loop_saves_scores_to_the_store() {
+    use cre_cockpit::app::{self, Runtime};
+    use cre_cockpit::store::{self, Store};
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, secrets) =
+        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let model = Model::new(Settings::default(), sources.states(), Timestamp::now());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (handle, stored) = store::open_and_load(dir.path(), Timestamp::now());
+    tx.send(stored).unwrap();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let runtime = Runtime {
+        tx,
+        rx,
+        pollers,
+        cancel: cancel.clone(),
+        clipboard: Box::new(|_| {}),
+        store: handle,
+    };
+    let (_keys, input) = futures::channel::mpsc::unbounded();
+    let looping = tokio::spawn(async move {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        app::run(&mut terminal, model, input, runtime)
+            .await
+            .unwrap()
+    });
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let saved = loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // WAL lets a second connection read while the app writes.
+        let loaded = Store::open_in(dir.path()).unwrap().load(today).unwrap();
+        if !loaded.scores.is_empty() {
+            break loaded;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing saved in 20 s"
+        );
+    };
+    cancel.cancel();
+    let model = looping.await.unwrap();
+    assert_eq!(saved.scores.len(), model.data.accounts.len());
+    assert!(saved.scores.iter().all(|(_, d)| d.day == today));
+    assert!(!saved.triggers.is_empty());
+    sim.shutdown().await;
+}
