@@ -208,7 +208,7 @@ fn customers(
     let today = src.now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let support = support_by_account(src, org_index, by_account);
     let median_arr = median(src.accounts.iter().map(|a| a.arr).collect());
-    let mut customers: Vec<CustomerRow> = src
+    let customers: Vec<CustomerRow> = src
         .accounts
         .iter()
         .enumerate()
@@ -290,15 +290,31 @@ fn customers(
         })
         .collect();
     // Attention order: in incident, then red flags, then priority score.
-    customers.sort_by(|a, b| {
-        b.health
-            .in_incident
-            .cmp(&a.health.in_incident)
-            .then((!b.health.red_flags.is_empty()).cmp(&!a.health.red_flags.is_empty()))
-            .then(b.attention.priority.total_cmp(&a.attention.priority))
-            .then(a.account.cmp(&b.account))
+    // Sort small keys and move each row once: rows are large, and moving
+    // them through a merge sort costs more than scoring them.
+    let mut order: Vec<(bool, bool, f64, usize)> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c.health.in_incident,
+                !c.health.red_flags.is_empty(),
+                c.attention.priority,
+                i,
+            )
+        })
+        .collect();
+    order.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.3.cmp(&b.3))
     });
-    customers
+    let mut slots: Vec<Option<CustomerRow>> = customers.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(.., i)| slots[i].take())
+        .collect()
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
