@@ -101,13 +101,24 @@ pub struct Inquiry {
     pub replied: bool,
     pub url: Option<String>,
     /// What kind of request it is, when the desk says (Zendesk `type`):
-    /// support burden counts problems, not questions.
+    /// support burden counts problems, not questions. (Defaults to unknown
+    /// when read back from a file written before the field existed.)
+    #[serde(default)]
     pub kind: Option<InquiryKind>,
 }
 
 /// The desk's classification of an inquiry (Zendesk's ticket `type`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
