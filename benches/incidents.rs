@@ -77,6 +77,8 @@ fn model() -> Model {
             csat: None,
             pulse: None,
             champion_changed: None,
+            key_features: None,
+            extra: Default::default(),
         })
         .collect();
     let services = ["api", "exports", "sso", "billing"];

@@ -41,6 +41,8 @@ fn loaded_model() -> Model {
             csat: None,
             pulse: None,
             champion_changed: None,
+            key_features: None,
+            extra: Default::default(),
         })
         .collect();
     let priorities = [
@@ -78,6 +80,7 @@ fn loaded_model() -> Model {
             sla: None,
             replied: i % 2 == 0,
             url: None,
+            kind: None,
         })
         .collect();
     let metrics = MetricsSnapshot {

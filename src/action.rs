@@ -54,6 +54,7 @@ pub enum Action {
     ViewBreaching,
     ViewEscalated,
     NextView,
+    VoiceOfCustomer,
 }
 
 impl Action {
@@ -97,6 +98,7 @@ impl Action {
             Self::ViewBreaching => "view: SLA breached or breaching within 1h",
             Self::ViewEscalated => "view: escalated inquiries",
             Self::NextView => "next saved view (built-in, then [[views]])",
+            Self::VoiceOfCustomer => "voice of the customer: inquiries by feature area × segment",
         }
     }
 

@@ -40,10 +40,37 @@ pub struct Runtime {
     pub editor: Option<Editor>,
     /// Shows notifications (writes the bell / OSC escape to the terminal).
     pub notifier: Option<Notifier>,
+    /// The local store, when it opened.
+    pub store: Option<crate::store::Handle>,
 }
 
 /// Shows a notification.
 pub type Notifier = Box<dyn FnMut(&crate::notify::Notification) + Send>;
+
+impl Runtime {
+    /// A runtime with only the essentials: no journal, store, editor,
+    /// notifier, and a clipboard that drops what it is given.
+    #[must_use]
+    pub fn new(
+        tx: mpsc::UnboundedSender<Message>,
+        rx: mpsc::UnboundedReceiver<Message>,
+        pollers: Pollers,
+        cancel: CancellationToken,
+    ) -> Self {
+        Self {
+            tx,
+            rx,
+            pollers,
+            cancel,
+            clipboard: Box::new(|_| {}),
+            journal: None,
+            outbox: None,
+            editor: None,
+            notifier: None,
+            store: None,
+        }
+    }
+}
 
 /// Edits text outside the TUI (`$EDITOR`).
 pub type Editor = Box<dyn FnMut(&str) -> io::Result<String> + Send>;
@@ -194,6 +221,20 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
         Effect::Notify(notification) => {
             if let Some(notify) = &mut runtime.notifier {
                 notify(&notification);
+            }
+        }
+        Effect::Persist(batch) => {
+            if let Some(store) = runtime.store.clone() {
+                let tx = runtime.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.save(&batch, Timestamp::now()) {
+                        tracing::warn!(error = %e, "saving health history failed");
+                        send(
+                            &tx,
+                            Message::Status(format!("could not save health history: {e}")),
+                        );
+                    }
+                });
             }
         }
     }

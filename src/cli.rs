@@ -207,6 +207,10 @@ async fn tui(
     settings.read_only |= read_only;
     let model = Model::new(settings, sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
+    // The stored history arrives as the first message; the loop saves
+    // through the handle.
+    let (store, stored) = crate::store::open_and_load(&store_dir(demo), Timestamp::now());
+    let _ = tx.send(stored);
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
     let pollers = sources.spawn(&tx, &cancel);
@@ -235,6 +239,7 @@ async fn tui(
         outbox: Some(wake),
         editor: Some(Box::new(terminal::edit_externally)),
         notifier: Some(Box::new(terminal::notify)),
+        store: store.clone(),
     };
     let result = app::run(
         &mut term,
@@ -245,7 +250,9 @@ async fn tui(
     .await;
     drop(guard);
     cancel.cancel();
-    result?;
+    let mut model = result?;
+    // Keep the last scores of the session.
+    save_now(&mut model, store.as_ref());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -259,8 +266,35 @@ fn resumable(sources: Sources, demo: bool) -> Sources {
     }
 }
 
-/// Poll every source once into a fresh model.
-async fn poll_model(config: &Config, secrets: Secrets, demo: bool) -> Result<Model, Failure> {
+/// Where the local store lives: the demo keeps its own, so simulated
+/// customers never mix with real ones.
+fn store_dir(demo: bool) -> PathBuf {
+    if demo {
+        paths::data_dir().join("demo")
+    } else {
+        paths::data_dir()
+    }
+}
+
+/// Save what the model has now, synchronously (at exit).
+fn save_now(model: &mut Model, store: Option<&crate::store::Handle>) {
+    if let (Some(store), Some(crate::message::Effect::Persist(batch))) =
+        (store, model.persist_now())
+        && let Err(e) = store.save(&batch, model.now)
+    {
+        tracing::warn!(error = %e, "saving health history failed");
+        eprintln!("cre-cockpit: could not save health history: {e}");
+    }
+}
+
+/// Poll every source once into a fresh model with the stored history;
+/// `save` keeps today's scores (a cron'd `snapshot` builds the trend).
+async fn poll_model(
+    config: &Config,
+    secrets: Secrets,
+    demo: bool,
+    save: bool,
+) -> Result<Model, Failure> {
     let client = http::client();
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut model = Model::new(
@@ -268,14 +302,19 @@ async fn poll_model(config: &Config, secrets: Secrets, demo: bool) -> Result<Mod
         sources.states(),
         Timestamp::now(),
     );
+    let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
+    model.update(stored);
     for message in sources.poll_once().await {
         model.update(message);
+    }
+    if save {
+        save_now(&mut model, store.as_ref());
     }
     Ok(model)
 }
 
 async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode, Failure> {
-    let model = poll_model(config, secrets, demo).await?;
+    let model = poll_model(config, secrets, demo, true).await?;
     let json = serde_json::to_string_pretty(&snapshot::to_json(&model))
         .map_err(|e| Failure::Other(e.to_string()))?;
     println!("{json}");
@@ -283,7 +322,7 @@ async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitC
 }
 
 async fn check(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode, Failure> {
-    let model = poll_model(config, secrets, demo).await?;
+    let model = poll_model(config, secrets, demo, false).await?;
     let mut failed = false;
     for s in &model.sources {
         match &s.last_error {

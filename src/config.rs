@@ -56,6 +56,9 @@ pub struct Config {
     /// Saved views of the inquiries pane, after the built-in ones.
     #[serde(default)]
     pub views: Vec<ViewConfig>,
+    /// Health score weights, thresholds, bands and attention multipliers.
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -553,6 +556,12 @@ impl Config {
                 message,
             },
         )?;
+        // Health thresholds must point the right way; report the key's line.
+        config.health.validate().map_err(|(key, message)| {
+            let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key.as_str()));
+            let line = find_line(text, table, leaf).unwrap_or(1);
+            ParseError { line, key, message }
+        })?;
         Ok(config)
     }
 }
@@ -746,7 +755,50 @@ mod tests {
     }
 
     #[test]
+    fn health_thresholds_the_wrong_way_name_line_and_key() {
+        let text = "[health]\nkey_features = 8\n\n[health.seat_utilisation]\nweight = 15\npoor = 0.8\ngood = 0.5\n";
+        let err = Config::parse(text).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (7, "health.seat_utilisation.good")
+        );
+        assert!(err.message.contains("higher is better"), "{}", err.message);
+        let ok = "[health]\nkey_features = 8\nvalue_multiplier = true\n[health.support_burden]\npoor = 6\n";
+        let config = Config::parse(ok).unwrap();
+        assert_eq!(config.health.key_features, Some(8));
+        assert_eq!(config.health.support_burden.poor, 6.0);
+        assert_eq!(
+            config.health.support_burden.good, 2.0,
+            "unset keys keep their default"
+        );
+    }
+
+    #[test]
     fn template_is_a_valid_config() {
         Config::parse(TEMPLATE).unwrap();
+    }
+
+    /// The template's commented health section, uncommented, is valid and
+    /// spells out the defaults exactly.
+    #[test]
+    fn template_health_section_is_the_defaults() {
+        let section: String = TEMPLATE
+            .lines()
+            .skip_while(|l| !l.starts_with("# --- Health score"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("# ---"))
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(section.contains("[health.reliability]"), "{section}");
+        let config = Config::parse(&section).unwrap();
+        let expected = crate::health::HealthConfig {
+            key_features: Some(8),
+            ..crate::health::HealthConfig::default()
+        };
+        assert_eq!(config.health, expected);
     }
 }

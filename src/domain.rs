@@ -111,6 +111,33 @@ pub struct Inquiry {
     /// Whether an agent has replied publicly yet (drives first- vs next-reply).
     pub replied: bool,
     pub url: Option<String>,
+    /// What kind of request it is, when the desk says (Zendesk `type`):
+    /// support burden counts problems, not questions. (Defaults to unknown
+    /// when read back from a file written before the field existed.)
+    #[serde(default)]
+    pub kind: Option<InquiryKind>,
+}
+
+/// The desk's classification of an inquiry (Zendesk's ticket `type`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum InquiryKind {
+    Problem,
+    Incident,
+    Question,
+    Task,
 }
 
 /// One entry of an inquiry's conversation.
@@ -179,6 +206,12 @@ pub struct Account {
     pub csat: Option<f64>,
     pub pulse: Option<String>,
     pub champion_changed: Option<Date>,
+    /// Key features this customer is entitled to (the optional
+    /// `key_features` column); feature adoption is measured against it.
+    pub key_features: Option<u32>,
+    /// Columns the cockpit does not know, kept as written (header → value)
+    /// so nothing the CRM exported is lost; nothing scores on them.
+    pub extra: BTreeMap<String, String>,
 }
 
 /// Per-tenant metric values at one instant. `None` means the query returned

@@ -305,7 +305,7 @@ pub fn bundle(model: &crate::model::Model, item: &Target) -> Bundle {
                 let _ = write!(out, "\nRed flag: {flag}");
             }
             for f in h.factors.iter().filter(|f| f.points_lost >= 2.0).take(3) {
-                let _ = write!(out, "\nDriver: {} — {}", f.name, f.evidence);
+                let _ = write!(out, "\nDriver: {} — {}", f.name(), f.evidence);
             }
         }
         out.push('\n');

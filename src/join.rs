@@ -10,17 +10,20 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::domain::{Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Severity};
-use crate::health::{self, Band, Health};
+use crate::domain::{
+    Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Priority, Severity, Tier,
+};
+use crate::health::{self, Attention, Band, FactorId, Health, HealthConfig, Support, Trend};
+use crate::history::{self, DeskEventKind, History, Trigger};
 use crate::slo::BurnLevel;
 
 /// Error ratio above which a tenant counts as hurt by an open incident.
 pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
 
-/// By when an action is due. Only actions triggered by a dated event have a
-/// deadline; the others have an action window (domain.md §2.6), because
-/// "now + 2 days", recomputed every minute, would be a deadline that never
-/// comes closer.
+/// By when an action is due. Deadlines are anchored to the event that
+/// triggered the action (an incident's start, an SLA breach, the moment a
+/// driver first appeared), so they come closer as time passes instead of
+/// moving with the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Due {
@@ -30,6 +33,8 @@ pub enum Due {
     At(Timestamp),
     /// An action window, in hours, from when the driver appeared.
     WithinHours(i64),
+    /// At the next account-planning cycle (no deadline).
+    NextCycle,
 }
 
 /// What to do next for a customer: who, by when, what, and why.
@@ -40,6 +45,8 @@ pub struct NextAction {
     pub what: String,
     /// The driver or state that triggered it ("F4 Support burden").
     pub driver: String,
+    /// When that trigger first appeared; the deadline counts from here.
+    pub since: Timestamp,
 }
 
 /// One row of the at-risk pane.
@@ -49,12 +56,13 @@ pub struct CustomerRow {
     #[serde(skip)]
     pub account: usize,
     pub health: Health,
+    pub trend: Trend,
     pub open_inquiries: usize,
     /// Indexes of open incidents affecting the customer.
     #[serde(skip)]
     pub incidents: Vec<usize>,
     pub renewal_days: Option<i32>,
-    pub attention: f64,
+    pub attention: Attention,
     pub next_action: Option<NextAction>,
 }
 
@@ -93,6 +101,9 @@ pub struct Derived {
     /// The account of each inquiry, parallel to the inquiry list, so
     /// filtering and sorting 100k rows needs no string look-ups.
     pub inquiry_account: Vec<Option<usize>>,
+    /// Voice-of-the-customer groups; filled by the model only while that
+    /// view is open (it is not free with 100k inquiries).
+    pub voc: Vec<crate::voc::Group>,
 }
 
 impl Derived {
@@ -118,6 +129,14 @@ pub struct Sources<'a> {
     pub now: Timestamp,
     /// Service → tenants it serves (config `[service_tenants]`).
     pub service_tenants: &'a BTreeMap<String, Vec<String>>,
+    /// Closed inquiries, desk events, incidents seen, daily scores and
+    /// action triggers.
+    pub history: &'a History,
+    pub health: &'a HealthConfig,
+    /// The metrics on hand are older than the score accepts (domain.md
+    /// §2.5: a source older than 7 days counts as no data), so the metric
+    /// factors drop out rather than score on last week's numbers.
+    pub metrics_stale: bool,
 }
 
 fn is_open(incident: &Incident) -> bool {
@@ -186,77 +205,193 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         }
     }
 
-    let mut customers: Vec<CustomerRow> = src
+    let customers = customers(src, &org_index, &by_account, &incidents_of);
+    Derived {
+        customers,
+        impacts,
+        org_index,
+        inquiry_account,
+        voc: Vec::new(),
+    }
+}
+
+/// Score every customer and put them in attention order.
+fn customers(
+    src: &Sources<'_>,
+    org_index: &HashMap<String, usize>,
+    by_account: &[Vec<&Inquiry>],
+    incidents_of: &[Vec<usize>],
+) -> Vec<CustomerRow> {
+    let today = src.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let support = support_by_account(src, org_index, by_account);
+    let median_arr = median(src.accounts.iter().map(|a| a.arr).collect());
+    let customers: Vec<CustomerRow> = src
         .accounts
         .iter()
         .enumerate()
         .map(|(index, account)| {
-            let inquiries = &by_account[index];
-            let open: Vec<&Inquiry> = inquiries
+            let open_majors: Vec<usize> = incidents_of[index]
                 .iter()
                 .copied()
-                .filter(|i| i.status.is_open())
-                .collect();
-            let breached: Vec<&&Inquiry> = open
-                .iter()
-                .filter(|i| i.sla.is_some_and(|s| s.due <= src.now))
-                .collect();
-            let majors = incidents_of[index]
-                .iter()
-                .filter(|&&i| {
+                .filter(|&i| {
                     is_open(&src.incidents[i]) && src.incidents[i].severity <= Severity::Sev2
                 })
-                .count();
-            // When the earliest urgent/high breach happened: the deadline of
-            // the follow-up is counted from there.
-            let first_urgent_breach = breached
+                .collect();
+            // Majors in 30 days: the ones remembered plus the open ones.
+            let mut seen: Vec<&str> = src
+                .history
+                .incidents
                 .iter()
-                .filter(|i| i.priority <= crate::domain::Priority::High)
-                .filter_map(|i| i.sla.map(|s| s.due))
-                .min();
-            let health = health::score(&health::Inputs {
+                .filter(|s| s.account == account.id)
+                .map(|s| s.incident.as_str())
+                .collect();
+            for &i in &open_majors {
+                seen.push(&src.incidents[i].id);
+            }
+            seen.sort_unstable();
+            seen.dedup();
+            let metrics = (!src.metrics_stale).then_some(src.metrics);
+            let health = health::score(
+                &health::Inputs {
+                    account,
+                    metrics: metrics.and_then(|m| m.by_tenant.get(&account.tenant)),
+                    active_history: metrics
+                        .and_then(|m| m.active_users_history.get(&account.tenant))
+                        .map_or(&[][..], Vec::as_slice),
+                    support: support[index],
+                    open_major_incidents: u32::try_from(open_majors.len()).unwrap_or(u32::MAX),
+                    major_incidents_30d: u32::try_from(seen.len()).unwrap_or(u32::MAX),
+                    today,
+                },
+                src.health,
+            );
+            let trend = health::trend_from(
+                &health,
+                &src.history.baseline(&account.id, today),
+                src.health,
+            );
+            let renewal_days = health::renewal_days(account, today);
+            let worst_incident = open_majors
+                .iter()
+                .map(|&i| &src.incidents[i])
+                .min_by_key(|i| (i.severity, i.started_at));
+            let next_action = next_action(&ActionInputs {
                 account,
-                metrics: src.metrics.by_tenant.get(&account.tenant),
-                inquiries,
-                breached: breached.len(),
-                urgent_breached: first_urgent_breach.is_some(),
-                major_incidents: majors,
+                health: &health,
+                trend: &trend,
+                renewal_days,
+                incident: worst_incident,
+                trigger: src.history.triggers.get(&account.id),
                 now: src.now,
             });
-            let renewal_days = health::renewal_days(account, src.now);
-            let first_incident = incidents_of[index].first().map(|&i| &src.incidents[i]);
             CustomerRow {
                 account: index,
-                next_action: next_action(
-                    account,
+                attention: health::attention(
                     &health,
                     renewal_days,
-                    first_incident,
-                    first_urgent_breach,
+                    trend.falling_fast,
+                    account.arr,
+                    median_arr,
+                    src.health,
                 ),
-                attention: health::attention(&health, renewal_days),
+                next_action,
+                trend,
                 health,
-                open_inquiries: open.len(),
+                open_inquiries: by_account[index]
+                    .iter()
+                    .filter(|i| i.status.is_open())
+                    .count(),
                 incidents: incidents_of[index].clone(),
                 renewal_days,
             }
         })
         .collect();
     // Attention order: in incident, then red flags, then priority score.
-    customers.sort_by(|a, b| {
-        b.health
-            .in_incident
-            .cmp(&a.health.in_incident)
-            .then((!b.health.red_flags.is_empty()).cmp(&!a.health.red_flags.is_empty()))
-            .then(b.attention.total_cmp(&a.attention))
-            .then(a.account.cmp(&b.account))
+    // Sort small keys and move each row once: rows are large, and moving
+    // them through a merge sort costs more than scoring them.
+    let mut order: Vec<(bool, bool, f64, usize)> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c.health.in_incident,
+                !c.health.red_flags.is_empty(),
+                c.attention.priority,
+                i,
+            )
+        })
+        .collect();
+    order.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.3.cmp(&b.3))
     });
-    Derived {
-        customers,
-        impacts,
-        org_index,
-        inquiry_account,
+    let mut slots: Vec<Option<CustomerRow>> = customers.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(.., i)| slots[i].take())
+        .collect()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => f64::midpoint(values[n / 2 - 1], values[n / 2]),
     }
+}
+
+/// Each customer's support history: open inquiries, inquiries closed in the
+/// last 90 days, and what happened to them in the last 30.
+fn support_by_account(
+    src: &Sources<'_>,
+    org_index: &HashMap<String, usize>,
+    by_account: &[Vec<&Inquiry>],
+) -> Vec<Support> {
+    let burden_from = src.now - history::KEEP_CLOSED;
+    let events_from = src.now - history::KEEP_EVENTS;
+    let account_of =
+        |org: Option<&String>| org.and_then(|o| org_index.get(&o.to_lowercase())).copied();
+    let mut support: Vec<Support> = by_account
+        .iter()
+        .map(|inquiries| {
+            let mut s = Support::default();
+            for i in inquiries {
+                if i.created_at >= burden_from {
+                    s.add_created(i.priority, health::is_problem(i.kind, &i.tags));
+                }
+                if let Some(clock) = i.sla.filter(|c| c.due <= src.now) {
+                    s.breaches += 1;
+                    if i.priority <= Priority::High {
+                        s.urgent_past_sla = Some(
+                            s.urgent_past_sla
+                                .map_or(clock.due, |t: Timestamp| t.min(clock.due)),
+                        );
+                    }
+                }
+                s.cancellation |= i.tags.iter().any(|t| health::is_cancellation_tag(t));
+            }
+            s
+        })
+        .collect();
+    for closed in src.history.closed() {
+        if closed.created_at >= burden_from
+            && let Some(a) = account_of(closed.org.as_ref())
+        {
+            support[a].add_created(closed.priority, closed.problem);
+        }
+    }
+    for event in src.history.events.iter().filter(|e| e.at >= events_from) {
+        if let Some(a) = account_of(event.org.as_ref()) {
+            match event.kind {
+                DeskEventKind::Reopened => support[a].reopens += 1,
+                DeskEventKind::SlaBreached => support[a].breaches += 1,
+            }
+        }
+    }
+    support
 }
 
 /// Spacing of the error-ratio history the metrics poll fetches.
@@ -495,98 +630,238 @@ fn impact(
     Impact { affected, linked }
 }
 
-/// domain.md §2.6: the first matching trigger decides who, when and what.
-fn next_action(
-    account: &Account,
-    health: &Health,
+/// What the next action is decided from.
+struct ActionInputs<'a> {
+    account: &'a Account,
+    health: &'a Health,
+    trend: &'a Trend,
     renewal_days: Option<i32>,
-    incident: Option<&Incident>,
-    first_urgent_breach: Option<Timestamp>,
-) -> Option<NextAction> {
-    let action = |who: &str, due: Due, what: &str, driver: &str| {
-        Some(NextAction {
-            who: who.to_owned(),
-            due,
-            what: what.to_owned(),
-            driver: driver.to_owned(),
-        })
+    /// The worst open SEV1/SEV2 incident affecting the customer.
+    incident: Option<&'a Incident>,
+    /// When the customer's last known trigger appeared.
+    trigger: Option<&'a Trigger>,
+    now: Timestamp,
+}
+
+/// An action window from domain.md §2.6, in business days (Monday–Friday,
+/// counted in UTC until the desk's business-hours calendar is shared).
+#[derive(Debug, Clone, Copy)]
+enum Window {
+    /// By the end (18:00) of the business day the trigger appeared on.
+    SameBusinessDay,
+    BusinessDays(u8),
+}
+
+/// How long a support lead has after an urgent/high inquiry breached.
+const URGENT_FOLLOW_UP: SignedDuration = SignedDuration::from_hours(4);
+
+/// The end of a business day, where the desk has no calendar of its own.
+const END_OF_BUSINESS_DAY: i8 = 18;
+
+fn is_weekend(day: jiff::civil::Date) -> bool {
+    matches!(
+        day.weekday(),
+        jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+    )
+}
+
+/// The deadline of a window opened at `since`. A trigger at the weekend
+/// starts counting on Monday morning.
+#[must_use]
+fn deadline(since: Timestamp, window: Window) -> Timestamp {
+    let utc = jiff::tz::TimeZone::UTC;
+    let zoned = since.to_zoned(utc.clone());
+    let mut day = zoned.date();
+    let mut time = zoned.time();
+    let next = |d: jiff::civil::Date| d.tomorrow().unwrap_or(d);
+    if is_weekend(day) {
+        while is_weekend(day) {
+            day = next(day);
+        }
+        time = jiff::civil::time(9, 0, 0, 0);
+    }
+    let end_of_day = jiff::civil::time(END_OF_BUSINESS_DAY, 0, 0, 0);
+    let (day, time) = match window {
+        Window::SameBusinessDay if time < end_of_day => (day, end_of_day),
+        // After hours: by the end of the next business day.
+        Window::SameBusinessDay => {
+            let mut d = next(day);
+            while is_weekend(d) {
+                d = next(d);
+            }
+            (d, end_of_day)
+        }
+        Window::BusinessDays(n) => {
+            let mut d = day;
+            for _ in 0..n {
+                d = next(d);
+                while is_weekend(d) {
+                    d = next(d);
+                }
+            }
+            (d, time)
+        }
     };
-    if let Some(incident) = incident.filter(|_| health.in_incident) {
-        let due = incident.started_at + SignedDuration::from_mins(15);
-        return action(
-            "CRE (customer liaison)",
-            Due::At(due),
-            "Contact with customer-specific impact, workaround and next update time",
-            "IN INCIDENT",
-        );
+    day.to_datetime(time)
+        .to_zoned(utc)
+        .map_or(since, |z| z.timestamp())
+}
+
+/// domain.md §2.6: the first matching trigger decides who, when and what.
+fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
+    let (account, health) = (x.account, x.health);
+    let owner = &account.owner;
+    let action = |who: String, driver: String, what: &str, due: Due, since: Timestamp| NextAction {
+        who,
+        due,
+        what: what.to_owned(),
+        driver,
+        since,
+    };
+    // When a driver-based trigger appeared: kept while the driver stays.
+    let since_for = |driver: &str| {
+        x.trigger
+            .filter(|t| t.driver == driver)
+            .map_or(x.now, |t| t.since)
+    };
+    let windowed = |who: String, driver: String, what: &str, window: Window| {
+        let since = since_for(&driver);
+        action(who, driver, what, Due::At(deadline(since, window)), since)
+    };
+    if let Some(incident) = x.incident.filter(|_| health.in_incident) {
+        // High-touch customers get an individual notice (SEV1 ≤15 min,
+        // SEV2 ≤30 min); the rest are covered by the status-page notice
+        // (SEV1 ≤5 min, SEV2 ≤15 min). domain.md §5.3.
+        let sev1 = incident.severity == Severity::Sev1;
+        let (minutes, what) = if account.tier == Tier::High {
+            (
+                if sev1 { 15 } else { 30 },
+                "Individual notice: their impact (features, data), workaround, next update time; no ETA promises",
+            )
+        } else {
+            (
+                if sev1 { 5 } else { 15 },
+                "Check the status-page notice covers their impact; then updates at the incident cadence",
+            )
+        };
+        return Some(action(
+            "CRE (customer liaison)".into(),
+            "IN INCIDENT".into(),
+            what,
+            Due::At(incident.started_at + SignedDuration::from_mins(minutes)),
+            incident.started_at,
+        ));
     }
-    if let Some(breach) = first_urgent_breach {
-        return action(
-            "Support lead",
-            Due::At(breach + SignedDuration::from_hours(4)),
-            "Acknowledge, expedite, set an explicit update cadence",
-            "urgent inquiry past SLA",
-        );
+    for flag in &health.red_flags {
+        match *flag {
+            health::RedFlag::UrgentPastSla { since } => {
+                // Urgent work runs on calendar hours under its SLA policy:
+                // a breach on Saturday cannot wait for Monday.
+                return Some(action(
+                    "Support lead".into(),
+                    "urgent inquiry past SLA".into(),
+                    "Acknowledge, expedite, set an explicit update cadence",
+                    Due::At(since + URGENT_FOLLOW_UP),
+                    since,
+                ));
+            }
+            health::RedFlag::BudgetExhausted { .. } => {
+                return Some(windowed(
+                    "CRE + service owner".into(),
+                    "error budget exhausted".into(),
+                    "Share their SLO report; risk review (ETTD/ETTR/ETTF); agree a shared SLO; error-budget policy T2–T3",
+                    Window::BusinessDays(2),
+                ));
+            }
+            health::RedFlag::CancellationIntent => {
+                let driver = "cancellation intent".to_owned();
+                let since = since_for(&driver);
+                return Some(action(
+                    format!("AM + {owner}"),
+                    driver,
+                    "Save plan: joint account plan and exec touch",
+                    Due::Now,
+                    since,
+                ));
+            }
+            health::RedFlag::InIncident { .. } => {}
+        }
     }
-    if health.red_flags.iter().any(|f| f.contains("cancellation")) {
-        return action(
-            &format!("AM + {}", account.owner),
-            Due::WithinHours(24),
-            "Save plan: joint account plan and exec touch",
-            "cancellation intent",
-        );
-    }
-    if renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
-        return action(
-            &format!("AM + {}", account.owner),
-            Due::Now,
+    if x.renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
+        let driver = "renewal ≤90 d, not Green".to_owned();
+        let since = since_for(&driver);
+        return Some(action(
+            format!("AM + {owner}"),
+            driver,
             "Save plan before renewal (joint account plan, exec touch)",
-            "renewal ≤90 d, not Green",
-        );
+            Due::Now,
+            since,
+        ));
     }
-    let top = health
-        .factors
-        .first()
-        .filter(|f| f.points_lost >= 2.0 && health.band != Band::Green)?;
-    let driver = format!("{} {}", top.code, top.name);
-    let (who, hours, what) = match top.code {
-        "F6" => (
+    if health.band == Band::Green {
+        // A healthy customer on the way up, using what they bought.
+        let busy = health
+            .factor(FactorId::SeatUtilisation)
+            .is_some_and(|f| f.sub_score >= 100.0);
+        if busy && x.trend.arrow == Some(health::Arrow::Up) {
+            let driver = "Green, ↑, utilisation ≥80%".to_owned();
+            let since = since_for(&driver);
+            return Some(action(
+                "AM".into(),
+                driver,
+                "Expansion candidate: raise it in the next account plan",
+                Due::NextCycle,
+                since,
+            ));
+        }
+        return None;
+    }
+    let top = health.top_driver().filter(|f| f.points_lost >= 2.0)?;
+    let driver = format!("{} {}", top.code(), top.name());
+    let (who, what, window) = match top.id {
+        FactorId::Reliability => (
             "CRE + service owner".to_owned(),
-            48,
-            "Share the SLO report; run a risk review; agree a shared SLO",
+            "Share their SLO report; run a risk review; agree a shared SLO and escalation path",
+            Window::BusinessDays(2),
         ),
-        "F4" => (
+        FactorId::SupportBurden => (
             "CRE + support lead".to_owned(),
-            24,
-            "Review open defects, cluster by feature, escalate to product",
+            "Review open defects, cluster by feature, escalate to product with ARR and customers affected",
+            Window::BusinessDays(1),
         ),
-        "F5" => (
+        FactorId::SupportExperience => (
             "Support lead".to_owned(),
-            8,
-            "Acknowledge, expedite, set an update cadence",
+            "Acknowledge, expedite, set an update cadence; close the loop on bad CSAT",
+            Window::SameBusinessDay,
         ),
-        "F1" => (
-            account.owner.clone(),
-            5 * 24,
-            "Check tenant errors and integrations first, then outreach",
+        FactorId::UsageTrend => (
+            owner.clone(),
+            "Check tenant errors and integrations first, then outreach and re-onboarding",
+            Window::BusinessDays(5),
         ),
-        "F2" | "F3" => (
-            account.owner.clone(),
-            10 * 24,
-            "Enablement workshop and an adoption plan for 1–2 key features",
+        FactorId::SeatUtilisation | FactorId::FeatureAdoption => (
+            owner.clone(),
+            match account.tier {
+                Tier::TechTouch => "Send adoption content or a webinar invite for 1–2 key features",
+                Tier::High => {
+                    "Enablement workshop and an adoption plan for 1–2 key features (or at the quarterly review)"
+                }
+                Tier::Low => "Enablement session and an adoption plan for 1–2 key features",
+            },
+            Window::BusinessDays(10),
         ),
-        "F7" => (
-            account.owner.clone(),
-            48,
-            "Close-the-loop call; log the feedback by feature",
+        FactorId::Voice => (
+            owner.clone(),
+            "Close-the-loop call; log the feedback by feature and company size",
+            Window::BusinessDays(2),
         ),
-        _ => (
-            account.owner.clone(),
-            5 * 24,
-            "Identify the new champion; exec-sponsor meeting",
+        FactorId::Relationship => (
+            format!("AM + {owner}"),
+            "Identify the new champion; exec-sponsor meeting; re-onboard admins",
+            Window::BusinessDays(5),
         ),
     };
-    action(&who, Due::WithinHours(hours), what, &driver)
+    Some(windowed(who, driver, what, window))
 }
 
 #[cfg(test)]
@@ -594,7 +869,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::domain::{Segment, TenantMetrics, Tier};
+    use crate::domain::{Segment, TenantMetrics};
 
     fn account(tenant: &str) -> Account {
         Account {
@@ -612,6 +887,8 @@ mod tests {
             csat: None,
             pulse: None,
             champion_changed: None,
+            key_features: None,
+            extra: std::collections::BTreeMap::new(),
         }
     }
 
@@ -682,6 +959,9 @@ mod tests {
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
             service_tenants: &BTreeMap::new(),
+            history: &History::default(),
+            health: &HealthConfig::default(),
+            metrics_stale: false,
         });
         let names = |i: usize| {
             derived.impacts[i]
@@ -719,6 +999,9 @@ mod tests {
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
             service_tenants: &BTreeMap::new(),
+            history: &History::default(),
+            health: &HealthConfig::default(),
+            metrics_stale: false,
         });
         assert_eq!(derived.impacts[0].affected.len(), 1);
         assert!(
@@ -726,5 +1009,122 @@ mod tests {
                 .reason
                 .contains("named by the incident")
         );
+    }
+
+    #[test]
+    fn business_day_deadlines_skip_weekends_and_stay_anchored() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // Friday 15:00: two business days is Tuesday 15:00.
+        let friday = at("2026-11-20T15:00:00Z");
+        assert_eq!(
+            deadline(friday, Window::BusinessDays(2)),
+            at("2026-11-24T15:00:00Z")
+        );
+        // Same business day: Friday 18:00; after hours, Monday 18:00.
+        assert_eq!(
+            deadline(friday, Window::SameBusinessDay),
+            at("2026-11-20T18:00:00Z")
+        );
+        assert_eq!(
+            deadline(at("2026-11-20T19:30:00Z"), Window::SameBusinessDay),
+            at("2026-11-23T18:00:00Z")
+        );
+        // A Saturday trigger counts from Monday morning.
+        assert_eq!(
+            deadline(at("2026-11-21T10:00:00Z"), Window::BusinessDays(1)),
+            at("2026-11-24T09:00:00Z")
+        );
+    }
+
+    fn scored(
+        account: &Account,
+        metrics: &TenantMetrics,
+        triggers: &History,
+        now: Timestamp,
+    ) -> Derived {
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([(account.tenant.clone(), metrics.clone())]),
+            ..MetricsSnapshot::default()
+        };
+        derive(&Sources {
+            accounts: std::slice::from_ref(account),
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &[],
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+            history: triggers,
+            health: &HealthConfig::default(),
+            metrics_stale: false,
+            service_tenants: &BTreeMap::new(),
+        })
+    }
+
+    #[test]
+    fn the_dominant_driver_decides_who_what_and_by_when() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap(); // Wednesday
+        let mut a = account("acme");
+        a.seats = 100;
+        a.owner = "Dana Park".into();
+        a.tier = Tier::TechTouch;
+        // 20 of 100 seats active: F2 is the top driver (and H is Yellow).
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let action = d.customers[0].next_action.clone().unwrap();
+        assert_eq!(action.driver, "F2 Seat utilisation");
+        assert_eq!(action.who, "Dana Park");
+        assert!(
+            action.what.contains("webinar"),
+            "tech-touch: {}",
+            action.what
+        );
+        // Ten business days from Wednesday 10:00 is Wednesday two weeks on.
+        assert_eq!(action.due, Due::At("2026-12-02T10:00:00Z".parse().unwrap()));
+        assert_eq!(action.since, now);
+
+        // An hour later, with the trigger remembered, the deadline holds.
+        let mut history = History::default();
+        history.triggers.insert(
+            "acme".into(),
+            Trigger {
+                driver: action.driver.clone(),
+                since: action.since,
+            },
+        );
+        let later = now + SignedDuration::from_hours(1);
+        let again = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(again.due, action.due);
+        // A different driver starts its own clock.
+        history.triggers.get_mut("acme").unwrap().driver = "F4 Support burden".into();
+        let other = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(other.since, later);
+    }
+
+    #[test]
+    fn renewal_soon_and_not_green_asks_for_a_save_plan_now() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap();
+        let mut a = account("acme");
+        a.seats = 100;
+        a.renewal_date = Some(jiff::civil::date(2027, 1, 10));
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let row = &d.customers[0];
+        assert_ne!(row.health.band, Band::Green);
+        let action = row.next_action.as_ref().unwrap();
+        assert_eq!(action.due, Due::Now);
+        assert_eq!(action.who, "AM + o");
+        assert_eq!(row.attention.m_renewal, 1.5);
     }
 }

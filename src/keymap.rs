@@ -180,6 +180,7 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::ViewBreaching => &["B"],
         Action::ViewEscalated => &["E"],
         Action::NextView => &["v"],
+        Action::VoiceOfCustomer => &["V"],
     }
 }
 

@@ -59,6 +59,8 @@ pub enum Message {
     JournalLoaded(Vec<crate::journal::Write>),
     /// Text came back from `$EDITOR`.
     Edited(Result<String, String>),
+    /// The local store's history arrived (or could not be read).
+    Stored(Result<crate::store::Loaded, String>),
 }
 
 /// Something the model wants done.
@@ -82,4 +84,7 @@ pub enum Effect {
     ExternalEditor(String),
     /// Ring the bell / show a desktop notification.
     Notify(crate::notify::Notification),
+    /// Save today's health scores, action triggers and incidents seen to
+    /// the local store.
+    Persist(Box<crate::store::Persist>),
 }

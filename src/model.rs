@@ -6,6 +6,7 @@
 
 pub(crate) mod incident_mode;
 mod input;
+mod persist;
 mod prompt;
 mod sources;
 mod view;
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 
 pub use self::incident_mode::Visibility;
+pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::sources::{SourceState, SourceStatus};
 pub(crate) use self::view::contains_ci;
@@ -35,6 +37,9 @@ pub enum Loadable<T> {
     Ready(T),
     Failed(String),
 }
+
+/// Metrics older than this count as no data for the health score.
+const METRICS_MAX_AGE: SignedDuration = SignedDuration::from_hours(7 * 24);
 
 /// Settings the model needs from the config.
 #[derive(Debug, Clone)]
@@ -58,6 +63,7 @@ pub struct Settings {
     pub desk_tags: bool,
     /// Saved views of the inquiries pane, built-ins first.
     pub views: crate::views::Views,
+    pub health: crate::health::HealthConfig,
 }
 
 impl Settings {
@@ -93,6 +99,7 @@ impl Settings {
                 .ok()
                 .and_then(|keymap| crate::views::Views::from_config(&config.views, &keymap).ok())
                 .unwrap_or_default(),
+            health: config.health.clone(),
         }
     }
 }
@@ -115,6 +122,9 @@ pub struct Data {
     pub incidents: Vec<Incident>,
     /// The incidents as the incident source reported them.
     pub declared: Vec<Incident>,
+    /// Recently closed inquiries, desk events, incidents seen, daily
+    /// scores and action triggers.
+    pub history: crate::history::History,
 }
 
 impl Data {
@@ -159,6 +169,8 @@ pub struct Model {
     last_derive: Timestamp,
     /// The saved view of the inquiries pane (index into `settings.views`).
     pub view: usize,
+    /// The local store: loaded yet, last saved, a save to request.
+    pub store: StoreState,
 }
 
 impl Model {
@@ -187,11 +199,18 @@ impl Model {
             quit: false,
             last_derive: now,
             view: crate::views::ALL,
+            store: StoreState::default(),
         }
     }
 
     /// Fold one message into the state.
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
+        let mut effects = self.handle(message);
+        effects.extend(self.take_persist());
+        effects
+    }
+
+    fn handle(&mut self, message: Message) -> Vec<Effect> {
         // Data and the clock can make a notifiable condition true.
         let may_notify = matches!(
             message,
@@ -277,6 +296,7 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
+            Message::Stored(result) => self.stored(result),
             Message::Delivery(delivery) => self.delivered(&delivery),
             Message::Journalled(result) => self.journalled(result),
             Message::JournalLoaded(writes) => self.writes = writes,
@@ -329,13 +349,23 @@ impl Model {
         if update.full {
             data.inquiries.clear();
             data.index.clear();
+            data.history.desk_reloaded();
         }
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
             }
             let open = inquiry.status.is_open();
-            match (data.index.get(&inquiry.id).copied(), open) {
+            let held = data.index.get(&inquiry.id).copied();
+            // Closed inquiries leave the queue but stay in the history the
+            // support factors read; reopens and late answers are noted.
+            let previous = held.map(|i| &data.inquiries[i]);
+            if open {
+                data.history.opened(&inquiry, previous);
+            } else {
+                data.history.close(&inquiry, previous, self.now);
+            }
+            match (held, open) {
                 (Some(i), true) => data.inquiries[i] = inquiry,
                 (None, true) => {
                     data.index.insert(inquiry.id.clone(), data.inquiries.len());
@@ -347,6 +377,7 @@ impl Model {
         }
         for id in &update.removed {
             remove(data, id);
+            data.history.deleted(id);
         }
     }
 
@@ -367,6 +398,7 @@ impl Model {
     /// Re-derive the join and every pane's order after data changed.
     fn recompute(&mut self) {
         self.last_derive = self.now;
+        self.data.history.prune(self.now);
         self.derived = join::derive(&join::Sources {
             accounts: &self.data.accounts,
             inquiries: &self.data.inquiries,
@@ -375,10 +407,37 @@ impl Model {
             impact_error_ratio: self.settings.impact_error_ratio,
             now: self.now,
             service_tenants: &self.settings.service_tenants,
+            history: &self.data.history,
+            health: &self.settings.health,
+            metrics_stale: self
+                .source(SourceKind::Metrics)
+                .and_then(|s| s.last_ok)
+                .is_some_and(|t| self.now.duration_since(t) > METRICS_MAX_AGE),
         });
+        self.remember();
+        if matches!(self.overlay, Overlay::Voc { .. }) {
+            self.refresh_voc();
+        }
         for pane in Pane::ALL {
             self.refresh_order(pane);
         }
+    }
+
+    /// Recompute the voice-of-the-customer groups (while that view is open).
+    pub(crate) fn refresh_voc(&mut self) {
+        let mut bands = vec![crate::health::Band::Yellow; self.data.accounts.len()];
+        for row in &self.derived.customers {
+            bands[row.account] = row.health.band;
+        }
+        self.derived.voc = crate::voc::groups(&crate::voc::Sources {
+            accounts: &self.data.accounts,
+            inquiries: &self.data.inquiries,
+            inquiry_account: &self.derived.inquiry_account,
+            closed: self.data.history.closed(),
+            org_index: &self.derived.org_index,
+            bands: &bands,
+            now: self.now,
+        });
     }
 
     /// The inquiry a row of the inquiries pane shows.

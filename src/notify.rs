@@ -87,8 +87,8 @@ fn conditions(model: &Model) -> Vec<(String, String, String)> {
                 .health
                 .red_flags
                 .first()
-                .cloned()
-                .or_else(|| row.health.factors.first().map(|f| f.name.to_owned()))
+                .map(ToString::to_string)
+                .or_else(|| row.health.factors.first().map(|f| f.name().to_owned()))
                 .unwrap_or_default();
             out.push((
                 format!("customer:{}:red", account.id),

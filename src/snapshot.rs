@@ -17,21 +17,48 @@ pub fn to_json(model: &Model) -> Value {
         .iter()
         .map(|&i| inquiry(model, &model.data.inquiries[i]))
         .collect();
+    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let customers: Vec<Value> = model
         .derived
         .customers
         .iter()
         .map(|row| {
             let account = &accounts[row.account];
+            let h = &row.health;
+            let changes = crate::health::changes(h, &model.data.history.baseline(&account.id, today));
             json!({
                 "id": account.id,
                 "name": account.name,
                 "segment": account.segment,
+                "tier": account.tier,
                 "tenant": account.tenant,
                 "arr": account.arr,
                 "owner": account.owner,
                 "renewal_days": row.renewal_days,
-                "health": row.health,
+                "health": h.score.map(|s| (s * 10.0).round() / 10.0),
+                "band": h.band,
+                "in_incident": h.in_incident,
+                "coverage": h.coverage,
+                "low_confidence": h.low_confidence,
+                "trend": {
+                    "arrow": row.trend.arrow.map(|a| a.to_string()),
+                    "delta7": row.trend.delta7,
+                    "delta30": row.trend.delta30,
+                    "falling_fast": row.trend.falling_fast,
+                    "since": row.trend.since,
+                    "changed": changes.shifts.iter().map(|c| json!({
+                        "code": c.factor.code(),
+                        "name": c.factor.name(),
+                        "from": c.from,
+                        "to": c.to,
+                        "points": c.points,
+                    })).collect::<Vec<_>>(),
+                    "renormalisation": changes.renormalisation,
+                },
+                "top_driver": h.top_driver().map(crate::health::Factor::code),
+                "drivers": h.factors,
+                "red_flags": h.red_flags,
+                "yellow_caps": h.yellow_caps,
                 "attention": row.attention,
                 "next_action": row.next_action,
                 "open_inquiries": row.open_inquiries,
@@ -46,6 +73,7 @@ pub fn to_json(model: &Model) -> Value {
                         "state": state,
                     }))
                 }).collect::<Vec<_>>(),
+                "extra": account.extra,
             })
         })
         .collect();

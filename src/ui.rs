@@ -11,6 +11,7 @@ mod incidents;
 mod inquiries;
 mod slo;
 pub mod theme;
+mod voc;
 pub mod writes;
 
 use ratatui::Frame;
@@ -44,6 +45,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Detail { target, scroll } => {
             detail::render(frame, areas.body, model, target, *scroll)
         }
+        Overlay::Voc { scroll } => voc::render(frame, areas.body, model, *scroll),
         Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
         Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
     }

@@ -303,6 +303,7 @@ mod tests {
     fn inquiry() -> Inquiry {
         let at: Timestamp = "2026-11-21T09:00:00Z".parse().unwrap();
         Inquiry {
+            kind: None,
             id: "1".into(),
             subject: "Checkout fails".into(),
             status: InquiryStatus::Open,

@@ -263,3 +263,47 @@ fn run_with_env(
         .output()
         .unwrap()
 }
+
+#[test]
+fn snapshot_keeps_todays_scores_in_the_demo_store() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["snapshot", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &json["customers"][0];
+    for key in [
+        "health",
+        "band",
+        "trend",
+        "coverage",
+        "drivers",
+        "next_action",
+        "attention",
+    ] {
+        assert!(first.get(key).is_some(), "customer lacks {key}: {first}");
+    }
+    // The demo keeps its own database, apart from a real one.
+    let db = home.path().join(".local/share/cre-cockpit/demo/cockpit.db");
+    assert!(db.exists());
+    let store = cre_cockpit::store::Store::open(&db).unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let loaded = store.load(today).unwrap();
+    let customers = json["customers"].as_array().unwrap().len();
+    assert_eq!(
+        loaded.scores.len(),
+        customers,
+        "one score per customer today"
+    );
+    assert!(
+        !home
+            .path()
+            .join(".local/share/cre-cockpit/cockpit.db")
+            .exists()
+    );
+}

@@ -50,6 +50,8 @@ pub fn account(
         csat: None,
         pulse: None,
         champion_changed: None,
+        key_features: None,
+        extra: BTreeMap::new(),
     }
 }
 
@@ -98,6 +100,7 @@ pub fn inquiry(
         sla: None,
         replied: false,
         url: Some(format!("https://desk.example/agent/tickets/{id}")),
+        kind: None,
     }
 }
 

@@ -107,7 +107,7 @@ async fn demo_data_travels_over_http_into_every_pane() {
     // Metrics arrived per tenant, so health has usage and reliability factors.
     let top = &model.derived.customers[0];
     assert!(
-        top.health.factors.iter().any(|f| f.code == "F6"),
+        top.health.factors.iter().any(|f| f.code() == "F6"),
         "{:?}",
         top.health.factors
     );
@@ -236,15 +236,8 @@ async fn the_event_loop_shows_live_data_help_and_quits() {
     let copied = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let record = copied.clone();
     let runtime = Runtime {
-        tx,
-        rx,
-        pollers,
-        cancel: cancel.clone(),
         clipboard: Box::new(move |t| record.lock().unwrap().push(t.to_owned())),
-        journal: None,
-        outbox: None,
-        editor: None,
-        notifier: None,
+        ..Runtime::new(tx, rx, pollers, cancel.clone())
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
@@ -311,15 +304,9 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     );
     let (keys, input) = futures::channel::mpsc::unbounded();
     let runtime = Runtime {
-        tx,
-        rx,
-        pollers,
-        cancel: cancel.clone(),
-        clipboard: Box::new(|_| {}),
         journal: Some(journal.clone()),
         outbox: Some(wake),
-        editor: None,
-        notifier: None,
+        ..Runtime::new(tx, rx, pollers, cancel.clone())
     };
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();

@@ -176,7 +176,7 @@ fn customer_and_incident_detail_explain_themselves() {
     m.update(common::code(crossterm::event::KeyCode::Enter));
     let text = screen(&render(&mut m, 160, 45));
     assert!(
-        text.contains("Factors (largest points lost first)"),
+        text.contains("Why this score: factors, largest points lost first"),
         "{text}"
     );
     assert!(text.contains("RED FLAG"), "{text}");

@@ -147,7 +147,7 @@ pub async fn escalate(
     };
     let writers = writers(config, &secrets, read_only)?;
     // The context bundle is built from a fresh poll, as the TUI would show it.
-    let model = super::poll_model(config, secrets, demo).await?;
+    let model = super::poll_model(config, secrets, demo, false).await?;
     let bundle = crate::escalation::bundle(&model, &item);
     let desk_tags = config
         .desk

@@ -89,14 +89,17 @@ impl Model {
                 Action::Back,
             )
             | (Overlay::Journal { .. }, Action::Journal)
-            | (Overlay::Incident { .. }, Action::IncidentMode) => {
+            | (Overlay::Incident { .. }, Action::IncidentMode)
+            | (Overlay::Voc { .. }, Action::VoiceOfCustomer | Action::Back) => {
                 self.overlay = Overlay::None;
+                self.derived.voc = Vec::new();
                 return Vec::new();
             }
             (
                 Overlay::Help { scroll }
                 | Overlay::Journal { scroll }
                 | Overlay::Incident { scroll, .. }
+                | Overlay::Voc { scroll }
                 | Overlay::Detail { scroll, .. },
                 Action::Down | Action::Up | Action::PageDown | Action::PageUp,
             ) => {
@@ -120,7 +123,9 @@ impl Model {
                 | Action::Journal,
             ) => {}
             (Overlay::Incident { .. }, _) => return Vec::new(),
-            (Overlay::Help { .. } | Overlay::Journal { .. }, _) => return Vec::new(),
+            (Overlay::Help { .. } | Overlay::Journal { .. } | Overlay::Voc { .. }, _) => {
+                return Vec::new();
+            }
             _ => {}
         }
         let pane = self.focus;
@@ -182,6 +187,10 @@ impl Model {
             Action::NextView => {
                 let count = self.settings.views.len().max(1);
                 self.set_view((self.view + 1) % count);
+            }
+            Action::VoiceOfCustomer => {
+                self.overlay = Overlay::Voc { scroll: 0 };
+                self.refresh_voc();
             }
             Action::Quit => {}
         }

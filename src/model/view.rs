@@ -128,6 +128,10 @@ pub enum Overlay {
     Journal {
         scroll: u16,
     },
+    /// Voice of the customer (`Derived::voc`).
+    Voc {
+        scroll: u16,
+    },
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,

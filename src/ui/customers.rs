@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
 use super::{format, inquiries::segment_short, theme};
-use crate::health::{Band, Health};
+use crate::health::{Arrow, Band, Trend};
 use crate::join::{CustomerRow, Due};
 use crate::model::{Model, Pane};
 
@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let wide = area.width >= 110;
     let mut header = vec!["Health", "Customer", "Seg", "ARR", "Renews"];
     let mut widths = vec![
-        Constraint::Length(11),
+        Constraint::Length(13),
         Constraint::Length(if wide { 22 } else { 16 }),
         Constraint::Length(3),
         Constraint::Length(6),
@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let row = &model.derived.customers[i];
         let account = &model.data.accounts[row.account];
         let mut cells = vec![
-            health_cell(&row.health),
+            health_cell(row),
             Cell::from(account.name.clone()),
             Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
             Cell::from(format::money(account.arr)),
@@ -74,23 +74,41 @@ pub fn band_style(band: Band) -> Style {
     }
 }
 
-/// `47 Red –` or `INCIDENT`: the score, band colour and trend arrow (no
-/// arrow until daily scores exist to compare).
-fn health_cell(health: &Health) -> Cell<'static> {
+/// `47 Red    ↓` or `IN INCIDENT`: the score, band colour and Δ7 trend
+/// arrow (`·` until a score from a week ago is kept; red when falling
+/// fast), and `?` when coverage is low.
+fn health_cell(row: &CustomerRow) -> Cell<'static> {
+    let health = &row.health;
     if health.in_incident {
         return Cell::from(Span::styled("IN INCIDENT", theme::CRITICAL));
     }
     let score = health
         .score
-        .map_or_else(|| "—".to_owned(), |s| format!("{s:>3.0}"));
+        .map_or_else(|| "  —".to_owned(), |s| format!("{s:>3.0}"));
     let mut spans = vec![Span::styled(
-        format!("{score} {:<6}", health.band.to_string()),
+        format!("{score} {:<6} ", health.band.to_string()),
         band_style(health.band),
     )];
-    if health.coverage < 0.6 {
+    spans.push(trend_span(&row.trend));
+    if health.low_confidence {
         spans.push(Span::styled("?", theme::MUTED));
     }
     Cell::from(Line::from(spans))
+}
+
+/// The trend arrow alone, styled by direction.
+#[must_use]
+pub fn trend_span(trend: &Trend) -> Span<'static> {
+    match trend.arrow {
+        _ if trend.falling_fast => Span::styled(
+            trend.arrow.unwrap_or(Arrow::Down).to_string(),
+            theme::CRITICAL.add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Some(Arrow::Up) => Span::styled("↑", theme::OK),
+        Some(Arrow::Down) => Span::styled("↓", theme::WARN),
+        Some(Arrow::Same) => Span::styled("=", theme::MUTED),
+        None => Span::styled("·", theme::MUTED),
+    }
 }
 
 fn renewal_cell(row: &CustomerRow) -> Cell<'static> {
@@ -106,14 +124,15 @@ fn renewal_cell(row: &CustomerRow) -> Cell<'static> {
 
 fn driver(row: &CustomerRow) -> Line<'static> {
     if let Some(flag) = row.health.red_flags.first() {
-        return Line::from(Span::styled(flag.clone(), theme::CRITICAL));
+        return Line::from(Span::styled(flag.to_string(), theme::CRITICAL));
     }
-    match row.health.factors.first().filter(|f| f.points_lost >= 2.0) {
+    match row.health.top_driver().filter(|f| f.points_lost >= 2.0) {
         // The pane shows the measurement; its thresholds are in the detail.
         Some(f) => {
-            let short = f.evidence.split(" (").next().unwrap_or(&f.evidence);
+            let evidence = f.evidence.to_string();
+            let short = evidence.split(" (").next().unwrap_or(&evidence);
             Line::from(vec![
-                Span::raw(format!("{}: ", f.name)),
+                Span::raw(format!("{}: ", f.name())),
                 Span::styled(short.to_owned(), theme::MUTED),
             ])
         }
@@ -154,5 +173,6 @@ pub fn due_text(model: &Model, due: Due) -> (String, Style) {
         }
         Due::WithinHours(h) if h % 24 == 0 => (format!("≤{}d", h / 24), theme::MUTED),
         Due::WithinHours(h) => (format!("≤{h}h"), theme::MUTED),
+        Due::NextCycle => ("next cycle".into(), theme::MUTED),
     }
 }

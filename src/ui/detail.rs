@@ -9,6 +9,7 @@ use super::customers::band_style;
 use super::inquiries::{priority_style, segment_short};
 use super::{format, incidents::severity_style, theme};
 use crate::domain::{Account, Incident, Inquiry};
+use crate::join::CustomerRow;
 use crate::model::{Loadable, Model, Target};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target, scroll: u16) {
@@ -268,29 +269,90 @@ pub(super) fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
+fn signed(x: f64) -> String {
+    if x.round() == 0.0 {
+        "±0".to_owned()
+    } else {
+        format!("{x:+.0}").replace('-', "−")
+    }
+}
+
+/// `H = 47 (Red) ↓ Δ7 −12 Δ30 −18  FALLING-FAST  coverage 100%`.
+fn health_header(row: &CustomerRow) -> Line<'static> {
+    let (h, t) = (&row.health, &row.trend);
+    let mut spans = vec![
+        Span::styled(
+            h.score
+                .map_or_else(|| "H = — ".to_owned(), |s| format!("H = {s:.1} ")),
+            band_style(h.band),
+        ),
+        Span::styled(format!("({}) ", h.band), band_style(h.band)),
+        super::customers::trend_span(t),
+    ];
+    spans.push(Span::raw(format!(
+        " Δ7 {}  Δ30 {}",
+        t.delta7.map_or_else(|| "—".to_owned(), signed),
+        t.delta30.map_or_else(|| "—".to_owned(), signed)
+    )));
+    if t.falling_fast {
+        spans.push(Span::styled("  FALLING-FAST", theme::CRITICAL));
+    }
+    if h.in_incident {
+        spans.push(Span::styled("  IN INCIDENT", theme::CRITICAL));
+    }
+    spans.push(Span::styled(
+        format!("  coverage {:.0}%", h.coverage * 100.0),
+        if h.low_confidence {
+            theme::WARN
+        } else {
+            theme::MUTED
+        },
+    ));
+    if h.low_confidence {
+        spans.push(Span::styled(" (low confidence)", theme::WARN));
+    }
+    Line::from(spans)
+}
+
+/// Why the customer sits where it does in the queue, every multiplier shown.
+fn attention_line(row: &CustomerRow) -> Line<'static> {
+    let a = &row.attention;
+    let renewal = match row.renewal_days {
+        Some(d) => format!("renews in {d} d"),
+        None => "no renewal date".to_owned(),
+    };
+    let order = if row.health.in_incident {
+        "first: in incident; then "
+    } else if !row.health.red_flags.is_empty() {
+        "first: red flag; then "
+    } else {
+        ""
+    };
+    field(
+        "attention",
+        format!(
+            "{order}{:.1} = (100 − H) {:.1} × renewal {:.2} ({renewal}) × trend {:.1}{} × value {:.2}",
+            a.priority,
+            a.base,
+            a.m_renewal,
+            a.m_trend,
+            if row.trend.falling_fast {
+                " (FALLING-FAST)"
+            } else {
+                ""
+            },
+            a.m_value,
+        ),
+    )
+}
+
 fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     let account = &model.data.accounts[index];
     let Some(row) = model.derived.customers.iter().find(|c| c.account == index) else {
         return gone("not scored yet");
     };
     let h = &row.health;
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            h.score
-                .map_or_else(|| "H = —".to_owned(), |s| format!("H = {s:.0} ")),
-            band_style(h.band),
-        ),
-        Span::styled(format!("({}) ", h.band), band_style(h.band)),
-        Span::styled(
-            format!(" coverage {:.0}%", h.coverage * 100.0),
-            if h.coverage < 0.6 {
-                theme::WARN
-            } else {
-                theme::MUTED
-            },
-        ),
-        Span::styled("  trend: kept from the first daily score on", theme::MUTED),
-    ])];
+    let mut lines = vec![health_header(row)];
     lines.push(field(
         "segment",
         format!(
@@ -301,8 +363,10 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     lines.push(field("ARR", format::money(account.arr)));
     lines.push(field(
         "renewal",
-        row.renewal_days
-            .map_or_else(|| "unknown".into(), |d| format!("in {d} days")),
+        match (row.renewal_days, account.renewal_date) {
+            (Some(d), Some(date)) => format!("in {d} days ({date})"),
+            _ => "unknown".into(),
+        },
     ));
     lines.push(field("owner", account.owner.clone()));
     lines.push(field("tenant", account.tenant.clone()));
@@ -312,42 +376,213 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             theme::CRITICAL,
         )));
     }
-    if let Some(a) = &row.next_action {
-        let (due, style) = super::customers::due_text(model, a.due);
-        let deadline = match a.due {
-            crate::join::Due::At(at) => format!(" (by {})", at.strftime("%Y-%m-%d %H:%M UTC")),
-            _ => String::new(),
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>12}  ", "next action"), theme::HEADER),
-            Span::styled(format!("{due}{deadline} "), style),
-            Span::styled(format!("{} ", a.who), theme::ACCENT),
-            Span::raw(format!("{} ", a.what)),
-            Span::styled(format!("(driver: {})", a.driver), theme::MUTED),
-        ]));
+    let capped = if h.red_flags.is_empty() {
+        "band capped at Yellow"
+    } else {
+        "would cap the band at Yellow"
+    };
+    for cap in &h.yellow_caps {
+        lines.push(Line::from(Span::styled(
+            format!("{:>12}  {cap} ({capped})", "CAP"),
+            theme::WARN,
+        )));
     }
+    if let Some(top) = h.top_driver() {
+        let why = if h.red_flags.first().is_some_and(|f| f.factor() == top.id) {
+            " (the red flag's factor)"
+        } else {
+            " (most points lost)"
+        };
+        lines.push(field(
+            "top driver",
+            format!("{} {}{why}: {}", top.code(), top.name(), top.evidence),
+        ));
+    }
+    match &row.next_action {
+        Some(a) => {
+            let (due, style) = super::customers::due_text(model, a.due);
+            let deadline = match a.due {
+                crate::join::Due::At(at) => {
+                    format!(" (by {})", at.strftime("%a %Y-%m-%d %H:%M UTC"))
+                }
+                _ => String::new(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>12}  ", "next action"), theme::HEADER),
+                Span::styled(format!("{due}{deadline} "), style),
+                Span::styled(format!("{} ", a.who), theme::ACCENT),
+                Span::raw(a.what.clone()),
+            ]));
+            lines.push(field(
+                "why",
+                format!(
+                    "driver: {} · since {}",
+                    a.driver,
+                    a.since.strftime("%Y-%m-%d %H:%M UTC")
+                ),
+            ));
+        }
+        None => lines.push(field("next action", "none: keep the usual cadence")),
+    }
+    lines.push(attention_line(row));
+
     lines.push(Line::raw(""));
-    lines.push(heading("Factors (largest points lost first)"));
+    lines.push(heading(
+        "Why this score: factors, largest points lost first",
+    ));
     lines.push(Line::from(Span::styled(
         format!(
-            "  {:<22} {:>5} {:>6} {:>6}  evidence",
-            "factor", "score", "weight", "lost"
+            "  {:<22} {:>5} {:>6} {:>6}  {:<10} evidence",
+            "factor", "score", "weight", "lost", "label"
         ),
         theme::HEADER,
     )));
     for f in &h.factors {
         lines.push(Line::raw(format!(
-            "  {:<22} {:>5.0} {:>6.0} {:>6.1}  {}",
-            format!("{} {}", f.code, f.name),
+            "  {:<22} {:>5.0} {:>6.0} {:>6.1}  {:<10} {}",
+            format!("{} {}", f.code(), f.name()),
             f.sub_score,
             f.weight,
             f.points_lost,
+            f.label().to_string(),
             f.evidence
         )));
     }
+    let missing: Vec<String> = crate::health::FactorId::ALL
+        .iter()
+        .filter(|id| h.factor(**id).is_none())
+        .map(|id| format!("{} {}", id.code(), id.name()))
+        .collect();
+    if !missing.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  no data (dropped, weights renormalised): {}",
+                missing.join(", ")
+            ),
+            theme::MUTED,
+        )));
+    }
+
+    lines.push(Line::raw(""));
+    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let baseline = model.data.history.baseline(&account.id, today);
+    lines.extend(what_changed(&crate::health::changes(h, &baseline)));
+
     lines.push(Line::raw(""));
     lines.push(heading("Metrics"));
-    if let Some(m) = model.data.metrics.by_tenant.get(&account.tenant) {
+    lines.extend(metric_lines(model, account));
+
+    lines.push(Line::raw(""));
+    lines.push(heading(&format!("Open inquiries ({})", row.open_inquiries)));
+    for inquiry in model
+        .data
+        .inquiries
+        .iter()
+        .filter(|i| model.derived.account_of(i) == Some(index))
+    {
+        let breached = inquiry.sla.is_some_and(|c| c.due <= model.now);
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<7} ", inquiry.id), theme::MUTED),
+            Span::styled(
+                format!("{:<7}", inquiry.priority.to_string()),
+                priority_style(inquiry.priority),
+            ),
+            Span::styled(
+                if breached { "past SLA " } else { "" }.to_owned(),
+                theme::CRITICAL,
+            ),
+            Span::raw(inquiry.subject.clone()),
+        ]));
+    }
+    let closed = model
+        .data
+        .history
+        .closed()
+        .iter()
+        .filter(|c| {
+            c.org
+                .as_ref()
+                .is_some_and(|o| model.derived.org_index.get(&o.to_lowercase()) == Some(&index))
+        })
+        .count();
+    lines.push(Line::from(Span::styled(
+        format!("  and {closed} closed in the last 90 days (counted in support burden)"),
+        theme::MUTED,
+    )));
+    lines.push(Line::raw(""));
+    lines.push(heading(&format!("Incidents ({})", row.incidents.len())));
+    for &i in &row.incidents {
+        let incident = &model.data.incidents[i];
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", incident.severity),
+                severity_style(incident.severity),
+            ),
+            Span::raw(format!("{} ", incident.title)),
+            Span::styled(
+                format!(
+                    "{} · started {}",
+                    incident.status,
+                    format::ago(model.now, incident.started_at)
+                ),
+                theme::MUTED,
+            ),
+        ]));
+    }
+    // The journal's notes and escalations follow (`annotations`).
+    lines
+}
+
+/// "What changed" over 30 days: each factor's share of ΔH.
+fn what_changed(t: &crate::health::Changes) -> Vec<Line<'static>> {
+    let Some(since) = t.since else {
+        return vec![
+            heading("What changed (30 days)"),
+            Line::from(Span::styled(
+                "  no earlier daily score kept yet: the trend builds from today's score on",
+                theme::MUTED,
+            )),
+        ];
+    };
+    let mut lines = vec![heading(&format!("What changed since {since}"))];
+    if t.shifts.is_empty() && t.renormalisation.is_none() {
+        lines.push(Line::from(Span::styled(
+            "  no factor moved the score by 2 points or more",
+            theme::MUTED,
+        )));
+    }
+    for shift in &t.shifts {
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "  {:<22} {:>3.0} → {:<3.0} ",
+                format!("{} {}", shift.factor.code(), shift.factor.name()),
+                shift.from,
+                shift.to
+            )),
+            Span::styled(
+                format!("{:+.1} points", shift.points).replace('-', "−"),
+                if shift.points < 0.0 {
+                    theme::WARN
+                } else {
+                    theme::OK
+                },
+            ),
+        ]));
+    }
+    if let Some(r) = t.renormalisation {
+        lines.push(Line::from(Span::styled(
+            format!("  {r:+.1} points from factors gaining or losing data (weights renormalised)")
+                .replace('-', "−"),
+            theme::MUTED,
+        )));
+    }
+    lines
+}
+
+fn metric_lines(model: &Model, account: &Account) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let metrics = &model.data.metrics;
+    if let Some(m) = metrics.by_tenant.get(&account.tenant) {
         lines.push(field(
             "error ratio",
             m.error_ratio
@@ -371,15 +606,16 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             m.request_rate
                 .map_or_else(|| "no data".into(), |r| format!("{r:.1}")),
         ));
+        if let Some(b) = m.error_budget_remaining {
+            lines.push(field("error budget", format!("{:.0}% left", b * 100.0)));
+        }
     } else {
         lines.push(Line::from(Span::styled(
             "  no metrics for this tenant",
             theme::MUTED,
         )));
     }
-    if let Some(series) = model
-        .data
-        .metrics
+    if let Some(series) = metrics
         .error_history
         .get(&account.tenant)
         .filter(|s| !s.is_empty())
@@ -390,38 +626,27 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             format!("{}  max {}", sparkline(series), format::percent(max)),
         ));
     }
-    lines.extend(super::slo::customer_lines(model, &account.tenant));
-    lines.push(Line::raw(""));
-    lines.push(heading(&format!("Open inquiries ({})", row.open_inquiries)));
-    for inquiry in model
-        .data
-        .inquiries
-        .iter()
-        .filter(|i| model.derived.account_of(i) == Some(index))
+    match metrics
+        .active_users_history
+        .get(&account.tenant)
+        .filter(|s| !s.is_empty())
     {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<7} ", inquiry.id), theme::MUTED),
-            Span::styled(
-                format!("{:<7}", inquiry.priority.to_string()),
-                priority_style(inquiry.priority),
-            ),
-            Span::raw(inquiry.subject.clone()),
-        ]));
-    }
-    if !row.incidents.is_empty() {
-        lines.push(Line::raw(""));
-        lines.push(heading("Incidents"));
-        for &i in &row.incidents {
-            let incident = &model.data.incidents[i];
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {} ", incident.severity),
-                    severity_style(incident.severity),
-                ),
-                Span::raw(incident.title.clone()),
-            ]));
+        Some(series) => {
+            let (min, max) = series
+                .iter()
+                .fold((f64::MAX, 0.0_f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            lines.push(field(
+                "users 30 d",
+                format!("{}  {min:.0}–{max:.0}", sparkline(series)),
+            ));
         }
+        None => lines.push(field(
+            "users 30 d",
+            "no daily history from the metrics source",
+        )),
     }
+    // The tenant's SLOs: budget left and burn-rate state.
+    lines.extend(super::slo::customer_lines(model, &account.tenant));
     lines
 }
 

@@ -286,6 +286,8 @@ impl Reading<'_> {
             sla,
             replied,
             url: Some(format!("{}{id}", self.ticket_link)),
+            // RT has no question/problem distinction on its tickets.
+            kind: None,
             id,
         };
         Some(if status.is_open() {

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 pub(super) use crate::adapters::lenient::{Lenient, decoded};
-use crate::domain::{Comment, Inquiry, InquiryStatus, Priority, SlaClock, SlaMetric};
+use crate::domain::{Comment, Inquiry, InquiryKind, InquiryStatus, Priority, SlaClock, SlaMetric};
 use crate::sanitize;
 
 /// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
@@ -42,6 +42,8 @@ pub(super) struct TicketDto {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub generated_timestamp: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
     /// The `slas` sideload: live SLA state. Thinly documented (apis.md
     /// §1.6): an object with `policy_metrics`, or an array, is accepted.
     pub slas: Option<Value>,
@@ -363,6 +365,7 @@ impl Directory {
                 .get(&id)
                 .map_or(status != InquiryStatus::New, |&n| n > 0),
             url: Some(agent_url(id)),
+            kind: kind(dto.kind.as_deref()),
         })))
     }
 
@@ -459,6 +462,17 @@ fn priority(raw: Option<&str>) -> Priority {
         Some("high") => Priority::High,
         Some("low") => Priority::Low,
         _ => Priority::Normal,
+    }
+}
+
+/// Zendesk's ticket `type`; null (no type set) and anything else are unknown.
+fn kind(raw: Option<&str>) -> Option<InquiryKind> {
+    match raw? {
+        "problem" => Some(InquiryKind::Problem),
+        "incident" => Some(InquiryKind::Incident),
+        "question" => Some(InquiryKind::Question),
+        "task" => Some(InquiryKind::Task),
+        _ => None,
     }
 }
 
@@ -584,6 +598,25 @@ mod tests {
         assert!(!i.subject.contains('\u{1b}') && !i.subject.contains('\u{202e}'));
         assert!(!i.requester.unwrap_or_default().contains('\u{1b}'));
         assert!(!i.feature_area.unwrap_or_default().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn ticket_type_becomes_the_inquiry_kind() {
+        let dir = Directory::default();
+        let of = |json| changed(dir.ticket(ticket(json), url)).kind;
+        let at = "2026-11-20T10:00:00Z";
+        assert_eq!(
+            of(serde_json::json!({"id": 6, "type": "question", "created_at": at})),
+            Some(InquiryKind::Question)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 7, "type": "problem", "created_at": at})),
+            Some(InquiryKind::Problem)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 8, "type": null, "created_at": at})),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,443 @@
+//! The cockpit's one local database (`cockpit.db` in the data dir): SQLite
+//! in WAL mode with versioned schema migrations.
+//!
+//! It keeps what must survive a restart: daily health scores (the trend),
+//! when each next action's trigger appeared (its deadline), and the major
+//! incidents that touched each customer (reliability over 30 days). Other
+//! features add their tables as further migrations.
+//!
+//! Only the app's effect runner and the CLI call into this module; the model
+//! sends [`Persist`] batches out as effects and receives [`Loaded`] as a
+//! message, so `update` stays free of IO.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::domain::Severity;
+use crate::health::{Band, DayScore};
+use crate::history::{IncidentSeen, Trigger};
+
+/// The database file inside a data directory.
+pub const FILE: &str = "cockpit.db";
+
+/// Schema migrations, applied in order; the database's `user_version` is
+/// the number applied. Append new ones, never edit applied ones.
+///
+/// Hand-rolled rather than `rusqlite_migration` because that crate does not
+/// yet support the rusqlite release the project uses; the logic is the same
+/// `user_version` scheme.
+const MIGRATIONS: &[&str] = &[
+    // 1: health trend, action deadlines, incidents seen per customer.
+    "CREATE TABLE health_score (
+        account_id TEXT NOT NULL,
+        day        TEXT NOT NULL,          -- YYYY-MM-DD (UTC)
+        score      REAL NOT NULL,
+        band       TEXT NOT NULL,
+        coverage   REAL NOT NULL,
+        f1 REAL, f2 REAL, f3 REAL, f4 REAL,  -- sub-scores; NULL = no data
+        f5 REAL, f6 REAL, f7 REAL, f8 REAL,
+        PRIMARY KEY (account_id, day)
+    ) WITHOUT ROWID;
+    CREATE INDEX health_score_day ON health_score (day);
+    CREATE TABLE action_trigger (
+        account_id TEXT PRIMARY KEY,
+        driver     TEXT NOT NULL,
+        since      TEXT NOT NULL           -- RFC 3339
+    );
+    CREATE TABLE incident_seen (
+        incident_id TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        started_at  TEXT NOT NULL,         -- RFC 3339
+        PRIMARY KEY (incident_id, account_id)
+    ) WITHOUT ROWID;",
+];
+
+/// How long daily scores are kept: a year and a bit, for later reporting.
+const KEEP_SCORE_DAYS: i64 = 400;
+/// Days of scores loaded at start: Δ30 and its slack.
+const LOAD_SCORE_DAYS: i64 = crate::history::KEEP_SCORE_DAYS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {message}")]
+    Sqlite { path: String, message: String },
+    #[error(
+        "{path}: schema version {found} is newer than this cre-cockpit knows ({known}); upgrade cre-cockpit"
+    )]
+    TooNew {
+        path: String,
+        found: usize,
+        known: usize,
+    },
+}
+
+/// What the model gets back at start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    /// Daily scores by account id, oldest first.
+    pub scores: Vec<(String, DayScore)>,
+    pub triggers: Vec<(String, Trigger)>,
+    pub incidents: Vec<IncidentSeen>,
+}
+
+/// What the model asks to be saved. Replaces the triggers wholesale (a
+/// customer without an action has none); upserts today's scores and the
+/// incidents seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Persist {
+    pub scores: Vec<(String, DayScore)>,
+    pub triggers: Vec<(String, Trigger)>,
+    pub incidents: Vec<IncidentSeen>,
+}
+
+// Scores are finite numbers, so equality is an equivalence here; `Effect`
+// (which carries a `Persist`) needs `Eq`.
+impl Eq for Persist {}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn severity_text(s: Severity) -> &'static str {
+    match s {
+        Severity::Sev1 => "SEV1",
+        Severity::Sev2 => "SEV2",
+        Severity::Sev3 => "SEV3",
+        Severity::Sev4 => "SEV4",
+    }
+}
+
+fn parse_severity(s: &str) -> Option<Severity> {
+    Some(match s {
+        "SEV1" => Severity::Sev1,
+        "SEV2" => Severity::Sev2,
+        "SEV3" => Severity::Sev3,
+        "SEV4" => Severity::Sev4,
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// Open (creating if needed) the database in `dir`, migrated to the
+    /// latest schema.
+    pub fn open_in(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sqlite {
+            path: dir.display().to_string(),
+            message: format!("cannot create the data directory: {e}"),
+        })?;
+        Self::open(&dir.join(FILE))
+    }
+
+    /// Open (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let err = |e: rusqlite::Error| StoreError::Sqlite {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut conn = Connection::open(path).map_err(err)?;
+        // WAL: readers never block the writer, and a crash mid-write leaves
+        // the last committed state intact.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        migrate(&mut conn, path)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The schema version the database is at.
+    pub fn version(&self) -> Result<usize, StoreError> {
+        user_version(&self.conn).map_err(|e| self.error(&e))
+    }
+
+    fn error(&self, e: &rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Everything the model needs at start, as of `today`.
+    pub fn load(&self, today: Date) -> Result<Loaded, StoreError> {
+        self.load_inner(today).map_err(|e| self.error(&e))
+    }
+
+    fn load_inner(&self, today: Date) -> rusqlite::Result<Loaded> {
+        let from = today
+            .checked_sub(jiff::Span::new().days(LOAD_SCORE_DAYS))
+            .unwrap_or(today)
+            .to_string();
+        let mut loaded = Loaded::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT account_id, day, score, band, coverage, f1, f2, f3, f4, f5, f6, f7, f8
+             FROM health_score WHERE day >= ?1 ORDER BY account_id, day",
+        )?;
+        let rows = stmt.query_map(params![from], |r| {
+            let mut sub_scores = [None; 8];
+            for (i, s) in sub_scores.iter_mut().enumerate() {
+                *s = r.get::<_, Option<f64>>(5 + i)?;
+            }
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, f64>(4)?,
+                sub_scores,
+            ))
+        })?;
+        for row in rows {
+            let (account, day, score, band, coverage, sub_scores) = row?;
+            // A row this build cannot read is skipped, not fatal: the trend
+            // is a convenience and must not stop the cockpit.
+            let (Ok(day), Ok(band)) = (day.parse::<Date>(), band.parse::<Band>()) else {
+                tracing::warn!(%account, "store: unreadable health_score row skipped");
+                continue;
+            };
+            loaded.scores.push((
+                account,
+                DayScore {
+                    day,
+                    score,
+                    band,
+                    coverage,
+                    sub_scores,
+                },
+            ));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT account_id, driver, since FROM action_trigger")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (account, driver, since) = row?;
+            if let Ok(since) = since.parse::<Timestamp>() {
+                loaded.triggers.push((account, Trigger { driver, since }));
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT incident_id, account_id, severity, started_at FROM incident_seen")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (incident, account, severity, started_at) = row?;
+            if let (Some(severity), Ok(started_at)) =
+                (parse_severity(&severity), started_at.parse::<Timestamp>())
+            {
+                loaded.incidents.push(IncidentSeen {
+                    incident,
+                    account,
+                    severity,
+                    started_at,
+                });
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Save a batch in one transaction, and forget what is too old to matter.
+    pub fn save(&mut self, batch: &Persist, now: Timestamp) -> Result<(), StoreError> {
+        self.save_inner(batch, now).map_err(|e| self.error(&e))
+    }
+
+    fn save_inner(&mut self, batch: &Persist, now: Timestamp) -> rusqlite::Result<()> {
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let tx = self.conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO health_score
+                   (account_id, day, score, band, coverage, f1, f2, f3, f4, f5, f6, f7, f8)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (account_id, day) DO UPDATE SET
+                   score = excluded.score, band = excluded.band, coverage = excluded.coverage,
+                   f1 = excluded.f1, f2 = excluded.f2, f3 = excluded.f3, f4 = excluded.f4,
+                   f5 = excluded.f5, f6 = excluded.f6, f7 = excluded.f7, f8 = excluded.f8",
+            )?;
+            for (account, d) in &batch.scores {
+                let s = &d.sub_scores;
+                put.execute(params![
+                    account,
+                    d.day.to_string(),
+                    d.score,
+                    d.band.to_string(),
+                    d.coverage,
+                    s[0],
+                    s[1],
+                    s[2],
+                    s[3],
+                    s[4],
+                    s[5],
+                    s[6],
+                    s[7]
+                ])?;
+            }
+            tx.execute("DELETE FROM action_trigger", [])?;
+            let mut put = tx.prepare_cached(
+                "INSERT INTO action_trigger (account_id, driver, since) VALUES (?1, ?2, ?3)",
+            )?;
+            for (account, t) in &batch.triggers {
+                put.execute(params![account, t.driver, t.since.to_string()])?;
+            }
+            let mut put = tx.prepare_cached(
+                "INSERT OR IGNORE INTO incident_seen (incident_id, account_id, severity, started_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for s in &batch.incidents {
+                put.execute(params![
+                    s.incident,
+                    s.account,
+                    severity_text(s.severity),
+                    s.started_at.to_string()
+                ])?;
+            }
+            let oldest_day = today
+                .checked_sub(jiff::Span::new().days(KEEP_SCORE_DAYS))
+                .unwrap_or(today)
+                .to_string();
+            tx.execute(
+                "DELETE FROM health_score WHERE day < ?1",
+                params![oldest_day],
+            )?;
+            let oldest_incident = (now - crate::history::KEEP_EVENTS).to_string();
+            tx.execute(
+                "DELETE FROM incident_seen WHERE started_at < ?1",
+                params![oldest_incident],
+            )?;
+        }
+        tx.commit()
+    }
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(0))
+}
+
+/// Bring the schema up to date, one migration per transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |e: rusqlite::Error| StoreError::Sqlite {
+        path: path.display().to_string(),
+        message: format!("migrating the schema: {e}"),
+    };
+    let current = user_version(conn).map_err(err)?;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::TooNew {
+            path: path.display().to_string(),
+            found: current,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql).map_err(err)?;
+        let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        tx.pragma_update(None, "user_version", version)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A store shared by the tasks that save to it; SQLite calls block, so
+/// callers run them on the blocking pool.
+#[derive(Debug, Clone)]
+pub struct Handle(std::sync::Arc<std::sync::Mutex<Store>>);
+
+impl Handle {
+    #[must_use]
+    pub fn new(store: Store) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(store)))
+    }
+
+    /// Save a batch (blocking).
+    pub fn save(&self, batch: &Persist, now: Timestamp) -> Result<(), StoreError> {
+        // A panic while saving poisons the lock; the store itself is still
+        // consistent (SQLite rolled the transaction back), so carry on.
+        let mut store = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store.save(batch, now)
+    }
+
+    /// Load the history (blocking).
+    pub fn load(&self, today: Date) -> Result<Loaded, StoreError> {
+        let store = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store.load(today)
+    }
+}
+
+/// Open the store in `dir` and read its history, as the message the model
+/// expects. Returns the handle for later saves when the store opened.
+pub fn open_and_load(dir: &Path, now: Timestamp) -> (Option<Handle>, crate::message::Message) {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    match Store::open_in(dir) {
+        Ok(store) => {
+            let handle = Handle::new(store);
+            let loaded = handle.load(today).map_err(|e| e.to_string());
+            (Some(handle), crate::message::Message::Stored(loaded))
+        }
+        Err(e) => (None, crate::message::Message::Stored(Err(e.to_string()))),
+    }
+}
+
+/// Whether a table exists (for tests and diagnostics).
+pub fn has_table(store: &Store, name: &str) -> bool {
+    store
+        .conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            params![name],
+            |_| Ok(()),
+        )
+        .optional()
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// The journal mode in force (`wal` once opened).
+pub fn journal_mode(store: &Store) -> Option<String> {
+    store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .ok()
+}
+
+/// The number of schema migrations this build knows.
+#[must_use]
+pub fn latest_version() -> usize {
+    MIGRATIONS.len()
+}

@@ -1,0 +1,85 @@
+//! The voice-of-the-customer overlay: feature area × segment, with the
+//! customers and ARR each group stands for.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::inquiries::segment_short;
+use super::{format, theme};
+use crate::model::Model;
+
+/// How many customers a group names before "+N more".
+const NAMES: usize = 4;
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
+    let groups = &model.derived.voc;
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "Open inquiries and those created in the last 30 days, by feature area and segment; \
+             ranked by impact = Σ ARR × severity × (2 if the customer is not Green)",
+            theme::MUTED,
+        )),
+        Line::from(Span::styled(
+            format!(
+                "{:<22} {:<4} {:>5} {:>6} {:>5} {:>7} {:>8} {:>8}  customers",
+                "feature area", "seg", "open", "recent", "cust", "at risk", "ARR", "impact"
+            ),
+            theme::HEADER,
+        )),
+    ];
+    if groups.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no inquiries from known customers",
+            theme::MUTED,
+        )));
+    }
+    let accounts = &model.data.accounts;
+    for g in groups {
+        let mut names: Vec<String> = g
+            .customers
+            .iter()
+            .take(NAMES)
+            .map(|&a| accounts[a].name.clone())
+            .collect();
+        if g.customers.len() > NAMES {
+            names.push(format!("+{} more", g.customers.len() - NAMES));
+        }
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<22} {:<4} {:>5} {:>6} {:>5} ",
+                g.feature_area,
+                segment_short(g.segment),
+                g.open,
+                g.recent,
+                g.customers.len()
+            )),
+            Span::styled(
+                format!("{:>7} ", g.at_risk),
+                if g.at_risk > 0 {
+                    theme::WARN
+                } else {
+                    theme::MUTED
+                },
+            ),
+            Span::raw(format!(
+                "{:>8} {:>8}  ",
+                format::money(g.arr),
+                format::money(g.impact)
+            )),
+            Span::styled(names.join(", "), theme::MUTED),
+        ]));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme::BORDER_FOCUSED)
+                .title(Span::styled(" Voice of the customer ", theme::TITLE))
+                .title_bottom(Span::styled(" esc back · j/k scroll ", theme::MUTED)),
+        ),
+        area,
+    );
+}
