@@ -138,12 +138,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
         Some(Command::Check) => check(&config, secrets, demo).await,
         Some(Command::Note { target, text, wait }) => {
-            writes::note(&config, &secrets, read_only, &target, text, wait).await
+            writes::note(&config, &secrets, demo, read_only, &target, text, wait).await
         }
         Some(Command::Escalate { target, to, wait }) => {
             writes::escalate(&config, secrets, demo, read_only, &target, &to, wait).await
         }
-        Some(Command::Sync) => writes::sync(&config, &secrets, read_only).await,
+        Some(Command::Sync) => writes::sync(&config, &secrets, demo, read_only).await,
         _ => tui(&config, secrets, demo, read_only).await,
     };
     if let Some(sim) = simulator {
@@ -216,7 +216,7 @@ async fn tui(
     let pollers = sources.spawn(&tx, &cancel);
     // The journal: what was written before shows at once, and whatever is
     // still pending (from this or an earlier run) is delivered.
-    let journal = writes::open_journal()?;
+    let journal = writes::open_journal(demo)?;
     if let Ok(recent) = crate::outbox::with_journal(&journal, |j| j.recent(500)).await {
         let _ = tx.send(crate::message::Message::JournalLoaded(recent));
     }

@@ -14,32 +14,8 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-/// Versioned schema: each entry runs once, in order; `user_version` records
-/// how many have run. Append, never edit.
-const MIGRATIONS: &[&str] = &[
-    // 1: writes and their delivery steps.
-    "CREATE TABLE writes (
-        id INTEGER PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        target TEXT NOT NULL,
-        text TEXT NOT NULL
-    );
-    CREATE TABLE steps (
-        id INTEGER PRIMARY KEY,
-        write_id INTEGER NOT NULL REFERENCES writes(id),
-        effect TEXT NOT NULL,
-        item TEXT NOT NULL,
-        marker TEXT NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        last_error TEXT,
-        sent_at TEXT
-    );
-    CREATE INDEX steps_by_state ON steps(state, next_attempt_at);
-    CREATE INDEX steps_by_write ON steps(write_id);",
-];
+// The journal's tables are migration 2 of the project's one database
+// (`crate::store`, `cockpit.db`), next to the health history.
 
 /// The longest note the cockpit accepts (Zendesk and PagerDuty both take
 /// far more; this keeps a pasted log from becoming a ticket comment).
@@ -327,34 +303,9 @@ impl Journal {
             .map_err(open_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_error)?;
-        let mut journal = Self { conn };
-        journal.migrate()?;
-        Ok(journal)
-    }
-
-    fn migrate(&mut self) -> Result<(), JournalError> {
-        let version: usize = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?
-            .try_into()
-            .unwrap_or(0);
-        if version > MIGRATIONS.len() {
-            return Err(JournalError::Invalid(format!(
-                "the journal was written by a newer cre-cockpit (schema {version}, this build knows {})",
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(i + 1).unwrap_or(i64::MAX),
-            )?;
-            tx.commit()?;
-        }
-        Ok(())
+        let mut conn = conn;
+        crate::store::migrate(&mut conn, path).map_err(|e| JournalError::Invalid(e.to_string()))?;
+        Ok(Self { conn })
     }
 
     /// Commit a write and its steps; returns it as stored. Durable when
@@ -677,6 +628,10 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         let err = Journal::open(&path).err().unwrap();
-        assert!(err.to_string().contains("newer cre-cockpit"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("newer than this cre-cockpit knows"),
+            "{err}"
+        );
     }
 }

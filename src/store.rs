@@ -54,6 +54,28 @@ const MIGRATIONS: &[&str] = &[
         started_at  TEXT NOT NULL,         -- RFC 3339
         PRIMARY KEY (incident_id, account_id)
     ) WITHOUT ROWID;",
+    // 2: the write journal (`crate::journal`): writes and their delivery steps.
+    "CREATE TABLE writes (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE TABLE steps (
+        id INTEGER PRIMARY KEY,
+        write_id INTEGER NOT NULL REFERENCES writes(id),
+        effect TEXT NOT NULL,
+        item TEXT NOT NULL,
+        marker TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE INDEX steps_by_state ON steps(state, next_attempt_at);
+    CREATE INDEX steps_by_write ON steps(write_id);",
 ];
 
 /// How long daily scores are kept: a year and a bit, for later reporting.
@@ -343,7 +365,9 @@ fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
 }
 
 /// Bring the schema up to date, one migration per transaction.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Bring a database's schema up to date (the store and the journal share
+/// one file and one migration list).
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let err = |e: rusqlite::Error| StoreError::Sqlite {
         path: path.display().to_string(),
         message: format!("migrating the schema: {e}"),

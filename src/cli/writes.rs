@@ -19,8 +19,10 @@ use crate::sources::Secrets;
 const WAIT_LIMIT: Duration = Duration::from_secs(120);
 
 /// The journal in the data directory.
-pub fn open_journal() -> Result<SharedJournal, Failure> {
-    let path = crate::paths::data_dir().join("journal.db");
+/// The journal lives in the project's one database, in the store's
+/// directory: the demo's writes stay apart from a real desk's.
+pub fn open_journal(demo: bool) -> Result<SharedJournal, Failure> {
+    let path = super::store_dir(demo).join(crate::store::FILE);
     let journal = Journal::open(&path).map_err(|e| Failure::Other(e.to_string()))?;
     Ok(Arc::new(Mutex::new(journal)))
 }
@@ -97,6 +99,7 @@ async fn record(
 pub async fn note(
     config: &Config,
     secrets: &Secrets,
+    demo: bool,
     read_only: bool,
     target: &str,
     text: String,
@@ -106,7 +109,7 @@ pub async fn note(
     crate::journal::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
     let writers = writers(config, secrets, read_only)?;
     let effects = writers.note_effects(&target, &text);
-    let journal = open_journal()?;
+    let journal = open_journal(demo)?;
     record(
         &journal,
         writers,
@@ -174,7 +177,7 @@ pub async fn escalate(
         }
     }
     let text = format!("Escalated to {}.\n\n{}", dest.label(), bundle.context);
-    let journal = open_journal()?;
+    let journal = open_journal(demo)?;
     record(
         &journal,
         writers,
@@ -190,9 +193,10 @@ pub async fn escalate(
 pub async fn sync(
     config: &Config,
     secrets: &Secrets,
+    demo: bool,
     read_only: bool,
 ) -> Result<ExitCode, Failure> {
-    let journal = open_journal()?;
+    let journal = open_journal(demo)?;
     let mut writers = writers(config, secrets, read_only)?;
     let pass = outbox::pass(&journal, &mut writers, true, &mut |d| {
         let error = d.error.map(|e| format!(" ({e})")).unwrap_or_default();
