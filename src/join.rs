@@ -728,6 +728,18 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
         let since = since_for(&driver);
         action(who, driver, what, Due::At(deadline(since, window)), since)
     };
+    if let Some(incident) = x.incident.filter(|i| i.status == IncidentStatus::Detected) {
+        // A page-level burn on their SLI and nobody has declared an
+        // incident: domain.md §2.6 — page the on-call SRE now, confirm the
+        // impact, and tell the customer before they file a ticket.
+        return Some(action(
+            "CRE → on-call SRE".into(),
+            "burn-rate page, no declared incident".into(),
+            "Confirm impact; declare an incident if customer-visible; proactive notice before they file a ticket",
+            Due::Now,
+            incident.started_at,
+        ));
+    }
     if let Some(incident) = x.incident.filter(|_| health.in_incident) {
         // High-touch customers get an individual notice (SEV1 ≤15 min,
         // SEV2 ≤30 min); the rest are covered by the status-page notice

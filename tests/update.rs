@@ -415,3 +415,28 @@ fn notifications_can_be_turned_off() {
     let later = common::now() + jiff::SignedDuration::from_mins(3 * 60 + 20);
     assert!(notifications(&m.update(Message::Tick(later))).is_empty());
 }
+
+#[test]
+fn a_detected_burn_pages_the_on_call_sre_now() {
+    let mut m = model();
+    let mut incidents = common::incidents();
+    incidents[0].status = cre_cockpit::domain::IncidentStatus::Detected;
+    incidents[0].severity = cre_cockpit::domain::Severity::Sev2;
+    // Linked to the detected row (the join links burning tenants; naming
+    // the tenant is the shortest way to link it here).
+    incidents[0].tenants = vec!["acme".into()];
+    m.update(Message::Incidents {
+        vendor: "pagerduty",
+        at: common::now(),
+        result: Ok(incidents),
+    });
+    let acme = m
+        .derived
+        .customers
+        .iter()
+        .find(|c| m.data.accounts[c.account].id == "c1")
+        .unwrap();
+    let action = acme.next_action.as_ref().unwrap();
+    assert_eq!(action.who, "CRE → on-call SRE");
+    assert_eq!(action.due, cre_cockpit::join::Due::Now);
+}
