@@ -80,7 +80,7 @@ fn update_due(model: &Model, incident: &crate::domain::Incident) -> Cell<'static
     let touches = !matches!(
         incident.status,
         IncidentStatus::Resolved | IncidentStatus::Suppressed
-    ) && incident.severity <= crate::domain::Severity::Sev3;
+    ) && incident.severity <= crate::domain::Severity::Sev2;
     if !touches {
         return Cell::from(Span::styled("—", theme::MUTED));
     }
