@@ -371,3 +371,154 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     assert_eq!(ours, 1, "{comments}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
+    // At 60× the scripted incident starts after a second and its wave of
+    // inquiries follows within seconds.
+    let (sim, dir, config, secrets) = start(60.0).await;
+    let client = cre_cockpit::adapters::http::client();
+    let writers =
+        cre_cockpit::outbox::Writers::from_config(&config, &secrets, &client, false).unwrap();
+    let sources = Sources::build(&config, secrets, &client).unwrap();
+    let settings = Settings::from_config(&config, true);
+    let model = Model::new(settings, sources.states(), Timestamp::now());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let journal = std::sync::Arc::new(std::sync::Mutex::new(
+        cre_cockpit::journal::Journal::open(&dir.path().join("cockpit.db")).unwrap(),
+    ));
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    cre_cockpit::outbox::spawn(
+        journal.clone(),
+        writers,
+        wake.clone(),
+        tx.clone(),
+        cancel.clone(),
+    );
+    let (keys, input) = futures::channel::mpsc::unbounded();
+    let runtime = Runtime {
+        journal: Some(journal.clone()),
+        outbox: Some(wake),
+        ..Runtime::new(tx, rx, pollers, cancel.clone())
+    };
+    let looping = tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        let model = app::run(&mut terminal, model, input, runtime)
+            .await
+            .unwrap();
+        (model, common::screen(&terminal))
+    });
+    // A probe: the loop's model is not reachable from outside, so the test
+    // polls the same simulator itself to know when the wave has arrived.
+    let mut probe = Model::new(
+        Settings::from_config(&config, true),
+        Vec::new(),
+        Timestamp::now(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        poll(
+            &config,
+            cre_cockpit::sources::Secrets {
+                desk: Some(cre_cockpit::adapters::http::Secret::new("demo-token")),
+                metrics: None,
+                incidents: Some(cre_cockpit::adapters::http::Secret::new("demo-token")),
+            },
+            &mut probe,
+        )
+        .await;
+        if probe
+            .derived
+            .impacts
+            .iter()
+            .any(|i| i.affected.len() >= 3 && i.linked.len() >= 2)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no incident with linked inquiries"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Let the cockpit's own pollers catch up, then: i, u, enter, y.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    key(&keys, KeyCode::Char('i'), KeyModifiers::NONE);
+    key(&keys, KeyCode::Char('u'), KeyModifiers::NONE);
+    key(&keys, KeyCode::Enter, KeyModifiers::NONE);
+    key(&keys, KeyCode::Char('y'), KeyModifiers::NONE);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let write = loop {
+        let recent = journal.lock().unwrap().recent(1).unwrap();
+        if let Some(w) = recent
+            .into_iter()
+            .next()
+            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
+        {
+            break w;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the update was not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    key(&keys, KeyCode::Char('q'), KeyModifiers::NONE);
+    let (model, screen) = tokio::time::timeout(Duration::from_secs(10), looping)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(write.kind, cre_cockpit::journal::WriteKind::CustomerUpdate);
+    let tickets: Vec<String> = write
+        .steps
+        .iter()
+        .filter_map(|s| match &s.effect {
+            cre_cockpit::journal::Effect::DeskNote { ticket, public, .. } => {
+                assert!(!public, "private unless explicitly made public");
+                Some(ticket.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(tickets.len() >= 2, "{tickets:?}");
+    for ticket in &tickets {
+        let comments: serde_json::Value = reqwest::Client::new()
+            .get(format!(
+                "{}/api/v2/tickets/{ticket}/comments",
+                sim.base_url()
+            ))
+            .basic_auth("demo@cre-cockpit.invalid/token", Some("demo-token"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let updates = comments["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["body"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("We are investigating")
+            })
+            .count();
+        assert_eq!(updates, 1, "ticket {ticket}: {comments}");
+    }
+    // The countdown restarted from the update.
+    let cre_cockpit::journal::Target::Incident(id) = &write.target else {
+        panic!("{:?}", write.target)
+    };
+    let incident = model.data.incidents.iter().find(|i| &i.id == id).unwrap();
+    assert_eq!(
+        model.settings.updates.next_due(incident, &model.writes),
+        write.created_at + jiff::SignedDuration::from_mins(20)
+    );
+    assert!(screen.contains("1 sent so far"), "{screen}");
+    sim.shutdown().await;
+}
