@@ -78,6 +78,7 @@ fn loaded_model() -> Model {
             sla: None,
             replied: i % 2 == 0,
             url: None,
+            history: Default::default(),
         })
         .collect();
     let metrics = MetricsSnapshot {

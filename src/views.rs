@@ -322,6 +322,7 @@ mod tests {
             }),
             replied: false,
             url: None,
+            history: Default::default(),
         }
     }
 

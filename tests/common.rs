@@ -98,6 +98,7 @@ pub fn inquiry(
         sla: None,
         replied: false,
         url: Some(format!("https://desk.example/agent/tickets/{id}")),
+        history: Default::default(),
     }
 }
 
