@@ -56,6 +56,9 @@ pub struct Config {
     /// Saved views of the inquiries pane, after the built-in ones.
     #[serde(default)]
     pub views: Vec<ViewConfig>,
+    /// KPI windows: the length of a shift.
+    #[serde(default)]
+    pub kpi: crate::kpi::KpiConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

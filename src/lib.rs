@@ -26,6 +26,7 @@ pub mod health;
 pub mod join;
 pub mod journal;
 pub mod keymap;
+pub mod kpi;
 pub mod layout;
 pub mod logging;
 pub mod message;

@@ -112,6 +112,12 @@ impl Policy {
         self.business.is_some() && !self.calendar[priority as usize]
     }
 
+    /// The working calendar, when targets count business hours.
+    #[must_use]
+    pub fn calendar(&self) -> Option<&BusinessHours> {
+        self.business.as_ref()
+    }
+
     /// When the first-reply target of an inquiry of `priority` created at
     /// `created` falls due, counted as the policy counts that priority.
     #[must_use]

@@ -199,7 +199,8 @@ impl Ticket {
     pub(crate) fn agent_replies(&self) -> u32 {
         let seeded = self.roles[..usize::from(self.role_count)]
             .iter()
-            .filter(|r| **r == Role::Reply)
+            // A solving comment is a public agent reply too.
+            .filter(|r| matches!(r, Role::Reply | Role::Solve))
             .count();
         let added = self
             .added

@@ -77,9 +77,10 @@ pub(super) struct MetricTimeDto {
     pub calendar: Option<i64>,
 }
 
-/// The KPI facts of one ticket's metric set, kept until the ticket arrives.
+/// What one ticket's metric set said, kept until the ticket arrives.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct MetricFacts {
+    replies: Option<u32>,
     reopens: Option<u32>,
     solved_at: Option<Timestamp>,
     first_reply_minutes: Option<i64>,
@@ -232,10 +233,9 @@ pub(super) struct Directory {
     pub users: HashMap<u64, String>,
     pub orgs: HashMap<u64, String>,
     pub groups: HashMap<u64, String>,
-    /// Agent replies per ticket, from the latest `metric_sets` seen.
-    pub replies: HashMap<u64, u32>,
-    /// Reopens, solve time and first-reply time per ticket, from the same.
-    pub facts: HashMap<u64, MetricFacts>,
+    /// Agent replies, reopens, solve and first-reply time per ticket, from
+    /// the latest `metric_sets` seen.
+    pub metrics: HashMap<u64, MetricFacts>,
     /// Whether the desk's SLA target for (metric, priority) counts business
     /// hours, from the SLA policies (empty until read).
     pub sla_business: HashMap<(SlaMetric, Priority), bool>,
@@ -269,12 +269,10 @@ impl Directory {
     pub fn learn_metrics(&mut self, sets: Vec<Lenient<MetricSetDto>>) {
         for set in decoded(sets) {
             let Some(id) = set.ticket_id else { continue };
-            if let Some(replies) = set.replies {
-                self.replies.insert(id, replies);
-            }
-            self.facts.insert(
+            self.metrics.insert(
                 id,
                 MetricFacts {
+                    replies: set.replies,
                     reopens: set.reopens,
                     solved_at: parse_time(set.solved_at.as_deref()),
                     first_reply_minutes: set.reply_time_in_minutes.and_then(|r| r.calendar),
@@ -392,9 +390,10 @@ impl Directory {
             // which for a support queue almost always means a first public
             // reply. Good enough to choose first- or next-reply targets.
             replied: self
-                .replies
+                .metrics
                 .get(&id)
-                .map_or(status != InquiryStatus::New, |&n| n > 0),
+                .and_then(|m| m.replies)
+                .map_or(status != InquiryStatus::New, |n| n > 0),
             url: Some(agent_url(id)),
             history: self.history(id, created_at),
         })))
@@ -403,14 +402,14 @@ impl Directory {
     /// What the ticket's metric set says about its past; all `None` for a
     /// ticket whose metrics were never sideloaded.
     fn history(&self, id: u64, created_at: Timestamp) -> InquiryHistory {
-        let facts = self.facts.get(&id).copied().unwrap_or_default();
+        let facts = self.metrics.get(&id).copied().unwrap_or_default();
         InquiryHistory {
             first_reply_at: facts
                 .first_reply_minutes
                 .filter(|m| *m >= 0)
                 .and_then(|m| created_at.checked_add(SignedDuration::from_mins(m)).ok()),
             solved_at: facts.solved_at,
-            replies: self.replies.get(&id).copied(),
+            replies: facts.replies,
             reopens: facts.reopens,
         }
     }
