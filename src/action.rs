@@ -54,6 +54,10 @@ pub enum Action {
     ViewBreaching,
     ViewEscalated,
     NextView,
+    /// The support KPIs for the shift, 24 h and 7 days (`crate::kpi`).
+    KpiView,
+    /// Write the shift handover report to the data dir (`crate::handover`).
+    Handover,
 }
 
 impl Action {
@@ -97,6 +101,8 @@ impl Action {
             Self::ViewBreaching => "view: SLA breached or breaching within 1h",
             Self::ViewEscalated => "view: escalated inquiries",
             Self::NextView => "next saved view (built-in, then [[views]])",
+            Self::KpiView => "KPIs: first reply, SLA, backlog, reopen, escalation, one-touch",
+            Self::Handover => "write the shift handover report (markdown) to the data dir",
         }
     }
 
@@ -115,6 +121,7 @@ impl Action {
             Self::Annotate => Some("note"),
             Self::Escalate => Some("escalate"),
             Self::IncidentMode => Some("incident"),
+            Self::KpiView => Some("KPIs"),
             _ => None,
         }
     }

@@ -180,6 +180,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::ViewBreaching => &["B"],
         Action::ViewEscalated => &["E"],
         Action::NextView => &["v"],
+        Action::KpiView => &["K"],
+        Action::Handover => &["H"],
     }
 }
 

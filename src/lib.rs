@@ -22,6 +22,7 @@ pub mod demo;
 pub mod detected;
 pub mod domain;
 pub mod escalation;
+pub mod handover;
 pub mod health;
 pub mod join;
 pub mod journal;

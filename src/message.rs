@@ -82,4 +82,6 @@ pub enum Effect {
     ExternalEditor(String),
     /// Ring the bell / show a desktop notification.
     Notify(crate::notify::Notification),
+    /// Write a handover report into the data dir's `handovers/` folder.
+    SaveHandover { file_name: String, markdown: String },
 }

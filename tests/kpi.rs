@@ -509,3 +509,116 @@ fn the_model_keeps_recent_closures_and_knows_how_far_back_they_go() {
         m.kpis.windows[0].one_touch
     );
 }
+
+/// The render fixture's desk with history: 103 was answered after an hour;
+/// C1 (escalated, one reply) and C2 (three replies, reopened once) were
+/// solved this shift, C3 three days ago; a closed inquiry in the full read
+/// means the desk listed its whole history.
+fn kpi_screen_model() -> Model {
+    let mut m = common::model();
+    let mut open = common::inquiries();
+    let i103 = open.iter_mut().find(|i| i.id == "103").unwrap();
+    i103.replied = true;
+    i103.history.first_reply_at = Some(common::ago(540));
+    let closed = |id: &str, solved_min_ago: i64, replies: u32, reopens: u32, tags: &[&str]| {
+        let mut i = common::inquiry(id, "done", "Globex", Priority::Normal, solved_min_ago + 240);
+        i.status = InquiryStatus::Solved;
+        i.replied = true;
+        i.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        i.history = InquiryHistory {
+            first_reply_at: Some(common::ago(solved_min_ago + 210)),
+            solved_at: Some(common::ago(solved_min_ago)),
+            replies: Some(replies),
+            reopens: Some(reopens),
+        };
+        i
+    };
+    let mut all = open;
+    all.push(closed("C1", 60, 1, 0, &["escalated"]));
+    all.push(closed("C2", 180, 3, 1, &[]));
+    all.push(closed("C3", 3 * 24 * 60, 1, 0, &[]));
+    m.update(desk_update_at(common::now(), all));
+    m
+}
+
+fn desk_update_at(at: Timestamp, changed: Vec<Inquiry>) -> Message {
+    Message::Desk {
+        vendor: "zendesk",
+        at,
+        result: Ok(DeskUpdate {
+            full: true,
+            changed,
+            removed: Vec::new(),
+            requests: 1,
+        }),
+    }
+}
+
+#[test]
+fn the_strip_shows_the_shift_and_the_view_every_window_with_reasons() {
+    let mut m = kpi_screen_model();
+    // Shift (02:00–10:00Z): first replies C1 30m, C2 30m (103's was at
+    // 01:00Z); SLA C1, C2 met and 101 missed at 09:30Z; solved C1, C2.
+    let text = common::screen(&common::render(&mut m, 200, 50));
+    let strip = text.lines().nth(1).unwrap();
+    assert!(
+        strip.starts_with(
+            " KPI 8h  SLA 67% (2/3)  first reply 30m p90 30m  backlog 4 age p90 10h00m  reopen 50%  escalated 50%  one-touch 50%"
+        ),
+        "{strip}"
+    );
+    assert!(
+        !strip.contains("why n/a"),
+        "nothing in the strip is n/a: {strip}"
+    );
+    insta::assert_snapshot!("kpi_strip_200x50", text);
+
+    // At 80 columns whole segments drop off the end, none is cut.
+    let text = common::screen(&common::render(&mut m, 80, 24));
+    let strip = text.lines().nth(1).unwrap();
+    assert_eq!(
+        strip.trim_end(),
+        " KPI 8h  SLA 67% (2/3)  first reply 30m p90 30m  backlog 4 age p90 10h00m"
+    );
+
+    m.update(common::key('K'));
+    assert!(matches!(m.overlay, cre_cockpit::model::Overlay::Kpi { .. }));
+    let text = common::screen(&common::render(&mut m, 200, 50));
+    for needle in [
+        "shift 8h",
+        "24h",
+        "7d",
+        // Week: C1, C2, C3 and 103 answered → 30m 30m 30m 1h.
+        "30m / 1h00m",
+        // Week SLA: C1 C2 C3 103 met, 101 missed.
+        "80% (4/5)",
+        // Week one-touch: C1, C3 of C1 C2 C3.
+        "67% (2/3)",
+        "n/a [1]",
+        "[1] n/a: no business hours configured ([sla.business_hours])",
+        "4 unsolved (new, open, on-hold), 0 pending · age p50 30m, p90 10h00m",
+        "closed-inquiry history complete",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    insta::assert_snapshot!("kpi_view_200x50", text);
+    let text = common::screen(&common::render(&mut m, 80, 24));
+    assert!(text.contains("First-reply SLA met"), "{text}");
+    assert!(text.contains("67% (2/3)"), "{text}");
+    insta::assert_snapshot!("kpi_view_80x24", text);
+
+    // K again (or esc) closes it.
+    m.update(common::key('K'));
+    assert_eq!(m.overlay, cre_cockpit::model::Overlay::None);
+}
+
+#[test]
+fn a_strip_with_nothing_to_show_says_why_once() {
+    let settings = Settings::default();
+    let mut m = Model::new(settings, Vec::new(), now());
+    let text = common::screen(&common::render(&mut m, 80, 24));
+    assert_eq!(
+        text.lines().nth(1).unwrap().trim_end(),
+        " KPI 8h n/a: no desk configured"
+    );
+}

@@ -85,10 +85,14 @@ impl Model {
             }
             (Overlay::Help { .. }, Action::Help | Action::Back)
             | (
-                Overlay::Detail { .. } | Overlay::Journal { .. } | Overlay::Incident { .. },
+                Overlay::Detail { .. }
+                | Overlay::Journal { .. }
+                | Overlay::Incident { .. }
+                | Overlay::Kpi { .. },
                 Action::Back,
             )
             | (Overlay::Journal { .. }, Action::Journal)
+            | (Overlay::Kpi { .. }, Action::KpiView)
             | (Overlay::Incident { .. }, Action::IncidentMode) => {
                 self.overlay = Overlay::None;
                 return Vec::new();
@@ -96,6 +100,7 @@ impl Model {
             (
                 Overlay::Help { scroll }
                 | Overlay::Journal { scroll }
+                | Overlay::Kpi { scroll }
                 | Overlay::Incident { scroll, .. }
                 | Overlay::Detail { scroll, .. },
                 Action::Down | Action::Up | Action::PageDown | Action::PageUp,
@@ -120,7 +125,9 @@ impl Model {
                 | Action::Journal,
             ) => {}
             (Overlay::Incident { .. }, _) => return Vec::new(),
-            (Overlay::Help { .. } | Overlay::Journal { .. }, _) => return Vec::new(),
+            (Overlay::Help { .. } | Overlay::Journal { .. } | Overlay::Kpi { .. }, _) => {
+                return Vec::new();
+            }
             _ => {}
         }
         let pane = self.focus;
@@ -179,6 +186,8 @@ impl Model {
             Action::ViewUnassigned => self.set_view(crate::views::UNASSIGNED),
             Action::ViewBreaching => self.set_view(crate::views::BREACHING),
             Action::ViewEscalated => self.set_view(crate::views::ESCALATED),
+            Action::KpiView => self.overlay = Overlay::Kpi { scroll: 0 },
+            Action::Handover => return self.handover(),
             Action::NextView => {
                 let count = self.settings.views.len().max(1);
                 self.set_view((self.view + 1) % count);

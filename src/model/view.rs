@@ -128,6 +128,10 @@ pub enum Overlay {
     Journal {
         scroll: u16,
     },
+    /// The KPIs of every window.
+    Kpi {
+        scroll: u16,
+    },
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,
