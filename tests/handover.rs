@@ -739,3 +739,81 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
     );
     assert!(!questions.contains("Source failing"), "{questions}");
 }
+
+fn run(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cre-cockpit"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn handover_without_config_reports_on_the_demo() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["handover", "--since", "12h"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(report.starts_with("# Shift handover — "), "{report}");
+    assert!(report.contains("DEMO data from the built-in simulator"));
+    for heading in SECTIONS {
+        assert!(section(&report, heading).contains("_Source: "), "{heading}");
+    }
+    // --since sets both the span looked back and the next shift ahead.
+    let header = report.lines().next().unwrap();
+    let (from, to) = header
+        .trim_start_matches("# Shift handover — ")
+        .split_once(" to ")
+        .unwrap();
+    let from: Timestamp = format!("{}:00Z", from.trim_end_matches(" UTC").replace(' ', "T"))
+        .parse()
+        .unwrap();
+    let to = from + SignedDuration::from_hours(12);
+    assert_eq!(
+        header,
+        format!(
+            "# Shift handover — {} to {}",
+            from.strftime("%Y-%m-%d %H:%M UTC"),
+            to.strftime("%H:%M UTC")
+        )
+    );
+    let queue = section(&report, "Queue: SLA breaches in the next shift");
+    assert!(
+        queue.contains(&format!(
+            "Will breach before {} (",
+            (to + SignedDuration::from_hours(12)).strftime("%Y-%m-%d %H:%M UTC")
+        )),
+        "{queue}"
+    );
+    // The demo's journal lives in the (empty) home's data dir.
+    assert!(
+        report.contains(&format!(
+            "the journal at {}",
+            home.path()
+                .join(".local/share/cre-cockpit/journal.db")
+                .display()
+        )),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_bad_span_is_refused_before_anything_is_polled() {
+    let home = tempfile::tempdir().unwrap();
+    for bad in ["soon", "-8h", "0s"] {
+        let out = run(home.path(), &["handover", &format!("--since={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("--since {bad:?}: write a positive duration")),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
