@@ -767,7 +767,7 @@ fn handover_without_config_reports_on_the_demo() {
     }
     // --since sets both the span looked back and the next shift ahead.
     let header = report.lines().next().unwrap();
-    let (from, to) = header
+    let (from, _) = header
         .trim_start_matches("# Shift handover — ")
         .split_once(" to ")
         .unwrap();
