@@ -81,6 +81,7 @@ fn loaded_model() -> Model {
             replied: i % 2 == 0,
             url: None,
             kind: None,
+            history: Default::default(),
         })
         .collect();
     let metrics = MetricsSnapshot {

@@ -55,6 +55,10 @@ pub enum Action {
     ViewEscalated,
     NextView,
     VoiceOfCustomer,
+    /// The support KPIs for the shift, 24 h and 7 days (`crate::kpi`).
+    KpiView,
+    /// Write the shift handover report to the data dir (`crate::handover`).
+    Handover,
 }
 
 impl Action {
@@ -99,6 +103,8 @@ impl Action {
             Self::ViewEscalated => "view: escalated inquiries",
             Self::NextView => "next saved view (built-in, then [[views]])",
             Self::VoiceOfCustomer => "voice of the customer: inquiries by feature area × segment",
+            Self::KpiView => "KPIs: first reply, SLA, backlog, reopen, escalation, one-touch",
+            Self::Handover => "write the shift handover report (markdown) to the data dir",
         }
     }
 
@@ -117,6 +123,7 @@ impl Action {
             Self::Annotate => Some("note"),
             Self::Escalate => Some("escalate"),
             Self::IncidentMode => Some("incident"),
+            Self::KpiView => Some("KPIs"),
             _ => None,
         }
     }

@@ -237,6 +237,16 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                 });
             }
         }
+        Effect::SaveHandover {
+            file_name,
+            markdown,
+        } => {
+            let tx = runtime.tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let said = crate::handover::save(&crate::paths::data_dir(), &file_name, &markdown);
+                send(&tx, Message::Status(said));
+            });
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod handover;
 mod writes;
 
 use clap::{Parser, Subcommand};
@@ -78,6 +79,17 @@ pub enum Command {
     },
     /// Deliver every pending write now; non-zero if anything is undelivered.
     Sync,
+    /// Poll every source once and print the shift handover report
+    /// (markdown): incidents and customer updates, customers to watch, SLA
+    /// breaches to come, this shift's writes, error budgets, open questions.
+    Handover {
+        /// How far back the shift goes, e.g. 8h or 12h (default: [kpi] shift).
+        #[arg(long)]
+        since: Option<String>,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Everything that can stop a command, each with the text the user sees.
@@ -144,6 +156,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             writes::escalate(&config, secrets, demo, read_only, &target, &to, wait).await
         }
         Some(Command::Sync) => writes::sync(&config, &secrets, demo, read_only).await,
+        Some(Command::Handover { since, out }) => {
+            handover::run(&config, secrets, demo, since.as_deref(), out.as_deref()).await
+        }
         _ => tui(&config, secrets, demo, read_only).await,
     };
     if let Some(sim) = simulator {

@@ -59,6 +59,9 @@ pub struct Config {
     /// Health score weights, thresholds, bands and attention multipliers.
     #[serde(default)]
     pub health: crate::health::HealthConfig,
+    /// KPI windows: the length of a shift.
+    #[serde(default)]
+    pub kpi: crate::kpi::KpiConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

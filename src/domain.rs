@@ -116,6 +116,10 @@ pub struct Inquiry {
     /// when read back from a file written before the field existed.)
     #[serde(default)]
     pub kind: Option<InquiryKind>,
+    /// What the desk reports about the inquiry's past, for the KPIs
+    /// (`crate::kpi`). Absent in state saved by older builds.
+    #[serde(default)]
+    pub history: InquiryHistory,
 }
 
 /// The desk's classification of an inquiry (Zendesk's ticket `type`).
@@ -138,6 +142,22 @@ pub enum InquiryKind {
     Incident,
     Question,
     Task,
+}
+
+/// What a desk reports about an inquiry's history. Each field is `None`
+/// when the desk does not report it, which the KPIs must tell apart from
+/// zero: RT, for one, counts neither replies nor reopens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InquiryHistory {
+    /// When the first public agent reply was posted (Zendesk ticket metrics:
+    /// created + `reply_time_in_minutes.calendar`).
+    pub first_reply_at: Option<Timestamp>,
+    /// When the inquiry was last solved (Zendesk `solved_at`, RT `Resolved`).
+    pub solved_at: Option<Timestamp>,
+    /// Public agent replies so far (Zendesk `replies`).
+    pub replies: Option<u32>,
+    /// How often it was reopened after being solved (Zendesk `reopens`).
+    pub reopens: Option<u32>,
 }
 
 /// One entry of an inquiry's conversation.

@@ -285,6 +285,7 @@ mod tests {
 
     fn inquiry(id: &str, status: InquiryStatus, updated: &str, due: Option<&str>) -> Inquiry {
         Inquiry {
+            history: Default::default(),
             id: id.into(),
             subject: "s".into(),
             status,

@@ -181,6 +181,8 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::ViewEscalated => &["E"],
         Action::NextView => &["v"],
         Action::VoiceOfCustomer => &["V"],
+        Action::KpiView => &["K"],
+        Action::Handover => &["H"],
     }
 }
 

@@ -15,6 +15,8 @@ pub const PANE_CHROME: u16 = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub top_bar: Rect,
+    /// One line of KPIs under the top bar.
+    pub kpi_strip: Rect,
     /// The tab strip, only in tab mode.
     pub tabs: Option<Rect>,
     /// Where each pane is drawn (`None` when hidden behind another tab).
@@ -60,7 +62,8 @@ impl Areas {
 /// Split the terminal into the top bar, panes and footer.
 #[must_use]
 pub fn areas(area: Rect, focus: Pane) -> Areas {
-    let [top_bar, body, footer] = Layout::vertical([
+    let [top_bar, kpi_strip, body, footer] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
@@ -74,6 +77,7 @@ pub fn areas(area: Rect, focus: Pane) -> Areas {
                 .areas(lower);
         Areas {
             top_bar,
+            kpi_strip,
             tabs: None,
             panes: [Some(upper), Some(customers), Some(incidents)],
             body,
@@ -86,6 +90,7 @@ pub fn areas(area: Rect, focus: Pane) -> Areas {
         panes[focus as usize] = Some(pane);
         Areas {
             top_bar,
+            kpi_strip,
             tabs: Some(tabs),
             panes,
             body,
@@ -111,7 +116,8 @@ mod tests {
         assert!(!a.is_grid());
         assert_eq!(a.panes.iter().filter(|p| p.is_some()).count(), 1);
         assert!(a.panes[Pane::Customers as usize].is_some());
-        assert_eq!(a.rows(Pane::Customers), 24 - 3 - PANE_CHROME as usize);
+        // Top bar, KPI strip, tabs and footer take a line each.
+        assert_eq!(a.rows(Pane::Customers), 24 - 4 - PANE_CHROME as usize);
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Settings {
     /// Saved views of the inquiries pane, built-ins first.
     pub views: crate::views::Views,
     pub health: crate::health::HealthConfig,
+    /// KPI windows (`[kpi]`).
+    pub kpi: crate::kpi::KpiConfig,
 }
 
 impl Settings {
@@ -100,6 +102,7 @@ impl Settings {
                 .and_then(|keymap| crate::views::Views::from_config(&config.views, &keymap).ok())
                 .unwrap_or_default(),
             health: config.health.clone(),
+            kpi: config.kpi.clone(),
         }
     }
 }
@@ -125,6 +128,12 @@ pub struct Data {
     /// Recently closed inquiries, desk events, incidents seen, daily
     /// scores and action triggers.
     pub history: crate::history::History,
+    /// Inquiries seen closed within `kpi::CLOSED_KEPT`, by id, for the KPIs
+    /// (the panes show open inquiries only).
+    pub closed: HashMap<String, Inquiry>,
+    /// From when every closure is in `closed` (`Timestamp::MIN`: the desk
+    /// listed its whole history); `None` until the desk first answers.
+    pub closed_from: Option<Timestamp>,
 }
 
 impl Data {
@@ -171,13 +180,15 @@ pub struct Model {
     pub view: usize,
     /// The local store: loaded yet, last saved, a save to request.
     pub store: StoreState,
+    /// Support KPIs, recomputed when the desk answers and every minute.
+    pub kpis: crate::kpi::Kpis,
 }
 
 impl Model {
     /// A model awaiting its first data from the given sources.
     #[must_use]
     pub fn new(settings: Settings, sources: Vec<SourceState>, now: Timestamp) -> Self {
-        Self {
+        let mut model = Self {
             now,
             settings,
             sources,
@@ -200,7 +211,16 @@ impl Model {
             last_derive: now,
             view: crate::views::ALL,
             store: StoreState::default(),
-        }
+            kpis: crate::kpi::Kpis {
+                at: now,
+                backlog: crate::kpi::Kpi::NotAvailable(String::new()),
+                windows: Vec::new(),
+                closed_history: crate::kpi::ClosedHistory::Unknown,
+                method: Vec::new(),
+            },
+        };
+        model.refresh_kpis();
+        model
     }
 
     /// Fold one message into the state.
@@ -234,6 +254,7 @@ impl Model {
                 // SLA breaches and renewal distances move with the clock.
                 if now.duration_since(self.last_derive) >= SignedDuration::from_mins(1) {
                     self.recompute();
+                    self.refresh_kpis();
                 }
             }
             Message::Desk { vendor, at, result } => {
@@ -244,9 +265,11 @@ impl Model {
                 if let Ok(update) =
                     self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok)))
                 {
-                    self.apply_desk(update);
+                    self.apply_desk(update, at);
                     self.recompute();
                 }
+                // Also after a failure: the KPIs then say why they are missing.
+                self.refresh_kpis();
             }
             Message::Metrics { vendor, at, result } => {
                 let result = result.map(|m| {
@@ -344,13 +367,24 @@ impl Model {
         }
     }
 
-    fn apply_desk(&mut self, update: DeskUpdate) {
+    fn apply_desk(&mut self, update: DeskUpdate, at: Timestamp) {
         let data = &mut self.data;
         if update.full {
             data.inquiries.clear();
             data.index.clear();
             data.history.desk_reloaded();
+            data.closed.clear();
+            // A full update that carries closed inquiries comes from a read
+            // of the desk's whole history (Zendesk's export from the start).
+            // One with open inquiries only (RT, or a desk resumed from its
+            // saved open set) says nothing about what closed before: the
+            // closed history starts now.
+            let whole = update.changed.iter().any(|i| !i.status.is_open());
+            data.closed_from = Some(if whole { Timestamp::MIN } else { at });
+        } else if data.closed_from.is_none() {
+            data.closed_from = Some(at);
         }
+        let keep_from = self.now - crate::kpi::CLOSED_KEPT;
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
@@ -365,20 +399,47 @@ impl Model {
             } else {
                 data.history.close(&inquiry, previous, self.now);
             }
+            if open {
+                // Reopened: it counts as open again.
+                data.closed.remove(&inquiry.id);
+            }
             match (held, open) {
                 (Some(i), true) => data.inquiries[i] = inquiry,
                 (None, true) => {
                     data.index.insert(inquiry.id.clone(), data.inquiries.len());
                     data.inquiries.push(inquiry);
                 }
-                (Some(_), false) => remove(data, &inquiry.id),
-                (None, false) => {}
+                (index, false) => {
+                    if index.is_some() {
+                        remove(data, &inquiry.id);
+                    }
+                    if inquiry.history.solved_at.unwrap_or(inquiry.updated_at) >= keep_from {
+                        data.closed.insert(inquiry.id.clone(), inquiry);
+                    }
+                }
             }
         }
         for id in &update.removed {
             remove(data, id);
             data.history.deleted(id);
+            data.closed.remove(id);
         }
+        data.closed
+            .retain(|_, i| i.history.solved_at.unwrap_or(i.updated_at) >= keep_from);
+    }
+
+    /// Recompute the KPIs from the inquiries open and recently closed.
+    fn refresh_kpis(&mut self) {
+        let closed: Vec<&Inquiry> = self.data.closed.values().collect();
+        self.kpis = crate::kpi::compute(&crate::kpi::Inputs {
+            open: &self.data.inquiries,
+            closed: &closed,
+            closed_from: self.data.closed_from,
+            desk: self.source(SourceKind::Desk),
+            policy: &self.settings.sla,
+            shift: self.settings.kpi.shift,
+            now: self.now,
+        });
     }
 
     /// The incident list: what the source declared, then the page-level

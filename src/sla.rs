@@ -112,6 +112,34 @@ impl Policy {
         self.business.is_some() && !self.calendar[priority as usize]
     }
 
+    /// The working calendar, when targets count business hours.
+    #[must_use]
+    pub fn calendar(&self) -> Option<&BusinessHours> {
+        self.business.as_ref()
+    }
+
+    /// When the first-reply target of an inquiry of `priority` created at
+    /// `created` falls due, counted as the policy counts that priority.
+    #[must_use]
+    pub fn first_reply_due(&self, priority: Priority, created: Timestamp) -> Option<Timestamp> {
+        let target = self.first_reply[priority as usize];
+        match (&self.business, self.business_hours(priority)) {
+            (Some(calendar), true) => calendar.add(created, target),
+            _ => created.checked_add(target).ok(),
+        }
+    }
+
+    /// The time from `from` to `to` as the policy counts it for `priority`:
+    /// business time where its clocks count business hours, else calendar
+    /// time. Never negative.
+    #[must_use]
+    pub fn elapsed(&self, priority: Priority, from: Timestamp, to: Timestamp) -> SignedDuration {
+        match (&self.business, self.business_hours(priority)) {
+            (Some(calendar), true) => calendar.between(from, to),
+            _ => to.duration_since(from).max(SignedDuration::ZERO),
+        }
+    }
+
     /// The clock of an inquiry: first reply counts from creation until an
     /// agent has replied; after that the next reply counts from the last
     /// update. Pending and on-hold inquiries wait on the customer, so their
@@ -233,6 +261,36 @@ impl BusinessHours {
             .map(|z| z.timestamp())
     }
 
+    /// The business time between two instants: the parts of working days
+    /// between opening and closing that fall in `[from, to)`. Zero when `to`
+    /// is not after `from`; the inverse of [`BusinessHours::add`].
+    #[must_use]
+    pub fn between(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
+        let mut total = SignedDuration::ZERO;
+        if to <= from {
+            return total;
+        }
+        let mut date = from.to_zoned(self.tz.clone()).date();
+        let last = to.to_zoned(self.tz.clone()).date();
+        for _ in 0..MAX_DAYS {
+            if self.working(date)
+                && let (Some(open), Some(close)) =
+                    (self.at(date, self.open), self.at(date, self.close))
+            {
+                let (begin, end) = (from.max(open), to.min(close));
+                if begin < end {
+                    total += end.duration_since(begin);
+                }
+            }
+            if date >= last {
+                break;
+            }
+            let Ok(next) = date.tomorrow() else { break };
+            date = next;
+        }
+        total
+    }
+
     /// The instant `work` of business time after `start`.
     #[must_use]
     pub fn add(&self, start: Timestamp, work: SignedDuration) -> Option<Timestamp> {
@@ -318,6 +376,40 @@ mod tests {
             .add(ts("2026-10-23T14:00:00Z"), SignedDuration::from_hours(2))
             .unwrap();
         assert_eq!(due, ts("2026-10-26T09:00:00Z"));
+    }
+
+    #[test]
+    fn business_time_between_skips_nights_weekends_and_holidays() {
+        let cal = tokyo_weekdays();
+        let hours = |from: &str, to: &str| cal.between(ts(from), ts(to));
+        // Friday 17:30 JST to Monday-the-holiday 12:00 to Tuesday 09:30 JST:
+        // 30 min on Friday, nothing on the weekend or the holiday, 30 min on
+        // Tuesday.
+        assert_eq!(
+            hours("2026-11-20T08:30:00Z", "2026-11-24T00:30:00Z"),
+            SignedDuration::from_hours(1)
+        );
+        // All of it outside opening hours: nothing.
+        assert_eq!(
+            hours("2026-11-24T10:00:00Z", "2026-11-24T23:00:00Z"),
+            SignedDuration::ZERO
+        );
+        // Within one working day it is plain elapsed time.
+        assert_eq!(
+            hours("2026-11-25T01:00:00Z", "2026-11-25T02:15:00Z"),
+            SignedDuration::from_mins(75)
+        );
+        // Backwards is zero, not negative.
+        assert_eq!(
+            hours("2026-11-25T02:15:00Z", "2026-11-25T01:00:00Z"),
+            SignedDuration::ZERO
+        );
+        // The inverse of `add`.
+        let start = ts("2026-11-20T07:10:00Z");
+        for minutes in [1, 50, 540, 541, 2000] {
+            let work = SignedDuration::from_mins(minutes);
+            assert_eq!(cal.between(start, cal.add(start, work).unwrap()), work);
+        }
     }
 
     #[test]

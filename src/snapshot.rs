@@ -8,7 +8,8 @@ use crate::model::{Model, Pane};
 
 /// The joined view: `inquiries` in SLA order, `customers` in attention
 /// order, `incidents` with their affected customers and linked inquiries
-/// (each with the reason it was linked), and every source's state.
+/// (each with the reason it was linked), every source's state, and the
+/// support KPIs (`crate::kpi`; each a value or `{"n_a": reason}`).
 #[must_use]
 pub fn to_json(model: &Model) -> Value {
     let accounts = &model.data.accounts;
@@ -112,6 +113,7 @@ pub fn to_json(model: &Model) -> Value {
         "inquiries": inquiries,
         "customers": customers,
         "incidents": incidents,
+        "kpis": model.kpis,
         "metrics_warnings": model.data.metrics.warnings,
         "slos": model.data.metrics.slos.iter().map(|r| json!({
             "name": r.name,

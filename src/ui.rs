@@ -9,6 +9,7 @@ mod help;
 mod incident;
 mod incidents;
 mod inquiries;
+mod kpi;
 mod slo;
 pub mod theme;
 mod voc;
@@ -27,6 +28,7 @@ use crate::model::{Model, Overlay, Pane, SourceStatus};
 pub fn render(frame: &mut Frame<'_>, model: &Model) {
     let areas = layout::areas(frame.area(), model.focus);
     bars::top(frame, areas.top_bar, model);
+    kpi::strip(frame, areas.kpi_strip, model);
     if let Some(tabs) = areas.tabs {
         bars::tabs(frame, tabs, model);
     }
@@ -48,6 +50,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Voc { scroll } => voc::render(frame, areas.body, model, *scroll),
         Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
         Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
+        Overlay::Kpi { scroll } => kpi::view(frame, areas.body, model, *scroll),
     }
     if let Some(prompt) = &model.prompt {
         writes::prompt(frame, areas.body, model, prompt);

@@ -323,6 +323,7 @@ mod tests {
             }),
             replied: false,
             url: None,
+            history: Default::default(),
         }
     }
 

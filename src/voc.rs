@@ -187,6 +187,7 @@ mod tests {
     fn inquiry(org: &str, area: &str, priority: Priority) -> Inquiry {
         let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
         Inquiry {
+            history: Default::default(),
             id: format!("{org}-{area}"),
             subject: "s".into(),
             status: InquiryStatus::Open,

@@ -23,9 +23,26 @@ fn snapshot_without_config_runs_the_demo() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["inquiries", "customers", "incidents", "sources"] {
+    for key in ["inquiries", "customers", "incidents", "sources", "kpis"] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
+    // The KPIs agree with the rows printed beside them, and the demo's
+    // desk (the simulator's Zendesk, history included) answers the
+    // closed-inquiry KPIs of the week with numbers.
+    let kpis = &json["kpis"];
+    let unsolved = json["inquiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| matches!(i["status"].as_str(), Some("new" | "open" | "hold")))
+        .count();
+    assert_eq!(kpis["backlog"]["value"]["unsolved"], unsolved, "{kpis}");
+    let week = &kpis["windows"][2];
+    assert_eq!(week["label"], "7d");
+    for key in ["one_touch", "reopen_rate", "escalation_rate", "solved"] {
+        assert!(week[key].get("value").is_some(), "{key}: {}", week[key]);
+    }
+    assert!(week["one_touch"]["value"]["of"].as_u64().unwrap() > 0);
     assert!(json["inquiries"].as_array().unwrap().len() >= 100);
     assert!(json["customers"].as_array().unwrap().len() >= 30);
     assert_eq!(json["demo"], true);

@@ -101,6 +101,7 @@ pub fn inquiry(
         replied: false,
         url: Some(format!("https://desk.example/agent/tickets/{id}")),
         kind: None,
+        history: Default::default(),
     }
 }
 

@@ -66,6 +66,7 @@ fn invalid_fixtures_name_file_line_and_key() {
             "escalation.targets.routing_key",
             "unknown field",
         ),
+        ("kpi-zero-shift.toml", 3, "kpi.shift", "greater than zero"),
         ("missing-url.toml", 1, "incidents", "missing field `url`"),
         (
             "unknown-action.toml",
@@ -108,4 +109,20 @@ fn invalid_fixtures_name_file_line_and_key() {
             "{shown}"
         );
     }
+}
+
+#[test]
+fn the_kpi_shift_is_configurable_and_defaults_to_eight_hours() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs/valid/kpi.toml");
+    assert_eq!(Config::load(&path).unwrap().kpi.shift.as_secs(), 12 * 3600);
+    assert_eq!(Config::parse("").unwrap().kpi.shift.as_secs(), 8 * 3600);
+    // The template's [kpi] block, uncommented, is a valid config.
+    let block: String = cre_cockpit::config::TEMPLATE
+        .lines()
+        .skip_while(|l| !l.starts_with("# [kpi]"))
+        .take_while(|l| l.starts_with("# "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    assert!(block.contains("shift"), "{block}");
+    assert_eq!(Config::parse(&block).unwrap().kpi.shift.as_secs(), 8 * 3600);
 }

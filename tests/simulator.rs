@@ -965,3 +965,69 @@ async fn the_export_sideloads_reply_counts_and_live_sla_state_like_zendesk() {
     assert_eq!(metrics.len(), 8, "first and next reply for four priorities");
     assert!(metrics.iter().all(|m| m["business_hours"].is_boolean()));
 }
+
+/// The KPIs read first-reply and solve times from the metric sets: they
+/// must agree with the conversation the same simulator serves.
+#[tokio::test]
+async fn metric_sets_agree_with_the_conversation_on_first_reply_and_solve_time() {
+    let sim = start(SimOptions::default()).await;
+    let client = Client::new();
+    let (_, page) = zd_get(
+        &client,
+        &sim,
+        "/api/v2/incremental/tickets/cursor",
+        &[
+            ("start_time", "0"),
+            ("per_page", "300"),
+            ("include", "metric_sets"),
+        ],
+    )
+    .await;
+    let tickets = page["tickets"].as_array().expect("tickets");
+    let sets = page["metric_sets"].as_array().expect("metric_sets");
+    let (mut replied, mut solved) = (0, 0);
+    for t in tickets.iter().take(60) {
+        let set = sets
+            .iter()
+            .find(|s| s["ticket_id"] == t["id"])
+            .expect("a metric set per ticket");
+        let (_, conversation) = zd_get(
+            &client,
+            &sim,
+            &format!("/api/v2/tickets/{}/comments", t["id"]),
+            &[],
+        )
+        .await;
+        let first_reply = conversation["comments"]
+            .as_array()
+            .expect("comments")
+            .iter()
+            .skip(1)
+            .find(|c| c["public"] == true && c["author_id"] != t["requester_id"])
+            .map(|c| unix(c["created_at"].as_str().expect("created_at")));
+        let minutes = set["reply_time_in_minutes"]["calendar"].as_i64();
+        match first_reply {
+            Some(at) => {
+                replied += 1;
+                let created = unix(t["created_at"].as_str().expect("created_at"));
+                assert_eq!(minutes, Some((at - created) / 60), "{t} {set}");
+            }
+            None => assert_eq!(minutes, None, "no reply, no reply time: {set}"),
+        }
+        if is_open(t) {
+            assert_eq!(set["reopens"], 0, "{set}");
+        } else {
+            solved += 1;
+            let at = unix(
+                set["solved_at"]
+                    .as_str()
+                    .expect("solved tickets have solved_at"),
+            );
+            assert!(at <= unix(t["updated_at"].as_str().expect("updated_at")));
+        }
+    }
+    assert!(
+        replied > 0 && solved > 0,
+        "{replied} replied, {solved} solved"
+    );
+}

@@ -57,7 +57,7 @@ const MAX_PAGES: u32 = 10_000;
 const TICKET_FIELDS: &[(&str, &str)] = &[
     (
         "fields",
-        "Subject,Status,Priority,Owner,Queue,Requestor,Created,LastUpdated,Told,Due,CustomFields",
+        "Subject,Status,Priority,Owner,Queue,Requestor,Created,LastUpdated,Told,Due,Resolved,CustomFields",
     ),
     ("fields[Owner]", "Name,RealName"),
     ("fields[Queue]", "Name"),

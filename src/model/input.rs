@@ -85,10 +85,14 @@ impl Model {
             }
             (Overlay::Help { .. }, Action::Help | Action::Back)
             | (
-                Overlay::Detail { .. } | Overlay::Journal { .. } | Overlay::Incident { .. },
+                Overlay::Detail { .. }
+                | Overlay::Journal { .. }
+                | Overlay::Incident { .. }
+                | Overlay::Kpi { .. },
                 Action::Back,
             )
             | (Overlay::Journal { .. }, Action::Journal)
+            | (Overlay::Kpi { .. }, Action::KpiView)
             | (Overlay::Incident { .. }, Action::IncidentMode)
             | (Overlay::Voc { .. }, Action::VoiceOfCustomer | Action::Back) => {
                 self.overlay = Overlay::None;
@@ -98,6 +102,7 @@ impl Model {
             (
                 Overlay::Help { scroll }
                 | Overlay::Journal { scroll }
+                | Overlay::Kpi { scroll }
                 | Overlay::Incident { scroll, .. }
                 | Overlay::Voc { scroll }
                 | Overlay::Detail { scroll, .. },
@@ -123,7 +128,13 @@ impl Model {
                 | Action::Journal,
             ) => {}
             (Overlay::Incident { .. }, _) => return Vec::new(),
-            (Overlay::Help { .. } | Overlay::Journal { .. } | Overlay::Voc { .. }, _) => {
+            (
+                Overlay::Help { .. }
+                | Overlay::Journal { .. }
+                | Overlay::Voc { .. }
+                | Overlay::Kpi { .. },
+                _,
+            ) => {
                 return Vec::new();
             }
             _ => {}
@@ -184,6 +195,8 @@ impl Model {
             Action::ViewUnassigned => self.set_view(crate::views::UNASSIGNED),
             Action::ViewBreaching => self.set_view(crate::views::BREACHING),
             Action::ViewEscalated => self.set_view(crate::views::ESCALATED),
+            Action::KpiView => self.overlay = Overlay::Kpi { scroll: 0 },
+            Action::Handover => return self.handover(),
             Action::NextView => {
                 let count = self.settings.views.len().max(1);
                 self.set_view((self.view + 1) % count);

@@ -132,6 +132,10 @@ pub enum Overlay {
     Voc {
         scroll: u16,
     },
+    /// The KPIs of every window.
+    Kpi {
+        scroll: u16,
+    },
 }
 
 /// Case-insensitive substring test without allocating: ASCII letters fold,

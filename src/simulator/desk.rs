@@ -165,6 +165,11 @@ pub(crate) struct Ticket {
     pub tags: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the ticket was last solved (kept through a reopen, as Zendesk's
+    /// ticket metrics keep `solved_at`).
+    pub solved_at: Option<i64>,
+    /// Times it went from solved back to an open status.
+    pub reopens: u32,
     added: Vec<Comment>,
     log_pos: usize,
 }
@@ -174,13 +179,28 @@ impl Ticket {
         usize::from(self.role_count) + self.added.len()
     }
 
+    /// When the first public agent reply was posted, for the metric set's
+    /// `reply_time_in_minutes` (rendering the conversation only for
+    /// tickets that have a reply).
+    pub(crate) fn first_reply_at(&self, sc: &Scenario) -> Option<i64> {
+        if self.agent_replies() == 0 {
+            return None;
+        }
+        comments(sc, self)
+            .into_iter()
+            .skip(1)
+            .find(|c| c.public && c.author != self.requester)
+            .map(|c| c.created_at)
+    }
+
     /// Public agent replies so far (what Zendesk's ticket metrics count as
     /// `replies`): the seeded replies plus public comments added through
     /// the API by anyone but the requester.
     pub(crate) fn agent_replies(&self) -> u32 {
         let seeded = self.roles[..usize::from(self.role_count)]
             .iter()
-            .filter(|r| **r == Role::Reply)
+            // A solving comment is a public agent reply too.
+            .filter(|r| matches!(r, Role::Reply | Role::Solve))
             .count();
         let added = self
             .added
@@ -403,6 +423,8 @@ impl Desk {
             tags,
             created_at: stamp,
             updated_at: stamp,
+            solved_at: None,
+            reopens: 0,
             added: Vec::new(),
             log_pos: 0,
         });
@@ -436,6 +458,7 @@ impl Desk {
         self.scripted_comment(sc, r, i, Role::Solve, stamp);
         self.tickets[i].status = Status::Solved;
         self.touch(i, stamp);
+        self.tickets[i].solved_at = Some(self.tickets[i].updated_at);
     }
 
     fn scripted_comment(
@@ -523,42 +546,7 @@ impl Desk {
 
     /// The whole conversation, oldest first.
     pub(crate) fn comments(&self, sc: &Scenario, t: &Ticket) -> Vec<Comment> {
-        let mut r = comment_rng(sc, t);
-        let description = render(sc, &mut r, t, Role::Description, t.agent);
-        let n = usize::from(t.role_count);
-        let mut times: Vec<i64> = (1..n)
-            .map(|_| r.random_range(t.created_at..=t.seeded_until))
-            .collect();
-        times.sort_unstable();
-        if let Some(last) = times.last_mut() {
-            *last = t.seeded_until;
-        }
-        let mut out = Vec::with_capacity(n + t.added.len());
-        out.push(Comment {
-            id: t.id * COMMENT_ID_STRIDE,
-            author: t.requester,
-            body: description,
-            public: true,
-            created_at: t.created_at,
-            channel: "web",
-        });
-        for (k, at) in (1..n).zip(times) {
-            let role = t.roles[k];
-            out.push(Comment {
-                id: t.id * COMMENT_ID_STRIDE + k as u64,
-                author: if role == Role::FollowUp {
-                    t.requester
-                } else {
-                    t.agent
-                },
-                body: render(sc, &mut r, t, role, t.agent),
-                public: role != Role::Note,
-                created_at: at,
-                channel: "web",
-            });
-        }
-        out.extend(t.added.iter().cloned());
-        out
+        comments(sc, t)
     }
 
     /// Apply an API update at unix time `at`, attributed to `author`.
@@ -614,6 +602,11 @@ impl Desk {
                 value: status.as_str().into(),
                 previous: t.status.as_str().into(),
             });
+            if status == Status::Solved {
+                t.solved_at = Some(at);
+            } else if status.is_open() && !t.status.is_open() {
+                t.reopens += 1;
+            }
             t.status = status;
         }
         if let Some(priority) = change.priority
@@ -720,6 +713,47 @@ fn normalise_tags(tags: Vec<String>) -> Vec<String> {
             out.push(tag);
         }
     }
+    out
+}
+
+/// The whole conversation of a ticket, oldest first: the seeded comments
+/// re-rendered from the ticket's own seed, then those added since.
+fn comments(sc: &Scenario, t: &Ticket) -> Vec<Comment> {
+    let mut r = comment_rng(sc, t);
+    let description = render(sc, &mut r, t, Role::Description, t.agent);
+    let n = usize::from(t.role_count);
+    let mut times: Vec<i64> = (1..n)
+        .map(|_| r.random_range(t.created_at..=t.seeded_until))
+        .collect();
+    times.sort_unstable();
+    if let Some(last) = times.last_mut() {
+        *last = t.seeded_until;
+    }
+    let mut out = Vec::with_capacity(n + t.added.len());
+    out.push(Comment {
+        id: t.id * COMMENT_ID_STRIDE,
+        author: t.requester,
+        body: description,
+        public: true,
+        created_at: t.created_at,
+        channel: "web",
+    });
+    for (k, at) in (1..n).zip(times) {
+        let role = t.roles[k];
+        out.push(Comment {
+            id: t.id * COMMENT_ID_STRIDE + k as u64,
+            author: if role == Role::FollowUp {
+                t.requester
+            } else {
+                t.agent
+            },
+            body: render(sc, &mut r, t, role, t.agent),
+            public: role != Role::Note,
+            created_at: at,
+            channel: "web",
+        });
+    }
+    out.extend(t.added.iter().cloned());
     out
 }
 
@@ -885,6 +919,9 @@ fn draft(sc: &Scenario, r: &mut SimRng, history: bool) -> Ticket {
         tags: base_tags(c.segment, lang, feature),
         created_at,
         updated_at,
+        // History tickets were solved with their last seeded comment.
+        solved_at: (!status.is_open()).then_some(updated_at),
+        reopens: 0,
         added: Vec::new(),
         log_pos: 0,
     }

@@ -419,8 +419,16 @@ fn sideload(
         let sets: Vec<Value> = tickets
             .iter()
             .map(|t| {
+                // Zendesk counts reply times in minutes; the business
+                // value needs a schedule the simulator does not model.
+                let reply_minutes = t
+                    .first_reply_at(sc)
+                    .map(|at| (at - t.created_at).max(0) / 60);
                 json!({
                     "id": t.id, "ticket_id": t.id, "replies": t.agent_replies(),
+                    "reopens": t.reopens,
+                    "solved_at": t.solved_at.map(rfc3339),
+                    "reply_time_in_minutes": {"calendar": reply_minutes, "business": null},
                     "created_at": rfc3339(t.created_at), "updated_at": rfc3339(t.updated_at)
                 })
             })

@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::adapters::lenient::{Lenient, decoded};
-use crate::domain::{Comment, Inquiry, InquiryStatus, Priority, SlaClock, SlaMetric};
+use crate::domain::{
+    Comment, Inquiry, InquiryHistory, InquiryStatus, Priority, SlaClock, SlaMetric,
+};
 use crate::sanitize;
 
 /// A string or a number, as text (RT sends both for the same field).
@@ -108,6 +110,9 @@ pub(super) struct TicketDto {
     pub told: Option<String>,
     #[serde(rename = "Due")]
     pub due: Option<String>,
+    /// When the ticket was resolved (unset while it is active).
+    #[serde(rename = "Resolved")]
+    pub resolved: Option<String>,
     #[serde(rename = "CustomFields")]
     pub custom_fields: Vec<Lenient<CustomFieldDto>>,
 }
@@ -289,6 +294,13 @@ impl Reading<'_> {
             // RT has no question/problem distinction on its tickets.
             kind: None,
             id,
+            // RT records when a ticket was resolved, but counts neither
+            // replies nor reopens, and `Told` is the latest reply, not the
+            // first: those KPIs stay unknown rather than guessed.
+            history: InquiryHistory {
+                solved_at: date(dto.resolved.as_deref()).filter(|_| !status.is_open()),
+                ..InquiryHistory::default()
+            },
         };
         Some(if status.is_open() {
             Change::Open(Box::new(inquiry))
@@ -397,6 +409,25 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(reading().ticket(number), Some(Change::Deleted(id)) if id == "8"));
+    }
+
+    #[test]
+    fn a_resolved_ticket_carries_its_resolve_time_and_nothing_guessed() {
+        let dto: TicketDto = serde_json::from_value(serde_json::json!({
+            "id": "9", "Status": "resolved", "Created": "2026-11-21T06:00:00Z",
+            "LastUpdated": "2026-11-21T09:00:00Z", "Told": "2026-11-21T07:00:00Z",
+            "Resolved": "2026-11-21T08:30:00Z"
+        }))
+        .unwrap();
+        let Some(Change::Closed(i)) = reading().ticket(dto) else {
+            panic!("a resolved ticket leaves the queue")
+        };
+        assert_eq!(
+            i.history.solved_at,
+            Some("2026-11-21T08:30:00Z".parse().unwrap())
+        );
+        assert_eq!(i.history.first_reply_at, None, "Told is the latest reply");
+        assert_eq!((i.history.replies, i.history.reopens), (None, None));
     }
 
     #[test]

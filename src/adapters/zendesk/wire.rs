@@ -6,11 +6,13 @@
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 pub(super) use crate::adapters::lenient::{Lenient, decoded};
-use crate::domain::{Comment, Inquiry, InquiryKind, InquiryStatus, Priority, SlaClock, SlaMetric};
+use crate::domain::{
+    Comment, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Priority, SlaClock, SlaMetric,
+};
 use crate::sanitize;
 
 /// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
@@ -63,6 +65,27 @@ pub(super) struct GroupDto {
 pub(super) struct MetricSetDto {
     pub ticket_id: Option<u64>,
     pub replies: Option<u32>,
+    pub reopens: Option<u32>,
+    pub solved_at: Option<String>,
+    /// Minutes to the first public agent reply; null while none was made.
+    pub reply_time_in_minutes: Option<MetricTimeDto>,
+}
+
+/// `TicketMetricTimeObject`: a duration in calendar and business minutes,
+/// either null while its clock still runs.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricTimeDto {
+    pub calendar: Option<i64>,
+}
+
+/// What one ticket's metric set said, kept until the ticket arrives.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct MetricFacts {
+    replies: Option<u32>,
+    reopens: Option<u32>,
+    solved_at: Option<Timestamp>,
+    first_reply_minutes: Option<i64>,
 }
 
 /// `GET /api/v2/slas/policies`: whether each target counts business hours.
@@ -212,8 +235,9 @@ pub(super) struct Directory {
     pub users: HashMap<u64, String>,
     pub orgs: HashMap<u64, String>,
     pub groups: HashMap<u64, String>,
-    /// Agent replies per ticket, from the latest `metric_sets` seen.
-    pub replies: HashMap<u64, u32>,
+    /// Agent replies, reopens, solve and first-reply time per ticket, from
+    /// the latest `metric_sets` seen.
+    pub metrics: HashMap<u64, MetricFacts>,
     /// Whether the desk's SLA target for (metric, priority) counts business
     /// hours, from the SLA policies (empty until read).
     pub sla_business: HashMap<(SlaMetric, Priority), bool>,
@@ -246,9 +270,16 @@ impl Directory {
 
     pub fn learn_metrics(&mut self, sets: Vec<Lenient<MetricSetDto>>) {
         for set in decoded(sets) {
-            if let (Some(id), Some(replies)) = (set.ticket_id, set.replies) {
-                self.replies.insert(id, replies);
-            }
+            let Some(id) = set.ticket_id else { continue };
+            self.metrics.insert(
+                id,
+                MetricFacts {
+                    replies: set.replies,
+                    reopens: set.reopens,
+                    solved_at: parse_time(set.solved_at.as_deref()),
+                    first_reply_minutes: set.reply_time_in_minutes.and_then(|r| r.calendar),
+                },
+            );
         }
     }
 
@@ -361,12 +392,29 @@ impl Directory {
             // which for a support queue almost always means a first public
             // reply. Good enough to choose first- or next-reply targets.
             replied: self
-                .replies
+                .metrics
                 .get(&id)
-                .map_or(status != InquiryStatus::New, |&n| n > 0),
+                .and_then(|m| m.replies)
+                .map_or(status != InquiryStatus::New, |n| n > 0),
             url: Some(agent_url(id)),
             kind: kind(dto.kind.as_deref()),
+            history: self.history(id, created_at),
         })))
+    }
+
+    /// What the ticket's metric set says about its past; all `None` for a
+    /// ticket whose metrics were never sideloaded.
+    fn history(&self, id: u64, created_at: Timestamp) -> InquiryHistory {
+        let facts = self.metrics.get(&id).copied().unwrap_or_default();
+        InquiryHistory {
+            first_reply_at: facts
+                .first_reply_minutes
+                .filter(|m| *m >= 0)
+                .and_then(|m| created_at.checked_add(SignedDuration::from_mins(m)).ok()),
+            solved_at: facts.solved_at,
+            replies: facts.replies,
+            reopens: facts.reopens,
+        }
     }
 
     /// The desk's own running reply clock from the `slas` sideload: the
@@ -649,5 +697,41 @@ mod tests {
         let oas: ErrorDto =
             serde_json::from_str(r#"{"errors":[{"title":"Forbidden","detail":"no"}]}"#).unwrap();
         assert_eq!(explain_error(oas).as_deref(), Some("Forbidden: no"));
+    }
+
+    #[test]
+    fn metric_sets_give_first_reply_solve_time_replies_and_reopens() {
+        let mut dir = Directory::default();
+        let sets: Vec<Lenient<MetricSetDto>> = serde_json::from_value(serde_json::json!([
+            {"ticket_id": 1, "replies": 3, "reopens": 1, "solved_at": "2026-11-20T15:00:00Z",
+             "reply_time_in_minutes": {"calendar": 95, "business": 35}},
+            {"ticket_id": 2, "replies": 0, "reopens": 0, "solved_at": null,
+             "reply_time_in_minutes": {"calendar": null, "business": null}}
+        ]))
+        .unwrap();
+        dir.learn_metrics(sets);
+        let at = |id: u64| {
+            changed(dir.ticket(
+                ticket(serde_json::json!({"id": id, "status": "solved", "created_at": "2026-11-20T10:00:00Z"})),
+                url,
+            ))
+            .history
+        };
+        let one = at(1);
+        assert_eq!(
+            one.first_reply_at,
+            Some("2026-11-20T11:35:00Z".parse().unwrap()),
+            "created + calendar minutes"
+        );
+        assert_eq!(one.solved_at, Some("2026-11-20T15:00:00Z".parse().unwrap()));
+        assert_eq!((one.replies, one.reopens), (Some(3), Some(1)));
+        let two = at(2);
+        assert_eq!(
+            two.first_reply_at, None,
+            "no reply yet is not a zero-minute reply"
+        );
+        assert_eq!((two.replies, two.reopens), (Some(0), Some(0)));
+        // A ticket whose metrics never came knows nothing, rather than zero.
+        assert_eq!(at(3), InquiryHistory::default());
     }
 }
