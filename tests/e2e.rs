@@ -283,37 +283,11 @@ fn key(
 #[tokio::test]
 async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     let (sim, dir, config, secrets) = start(1.0).await;
-    let client = cre_cockpit::adapters::http::client();
-    let writers =
-        cre_cockpit::outbox::Writers::from_config(&config, &secrets, &client, false).unwrap();
-    let sources = Sources::build(&config, secrets, &client).unwrap();
-    let model = Model::new(Settings::default(), sources.states(), Timestamp::now());
-    let (tx, rx) = mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let pollers = sources.spawn(&tx, &cancel);
-    let journal = std::sync::Arc::new(std::sync::Mutex::new(
-        cre_cockpit::journal::Journal::open(&dir.path().join("journal.db")).unwrap(),
-    ));
-    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    cre_cockpit::outbox::spawn(
-        journal.clone(),
-        writers,
-        wake.clone(),
-        tx.clone(),
-        cancel.clone(),
-    );
-    let (keys, input) = futures::channel::mpsc::unbounded();
-    let runtime = Runtime {
-        journal: Some(journal.clone()),
-        outbox: Some(wake),
-        ..Runtime::new(tx, rx, pollers, cancel.clone())
-    };
-    let looping = tokio::spawn(async move {
-        let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
-        app::run(&mut terminal, model, input, runtime)
-            .await
-            .unwrap()
-    });
+    let Cockpit {
+        journal,
+        keys,
+        looping,
+    } = cockpit_with_journal(&config, secrets, Settings::default(), dir.path());
     tokio::time::sleep(Duration::from_secs(2)).await;
     // a, type, ctrl-s (review), y (journal and send).
     key(&keys, KeyCode::Char('a'), KeyModifiers::NONE);
@@ -340,7 +314,7 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     key(&keys, KeyCode::Char('q'), KeyModifiers::NONE);
-    let model = tokio::time::timeout(Duration::from_secs(10), looping)
+    let (model, _) = tokio::time::timeout(Duration::from_secs(10), looping)
         .await
         .unwrap()
         .unwrap();
@@ -377,39 +351,12 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     // At 60× the scripted incident starts after a second and its wave of
     // inquiries follows within seconds.
     let (sim, dir, config, secrets) = start(60.0).await;
-    let client = cre_cockpit::adapters::http::client();
-    let writers =
-        cre_cockpit::outbox::Writers::from_config(&config, &secrets, &client, false).unwrap();
-    let sources = Sources::build(&config, secrets, &client).unwrap();
     let settings = Settings::from_config(&config, true);
-    let model = Model::new(settings, sources.states(), Timestamp::now());
-    let (tx, rx) = mpsc::unbounded_channel();
-    let cancel = CancellationToken::new();
-    let pollers = sources.spawn(&tx, &cancel);
-    let journal = std::sync::Arc::new(std::sync::Mutex::new(
-        cre_cockpit::journal::Journal::open(&dir.path().join("cockpit.db")).unwrap(),
-    ));
-    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    cre_cockpit::outbox::spawn(
-        journal.clone(),
-        writers,
-        wake.clone(),
-        tx.clone(),
-        cancel.clone(),
-    );
-    let (keys, input) = futures::channel::mpsc::unbounded();
-    let runtime = Runtime {
-        journal: Some(journal.clone()),
-        outbox: Some(wake),
-        ..Runtime::new(tx, rx, pollers, cancel.clone())
-    };
-    let looping = tokio::spawn(async move {
-        let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
-        let model = app::run(&mut terminal, model, input, runtime)
-            .await
-            .unwrap();
-        (model, common::screen(&terminal))
-    });
+    let Cockpit {
+        journal,
+        keys,
+        looping,
+    } = cockpit_with_journal(&config, secrets, settings, dir.path());
     // A probe: the loop's model is not reachable from outside, so the test
     // polls the same simulator itself to know when the wave has arrived.
     let mut probe = Model::new(
@@ -521,4 +468,57 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     );
     assert!(screen.contains("1 sent so far"), "{screen}");
     sim.shutdown().await;
+}
+
+/// A running cockpit with a journal and its outbox, fed by the simulator:
+/// the real event loop on a TestBackend, driven by `keys`.
+struct Cockpit {
+    journal: cre_cockpit::outbox::SharedJournal,
+    keys: futures::channel::mpsc::UnboundedSender<std::io::Result<Event>>,
+    looping: tokio::task::JoinHandle<(Model, String)>,
+}
+
+fn cockpit_with_journal(
+    config: &cre_cockpit::config::Config,
+    secrets: cre_cockpit::sources::Secrets,
+    settings: Settings,
+    dir: &std::path::Path,
+) -> Cockpit {
+    let client = cre_cockpit::adapters::http::client();
+    let writers =
+        cre_cockpit::outbox::Writers::from_config(config, &secrets, &client, false).unwrap();
+    let sources = Sources::build(config, secrets, &client).unwrap();
+    let model = Model::new(settings, sources.states(), Timestamp::now());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let pollers = sources.spawn(&tx, &cancel);
+    let journal = std::sync::Arc::new(std::sync::Mutex::new(
+        cre_cockpit::journal::Journal::open(&dir.join("cockpit.db")).unwrap(),
+    ));
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    cre_cockpit::outbox::spawn(
+        journal.clone(),
+        writers,
+        wake.clone(),
+        tx.clone(),
+        cancel.clone(),
+    );
+    let (keys, input) = futures::channel::mpsc::unbounded();
+    let runtime = Runtime {
+        journal: Some(journal.clone()),
+        outbox: Some(wake),
+        ..Runtime::new(tx, rx, pollers, cancel)
+    };
+    let looping = tokio::spawn(async move {
+        let mut terminal = Terminal::new(TestBackend::new(160, 45)).unwrap();
+        let model = app::run(&mut terminal, model, input, runtime)
+            .await
+            .unwrap();
+        (model, common::screen(&terminal))
+    });
+    Cockpit {
+        journal,
+        keys,
+        looping,
+    }
 }
