@@ -513,7 +513,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
     let now = Timestamp::now();
     let at = |min: i64| now - SignedDuration::from_mins(min);
     {
-        let mut journal = Journal::open(&data.join("journal.db")).unwrap();
+        let mut journal = Journal::open(&data.join("cockpit.db")).unwrap();
         let update = journal
             .insert(
                 WriteKind::CustomerUpdate,
@@ -683,7 +683,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
     assert!(
         writes.contains(&format!(
             "_Source: the journal at {}",
-            data.join("journal.db").display()
+            data.join("cockpit.db").display()
         )),
         "{writes}"
     );
@@ -792,12 +792,12 @@ fn handover_without_config_reports_on_the_demo() {
         )),
         "{queue}"
     );
-    // The demo's journal lives in the (empty) home's data dir.
+    // The demo keeps its own journal, in the (empty) home's data dir.
     assert!(
         report.contains(&format!(
             "the journal at {}",
             home.path()
-                .join(".local/share/cre-cockpit/journal.db")
+                .join(".local/share/cre-cockpit/demo/cockpit.db")
                 .display()
         )),
         "{report}"

@@ -45,7 +45,7 @@ pub(super) async fn run(
         .chain([from])
         .min()
         .unwrap_or(from);
-    let path = crate::paths::data_dir().join("journal.db");
+    let path = super::store_dir(demo).join(crate::store::FILE);
     let (writes, journal) = match super::writes::open_journal(demo) {
         Ok(journal) => {
             match crate::outbox::with_journal(&journal, move |j| j.since(earliest)).await {
