@@ -26,6 +26,8 @@ pub type Clipboard = Box<dyn FnMut(&str) + Send>;
 
 /// What the loop needs besides the model and the terminal.
 pub struct Runtime {
+    /// When the process started, to log the time to the first frame.
+    pub started: Option<std::time::Instant>,
     pub tx: mpsc::UnboundedSender<Message>,
     pub rx: mpsc::UnboundedReceiver<Message>,
     pub pollers: Pollers,
@@ -58,6 +60,7 @@ impl Runtime {
         cancel: CancellationToken,
     ) -> Self {
         Self {
+            started: None,
             tx,
             rx,
             pollers,
@@ -91,6 +94,12 @@ where
         model.size = (size.width, size.height);
     }
     draw(terminal, &model)?;
+    // Start-up timing for the performance record (scripts/perf.sh reads it
+    // from the log): the first frame, and the first one with the desk's data.
+    let mut awaiting_desk = runtime.started;
+    if let Some(started) = runtime.started {
+        tracing::info!(ms = started.elapsed().as_millis(), "first frame drawn");
+    }
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut input_open = true;
@@ -133,6 +142,18 @@ where
         if dirty && runtime.rx.is_empty() {
             draw(terminal, &model)?;
             dirty = false;
+            if let Some(started) = awaiting_desk
+                && model
+                    .source(crate::domain::SourceKind::Desk)
+                    .is_some_and(|s| s.last_ok.is_some())
+            {
+                tracing::info!(
+                    ms = started.elapsed().as_millis(),
+                    inquiries = model.data.inquiries.len(),
+                    "first frame with desk data drawn"
+                );
+                awaiting_desk = None;
+            }
         }
     }
     Ok(model)

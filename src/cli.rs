@@ -37,8 +37,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the cockpit against the built-in simulator.
-    Demo,
+    /// Run the cockpit against the built-in simulator (its scale and
+    /// scenario flags as for `simulate`).
+    Demo(SimOptions),
     /// Write a commented config template to the config dir (or --config).
     Init {
         /// Overwrite an existing file.
@@ -106,6 +107,8 @@ enum Failure {
 /// Entry point for `main`.
 #[must_use]
 pub fn main() -> ExitCode {
+    // Time to first frame counts from here (the performance record).
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -122,7 +125,7 @@ pub fn main() -> ExitCode {
     let _log = logging::init(&data_dir)
         .map_err(|e| eprintln!("cre-cockpit: logging disabled: {e}"))
         .ok();
-    match runtime.block_on(dispatch(cli)) {
+    match runtime.block_on(dispatch(cli, started)) {
         Ok(code) => code,
         Err(error) => {
             tracing::error!(%error, "exiting with an error");
@@ -132,12 +135,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Failure> {
     let read_only = cli.read_only;
     let (loaded, command) = match cli.command {
         Some(Command::Init { force }) => return init(cli.config, force),
         Some(Command::Simulate(options)) => return simulate(options).await,
-        Some(Command::Demo) => (demo().await?, None),
+        Some(Command::Demo(options)) => (demo(options).await?, None),
         command => (load(cli.config).await?, command),
     };
     let Loaded {
@@ -159,7 +162,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Handover { since, out }) => {
             handover::run(&config, secrets, demo, since.as_deref(), out.as_deref()).await
         }
-        _ => tui(&config, secrets, demo, read_only).await,
+        _ => tui(&config, secrets, demo, read_only, started).await,
     };
     if let Some(sim) = simulator {
         sim.shutdown().await;
@@ -188,13 +191,13 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
                 simulator: None,
             })
         }
-        None => demo().await,
+        None => demo(SimOptions::default()).await,
     }
 }
 
 /// Start the simulator and point a config at it.
-async fn demo() -> Result<Loaded, Failure> {
-    let sim = Simulator::start(SimOptions::default()).await?;
+async fn demo(options: SimOptions) -> Result<Loaded, Failure> {
+    let sim = Simulator::start(options).await?;
     let (config, secrets) = crate::demo::config(
         &sim,
         &paths::data_dir().join("demo"),
@@ -213,6 +216,7 @@ async fn tui(
     secrets: Secrets,
     demo: bool,
     read_only: bool,
+    started: std::time::Instant,
 ) -> Result<ExitCode, Failure> {
     let client = http::client();
     let writers = crate::outbox::Writers::from_config(config, &secrets, &client, read_only)
@@ -255,6 +259,7 @@ async fn tui(
         editor: Some(Box::new(terminal::edit_externally)),
         notifier: Some(Box::new(terminal::notify)),
         store: store.clone(),
+        started: Some(started),
     };
     let result = app::run(
         &mut term,
