@@ -1,6 +1,8 @@
 //! The binary as a user runs it, with HOME pointing at an empty folder.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn run(home: &std::path::Path, args: &[&str]) -> Output {
@@ -203,18 +205,8 @@ async fn note_and_sync_deliver_through_the_journal_exactly_once() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sent 0, failed 0, still pending 0"));
 
-    let comments: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v2/tickets/{ticket}/comments",
-            sim.base_url()
-        ))
-        .basic_auth("cre@example.com/token", Some("t0ken"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let comments: serde_json::Value =
+        common::sim_comments(&sim.base_url(), "cre@example.com/token", "t0ken", ticket).await;
     let ours: Vec<&serde_json::Value> = comments["comments"]
         .as_array()
         .unwrap()

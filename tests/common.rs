@@ -277,3 +277,51 @@ pub fn service(var: &str) -> Option<String> {
         }
     }
 }
+
+/// Journal a private desk note on a ticket; returns the write's id.
+pub fn journal_note(journal: &cre_cockpit::outbox::SharedJournal, ticket: &str, text: &str) -> i64 {
+    use cre_cockpit::journal::{Effect, Target, WriteKind};
+    let effects = vec![Effect::DeskNote {
+        ticket: ticket.into(),
+        body: text.into(),
+        public: false,
+    }];
+    journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Annotate,
+            &Target::Inquiry(ticket.into()),
+            text,
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap()
+        .id
+}
+
+/// A journalled write's overall delivery state.
+pub fn write_state(
+    journal: &cre_cockpit::outbox::SharedJournal,
+    id: i64,
+) -> cre_cockpit::journal::StepState {
+    journal.lock().unwrap().write(id).unwrap().unwrap().state()
+}
+
+/// A ticket's comments as the simulator's Zendesk serves them.
+pub async fn sim_comments(
+    base_url: &str,
+    login: &str,
+    token: &str,
+    ticket: &str,
+) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{base_url}/api/v2/tickets/{ticket}/comments"))
+        .basic_auth(login, Some(token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

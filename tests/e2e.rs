@@ -297,22 +297,12 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     key(&keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
     key(&keys, KeyCode::Char('y'), KeyModifiers::NONE);
     // Delivered in the background; wait for the journal to say so.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let write = loop {
-        let recent = journal.lock().unwrap().recent(1).unwrap();
-        if let Some(w) = recent
-            .into_iter()
-            .next()
-            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
-        {
-            break w;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the note was not delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let write = newest_write_sent(
+        &journal,
+        Duration::from_secs(20),
+        "the note was not delivered",
+    )
+    .await;
     key(&keys, KeyCode::Char('q'), KeyModifiers::NONE);
     let (model, _) = tokio::time::timeout(Duration::from_secs(10), looping)
         .await
@@ -324,18 +314,13 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     let cre_cockpit::journal::Target::Inquiry(ticket) = &write.target else {
         panic!("{:?}", write.target)
     };
-    let comments: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v2/tickets/{ticket}/comments",
-            sim.base_url()
-        ))
-        .basic_auth("demo@cre-cockpit.invalid/token", Some("demo-token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let comments: serde_json::Value = common::sim_comments(
+        &sim.base_url(),
+        "demo@cre-cockpit.invalid/token",
+        "demo-token",
+        ticket,
+    )
+    .await;
     let ours = comments["comments"]
         .as_array()
         .unwrap()
@@ -396,22 +381,12 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     key(&keys, KeyCode::Char('u'), KeyModifiers::NONE);
     key(&keys, KeyCode::Enter, KeyModifiers::NONE);
     key(&keys, KeyCode::Char('y'), KeyModifiers::NONE);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let write = loop {
-        let recent = journal.lock().unwrap().recent(1).unwrap();
-        if let Some(w) = recent
-            .into_iter()
-            .next()
-            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
-        {
-            break w;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the update was not delivered"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let write = newest_write_sent(
+        &journal,
+        Duration::from_secs(30),
+        "the update was not delivered",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     key(&keys, KeyCode::Char('q'), KeyModifiers::NONE);
     let (model, screen) = tokio::time::timeout(Duration::from_secs(10), looping)
@@ -432,18 +407,13 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         .collect();
     assert!(tickets.len() >= 2, "{tickets:?}");
     for ticket in &tickets {
-        let comments: serde_json::Value = reqwest::Client::new()
-            .get(format!(
-                "{}/api/v2/tickets/{ticket}/comments",
-                sim.base_url()
-            ))
-            .basic_auth("demo@cre-cockpit.invalid/token", Some("demo-token"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let comments: serde_json::Value = common::sim_comments(
+            &sim.base_url(),
+            "demo@cre-cockpit.invalid/token",
+            "demo-token",
+            ticket,
+        )
+        .await;
         let updates = comments["comments"]
             .as_array()
             .unwrap()
@@ -520,5 +490,26 @@ fn cockpit_with_journal(
         journal,
         keys,
         looping,
+    }
+}
+
+/// Wait for the newest journalled write to be delivered; fail with `what`.
+async fn newest_write_sent(
+    journal: &cre_cockpit::outbox::SharedJournal,
+    within: Duration,
+    what: &str,
+) -> cre_cockpit::journal::Write {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let recent = journal.lock().unwrap().recent(1).unwrap();
+        if let Some(w) = recent
+            .into_iter()
+            .next()
+            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
+        {
+            return w;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -15,7 +15,7 @@ use cre_cockpit::adapters::DeskSource;
 use cre_cockpit::adapters::http::{self, Secret};
 use cre_cockpit::adapters::rt::Rt;
 use cre_cockpit::config::Config;
-use cre_cockpit::journal::{Effect, Journal, StepState, Target, WriteKind};
+use cre_cockpit::journal::{Journal, StepState, Target, WriteKind};
 use cre_cockpit::outbox::{self, DeskWriter, SharedJournal, Writers};
 use jiff::Timestamp;
 
@@ -48,30 +48,6 @@ async fn count(url: &str, token: &str, ticket: &str, text: &str) -> usize {
         .count()
 }
 
-fn note(journal: &SharedJournal, ticket: &str, text: &str) -> i64 {
-    let effects = vec![Effect::DeskNote {
-        ticket: ticket.into(),
-        body: text.into(),
-        public: false,
-    }];
-    journal
-        .lock()
-        .unwrap()
-        .insert(
-            WriteKind::Annotate,
-            &Target::Inquiry(ticket.into()),
-            text,
-            effects,
-            Timestamp::now(),
-        )
-        .unwrap()
-        .id
-}
-
-fn state(journal: &SharedJournal, id: i64) -> StepState {
-    journal.lock().unwrap().write(id).unwrap().unwrap().state()
-}
-
 fn rt_service(action: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/services/rt.sh");
     let status = Command::new("bash")
@@ -101,11 +77,11 @@ async fn rt_writes_land_exactly_once() {
     ));
 
     // 1. A note arrives once, as a comment (not correspondence).
-    let id = note(&journal, &ticket, "First note: 障害を調査中");
+    let id = common::journal_note(&journal, &ticket, "First note: 障害を調査中");
     outbox::pass(&journal, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(common::write_state(&journal, id), StepState::Sent);
     assert_eq!(
         count(&url, &token, &ticket, "First note: 障害を調査中").await,
         1
@@ -120,11 +96,11 @@ async fn rt_writes_land_exactly_once() {
 
     // 2. RT goes down; the note waits in the journal; RT comes back; once.
     rt_service("stop");
-    let id = note(&journal, &ticket, "Second note while RT was down");
+    let id = common::journal_note(&journal, &ticket, "Second note while RT was down");
     let pass = outbox::pass(&journal, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
-    let down = state(&journal, id);
+    let down = common::write_state(&journal, id);
     rt_service("resume");
     assert_eq!(
         (pass.sent, down),
@@ -134,7 +110,7 @@ async fn rt_writes_land_exactly_once() {
     outbox::pass(&journal, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(common::write_state(&journal, id), StepState::Sent);
     assert_eq!(
         count(&url, &token, &ticket, "Second note while RT was down").await,
         1
@@ -142,7 +118,7 @@ async fn rt_writes_land_exactly_once() {
 
     // 3. The process dies after RT took the note but before the journal
     //    recorded it: after a restart the marker is found, no second copy.
-    let id = note(&journal, &ticket, "Third note, crash after send");
+    let id = common::journal_note(&journal, &ticket, "Third note, crash after send");
     outbox::pass(&journal, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
@@ -158,7 +134,7 @@ async fn rt_writes_land_exactly_once() {
     outbox::pass(&reopened, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&reopened, id), StepState::Sent);
+    assert_eq!(common::write_state(&reopened, id), StepState::Sent);
     assert_eq!(
         count(&url, &token, &ticket, "Third note, crash after send").await,
         1
@@ -199,7 +175,7 @@ async fn rt_writes_land_exactly_once() {
     outbox::pass(&reopened, &mut writers(&url, &token), true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&reopened, id), StepState::Sent);
+    assert_eq!(common::write_state(&reopened, id), StepState::Sent);
     let fresh: serde_json::Value = rest
         .send(
             reqwest::Method::GET,

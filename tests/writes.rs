@@ -74,36 +74,6 @@ fn journal(dir: &tempfile::TempDir) -> SharedJournal {
     ))
 }
 
-fn note(journal: &SharedJournal, ticket: &str, text: &str) -> i64 {
-    let effects = vec![Effect::DeskNote {
-        ticket: ticket.into(),
-        body: text.into(),
-        public: false,
-    }];
-    journal
-        .lock()
-        .unwrap()
-        .insert(
-            WriteKind::Annotate,
-            &Target::Inquiry(ticket.into()),
-            text,
-            effects,
-            Timestamp::now(),
-        )
-        .unwrap()
-        .id
-}
-
-fn state(journal: &SharedJournal, write: i64) -> StepState {
-    journal
-        .lock()
-        .unwrap()
-        .write(write)
-        .unwrap()
-        .unwrap()
-        .state()
-}
-
 async fn mount(server: &MockServer, ticket: &Ticket) {
     Mock::given(method("PUT"))
         .and(path("/api/v2/tickets/7"))
@@ -125,14 +95,14 @@ async fn a_lost_answer_is_checked_not_resent() {
     mount(&server, &ticket).await;
     let dir = tempfile::tempdir().unwrap();
     let journal = journal(&dir);
-    let id = note(&journal, "7", "Investigating with the API team 🙏");
+    let id = common::journal_note(&journal, "7", "Investigating with the API team 🙏");
     let mut writers = desk(&server.uri()).await;
 
     // The note arrives but the answer is a 502: outcome unknown.
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Unknown);
+    assert_eq!(common::write_state(&journal, id), StepState::Unknown);
     assert_eq!(*ticket.puts.lock().unwrap(), 1);
 
     // The retry finds its marker among the comments and does not send again.
@@ -140,7 +110,7 @@ async fn a_lost_answer_is_checked_not_resent() {
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(common::write_state(&journal, id), StepState::Sent);
     assert_eq!(*ticket.puts.lock().unwrap(), 1, "exactly one comment");
     let comments = ticket.comments.lock().unwrap();
     assert!(
@@ -158,7 +128,7 @@ async fn a_crash_mid_send_is_treated_as_unknown_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let journal = journal(&dir);
-        let id = note(&journal, "7", "restart-safe");
+        let id = common::journal_note(&journal, "7", "restart-safe");
         let mut writers = desk(&server.uri()).await;
         outbox::pass(&journal, &mut writers, true, &mut |_| {})
             .await
@@ -180,7 +150,7 @@ async fn a_crash_mid_send_is_treated_as_unknown_after_restart() {
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(common::write_state(&journal, id), StepState::Sent);
     assert_eq!(
         *ticket.puts.lock().unwrap(),
         1,
@@ -193,7 +163,7 @@ async fn writes_queued_during_an_outage_are_delivered_in_order_once() {
     let dir = tempfile::tempdir().unwrap();
     let journal = journal(&dir);
     let ids: Vec<i64> = (1..=5)
-        .map(|i| note(&journal, "7", &format!("update {i}")))
+        .map(|i| common::journal_note(&journal, "7", &format!("update {i}")))
         .collect();
     // Nothing listens on the desk's port: the requests never leave.
     let mut writers = desk("http://127.0.0.1:9").await;
@@ -203,7 +173,7 @@ async fn writes_queued_during_an_outage_are_delivered_in_order_once() {
     assert_eq!((pass.sent, pass.pending), (0, 5));
     for id in &ids {
         assert_eq!(
-            state(&journal, *id),
+            common::write_state(&journal, *id),
             StepState::Queued,
             "a refused connection proves nothing was sent"
         );
@@ -241,7 +211,7 @@ async fn a_refused_write_fails_with_the_reason_and_is_not_retried() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = journal(&dir);
-    let id = note(&journal, "7", "closed ticket");
+    let id = common::journal_note(&journal, "7", "closed ticket");
     let mut writers = desk(&server.uri()).await;
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
@@ -375,5 +345,5 @@ async fn tags_are_added_not_replaced() {
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(state(&journal, id), StepState::Sent);
+    assert_eq!(common::write_state(&journal, id), StepState::Sent);
 }
