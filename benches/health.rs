@@ -64,7 +64,7 @@ fn portfolio() -> Portfolio {
                 ..TenantMetrics::default()
             },
         );
-        metrics.active_users_history.insert(
+        std::sync::Arc::make_mut(&mut metrics.active_users_history).insert(
             a.tenant.clone(),
             (0..31)
                 .map(|d| active * (1.2 - f64::from(d) / 100.0))

@@ -35,11 +35,23 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `demo`: the built-in simulator in this process, or one already running.
+#[derive(Debug, clap::Args)]
+pub struct DemoOptions {
+    /// Use a simulator started elsewhere with `cre-cockpit simulate` (its
+    /// base URL) instead of starting one here; the scenario flags are then
+    /// ignored. Measures the cockpit apart from the simulator.
+    #[arg(long, value_name = "URL")]
+    pub simulator: Option<String>,
+    #[command(flatten)]
+    pub scenario: SimOptions,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the cockpit against the built-in simulator (its scale and
     /// scenario flags as for `simulate`).
-    Demo(SimOptions),
+    Demo(DemoOptions),
     /// Write a commented config template to the config dir (or --config).
     Init {
         /// Overwrite an existing file.
@@ -147,8 +159,8 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
         config,
         secrets,
         simulator,
+        demo,
     } = loaded;
-    let demo = simulator.is_some();
     let result = match command {
         Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
         Some(Command::Check) => check(&config, secrets, demo).await,
@@ -175,7 +187,10 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
 struct Loaded {
     config: Config,
     secrets: Secrets,
+    /// The in-process simulator, kept alive while the cockpit runs.
     simulator: Option<Simulator>,
+    /// Pointed at a simulator (here or elsewhere): the demo's own store.
+    demo: bool,
 }
 
 /// The user's config, or the demo when there is none.
@@ -189,26 +204,59 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
                 config,
                 secrets,
                 simulator: None,
+                demo: false,
             })
         }
-        None => demo(SimOptions::default()).await,
+        None => {
+            demo(DemoOptions {
+                simulator: None,
+                scenario: SimOptions::default(),
+            })
+            .await
+        }
     }
 }
 
 /// Start the simulator and point a config at it.
-async fn demo(options: SimOptions) -> Result<Loaded, Failure> {
-    let sim = Simulator::start(options).await?;
-    let (config, secrets) = crate::demo::config(
-        &sim,
-        &paths::data_dir().join("demo"),
-        crate::demo::POLL_EVERY,
-    )?;
+async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
+    let dir = paths::data_dir().join("demo");
+    if let Some(url) = options.simulator {
+        let accounts = fetch_accounts(&url).await?;
+        let (config, secrets) =
+            crate::demo::config_for(&url, &accounts, &dir, crate::demo::POLL_EVERY)?;
+        tracing::info!(%url, "demo against a simulator running elsewhere");
+        return Ok(Loaded {
+            config,
+            secrets,
+            simulator: None,
+            demo: true,
+        });
+    }
+    let sim = Simulator::start(options.scenario).await?;
+    let (config, secrets) = crate::demo::config(&sim, &dir, crate::demo::POLL_EVERY)?;
     tracing::info!(url = %sim.base_url(), "demo simulator started");
     Ok(Loaded {
         config,
         secrets,
         simulator: Some(sim),
+        demo: true,
     })
+}
+
+/// The accounts file a running simulator serves.
+async fn fetch_accounts(url: &str) -> Result<String, Failure> {
+    let failed = |e: crate::domain::SourceError| {
+        Failure::Other(format!("simulator at {url}: {}", e.message))
+    };
+    let base = http::base_url(url, false).map_err(failed)?;
+    let (_, _, body) = http::send(
+        "accounts",
+        http::client().get(http::join(&base, "/accounts.csv")),
+    )
+    .await
+    .map_err(failed)?;
+    String::from_utf8(body)
+        .map_err(|_| Failure::Other(format!("simulator at {url}: accounts.csv is not UTF-8")))
 }
 
 async fn tui(
@@ -390,6 +438,11 @@ async fn simulate(options: SimOptions) -> Result<ExitCode, Failure> {
     );
     println!("  Prometheus {}/api/v1/query", sim.base_url());
     println!("  PagerDuty  {}/incidents", sim.base_url());
+    println!("  accounts   {}/accounts.csv", sim.base_url());
+    println!(
+        "run the cockpit on it: cre-cockpit demo --simulator {}",
+        sim.base_url()
+    );
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)

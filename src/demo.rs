@@ -19,10 +19,21 @@ pub const POLL_EVERY: Duration = Duration::from_secs(5);
 /// A config for the running simulator. The accounts file is written to
 /// `dir` and read back through the real loader, like a CRM export.
 pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(Config, Secrets)> {
+    config_for(&sim.base_url(), &sim.accounts_csv(), dir, every)
+}
+
+/// A config for a simulator running elsewhere (`cre-cockpit simulate`),
+/// given its base URL and the accounts file it serves at `/accounts.csv`.
+pub fn config_for(
+    url: &str,
+    accounts_csv: &str,
+    dir: &Path,
+    every: Duration,
+) -> std::io::Result<(Config, Secrets)> {
     std::fs::create_dir_all(dir)?;
     let accounts = dir.join("accounts.csv");
-    std::fs::write(&accounts, sim.accounts_csv())?;
-    let url = sim.base_url();
+    std::fs::write(&accounts, accounts_csv)?;
+    let url = url.trim_end_matches('/').to_owned();
     let config = Config {
         desk: Some(DeskConfig {
             email: Some("demo@cre-cockpit.invalid".into()),

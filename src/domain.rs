@@ -256,10 +256,13 @@ pub struct TenantMetrics {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MetricsSnapshot {
     pub by_tenant: BTreeMap<String, TenantMetrics>,
-    /// Error ratio sparkline per tenant (oldest first, hourly, 7 days).
-    pub error_history: BTreeMap<String, Vec<f64>>,
-    /// Active users sparkline per tenant (oldest first, daily, 30 days).
-    pub active_users_history: BTreeMap<String, Vec<f64>>,
+    /// Error ratio sparkline per tenant (oldest first; the last week's
+    /// whole hours, the newest the last full hour before the poll). Shared
+    /// with the adapter, which keeps it between polls.
+    pub error_history: std::sync::Arc<BTreeMap<String, Vec<f64>>>,
+    /// Active users sparkline per tenant (oldest first; the last 30 UTC
+    /// midnights).
+    pub active_users_history: std::sync::Arc<BTreeMap<String, Vec<f64>>>,
     /// Warnings the metrics backend attached to its answers.
     pub warnings: Vec<String>,
     /// Each configured SLO, evaluated globally and per tenant.

@@ -397,6 +397,13 @@ fn support_by_account(
 /// Spacing of the error-ratio history the metrics poll fetches.
 const HISTORY_STEP: SignedDuration = SignedDuration::from_hours(1);
 
+/// The newest point of the error-ratio history at `now`: the last whole
+/// hour strictly before it.
+fn last_whole_hour(now: Timestamp) -> Timestamp {
+    let step = HISTORY_STEP.as_secs();
+    Timestamp::from_second((now.as_second() - 1).div_euclid(step) * step).unwrap_or(now)
+}
+
 /// For each incident, the accounts whose error ratio is above the impact
 /// threshold and which that incident best explains.
 ///
@@ -431,6 +438,9 @@ fn attribute_hurt_tenants(
         if ratio < src.impact_error_ratio {
             continue;
         }
+        // The history's points sit on whole hours, the newest the last whole
+        // hour before now; the tenant crossed after the newest point below
+        // the threshold (within this hour if even the newest is below).
         let run = src
             .metrics
             .error_history
@@ -438,11 +448,14 @@ fn attribute_hurt_tenants(
             .map_or(0, |h| {
                 h.iter()
                     .rev()
-                    .skip(1)
                     .take_while(|r| **r >= src.impact_error_ratio)
                     .count()
             });
-        let since = src.now - HISTORY_STEP * i32::try_from(run).unwrap_or(i32::MAX);
+        let since = match i32::try_from(run) {
+            Ok(0) => src.now,
+            Ok(run) => last_whole_hour(src.now) - HISTORY_STEP * (run - 1),
+            Err(_) => Timestamp::MIN,
+        };
         // Allow one step of slack: the history cannot place the crossing
         // more precisely than its spacing.
         let culprit = src
@@ -879,6 +892,7 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     use super::*;
     use crate::domain::{Segment, TenantMetrics};
@@ -948,15 +962,15 @@ mod tests {
                     },
                 ),
             ]),
-            error_history: BTreeMap::from([
-                // Crossed within the last hour.
+            error_history: Arc::new(BTreeMap::from([
+                // Above since the last whole hour (09:00), below before.
                 ("fresh".into(), vec![0.001, 0.001, 0.001, 0.09]),
-                // Above the threshold for the last six hours.
+                // Above the threshold since 03:00 (seven whole hours).
                 (
                     "chronic".into(),
                     vec![0.001, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
                 ),
-            ]),
+            ])),
             ..MetricsSnapshot::default()
         };
         let incidents = vec![

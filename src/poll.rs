@@ -13,12 +13,15 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::adapters::http::meter;
 use crate::adapters::{DeskSource, IncidentSource, MetricsSource};
 use crate::domain::SourceError;
 use crate::message::Message;
 
 /// Something a poller task can drive.
 pub trait Pollable: Send + 'static {
+    /// Which source this is, for the log.
+    const SOURCE: &'static str;
     /// Poll once; the message to send and, on failure, how long the source
     /// asked us to wait before the next attempt.
     fn poll(&mut self) -> impl Future<Output = (Message, Option<Duration>)> + Send;
@@ -34,6 +37,8 @@ fn retry_hint<T>(result: &Result<T, SourceError>) -> Option<Duration> {
 pub struct Desk<D>(pub D);
 
 impl<D: DeskSource> Pollable for Desk<D> {
+    const SOURCE: &'static str = "desk";
+
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         if let Ok(update) = &result {
@@ -67,6 +72,8 @@ impl<D: DeskSource> Pollable for Desk<D> {
 pub struct Metrics<M>(pub M);
 
 impl<M: MetricsSource> Pollable for Metrics<M> {
+    const SOURCE: &'static str = "metrics";
+
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         let wait = retry_hint(&result);
@@ -89,6 +96,8 @@ impl<M: MetricsSource> Pollable for Metrics<M> {
 pub struct Incidents<I>(pub I);
 
 impl<I: IncidentSource> Pollable for Incidents<I> {
+    const SOURCE: &'static str = "incidents";
+
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let result = self.0.poll().await;
         let wait = retry_hint(&result);
@@ -113,6 +122,8 @@ impl<I: IncidentSource> Pollable for Incidents<I> {
 pub struct AccountsFile(pub std::path::PathBuf);
 
 impl Pollable for AccountsFile {
+    const SOURCE: &'static str = "accounts";
+
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let path = self.0.clone();
         let result = tokio::task::spawn_blocking(move || crate::accounts::load(&path))
@@ -193,8 +204,18 @@ pub fn spawn<P: Pollable>(
             if !tick {
                 interval.reset();
             }
-            let (message, wait) =
-                tokio::select! { () = cancel.cancelled() => return, r = source.poll() => r };
+            let began = Instant::now();
+            let ((message, wait), usage) = tokio::select! {
+                () = cancel.cancelled() => return,
+                r = meter::measure(source.poll()) => r,
+            };
+            tracing::debug!(
+                source = P::SOURCE,
+                requests = usage.requests,
+                bytes = usage.bytes,
+                ms = began.elapsed().as_millis() as u64,
+                "poll done"
+            );
             if tx.send(message).is_err() {
                 return;
             }

@@ -136,6 +136,7 @@ impl Simulator {
             let shared = Shared {
                 clock,
                 scenario,
+                accounts_csv: accounts.clone(),
                 base_url: url,
                 world: Mutex::new(world),
                 zendesk_budget: Mutex::new((0, 0)),
@@ -213,6 +214,9 @@ pub(crate) struct World {
 pub(crate) struct Shared {
     clock: Clock,
     pub scenario: Scenario,
+    /// The customers as a CRM export, served at `/accounts.csv` so a
+    /// cockpit in another process (`demo --simulator URL`) can join them.
+    accounts_csv: String,
     pub base_url: String,
     world: Mutex<World>,
     /// (minute, requests in it) for Zendesk's rate-limit headers.
@@ -278,6 +282,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(prometheus::routes())
         .merge(pagerduty::routes())
         .route("/", axum::routing::get(index))
+        .route("/accounts.csv", axum::routing::get(accounts))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -301,6 +306,14 @@ async fn index(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) 
     body.push_str(&format!("; {tickets} tickets on the desk"));
     body.push_str("</p><ul><li>Zendesk: /api/v2/…</li><li>Prometheus: /api/v1/query</li><li>PagerDuty: /incidents</li></ul>");
     page("simulator", &body)
+}
+
+async fn accounts(axum::extract::State(shared): axum::extract::State<Arc<Shared>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        shared.accounts_csv.clone(),
+    )
+        .into_response()
 }
 
 async fn not_found(uri: Uri) -> Response {

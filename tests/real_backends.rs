@@ -82,12 +82,23 @@ fn seed() -> Seed {
 impl Seed {
     /// Good and valid events over `[-window, 0]` for a tenant (and service).
     fn counts(&self, tenant: &str, service: Option<&str>, window: i64) -> slo::Counts {
+        self.counts_until(tenant, service, window, 0)
+    }
+
+    /// Good and valid events over `[end - window, end]`.
+    fn counts_until(
+        &self,
+        tenant: &str,
+        service: Option<&str>,
+        window: i64,
+        end: i64,
+    ) -> slo::Counts {
         let mut c = slo::Counts::default();
         for s in &self.requests {
             if s.tenant != tenant || service.is_some_and(|x| x != s.service) {
                 continue;
             }
-            let overlap = (s.to.min(0) - s.from.max(-window)).max(0) as f64;
+            let overlap = (s.to.min(end) - s.from.max(end - window)).max(0) as f64;
             let valid = s.per_second * overlap;
             c.valid += valid;
             c.good += valid * (1.0 - s.ratio);
@@ -143,7 +154,7 @@ async fn snapshot_at_seed(url: &str, epoch: i64) -> MetricsSnapshot {
         slo_toml()
     ))
     .unwrap();
-    let adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
+    let mut adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
         .unwrap()
         .with_slos(&config.slo);
     adapter
@@ -165,7 +176,8 @@ async fn tenant_signals_equal_what_the_seed_implies() {
         return;
     };
     let seed = seed();
-    let snap = snapshot_at_seed(&url, epoch()).await;
+    let epoch = epoch();
+    let snap = snapshot_at_seed(&url, epoch).await;
     assert!(snap.warnings.is_empty(), "{:?}", snap.warnings);
     for tenant in seed.tenants() {
         let m = snap
@@ -198,19 +210,28 @@ async fn tenant_signals_equal_what_the_seed_implies() {
             seed.features.get(&tenant).map(|&n| n as f64),
             "{tenant} features used in 28 d"
         );
-        let users: Vec<f64> = (0..=30)
-            .map(|d| seed.users_at(&tenant, (d - 30) * 86_400).unwrap())
+        // The histories sit on the clock grid: the 30 UTC midnights and the
+        // 168 whole hours before the epoch, oldest first.
+        let last_midnight = (epoch - 1).div_euclid(86_400) * 86_400 - epoch;
+        let users: Vec<f64> = (0..30)
+            .map(|d| {
+                seed.users_at(&tenant, last_midnight - (29 - d) * 86_400)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(
             snap.active_users_history[&tenant], users,
             "{tenant} 30-day users"
         );
         let history = &snap.error_history[&tenant];
-        assert_eq!(history.len(), 169, "{tenant}: hourly for a week, both ends");
+        assert_eq!(history.len(), 168, "{tenant}: the week's whole hours");
+        let last_hour = (epoch - 1).div_euclid(3600) * 3600 - epoch;
         near(
             history.last().copied(),
-            five.error_ratio().unwrap(),
-            "last history point",
+            seed.counts_until(&tenant, None, 300, last_hour)
+                .error_ratio()
+                .unwrap(),
+            "last history point (the last whole hour)",
         );
     }
 }

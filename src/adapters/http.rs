@@ -138,6 +138,7 @@ pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
     request: RequestBuilder,
     explain: impl FnOnce(E) -> Option<String>,
 ) -> Result<Fetched<T>, SourceError> {
+    meter::sent();
     let response = request.send().await.map_err(|e| describe(what, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -162,6 +163,7 @@ pub async fn send(
     what: &str,
     request: RequestBuilder,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
+    meter::sent();
     let response = request.send().await.map_err(|e| describe(what, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -181,6 +183,7 @@ async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, Sou
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| describe(what, &e))? {
+        meter::received(chunk.len());
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large(what));
         }
@@ -313,6 +316,53 @@ fn describe(what: &str, error: &reqwest::Error) -> SourceError {
     // timeout or a broken answer the server may have acted on it.
     described.maybe_applied = !error.is_connect() && !error.is_redirect() && !error.is_builder();
     described
+}
+
+/// What a poll cost on the wire: requests sent and body bytes received,
+/// counted per task so each poller measures only its own source (the
+/// performance record's "requests and bytes per quiet poll", and a debug
+/// log line per poll).
+pub mod meter {
+    use std::cell::Cell;
+    use std::future::Future;
+
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Usage {
+        pub requests: u64,
+        pub bytes: u64,
+    }
+
+    tokio::task_local! {
+        static USAGE: Cell<Usage>;
+    }
+
+    /// Run `work`, counting the requests and bytes it moves.
+    pub async fn measure<T>(work: impl Future<Output = T>) -> (T, Usage) {
+        USAGE
+            .scope(Cell::new(Usage::default()), async {
+                let out = work.await;
+                (out, USAGE.with(Cell::get))
+            })
+            .await
+    }
+
+    fn add(requests: u64, bytes: u64) {
+        // Outside `measure` nobody is counting, and that is fine.
+        let _ = USAGE.try_with(|u| {
+            let mut usage = u.get();
+            usage.requests += requests;
+            usage.bytes += bytes;
+            u.set(usage);
+        });
+    }
+
+    pub(super) fn sent() {
+        add(1, 0);
+    }
+
+    pub(super) fn received(bytes: usize) {
+        add(0, bytes as u64);
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! Mimir, Grafana Cloud): per-tenant signals from configured PromQL, and
 //! the counts behind each configured SLO.
 //!
-//! There is no change feed, so every poll re-asks the same questions; they
-//! are small (one series per tenant) and run concurrently. The six core
+//! There is no change feed, so every poll re-asks the instant questions; they
+//! are small (one series per tenant) and run concurrently. The two histories
+//! (a week of hourly error ratios, a month of daily active users) sit on a
+//! fixed clock grid and are kept between polls: a poll asks only for the
+//! grid points that fell due since the last one. The six core
 //! signals fail the poll when they fail; the rest (feature usage, the
 //! active-users history, SLO counts) degrade to a warning on the chip, so a
 //! typo in one `[[slo]]` does not blank the whole metrics picture.
@@ -11,6 +14,7 @@
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -25,15 +29,24 @@ use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use crate::domain::{MetricsSnapshot, SourceError, TenantMetrics};
 use crate::slo::{self, Counts, Objective, SloReport};
 
-/// How far back the usage trend and the error sparkline look.
+/// The error-ratio history: hourly, for a week (168 points, far below
+/// Prometheus's 11,000-points-per-series guard).
+const ERROR_HISTORY: Grid = Grid {
+    signal: "error_history",
+    step: 3600,
+    points: 7 * 24,
+};
+/// The active-users history: daily (UTC midnights), for 30 days.
+const USERS_HISTORY: Grid = Grid {
+    signal: "active_users_history",
+    step: 86_400,
+    points: 30,
+};
+/// How far back the week-on-week usage comparison looks.
 const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
-/// How far back the active-users sparkline looks.
-const MONTH: SignedDuration = SignedDuration::from_hours(30 * 24);
-/// One sparkline point per hour: 169 points, far below Prometheus's
-/// 11,000-points-per-series guard.
-const HISTORY_STEP_SECONDS: &str = "3600";
-/// One active-users point per day: 31 points.
-const USERS_STEP_SECONDS: &str = "86400";
+/// A kept history is fetched whole again this often, so tenants that
+/// appeared, vanished or had gaps are reconciled.
+const FULL_REFRESH_SECONDS: i64 = 6 * 3600;
 /// SLO count queries in flight at once: enough to finish a poll in a few
 /// round trips, few enough not to trip a hosted service's rate limit.
 const SLO_CONCURRENCY: usize = 6;
@@ -45,6 +58,97 @@ pub struct Prometheus {
     queries: QueryConfig,
     tenant_label: String,
     slos: Vec<SloConfig>,
+    error_history: History,
+    users_history: History,
+}
+
+/// A history's clock grid: a point every `step` seconds since the Unix
+/// epoch, the newest `points` of them before now.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    signal: &'static str,
+    step: i64,
+    points: usize,
+}
+
+impl Grid {
+    /// The newest grid point strictly before `at`: the last whole step.
+    fn last_before(self, at: Timestamp) -> i64 {
+        (at.as_millisecond() - 1).div_euclid(self.step * 1000) * self.step
+    }
+
+    fn span(self) -> i64 {
+        self.step * (self.points as i64 - 1)
+    }
+}
+
+/// A history kept between polls.
+#[derive(Debug)]
+struct History {
+    grid: Grid,
+    /// The newest grid point held (`None` before the first fetch).
+    through: Option<i64>,
+    /// When (Unix seconds) the whole window was last fetched.
+    full_at: i64,
+    /// Shared with the snapshots handed out: a quiet poll copies nothing.
+    series: Arc<BTreeMap<String, Vec<f64>>>,
+}
+
+/// What a poll must fetch of a history: nothing, the points after the
+/// newest held, or the whole window; as (start, end) grid points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    Nothing,
+    Since(i64, i64),
+    Whole(i64, i64),
+}
+
+impl History {
+    fn new(grid: Grid) -> Self {
+        Self {
+            grid,
+            through: None,
+            full_at: 0,
+            series: Arc::default(),
+        }
+    }
+
+    fn plan(&self, at: Timestamp) -> Fetch {
+        let last = self.grid.last_before(at);
+        match self.through {
+            Some(held) if held == last => Fetch::Nothing,
+            Some(held)
+                if held < last
+                    && last - held <= self.grid.span()
+                    && at.as_second() - self.full_at < FULL_REFRESH_SECONDS =>
+            {
+                Fetch::Since(held + self.grid.step, last)
+            }
+            _ => Fetch::Whole(last - self.grid.span(), last),
+        }
+    }
+
+    /// Fold in what `plan` fetched (already indexed by tenant).
+    fn apply(&mut self, fetch: Fetch, at: Timestamp, fetched: BTreeMap<String, Vec<f64>>) {
+        match fetch {
+            Fetch::Nothing => {}
+            Fetch::Whole(_, end) => {
+                self.series = Arc::new(fetched);
+                self.through = Some(end);
+                self.full_at = at.as_second();
+            }
+            Fetch::Since(_, end) => {
+                let series = Arc::make_mut(&mut self.series);
+                for (tenant, points) in fetched {
+                    let held = series.entry(tenant).or_default();
+                    held.extend(points);
+                    let excess = held.len().saturating_sub(self.grid.points);
+                    held.drain(..excess);
+                }
+                self.through = Some(end);
+            }
+        }
+    }
 }
 
 /// One instant query's answer, which field of [`TenantMetrics`] it fills.
@@ -87,6 +191,8 @@ impl Prometheus {
             queries: config.queries.clone(),
             tenant_label,
             slos: Vec::new(),
+            error_history: History::new(ERROR_HISTORY),
+            users_history: History::new(USERS_HISTORY),
         })
     }
 
@@ -140,15 +246,20 @@ impl Prometheus {
         .await
     }
 
-    async fn range(
-        &self,
-        signal: &str,
-        promql: &str,
-        (start, end, step): (&str, &str, &str),
-    ) -> Result<Answer, SourceError> {
-        let params = [("start", start), ("end", end), ("step", step)];
+    /// The grid points `fetch` names of one history (no request for
+    /// [`Fetch::Nothing`], or when the signal is switched off).
+    async fn range(&self, grid: Grid, promql: &str, fetch: Fetch) -> Result<Answer, SourceError> {
+        let (Fetch::Since(start, end) | Fetch::Whole(start, end)) = fetch else {
+            return Ok(Answer::default());
+        };
+        let (start, end, step) = (start.to_string(), end.to_string(), grid.step.to_string());
+        let params = [
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+            ("step", step.as_str()),
+        ];
         self.query(
-            signal,
+            grid.signal,
             "/api/v1/query_range",
             promql,
             &params,
@@ -157,39 +268,15 @@ impl Prometheus {
         .await
     }
 
-    /// How many requests a poll makes (for the log).
-    fn requests_per_poll(&self) -> usize {
-        let q = &self.queries;
-        let core = [
-            &q.error_ratio,
-            &q.request_rate,
-            &q.active_users,
-            &q.active_users,
-            &q.latency_p99,
-            &q.error_ratio,
-            &q.feature_usage,
-            &q.active_users,
-        ]
-        .iter()
-        .filter(|q| !q.trim().is_empty())
-        .count();
-        core + self
-            .slos
-            .iter()
-            .map(|s| 2 * slo::windows(s.window).len())
-            .sum::<usize>()
-    }
-
     /// Poll as of `at` rather than now: the same queries, evaluated at a
     /// fixed instant (tests against seeded data; reproducing a past view).
-    pub async fn snapshot_at(&self, at: Timestamp) -> Result<MetricsSnapshot, SourceError> {
+    /// The histories are fetched only as far as they are not already held.
+    pub async fn snapshot_at(&mut self, at: Timestamp) -> Result<MetricsSnapshot, SourceError> {
         let clock = |e: jiff::Error| SourceError::new(format!("metrics: clock out of range ({e})"));
         let week_ago = at.checked_sub(WEEK).map_err(clock)?;
-        let month_ago = at.checked_sub(MONTH).map_err(clock)?;
-        let (now_s, week_ago_s, month_ago_s) = (unix(at), unix(week_ago), unix(month_ago));
+        let (now_s, week_ago_s) = (unix(at), unix(week_ago));
+        let (errors_due, users_due) = (self.error_history.plan(at), self.users_history.plan(at));
         let q = &self.queries;
-        let week = (week_ago_s.as_str(), now_s.as_str(), HISTORY_STEP_SECONDS);
-        let month = (month_ago_s.as_str(), now_s.as_str(), USERS_STEP_SECONDS);
         let (core, optional, slo_counts) = futures::join!(
             async {
                 futures::try_join!(
@@ -198,12 +285,12 @@ impl Prometheus {
                     self.instant("active_users", &q.active_users, &now_s),
                     self.instant("active_users_prev", &q.active_users, &week_ago_s),
                     self.instant("latency_p99", &q.latency_p99, &now_s),
-                    self.range("error_history", &q.error_ratio, week),
+                    self.range(ERROR_HISTORY, &q.error_ratio, errors_due),
                 )
             },
             futures::future::join(
                 self.instant("feature_usage", &q.feature_usage, &now_s),
-                self.range("active_users_history", &q.active_users, month),
+                self.range(USERS_HISTORY, &q.active_users, users_due),
             ),
             self.slo_counts(&now_s),
         );
@@ -244,13 +331,18 @@ impl Prometheus {
                 }
             }
         }
-        snapshot.error_history = self.series("error_history", history, &mut snapshot.warnings);
-        let users_history = degrade(users_history, &mut snapshot.warnings);
-        snapshot.active_users_history = self.series(
-            "active_users_history",
-            users_history,
-            &mut snapshot.warnings,
-        );
+        let history = self.series(ERROR_HISTORY.signal, history, &mut snapshot.warnings);
+        self.error_history.apply(errors_due, at, history);
+        snapshot.error_history = Arc::clone(&self.error_history.series);
+        // A failed users history is kept as it was and asked for again.
+        if let Ok(users_history) = users_history {
+            let users_history =
+                self.series(USERS_HISTORY.signal, users_history, &mut snapshot.warnings);
+            self.users_history.apply(users_due, at, users_history);
+        } else {
+            degrade(users_history, &mut snapshot.warnings);
+        }
+        snapshot.active_users_history = Arc::clone(&self.users_history.series);
 
         for (config, counts) in self.slos.iter().zip(slo_counts) {
             let counts = match counts {
@@ -514,16 +606,14 @@ impl MetricsSource for Prometheus {
     }
 
     async fn poll(&mut self) -> Result<MetricsSnapshot, SourceError> {
-        let requests = self.requests_per_poll();
         let result = self.snapshot_at(Timestamp::now()).await;
         match &result {
             Ok(s) => tracing::debug!(
-                requests,
                 tenants = s.by_tenant.len(),
                 warnings = s.warnings.len(),
                 "prometheus: poll"
             ),
-            Err(e) => tracing::debug!(requests, "prometheus: poll failed: {e}"),
+            Err(e) => tracing::debug!("prometheus: poll failed: {e}"),
         }
         result
     }
