@@ -43,6 +43,10 @@ pub struct DemoOptions {
     /// ignored. Measures the cockpit apart from the simulator.
     #[arg(long, value_name = "URL")]
     pub simulator: Option<String>,
+    /// How often each source is polled (the demo polls faster than the
+    /// 30 s default of a real config, so the scenario visibly moves).
+    #[arg(long, default_value = "5s", value_parser = crate::simulator::parse_duration)]
+    pub poll_every: std::time::Duration,
     #[command(flatten)]
     pub scenario: SimOptions,
 }
@@ -210,6 +214,7 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
         None => {
             demo(DemoOptions {
                 simulator: None,
+                poll_every: crate::demo::POLL_EVERY,
                 scenario: SimOptions::default(),
             })
             .await
@@ -222,8 +227,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
     let dir = paths::data_dir().join("demo");
     if let Some(url) = options.simulator {
         let accounts = fetch_accounts(&url).await?;
-        let (config, secrets) =
-            crate::demo::config_for(&url, &accounts, &dir, crate::demo::POLL_EVERY)?;
+        let (config, secrets) = crate::demo::config_for(&url, &accounts, &dir, options.poll_every)?;
         tracing::info!(%url, "demo against a simulator running elsewhere");
         return Ok(Loaded {
             config,
@@ -233,7 +237,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
         });
     }
     let sim = Simulator::start(options.scenario).await?;
-    let (config, secrets) = crate::demo::config(&sim, &dir, crate::demo::POLL_EVERY)?;
+    let (config, secrets) = crate::demo::config(&sim, &dir, options.poll_every)?;
     tracing::info!(url = %sim.base_url(), "demo simulator started");
     Ok(Loaded {
         config,

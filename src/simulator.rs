@@ -80,7 +80,7 @@ impl Default for SimOptions {
 }
 
 /// `"90"` (seconds) or a friendly duration such as `"90s"`, `"2m"`, `"1h 30m"`.
-fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
     if let Ok(secs) = raw.trim().parse::<f64>() {
         return Duration::try_from_secs_f64(secs)
             .map_err(|e| format!("invalid duration {raw:?}: {e}"));

@@ -147,7 +147,8 @@ pub fn metrics() -> MetricsSnapshot {
             ("midori".to_owned(), tenant(0.003, 90.0)),
             ("globex".to_owned(), tenant(0.001, 15.0)),
         ]),
-        error_history: BTreeMap::from([("acme".to_owned(), vec![0.001, 0.002, 0.05, 0.081])]).into(),
+        error_history: BTreeMap::from([("acme".to_owned(), vec![0.001, 0.002, 0.05, 0.081])])
+            .into(),
         ..MetricsSnapshot::default()
     }
 }

@@ -403,7 +403,7 @@ impl Rt {
         if let (Some(store), Some(cursor)) = (&self.store, &self.cursor)
             && (update.full || !update.changed.is_empty() || !update.removed.is_empty())
         {
-            store.save(cursor, self.open.values()).await;
+            store.record(cursor, &update).await;
         }
         tracing::debug!(
             requests,

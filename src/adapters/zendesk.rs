@@ -63,10 +63,8 @@ pub struct Zendesk {
     policies_read: bool,
     /// A pause the rate-limit headers asked for, for the poller.
     pause: Option<Duration>,
-    /// Where the cursor and the open set are kept across restarts, and the
-    /// open set itself (only kept when there is somewhere to save it).
+    /// Where the cursor and the open set are kept across restarts.
     store: Option<Store>,
-    open: BTreeMap<String, Inquiry>,
     /// Open inquiries read back from the store, sent with the next poll.
     resumed: Option<Vec<Inquiry>>,
 }
@@ -140,7 +138,6 @@ impl Zendesk {
             policies_read: false,
             pause: None,
             store: None,
-            open: BTreeMap::new(),
             resumed: None,
         })
     }
@@ -153,11 +150,6 @@ impl Zendesk {
         let store = Store::new(dir, "zendesk", &self.base, scope);
         if let Some(resumed) = store.load::<String>() {
             self.cursor = Some(resumed.cursor);
-            self.open = resumed
-                .inquiries
-                .iter()
-                .map(|i| (i.id.clone(), i.clone()))
-                .collect();
             self.resumed = Some(resumed.inquiries);
         }
         self.store = Some(store);
@@ -310,24 +302,11 @@ impl Zendesk {
     /// Fold an update into the open set and save it with the cursor, when
     /// there is a store and anything moved.
     async fn remember(&mut self, update: &DeskUpdate, moved: bool) {
-        let Some(store) = &self.store else { return };
-        if update.full {
-            self.open.clear();
-        }
-        for inquiry in &update.changed {
-            if inquiry.status.is_open() {
-                self.open.insert(inquiry.id.clone(), inquiry.clone());
-            } else {
-                self.open.remove(&inquiry.id);
-            }
-        }
-        for id in &update.removed {
-            self.open.remove(id);
-        }
-        if let Some(cursor) = &self.cursor
-            && (moved || update.full || !update.changed.is_empty() || !update.removed.is_empty())
-        {
-            store.save(cursor, self.open.values()).await;
+        let (Some(store), Some(cursor)) = (&self.store, &self.cursor) else {
+            return;
+        };
+        if moved || update.full || !update.changed.is_empty() || !update.removed.is_empty() {
+            store.record(cursor, update).await;
         }
     }
 

@@ -201,10 +201,7 @@ async fn poll_groups_by_tenant_and_handles_nan_inf_empty_and_warnings() {
         .expect("end");
     assert_eq!(end - start, 167.0 * 3600.0, "a week of whole hours");
     assert_eq!(end % 3600.0, 0.0, "on the clock grid: {end}");
-    assert!(
-        end < now() && now() - end <= 3600.0,
-        "the last whole hour"
-    );
+    assert!(end < now() && now() - end <= 3600.0, "the last whole hour");
     let instants = received.iter().filter(|r| r.url.path() == "/api/v1/query");
     assert_eq!(instants.clone().filter(|r| week_ago(r)).count(), 1);
     assert!(
@@ -431,7 +428,10 @@ async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
         .await
         .expect("poll");
     let eleven = hour("2026-11-21T11:00:00Z");
-    assert_eq!(ranges(&server).await, [("err_q".to_owned(), eleven, eleven)]);
+    assert_eq!(
+        ranges(&server).await,
+        [("err_q".to_owned(), eleven, eleven)]
+    );
     assert_eq!(
         next.error_history["acme"],
         vec![0.01, 0.03, 0.01, 0.03],
