@@ -540,6 +540,22 @@ async fn pagerduty_redirecting_to_another_host_gets_no_token_there() {
         "the last incidents were dropped"
     );
     assert!(elsewhere.seen().is_empty(), "{:?}", elsewhere.seen());
+    // What was refused was the incident list, sent with PagerDuty's token
+    // header to the configured host only.
+    let refused: Vec<_> = outcome
+        .hostile
+        .seen()
+        .into_iter()
+        .filter(|s| s.hostile)
+        .collect();
+    assert!(!refused.is_empty());
+    for seen in refused {
+        assert!(seen.path.starts_with("/incidents"), "{seen:?}");
+        assert_eq!(
+            seen.authorization,
+            Some(format!("Token token={INCIDENTS_TOKEN}"))
+        );
+    }
 }
 
 #[tokio::test]

@@ -542,6 +542,63 @@ mod tests {
     }
 
     #[test]
+    fn echoed_credentials_are_masked_in_every_form() {
+        let client = reqwest::Client::new();
+        let basic = client
+            .get("http://127.0.0.1/")
+            .basic_auth("cre@example.com/token", Some("s3cr3t-token"))
+            .build()
+            .unwrap();
+        let redact = Redactor::of(&basic);
+        let header = basic.headers()[AUTHORIZATION].to_str().unwrap().to_owned();
+        let payload = header.trim_start_matches("Basic ");
+        for echo in [
+            header.as_str(),
+            payload,
+            "cre@example.com/token:s3cr3t-token",
+            "s3cr3t-token",
+        ] {
+            let masked = redact.text(&format!("you sent {echo}!"));
+            assert!(!masked.contains("s3cr3t-token"), "{masked}");
+            assert!(!masked.contains(payload), "{masked}");
+            assert!(masked.contains("***"), "{masked}");
+        }
+        let pagerduty = client
+            .get("http://127.0.0.1/")
+            .header(AUTHORIZATION, "Token token=pd-abcdef")
+            .build()
+            .unwrap();
+        assert_eq!(Redactor::of(&pagerduty).text("got pd-abcdef"), "got ***");
+        // Nothing to mask without credentials.
+        let bare = client.get("http://127.0.0.1/").build().unwrap();
+        assert_eq!(Redactor::of(&bare).text("plain"), "plain");
+    }
+
+    #[test]
+    fn a_non_json_media_type_is_named() {
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, value.parse().unwrap());
+            not_json(&h)
+        };
+        assert_eq!(
+            with("text/html; charset=utf-8").as_deref(),
+            Some("text/html")
+        );
+        assert_eq!(with("application/json; charset=utf-8"), None);
+        assert_eq!(with("application/problem+json"), None);
+        assert_eq!(not_json(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn durations_read_as_a_cre_would_say_them() {
+        assert_eq!(seconds(Duration::from_secs(1)), "1s");
+        assert_eq!(seconds(Duration::from_secs(60)), "60s");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(seconds(Duration::from_millis(250)), "250ms");
+    }
+
+    #[test]
     fn join_keeps_a_base_path_prefix() {
         let base = Url::parse("https://h.example/prom/").unwrap();
         assert_eq!(
