@@ -137,12 +137,14 @@ fn source_problem(model: &Model, pane: Pane) -> Option<String> {
         .filter_map(|k| model.source(*k))
         .find(|s| s.status == SourceStatus::Failed)
         .map(|s| {
+            // The age comes before the error: a narrow pane cuts the end of
+            // the line, and "these rows are old" must survive the cut.
             let age = s.last_ok.map_or_else(
                 || "no data yet".to_owned(),
                 |t| format!("showing data from {}", format::ago(model.now, t)),
             );
             format!(
-                "{} {} failing: {} ({age})",
+                "{} {} failing, {age}: {}",
                 s.kind,
                 s.vendor,
                 s.last_error.as_deref().unwrap_or("?")

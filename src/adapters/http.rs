@@ -4,8 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{RequestBuilder, Response, StatusCode, Url};
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::{Request, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use crate::domain::SourceError;
@@ -45,20 +46,32 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Redirects followed before giving up.
+const MAX_REDIRECTS: usize = 5;
+
 /// The one HTTP client of the process (it pools connections; clones share
 /// the pool). Redirects are followed only within the same scheme, host and
-/// port, so a token is never sent to another host.
+/// port, so a token is never sent to another host. The refusals are worded
+/// for the chip: [`describe`] shows them as they are.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("cre-cockpit/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            let first = attempt.previous().first().cloned();
-            if attempt.previous().len() > 5 {
-                attempt.error("too many redirects")
+            let previous = attempt.previous();
+            let first = previous.first().cloned();
+            if previous.contains(attempt.url()) {
+                attempt.error("redirect loop")
+            } else if previous.len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if first.is_some_and(|f| !same_origin(&f, attempt.url())) {
-                attempt.error("redirect to another host refused")
+                let to = format!(
+                    "redirect to another host refused ({}:{})",
+                    attempt.url().host_str().unwrap_or("?"),
+                    attempt.url().port_or_known_default().unwrap_or(0)
+                );
+                attempt.error(to)
             } else {
                 attempt.follow()
             }
@@ -138,16 +151,21 @@ pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
     request: RequestBuilder,
     explain: impl FnOnce(E) -> Option<String>,
 ) -> Result<Fetched<T>, SourceError> {
-    meter::sent();
-    let response = request.send().await.map_err(|e| describe(what, &e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = read_limited(what, response).await?;
+    let (status, headers, bytes, redact) = exchange(what, request).await?;
     if !status.is_success() {
         let reason = serde_json::from_slice::<E>(&bytes).ok().and_then(explain);
-        return Err(status_error(what, status, &headers, &bytes, reason));
+        return Err(status_error(
+            what, status, &headers, &bytes, reason, &redact,
+        ));
     }
     let body = serde_json::from_slice(&bytes).map_err(|e| {
+        // A login page or proxy error in place of the API says more by its
+        // type than by where the parser gave up.
+        if let Some(kind) = not_json(&headers) {
+            return SourceError::new(format!(
+                "{what}: not JSON ({kind}), a proxy or login page may be in the way"
+            ));
+        }
         let kind = if e.is_eof() { "truncated" } else { "malformed" };
         SourceError::new(format!("{what}: {kind} JSON ({e})"))
     })?;
@@ -163,26 +181,126 @@ pub async fn send(
     what: &str,
     request: RequestBuilder,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
-    meter::sent();
-    let response = request.send().await.map_err(|e| describe(what, &e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = read_limited(what, response).await?;
+    let (status, headers, bytes, redact) = exchange(what, request).await?;
     if !status.is_success() {
-        return Err(status_error(what, status, &headers, &bytes, None));
+        return Err(status_error(what, status, &headers, &bytes, None, &redact));
     }
     Ok((status, headers, bytes))
 }
 
-async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, SourceError> {
+/// Send a request and read its whole (bounded) answer. Every request gets
+/// an explicit deadline covering the body too, so a server trickling bytes
+/// cannot hold a poller for longer than its timeout, and the message can
+/// say which deadline passed.
+async fn exchange(
+    what: &str,
+    request: RequestBuilder,
+) -> Result<(StatusCode, HeaderMap, Vec<u8>, Redactor), SourceError> {
+    let (client, request) = request.build_split();
+    let mut request = request.map_err(|e| describe(what, &e, REQUEST_TIMEOUT))?;
+    let timeout = *request.timeout_mut().get_or_insert(REQUEST_TIMEOUT);
+    let redact = Redactor::of(&request);
+    meter::sent();
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| redact.error(describe(what, &e, timeout)))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = read_limited(what, response, timeout)
+        .await
+        .map_err(|e| redact.error(e))?;
+    Ok((status, headers, bytes, redact))
+}
+
+/// The media type of a body that says it is something other than JSON
+/// (`text/html`); `None` when it claims JSON or names no type.
+fn not_json(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (!essence.is_empty() && !essence.contains("json"))
+        .then(|| sanitize::text(&essence).chars().take(60).collect())
+}
+
+/// The credentials a request carries, in every form a misbehaving server
+/// could echo back in an error page (the header, its base64 payload, the
+/// decoded `user:password` and the password alone), so that no message
+/// built from its answer can show them.
+struct Redactor(Vec<String>);
+
+impl Redactor {
+    fn of(request: &Request) -> Self {
+        let mut secrets = Vec::new();
+        let header = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(header) = header {
+            secrets.push(header.to_owned());
+            if let Some((scheme, credentials)) = header.split_once(' ') {
+                let credentials = credentials.trim();
+                secrets.push(credentials.to_owned());
+                // PagerDuty's `Token token=…`.
+                if let Some((_, value)) = credentials.split_once('=') {
+                    secrets.push(value.trim_matches('"').to_owned());
+                }
+                if scheme.eq_ignore_ascii_case("basic")
+                    && let Ok(decoded) =
+                        base64::engine::general_purpose::STANDARD.decode(credentials)
+                    && let Ok(decoded) = String::from_utf8(decoded)
+                {
+                    if let Some((_, password)) = decoded.split_once(':') {
+                        secrets.push(password.to_owned());
+                    }
+                    secrets.push(decoded);
+                }
+            }
+        }
+        // Longest first, so a whole header is masked before its parts; very
+        // short values would mask ordinary words and protect nothing.
+        secrets.retain(|s| s.len() >= 6);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Self(secrets)
+    }
+
+    fn text(&self, text: &str) -> String {
+        self.0
+            .iter()
+            .fold(text.to_owned(), |text, secret| text.replace(secret, "***"))
+    }
+
+    fn error(&self, mut error: SourceError) -> SourceError {
+        error.message = self.text(&error.message);
+        error
+    }
+}
+
+async fn read_limited(
+    what: &str,
+    mut response: Response,
+    timeout: Duration,
+) -> Result<Vec<u8>, SourceError> {
     if response
         .content_length()
         .is_some_and(|n| n > MAX_BODY_BYTES as u64)
     {
         return Err(too_large(what));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(what, &e))? {
+    // Sized once when the length is declared (the limit is checked above),
+    // instead of doubling through a large answer.
+    let declared = response.content_length().unwrap_or(0);
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| describe(what, &e, timeout))?
+    {
         meter::received(chunk.len());
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large(what));
@@ -199,12 +317,17 @@ fn too_large(what: &str) -> SourceError {
     ))
 }
 
+/// A non-2xx answer in words. The statuses a CRE can act on lead with what
+/// to do (check the token, wait); the rest name the status. The vendor's
+/// reason, or else a short excerpt of the body, follows — with any echoed
+/// credential masked before it is cut short, so no fragment survives.
 fn status_error(
     what: &str,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
     explained: Option<String>,
+    redact: &Redactor,
 ) -> SourceError {
     let mut http = format!("HTTP {}", status.as_u16());
     if let Some(reason) = status.canonical_reason() {
@@ -212,40 +335,73 @@ fn status_error(
         http.push_str(reason);
     }
     // A 429 without `Retry-After` may still say when the window resets
-    // (PagerDuty and Zendesk send `ratelimit-reset` in seconds).
+    // (PagerDuty and Zendesk send `ratelimit-reset` in seconds); without
+    // either it still means "slow down": back off a minute.
     let retry_after = retry_after(headers).or_else(|| match status {
-        StatusCode::TOO_MANY_REQUESTS => {
-            header_u64(headers, "ratelimit-reset").map(Duration::from_secs)
-        }
+        StatusCode::TOO_MANY_REQUESTS => Some(
+            header_u64(headers, "ratelimit-reset")
+                .map_or(DEFAULT_RATE_LIMIT_WAIT, Duration::from_secs),
+        ),
         _ => None,
     });
-    if let Some(wait) = retry_after {
-        http.push_str(&format!(", retry after {}s", wait.as_secs()));
+    let lead = match status {
+        StatusCode::UNAUTHORIZED => Some("unauthorized, check the token".to_owned()),
+        StatusCode::FORBIDDEN => Some("forbidden, check the token's access".to_owned()),
+        StatusCode::TOO_MANY_REQUESTS => {
+            retry_after.map(|wait| format!("rate limited, retrying in {}", seconds(wait)))
+        }
+        _ => None,
+    };
+    if let (Some(wait), false) = (retry_after, status == StatusCode::TOO_MANY_REQUESTS) {
+        http.push_str(&format!(", retry after {}", seconds(wait)));
     }
     let explained = explained
-        .map(|r| sanitize::text(&r).chars().take(300).collect::<String>())
+        .map(|r| {
+            redact
+                .text(&sanitize::text(&r))
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
         .filter(|r| !r.is_empty());
-    let message = if let Some(reason) = explained {
-        format!("{what}: {reason} ({http})")
-    } else {
-        let excerpt: String = sanitize::text(&String::from_utf8_lossy(body))
+    let excerpt = || -> String {
+        redact
+            .text(&sanitize::text(&String::from_utf8_lossy(body)))
             .chars()
             .take(160)
-            .collect();
-        if excerpt.is_empty() {
-            format!("{what}: {http}")
-        } else {
-            format!("{what}: {http}: {excerpt}")
+            .collect()
+    };
+    let message = match (lead, explained) {
+        (Some(lead), Some(reason)) => format!("{what}: {lead}: {reason} ({http})"),
+        (None, Some(reason)) => format!("{what}: {reason} ({http})"),
+        (lead, None) => {
+            let head = lead.map_or_else(|| http.clone(), |lead| format!("{lead} ({http})"));
+            match excerpt() {
+                e if e.is_empty() => format!("{what}: {head}"),
+                e => format!("{what}: {head}: {e}"),
+            }
         }
     };
     let mut error = SourceError::new(message).with_status(status.as_u16());
     // A server error may come after the change was applied.
     error.maybe_applied = status.is_server_error();
-    match (status, retry_after) {
-        (_, Some(wait)) => error.with_retry_after(wait),
-        // A 429 without a hint still means "slow down": back off a minute.
-        (StatusCode::TOO_MANY_REQUESTS, None) => error.with_retry_after(Duration::from_secs(60)),
-        _ => error,
+    match retry_after {
+        Some(wait) => error.with_retry_after(wait),
+        None => error,
+    }
+}
+
+/// How long to stay away after a 429 that names no wait.
+const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+/// A duration as a CRE reads it: `1s`, `1.5s`, `250ms`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
     }
 }
 
@@ -289,29 +445,57 @@ pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 
 /// Turn a transport error into a sentence. reqwest's own `Display` includes
 /// the full URL; we name the operation instead and add the root cause.
-fn describe(what: &str, error: &reqwest::Error) -> SourceError {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_redirect() {
-        "redirect refused"
-    } else if error.is_connect() {
-        "cannot connect"
-    } else if error.is_body() || error.is_decode() {
-        "connection broke while reading the answer"
-    } else {
-        "request failed"
-    };
+/// `timeout` is the deadline the request ran under, so a timeout can say how
+/// long it waited.
+fn describe(what: &str, error: &reqwest::Error, timeout: Duration) -> SourceError {
     let mut cause = String::new();
+    let mut dropped = false;
     let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         cause = inner.to_string();
+        dropped |= inner.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            use std::io::ErrorKind::{
+                BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof,
+            };
+            matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            )
+        });
         source = inner.source();
     }
-    let mut described = if cause.is_empty() {
-        SourceError::new(format!("{what}: {kind}"))
-    } else {
-        SourceError::new(format!("{what}: {kind} ({})", sanitize::text(&cause)))
+    let cause = sanitize::text(&cause);
+    let with_cause = |kind: &str| {
+        if cause.is_empty() {
+            kind.to_owned()
+        } else {
+            format!("{kind} ({cause})")
+        }
     };
+    let said = if error.is_connect() && error.is_timeout() {
+        format!(
+            "cannot connect: timed out after {}",
+            seconds(CONNECT_TIMEOUT.min(timeout))
+        )
+    } else if error.is_timeout() {
+        format!("timed out after {}", seconds(timeout))
+    } else if error.is_redirect() {
+        // The policy in [`client`] words its refusals for the chip.
+        if cause.is_empty() {
+            "redirect refused".to_owned()
+        } else {
+            cause.clone()
+        }
+    } else if error.is_connect() {
+        with_cause("cannot connect")
+    } else if dropped || cause.contains("closed before message completed") {
+        with_cause("the server dropped the connection")
+    } else if error.is_body() || error.is_decode() {
+        with_cause("connection broke while reading the answer")
+    } else {
+        with_cause("request failed")
+    };
+    let mut described = SourceError::new(format!("{what}: {said}"));
     // Only a failure to connect proves the request never left; after a
     // timeout or a broken answer the server may have acted on it.
     described.maybe_applied = !error.is_connect() && !error.is_redirect() && !error.is_builder();
@@ -407,6 +591,63 @@ mod tests {
         ]);
         assert_eq!(rate_limit_pause(&reset), Some(Duration::from_secs(41)));
         assert_eq!(rate_limit_pause(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn echoed_credentials_are_masked_in_every_form() {
+        let client = reqwest::Client::new();
+        let basic = client
+            .get("http://127.0.0.1/")
+            .basic_auth("cre@example.com/token", Some("s3cr3t-token"))
+            .build()
+            .unwrap();
+        let redact = Redactor::of(&basic);
+        let header = basic.headers()[AUTHORIZATION].to_str().unwrap().to_owned();
+        let payload = header.trim_start_matches("Basic ");
+        for echo in [
+            header.as_str(),
+            payload,
+            "cre@example.com/token:s3cr3t-token",
+            "s3cr3t-token",
+        ] {
+            let masked = redact.text(&format!("you sent {echo}!"));
+            assert!(!masked.contains("s3cr3t-token"), "{masked}");
+            assert!(!masked.contains(payload), "{masked}");
+            assert!(masked.contains("***"), "{masked}");
+        }
+        let pagerduty = client
+            .get("http://127.0.0.1/")
+            .header(AUTHORIZATION, "Token token=pd-abcdef")
+            .build()
+            .unwrap();
+        assert_eq!(Redactor::of(&pagerduty).text("got pd-abcdef"), "got ***");
+        // Nothing to mask without credentials.
+        let bare = client.get("http://127.0.0.1/").build().unwrap();
+        assert_eq!(Redactor::of(&bare).text("plain"), "plain");
+    }
+
+    #[test]
+    fn a_non_json_media_type_is_named() {
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, value.parse().unwrap());
+            not_json(&h)
+        };
+        assert_eq!(
+            with("text/html; charset=utf-8").as_deref(),
+            Some("text/html")
+        );
+        assert_eq!(with("application/json; charset=utf-8"), None);
+        assert_eq!(with("application/problem+json"), None);
+        assert_eq!(not_json(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn durations_read_as_a_cre_would_say_them() {
+        assert_eq!(seconds(Duration::from_secs(1)), "1s");
+        assert_eq!(seconds(Duration::from_secs(60)), "60s");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(seconds(Duration::from_millis(250)), "250ms");
     }
 
     #[test]

@@ -78,7 +78,14 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
             spans
         }
         SourceStatus::Failed => {
-            let error = format::truncate(source.last_error.as_deref().unwrap_or("failed"), 60);
+            // The chip already names the vendor; its error need not repeat
+            // it, which leaves the 60 characters for what went wrong.
+            let error = source.last_error.as_deref().unwrap_or("failed");
+            let error = error
+                .strip_prefix(source.vendor)
+                .and_then(|e| e.strip_prefix(": "))
+                .unwrap_or(error);
+            let error = format::truncate(error, 60);
             let stale = source.last_ok.map_or_else(
                 || " (no data)".to_owned(),
                 |t| format!(" (stale, {})", format::ago(model.now, t)),

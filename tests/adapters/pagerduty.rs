@@ -420,7 +420,7 @@ async fn a_429_without_retry_after_waits_for_ratelimit_reset() {
     assert_eq!(err.retry_after.map(|d| d.as_secs()), Some(12), "{err}");
     assert_eq!(
         err.message,
-        "pagerduty: incidents: Rate Limit Exceeded (code 2020) (HTTP 429 Too Many Requests, retry after 12s)"
+        "pagerduty: incidents: rate limited, retrying in 12s: Rate Limit Exceeded (code 2020) (HTTP 429 Too Many Requests)"
     );
 }
 

@@ -528,7 +528,7 @@ async fn a_zendesk_error_body_is_explained() {
     let err = adapter(&server).poll().await.expect_err("403");
     assert_eq!(
         err.message,
-        "zendesk: ticket export: Forbidden: You do not have access to this page (HTTP 403 Forbidden)"
+        "zendesk: ticket export: forbidden, check the token's access: Forbidden: You do not have access to this page (HTTP 403 Forbidden)"
     );
 }
 
