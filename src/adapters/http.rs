@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
@@ -138,13 +138,16 @@ pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
     request: RequestBuilder,
     explain: impl FnOnce(E) -> Option<String>,
 ) -> Result<Fetched<T>, SourceError> {
-    let response = request.send().await.map_err(|e| describe(what, &e))?;
+    let (response, secret) = execute(what, request).await?;
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = read_limited(what, response).await?;
+    let bytes = read_limited(what, response)
+        .await
+        .map_err(|e| redact(e, secret.as_deref()))?;
     if !status.is_success() {
         let reason = serde_json::from_slice::<E>(&bytes).ok().and_then(explain);
-        return Err(status_error(what, status, &headers, &bytes, reason));
+        let error = status_error(what, status, &headers, &bytes, reason);
+        return Err(redact(error, secret.as_deref()));
     }
     let body = serde_json::from_slice(&bytes).map_err(|e| {
         let kind = if e.is_eof() { "truncated" } else { "malformed" };
@@ -162,14 +165,68 @@ pub async fn send(
     what: &str,
     request: RequestBuilder,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>), SourceError> {
-    let response = request.send().await.map_err(|e| describe(what, &e))?;
+    let (response, secret) = execute(what, request).await?;
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = read_limited(what, response).await?;
+    let bytes = read_limited(what, response)
+        .await
+        .map_err(|e| redact(e, secret.as_deref()))?;
     if !status.is_success() {
-        return Err(status_error(what, status, &headers, &bytes, None));
+        let error = status_error(what, status, &headers, &bytes, None);
+        return Err(redact(error, secret.as_deref()));
     }
     Ok((status, headers, bytes))
+}
+
+/// Send the request; also return the secret its `Authorization` header
+/// carries, so that errors built from the answer can be redacted.
+async fn execute(
+    what: &str,
+    request: RequestBuilder,
+) -> Result<(Response, Option<String>), SourceError> {
+    let (client, request) = request.build_split();
+    let request = request.map_err(|e| describe(what, &e))?;
+    let secret = credential(&request);
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| redact(describe(what, &e), secret.as_deref()))?;
+    Ok((response, secret))
+}
+
+/// The secret in a request's `Authorization` header: the password of
+/// `Basic`, the token of `Bearer`, `Token token=…` (PagerDuty) or `token …`
+/// (RT). Too short to redact safely means none.
+fn credential(request: &reqwest::Request) -> Option<String> {
+    use base64::Engine;
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    let secret = if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
+        String::from_utf8(decoded)
+            .ok()?
+            .split_once(':')?
+            .1
+            .to_owned()
+    } else {
+        rest.strip_prefix("token=").unwrap_or(rest).to_owned()
+    };
+    (secret.len() >= 4).then_some(secret)
+}
+
+/// A server may echo the credential back (`invalid token abc…` in a 401
+/// body); the error reaches a chip, the log and `snapshot`, so it must not
+/// carry it.
+fn redact(mut error: SourceError, secret: Option<&str>) -> SourceError {
+    if let Some(secret) = secret
+        && error.message.contains(secret)
+    {
+        error.message = error.message.replace(secret, "***");
+    }
+    error
 }
 
 async fn read_limited(what: &str, mut response: Response) -> Result<Vec<u8>, SourceError> {
@@ -324,6 +381,35 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "Secret(***)");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn the_credential_of_every_auth_scheme_is_found_and_redacted() {
+        let client = reqwest::Client::new();
+        let get = || client.get("https://desk.example/x");
+        let found = |r: RequestBuilder| credential(&r.build().unwrap());
+        assert_eq!(
+            found(get().basic_auth("me@x.example/token", Some("zd-s3cret"))),
+            Some("zd-s3cret".into())
+        );
+        assert_eq!(
+            found(get().bearer_auth("prom-s3cret")),
+            Some("prom-s3cret".into())
+        );
+        assert_eq!(
+            found(get().header(AUTHORIZATION, "Token token=pd-s3cret")),
+            Some("pd-s3cret".into())
+        );
+        assert_eq!(
+            found(get().header(AUTHORIZATION, "token rt-s3cret")),
+            Some("rt-s3cret".into())
+        );
+        assert_eq!(found(get()), None);
+        let echoed = SourceError::new("HTTP 401: bad token pd-s3cret");
+        assert_eq!(
+            redact(echoed, Some("pd-s3cret")).message,
+            "HTTP 401: bad token ***"
+        );
     }
 
     #[test]
