@@ -33,6 +33,7 @@ pub fn config(sim: &Simulator, dir: &Path, every: Duration) -> std::io::Result<(
             kind: MetricsKind::Prometheus,
             url: url.clone(),
             token_env: None,
+            token_keyring: None,
             poll_interval: every,
             allow_insecure_http: false,
             queries: QueryConfig::default(),
