@@ -186,3 +186,18 @@ fn a_keyring_entry_must_name_service_and_user() {
     );
     assert!(error.message.contains("service:user"), "{}", error.message);
 }
+
+/// With the keyring built in, an entry that cannot be read (no such entry,
+/// or no keyring service running, as in CI) is an error naming the key and
+/// the entry, not a panic and not an empty token.
+#[cfg(feature = "keyring")]
+#[test]
+fn an_unreadable_keyring_entry_is_named() {
+    let error = cre_cockpit::config::token::resolve("desk", None, Some("cre-cockpit-test:nobody"))
+        .unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("desk.token_keyring: keyring entry cre-cockpit-test:nobody"),
+        "{shown}"
+    );
+}
