@@ -176,6 +176,25 @@ fn benches(c: &mut Criterion) {
                 .unwrap();
         });
     });
+    // What the terminal sanitiser costs when every cell changed (a full
+    // redraw after a resize or a view switch): the same frame written to a
+    // plain backend and through `SafeBackend`.
+    let frame = terminal.backend().buffer().clone();
+    let cells = || {
+        frame
+            .content
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| ((i % 200) as u16, (i / 200) as u16, cell))
+    };
+    let mut plain = TestBackend::new(200, 50);
+    c.bench_function("write a full 200x50 frame, plain backend", |b| {
+        b.iter(|| ratatui::backend::Backend::draw(&mut plain, black_box(cells())).unwrap());
+    });
+    let mut safe = cre_cockpit::terminal::SafeBackend(TestBackend::new(200, 50));
+    c.bench_function("write a full 200x50 frame through SafeBackend", |b| {
+        b.iter(|| ratatui::backend::Backend::draw(&mut safe, black_box(cells())).unwrap());
+    });
     c.bench_function("filter 100k inquiries (type one character)", |b| {
         model.update(key('/'));
         model.update(key('a'));

@@ -389,7 +389,9 @@ async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitC
     let model = poll_model(config, secrets, demo, true).await?;
     let json = serde_json::to_string_pretty(&snapshot::to_json(&model))
         .map_err(|e| Failure::Other(e.to_string()))?;
-    println!("{json}");
+    // serde_json escapes C0 controls but writes C1 and bidi characters as
+    // they are; whatever the sources sent, the terminal gets none of them.
+    println!("{}", crate::sanitize::multiline(&json));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -400,6 +402,7 @@ async fn check(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode
         match &s.last_error {
             Some(error) => {
                 failed = true;
+                let error = crate::sanitize::text(&error.to_string());
                 println!("✗ {} ({}): {error}", s.kind, s.vendor);
             }
             None => println!("✓ {} ({}): ok", s.kind, s.vendor),
@@ -452,16 +455,23 @@ async fn simulate(options: SimOptions) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The config holds no secrets, but it names where they live; warn if
-/// others can read it anyway.
+/// The config holds no secrets, but it names where they live (variables,
+/// keyring entries, hosts); warn if other users can read it anyway. On
+/// stderr, where the user sees it before the TUI takes the screen, and in
+/// the log.
 fn warn_if_world_readable(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path)
-            && meta.permissions().mode() & 0o004 != 0
+            && meta.permissions().mode() & 0o044 != 0
         {
-            tracing::warn!(path = %path.display(), "config file is readable by other users");
+            let mode = meta.permissions().mode() & 0o777;
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "config file is readable by other users");
+            eprintln!(
+                "cre-cockpit: warning: {} is readable by other users (mode {mode:o}); chmod 600 it",
+                path.display()
+            );
         }
     }
 }

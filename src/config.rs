@@ -4,7 +4,8 @@
 //! the key (`ConfigError`), never a panic and never silently ignored: a typo
 //! in `poll_intreval` should not quietly poll at the default rate. Secrets are
 //! never in the file; a source names the environment variable that holds its
-//! token (`token_env`).
+//! token (`token_env`) or, in builds with the `keyring` feature, the OS
+//! keyring entry (`token_keyring`, see `token`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::action::Action;
-use crate::adapters::http::Secret;
+pub mod token;
 
 /// The commented template `cre-cockpit init` writes.
 pub const TEMPLATE: &str = include_str!("../assets/config-template.toml");
@@ -80,6 +81,9 @@ pub struct DeskConfig {
     pub email: Option<String>,
     /// Name of the environment variable holding the API token.
     pub token_env: Option<String>,
+    /// OS keyring entry holding the token, `"service:user"` (builds with
+    /// the `keyring` feature).
+    pub token_keyring: Option<String>,
     #[serde(default = "default_poll", deserialize_with = "duration")]
     pub poll_interval: Duration,
     #[serde(default)]
@@ -133,6 +137,8 @@ pub struct MetricsConfig {
     pub url: String,
     /// Optional bearer token for Prometheus-compatible services.
     pub token_env: Option<String>,
+    /// Or the OS keyring entry holding it, `"service:user"`.
+    pub token_keyring: Option<String>,
     #[serde(default = "default_poll", deserialize_with = "duration")]
     pub poll_interval: Duration,
     #[serde(default)]
@@ -183,6 +189,8 @@ pub struct IncidentsConfig {
     pub kind: IncidentsKind,
     pub url: String,
     pub token_env: Option<String>,
+    /// Or the OS keyring entry holding the token, `"service:user"`.
+    pub token_keyring: Option<String>,
     /// PagerDuty `From` header: a valid user email, required for writes.
     pub from: Option<String>,
     #[serde(default = "default_poll", deserialize_with = "duration")]
@@ -215,6 +223,7 @@ impl DeskConfig {
             url,
             email: None,
             token_env: None,
+            token_keyring: None,
             poll_interval: default_poll(),
             allow_insecure_http: false,
             read_only: false,
@@ -237,6 +246,7 @@ impl IncidentsConfig {
             kind,
             url,
             token_env: None,
+            token_keyring: None,
             from: None,
             poll_interval: default_poll(),
             allow_insecure_http: false,
@@ -559,6 +569,7 @@ impl Config {
                 message,
             },
         )?;
+        config.validate_tokens(text)?;
         // Health thresholds must point the right way; report the key's line.
         config.health.validate().map_err(|(key, message)| {
             let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key.as_str()));
@@ -569,25 +580,46 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Each source's token keys, as written (`config::token::validate`).
+    fn validate_tokens(&self, text: &str) -> Result<(), ParseError> {
+        let sources = [
+            (
+                "desk",
+                self.desk.as_ref().map(|d| (&d.token_env, &d.token_keyring)),
+            ),
+            (
+                "metrics",
+                self.metrics
+                    .as_ref()
+                    .map(|m| (&m.token_env, &m.token_keyring)),
+            ),
+            (
+                "incidents",
+                self.incidents
+                    .as_ref()
+                    .map(|i| (&i.token_env, &i.token_keyring)),
+            ),
+        ];
+        for (section, keys) in sources {
+            let Some((env, keyring)) = keys else { continue };
+            token::validate(env.as_deref(), keyring.as_deref()).map_err(|(key, message)| {
+                ParseError {
+                    line: find_line(text, section, key).unwrap_or(1),
+                    key: format!("{section}.{key}"),
+                    message,
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// Where the default config lives (`$XDG_CONFIG_HOME/cre-cockpit/config.toml`
 /// on Linux), unless `--config` or `CRE_COCKPIT_CONFIG` say otherwise.
 #[must_use]
 pub fn default_path() -> Option<PathBuf> {
     crate::paths::project().map(|p| p.config_dir().join("config.toml"))
-}
-
-/// Resolve a source's `token_env` to the secret it names.
-pub fn token(section: &str, token_env: Option<&str>) -> Result<Option<Secret>, ConfigError> {
-    let Some(var) = token_env else {
-        return Ok(None);
-    };
-    match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Ok(Some(Secret::new(value))),
-        _ => Err(ConfigError::Value {
-            key: format!("{section}.token_env"),
-            message: format!("environment variable {var} is not set"),
-        }),
-    }
 }
 
 /// A parse error before it knows which file it came from.

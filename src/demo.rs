@@ -44,6 +44,7 @@ pub fn config_for(
             kind: MetricsKind::Prometheus,
             url: url.clone(),
             token_env: None,
+            token_keyring: None,
             poll_interval: every,
             allow_insecure_http: false,
             queries: QueryConfig::default(),

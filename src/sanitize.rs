@@ -5,7 +5,10 @@
 //! that move the cursor or recolour the screen, or bidi overrides that make
 //! text read differently from what it is. Adapters pass every remote string
 //! through [`text`] (single line) or [`multiline`] before it enters the
-//! domain model, so nothing downstream has to remember to.
+//! domain model, so nothing downstream has to remember to; and the terminal
+//! backend (`crate::terminal::SafeBackend`) checks every cell on its way
+//! out, so text that reaches a widget by any other road (a note from
+//! `$EDITOR`, the journal, a future adapter) cannot write a sequence either.
 
 /// Bidirectional formatting characters that can reorder what a reader sees
 /// (Trojan Source, CVE-2021-42574), plus the zero-width joiners' cousins that
@@ -61,6 +64,14 @@ pub fn multiline(input: &str) -> String {
             c => Some(c),
         })
         .collect()
+}
+
+/// Whether `input` is already safe to write to a terminal: no control or
+/// bidi characters at all (the test the terminal backend applies to every
+/// cell, so clean frames cost no copy).
+#[must_use]
+pub fn is_clean(input: &str) -> bool {
+    !input.chars().any(is_unsafe)
 }
 
 /// Sanitise an optional field.

@@ -22,7 +22,7 @@ use crate::model::SourceState;
 use crate::poll::{self, Pollable, Poller};
 
 /// The secrets the configured sources need, resolved from the environment
-/// (or, in the demo, the simulator's fixed tokens).
+/// or the OS keyring (or, in the demo, the simulator's fixed tokens).
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     pub desk: Option<Secret>,
@@ -31,26 +31,44 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Read every `token_env` the config names; a missing variable is an
-    /// error naming the key.
+    /// Read every `token_env` (or `token_keyring`) the config names; a
+    /// missing variable or entry is an error naming the key.
     pub fn from_env(config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
             desk: config
                 .desk
                 .as_ref()
-                .map(|d| config::token("desk", d.token_env.as_deref()))
+                .map(|d| {
+                    config::token::resolve(
+                        "desk",
+                        d.token_env.as_deref(),
+                        d.token_keyring.as_deref(),
+                    )
+                })
                 .transpose()?
                 .flatten(),
             metrics: config
                 .metrics
                 .as_ref()
-                .map(|m| config::token("metrics", m.token_env.as_deref()))
+                .map(|m| {
+                    config::token::resolve(
+                        "metrics",
+                        m.token_env.as_deref(),
+                        m.token_keyring.as_deref(),
+                    )
+                })
                 .transpose()?
                 .flatten(),
             incidents: config
                 .incidents
                 .as_ref()
-                .map(|i| config::token("incidents", i.token_env.as_deref()))
+                .map(|i| {
+                    config::token::resolve(
+                        "incidents",
+                        i.token_env.as_deref(),
+                        i.token_keyring.as_deref(),
+                    )
+                })
                 .transpose()?
                 .flatten(),
         })
@@ -158,7 +176,7 @@ const ACCOUNTS_EVERY: Duration = Duration::from_secs(60);
 fn missing_secret(key: &str) -> ConfigError {
     ConfigError::Value {
         key: key.into(),
-        message: "this source needs a token: name its environment variable in token_env".into(),
+        message: "this source needs a token: name its environment variable in token_env (or its keyring entry in token_keyring)".into(),
     }
 }
 

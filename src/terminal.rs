@@ -12,7 +12,9 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
 use tokio_util::sync::CancellationToken;
 
 /// Restores the terminal when dropped.
@@ -24,8 +26,11 @@ impl Drop for Guard {
     }
 }
 
+/// The real terminal, behind the backend that sanitises every cell.
+pub type Screen = Terminal<SafeBackend<CrosstermBackend<Stdout>>>;
+
 /// Take over the terminal.
-pub fn enter() -> io::Result<(Terminal<CrosstermBackend<Stdout>>, Guard)> {
+pub fn enter() -> io::Result<(Screen, Guard)> {
     install_panic_hook();
     enable_raw_mode()?;
     let guard = Guard;
@@ -35,8 +40,78 @@ pub fn enter() -> io::Result<(Terminal<CrosstermBackend<Stdout>>, Guard)> {
         EnableMouseCapture,
         cursor::Hide
     )?;
-    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let terminal = Terminal::new(SafeBackend(CrosstermBackend::new(io::stdout())))?;
     Ok((terminal, guard))
+}
+
+/// A backend that lets no control or bidi character out: every cell whose
+/// text has one is written sanitised. Remote text is sanitised where it
+/// enters (the adapters); this is the last gate, so that whatever reaches a
+/// widget by any road cannot become an escape sequence on the terminal.
+pub struct SafeBackend<B>(pub B);
+
+impl<B: Backend> Backend for SafeBackend<B> {
+    type Error = B::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let cells: Vec<(u16, u16, std::borrow::Cow<'a, Cell>)> = content
+            .map(|(x, y, cell)| {
+                if crate::sanitize::is_clean(cell.symbol()) {
+                    (x, y, std::borrow::Cow::Borrowed(cell))
+                } else {
+                    let mut clean = cell.clone();
+                    let text = crate::sanitize::text(cell.symbol());
+                    clean.set_symbol(if text.is_empty() { " " } else { &text });
+                    (x, y, std::borrow::Cow::Owned(clean))
+                }
+            })
+            .collect();
+        self.0
+            .draw(cells.iter().map(|(x, y, cell)| (*x, *y, cell.as_ref())))
+    }
+
+    fn append_lines(&mut self, n: u16) -> Result<(), Self::Error> {
+        self.0.append_lines(n)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.0.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        self.0.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.0.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.0.size()
+    }
+
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.0.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush()
+    }
 }
 
 /// Give the terminal back as it was. Safe to call more than once.
@@ -133,4 +208,28 @@ pub fn notify(n: &crate::notify::Notification) {
     let mut out = io::stdout();
     let _ = out.write_all(bytes.as_bytes());
     let _ = out.flush();
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ratatui::backend::TestBackend;
+
+    #[test]
+    fn the_backend_lets_no_control_or_bidi_character_out() {
+        let mut terminal = Terminal::new(SafeBackend(TestBackend::new(12, 1))).unwrap();
+        terminal
+            .draw(|f| {
+                let buf = f.buffer_mut();
+                buf[(0, 0)].set_symbol("\u{202e}");
+                buf[(1, 0)].set_symbol("a\u{1b}");
+                buf[(2, 0)].set_symbol("\u{9b}");
+                buf[(3, 0)].set_symbol("ok");
+            })
+            .unwrap();
+        let cells = &terminal.backend().0.buffer().content;
+        let shown: Vec<&str> = cells[..4].iter().map(Cell::symbol).collect();
+        assert_eq!(shown, [" ", "a", " ", "ok"]);
+    }
 }

@@ -77,6 +77,12 @@ fn invalid_fixtures_name_file_line_and_key() {
         ("unknown-key.toml", 5, "desk.poll_intreval", "unknown field"),
         ("unknown-section.toml", 1, "dsek", "unknown field"),
         (
+            "token-env-and-keyring.toml",
+            6,
+            "desk.token_keyring",
+            "not both",
+        ),
+        (
             "wrong-type.toml",
             2,
             "ui.impact_error_ratio",
@@ -125,4 +131,73 @@ fn the_kpi_shift_is_configurable_and_defaults_to_eight_hours() {
         .collect();
     assert!(block.contains("shift"), "{block}");
     assert_eq!(Config::parse(&block).unwrap().kpi.shift.as_secs(), 8 * 3600);
+}
+
+/// The template's commented desk section with `token_keyring` in place of
+/// `token_env`: it loads in a build with the keyring, and in a build without
+/// it fails on that line saying how to get one.
+#[test]
+fn the_templates_keyring_option_is_valid_or_clearly_refused() {
+    let section: String = cre_cockpit::config::TEMPLATE
+        .lines()
+        .skip_while(|l| *l != "# [desk]")
+        .take_while(|l| !l.starts_with("# poll_interval"))
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| !l.starts_with("token_env"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(section.contains("token_keyring = "), "{section}");
+    let line = section
+        .lines()
+        .position(|l| l.starts_with("token_keyring"))
+        .unwrap()
+        + 1;
+    match (
+        Config::parse(&section),
+        cre_cockpit::config::token::KEYRING_BUILT_IN,
+    ) {
+        (Ok(config), true) => assert_eq!(
+            config.desk.unwrap().token_keyring.as_deref(),
+            Some("cre-cockpit:zendesk")
+        ),
+        (Err(error), false) => {
+            assert_eq!(
+                (error.line, error.key.as_str()),
+                (line, "desk.token_keyring")
+            );
+            assert!(
+                error.message.contains("--features keyring"),
+                "{}",
+                error.message
+            );
+        }
+        (result, built_in) => panic!("keyring built in: {built_in}, yet {result:?}"),
+    }
+}
+
+#[test]
+fn a_keyring_entry_must_name_service_and_user() {
+    let error =
+        Config::parse("[metrics]\nkind = \"prometheus\"\nurl = \"https://prom.example\"\ntoken_keyring = \"prometheus\"\n")
+            .unwrap_err();
+    assert_eq!(
+        (error.line, error.key.as_str()),
+        (4, "metrics.token_keyring")
+    );
+    assert!(error.message.contains("service:user"), "{}", error.message);
+}
+
+/// With the keyring built in, an entry that cannot be read (no such entry,
+/// or no keyring service running, as in CI) is an error naming the key and
+/// the entry, not a panic and not an empty token.
+#[cfg(feature = "keyring")]
+#[test]
+fn an_unreadable_keyring_entry_is_named() {
+    let error = cre_cockpit::config::token::resolve("desk", None, Some("cre-cockpit-test:nobody"))
+        .unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("desk.token_keyring: keyring entry cre-cockpit-test:nobody"),
+        "{shown}"
+    );
 }

@@ -621,6 +621,18 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(Redactor::of(&pagerduty).text("got pd-abcdef"), "got ***");
+        let bearer = client
+            .get("http://127.0.0.1/")
+            .bearer_auth("prom-s3cret")
+            .build()
+            .unwrap();
+        assert_eq!(Redactor::of(&bearer).text("bad prom-s3cret"), "bad ***");
+        let rt = client
+            .get("http://127.0.0.1/")
+            .header(AUTHORIZATION, "token rt-s3cret")
+            .build()
+            .unwrap();
+        assert_eq!(Redactor::of(&rt).text("bad rt-s3cret"), "bad ***");
         // Nothing to mask without credentials.
         let bare = client.get("http://127.0.0.1/").build().unwrap();
         assert_eq!(Redactor::of(&bare).text("plain"), "plain");

@@ -67,7 +67,8 @@ pub(super) async fn run(
             std::fs::write(path, text)?;
             println!("wrote {}", path.display());
         }
-        None => print!("{text}"),
+        // The terminal gets no control sequence, whatever a note holds.
+        None => print!("{}", crate::sanitize::multiline(&text)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,531 @@
+//! The real binary in a real pseudo-terminal (tmux), against sources whose
+//! every text field carries terminal escape sequences: the text is shown
+//! (its marker is on screen) and no injected sequence reaches the terminal
+//! (the raw bytes the program wrote, captured by `tmux pipe-pane`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The sequences every text field carries, each with its own tell-tale
+/// payload so the byte stream can be searched for it.
+const INJECTED: &str = concat!(
+    "\x1b]0;EVILTITLE\x07",       // OSC 0: window title
+    "\x1b]2;EVILTITLE\x1b\\",     // OSC 2, ST-terminated
+    "\x1b]52;c;RVZJTENMSVA=\x07", // OSC 52: clipboard write
+    "\x1b]8;;https://evil.example/EVILLINK\x1b\\here\x1b]8;;\x1b\\", // OSC 8 hyperlink
+    "\x1b[2JEVILCLEAR",           // CSI 2J: clear screen
+    "\x1b[31337;31337HEVILMOVE",  // CSI cursor move
+    "\x1bP1$qEVILDCS\x1b\\",      // DCS request
+    "\u{9b}2JEVILC1",             // 8-bit C1 CSI
+    "\u{9d}0;EVILC1OSC\u{9c}",    // 8-bit C1 OSC + ST
+    "\x07EVILBEL",                // bell
+    "\u{202e}EVILRLO\u{2066}EVILISO\u{2069}", // bidi override, isolate
+    "\rEVILCR",                   // carriage-return overwrite
+);
+
+/// Byte sequences that must never appear in what the program writes.
+const FORBIDDEN: &[&[u8]] = &[
+    b"\x1b]0;",
+    b"\x1b]2;",
+    b"\x1b]8;",
+    b"\x1b]52;c;RVZJTENMSVA",
+    b"\x1b[2JEVILCLEAR",
+    b"\x1b[31337",
+    b"\x1bP1$q",
+    b"\xc2\x9b",
+    b"\xc2\x9c",
+    b"\xc2\x9d",
+    b"\x07EVILBEL",
+    "\u{202e}".as_bytes(),
+    "\u{2066}".as_bytes(),
+    "\u{2069}".as_bytes(),
+    b"\rEVILCR",
+];
+
+/// A remote text field: a unique marker, then every injected sequence.
+fn hostile(marker: &str) -> String {
+    format!("{marker} {INJECTED} end")
+}
+
+/// The same for a multi-line body.
+fn hostile_body(marker: &str) -> String {
+    format!("{marker} first line\n{INJECTED}\nlast line")
+}
+
+async fn mount(server: &MockServer, route: &str, body: Value) {
+    Mock::given(method("GET"))
+        .and(path_regex(route))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+/// Zendesk: one ticket whose subject, requester, organisation, group, tags
+/// and comments are hostile.
+async fn zendesk(server: &MockServer) {
+    mount(
+        server,
+        "^/api/v2/incremental/tickets/cursor$",
+        json!({
+            "tickets": [{
+                "id": 4242, "subject": hostile("ZDSUBJECT"), "raw_subject": hostile("ZDSUBJECT"),
+                "description": hostile_body("ZDDESC"),
+                "status": "open", "priority": "urgent", "type": "incident",
+                "requester_id": 11, "assignee_id": 12, "group_id": 13, "organization_id": 14,
+                "tags": [hostile("ZDTAG"), "feature_EVILFEATURE\x1b]0;EVILTITLE\x07"],
+                "created_at": "2026-11-21T05:00:00Z", "updated_at": "2026-11-21T05:30:00Z",
+                "generated_timestamp": 1_795_228_200
+            }],
+            "users": [
+                {"id": 11, "name": hostile("ZDREQUESTER")},
+                {"id": 12, "name": hostile("ZDASSIGNEE")}
+            ],
+            "organizations": [{"id": 14, "name": hostile("ZDORG")}],
+            "groups": [{"id": 13, "name": hostile("ZDGROUP")}],
+            "metric_sets": [],
+            "after_cursor": "c1",
+            "after_url": format!("{}/api/v2/incremental/tickets/cursor?cursor=c1", server.uri()),
+            "end_of_stream": true
+        }),
+    )
+    .await;
+    mount(
+        server,
+        "^/api/v2/tickets/4242/comments$",
+        json!({
+            "comments": [{
+                "id": 1, "author_id": 11, "body": hostile_body("ZDCOMMENT"),
+                "plain_body": hostile_body("ZDCOMMENT"), "public": true,
+                "created_at": "2026-11-21T05:01:00Z"
+            }],
+            "users": [{"id": 11, "name": hostile("ZDAUTHOR")}],
+            "next_page": null
+        }),
+    )
+    .await;
+}
+
+/// Prometheus: every signal answers one series whose labels are hostile.
+async fn prometheus(server: &MockServer) {
+    let labels = json!({"tenant": hostile("PROMTENANT"), "job": hostile("PROMJOB")});
+    mount(
+        server,
+        "^/api/v1/query$",
+        json!({"status": "success", "data": {"resultType": "vector",
+               "result": [{"metric": labels, "value": [1_795_220_413.8, "0.2"]}]},
+               "warnings": [hostile("PROMWARNING")]}),
+    )
+    .await;
+    mount(
+        server,
+        "^/api/v1/query_range$",
+        json!({"status": "success", "data": {"resultType": "matrix",
+               "result": [{"metric": labels, "values": [[1_795_220_413.8, "0.2"]]}]}}),
+    )
+    .await;
+}
+
+/// PagerDuty: no incident on the first poll (the notification baseline),
+/// then one whose title, service, responders, policy and notes are hostile.
+async fn pagerduty(server: &MockServer) {
+    let reference = |marker: &str| {
+        json!({"id": "PREF1", "type": "reference",
+        "summary": hostile(marker), "name": hostile(marker)})
+    };
+    Mock::given(method("GET"))
+        .and(path("/incidents"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"incidents": [], "limit": 100, "offset": 0, "more": false})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    mount(
+        server,
+        "^/incidents$",
+        json!({"incidents": [{
+            "id": "PEVIL1", "type": "incident", "title": hostile("PDTITLE"),
+            "summary": hostile("PDSUMMARY"), "status": "triggered", "urgency": "high",
+            "priority": {"id": "P1", "summary": "P1", "name": "P1"},
+            "service": reference("PDSERVICE"),
+            "escalation_policy": reference("PDPOLICY"),
+            "assignments": [{"assignee": reference("PDRESPONDER")}],
+            "created_at": "2026-11-21T05:00:00Z", "incident_number": 7,
+            "html_url": "https://acme.pagerduty.example/incidents/PEVIL1"
+        }], "limit": 100, "offset": 0, "more": false, "total": 1}),
+    )
+    .await;
+    mount(
+        server,
+        "^/oncalls$",
+        json!({"oncalls": [], "limit": 100, "more": false}),
+    )
+    .await;
+    mount(
+        server,
+        "^/incidents/PEVIL1/notes$",
+        json!({"notes": [{"user": reference("PDNOTEUSER"), "content": hostile_body("PDNOTE"),
+                          "created_at": "2026-11-21T05:05:00Z"}]}),
+    )
+    .await;
+}
+
+/// Alertmanager: one firing alert whose labels and annotations are hostile.
+async fn alertmanager(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/api/v2/alerts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    mount(
+        server,
+        "^/api/v2/alerts$",
+        json!([{
+            "labels": {"alertname": hostile("AMALERTNAME"), "service": hostile("AMSERVICE"),
+                       "severity": "critical", "tenant": hostile("AMTENANT")},
+            "annotations": {"summary": hostile("AMSUMMARY"), "description": hostile_body("AMDESC")},
+            "startsAt": "2026-11-21T05:00:00Z", "endsAt": "2026-11-21T06:00:00Z",
+            "updatedAt": "2026-11-21T05:00:00Z", "fingerprint": "f00d",
+            "receivers": [{"name": hostile("AMRECEIVER")}],
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+            "generatorURL": "http://prometheus.example/graph"
+        }]),
+    )
+    .await;
+}
+
+/// A tmux server on a private socket running the cockpit; killed on drop.
+struct Cockpit {
+    tmux: String,
+    socket: String,
+    capture: PathBuf,
+    /// The tokens the sources were given (the TUI run's leak check).
+    tokens: [String; 2],
+    dir: tempfile::TempDir,
+}
+
+impl Cockpit {
+    fn tmux(&self, args: &[&str]) -> Output {
+        let out = Command::new(&self.tmux)
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Start the binary with `config` in a 200×50 pane whose output is
+    /// captured from the first byte.
+    fn start(tmux: String, name: &str, config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, config).unwrap();
+        set_mode(&config_path, 0o600);
+        let capture = dir.path().join("terminal.bytes");
+        let go = dir.path().join("go");
+        // The program waits for `go` so that pipe-pane is attached before it
+        // writes anything; TMUX is unset so notifications go out as plain
+        // OSC 9 (inside tmux they would be wrapped for passthrough).
+        let tokens = [
+            format!("zd-tty-{}-{name}", std::process::id()),
+            format!("pd-tty-{}-{name}", std::process::id()),
+        ];
+        let script = dir.path().join("run.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nwhile [ ! -e '{go}' ]; do sleep 0.05; done\n\
+                 exec env -u TMUX HOME='{home}' CRE_COCKPIT_DATA='{data}' CRE_COCKPIT_LOG=trace \
+                 CRE_SAFETY_ZD_TOKEN='{zd}' CRE_SAFETY_PD_TOKEN='{pd}' \
+                 TERM=xterm-256color '{bin}' --config '{config}'\n",
+                go = go.display(),
+                home = dir.path().display(),
+                data = dir.path().join("data").display(),
+                bin = env!("CARGO_BIN_EXE_cre-cockpit"),
+                config = config_path.display(),
+                zd = tokens[0],
+                pd = tokens[1],
+            ),
+        )
+        .unwrap();
+        set_mode(&script, 0o700);
+        let cockpit = Self {
+            tmux,
+            socket: format!("cre-safety-{name}-{}", std::process::id()),
+            capture,
+            tokens,
+            dir,
+        };
+        cockpit.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "cockpit",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            &script.display().to_string(),
+        ]);
+        cockpit.tmux(&["set-option", "-g", "remain-on-exit", "on"]);
+        cockpit.tmux(&[
+            "pipe-pane",
+            "-o",
+            "-t",
+            "cockpit",
+            &format!("cat >> '{}'", cockpit.capture.display()),
+        ]);
+        std::fs::write(&go, "").unwrap();
+        cockpit
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "cockpit"]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "cockpit", key]);
+            // One key, one frame: let the loop redraw before the next.
+            std::thread::sleep(Duration::from_millis(400));
+        }
+    }
+
+    /// Wait until the screen shows `text`.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} never appeared; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Neither the terminal nor the log ever saw a token.
+    fn assert_no_token(&self, bytes: &[u8]) {
+        let log = std::fs::read(self.dir.path().join("data/cre-cockpit.log")).unwrap();
+        assert!(!log.is_empty(), "the cockpit logged nothing");
+        for token in &self.tokens {
+            for (what, haystack) in [("terminal", bytes), ("log", &log[..])] {
+                assert!(
+                    memchr::memmem::find(haystack, token.as_bytes()).is_none(),
+                    "the {what} shows the token {token}"
+                );
+            }
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        // pipe-pane's `cat` may lag the pane by a moment.
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::read(&self.capture).unwrap_or_default()
+    }
+}
+
+impl Drop for Cockpit {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.tmux)
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Every OSC the program wrote, as (number, payload). Only the program's own
+/// two kinds may appear: 9 (notification) and 52 (clipboard).
+fn oscs(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut rest = bytes;
+    while let Some(start) = memchr::memmem::find(rest, b"\x1b]") {
+        rest = &rest[start + 2..];
+        let end = rest
+            .iter()
+            .position(|&b| b == 0x07 || b == 0x1b)
+            .unwrap_or(rest.len());
+        let body = &rest[..end];
+        let (number, payload) = match body.iter().position(|&b| b == b';') {
+            Some(i) => (&body[..i], body[i + 1..].to_vec()),
+            None => (body, Vec::new()),
+        };
+        found.push((String::from_utf8_lossy(number).into_owned(), payload));
+        rest = &rest[end..];
+    }
+    found
+}
+
+fn assert_safe(bytes: &[u8], markers: &[&str]) {
+    assert!(!bytes.is_empty(), "nothing was captured");
+    let text = String::from_utf8_lossy(bytes);
+    for marker in markers {
+        assert!(
+            text.contains(marker),
+            "{marker} was never shown (the field did not reach the screen)"
+        );
+    }
+    for pattern in FORBIDDEN {
+        if let Some(at) = memchr::memmem::find(bytes, pattern) {
+            let from = at.saturating_sub(60);
+            panic!(
+                "{:?} reached the terminal: …{:?}…",
+                String::from_utf8_lossy(pattern),
+                String::from_utf8_lossy(&bytes[from..(at + 60).min(bytes.len())])
+            );
+        }
+    }
+    let kinds: Vec<String> = oscs(bytes).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        kinds.iter().any(|n| n == "52"),
+        "the link was never copied (OSC 52): {kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|n| n == "9"),
+        "no notification went out (OSC 9): {kinds:?}"
+    );
+    for (number, payload) in oscs(bytes) {
+        assert!(
+            number == "9" || number == "52",
+            "unexpected OSC {number:?} with {:?}",
+            String::from_utf8_lossy(&payload)
+        );
+        let shown = if number == "52" {
+            use base64::Engine;
+            let encoded = payload.strip_prefix(b"c;").unwrap_or(&payload);
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .expect("OSC 52 carries base64")
+        } else {
+            payload
+        };
+        let shown = String::from_utf8_lossy(&shown);
+        assert!(
+            !shown.contains("EVILCLIP"),
+            "the injected clipboard write went out"
+        );
+        assert!(
+            !shown.chars().any(|c| c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+            "OSC {number} carries control characters: {shown:?}"
+        );
+    }
+    // BEL only ever terminates the program's own OSC (the bell is off).
+    let bels = bytes.iter().filter(|&&b| b == 0x07).count();
+    assert!(
+        bels <= oscs(bytes).len(),
+        "{bels} BEL bytes for {} OSC sequences",
+        oscs(bytes).len()
+    );
+}
+
+fn config(server: &MockServer, incidents: &str) -> String {
+    let url = server.uri();
+    format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+         token_env = \"CRE_SAFETY_ZD_TOKEN\"\npoll_interval = \"1s\"\n\n\
+         [metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\npoll_interval = \"1s\"\n\n\
+         [incidents]\nkind = \"{incidents}\"\nurl = \"{url}\"\n{token}poll_interval = \"1s\"\n\n\
+         [notify]\nbell = false\ndesktop = \"osc9\"\n",
+        token = if incidents == "pagerduty" {
+            "token_env = \"CRE_SAFETY_PD_TOKEN\"\n"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Visit every view that shows remote text, then quit.
+fn tour(cockpit: &Cockpit, incident_marker: &str) {
+    cockpit.wait_for("ZDSUBJECT");
+    cockpit.wait_for(incident_marker);
+    cockpit.keys(&["1", "Enter"]);
+    cockpit.wait_for("ZDCOMMENT");
+    cockpit.keys(&["y", "Escape", "3", "Enter"]);
+    cockpit.keys(&["Escape", "i"]);
+    cockpit.keys(&["Escape", "2", "Enter", "Escape"]);
+    cockpit.keys(&["V", "Escape", "K", "Escape", "J", "Escape", "?", "Escape"]);
+    cockpit.keys(&["q"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zendesk_prometheus_and_pagerduty_text_never_reaches_the_terminal_as_escapes() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    pagerduty(&server).await;
+    let cockpit = Cockpit::start(tmux, "pd", &config(&server, "pagerduty"));
+    let cockpit = tokio::task::spawn_blocking(move || {
+        tour(&cockpit, "PDTITLE");
+        cockpit.wait_for("Pane is dead");
+        cockpit
+    })
+    .await
+    .unwrap();
+    let bytes = cockpit.bytes();
+    cockpit.assert_no_token(&bytes);
+    assert_safe(
+        &bytes,
+        &[
+            "ZDSUBJECT",
+            "ZDORG",
+            "ZDREQUESTER",
+            "ZDCOMMENT",
+            "PDTITLE",
+            "PDSERVICE",
+            "PDNOTE",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alertmanager_labels_and_annotations_never_reach_the_terminal_as_escapes() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    alertmanager(&server).await;
+    let cockpit = Cockpit::start(tmux, "am", &config(&server, "alertmanager"));
+    let cockpit = tokio::task::spawn_blocking(move || {
+        tour(&cockpit, "AMSUMMARY");
+        cockpit.wait_for("Pane is dead");
+        cockpit
+    })
+    .await
+    .unwrap();
+    let bytes = cockpit.bytes();
+    cockpit.assert_no_token(&bytes);
+    assert_safe(&bytes, &["ZDSUBJECT", "AMSUMMARY", "AMSERVICE"]);
+}
