@@ -281,7 +281,10 @@ async fn a_redirect_to_another_host_is_refused_before_the_token_is_sent() {
     )
     .unwrap();
     let error = zendesk.poll().await.unwrap_err();
-    assert!(error.message.contains("redirect refused"), "{error}");
+    assert!(
+        error.message.contains("redirect to another host refused"),
+        "{error}"
+    );
     let seen = other.received_requests().await.unwrap();
     assert!(
         seen.iter()

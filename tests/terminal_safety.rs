@@ -311,6 +311,36 @@ impl Cockpit {
         }
     }
 
+    /// Wait until the program has exited, and check it exited cleanly.
+    fn wait_exited(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = self.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "cockpit",
+                "#{pane_dead} #{pane_dead_status}",
+            ]);
+            let state = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            // tmux does not always have the exit status yet when the pane
+            // is already dead; when it does, it must be a clean exit.
+            let mut fields = state.split_whitespace();
+            if fields.next() == Some("1") {
+                if let Some(status) = fields.next() {
+                    assert_eq!(status, "0", "the cockpit exited with status {status}");
+                }
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cockpit did not exit after q (pane: {state}); screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Wait until the screen shows `text`.
     fn wait_for(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -319,10 +349,16 @@ impl Cockpit {
             if screen.contains(text) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{text:?} never appeared; screen:\n{screen}"
-            );
+            if Instant::now() >= deadline {
+                let log = std::fs::read_to_string(self.dir.path().join("data/cre-cockpit.log"))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "{text:?} never appeared; screen:\n{screen}\nlog tail:\n{}",
+                    tail.join("\n")
+                );
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -487,7 +523,7 @@ async fn zendesk_prometheus_and_pagerduty_text_never_reaches_the_terminal_as_esc
     let cockpit = Cockpit::start(tmux, "pd", &config(&server, "pagerduty"));
     let cockpit = tokio::task::spawn_blocking(move || {
         tour(&cockpit, "PDTITLE");
-        cockpit.wait_for("Pane is dead");
+        cockpit.wait_exited();
         cockpit
     })
     .await
@@ -520,7 +556,7 @@ async fn alertmanager_labels_and_annotations_never_reach_the_terminal_as_escapes
     let cockpit = Cockpit::start(tmux, "am", &config(&server, "alertmanager"));
     let cockpit = tokio::task::spawn_blocking(move || {
         tour(&cockpit, "AMSUMMARY");
-        cockpit.wait_for("Pane is dead");
+        cockpit.wait_exited();
         cockpit
     })
     .await
