@@ -105,6 +105,9 @@ impl Labels {
     }
 }
 
+/// Incidents, and each one's alerts as notes by incident id.
+pub type Grouped = (Vec<Incident>, HashMap<String, Vec<IncidentNote>>);
+
 /// Decode a `GET /api/v2/alerts` body and group it into incidents, with
 /// each one's alerts as notes, the way a poll does under `config`'s labels.
 /// Public for the fuzz targets.
@@ -112,7 +115,7 @@ pub fn read_alerts(
     body: &[u8],
     config: &IncidentsConfig,
     base: &Url,
-) -> Result<(Vec<Incident>, HashMap<String, Vec<IncidentNote>>), SourceError> {
+) -> Result<Grouped, SourceError> {
     let alerts: Vec<Lenient<AlertDto>> = super::decode_body("alertmanager: alerts", body)?;
     Ok(incidents(
         decoded(alerts).collect(),
@@ -122,11 +125,7 @@ pub fn read_alerts(
 }
 
 /// Sanitise the alerts and group them into incidents.
-fn incidents(
-    alerts: Vec<AlertDto>,
-    labels: &Labels,
-    base: &Url,
-) -> (Vec<Incident>, HashMap<String, Vec<IncidentNote>>) {
+fn incidents(alerts: Vec<AlertDto>, labels: &Labels, base: &Url) -> Grouped {
     group(
         alerts.into_iter().filter_map(Alert::from_dto).collect(),
         labels,
@@ -246,11 +245,7 @@ fn severity(value: Option<&str>) -> Severity {
 
 /// Group alerts into incidents, worst severity first, then oldest. Returns
 /// the incidents and each one's alerts as notes.
-fn group(
-    alerts: Vec<Alert>,
-    labels: &Labels,
-    base: &Url,
-) -> (Vec<Incident>, HashMap<String, Vec<IncidentNote>>) {
+fn group(alerts: Vec<Alert>, labels: &Labels, base: &Url) -> Grouped {
     let mut groups: BTreeMap<Vec<String>, Vec<Alert>> = BTreeMap::new();
     for alert in alerts {
         let key: Vec<String> = labels

@@ -18,8 +18,8 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use self::wire::{EnvelopeDto, Shape};
 pub use self::wire::{Answer, Series};
+use self::wire::{EnvelopeDto, Shape};
 use super::MetricsSource;
 use super::http::{self, Secret};
 use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};

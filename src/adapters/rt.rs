@@ -510,7 +510,10 @@ fn answer<T>(what: &str, answer: Answer<T>) -> Result<T, SourceError> {
 }
 
 /// One collection page's items, decoded as the adapter's `get` decodes them.
-fn read_page<T: DeserializeOwned + Default>(what: &str, body: &[u8]) -> Result<Vec<T>, SourceError> {
+fn read_page<T: DeserializeOwned + Default>(
+    what: &str,
+    body: &[u8],
+) -> Result<Vec<T>, SourceError> {
     let page: Answer<CollectionDto<T>> = super::decode_body(what, body)?;
     Ok(decoded(answer(what, page)?.items).collect())
 }

@@ -321,9 +321,8 @@ pub(super) fn conversation(
         .filter_map(|t| {
             // Transaction ids are numbers; anything else is not RT's, and
             // would reach the screen unsanitised as the comment's id.
-            let id = t
-                .id
-                .filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))?;
+            let id =
+                t.id.filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))?;
             let public = match t.kind.as_deref()? {
                 "Create" | "Correspond" => true,
                 "Comment" => false,
