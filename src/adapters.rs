@@ -18,7 +18,19 @@ pub mod zendesk;
 use std::future::Future;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use crate::domain::{Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError};
+
+/// Decode a response body the way [`http::fetch_json`] does once it has the
+/// bytes, for the `read_*` entry points that take a body rather than a
+/// request (the ingest benchmark, the fuzz targets).
+pub(crate) fn decode_body<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, SourceError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = if e.is_eof() { "truncated" } else { "malformed" };
+        SourceError::new(format!("{what}: {kind} JSON ({e})"))
+    })
+}
 
 /// A support desk: Zendesk, Request Tracker.
 pub trait DeskSource: Send + 'static {

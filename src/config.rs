@@ -664,7 +664,9 @@ fn key_at(text: &str, offset: usize) -> String {
         .map(str::trim)
         // `[[slo]]` (an array of tables) names its table like `[slo]` does.
         .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
+        // `[]` or `= 1` name nothing; an error must still name a key.
+        .filter(|t| !t.is_empty());
     let trimmed = line.trim();
     let key = if trimmed.starts_with('[') {
         Some(
@@ -677,7 +679,8 @@ fn key_at(text: &str, offset: usize) -> String {
         trimmed
             .split_once('=')
             .map(|(k, _)| k.trim().trim_matches('"').to_owned())
-    };
+    }
+    .filter(|k| !k.is_empty());
     match (table, key) {
         (_, Some(k)) if trimmed.starts_with('[') => k,
         (Some(t), Some(k)) => format!("{t}.{k}"),
@@ -744,6 +747,16 @@ mod tests {
         assert_eq!(err.line, 4);
         assert_eq!(err.key, "desk.poll_intreval");
         assert!(err.message.contains("unknown field"), "{}", err.message);
+    }
+
+    #[test]
+    fn errors_under_nameless_tables_and_keys_still_name_a_key() {
+        // Found by the config fuzz target: `[]` and `= …` made the key empty,
+        // so the message read "config.toml:3: : key with no value".
+        for text in ["[]\nbell = false\ndesktop )\n", "= 1\n", "[]\n"] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(!err.key.is_empty(), "{text:?}: {err:?}");
+        }
     }
 
     #[test]

@@ -65,12 +65,7 @@ impl Alertmanager {
             client,
             base,
             token,
-            labels: Labels {
-                group_by: config.group_by.clone(),
-                severity: config.severity_label.clone(),
-                tenants: config.tenant_labels.clone(),
-                service: config.service_label.clone(),
-            },
+            labels: Labels::from_config(config),
             notes: HashMap::new(),
         })
     }
@@ -97,6 +92,45 @@ impl Alertmanager {
         .await?;
         Ok(decoded(fetched.body).collect())
     }
+}
+
+impl Labels {
+    fn from_config(config: &IncidentsConfig) -> Self {
+        Self {
+            group_by: config.group_by.clone(),
+            severity: config.severity_label.clone(),
+            tenants: config.tenant_labels.clone(),
+            service: config.service_label.clone(),
+        }
+    }
+}
+
+/// Incidents, and each one's alerts as notes by incident id.
+pub type Grouped = (Vec<Incident>, HashMap<String, Vec<IncidentNote>>);
+
+/// Decode a `GET /api/v2/alerts` body and group it into incidents, with
+/// each one's alerts as notes, the way a poll does under `config`'s labels.
+/// Public for the fuzz targets.
+pub fn read_alerts(
+    body: &[u8],
+    config: &IncidentsConfig,
+    base: &Url,
+) -> Result<Grouped, SourceError> {
+    let alerts: Vec<Lenient<AlertDto>> = super::decode_body("alertmanager: alerts", body)?;
+    Ok(incidents(
+        decoded(alerts).collect(),
+        &Labels::from_config(config),
+        base,
+    ))
+}
+
+/// Sanitise the alerts and group them into incidents.
+fn incidents(alerts: Vec<AlertDto>, labels: &Labels, base: &Url) -> Grouped {
+    group(
+        alerts.into_iter().filter_map(Alert::from_dto).collect(),
+        labels,
+        base,
+    )
 }
 
 /// One alert, sanitised, with what grouping needs.
@@ -211,11 +245,7 @@ fn severity(value: Option<&str>) -> Severity {
 
 /// Group alerts into incidents, worst severity first, then oldest. Returns
 /// the incidents and each one's alerts as notes.
-fn group(
-    alerts: Vec<Alert>,
-    labels: &Labels,
-    base: &Url,
-) -> (Vec<Incident>, HashMap<String, Vec<IncidentNote>>) {
+fn group(alerts: Vec<Alert>, labels: &Labels, base: &Url) -> Grouped {
     let mut groups: BTreeMap<Vec<String>, Vec<Alert>> = BTreeMap::new();
     for alert in alerts {
         let key: Vec<String> = labels
@@ -333,8 +363,7 @@ impl IncidentSource for Alertmanager {
     async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
         let alerts = self.alerts().await?;
         let count = alerts.len();
-        let alerts: Vec<Alert> = alerts.into_iter().filter_map(Alert::from_dto).collect();
-        let (incidents, notes) = group(alerts, &self.labels, &self.base);
+        let (incidents, notes) = incidents(alerts, &self.labels, &self.base);
         tracing::debug!(
             requests = 1,
             alerts = count,

@@ -305,10 +305,7 @@ impl PagerDuty {
             http::fetch_json_explained::<NotesDto, _>(WHAT, self.get(url), wire::explain_error)
                 .await?;
         self.note_budget(&fetched.headers);
-        let mut notes: Vec<IncidentNote> =
-            decoded(fetched.body.notes).filter_map(wire::note).collect();
-        // The API lists notes newest first; the timeline reads oldest first.
-        notes.sort_by_key(|n| n.at);
+        let notes = notes(fetched.body);
         tracing::debug!(
             requests = 1,
             notes = notes.len(),
@@ -316,6 +313,31 @@ impl PagerDuty {
         );
         Ok(notes)
     }
+}
+
+/// An incident's notes, oldest first.
+fn notes(dto: NotesDto) -> Vec<IncidentNote> {
+    let mut notes: Vec<IncidentNote> = decoded(dto.notes).filter_map(wire::note).collect();
+    // The API lists notes newest first; the timeline reads oldest first.
+    notes.sort_by_key(|n| n.at);
+    notes
+}
+
+/// Decode one `GET /incidents` page body and convert its incidents the way
+/// a poll does (escalation levels, which need `/oncalls`, aside). Public
+/// for the fuzz targets.
+pub fn read_incidents_page(body: &[u8]) -> Result<Vec<Incident>, SourceError> {
+    let page: IncidentsPageDto = super::decode_body("pagerduty: incidents", body)?;
+    Ok(decoded(page.incidents)
+        .filter_map(wire::incident)
+        .map(|open| open.incident)
+        .collect())
+}
+
+/// Decode a `GET /incidents/{id}/notes` body into the incident's notes, as
+/// opening an incident does. Public for the fuzz targets.
+pub fn read_notes(body: &[u8]) -> Result<Vec<IncidentNote>, SourceError> {
+    Ok(notes(super::decode_body("pagerduty: notes", body)?))
 }
 
 impl IncidentSource for PagerDuty {

@@ -22,7 +22,8 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
 
-use self::wire::{Answer, EnvelopeDto, Shape};
+pub use self::wire::{Answer, Series};
+use self::wire::{EnvelopeDto, Shape};
 use super::MetricsSource;
 use super::http::{self, Secret};
 use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
@@ -598,6 +599,16 @@ fn degrade(answer: Result<Answer, SourceError>, warnings: &mut Vec<String>) -> A
         ));
         Answer::default()
     })
+}
+
+/// Decode one `/api/v1/query` (or, with `range`, `/api/v1/query_range`)
+/// body the way a poll does: envelope checked, series flattened, the tenant
+/// label read and sanitised. Public for the fuzz targets.
+pub fn read_answer(body: &[u8], range: bool, tenant_label: &str) -> Result<Answer, SourceError> {
+    let what = "metrics: query";
+    let envelope: EnvelopeDto = super::decode_body(what, body)?;
+    let shape = if range { Shape::Matrix } else { Shape::Vector };
+    wire::decode(what, envelope, shape, tenant_label)
 }
 
 impl MetricsSource for Prometheus {

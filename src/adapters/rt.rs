@@ -229,13 +229,7 @@ impl Rt {
         )
         .await?;
         self.learn_clock(&fetched.headers);
-        match fetched.body {
-            Answer::Body(body) => Ok(body),
-            Answer::Messages(messages) => Err(SourceError::new(format!(
-                "{what}: RT said: {}",
-                sanitize::text(&messages.join("; "))
-            ))),
-        }
+        answer(what, fetched.body)
     }
 
     /// RT's clock from the `Date` header, so the incremental window is
@@ -502,6 +496,59 @@ impl Rt {
         }
         Ok(comments)
     }
+}
+
+/// The body of an answer, or RT's 200-with-messages answer as an error.
+fn answer<T>(what: &str, answer: Answer<T>) -> Result<T, SourceError> {
+    match answer {
+        Answer::Body(body) => Ok(body),
+        Answer::Messages(messages) => Err(SourceError::new(format!(
+            "{what}: RT said: {}",
+            sanitize::text(&messages.join("; "))
+        ))),
+    }
+}
+
+/// One collection page's items, decoded as the adapter's `get` decodes them.
+fn read_page<T: DeserializeOwned + Default>(
+    what: &str,
+    body: &[u8],
+) -> Result<Vec<T>, SourceError> {
+    let page: Answer<CollectionDto<T>> = super::decode_body(what, body)?;
+    Ok(decoded(answer(what, page)?.items).collect())
+}
+
+/// Decode one ticket-search page body and convert its tickets the way a
+/// poll does; `customer_field`, `feature_field` and `ticket_link` as the
+/// adapter has them from the config. Public for the fuzz targets.
+pub fn read_search_page(
+    body: &[u8],
+    customer_field: Option<&str>,
+    feature_field: Option<&str>,
+    ticket_link: &str,
+) -> Result<Vec<Inquiry>, SourceError> {
+    let reading = Reading {
+        customer_field,
+        feature_field,
+        ticket_link,
+    };
+    Ok(read_page::<TicketDto>("rt: ticket search", body)?
+        .into_iter()
+        .filter_map(|dto| match reading.ticket(dto)? {
+            Change::Open(inquiry) | Change::Closed(inquiry) => Some(*inquiry),
+            Change::Deleted(_) => None,
+        })
+        .collect())
+}
+
+/// Decode one page each of a ticket's history and attachments and build
+/// the conversation the way opening an inquiry does. Public for the fuzz
+/// targets.
+pub fn read_conversation(history: &[u8], attachments: &[u8]) -> Result<Vec<Comment>, SourceError> {
+    const WHAT: &str = "rt: conversation";
+    let transactions = read_page::<TransactionDto>(WHAT, history)?;
+    let attachments = read_page::<AttachmentDto>(WHAT, attachments)?;
+    Ok(wire::conversation(transactions, &attachments))
 }
 
 impl DeskSource for Rt {

@@ -396,8 +396,7 @@ impl Zendesk {
 /// poll adds cursors, paging and the open set; this is the per-page work,
 /// public for the ingest benchmark.
 pub fn read_export_page(base: &Url, body: &[u8]) -> Result<Vec<Inquiry>, SourceError> {
-    let page: ExportPageDto = serde_json::from_slice(body)
-        .map_err(|e| SourceError::new(format!("zendesk: ticket export: malformed JSON ({e})")))?;
+    let page: ExportPageDto = super::decode_body("zendesk: ticket export", body)?;
     let mut directory = Directory::default();
     directory.learn_users(page.users);
     directory.learn_orgs(page.organizations);
@@ -410,6 +409,21 @@ pub fn read_export_page(base: &Url, body: &[u8]) -> Result<Vec<Inquiry>, SourceE
             _ => None,
         })
         .collect())
+}
+
+/// Decode one comments page body and convert its comments the way opening
+/// an inquiry does (authors named from the page's `users` sideload), oldest
+/// first. Opening adds paging and `show_many` for authors the page did not
+/// name; this is the per-page work, public for the fuzz targets.
+pub fn read_comments_page(body: &[u8]) -> Result<Vec<Comment>, SourceError> {
+    let page: CommentsPageDto = super::decode_body("zendesk: comments", body)?;
+    let mut directory = Directory::default();
+    directory.learn_users(page.users);
+    let mut comments: Vec<Comment> = decoded(page.comments)
+        .filter_map(|c| directory.comment(c))
+        .collect();
+    comments.sort_by_key(|c| c.at);
+    Ok(comments)
 }
 
 impl DeskSource for Zendesk {

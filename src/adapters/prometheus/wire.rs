@@ -151,7 +151,7 @@ pub(super) enum Shape {
 
 /// One series of an answer, reduced to what the cockpit needs.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Series {
+pub struct Series {
     /// The tenant label's value, sanitised; `None` when the series lacks it.
     pub tenant: Option<String>,
     /// Sample values in time order; may contain NaN and ±Inf.
@@ -162,7 +162,7 @@ pub(super) struct Series {
 
 /// A decoded answer: its series and the warnings the server attached.
 #[derive(Debug, Default, PartialEq)]
-pub(super) struct Answer {
+pub struct Answer {
     pub series: Vec<Series>,
     pub warnings: Vec<String>,
 }

@@ -319,7 +319,10 @@ pub(super) fn conversation(
     let mut comments: Vec<Comment> = transactions
         .into_iter()
         .filter_map(|t| {
-            let id = t.id?;
+            // Transaction ids are numbers; anything else is not RT's, and
+            // would reach the screen unsanitised as the comment's id.
+            let id =
+                t.id.filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))?;
             let public = match t.kind.as_deref()? {
                 "Create" | "Correspond" => true,
                 "Comment" => false,
@@ -451,5 +454,19 @@ mod tests {
         let b: Answer<CollectionDto<TicketDto>> =
             serde_json::from_str(r#"{"count":0,"total":null,"pages":null,"items":[]}"#).unwrap();
         assert!(matches!(b, Answer::Body(c) if c.count == Some(0)));
+    }
+
+    #[test]
+    fn a_transaction_id_that_is_not_a_number_is_skipped() {
+        // The rt_conversation fuzz target's invariant: the id went into the
+        // comment as sent, escape sequences included.
+        let transactions: Vec<TransactionDto> = serde_json::from_value(serde_json::json!([
+            {"id": "5\u{1b}[2J", "Type": "Create", "Created": "2026-11-21T06:00:00Z"},
+            {"id": 6, "Type": "Correspond", "Created": "2026-11-21T07:00:00Z"}
+        ]))
+        .unwrap();
+        let comments = conversation(transactions, &[]);
+        let ids: Vec<&str> = comments.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["6"]);
     }
 }

@@ -410,7 +410,10 @@ impl Directory {
             first_reply_at: facts
                 .first_reply_minutes
                 .filter(|m| *m >= 0)
-                .and_then(|m| created_at.checked_add(SignedDuration::from_mins(m)).ok()),
+                // A desk (or a proxy) can send any i64: `from_mins` would
+                // panic past ~1.5e17 minutes, taking the poll down with it.
+                .and_then(SignedDuration::try_from_mins)
+                .and_then(|d| created_at.checked_add(d).ok()),
             solved_at: facts.solved_at,
             replies: facts.replies,
             reopens: facts.reopens,
@@ -697,6 +700,21 @@ mod tests {
         let oas: ErrorDto =
             serde_json::from_str(r#"{"errors":[{"title":"Forbidden","detail":"no"}]}"#).unwrap();
         assert_eq!(explain_error(oas).as_deref(), Some("Forbidden: no"));
+    }
+
+    #[test]
+    fn absurd_first_reply_minutes_are_unknown_not_a_panic() {
+        let mut dir = Directory::default();
+        let sets: Vec<Lenient<MetricSetDto>> = serde_json::from_value(serde_json::json!([
+            {"ticket_id": 1, "reply_time_in_minutes": {"calendar": i64::MAX}},
+            {"ticket_id": 2, "reply_time_in_minutes": {"calendar": 9_000_000_000_000_i64}}
+        ]))
+        .unwrap();
+        dir.learn_metrics(sets);
+        for id in [1, 2] {
+            let t = ticket(serde_json::json!({"id": id, "created_at": "2026-11-20T10:00:00Z"}));
+            assert_eq!(changed(dir.ticket(t, url)).history.first_reply_at, None);
+        }
     }
 
     #[test]
