@@ -366,24 +366,38 @@ async fn ranges(server: &MockServer) -> Vec<(String, i64, i64)> {
         .collect()
 }
 
-#[tokio::test]
-async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
-    let server = MockServer::start().await;
+/// Poll `adapter` as of `at` against a freshly mounted healthy server
+/// (so `ranges` sees only this poll's requests).
+async fn poll_afresh(
+    server: &MockServer,
+    adapter: &mut Prometheus,
+    at: &str,
+) -> cre_cockpit::domain::MetricsSnapshot {
+    server.reset().await;
     healthy(
-        &server,
+        server,
         ResponseTemplate::new(200).set_body_json(vector(&[("acme", "0.02")])),
     )
     .await;
+    adapter
+        .snapshot_at(at.parse().expect("timestamp"))
+        .await
+        .expect("poll")
+}
+
+#[tokio::test]
+async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
+    let server = MockServer::start().await;
     let mut adapter = adapter(&server, None);
-    let at = |raw: &str| raw.parse::<jiff::Timestamp>().expect("timestamp");
-    let hour = |raw: &str| at(raw).as_second();
+    let hour = |raw: &str| {
+        raw.parse::<jiff::Timestamp>()
+            .expect("timestamp")
+            .as_second()
+    };
 
     // First poll: the whole week up to the last whole hour, the whole month
     // up to the last midnight.
-    let first = adapter
-        .snapshot_at(at("2026-11-21T10:30:00Z"))
-        .await
-        .expect("poll");
+    let first = poll_afresh(&server, &mut adapter, "2026-11-21T10:30:00Z").await;
     assert_eq!(
         ranges(&server).await,
         [
@@ -402,31 +416,13 @@ async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
     assert_eq!(first.error_history["acme"], vec![0.01, 0.03]);
 
     // Same hour: nothing new is due, no range query, same histories.
-    server.reset().await;
-    healthy(
-        &server,
-        ResponseTemplate::new(200).set_body_json(vector(&[("acme", "0.02")])),
-    )
-    .await;
-    let quiet = adapter
-        .snapshot_at(at("2026-11-21T10:59:59Z"))
-        .await
-        .expect("poll");
+    let quiet = poll_afresh(&server, &mut adapter, "2026-11-21T10:59:59Z").await;
     assert_eq!(ranges(&server).await, []);
     assert_eq!(quiet.error_history, first.error_history);
     assert_eq!(quiet.active_users_history, first.active_users_history);
 
     // Past the hour: only the new point is asked for, and appended.
-    server.reset().await;
-    healthy(
-        &server,
-        ResponseTemplate::new(200).set_body_json(vector(&[("acme", "0.02")])),
-    )
-    .await;
-    let next = adapter
-        .snapshot_at(at("2026-11-21T11:00:01Z"))
-        .await
-        .expect("poll");
+    let next = poll_afresh(&server, &mut adapter, "2026-11-21T11:00:01Z").await;
     let eleven = hour("2026-11-21T11:00:00Z");
     assert_eq!(
         ranges(&server).await,
@@ -441,9 +437,11 @@ async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
     assert_eq!(next.active_users_history, first.active_users_history);
 
     // After a gap longer than the window, the whole week is read afresh.
-    let later = adapter
-        .snapshot_at(at("2026-12-01T09:15:00Z"))
-        .await
-        .expect("poll");
+    let later = poll_afresh(&server, &mut adapter, "2026-12-01T09:15:00Z").await;
     assert_eq!(later.error_history["acme"], vec![0.01, 0.03]);
+    assert_eq!(
+        ranges(&server).await.len(),
+        2,
+        "both histories read whole again"
+    );
 }
