@@ -45,6 +45,11 @@ const USERS_HISTORY: Grid = Grid {
 };
 /// How far back the week-on-week usage comparison looks.
 const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// The counts of an SLO window are asked for again once they are this
+/// fraction of the window old: a 5 m or 1 h window on every poll, a 30 d
+/// window every 2 h. Its burn rate cannot move by more than this share in
+/// between, and a poll asks far fewer questions (10k-series answers each).
+const SLO_WINDOW_REFRESH_DIVISOR: u32 = 360;
 /// A kept history is fetched whole again this often, so tenants that
 /// appeared, vanished or had gaps are reconciled.
 const FULL_REFRESH_SECONDS: i64 = 6 * 3600;
@@ -61,6 +66,8 @@ pub struct Prometheus {
     slos: Vec<SloConfig>,
     error_history: History,
     users_history: History,
+    /// The latest counts of each (SLO, window), with when they were asked.
+    slo_windows: BTreeMap<(usize, Duration), (Timestamp, Arc<WindowCounts>)>,
 }
 
 /// A history's clock grid: a point every `step` seconds since the Unix
@@ -194,6 +201,7 @@ impl Prometheus {
             slos: Vec::new(),
             error_history: History::new(ERROR_HISTORY),
             users_history: History::new(USERS_HISTORY),
+            slo_windows: BTreeMap::new(),
         })
     }
 
@@ -293,7 +301,7 @@ impl Prometheus {
                 self.instant("feature_usage", &q.feature_usage, &now_s),
                 self.range(USERS_HISTORY, &q.active_users, users_due),
             ),
-            self.slo_counts(&now_s),
+            self.slo_counts(&now_s, at),
         );
         let (error_ratio, request_rate, active_users, active_users_prev, latency_p99, history) =
             core?;
@@ -345,7 +353,8 @@ impl Prometheus {
         }
         snapshot.active_users_history = Arc::clone(&self.users_history.series);
 
-        for (config, counts) in self.slos.iter().zip(slo_counts) {
+        let mut fresh = Vec::new();
+        for (i, (config, counts)) in self.slos.iter().zip(slo_counts).enumerate() {
             let counts = match counts {
                 Ok(counts) => counts,
                 Err(e) => {
@@ -358,7 +367,18 @@ impl Prometheus {
                 }
             };
             let mut warnings = Vec::new();
-            let report = self.slo_report(config, counts, &mut warnings);
+            let asked = self.window_counts(config, counts, &mut warnings);
+            let mut windows: BTreeMap<Duration, Arc<WindowCounts>> = self
+                .slo_windows
+                .range((i, Duration::ZERO)..=(i, Duration::MAX))
+                .map(|(&(_, window), (_, counts))| (window, Arc::clone(counts)))
+                .collect();
+            for (window, counts) in asked {
+                let counts = Arc::new(counts);
+                windows.insert(window, Arc::clone(&counts));
+                fresh.push(((i, window), counts));
+            }
+            let report = slo_report(config, &windows);
             snapshot.warnings.extend(warnings);
             for (tenant, state) in &report.by_tenant {
                 if let Some(left) = state.budget_remaining {
@@ -370,6 +390,9 @@ impl Prometheus {
                 }
             }
             snapshot.slos.push(report);
+        }
+        for (key, counts) in fresh {
+            self.slo_windows.insert(key, (at, counts));
         }
         Ok(snapshot)
     }
@@ -399,7 +422,15 @@ impl Prometheus {
     /// The answers of every SLO, one `Result` per SLO (a failed SLO is a
     /// warning, not a failed poll). Each has its windows in the order of
     /// [`slo::windows`].
-    async fn slo_counts(&self, at: &str) -> Vec<SloAnswers> {
+    /// Only the windows that are due ([`SLO_WINDOW_REFRESH_DIVISOR`]) are
+    /// asked for; the rest are kept from earlier polls.
+    async fn slo_counts(&self, at: &str, now: Timestamp) -> Vec<SloAnswers> {
+        let due = |i: usize, window: Duration| {
+            self.slo_windows.get(&(i, window)).is_none_or(|(asked, _)| {
+                let age = now.duration_since(*asked);
+                age.is_negative() || age.unsigned_abs() >= window / SLO_WINDOW_REFRESH_DIVISOR
+            })
+        };
         let jobs: Vec<(usize, Duration, bool)> = self
             .slos
             .iter()
@@ -407,6 +438,7 @@ impl Prometheus {
             .flat_map(|(i, s)| {
                 slo::windows(s.window)
                     .into_iter()
+                    .filter(move |&w| due(i, w))
                     .flat_map(move |w| [(i, w, true), (i, w, false)])
             })
             .collect();
@@ -449,13 +481,13 @@ impl Prometheus {
         out
     }
 
-    /// Evaluate one SLO from its counts.
-    fn slo_report(
+    /// The good and valid counts of one SLO's windows, from their answers.
+    fn window_counts(
         &self,
         config: &SloConfig,
         answers: Vec<(Duration, Answer, Answer)>,
         warnings: &mut Vec<String>,
-    ) -> SloReport {
+    ) -> BTreeMap<Duration, WindowCounts> {
         let mut counts: BTreeMap<Duration, WindowCounts> = BTreeMap::new();
         for (window, good, valid) in answers {
             let name = format!(
@@ -493,32 +525,7 @@ impl Prometheus {
                 .collect();
             counts.insert(window, WindowCounts { global, by_tenant });
         }
-        let objective = Objective {
-            target: config.target,
-            window: config.window,
-            min_bad_events: config.min_bad_events,
-        };
-        let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
-        let by_tenant = tenants
-            .into_iter()
-            .map(|tenant| {
-                let state = slo::evaluate(&objective, |w| {
-                    counts
-                        .get(&w)
-                        .and_then(|c| c.by_tenant.get(tenant))
-                        .copied()
-                });
-                (tenant.clone(), state)
-            })
-            .collect();
-        SloReport {
-            name: config.display_name().to_owned(),
-            service: config.service.clone(),
-            target: config.target,
-            window: slo::promql_duration(config.window),
-            global: slo::evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
-            by_tenant,
-        }
+        counts
     }
 
     /// Index an answer by tenant, turning its oddities (server warnings,
@@ -569,6 +576,36 @@ impl Prometheus {
             ));
         }
         out
+    }
+}
+
+/// Evaluate one SLO from the counts of its windows.
+fn slo_report(config: &SloConfig, counts: &BTreeMap<Duration, Arc<WindowCounts>>) -> SloReport {
+    let objective = Objective {
+        target: config.target,
+        window: config.window,
+        min_bad_events: config.min_bad_events,
+    };
+    let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
+    let by_tenant = tenants
+        .into_iter()
+        .map(|tenant| {
+            let state = slo::evaluate(&objective, |w| {
+                counts
+                    .get(&w)
+                    .and_then(|c| c.by_tenant.get(tenant))
+                    .copied()
+            });
+            (tenant.clone(), state)
+        })
+        .collect();
+    SloReport {
+        name: config.display_name().to_owned(),
+        service: config.service.clone(),
+        target: config.target,
+        window: slo::promql_duration(config.window),
+        global: slo::evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
+        by_tenant,
     }
 }
 

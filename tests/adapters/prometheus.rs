@@ -445,3 +445,81 @@ async fn histories_are_fetched_once_per_clock_grid_point_and_then_extended() {
         "both histories read whole again"
     );
 }
+
+#[tokio::test]
+async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
+    let server = MockServer::start().await;
+    let config = super::config(&format!(
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\n\
+         [metrics.queries]\nerror_ratio = \"\"\nrequest_rate = \"\"\nactive_users = \"\"\n\
+         latency_p99 = \"\"\nfeature_usage = \"\"\n\
+         [[slo]]\nservice = \"api\"\ntarget = 0.99\nwindow = \"30d\"\n\
+         good = 'good[{{{{window}}}}]'\nvalid = 'valid[{{{{window}}}}]'\n",
+        server.uri()
+    ));
+    let count = |v: &str| {
+        json!({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"tenant": "acme"}, "value": [1_795_220_413, v]}
+        ]}})
+    };
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .and(|r: &Request| param(r, "query").is_some_and(|q| q.starts_with("good")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(count("990")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .and(|r: &Request| param(r, "query").is_some_and(|q| q.starts_with("valid")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(count("1000")))
+        .mount(&server)
+        .await;
+    let mut adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
+        .expect("adapter")
+        .with_slos(&config.slo);
+    let windows_asked = |received: &[Request]| {
+        let mut windows: Vec<String> = received
+            .iter()
+            .filter_map(|r| param(r, "query"))
+            .filter_map(|q| {
+                q.strip_prefix("good[")
+                    .map(|w| w.trim_end_matches(']').to_owned())
+            })
+            .collect();
+        windows.sort();
+        windows
+    };
+    let at = |raw: &str| raw.parse::<jiff::Timestamp>().expect("timestamp");
+
+    let first = adapter
+        .snapshot_at(at("2026-11-21T10:00:00Z"))
+        .await
+        .expect("poll");
+    let all = windows_asked(&server.received_requests().await.expect("recording on"));
+    assert_eq!(all, ["1h", "30d", "30m", "3d", "5m", "6h"]);
+
+    // 30 s later: only the windows of 3 h or less (30 s ≥ window / 360).
+    // The mock now answers 1000 good of 1000 for whatever is asked.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(count("1000")))
+        .mount(&server)
+        .await;
+    let second = adapter
+        .snapshot_at(at("2026-11-21T10:00:30Z"))
+        .await
+        .expect("poll");
+    let again = windows_asked(&server.received_requests().await.expect("recording on"));
+    assert_eq!(again, ["1h", "30m", "5m"]);
+    // The budget comes from the 30-day window, which was kept (990 good of
+    // 1000: the whole 1 % budget spent), not asked again (1000 of 1000).
+    let budget =
+        |s: &cre_cockpit::domain::MetricsSnapshot| s.by_tenant["acme"].error_budget_remaining;
+    assert!(
+        budget(&first).is_some_and(|b| b.abs() < 1e-9),
+        "{:?}",
+        budget(&first)
+    );
+    assert_eq!(budget(&second), budget(&first), "the 30 d counts were kept");
+}
