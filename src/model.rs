@@ -262,14 +262,21 @@ impl Model {
                     .as_ref()
                     .map(|u| format!("{} changed", u.changed.len() + u.removed.len()))
                     .ok();
-                if let Ok(update) =
-                    self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok)))
-                {
-                    self.apply_desk(update, at);
-                    self.recompute();
+                match self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok))) {
+                    // Most polls are quiet: nothing derived can change (the
+                    // clock's own effects are recomputed every minute).
+                    Ok(update)
+                        if !update.full
+                            && update.changed.is_empty()
+                            && update.removed.is_empty() => {}
+                    Ok(update) => {
+                        self.apply_desk(update, at);
+                        self.recompute();
+                        self.refresh_kpis();
+                    }
+                    // After a failure the KPIs say why they are missing.
+                    Err(()) => self.refresh_kpis(),
                 }
-                // Also after a failure: the KPIs then say why they are missing.
-                self.refresh_kpis();
             }
             Message::Metrics { vendor, at, result } => {
                 let result = result.map(|m| {
@@ -287,6 +294,7 @@ impl Model {
             Message::Incidents { vendor, at, result } => {
                 if let Ok(incidents) =
                     self.record(SourceKind::Incidents, vendor, at, result.map(|i| (i, None)))
+                    && incidents != self.data.declared
                 {
                     self.data.declared = incidents;
                     self.merge_detected();
@@ -301,6 +309,7 @@ impl Model {
                 };
                 if let Ok(accounts) =
                     self.record(SourceKind::Accounts, vendor, at, result.map(|a| (a, None)))
+                    && accounts != self.data.accounts
                 {
                     self.data.accounts = accounts;
                     self.recompute();
