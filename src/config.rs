@@ -149,6 +149,9 @@ pub struct MetricsConfig {
     pub queries: QueryConfig,
     #[serde(default = "default_tenant_label")]
     pub tenant_label: String,
+    /// Time allowed for one request, body included (default 30s).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub timeout: Option<Duration>,
 }
 
 /// Per-tenant PromQL. The defaults assume the common
@@ -197,6 +200,9 @@ pub struct IncidentsConfig {
     pub poll_interval: Duration,
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// Time allowed for one request, body included (default 30s).
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub timeout: Option<Duration>,
     #[serde(default)]
     pub read_only: bool,
     /// Alertmanager: alerts with equal values of these labels form one
@@ -250,6 +256,7 @@ impl IncidentsConfig {
             from: None,
             poll_interval: default_poll(),
             allow_insecure_http: false,
+            timeout: None,
             read_only: false,
             group_by: default_group_by(),
             severity_label: default_severity_label(),

@@ -49,6 +49,7 @@ pub fn config_for(
             allow_insecure_http: false,
             queries: QueryConfig::default(),
             tenant_label: "tenant".into(),
+            timeout: None,
         }),
         incidents: Some(IncidentsConfig {
             token_env: None,

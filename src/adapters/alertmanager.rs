@@ -28,6 +28,8 @@ pub struct Alertmanager {
     /// Alertmanager has no auth of its own; a token is for a proxy in front.
     token: Option<Secret>,
     labels: Labels,
+    /// Per-request deadline from the config (else the client's 30 s).
+    timeout: Option<std::time::Duration>,
     /// Each incident's alerts as notes, from the last poll.
     notes: HashMap<String, Vec<IncidentNote>>,
 }
@@ -66,6 +68,7 @@ impl Alertmanager {
             base,
             token,
             labels: Labels::from_config(config),
+            timeout: config.timeout,
             notes: HashMap::new(),
         })
     }
@@ -83,6 +86,9 @@ impl Alertmanager {
         let mut request = self.client.get(url).header(ACCEPT, "application/json");
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.expose());
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
         }
         let fetched = http::fetch_json_explained::<Vec<Lenient<AlertDto>>, _>(
             WHAT,

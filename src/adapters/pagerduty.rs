@@ -40,6 +40,8 @@ pub struct PagerDuty {
     /// `Token token=<key>`, marked sensitive so it is never printed.
     authorization: HeaderValue,
     from: Option<HeaderValue>,
+    /// Per-request deadline from the config (else the client's 30 s).
+    timeout: Option<std::time::Duration>,
     /// Set when PagerDuty reported the rate-limit budget spent: until then
     /// the adapter makes no request, since each would only earn a 429.
     not_before: Option<Instant>,
@@ -83,6 +85,7 @@ impl PagerDuty {
             base,
             authorization,
             from,
+            timeout: config.timeout,
             not_before: None,
         })
     }
@@ -96,6 +99,9 @@ impl PagerDuty {
             // The spec marks Content-Type required on every request, GET
             // included, and validating mocks enforce it.
             .header(CONTENT_TYPE, "application/json");
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(from) = &self.from {
             request = request.header("From", from.clone());
         }

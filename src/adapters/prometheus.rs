@@ -63,6 +63,8 @@ pub struct Prometheus {
     token: Option<Secret>,
     queries: QueryConfig,
     tenant_label: String,
+    /// Per-request deadline from the config (else the client's 30 s).
+    timeout: Option<Duration>,
     slos: Vec<SloConfig>,
     error_history: History,
     users_history: History,
@@ -198,6 +200,7 @@ impl Prometheus {
             token,
             queries: config.queries.clone(),
             tenant_label,
+            timeout: config.timeout,
             slos: Vec::new(),
             error_history: History::new(ERROR_HISTORY),
             users_history: History::new(USERS_HISTORY),
@@ -237,6 +240,9 @@ impl Prometheus {
         let mut request = self.client.get(url).header(ACCEPT, "application/json");
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.expose());
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
         }
         let envelope: EnvelopeDto = http::fetch_json_explained(&what, request, wire::explain)
             .await?

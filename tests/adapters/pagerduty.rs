@@ -457,3 +457,28 @@ fn construction_refuses_plain_http_and_empty_keys() {
         "the key is never echoed: {err}"
     );
 }
+
+#[tokio::test]
+async fn a_slow_server_times_out_after_the_configured_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"incidents": [], "more": false}))
+                .set_delay(std::time::Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    let config = super::config(&format!(
+        "[incidents]\nkind = \"pagerduty\"\nurl = \"{}\"\ntimeout = \"1s\"\n",
+        server.uri()
+    ));
+    let incidents = config.incidents.expect("incidents section");
+    let mut adapter =
+        PagerDuty::new(http::client(), &incidents, Secret::new(KEY)).expect("adapter");
+    let err = adapter
+        .poll()
+        .await
+        .expect_err("a 10 s answer against a 1 s timeout");
+    assert!(err.message.contains("timed out after 1s"), "{err}");
+}

@@ -523,3 +523,27 @@ async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
     );
     assert_eq!(budget(&second), budget(&first), "the 30 d counts were kept");
 }
+
+#[tokio::test]
+async fn a_slow_server_times_out_after_the_configured_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(vector(&[("acme", "0.02")]))
+                .set_delay(std::time::Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    let config = super::config(&format!(
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\ntimeout = \"1s\"\n",
+        server.uri()
+    ));
+    let mut adapter =
+        Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None).expect("adapter");
+    let err = adapter
+        .poll()
+        .await
+        .expect_err("a 10 s answer against a 1 s timeout");
+    assert!(err.message.contains("timed out after 1s"), "{err}");
+}
