@@ -29,8 +29,19 @@ pub trait Pollable: Send + 'static {
     fn detail(&mut self, id: String) -> impl Future<Output = Option<Message>> + Send;
 }
 
+/// How long a source that refused our credentials is left alone: asking
+/// again every poll cannot succeed until the token or its access changes,
+/// and would only fill the server's auth log (a Prometheus poll is ~20
+/// requests).
+const AUTH_BACKOFF: Duration = Duration::from_secs(300);
+
+/// How long the source asked us to stay away (429 `Retry-After`), or how
+/// long to wait after it refused the credentials (401/403).
 fn retry_hint<T>(result: &Result<T, SourceError>) -> Option<Duration> {
-    result.as_ref().err().and_then(|e| e.retry_after)
+    let error = result.as_ref().err()?;
+    error
+        .retry_after
+        .or_else(|| matches!(error.status, Some(401 | 403)).then_some(AUTH_BACKOFF))
 }
 
 /// A desk adapter as a pollable source.
@@ -230,4 +241,24 @@ pub fn spawn<P: Pollable>(
         }
     });
     poller
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_ask_for_a_pause_and_other_failures_do_not() {
+        let refused = |status| Err::<(), _>(SourceError::new("x").with_status(status));
+        assert_eq!(retry_hint(&refused(401)), Some(AUTH_BACKOFF));
+        assert_eq!(retry_hint(&refused(403)), Some(AUTH_BACKOFF));
+        assert_eq!(retry_hint(&refused(500)), None);
+        let limited = Err::<(), _>(
+            SourceError::new("x")
+                .with_status(429)
+                .with_retry_after(Duration::from_secs(7)),
+        );
+        assert_eq!(retry_hint(&limited), Some(Duration::from_secs(7)));
+        assert_eq!(retry_hint(&Ok::<(), SourceError>(())), None);
+    }
 }
