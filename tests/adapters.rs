@@ -17,6 +17,21 @@ use cre_cockpit::domain::SourceError;
 use wiremock::ResponseTemplate;
 
 /// A config with one section pointing at a mock server.
+/// A server that answers every GET with `body`, 10 s late (for a source
+/// configured with `timeout = "1s"`).
+pub async fn slow_server(body: serde_json::Value) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(std::time::Duration::from_secs(10)),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
 pub fn config(toml: &str) -> Config {
     Config::parse(toml).unwrap_or_else(|e| panic!("test config does not parse: {e:?}\n{toml}"))
 }

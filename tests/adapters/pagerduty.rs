@@ -460,15 +460,7 @@ fn construction_refuses_plain_http_and_empty_keys() {
 
 #[tokio::test]
 async fn a_slow_server_times_out_after_the_configured_timeout() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"incidents": [], "more": false}))
-                .set_delay(std::time::Duration::from_secs(10)),
-        )
-        .mount(&server)
-        .await;
+    let server = super::slow_server(json!({"incidents": [], "more": false})).await;
     let config = super::config(&format!(
         "[incidents]\nkind = \"pagerduty\"\nurl = \"{}\"\ntimeout = \"1s\"\n",
         server.uri()

@@ -526,15 +526,7 @@ async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
 
 #[tokio::test]
 async fn a_slow_server_times_out_after_the_configured_timeout() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(vector(&[("acme", "0.02")]))
-                .set_delay(std::time::Duration::from_secs(10)),
-        )
-        .mount(&server)
-        .await;
+    let server = super::slow_server(vector(&[("acme", "0.02")])).await;
     let config = super::config(&format!(
         "[metrics]\nkind = \"prometheus\"\nurl = \"{}\"\ntimeout = \"1s\"\n",
         server.uri()
