@@ -414,6 +414,11 @@ async fn a_desk_nesting_json_100k_deep_is_refused_without_a_stack_overflow() {
 }
 
 #[tokio::test]
+async fn a_desk_cutting_its_json_short_says_it_is_truncated() {
+    desk_case(Fault::TruncatedJson, PATIENT, "truncated JSON").await;
+}
+
+#[tokio::test]
 async fn a_desk_answering_html_says_it_is_not_json() {
     desk_case(Fault::Html, PATIENT, "not JSON (text/html)").await;
 }

@@ -35,6 +35,8 @@ pub enum Fault {
     Gigabyte { declared: bool },
     /// A 200 JSON body nested 100,000 arrays deep.
     DeepJson,
+    /// A 200 JSON body cut off in the middle of a document.
+    TruncatedJson,
     /// A 200 `text/html` login page where JSON belongs.
     Html,
     /// A 302 back to the same URL.
@@ -328,6 +330,11 @@ async fn misbehave(mut socket: TcpStream, request: &Request, fault: &Fault, stat
             let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
             simple("200 OK", "Content-Type: application/json\r\n", &body)
         }
+        Fault::TruncatedJson => simple(
+            "200 OK",
+            "Content-Type: application/json\r\n",
+            r#"{"tickets": [{"id": 1, "subject": "half a tick"#,
+        ),
         Fault::Html => simple(
             "200 OK",
             "Content-Type: text/html; charset=utf-8\r\n",
