@@ -186,6 +186,15 @@ pub struct DeskUpdate {
     pub requests: u32,
 }
 
+impl DeskUpdate {
+    /// Whether the update changes what is known of the queue (most polls
+    /// do not): what the model re-derives and the resume state records.
+    #[must_use]
+    pub fn changes_anything(&self) -> bool {
+        self.full || !self.changed.is_empty() || !self.removed.is_empty()
+    }
+}
+
 /// Customer segment, from the accounts file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display)]
 #[serde(rename_all = "kebab-case")]

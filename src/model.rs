@@ -265,10 +265,7 @@ impl Model {
                 match self.record(SourceKind::Desk, vendor, at, result.map(|u| (u, ok))) {
                     // Most polls are quiet: nothing derived can change (the
                     // clock's own effects are recomputed every minute).
-                    Ok(update)
-                        if !update.full
-                            && update.changed.is_empty()
-                            && update.removed.is_empty() => {}
+                    Ok(update) if !update.changes_anything() => {}
                     Ok(update) => {
                         self.apply_desk(update, at);
                         self.recompute();

@@ -395,7 +395,7 @@ impl Rt {
             tracing::debug!(requests, "rt: poll failed: {e}");
         })?;
         if let (Some(store), Some(cursor)) = (&self.store, &self.cursor)
-            && (update.full || !update.changed.is_empty() || !update.removed.is_empty())
+            && update.changes_anything()
         {
             store.record(cursor, &update).await;
         }

@@ -305,7 +305,7 @@ impl Zendesk {
         let (Some(store), Some(cursor)) = (&self.store, &self.cursor) else {
             return;
         };
-        if moved || update.full || !update.changed.is_empty() || !update.removed.is_empty() {
+        if moved || update.changes_anything() {
             store.record(cursor, update).await;
         }
     }
