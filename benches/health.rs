@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-use cre_cockpit::domain::{Account, MetricsSnapshot, Segment, TenantMetrics, Tier};
-use cre_cockpit::health::{self, Band, DayScore, HealthConfig, Inputs, Support};
-use cre_cockpit::history::History;
-use cre_cockpit::join;
+use cre_cockpit::core::domain::{Account, MetricsSnapshot, Segment, TenantMetrics, Tier};
+use cre_cockpit::insight::health::{self, Band, DayScore, HealthConfig, Inputs, Support};
+use cre_cockpit::insight::history::History;
+use cre_cockpit::insight::join;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::date;
 use jiff::{Timestamp, ToSpan};

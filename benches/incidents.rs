@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use cre_cockpit::domain::{
+use cre_cockpit::core::domain::{
     Account, Incident, IncidentStatus, MetricsSnapshot, Segment, Severity, SourceKind,
     TenantMetrics, Tier,
 };
-use cre_cockpit::message::Message;
+use cre_cockpit::insight::slo::{self, Counts, Objective, SloReport};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
-use cre_cockpit::slo::{self, Counts, Objective, SloReport};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 

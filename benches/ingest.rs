@@ -7,10 +7,10 @@
 
 use std::hint::black_box;
 
-use cre_cockpit::adapters::zendesk::read_export_page;
-use cre_cockpit::domain::{DeskUpdate, SourceKind};
-use cre_cockpit::message::Message;
+use cre_cockpit::core::domain::{DeskUpdate, SourceKind};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
+use cre_cockpit::sources::zendesk::read_export_page;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::Timestamp;
 use serde_json::{Value, json};

@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-use cre_cockpit::domain::{
+use cre_cockpit::core::domain::{
     Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
     Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
 };
-use cre_cockpit::message::Message;
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -191,7 +191,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("write a full 200x50 frame, plain backend", |b| {
         b.iter(|| ratatui::backend::Backend::draw(&mut plain, black_box(cells())).unwrap());
     });
-    let mut safe = cre_cockpit::terminal::SafeBackend(TestBackend::new(200, 50));
+    let mut safe = cre_cockpit::app::terminal::SafeBackend(TestBackend::new(200, 50));
     c.bench_function("write a full 200x50 frame through SafeBackend", |b| {
         b.iter(|| ratatui::backend::Backend::draw(&mut safe, black_box(cells())).unwrap());
     });

@@ -5,6 +5,12 @@
 //! the effects that returns, and redraws only when something arrived and no
 //! other message is queued (a burst of poll results costs one frame).
 
+pub mod logging;
+pub mod outbox;
+pub mod poll;
+pub mod terminal;
+pub mod wiring;
+
 use std::io;
 use std::time::Duration;
 
@@ -16,9 +22,9 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::message::{Effect, Message};
+use crate::app::wiring::Pollers;
 use crate::model::Model;
-use crate::sources::Pollers;
+use crate::model::message::{Effect, Message};
 use crate::ui;
 
 /// Where OSC 52 clipboard writes go (the real terminal, or a test's record).
@@ -35,7 +41,7 @@ pub struct Runtime {
     pub cancel: CancellationToken,
     pub clipboard: Clipboard,
     /// The write journal; without one, writes are refused with the reason.
-    pub journal: Option<crate::outbox::SharedJournal>,
+    pub journal: Option<crate::app::outbox::SharedJournal>,
     /// Wakes the outbox after a write is journalled.
     pub outbox: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// Runs `$EDITOR` on a text (suspending the TUI) and returns the result.
@@ -47,7 +53,7 @@ pub struct Runtime {
 }
 
 /// Shows a notification.
-pub type Notifier = Box<dyn FnMut(&crate::notify::Notification) + Send>;
+pub type Notifier = Box<dyn FnMut(&crate::insight::notify::Notification) + Send>;
 
 impl Runtime {
     /// A runtime with only the essentials: no journal, store, editor,
@@ -144,7 +150,7 @@ where
             dirty = false;
             if let Some(started) = awaiting_desk
                 && model
-                    .source(crate::domain::SourceKind::Desk)
+                    .source(crate::core::domain::SourceKind::Desk)
                     .is_some_and(|s| s.last_ok.is_some())
             {
                 tracing::info!(
@@ -194,7 +200,7 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
             .pollers
             .all
             .iter()
-            .for_each(crate::poll::Poller::refresh),
+            .for_each(crate::app::poll::Poller::refresh),
         Effect::LoadComments(id) => match &runtime.pollers.desk {
             Some(desk) => desk.detail(id),
             None => send(&runtime.tx, Message::Status("no desk configured".into())),
@@ -225,7 +231,7 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                     text,
                     effects,
                 } = request;
-                let result = crate::outbox::with_journal(&journal, move |j| {
+                let result = crate::app::outbox::with_journal(&journal, move |j| {
                     j.insert(kind, &target, &text, effects, Timestamp::now())
                 })
                 .await
@@ -264,7 +270,11 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
         } => {
             let tx = runtime.tx.clone();
             tokio::task::spawn_blocking(move || {
-                let said = crate::handover::save(&crate::paths::data_dir(), &file_name, &markdown);
+                let said = crate::report::handover::save(
+                    &crate::config::paths::data_dir(),
+                    &file_name,
+                    &markdown,
+                );
                 send(&tx, Message::Status(said));
             });
         }

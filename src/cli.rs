@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+pub mod demo;
 mod handover;
 mod writes;
 
@@ -11,12 +12,12 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::adapters::http;
+use crate::app::wiring::{Secrets, Sources};
 use crate::config::Config;
 use crate::model::{Model, Settings};
 use crate::simulator::{SimOptions, Simulator};
-use crate::sources::{Secrets, Sources};
-use crate::{app, logging, paths, snapshot, terminal};
+use crate::sources::http;
+use crate::{app, app::logging, app::terminal, config::paths, report::snapshot};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -214,7 +215,7 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
         None => {
             demo(DemoOptions {
                 simulator: None,
-                poll_every: crate::demo::POLL_EVERY,
+                poll_every: crate::cli::demo::POLL_EVERY,
                 scenario: SimOptions::default(),
             })
             .await
@@ -227,7 +228,8 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
     let dir = paths::data_dir().join("demo");
     if let Some(url) = options.simulator {
         let accounts = fetch_accounts(&url).await?;
-        let (config, secrets) = crate::demo::config_for(&url, &accounts, &dir, options.poll_every)?;
+        let (config, secrets) =
+            crate::cli::demo::config_for(&url, &accounts, &dir, options.poll_every)?;
         tracing::info!(%url, "demo against a simulator running elsewhere");
         return Ok(Loaded {
             config,
@@ -237,7 +239,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
         });
     }
     let sim = Simulator::start(options.scenario).await?;
-    let (config, secrets) = crate::demo::config(&sim, &dir, options.poll_every)?;
+    let (config, secrets) = crate::cli::demo::config(&sim, &dir, options.poll_every)?;
     tracing::info!(url = %sim.base_url(), "demo simulator started");
     Ok(Loaded {
         config,
@@ -249,7 +251,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
 
 /// The accounts file a running simulator serves.
 async fn fetch_accounts(url: &str) -> Result<String, Failure> {
-    let failed = |e: crate::domain::SourceError| {
+    let failed = |e: crate::core::domain::SourceError| {
         Failure::Other(format!("simulator at {url}: {}", e.message))
     };
     let base = http::base_url(url, false).map_err(failed)?;
@@ -271,7 +273,7 @@ async fn tui(
     started: std::time::Instant,
 ) -> Result<ExitCode, Failure> {
     let client = http::client();
-    let writers = crate::outbox::Writers::from_config(config, &secrets, &client, read_only)
+    let writers = crate::app::outbox::Writers::from_config(config, &secrets, &client, read_only)
         .map_err(|e| Failure::Other(e.message))?;
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut settings = Settings::from_config(config, demo);
@@ -288,11 +290,11 @@ async fn tui(
     // The journal: what was written before shows at once, and whatever is
     // still pending (from this or an earlier run) is delivered.
     let journal = writes::open_journal(demo)?;
-    if let Ok(recent) = crate::outbox::with_journal(&journal, |j| j.recent(500)).await {
-        let _ = tx.send(crate::message::Message::JournalLoaded(recent));
+    if let Ok(recent) = crate::app::outbox::with_journal(&journal, |j| j.recent(500)).await {
+        let _ = tx.send(crate::model::message::Message::JournalLoaded(recent));
     }
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    crate::outbox::spawn(
+    crate::app::outbox::spawn(
         journal.clone(),
         writers,
         wake.clone(),
@@ -350,7 +352,7 @@ fn store_dir(demo: bool) -> PathBuf {
 
 /// Save what the model has now, synchronously (at exit).
 fn save_now(model: &mut Model, store: Option<&crate::store::Handle>) {
-    if let (Some(store), Some(crate::message::Effect::Persist(batch))) =
+    if let (Some(store), Some(crate::model::message::Effect::Persist(batch))) =
         (store, model.persist_now())
         && let Err(e) = store.save(&batch, model.now)
     {
@@ -391,7 +393,7 @@ async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitC
         .map_err(|e| Failure::Other(e.to_string()))?;
     // serde_json escapes C0 controls but writes C1 and bidi characters as
     // they are; whatever the sources sent, the terminal gets none of them.
-    println!("{}", crate::sanitize::multiline(&json));
+    println!("{}", crate::core::sanitize::multiline(&json));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -402,7 +404,7 @@ async fn check(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode
         match &s.last_error {
             Some(error) => {
                 failed = true;
-                let error = crate::sanitize::text(&error.to_string());
+                let error = crate::core::sanitize::text(&error.to_string());
                 println!("✗ {} ({}): {error}", s.kind, s.vendor);
             }
             None => println!("✓ {} ({}): ok", s.kind, s.vendor),

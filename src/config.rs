@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::action::Action;
-pub mod token;
+use crate::model::action::Action;
+use crate::sources::token::{self, TokenError};
+pub mod paths;
 
 /// The commented template `cre-cockpit init` writes.
 pub const TEMPLATE: &str = include_str!("../assets/config-template.toml");
@@ -39,13 +40,13 @@ pub struct Config {
     pub read_only: bool,
     /// Where escalations go (`[[escalation.targets]]`).
     #[serde(default)]
-    pub escalation: crate::escalation::EscalationConfig,
+    pub escalation: crate::insight::escalation::EscalationConfig,
     /// Bell and desktop notifications.
     #[serde(default)]
-    pub notify: crate::notify::NotifyConfig,
+    pub notify: crate::insight::notify::NotifyConfig,
     /// Customer-update cadence and templates for incident mode.
     #[serde(default)]
-    pub incident_updates: crate::updates::UpdatesConfig,
+    pub incident_updates: crate::insight::updates::UpdatesConfig,
     /// Service-level objectives, evaluated globally and per tenant from
     /// the metrics source (`[[slo]]`).
     #[serde(default)]
@@ -59,10 +60,10 @@ pub struct Config {
     pub views: Vec<ViewConfig>,
     /// Health score weights, thresholds, bands and attention multipliers.
     #[serde(default)]
-    pub health: crate::health::HealthConfig,
+    pub health: crate::insight::health::HealthConfig,
     /// KPI windows: the length of a shift.
     #[serde(default)]
-    pub kpi: crate::kpi::KpiConfig,
+    pub kpi: crate::insight::kpi::KpiConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -325,7 +326,7 @@ fn default_slo_window() -> Duration {
 }
 
 fn default_min_bad_events() -> f64 {
-    crate::slo::DEFAULT_MIN_BAD_EVENTS
+    crate::insight::slo::DEFAULT_MIN_BAD_EVENTS
 }
 
 fn slo_target<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -379,7 +380,7 @@ pub struct AccountsConfig {
 
 /// SLA policy used when the desk reports no targets of its own: first-reply
 /// targets per priority (the four top-level keys), optional next-reply
-/// targets, and optional business hours (see `crate::sla`).
+/// targets, and optional business hours (see `crate::insight::sla`).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlaConfig {
@@ -412,7 +413,7 @@ pub struct PriorityTargets {
 }
 
 /// The support team's working week. Validated (time zone, times, days) by
-/// `crate::sla::Policy::from_config`.
+/// `crate::insight::sla::Policy::from_config`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessHoursConfig {
@@ -449,7 +450,7 @@ fn default_close() -> String {
 }
 
 /// A saved view of the inquiries pane: `[[views]]` with a name, a filter
-/// expression (see `crate::views`) and an optional key.
+/// expression (see `crate::model::views`) and an optional key.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ViewConfig {
@@ -529,6 +530,15 @@ pub enum ConfigError {
     Value { key: String, message: String },
 }
 
+impl From<TokenError> for ConfigError {
+    fn from(e: TokenError) -> Self {
+        Self::Value {
+            key: e.key,
+            message: e.message,
+        }
+    }
+}
+
 impl Config {
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -550,7 +560,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let config: Self = toml::from_str(text).map_err(|e| ParseError::from_toml(text, &e))?;
         // Key bindings must parse too; report them with the same precision.
-        crate::keymap::Keymap::from_config(&config.keys).map_err(|(action, message)| {
+        crate::model::keymap::Keymap::from_config(&config.keys).map_err(|(action, message)| {
             let line = find_line(text, "keys", action.as_ref()).unwrap_or(1);
             ParseError {
                 line,
@@ -558,7 +568,7 @@ impl Config {
                 message,
             }
         })?;
-        crate::sla::Policy::from_config(&config.sla).map_err(|(key, message)| {
+        crate::insight::sla::Policy::from_config(&config.sla).map_err(|(key, message)| {
             let (table, field) = key.rsplit_once('.').unwrap_or(("sla", key.as_str()));
             ParseError {
                 line: find_line(text, table, field)
@@ -568,8 +578,8 @@ impl Config {
                 message,
             }
         })?;
-        let keymap = crate::keymap::Keymap::from_config(&config.keys).unwrap_or_default();
-        crate::views::Views::from_config(&config.views, &keymap).map_err(
+        let keymap = crate::model::keymap::Keymap::from_config(&config.keys).unwrap_or_default();
+        crate::model::views::Views::from_config(&config.views, &keymap).map_err(
             |(index, field, message)| ParseError {
                 line: find_nth_line(text, "views", index, field).unwrap_or(1),
                 key: format!("views[{index}].{field}"),
@@ -588,7 +598,7 @@ impl Config {
 }
 
 impl Config {
-    /// Each source's token keys, as written (`config::token::validate`).
+    /// Each source's token keys, as written (`sources::token::validate`).
     fn validate_tokens(&self, text: &str) -> Result<(), ParseError> {
         let sources = [
             (
@@ -626,7 +636,7 @@ impl Config {
 /// on Linux), unless `--config` or `CRE_COCKPIT_CONFIG` say otherwise.
 #[must_use]
 pub fn default_path() -> Option<PathBuf> {
-    crate::paths::project().map(|p| p.config_dir().join("config.toml"))
+    crate::config::paths::project().map(|p| p.config_dir().join("config.toml"))
 }
 
 /// A parse error before it knows which file it came from.
@@ -850,9 +860,9 @@ mod tests {
             .collect();
         assert!(section.contains("[health.reliability]"), "{section}");
         let config = Config::parse(&section).unwrap();
-        let expected = crate::health::HealthConfig {
+        let expected = crate::insight::health::HealthConfig {
             key_features: Some(8),
-            ..crate::health::HealthConfig::default()
+            ..crate::insight::health::HealthConfig::default()
         };
         assert_eq!(config.health, expected);
     }

@@ -4,12 +4,16 @@
 //! state and returns the [`Effect`]s it wants run. Everything a CRE sees is
 //! rendered from this struct alone.
 
+pub mod action;
 pub(crate) mod incident_mode;
 mod input;
+pub mod keymap;
+pub mod layout;
+pub mod message;
 mod persist;
 mod prompt;
-mod sources;
 mod view;
+pub mod views;
 
 use std::collections::HashMap;
 
@@ -18,17 +22,17 @@ use jiff::{SignedDuration, Timestamp};
 pub use self::incident_mode::Visibility;
 pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
-pub use self::sources::{SourceState, SourceStatus};
 pub(crate) use self::view::contains_ci;
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
 use crate::config::Config;
-use crate::domain::{
+use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,
     SourceKind,
 };
-use crate::join::{self, Derived};
-use crate::keymap::Keymap;
-use crate::message::{Effect, Message};
+pub use crate::core::source::{SourceState, SourceStatus};
+use crate::insight::join::{self, Derived};
+use crate::model::keymap::Keymap;
+use crate::model::message::{Effect, Message};
 
 /// Something loaded on demand (a conversation, incident notes).
 #[derive(Debug, Clone, PartialEq)]
@@ -47,25 +51,25 @@ pub struct Settings {
     pub keymap: Keymap,
     /// Service → tenants it serves, for the incident join.
     pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
-    pub sla: crate::sla::Policy,
+    pub sla: crate::insight::sla::Policy,
     pub me: Option<String>,
     pub impact_error_ratio: f64,
     pub demo: bool,
     pub read_only: bool,
     /// Where escalations can go.
-    pub escalation: crate::escalation::EscalationConfig,
+    pub escalation: crate::insight::escalation::EscalationConfig,
     /// Whether incident notes go to the incident source (PagerDuty) rather
     /// than the journal only.
     pub incident_notes: bool,
-    pub notify: crate::notify::NotifyConfig,
-    pub updates: crate::updates::UpdatesConfig,
+    pub notify: crate::insight::notify::NotifyConfig,
+    pub updates: crate::insight::updates::UpdatesConfig,
     /// Whether escalations can tag tickets on the desk.
     pub desk_tags: bool,
     /// Saved views of the inquiries pane, built-ins first.
-    pub views: crate::views::Views,
-    pub health: crate::health::HealthConfig,
+    pub views: crate::model::views::Views,
+    pub health: crate::insight::health::HealthConfig,
     /// KPI windows (`[kpi]`).
-    pub kpi: crate::kpi::KpiConfig,
+    pub kpi: crate::insight::kpi::KpiConfig,
 }
 
 impl Settings {
@@ -77,7 +81,7 @@ impl Settings {
             keymap: Keymap::from_config(&config.keys).unwrap_or_default(),
             service_tenants: config.service_tenants.clone(),
             // Config::parse already validated the policy.
-            sla: crate::sla::Policy::from_config(&config.sla).unwrap_or_default(),
+            sla: crate::insight::sla::Policy::from_config(&config.sla).unwrap_or_default(),
             me: config.ui.me.clone(),
             impact_error_ratio: config
                 .ui
@@ -99,7 +103,9 @@ impl Settings {
             // Config::parse already validated the views.
             views: Keymap::from_config(&config.keys)
                 .ok()
-                .and_then(|keymap| crate::views::Views::from_config(&config.views, &keymap).ok())
+                .and_then(|keymap| {
+                    crate::model::views::Views::from_config(&config.views, &keymap).ok()
+                })
                 .unwrap_or_default(),
             health: config.health.clone(),
             kpi: config.kpi.clone(),
@@ -121,13 +127,13 @@ pub struct Data {
     index: HashMap<String, usize>,
     pub accounts: Vec<Account>,
     pub metrics: MetricsSnapshot,
-    /// Declared incidents followed by detected ones (`crate::detected`).
+    /// Declared incidents followed by detected ones (`crate::insight::detected`).
     pub incidents: Vec<Incident>,
     /// The incidents as the incident source reported them.
     pub declared: Vec<Incident>,
     /// Recently closed inquiries, desk events, incidents seen, daily
     /// scores and action triggers.
-    pub history: crate::history::History,
+    pub history: crate::insight::history::History,
     /// Inquiries seen closed within `kpi::CLOSED_KEPT`, by id, for the KPIs
     /// (the panes show open inquiries only).
     pub closed: HashMap<String, Inquiry>,
@@ -162,11 +168,11 @@ pub struct Model {
     /// The open write dialog, if any.
     pub prompt: Option<Prompt>,
     /// What has been notified already.
-    pub notified: crate::notify::Notified,
+    pub notified: crate::insight::notify::Notified,
     /// A SEV1/SEV2 that started since the user last looked: `i` opens it.
     pub offered_incident: Option<String>,
     /// Recent writes from the journal, newest first.
-    pub writes: Vec<crate::journal::Write>,
+    pub writes: Vec<crate::store::journal::Write>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// The incident whose customers and inquiries the other two panes are
@@ -181,7 +187,7 @@ pub struct Model {
     /// The local store: loaded yet, last saved, a save to request.
     pub store: StoreState,
     /// Support KPIs, recomputed when the desk answers and every minute.
-    pub kpis: crate::kpi::Kpis,
+    pub kpis: crate::insight::kpi::Kpis,
 }
 
 impl Model {
@@ -201,7 +207,7 @@ impl Model {
             comments: HashMap::new(),
             notes: HashMap::new(),
             prompt: None,
-            notified: crate::notify::Notified::default(),
+            notified: crate::insight::notify::Notified::default(),
             offered_incident: None,
             writes: Vec::new(),
             status: None,
@@ -209,13 +215,13 @@ impl Model {
             size: (80, 24),
             quit: false,
             last_derive: now,
-            view: crate::views::ALL,
+            view: crate::model::views::ALL,
             store: StoreState::default(),
-            kpis: crate::kpi::Kpis {
+            kpis: crate::insight::kpi::Kpis {
                 at: now,
-                backlog: crate::kpi::Kpi::NotAvailable(String::new()),
+                backlog: crate::insight::kpi::Kpi::NotAvailable(String::new()),
                 windows: Vec::new(),
-                closed_history: crate::kpi::ClosedHistory::Unknown,
+                closed_history: crate::insight::kpi::ClosedHistory::Unknown,
                 method: Vec::new(),
             },
         };
@@ -390,7 +396,7 @@ impl Model {
         } else if data.closed_from.is_none() {
             data.closed_from = Some(at);
         }
-        let keep_from = self.now - crate::kpi::CLOSED_KEPT;
+        let keep_from = self.now - crate::insight::kpi::CLOSED_KEPT;
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
@@ -437,7 +443,7 @@ impl Model {
     /// Recompute the KPIs from the inquiries open and recently closed.
     fn refresh_kpis(&mut self) {
         let closed: Vec<&Inquiry> = self.data.closed.values().collect();
-        self.kpis = crate::kpi::compute(&crate::kpi::Inputs {
+        self.kpis = crate::insight::kpi::compute(&crate::insight::kpi::Inputs {
             open: &self.data.inquiries,
             closed: &closed,
             closed_from: self.data.closed_from,
@@ -451,7 +457,7 @@ impl Model {
     /// The incident list: what the source declared, then the page-level
     /// SLO burns no declared incident covers.
     fn merge_detected(&mut self) {
-        let detected = crate::detected::detected(
+        let detected = crate::insight::detected::detected(
             &self.data.metrics.slos,
             &self.data.declared,
             &self.data.incidents,
@@ -492,11 +498,11 @@ impl Model {
 
     /// Recompute the voice-of-the-customer groups (while that view is open).
     pub(crate) fn refresh_voc(&mut self) {
-        let mut bands = vec![crate::health::Band::Yellow; self.data.accounts.len()];
+        let mut bands = vec![crate::insight::health::Band::Yellow; self.data.accounts.len()];
         for row in &self.derived.customers {
             bands[row.account] = row.health.band;
         }
-        self.derived.voc = crate::voc::groups(&crate::voc::Sources {
+        self.derived.voc = crate::insight::voc::groups(&crate::insight::voc::Sources {
             accounts: &self.data.accounts,
             inquiries: &self.data.inquiries,
             inquiry_account: &self.derived.inquiry_account,

@@ -1,336 +1,73 @@
-//! From configuration to running sources: pick the adapter for each
-//! configured kind, resolve its secret, and either start pollers (TUI) or
-//! poll each once (snapshot, check).
+//! The edge: one trait per kind of source, and the HTTP plumbing they share.
+//!
+//! Each adapter owns its own cursor/state and converts wire types (`*Dto`
+//! structs private to its module) into `crate::core::domain` types before anything
+//! else sees them. Pollers (`crate::app::poll`) are generic over these traits, so a
+//! new vendor is a new module, not a new code path.
 
-use std::path::PathBuf;
+pub mod accounts;
+pub mod alertmanager;
+pub mod events;
+pub mod http;
+pub mod lenient;
+pub mod pagerduty;
+pub mod prometheus;
+pub mod resume;
+pub mod rt;
+pub mod token;
+pub mod zendesk;
+
+use std::future::Future;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use serde::de::DeserializeOwned;
 
-use crate::adapters::alertmanager::Alertmanager;
-use crate::adapters::http::Secret;
-use crate::adapters::pagerduty::PagerDuty;
-use crate::adapters::prometheus::Prometheus;
-use crate::adapters::rt::Rt;
-use crate::adapters::zendesk::Zendesk;
-use crate::adapters::{DeskSource, IncidentSource};
-use crate::config::{self, Config, ConfigError, DeskKind, IncidentsKind};
-use crate::domain::{Comment, DeskUpdate, Incident, IncidentNote, SourceError, SourceKind};
-use crate::message::Message;
-use crate::model::SourceState;
-use crate::poll::{self, Pollable, Poller};
+use crate::core::domain::{
+    Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError,
+};
 
-/// The secrets the configured sources need, resolved from the environment
-/// or the OS keyring (or, in the demo, the simulator's fixed tokens).
-#[derive(Debug, Clone, Default)]
-pub struct Secrets {
-    pub desk: Option<Secret>,
-    pub metrics: Option<Secret>,
-    pub incidents: Option<Secret>,
+/// Decode a response body the way [`http::fetch_json`] does once it has the
+/// bytes, for the `read_*` entry points that take a body rather than a
+/// request (the ingest benchmark, the fuzz targets).
+pub(crate) fn decode_body<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, SourceError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = if e.is_eof() { "truncated" } else { "malformed" };
+        SourceError::new(format!("{what}: {kind} JSON ({e})"))
+    })
 }
 
-impl Secrets {
-    /// Read every `token_env` (or `token_keyring`) the config names; a
-    /// missing variable or entry is an error naming the key.
-    pub fn from_env(config: &Config) -> Result<Self, ConfigError> {
-        Ok(Self {
-            desk: config
-                .desk
-                .as_ref()
-                .map(|d| {
-                    config::token::resolve(
-                        "desk",
-                        d.token_env.as_deref(),
-                        d.token_keyring.as_deref(),
-                    )
-                })
-                .transpose()?
-                .flatten(),
-            metrics: config
-                .metrics
-                .as_ref()
-                .map(|m| {
-                    config::token::resolve(
-                        "metrics",
-                        m.token_env.as_deref(),
-                        m.token_keyring.as_deref(),
-                    )
-                })
-                .transpose()?
-                .flatten(),
-            incidents: config
-                .incidents
-                .as_ref()
-                .map(|i| {
-                    config::token::resolve(
-                        "incidents",
-                        i.token_env.as_deref(),
-                        i.token_keyring.as_deref(),
-                    )
-                })
-                .transpose()?
-                .flatten(),
-        })
-    }
-}
-
-/// The desk adapters, chosen by `[desk] kind`. There is one per process and
-/// it is moved once, into its poller, so the size difference between the
-/// variants costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-pub enum Desk {
-    Zendesk(Zendesk),
-    Rt(Rt),
-}
-
-impl Desk {
-    /// Keep the desk's cursor and open set in `dir` and resume from them.
-    #[must_use]
-    pub fn resume_in(self, dir: &std::path::Path) -> Self {
-        match self {
-            Self::Zendesk(z) => Self::Zendesk(z.resume_in(dir)),
-            Self::Rt(r) => Self::Rt(r.resume_in(dir)),
-        }
-    }
-}
-
-impl DeskSource for Desk {
-    fn vendor(&self) -> &'static str {
-        match self {
-            Self::Zendesk(z) => z.vendor(),
-            Self::Rt(r) => r.vendor(),
-        }
-    }
-
-    async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {
-        match self {
-            Self::Zendesk(z) => z.poll().await,
-            Self::Rt(r) => r.poll().await,
-        }
-    }
-
-    async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
-        match self {
-            Self::Zendesk(z) => z.comments(id).await,
-            Self::Rt(r) => r.comments(id).await,
-        }
-    }
-
+/// A support desk: Zendesk, Request Tracker.
+pub trait DeskSource: Send + 'static {
+    /// Short vendor name for the chip ("zendesk").
+    fn vendor(&self) -> &'static str;
+    /// Fetch what changed since the last poll. The first call (and any call
+    /// after the desk refused the stored cursor) returns `full = true`.
+    fn poll(&mut self) -> impl Future<Output = Result<DeskUpdate, SourceError>> + Send;
+    /// The conversation of one inquiry, oldest first (loaded when opened).
+    fn comments(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<Comment>, SourceError>> + Send;
+    /// A pause the desk asked for on its last answer without refusing it
+    /// (rate-limit headers nearly spent); the poller waits this long.
     fn pause_hint(&mut self) -> Option<Duration> {
-        match self {
-            Self::Zendesk(z) => z.pause_hint(),
-            Self::Rt(r) => r.pause_hint(),
-        }
+        None
     }
 }
 
-/// The incident adapters, chosen by `[incidents] kind`.
-pub enum Incidents {
-    PagerDuty(PagerDuty),
-    Alertmanager(Alertmanager),
+/// A metrics backend speaking the Prometheus HTTP API.
+pub trait MetricsSource: Send + 'static {
+    fn vendor(&self) -> &'static str;
+    fn poll(&mut self) -> impl Future<Output = Result<MetricsSnapshot, SourceError>> + Send;
 }
 
-impl IncidentSource for Incidents {
-    fn vendor(&self) -> &'static str {
-        match self {
-            Self::PagerDuty(p) => p.vendor(),
-            Self::Alertmanager(a) => a.vendor(),
-        }
-    }
-
-    async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
-        match self {
-            Self::PagerDuty(p) => p.poll().await,
-            Self::Alertmanager(a) => a.poll().await,
-        }
-    }
-
-    async fn notes(&mut self, id: &str) -> Result<Vec<IncidentNote>, SourceError> {
-        match self {
-            Self::PagerDuty(p) => p.notes(id).await,
-            Self::Alertmanager(a) => a.notes(id).await,
-        }
-    }
-}
-
-/// Configured sources, ready to poll.
-pub struct Sources {
-    desk: Option<(Desk, Duration)>,
-    metrics: Option<(Prometheus, Duration)>,
-    incidents: Option<(Incidents, Duration)>,
-    accounts: Option<PathBuf>,
-}
-
-/// Pollers of the running sources.
-#[derive(Debug, Clone, Default)]
-pub struct Pollers {
-    pub desk: Option<Poller>,
-    pub incidents: Option<Poller>,
-    pub all: Vec<Poller>,
-}
-
-/// How often the accounts file is re-read.
-const ACCOUNTS_EVERY: Duration = Duration::from_secs(60);
-
-fn missing_secret(key: &str) -> ConfigError {
-    ConfigError::Value {
-        key: key.into(),
-        message: "this source needs a token: name its environment variable in token_env (or its keyring entry in token_keyring)".into(),
-    }
-}
-
-fn bad_source(key: &str, error: &SourceError) -> ConfigError {
-    ConfigError::Value {
-        key: key.into(),
-        message: error.message.clone(),
-    }
-}
-
-impl Sources {
-    /// Build the adapters the config names. Nothing is contacted yet.
-    pub fn build(
-        config: &Config,
-        secrets: Secrets,
-        client: &reqwest::Client,
-    ) -> Result<Self, ConfigError> {
-        let desk = match &config.desk {
-            None => None,
-            Some(d) if d.kind == DeskKind::Zendesk => {
-                let token = secrets
-                    .desk
-                    .clone()
-                    .ok_or_else(|| missing_secret("desk.token_env"))?;
-                let zendesk =
-                    Zendesk::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
-                Some((Desk::Zendesk(zendesk), d.poll_interval))
-            }
-            Some(d) => {
-                let token = secrets
-                    .desk
-                    .clone()
-                    .ok_or_else(|| missing_secret("desk.token_env"))?;
-                let rt = Rt::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
-                Some((Desk::Rt(rt), d.poll_interval))
-            }
-        };
-        let metrics = match &config.metrics {
-            None => None,
-            Some(m) => Some((
-                Prometheus::new(client.clone(), m, secrets.metrics.clone())
-                    .map_err(|e| bad_source("metrics", &e))?
-                    .with_slos(&config.slo),
-                m.poll_interval,
-            )),
-        };
-        let incidents = match &config.incidents {
-            None => None,
-            Some(i) if i.kind == IncidentsKind::Pagerduty => {
-                let token = secrets
-                    .incidents
-                    .clone()
-                    .ok_or_else(|| missing_secret("incidents.token_env"))?;
-                let pagerduty = PagerDuty::new(client.clone(), i, token)
-                    .map_err(|e| bad_source("incidents", &e))?;
-                Some((Incidents::PagerDuty(pagerduty), i.poll_interval))
-            }
-            Some(i) => {
-                let alertmanager = Alertmanager::new(client.clone(), i, secrets.incidents.clone())
-                    .map_err(|e| bad_source("incidents", &e))?;
-                Some((Incidents::Alertmanager(alertmanager), i.poll_interval))
-            }
-        };
-        Ok(Self {
-            desk,
-            metrics,
-            incidents,
-            accounts: config.accounts.as_ref().map(|a| a.file.clone()),
-        })
-    }
-
-    /// Let the desk resume from (and save to) its state in `dir`, the data
-    /// dir: a restart then costs one small request, not a full read.
-    #[must_use]
-    pub fn resume_in(mut self, dir: &std::path::Path) -> Self {
-        self.desk = self.desk.map(|(desk, every)| (desk.resume_in(dir), every));
-        self
-    }
-
-    /// The chips for these sources, all loading.
-    #[must_use]
-    pub fn states(&self) -> Vec<SourceState> {
-        let mut states = Vec::new();
-        if let Some((d, _)) = &self.desk {
-            states.push(SourceState::new(SourceKind::Desk, d.vendor()));
-        }
-        if self.metrics.is_some() {
-            states.push(SourceState::new(SourceKind::Metrics, "prometheus"));
-        }
-        if let Some((i, _)) = &self.incidents {
-            states.push(SourceState::new(SourceKind::Incidents, i.vendor()));
-        }
-        if self.accounts.is_some() {
-            states.push(SourceState::new(SourceKind::Accounts, "csv"));
-        }
-        states
-    }
-
-    /// Start one poller per source.
-    #[must_use]
-    pub fn spawn(self, tx: &mpsc::UnboundedSender<Message>, cancel: &CancellationToken) -> Pollers {
-        let mut pollers = Pollers::default();
-        if let Some(path) = self.accounts {
-            pollers.all.push(poll::spawn(
-                poll::AccountsFile(path),
-                ACCOUNTS_EVERY,
-                tx.clone(),
-                cancel.clone(),
-            ));
-        }
-        if let Some((desk, every)) = self.desk {
-            let p = poll::spawn(poll::Desk(desk), every, tx.clone(), cancel.clone());
-            pollers.desk = Some(p.clone());
-            pollers.all.push(p);
-        }
-        if let Some((metrics, every)) = self.metrics {
-            pollers.all.push(poll::spawn(
-                poll::Metrics(metrics),
-                every,
-                tx.clone(),
-                cancel.clone(),
-            ));
-        }
-        if let Some((incidents, every)) = self.incidents {
-            let p = poll::spawn(
-                poll::Incidents(incidents),
-                every,
-                tx.clone(),
-                cancel.clone(),
-            );
-            pollers.incidents = Some(p.clone());
-            pollers.all.push(p);
-        }
-        pollers
-    }
-
-    /// Poll every source once, concurrently; accounts first in the result
-    /// so the join has its key before the rest arrives.
-    pub async fn poll_once(self) -> Vec<Message> {
-        async fn once<P: Pollable>(source: Option<P>) -> Option<Message> {
-            match source {
-                Some(mut s) => Some(s.poll().await.0),
-                None => None,
-            }
-        }
-        let (accounts, desk, metrics, incidents) = tokio::join!(
-            once(self.accounts.map(poll::AccountsFile)),
-            once(self.desk.map(|(d, _)| poll::Desk(d))),
-            once(self.metrics.map(|(m, _)| poll::Metrics(m))),
-            once(self.incidents.map(|(i, _)| poll::Incidents(i))),
-        );
-        [accounts, desk, metrics, incidents]
-            .into_iter()
-            .flatten()
-            .collect()
-    }
+/// An incident source: PagerDuty, Alertmanager. Returns the open incidents.
+pub trait IncidentSource: Send + 'static {
+    fn vendor(&self) -> &'static str;
+    fn poll(&mut self) -> impl Future<Output = Result<Vec<Incident>, SourceError>> + Send;
+    /// The notes/timeline of one incident, oldest first (loaded when opened).
+    fn notes(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<IncidentNote>, SourceError>> + Send;
 }

@@ -10,15 +10,17 @@
 //! sends [`Persist`] batches out as effects and receives [`Loaded`] as a
 //! message, so `update` stays free of IO.
 
+pub mod journal;
+
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::Severity;
-use crate::health::{Band, DayScore};
-use crate::history::{IncidentSeen, Trigger};
+use crate::core::domain::Severity;
+use crate::insight::health::{Band, DayScore};
+use crate::insight::history::{IncidentSeen, Trigger};
 
 /// The database file inside a data directory.
 pub const FILE: &str = "cockpit.db";
@@ -54,7 +56,7 @@ const MIGRATIONS: &[&str] = &[
         started_at  TEXT NOT NULL,         -- RFC 3339
         PRIMARY KEY (incident_id, account_id)
     ) WITHOUT ROWID;",
-    // 2: the write journal (`crate::journal`): writes and their delivery steps.
+    // 2: the write journal (`crate::store::journal`): writes and their delivery steps.
     "CREATE TABLE writes (
         id INTEGER PRIMARY KEY,
         created_at TEXT NOT NULL,
@@ -81,7 +83,7 @@ const MIGRATIONS: &[&str] = &[
 /// How long daily scores are kept: a year and a bit, for later reporting.
 const KEEP_SCORE_DAYS: i64 = 400;
 /// Days of scores loaded at start: Δ30 and its slack.
-const LOAD_SCORE_DAYS: i64 = crate::history::KEEP_SCORE_DAYS;
+const LOAD_SCORE_DAYS: i64 = crate::insight::history::KEEP_SCORE_DAYS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -349,7 +351,7 @@ impl Store {
                 "DELETE FROM health_score WHERE day < ?1",
                 params![oldest_day],
             )?;
-            let oldest_incident = (now - crate::history::KEEP_EVENTS).to_string();
+            let oldest_incident = (now - crate::insight::history::KEEP_EVENTS).to_string();
             tx.execute(
                 "DELETE FROM incident_seen WHERE started_at < ?1",
                 params![oldest_incident],
@@ -425,15 +427,21 @@ impl Handle {
 
 /// Open the store in `dir` and read its history, as the message the model
 /// expects. Returns the handle for later saves when the store opened.
-pub fn open_and_load(dir: &Path, now: Timestamp) -> (Option<Handle>, crate::message::Message) {
+pub fn open_and_load(
+    dir: &Path,
+    now: Timestamp,
+) -> (Option<Handle>, crate::model::message::Message) {
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     match Store::open_in(dir) {
         Ok(store) => {
             let handle = Handle::new(store);
             let loaded = handle.load(today).map_err(|e| e.to_string());
-            (Some(handle), crate::message::Message::Stored(loaded))
+            (Some(handle), crate::model::message::Message::Stored(loaded))
         }
-        Err(e) => (None, crate::message::Message::Stored(Err(e.to_string()))),
+        Err(e) => (
+            None,
+            crate::model::message::Message::Stored(Err(e.to_string())),
+        ),
     }
 }
 

@@ -4,7 +4,6 @@
 mod bars;
 mod customers;
 mod detail;
-pub mod format;
 mod help;
 mod incident;
 mod incidents;
@@ -21,7 +20,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
-use crate::layout;
+use crate::core::text;
+use crate::model::layout;
 use crate::model::{Model, Overlay, Pane, SourceStatus};
 
 /// Draw the whole screen.
@@ -88,7 +88,7 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
         title.push(Span::styled(format!("/{total}"), theme::MUTED));
     }
     if pane == Pane::Inquiries
-        && model.view != crate::views::ALL
+        && model.view != crate::model::views::ALL
         && let Some(saved) = model.settings.views.get(model.view)
     {
         title.push(Span::styled(
@@ -126,7 +126,7 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
 
 /// Why a pane's data may be missing or old, in words.
 fn source_problem(model: &Model, pane: Pane) -> Option<String> {
-    use crate::domain::SourceKind;
+    use crate::core::domain::SourceKind;
     let kinds: &[SourceKind] = match pane {
         Pane::Inquiries => &[SourceKind::Desk],
         Pane::Customers => &[SourceKind::Accounts, SourceKind::Metrics, SourceKind::Desk],
@@ -141,7 +141,7 @@ fn source_problem(model: &Model, pane: Pane) -> Option<String> {
             // the line, and "these rows are old" must survive the cut.
             let age = s.last_ok.map_or_else(
                 || "no data yet".to_owned(),
-                |t| format!("showing data from {}", format::ago(model.now, t)),
+                |t| format!("showing data from {}", text::ago(model.now, t)),
             );
             format!(
                 "{} {} failing, {age}: {}",
@@ -154,7 +154,7 @@ fn source_problem(model: &Model, pane: Pane) -> Option<String> {
 
 /// A message where a pane has no rows, saying why.
 fn empty_message(model: &Model, pane: Pane, area: Rect, frame: &mut Frame<'_>, what: &str) {
-    use crate::domain::SourceKind;
+    use crate::core::domain::SourceKind;
     let kind = match pane {
         Pane::Inquiries => SourceKind::Desk,
         Pane::Customers => SourceKind::Accounts,

@@ -13,7 +13,7 @@ mod rt;
 mod zendesk;
 
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::SourceError;
+use cre_cockpit::core::domain::SourceError;
 use wiremock::ResponseTemplate;
 
 /// A config with one section pointing at a mock server.

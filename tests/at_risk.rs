@@ -8,13 +8,13 @@ mod common;
 
 use std::time::Duration;
 
-use cre_cockpit::action::Action;
-use cre_cockpit::health::{Band, FactorId};
-use cre_cockpit::join::Due;
-use cre_cockpit::message::Message;
+use cre_cockpit::app::wiring::Sources;
+use cre_cockpit::insight::health::{Band, FactorId};
+use cre_cockpit::insight::join::Due;
+use cre_cockpit::model::action::Action;
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Overlay, Settings};
 use cre_cockpit::simulator::{SimOptions, Simulator};
-use cre_cockpit::sources::Sources;
 use jiff::{SignedDuration, Timestamp};
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_i
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (config, secrets) =
-        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+        cre_cockpit::cli::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
     let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -36,7 +36,7 @@ async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_i
         let sources = Sources::build(
             &config,
             secrets.clone(),
-            &cre_cockpit::adapters::http::client(),
+            &cre_cockpit::sources::http::client(),
         )
         .unwrap();
         for message in sources.poll_once().await {
@@ -101,7 +101,7 @@ async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_i
     assert!(rest.windows(2).all(|w| w[0] >= w[1]), "{rest:?}");
 
     // snapshot --json tells the same story.
-    let json = cre_cockpit::snapshot::to_json(&model);
+    let json = cre_cockpit::report::snapshot::to_json(&model);
     let first = &json["customers"][0];
     assert_eq!(first["in_incident"], true);
     assert_eq!(first["band"], "Red");
@@ -139,7 +139,7 @@ async fn a_tenant_hit_by_the_incident_is_in_incident_red_with_a_cre_action_due_i
 /// inquiry still counts towards burden, and one that comes back is a reopen.
 #[test]
 fn closed_inquiries_stay_in_the_support_history() {
-    use cre_cockpit::domain::{DeskUpdate, InquiryStatus};
+    use cre_cockpit::core::domain::{DeskUpdate, InquiryStatus};
 
     let mut model = common::model();
     let acme = |m: &Model| {
@@ -151,7 +151,7 @@ fn closed_inquiries_stay_in_the_support_history() {
             .health
             .clone()
     };
-    let burden = |h: &cre_cockpit::health::Health| {
+    let burden = |h: &cre_cockpit::insight::health::Health| {
         h.factor(FactorId::SupportBurden)
             .unwrap()
             .evidence
@@ -219,7 +219,9 @@ fn week_old_metrics_drop_out_of_the_score() {
     model.update(Message::Metrics {
         vendor: "prometheus",
         at: later,
-        result: Err(cre_cockpit::domain::SourceError::new("connection refused")),
+        result: Err(cre_cockpit::core::domain::SourceError::new(
+            "connection refused",
+        )),
     });
     model.update(Message::Tick(later));
     assert!(model.derived.customers.iter().all(|c| {
@@ -252,8 +254,8 @@ async fn the_event_loop_saves_scores_to_the_store() {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (config, secrets) =
-        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
-    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+        cre_cockpit::cli::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+    let sources = Sources::build(&config, secrets, &cre_cockpit::sources::http::client()).unwrap();
     let model = Model::new(Settings::default(), sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
     let (handle, stored) = store::open_and_load(dir.path(), Timestamp::now());

@@ -9,11 +9,11 @@ pub mod rt;
 
 use std::collections::BTreeMap;
 
-use cre_cockpit::domain::{
+use cre_cockpit::core::domain::{
     Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
     Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
 };
-use cre_cockpit::message::Message;
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Terminal;
@@ -280,8 +280,12 @@ pub fn service(var: &str) -> Option<String> {
 }
 
 /// Journal a private desk note on a ticket; returns the write's id.
-pub fn journal_note(journal: &cre_cockpit::outbox::SharedJournal, ticket: &str, text: &str) -> i64 {
-    use cre_cockpit::journal::{Effect, Target, WriteKind};
+pub fn journal_note(
+    journal: &cre_cockpit::app::outbox::SharedJournal,
+    ticket: &str,
+    text: &str,
+) -> i64 {
+    use cre_cockpit::store::journal::{Effect, Target, WriteKind};
     let effects = vec![Effect::DeskNote {
         ticket: ticket.into(),
         body: text.into(),
@@ -303,9 +307,9 @@ pub fn journal_note(journal: &cre_cockpit::outbox::SharedJournal, ticket: &str, 
 
 /// A journalled write's overall delivery state.
 pub fn write_state(
-    journal: &cre_cockpit::outbox::SharedJournal,
+    journal: &cre_cockpit::app::outbox::SharedJournal,
     id: i64,
-) -> cre_cockpit::journal::StepState {
+) -> cre_cockpit::store::journal::StepState {
     journal.lock().unwrap().write(id).unwrap().unwrap().state()
 }
 

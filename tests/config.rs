@@ -154,7 +154,7 @@ fn the_templates_keyring_option_is_valid_or_clearly_refused() {
         + 1;
     match (
         Config::parse(&section),
-        cre_cockpit::config::token::KEYRING_BUILT_IN,
+        cre_cockpit::sources::token::KEYRING_BUILT_IN,
     ) {
         (Ok(config), true) => assert_eq!(
             config.desk.unwrap().token_keyring.as_deref(),
@@ -193,7 +193,7 @@ fn a_keyring_entry_must_name_service_and_user() {
 #[cfg(feature = "keyring")]
 #[test]
 fn an_unreadable_keyring_entry_is_named() {
-    let error = cre_cockpit::config::token::resolve("desk", None, Some("cre-cockpit-test:nobody"))
+    let error = cre_cockpit::sources::token::resolve("desk", None, Some("cre-cockpit-test:nobody"))
         .unwrap_err();
     let shown = error.to_string();
     assert!(

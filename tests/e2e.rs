@@ -7,11 +7,11 @@ mod common;
 
 use std::time::Duration;
 
+use cre_cockpit::app::wiring::Sources;
 use cre_cockpit::app::{self, Runtime};
-use cre_cockpit::domain::SourceKind;
+use cre_cockpit::core::domain::SourceKind;
 use cre_cockpit::model::{Model, Overlay, Settings, SourceStatus};
 use cre_cockpit::simulator::{SimOptions, Simulator};
-use cre_cockpit::sources::Sources;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use ratatui::Terminal;
@@ -25,7 +25,7 @@ async fn start(
     Simulator,
     tempfile::TempDir,
     cre_cockpit::config::Config,
-    cre_cockpit::sources::Secrets,
+    cre_cockpit::app::wiring::Secrets,
 ) {
     let sim = Simulator::start(SimOptions {
         speed,
@@ -35,16 +35,16 @@ async fn start(
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (config, secrets) =
-        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
+        cre_cockpit::cli::demo::config(&sim, dir.path(), Duration::from_millis(300)).unwrap();
     (sim, dir, config, secrets)
 }
 
 async fn poll(
     config: &cre_cockpit::config::Config,
-    secrets: cre_cockpit::sources::Secrets,
+    secrets: cre_cockpit::app::wiring::Secrets,
     model: &mut Model,
 ) {
-    let sources = Sources::build(config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let sources = Sources::build(config, secrets, &cre_cockpit::sources::http::client()).unwrap();
     for message in sources.poll_once().await {
         model.update(message);
     }
@@ -56,7 +56,7 @@ async fn demo_data_travels_over_http_into_every_pane() {
     let sources = Sources::build(
         &config,
         secrets.clone(),
-        &cre_cockpit::adapters::http::client(),
+        &cre_cockpit::sources::http::client(),
     )
     .unwrap();
     let mut model = Model::new(
@@ -129,7 +129,7 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
     let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        model.update(cre_cockpit::message::Message::Tick(Timestamp::now()));
+        model.update(cre_cockpit::model::message::Message::Tick(Timestamp::now()));
         poll(&config, secrets.clone(), &mut model).await;
         let linked = model
             .derived
@@ -158,7 +158,7 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
     let incident = &model.data.incidents[index];
     assert_eq!(
         incident.severity,
-        cre_cockpit::domain::Severity::Sev1,
+        cre_cockpit::core::domain::Severity::Sev1,
         "{incident:?}"
     );
     for affected in &impact.affected {
@@ -171,7 +171,7 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
     }
     // The hurt customers head the at-risk queue.
     assert!(model.derived.customers[0].health.in_incident);
-    let json = cre_cockpit::snapshot::to_json(&model);
+    let json = cre_cockpit::report::snapshot::to_json(&model);
     let incidents = json["incidents"].as_array().unwrap();
     assert!(
         incidents
@@ -184,7 +184,7 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
 #[tokio::test]
 async fn comments_load_through_the_desk_poller() {
     let (sim, _dir, config, secrets) = start(1.0).await;
-    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let sources = Sources::build(&config, secrets, &cre_cockpit::sources::http::client()).unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let pollers = sources.spawn(&tx, &cancel);
@@ -195,7 +195,7 @@ async fn comments_load_through_the_desk_poller() {
     let id = model.inquiry_at(0).unwrap().id.clone();
     pollers.desk.as_ref().unwrap().detail(id.clone());
     loop {
-        if let cre_cockpit::message::Message::Comments { id: got, result } =
+        if let cre_cockpit::model::message::Message::Comments { id: got, result } =
             rx.recv().await.unwrap()
         {
             assert_eq!(got, id);
@@ -220,7 +220,7 @@ fn press(tx: &futures::channel::mpsc::UnboundedSender<std::io::Result<Event>>, c
 #[tokio::test]
 async fn the_event_loop_shows_live_data_help_and_quits() {
     let (sim, _dir, config, secrets) = start(1.0).await;
-    let sources = Sources::build(&config, secrets, &cre_cockpit::adapters::http::client()).unwrap();
+    let sources = Sources::build(&config, secrets, &cre_cockpit::sources::http::client()).unwrap();
     let model = Model::new(
         Settings {
             demo: true,
@@ -311,7 +311,7 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     assert_eq!(write.text, "顧客に連絡済み: called ACME");
     // The model knows the write and its delivery state (row marker, detail).
     assert_eq!(model.writes.first().map(|w| w.id), Some(write.id));
-    let cre_cockpit::journal::Target::Inquiry(ticket) = &write.target else {
+    let cre_cockpit::store::journal::Target::Inquiry(ticket) = &write.target else {
         panic!("{:?}", write.target)
     };
     let comments: serde_json::Value = common::sim_comments(
@@ -353,10 +353,10 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     loop {
         poll(
             &config,
-            cre_cockpit::sources::Secrets {
-                desk: Some(cre_cockpit::adapters::http::Secret::new("demo-token")),
+            cre_cockpit::app::wiring::Secrets {
+                desk: Some(cre_cockpit::sources::http::Secret::new("demo-token")),
                 metrics: None,
-                incidents: Some(cre_cockpit::adapters::http::Secret::new("demo-token")),
+                incidents: Some(cre_cockpit::sources::http::Secret::new("demo-token")),
             },
             &mut probe,
         )
@@ -393,12 +393,15 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(write.kind, cre_cockpit::journal::WriteKind::CustomerUpdate);
+    assert_eq!(
+        write.kind,
+        cre_cockpit::store::journal::WriteKind::CustomerUpdate
+    );
     let tickets: Vec<String> = write
         .steps
         .iter()
         .filter_map(|s| match &s.effect {
-            cre_cockpit::journal::Effect::DeskNote { ticket, public, .. } => {
+            cre_cockpit::store::journal::Effect::DeskNote { ticket, public, .. } => {
                 assert!(!public, "private unless explicitly made public");
                 Some(ticket.clone())
             }
@@ -428,7 +431,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         assert_eq!(updates, 1, "ticket {ticket}: {comments}");
     }
     // The countdown restarted from the update.
-    let cre_cockpit::journal::Target::Incident(id) = &write.target else {
+    let cre_cockpit::store::journal::Target::Incident(id) = &write.target else {
         panic!("{:?}", write.target)
     };
     let incident = model.data.incidents.iter().find(|i| &i.id == id).unwrap();
@@ -443,30 +446,30 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
 /// A running cockpit with a journal and its outbox, fed by the simulator:
 /// the real event loop on a TestBackend, driven by `keys`.
 struct Cockpit {
-    journal: cre_cockpit::outbox::SharedJournal,
+    journal: cre_cockpit::app::outbox::SharedJournal,
     keys: futures::channel::mpsc::UnboundedSender<std::io::Result<Event>>,
     looping: tokio::task::JoinHandle<(Model, String)>,
 }
 
 fn cockpit_with_journal(
     config: &cre_cockpit::config::Config,
-    secrets: cre_cockpit::sources::Secrets,
+    secrets: cre_cockpit::app::wiring::Secrets,
     settings: Settings,
     dir: &std::path::Path,
 ) -> Cockpit {
-    let client = cre_cockpit::adapters::http::client();
+    let client = cre_cockpit::sources::http::client();
     let writers =
-        cre_cockpit::outbox::Writers::from_config(config, &secrets, &client, false).unwrap();
+        cre_cockpit::app::outbox::Writers::from_config(config, &secrets, &client, false).unwrap();
     let sources = Sources::build(config, secrets, &client).unwrap();
     let model = Model::new(settings, sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let pollers = sources.spawn(&tx, &cancel);
     let journal = std::sync::Arc::new(std::sync::Mutex::new(
-        cre_cockpit::journal::Journal::open(&dir.join("cockpit.db")).unwrap(),
+        cre_cockpit::store::journal::Journal::open(&dir.join("cockpit.db")).unwrap(),
     ));
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-    cre_cockpit::outbox::spawn(
+    cre_cockpit::app::outbox::spawn(
         journal.clone(),
         writers,
         wake.clone(),
@@ -495,17 +498,17 @@ fn cockpit_with_journal(
 
 /// Wait for the newest journalled write to be delivered; fail with `what`.
 async fn newest_write_sent(
-    journal: &cre_cockpit::outbox::SharedJournal,
+    journal: &cre_cockpit::app::outbox::SharedJournal,
     within: Duration,
     what: &str,
-) -> cre_cockpit::journal::Write {
+) -> cre_cockpit::store::journal::Write {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let recent = journal.lock().unwrap().recent(1).unwrap();
         if let Some(w) = recent
             .into_iter()
             .next()
-            .filter(|w| w.state() == cre_cockpit::journal::StepState::Sent)
+            .filter(|w| w.state() == cre_cockpit::store::journal::StepState::Sent)
         {
             return w;
         }

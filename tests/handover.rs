@@ -9,11 +9,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use cre_cockpit::domain::{DeskUpdate, MetricsSnapshot, Priority, SourceError};
-use cre_cockpit::handover::{self, Report};
-use cre_cockpit::journal::{Effect, Journal, StepState, Target, Write, WriteKind};
-use cre_cockpit::message::{Effect as Do, Message};
-use cre_cockpit::slo::{BurnLevel, SloReport, SloState, WindowBurn};
+use cre_cockpit::core::domain::{DeskUpdate, MetricsSnapshot, Priority, SourceError};
+use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
+use cre_cockpit::model::message::{Effect as Do, Message};
+use cre_cockpit::report::handover::{self, Report};
+use cre_cockpit::store::journal::{Effect, Journal, StepState, Target, Write, WriteKind};
 use jiff::{SignedDuration, Timestamp};
 
 /// The text between a `## ` heading and the next one.

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use cre_cockpit::domain::{Account, Segment, TenantMetrics, Tier};
-use cre_cockpit::health::{
+use cre_cockpit::core::domain::{Account, Segment, TenantMetrics, Tier};
+use cre_cockpit::insight::health::{
     self, Band, FactorId, HealthConfig, Inputs, RedFlag, Support, YellowCap,
 };
 use jiff::civil::{Date, date};

@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use cre_cockpit::adapters::http::{self, MAX_BODY_BYTES, Secret};
+use cre_cockpit::app::wiring::{Secrets, Sources};
 use cre_cockpit::app::{self, Runtime};
 use cre_cockpit::model::{Model, Settings};
 use cre_cockpit::simulator::{SimOptions, Simulator};
-use cre_cockpit::sources::{Secrets, Sources};
+use cre_cockpit::sources::http::{self, MAX_BODY_BYTES, Secret};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use ratatui::Terminal;
@@ -174,7 +174,7 @@ async fn survive(
     let hostile = Hostile::start(sim.addr()).await;
     let dir = tempfile::tempdir().unwrap();
     let (mut config, _) =
-        cre_cockpit::demo::config(&sim, dir.path(), Duration::from_secs(5)).unwrap();
+        cre_cockpit::cli::demo::config(&sim, dir.path(), Duration::from_secs(5)).unwrap();
     let fast = Duration::from_millis(300);
     match through {
         Through::Desk => {

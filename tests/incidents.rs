@@ -7,10 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{key, now};
-use cre_cockpit::domain::{IncidentStatus, MetricsSnapshot};
-use cre_cockpit::message::Message;
+use cre_cockpit::core::domain::{IncidentStatus, MetricsSnapshot};
+use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Pane};
-use cre_cockpit::slo::{BurnLevel, SloReport, SloState, WindowBurn};
 
 fn shown(model: &Model, pane: Pane) -> Vec<String> {
     (0..model.panes[pane as usize].order.len())

@@ -10,13 +10,15 @@ mod common;
 use std::time::Duration;
 
 use cre_cockpit::config::{BusinessHoursConfig, SlaConfig};
-use cre_cockpit::domain::{
+use cre_cockpit::core::domain::{
     DeskUpdate, Inquiry, InquiryHistory, InquiryStatus, Priority, SlaClock, SlaMetric, SourceKind,
 };
-use cre_cockpit::kpi::{self, ClosedHistory, Durations, Inputs, Kpi, Kpis, Rate, WindowKpis};
-use cre_cockpit::message::Message;
+use cre_cockpit::insight::kpi::{
+    self, ClosedHistory, Durations, Inputs, Kpi, Kpis, Rate, WindowKpis,
+};
+use cre_cockpit::insight::sla::Policy;
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
-use cre_cockpit::sla::Policy;
 use jiff::Timestamp;
 
 fn ts(raw: &str) -> Timestamp {

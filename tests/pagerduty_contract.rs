@@ -6,10 +6,10 @@
 
 mod common;
 
-use cre_cockpit::adapters::IncidentSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::pagerduty::PagerDuty;
 use cre_cockpit::config::Config;
+use cre_cockpit::sources::IncidentSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::pagerduty::PagerDuty;
 
 /// Prism's log from `from` on (what this test's requests caused).
 fn log_since(from: u64) -> String {

@@ -10,13 +10,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cre_cockpit::adapters::IncidentSource;
-use cre_cockpit::adapters::alertmanager::Alertmanager;
-use cre_cockpit::adapters::http;
-use cre_cockpit::adapters::prometheus::Prometheus;
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::{IncidentStatus, MetricsSnapshot, Severity};
-use cre_cockpit::slo::{self, BurnLevel};
+use cre_cockpit::core::domain::{IncidentStatus, MetricsSnapshot, Severity};
+use cre_cockpit::insight::slo::{self, BurnLevel};
+use cre_cockpit::sources::IncidentSource;
+use cre_cockpit::sources::alertmanager::Alertmanager;
+use cre_cockpit::sources::http;
+use cre_cockpit::sources::prometheus::Prometheus;
 use serde_json::Value;
 
 const SEED: &str = include_str!("fixtures/services/metrics-seed.txt");

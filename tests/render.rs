@@ -6,8 +6,8 @@
 mod common;
 
 use common::{key, model, render, screen};
-use cre_cockpit::domain::{SourceError, SourceKind};
-use cre_cockpit::message::Message;
+use cre_cockpit::core::domain::{SourceError, SourceKind};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::ui::theme;
 
 #[test]
@@ -145,14 +145,14 @@ fn inquiry_detail_shows_conversation_public_and_private() {
     m.update(Message::Comments {
         id,
         result: Ok(vec![
-            cre_cockpit::domain::Comment {
+            cre_cockpit::core::domain::Comment {
                 id: "1".into(),
                 author: Some("Ren".into()),
                 at: common::ago(80),
                 public: true,
                 body: "We get 500s".into(),
             },
-            cre_cockpit::domain::Comment {
+            cre_cockpit::core::domain::Comment {
                 id: "2".into(),
                 author: Some("Alex".into()),
                 at: common::ago(70),
@@ -222,13 +222,13 @@ fn annotate_previews_where_the_note_goes_before_saving() {
     assert!(text.contains("journal it and send"), "{text}");
     insta::assert_snapshot!("annotate_confirm", text);
     let effects = m.update(key('y'));
-    let [cre_cockpit::message::Effect::Journal(request)] = effects.as_slice() else {
+    let [cre_cockpit::model::message::Effect::Journal(request)] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(request.text, "Called ACME — 調査中");
     assert_eq!(
         request.target,
-        cre_cockpit::journal::Target::Inquiry("101".into())
+        cre_cockpit::store::journal::Target::Inquiry("101".into())
     );
 }
 
@@ -239,7 +239,7 @@ fn escalate_shows_every_effect_and_the_context_bundle() {
     m.settings
         .escalation
         .targets
-        .push(cre_cockpit::escalation::EscalationTarget {
+        .push(cre_cockpit::insight::escalation::EscalationTarget {
             name: "api-eng".into(),
             label: Some("API engineering".into()),
             feature_areas: vec!["api".into()],
@@ -324,18 +324,18 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
         "{text}"
     );
     let effects = m.update(key('y'));
-    let [cre_cockpit::message::Effect::Journal(request)] = effects.as_slice() else {
+    let [cre_cockpit::model::message::Effect::Journal(request)] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(
         request.kind,
-        cre_cockpit::journal::WriteKind::CustomerUpdate
+        cre_cockpit::store::journal::WriteKind::CustomerUpdate
     );
     let public: Vec<bool> = request
         .effects
         .iter()
         .filter_map(|e| match e {
-            cre_cockpit::journal::Effect::DeskNote { public, .. } => Some(*public),
+            cre_cockpit::store::journal::Effect::DeskNote { public, .. } => Some(*public),
             _ => None,
         })
         .collect();
@@ -349,7 +349,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     );
 
     // Once journalled, the next update is due one interval after it.
-    let write = cre_cockpit::journal::Write {
+    let write = cre_cockpit::store::journal::Write {
         id: 9,
         created_at: common::now(),
         kind: request.kind,

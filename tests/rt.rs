@@ -10,11 +10,11 @@ use common::rt::Rest;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::rt::Rt;
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::{InquiryStatus, Priority};
+use cre_cockpit::core::domain::{InquiryStatus, Priority};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::rt::Rt;
 use serde_json::{Value, json};
 
 /// The test server: its URL and token, or `None` (skip) outside CI.

@@ -11,12 +11,12 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::rt::Rest;
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::rt::Rt;
+use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
 use cre_cockpit::config::Config;
-use cre_cockpit::journal::{Journal, StepState, Target, WriteKind};
-use cre_cockpit::outbox::{self, DeskWriter, SharedJournal, Writers};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::rt::Rt;
+use cre_cockpit::store::journal::{Journal, StepState, Target, WriteKind};
 use jiff::Timestamp;
 
 fn rt(url: &str, token: &str) -> Rt {
@@ -141,7 +141,7 @@ async fn rt_writes_land_exactly_once() {
     );
 
     // 4. An escalation raises the priority and adds the note, once.
-    let target = cre_cockpit::escalation::EscalationTarget {
+    let target = cre_cockpit::insight::escalation::EscalationTarget {
         name: "cre".into(),
         label: None,
         feature_areas: Vec::new(),
@@ -152,7 +152,7 @@ async fn rt_writes_land_exactly_once() {
         severity: "error".into(),
     };
     let item = Target::Inquiry(ticket.clone());
-    let effects = cre_cockpit::escalation::plan(
+    let effects = cre_cockpit::insight::escalation::plan(
         &item,
         &target,
         Some("normal"),

@@ -1,6 +1,6 @@
 //! Hostile remote text never reaches the terminal as control sequences.
 
-use cre_cockpit::sanitize;
+use cre_cockpit::core::sanitize;
 
 const HOSTILE: &[&str] = &[
     "\x1b[31mred\x1b[0m subject",                 // CSI colour

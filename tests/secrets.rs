@@ -10,12 +10,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine;
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::zendesk::Zendesk;
+use cre_cockpit::app::wiring::{Secrets, Sources};
 use cre_cockpit::config::{Config, ConfigError};
 use cre_cockpit::simulator::{SimOptions, Simulator};
-use cre_cockpit::sources::{Secrets, Sources};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::zendesk::Zendesk;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

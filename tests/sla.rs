@@ -6,8 +6,8 @@ mod common;
 
 use common::{inquiry, now};
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::{DeskUpdate, Inquiry, Priority, SlaMetric};
-use cre_cockpit::message::Message;
+use cre_cockpit::core::domain::{DeskUpdate, Inquiry, Priority, SlaMetric};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings};
 use jiff::Timestamp;
 

@@ -5,10 +5,10 @@
 
 mod common;
 
-use cre_cockpit::domain::Severity;
-use cre_cockpit::health::{Band, DayScore};
-use cre_cockpit::history::{IncidentSeen, Trigger};
-use cre_cockpit::message::{Effect, Message};
+use cre_cockpit::core::domain::Severity;
+use cre_cockpit::insight::health::{Band, DayScore};
+use cre_cockpit::insight::history::{IncidentSeen, Trigger};
+use cre_cockpit::model::message::{Effect, Message};
 use cre_cockpit::store::{self, Persist, Store, StoreError};
 use jiff::civil::{Date, date};
 use jiff::{Timestamp, ToSpan};
@@ -218,7 +218,10 @@ fn the_model_persists_through_effects_and_gets_its_trend_back() {
     assert_eq!(row.health.score, Some(score));
     assert_eq!(row.trend.delta7, Some(-12.0));
     assert_eq!(row.trend.delta30, Some(-20.0));
-    assert_eq!(row.trend.arrow, Some(cre_cockpit::health::Arrow::Down));
+    assert_eq!(
+        row.trend.arrow,
+        Some(cre_cockpit::insight::health::Arrow::Down)
+    );
     assert!(row.trend.falling_fast);
     assert_eq!(row.attention.m_trend, 1.3);
     // Loading completed the picture, so today's scores are due a save.
@@ -251,7 +254,7 @@ fn the_model_persists_through_effects_and_gets_its_trend_back() {
 fn customer<'a>(
     model: &'a cre_cockpit::model::Model,
     id: &str,
-) -> &'a cre_cockpit::join::CustomerRow {
+) -> &'a cre_cockpit::insight::join::CustomerRow {
     model
         .derived
         .customers

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{code, inquiry, key, model};
-use cre_cockpit::domain::{DeskUpdate, InquiryStatus, Priority, SourceError, SourceKind};
-use cre_cockpit::message::{Effect, Message};
+use cre_cockpit::core::domain::{DeskUpdate, InquiryStatus, Priority, SourceError, SourceKind};
+use cre_cockpit::model::message::{Effect, Message};
 use cre_cockpit::model::{Overlay, Pane, SourceStatus, Target};
 use crossterm::event::{Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
@@ -244,7 +244,8 @@ fn refresh_quit_and_open_produce_effects() {
 fn mouse_click_selects_row_and_focuses_pane() {
     let mut m = model();
     m.update(Message::Input(Event::Resize(200, 50)));
-    let areas = cre_cockpit::layout::areas(ratatui::layout::Rect::new(0, 0, 200, 50), m.focus);
+    let areas =
+        cre_cockpit::model::layout::areas(ratatui::layout::Rect::new(0, 0, 200, 50), m.focus);
     let incidents = areas.panes[Pane::Incidents as usize].unwrap();
     let customers = areas.panes[Pane::Customers as usize].unwrap();
     let click = |column, row| {
@@ -308,7 +309,7 @@ fn incident_join_links_hurt_customers_and_new_inquiries() {
     let started = m.data.incidents[0].started_at;
     assert_eq!(
         action.due,
-        cre_cockpit::join::Due::At(started + jiff::SignedDuration::from_mins(15))
+        cre_cockpit::insight::join::Due::At(started + jiff::SignedDuration::from_mins(15))
     );
 }
 
@@ -375,7 +376,7 @@ fn notifications_ring_once_for_what_becomes_true_after_start() {
     let mut second = incidents[0].clone();
     second.id = "PINC02".into();
     second.title = "Webhooks delayed".into();
-    second.severity = cre_cockpit::domain::Severity::Sev2;
+    second.severity = cre_cockpit::core::domain::Severity::Sev2;
     incidents.push(second);
     let shown = notifications(&m.update(Message::Incidents {
         vendor: "pagerduty",
@@ -408,9 +409,9 @@ fn notifications_ring_once_for_what_becomes_true_after_start() {
 #[test]
 fn notifications_can_be_turned_off() {
     let mut m = model();
-    m.settings.notify = cre_cockpit::notify::NotifyConfig {
+    m.settings.notify = cre_cockpit::insight::notify::NotifyConfig {
         bell: false,
-        desktop: cre_cockpit::notify::Desktop::Off,
+        desktop: cre_cockpit::insight::notify::Desktop::Off,
     };
     let later = common::now() + jiff::SignedDuration::from_mins(3 * 60 + 20);
     assert!(notifications(&m.update(Message::Tick(later))).is_empty());
@@ -420,8 +421,8 @@ fn notifications_can_be_turned_off() {
 fn a_detected_burn_pages_the_on_call_sre_now() {
     let mut m = model();
     let mut incidents = common::incidents();
-    incidents[0].status = cre_cockpit::domain::IncidentStatus::Detected;
-    incidents[0].severity = cre_cockpit::domain::Severity::Sev2;
+    incidents[0].status = cre_cockpit::core::domain::IncidentStatus::Detected;
+    incidents[0].severity = cre_cockpit::core::domain::Severity::Sev2;
     // Linked to the detected row (the join links burning tenants; naming
     // the tenant is the shortest way to link it here).
     incidents[0].tenants = vec!["acme".into()];
@@ -438,5 +439,5 @@ fn a_detected_burn_pages_the_on_call_sre_now() {
         .unwrap();
     let action = acme.next_action.as_ref().unwrap();
     assert_eq!(action.who, "CRE → on-call SRE");
-    assert_eq!(action.due, cre_cockpit::join::Due::Now);
+    assert_eq!(action.due, cre_cockpit::insight::join::Due::Now);
 }

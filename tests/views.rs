@@ -6,8 +6,8 @@ mod common;
 
 use common::{inquiry, key, now};
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::{DeskUpdate, Priority, SlaClock, SlaMetric};
-use cre_cockpit::message::Message;
+use cre_cockpit::core::domain::{DeskUpdate, Priority, SlaClock, SlaMetric};
+use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Pane, Settings};
 use jiff::SignedDuration;
 

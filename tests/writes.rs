@@ -7,12 +7,12 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use cre_cockpit::adapters::events::Events;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::zendesk::Zendesk;
+use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
 use cre_cockpit::config::{DeskConfig, DeskKind};
-use cre_cockpit::journal::{Effect, Journal, StepState, Target, WriteKind};
-use cre_cockpit::outbox::{self, DeskWriter, SharedJournal, Writers};
+use cre_cockpit::sources::events::Events;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::zendesk::Zendesk;
+use cre_cockpit::store::journal::{Effect, Journal, StepState, Target, WriteKind};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -252,7 +252,7 @@ async fn re_escalating_pages_once_per_dedup_key() {
     };
     let dir = tempfile::tempdir().unwrap();
     let journal = journal(&dir);
-    let target = cre_cockpit::escalation::EscalationTarget {
+    let target = cre_cockpit::insight::escalation::EscalationTarget {
         name: "cre".into(),
         label: None,
         feature_areas: Vec::new(),
@@ -264,8 +264,14 @@ async fn re_escalating_pages_once_per_dedup_key() {
     };
     let item = Target::Customer("c001".into());
     for _ in 0..2 {
-        let effects =
-            cre_cockpit::escalation::plan(&item, &target, None, "ACME needs help", "context", true);
+        let effects = cre_cockpit::insight::escalation::plan(
+            &item,
+            &target,
+            None,
+            "ACME needs help",
+            "context",
+            true,
+        );
         journal
             .lock()
             .unwrap()

@@ -6,12 +6,12 @@
 
 mod common;
 
-use cre_cockpit::adapters::events::{Events, Trigger};
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::pagerduty::PagerDuty;
-use cre_cockpit::adapters::zendesk::Zendesk;
 use cre_cockpit::config::{DeskConfig, DeskKind, IncidentsConfig, IncidentsKind};
-use cre_cockpit::domain::SourceError;
+use cre_cockpit::core::domain::SourceError;
+use cre_cockpit::sources::events::{Events, Trigger};
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::pagerduty::PagerDuty;
+use cre_cockpit::sources::zendesk::Zendesk;
 
 /// Fail with the mock's own account of what broke the contract.
 fn explain(result: Result<(), SourceError>, log_var: &str) {

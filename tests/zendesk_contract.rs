@@ -7,11 +7,11 @@
 
 mod common;
 
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::zendesk::Zendesk;
 use cre_cockpit::config::Config;
-use cre_cockpit::domain::{InquiryStatus, Priority, SourceError};
+use cre_cockpit::core::domain::{InquiryStatus, Priority, SourceError};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::zendesk::Zendesk;
 
 /// The mock's URL and log, or `None` (skip) outside CI.
 fn mock() -> Option<(String, String)> {

@@ -2,10 +2,10 @@
 //! whatever bytes it was given. The fuzz targets assert these; a failed
 //! assertion is a finding just like a panic inside the parser.
 
-use cre_cockpit::domain::{Comment, Incident, IncidentNote, Inquiry, SourceError};
+use cre_cockpit::core::domain::{Comment, Incident, IncidentNote, Inquiry, SourceError};
 
 /// Characters that must not reach a terminal from remote text. Written out
-/// here rather than borrowed from `cre_cockpit::sanitize`, so a gap in the
+/// here rather than borrowed from `cre_cockpit::core::sanitize`, so a gap in the
 /// sanitiser's own list is a finding too: C0/C1 controls and DEL (ESC, BEL,
 /// 8-bit CSI/OSC) and the bidi overrides, isolates and marks.
 fn forbidden(c: char) -> bool {

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use jiff::SignedDuration;
 
 use super::{Failure, poll_model};
+use crate::app::wiring::Secrets;
 use crate::config::Config;
-use crate::handover::{Report, render};
-use crate::sources::Secrets;
+use crate::report::handover::{Report, render};
 
 /// `--since 8h` as a positive duration.
 fn span(since: Option<&str>, config: &Config) -> Result<SignedDuration, Failure> {
@@ -48,7 +48,7 @@ pub(super) async fn run(
     let path = super::store_dir(demo).join(crate::store::FILE);
     let (writes, journal) = match super::writes::open_journal(demo) {
         Ok(journal) => {
-            match crate::outbox::with_journal(&journal, move |j| j.since(earliest)).await {
+            match crate::app::outbox::with_journal(&journal, move |j| j.since(earliest)).await {
                 Ok(writes) => (writes, Ok(format!("the journal at {}", path.display()))),
                 Err(e) => (Vec::new(), Err(e.to_string())),
             }
@@ -68,7 +68,7 @@ pub(super) async fn run(
             println!("wrote {}", path.display());
         }
         // The terminal gets no control sequence, whatever a note holds.
-        None => print!("{}", crate::sanitize::multiline(&text)),
+        None => print!("{}", crate::core::sanitize::multiline(&text)),
     }
     Ok(ExitCode::SUCCESS)
 }

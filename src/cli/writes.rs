@@ -8,11 +8,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::Failure;
-use crate::adapters::http;
+use crate::app::outbox::{self, SharedJournal, Writers};
+use crate::app::wiring::Secrets;
 use crate::config::Config;
-use crate::journal::{Effect, Journal, StepState, Target, WriteKind};
-use crate::outbox::{self, SharedJournal, Writers};
-use crate::sources::Secrets;
+use crate::sources::http;
+use crate::store::journal::{Effect, Journal, StepState, Target, WriteKind};
 
 /// How long `--wait` waits for delivery before giving up (the write stays
 /// journalled and is delivered later by the TUI or `sync`).
@@ -106,7 +106,7 @@ pub async fn note(
     wait: bool,
 ) -> Result<ExitCode, Failure> {
     let target = Target::parse(target).map_err(Failure::Other)?;
-    crate::journal::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
+    crate::store::journal::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
     let writers = writers(config, secrets, read_only)?;
     let effects = writers.note_effects(&target, &text);
     let journal = open_journal(demo)?;
@@ -151,12 +151,12 @@ pub async fn escalate(
     let writers = writers(config, &secrets, read_only)?;
     // The context bundle is built from a fresh poll, as the TUI would show it.
     let model = super::poll_model(config, secrets, demo, false).await?;
-    let bundle = crate::escalation::bundle(&model, &item);
+    let bundle = crate::insight::escalation::bundle(&model, &item);
     let desk_tags = config
         .desk
         .as_ref()
         .is_some_and(crate::config::DeskConfig::supports_tags);
-    let mut effects = crate::escalation::plan(
+    let mut effects = crate::insight::escalation::plan(
         &item,
         dest,
         bundle.priority.as_deref(),

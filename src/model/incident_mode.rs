@@ -4,10 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{Loadable, Model, Overlay, Prompt, WriteRequest};
-use crate::domain::{IncidentStatus, Severity};
-use crate::journal::{Effect, Target, WriteKind};
-use crate::message::Effect as Do;
-use crate::notify::Notification;
+use crate::core::domain::{IncidentStatus, Severity};
+use crate::insight::notify::Notification;
+use crate::model::message::Effect as Do;
+use crate::store::journal::{Effect, Target, WriteKind};
 
 /// How a customer update goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Model {
             let key = self
                 .settings
                 .keymap
-                .first_key(crate::action::Action::IncidentMode)
+                .first_key(crate::model::action::Action::IncidentMode)
                 .unwrap_or_else(|| "i".into());
             self.say(format!(
                 "{} started: {} — press {key} for incident mode",
@@ -212,7 +212,7 @@ impl Model {
                     .updates
                     .names()
                     .get(next.0)
-                    .map(|(_, t)| crate::updates::render(t, i, next_update))
+                    .map(|(_, t)| crate::insight::updates::render(t, i, next_update))
                     .unwrap_or_default();
                 next.1 = Some(self.update_effects(&incident, &body, false));
                 next.2 = Visibility::Private;

@@ -7,9 +7,9 @@ use crossterm::event::{
 use ratatui::layout::Rect;
 
 use super::{Loadable, Model, Overlay, Pane, Target};
-use crate::action::Action;
-use crate::layout;
-use crate::message::Effect;
+use crate::model::action::Action;
+use crate::model::layout;
+use crate::model::message::Effect;
 
 impl Model {
     pub(super) fn handle_input(&mut self, event: &Event) -> Vec<Effect> {
@@ -64,7 +64,7 @@ impl Model {
         if let Some(index) = self
             .settings
             .views
-            .by_key(&crate::keymap::KeyBinding::from_event(key))
+            .by_key(&crate::model::keymap::KeyBinding::from_event(key))
         {
             self.set_view(index);
             return Vec::new();
@@ -190,11 +190,11 @@ impl Model {
             Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
             Action::IncidentMode => return self.enter_incident_mode(),
             Action::CustomerUpdate => self.open_customer_update(),
-            Action::ViewAll => self.set_view(crate::views::ALL),
-            Action::ViewMine => self.set_view(crate::views::MINE),
-            Action::ViewUnassigned => self.set_view(crate::views::UNASSIGNED),
-            Action::ViewBreaching => self.set_view(crate::views::BREACHING),
-            Action::ViewEscalated => self.set_view(crate::views::ESCALATED),
+            Action::ViewAll => self.set_view(crate::model::views::ALL),
+            Action::ViewMine => self.set_view(crate::model::views::MINE),
+            Action::ViewUnassigned => self.set_view(crate::model::views::UNASSIGNED),
+            Action::ViewBreaching => self.set_view(crate::model::views::BREACHING),
+            Action::ViewEscalated => self.set_view(crate::model::views::ESCALATED),
             Action::KpiView => self.overlay = Overlay::Kpi { scroll: 0 },
             Action::Handover => return self.handover(),
             Action::NextView => {

@@ -8,9 +8,9 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{Model, SourceStatus};
-use crate::health::DayScore;
-use crate::history::{IncidentSeen, Trigger};
-use crate::message::Effect;
+use crate::insight::health::DayScore;
+use crate::insight::history::{IncidentSeen, Trigger};
+use crate::model::message::Effect;
 use crate::store::{Loaded, Persist};
 
 /// How often the day's scores are re-saved while the cockpit runs.
@@ -76,7 +76,9 @@ impl Model {
             let account = &self.data.accounts[row.account];
             for &i in &row.incidents {
                 let incident = &self.data.incidents[i];
-                if incident.severity <= crate::domain::Severity::Sev2 && row.health.in_incident {
+                if incident.severity <= crate::core::domain::Severity::Sev2
+                    && row.health.in_incident
+                {
                     history.incident_seen(IncidentSeen {
                         incident: incident.id.clone(),
                         account: account.id.clone(),

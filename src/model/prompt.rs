@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{Model, Pane, Target as ViewTarget};
-use crate::journal::{self, Effect, Target, WriteKind};
-use crate::message::Effect as Do;
+use crate::model::message::Effect as Do;
+use crate::store::journal::{self, Effect, Target, WriteKind};
 
 /// An open write dialog.
 #[derive(Debug, Clone)]
@@ -201,8 +201,8 @@ impl Model {
                 .escalation
                 .target(&options[*selected])
                 .map(|dest| {
-                    let bundle = crate::escalation::bundle(self, target);
-                    let mut effects = crate::escalation::plan(
+                    let bundle = crate::insight::escalation::bundle(self, target);
+                    let mut effects = crate::insight::escalation::plan(
                         target,
                         dest,
                         bundle.priority.as_deref(),
@@ -328,7 +328,7 @@ impl Model {
         self.data
             .incidents
             .iter()
-            .any(|i| &i.id == id && i.status != crate::domain::IncidentStatus::Detected)
+            .any(|i| &i.id == id && i.status != crate::core::domain::IncidentStatus::Detected)
     }
 
     /// The journal answered: close the dialog on success, keep it (and the
@@ -376,7 +376,7 @@ impl Model {
     }
 
     /// A step's delivery state changed: update the write it belongs to.
-    pub(crate) fn delivered(&mut self, d: &crate::outbox::Delivery) {
+    pub(crate) fn delivered(&mut self, d: &crate::app::outbox::Delivery) {
         if let Some(step) = self
             .writes
             .iter_mut()

@@ -5,8 +5,8 @@
 //! 100k inquiries only touches the rows it shows.
 
 use super::Model;
-use crate::domain::Inquiry;
-use crate::layout;
+use crate::core::domain::Inquiry;
+use crate::model::layout;
 
 /// The three panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -203,7 +203,7 @@ impl Model {
         let view = &self.panes[pane as usize];
         let needle = view.filter.to_ascii_lowercase();
         let scope = self.scope_rows(pane);
-        let saved_view = (pane == Pane::Inquiries && self.view != crate::views::ALL)
+        let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
             .flatten();
         let order: Vec<usize> = if needle.is_empty() && saved_view.is_none() && scope.is_none() {
@@ -263,7 +263,7 @@ impl Model {
     }
 
     /// Whether an inquiry (by data index) is in a saved view.
-    fn in_view(&self, view: &crate::views::View, index: usize) -> bool {
+    fn in_view(&self, view: &crate::model::views::View, index: usize) -> bool {
         let account = self
             .derived
             .inquiry_account
@@ -273,7 +273,7 @@ impl Model {
             .map(|a| &self.data.accounts[a]);
         view.matches(
             &self.data.inquiries[index],
-            &crate::views::Context {
+            &crate::model::views::Context {
                 now: self.now,
                 me: self.settings.me.as_deref(),
                 account,
@@ -288,7 +288,7 @@ impl Model {
         };
         let name = view.name.clone();
         let mine_without_me =
-            view.filter == crate::views::Filter::Mine && self.settings.me.is_none();
+            view.filter == crate::model::views::Filter::Mine && self.settings.me.is_none();
         self.view = index;
         self.focus = Pane::Inquiries;
         self.refilter(Pane::Inquiries);

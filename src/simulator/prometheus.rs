@@ -39,7 +39,7 @@ enum Signal {
     SloValid(u64),
 }
 
-/// The demo's SLO (see `crate::demo`): availability of the `api` service,
+/// The demo's SLO (see `crate::cli::demo`): availability of the `api` service,
 /// counted from the same request series as the default queries.
 pub(crate) const DEMO_SLO_GOOD: &str =
     r#"sum by (tenant) (increase(http_requests_total{code!~"5.."}[{{window}}]))"#;

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{format, theme};
-use crate::action::Action;
+use super::theme;
+use crate::core::text;
+use crate::model::action::Action;
 use crate::model::{Model, Pane, SourceState, SourceStatus};
 
 pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -56,7 +57,7 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
         SourceStatus::Ready => {
             let age = source
                 .last_ok
-                .map(|t| format::ago(model.now, t))
+                .map(|t| text::ago(model.now, t))
                 .unwrap_or_default();
             let mut spans = vec![
                 Span::styled("● ", theme::OK),
@@ -66,7 +67,7 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
             // Partial answers (server warnings, NaN, a failed SLO query)
             // must not look like a clean poll.
             let warnings = model.data.metrics.warnings.len();
-            if source.kind == crate::domain::SourceKind::Metrics && warnings > 0 {
+            if source.kind == crate::core::domain::SourceKind::Metrics && warnings > 0 {
                 spans.push(Span::styled(
                     format!(
                         " ⚠ {warnings} warning{}",
@@ -85,10 +86,10 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
                 .strip_prefix(source.vendor)
                 .and_then(|e| e.strip_prefix(": "))
                 .unwrap_or(error);
-            let error = format::truncate(error, 60);
+            let error = text::truncate(error, 60);
             let stale = source.last_ok.map_or_else(
                 || " (no data)".to_owned(),
-                |t| format!(" (stale, {})", format::ago(model.now, t)),
+                |t| format!(" (stale, {})", text::ago(model.now, t)),
             );
             vec![
                 Span::styled("✗ ", theme::CRITICAL),
@@ -111,7 +112,7 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 pane.title(),
                 model.panes[*pane as usize].order.len()
             );
-            let label = format!("{:<third$}", format::truncate(&label, third));
+            let label = format!("{:<third$}", text::truncate(&label, third));
             Span::styled(
                 label,
                 if *pane == model.focus {

@@ -6,9 +6,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
-use super::{format, inquiries::segment_short, theme};
-use crate::health::{Arrow, Band, Trend};
-use crate::join::{CustomerRow, Due};
+use super::{inquiries::segment_short, theme};
+use crate::core::text;
+use crate::insight::health::{Arrow, Band, Trend};
+use crate::insight::join::{CustomerRow, Due};
 use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -45,7 +46,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             health_cell(row),
             Cell::from(account.name.clone()),
             Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
-            Cell::from(format::money(account.arr)),
+            Cell::from(text::money(account.arr)),
             renewal_cell(row),
         ];
         if wide {
@@ -164,11 +165,11 @@ pub fn due_text(model: &Model, due: Due) -> (String, Style) {
             let left = at.duration_since(model.now);
             if left.is_negative() {
                 (
-                    format!("overdue {}", format::duration(-left)),
+                    format!("overdue {}", text::duration(-left)),
                     theme::CRITICAL,
                 )
             } else {
-                (format!("in {}", format::duration(left)), theme::WARN)
+                (format!("in {}", text::duration(left)), theme::WARN)
             }
         }
         Due::WithinHours(h) if h % 24 == 0 => (format!("≤{}d", h / 24), theme::MUTED),

@@ -7,9 +7,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::customers::band_style;
 use super::inquiries::{priority_style, segment_short};
-use super::{format, incidents::severity_style, theme};
-use crate::domain::{Account, Incident, Inquiry};
-use crate::join::CustomerRow;
+use super::{incidents::severity_style, theme};
+use crate::core::domain::{Account, Incident, Inquiry};
+use crate::core::text;
+use crate::insight::join::CustomerRow;
 use crate::model::{Loadable, Model, Target};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target, scroll: u16) {
@@ -63,9 +64,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
 /// The writes about this item, with each step's delivery state.
 fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
     let item = match target {
-        Target::Inquiry(id) => crate::journal::Target::Inquiry(id.clone()),
-        Target::Customer(id) => crate::journal::Target::Customer(id.clone()),
-        Target::Incident(id) => crate::journal::Target::Incident(id.clone()),
+        Target::Inquiry(id) => crate::store::journal::Target::Inquiry(id.clone()),
+        Target::Customer(id) => crate::store::journal::Target::Customer(id.clone()),
+        Target::Incident(id) => crate::store::journal::Target::Incident(id.clone()),
     };
     let writes: Vec<_> = model.writes_for(&item).collect();
     let mut lines = vec![
@@ -120,7 +121,7 @@ fn customer_summary(model: &Model, account: &Account) -> String {
         "{} ({}, {}) · {health}",
         account.name,
         account.segment,
-        format::money(account.arr)
+        text::money(account.arr)
     )
 }
 
@@ -161,7 +162,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
             format!(
                 "{} ({})",
                 inquiry.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                format::ago(model.now, inquiry.created_at)
+                text::ago(model.now, inquiry.created_at)
             ),
         ),
     ];
@@ -177,9 +178,9 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
                 Span::styled(format!("{:>12}  ", "SLA"), theme::HEADER),
                 Span::styled(
                     if left.is_negative() {
-                        format!("breached {} ago", format::duration(-left))
+                        format!("breached {} ago", text::duration(-left))
                     } else {
-                        format!("{} left", format::duration(left))
+                        format!("{} left", text::duration(left))
                     },
                     if left.is_negative() {
                         theme::CRITICAL
@@ -360,7 +361,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             account.segment, account.seats, account.tier
         ),
     ));
-    lines.push(field("ARR", format::money(account.arr)));
+    lines.push(field("ARR", text::money(account.arr)));
     lines.push(field(
         "renewal",
         match (row.renewal_days, account.renewal_date) {
@@ -402,7 +403,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         Some(a) => {
             let (due, style) = super::customers::due_text(model, a.due);
             let deadline = match a.due {
-                crate::join::Due::At(at) => {
+                crate::insight::join::Due::At(at) => {
                     format!(" (by {})", at.strftime("%a %Y-%m-%d %H:%M UTC"))
                 }
                 _ => String::new(),
@@ -448,7 +449,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             f.evidence
         )));
     }
-    let missing: Vec<String> = crate::health::FactorId::ALL
+    let missing: Vec<String> = crate::insight::health::FactorId::ALL
         .iter()
         .filter(|id| h.factor(**id).is_none())
         .map(|id| format!("{} {}", id.code(), id.name()))
@@ -466,7 +467,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let baseline = model.data.history.baseline(&account.id, today);
-    lines.extend(what_changed(&crate::health::changes(h, &baseline)));
+    lines.extend(what_changed(&crate::insight::health::changes(h, &baseline)));
 
     lines.push(Line::raw(""));
     lines.push(heading("Metrics"));
@@ -523,7 +524,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
                 format!(
                     "{} · started {}",
                     incident.status,
-                    format::ago(model.now, incident.started_at)
+                    text::ago(model.now, incident.started_at)
                 ),
                 theme::MUTED,
             ),
@@ -534,7 +535,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
 }
 
 /// "What changed" over 30 days: each factor's share of ΔH.
-fn what_changed(t: &crate::health::Changes) -> Vec<Line<'static>> {
+fn what_changed(t: &crate::insight::health::Changes) -> Vec<Line<'static>> {
     let Some(since) = t.since else {
         return vec![
             heading("What changed (30 days)"),
@@ -586,7 +587,7 @@ fn metric_lines(model: &Model, account: &Account) -> Vec<Line<'static>> {
         lines.push(field(
             "error ratio",
             m.error_ratio
-                .map_or_else(|| "no data".into(), format::percent),
+                .map_or_else(|| "no data".into(), text::percent),
         ));
         lines.push(field(
             "active users",
@@ -623,7 +624,7 @@ fn metric_lines(model: &Model, account: &Account) -> Vec<Line<'static>> {
         let max = series.iter().copied().fold(0.0_f64, f64::max);
         lines.push(field(
             "errors 7 d",
-            format!("{}  max {}", sparkline(series), format::percent(max)),
+            format!("{}  max {}", sparkline(series), text::percent(max)),
         ));
     }
     match metrics
@@ -667,7 +668,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             format!(
                 "{} ({})",
                 incident.started_at.strftime("%Y-%m-%d %H:%M UTC"),
-                format::ago(model.now, incident.started_at)
+                text::ago(model.now, incident.started_at)
             ),
         ),
         field("responders", incident.responders.join(", ")),
@@ -690,7 +691,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             Span::styled(
                 format!(
                     "  {:>6} ",
-                    a.error_ratio.map_or_else(|| "—".into(), format::percent)
+                    a.error_ratio.map_or_else(|| "—".into(), text::percent)
                 ),
                 theme::CRITICAL,
             ),
@@ -699,7 +700,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
                 format!(
                     "{} · {}  ",
                     segment_short(account.segment),
-                    format::money(account.arr)
+                    text::money(account.arr)
                 ),
                 theme::MUTED,
             ),

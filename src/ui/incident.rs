@@ -10,9 +10,10 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 use super::customers::band_style;
 use super::incidents::severity_style;
 use super::inquiries::{priority_style, segment_short};
-use super::{format, theme};
-use crate::journal::{Target, WriteKind};
+use super::theme;
+use crate::core::text;
 use crate::model::{Loadable, Model};
+use crate::store::journal::{Target, WriteKind};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll: u16) {
     frame.render_widget(Clear, area);
@@ -32,14 +33,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
     let left = due.duration_since(model.now);
     let countdown = if left.is_negative() {
         Span::styled(
-            format!(" customer update OVERDUE by {} ", format::duration(-left)),
+            format!(" customer update OVERDUE by {} ", text::duration(-left)),
             theme::BADGE_DEMO
                 .fg(ratatui::style::Color::White)
                 .bg(ratatui::style::Color::Red),
         )
     } else {
         Span::styled(
-            format!(" next customer update due in {} ", format::duration(left)),
+            format!(" next customer update due in {} ", text::duration(left)),
             theme::BADGE_MODE,
         )
     };
@@ -63,7 +64,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
             Span::styled(
                 format!(
                     "started {} ago · ",
-                    format::duration(model.now.duration_since(incident.started_at))
+                    text::duration(model.now.duration_since(incident.started_at))
                 ),
                 theme::MUTED,
             ),
@@ -126,7 +127,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                 .map(|c| &c.health);
             Row::new(vec![
                 Cell::from(Span::styled(
-                    a.error_ratio.map_or_else(|| "—".into(), format::percent),
+                    a.error_ratio.map_or_else(|| "—".into(), text::percent),
                     theme::CRITICAL,
                 )),
                 Cell::from(health.map_or_else(
@@ -142,7 +143,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                     },
                 )),
                 Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
-                Cell::from(format::money(account.arr)),
+                Cell::from(text::money(account.arr)),
                 Cell::from(account.name.clone()),
             ])
         })
@@ -181,7 +182,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                 |s| {
                     let left = s.due.duration_since(model.now);
                     Span::styled(
-                        format::duration(left),
+                        text::duration(left),
                         if left.is_negative() {
                             theme::CRITICAL
                         } else {
@@ -201,7 +202,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                     priority_style(inquiry.priority),
                 )),
                 Cell::from(inquiry.id.clone()),
-                Cell::from(format::truncate(&customer, 18)),
+                Cell::from(text::truncate(&customer, 18)),
                 Cell::from(inquiry.subject.clone()),
             ])
         })

@@ -7,8 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use super::{format, theme};
-use crate::domain::{IncidentStatus, Severity};
+use super::theme;
+use crate::core::domain::{IncidentStatus, Severity};
+use crate::core::text;
 use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -49,7 +50,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 incident.status.to_string(),
                 status_style(incident.status),
             )),
-            Cell::from(format::duration(
+            Cell::from(text::duration(
                 model.now.duration_since(incident.started_at),
             )),
             Cell::from(incident.title.clone()),
@@ -76,11 +77,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 
 /// The next customer update's countdown, for incidents that touch
 /// customers: red and negative once overdue.
-fn update_due(model: &Model, incident: &crate::domain::Incident) -> Cell<'static> {
+fn update_due(model: &Model, incident: &crate::core::domain::Incident) -> Cell<'static> {
     let touches = !matches!(
         incident.status,
         IncidentStatus::Resolved | IncidentStatus::Suppressed
-    ) && incident.severity <= crate::domain::Severity::Sev2;
+    ) && incident.severity <= crate::core::domain::Severity::Sev2;
     if !touches {
         return Cell::from(Span::styled("—", theme::MUTED));
     }
@@ -90,7 +91,7 @@ fn update_due(model: &Model, incident: &crate::domain::Incident) -> Cell<'static
         .next_due(incident, &model.writes)
         .duration_since(model.now);
     Cell::from(Span::styled(
-        format::duration(left),
+        text::duration(left),
         if left.is_negative() {
             theme::CRITICAL
         } else {

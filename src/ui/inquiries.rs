@@ -7,8 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
-use super::{format, theme};
-use crate::domain::{Inquiry, Priority, Segment};
+use super::theme;
+use crate::core::domain::{Inquiry, Priority, Segment};
+use crate::core::text;
 use crate::model::{Model, Pane};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
@@ -66,7 +67,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                     theme::MUTED
                 },
             )));
-            cells.push(Cell::from(format::duration(
+            cells.push(Cell::from(text::duration(
                 model.now.duration_since(inquiry.created_at),
             )));
         }
@@ -103,7 +104,7 @@ fn sla_cell(model: &Model, inquiry: &Inquiry) -> Cell<'static> {
     };
     let unit = if clock.business_hours { "b" } else { "c" };
     Cell::from(Line::from(vec![
-        Span::styled(format::duration(left), style),
+        Span::styled(text::duration(left), style),
         Span::styled(format!(" {unit}"), theme::MUTED),
     ]))
 }
@@ -144,7 +145,7 @@ fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
 /// state), `⇡` escalated on the desk, `⚑` linked to an incident.
 fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
     let mut spans = Vec::new();
-    let item = crate::journal::Target::Inquiry(inquiry.id.clone());
+    let item = crate::store::journal::Target::Inquiry(inquiry.id.clone());
     if let Some(latest) = model.writes_for(&item).next() {
         spans.push(Span::styled(
             "✎",

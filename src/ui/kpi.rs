@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{format, theme};
-use crate::action::Action;
-use crate::kpi::{ClosedHistory, Durations, Kpi, Kpis, Rate, WindowKpis};
+use super::theme;
+use crate::core::text;
+use crate::insight::kpi::{ClosedHistory, Durations, Kpi, Kpis, Rate, WindowKpis};
 use crate::model::Model;
+use crate::model::action::Action;
 
 /// The first-reply SLA target a desk should meet (domain.md §4: ≥ 95 %).
 const SLA_TARGET: f64 = 95.0;
@@ -33,8 +34,8 @@ fn sla_style(rate: &Rate) -> Style {
 fn pair(d: &Durations) -> String {
     format!(
         "{} p90 {}",
-        format::duration(d.median()),
-        format::duration(d.p90())
+        text::duration(d.median()),
+        text::duration(d.p90())
     )
 }
 
@@ -82,7 +83,7 @@ pub fn strip(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             "backlog",
             &kpis.backlog,
             |b| match b.age.value() {
-                Some(age) => format!("{} age p90 {}", b.unsolved, format::duration(age.p90())),
+                Some(age) => format!("{} age p90 {}", b.unsolved, text::duration(age.p90())),
                 None => b.unsolved.to_string(),
             },
             |_| theme::TEXT,
@@ -137,8 +138,8 @@ fn rate_cell(rate: &Rate) -> String {
 fn durations_cell(d: &Durations) -> String {
     format!(
         "{} / {}",
-        format::duration(d.median()),
-        format::duration(d.p90())
+        text::duration(d.median()),
+        text::duration(d.p90())
     )
 }
 
@@ -185,7 +186,7 @@ fn rows<'a>() -> Vec<Row<'a>> {
 }
 
 fn pad(text: &str, width: usize) -> String {
-    let text = format::truncate(text, width);
+    let text = text::truncate(text, width);
     let fill = width.saturating_sub(text.width());
     format!("{text}{}", " ".repeat(fill))
 }
@@ -229,8 +230,8 @@ fn view_lines(model: &Model, width: usize) -> Vec<Line<'static>> {
                 |a| {
                     format!(
                         "age p50 {}, p90 {}",
-                        format::duration(a.median()),
-                        format::duration(a.p90())
+                        text::duration(a.median()),
+                        text::duration(a.p90())
                     )
                 },
             );
@@ -255,15 +256,17 @@ fn view_lines(model: &Model, width: usize) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::raw(""));
-    let source = model.source(crate::domain::SourceKind::Desk).map_or_else(
-        || "no desk configured".to_owned(),
-        |s| {
-            let age = s
-                .last_ok
-                .map_or_else(|| "no data yet".to_owned(), |t| format::ago(model.now, t));
-            format!("desk {} ({age})", s.vendor)
-        },
-    );
+    let source = model
+        .source(crate::core::domain::SourceKind::Desk)
+        .map_or_else(
+            || "no desk configured".to_owned(),
+            |s| {
+                let age = s
+                    .last_ok
+                    .map_or_else(|| "no data yet".to_owned(), |t| text::ago(model.now, t));
+                format!("desk {} ({age})", s.vendor)
+            },
+        );
     let history = match kpis.closed_history {
         ClosedHistory::Unknown => "unknown yet".to_owned(),
         ClosedHistory::Complete => "complete".to_owned(),

@@ -4,9 +4,10 @@
 use ratatui::text::{Line, Span};
 
 use super::detail::{field, sparkline};
-use super::{format, theme};
+use super::theme;
+use crate::core::text;
+use crate::insight::slo::BurnLevel;
 use crate::model::Model;
-use crate::slo::BurnLevel;
 
 fn level_style(level: BurnLevel) -> ratatui::style::Style {
     match level {
@@ -58,7 +59,7 @@ pub(super) fn customer_lines(model: &Model, tenant: &str) -> Vec<Line<'static>> 
             Span::raw(format!(
                 "{} ≥ {} over {} · {budget}",
                 report.service,
-                format::percent(report.target),
+                text::percent(report.target),
                 report.window
             )),
         ];

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::inquiries::segment_short;
-use super::{format, theme};
+use super::theme;
+use crate::core::text;
 use crate::model::Model;
 
 /// How many customers a group names before "+N more".
@@ -65,8 +66,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
             ),
             Span::raw(format!(
                 "{:>8} {:>8}  ",
-                format::money(g.arr),
-                format::money(g.impact)
+                text::money(g.arr),
+                text::money(g.impact)
             )),
             Span::styled(names.join(", "), theme::MUTED),
         ]));

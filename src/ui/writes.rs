@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::{format, theme};
-use crate::journal::{Effect, StepState, Write};
+use super::theme;
+use crate::core::text;
 use crate::model::{Model, Prompt};
+use crate::store::journal::{Effect, StepState, Write};
 
 /// Colour of a delivery state: pending yellow, sent green, failed red.
 #[must_use]
@@ -34,11 +35,11 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
         ),
         Span::styled(format!("{:<8} ", write.kind.to_string()), theme::ACCENT),
         Span::styled(format!("{:<8} ", state.to_string()), state_style(state)),
-        Span::raw(format::truncate(first, 80)),
+        Span::raw(text::truncate(first, 80)),
         Span::styled(
             format!(
                 "  {} ago",
-                format::duration(model.now.duration_since(write.created_at))
+                text::duration(model.now.duration_since(write.created_at))
             ),
             theme::MUTED,
         ),
@@ -170,7 +171,7 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
         .borders(Borders::ALL)
         .border_style(theme::BORDER_FOCUSED)
         .title(Span::styled(
-            format::truncate(&title, usize::from(width) - 2),
+            text::truncate(&title, usize::from(width) - 2),
             theme::TITLE,
         ));
     let inner = block.inner(popup);
@@ -259,7 +260,7 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
                 };
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {name:<14}"), style),
-                    Span::styled(format::truncate(text, 70), theme::MUTED),
+                    Span::styled(text::truncate(text, 70), theme::MUTED),
                 ]));
             }
             frame.render_widget(Paragraph::new(lines), body);

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::rt::Rt;
-use cre_cockpit::adapters::zendesk::Zendesk;
-use cre_cockpit::domain::{DeskUpdate, SourceError};
+use cre_cockpit::core::domain::{DeskUpdate, SourceError};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::rt::Rt;
+use cre_cockpit::sources::zendesk::Zendesk;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use wiremock::matchers::any;

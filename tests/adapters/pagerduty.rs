@@ -1,9 +1,9 @@
 //! PagerDuty REST v2: open incidents, paging limits, rate limits, notes.
 
-use cre_cockpit::adapters::IncidentSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::pagerduty::PagerDuty;
-use cre_cockpit::domain::{Incident, IncidentStatus, Severity};
+use cre_cockpit::core::domain::{Incident, IncidentStatus, Severity};
+use cre_cockpit::sources::IncidentSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::pagerduty::PagerDuty;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

@@ -1,8 +1,8 @@
 //! Prometheus: instant queries, the week-ago query, the error-ratio range.
 
-use cre_cockpit::adapters::MetricsSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::prometheus::Prometheus;
+use cre_cockpit::sources::MetricsSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::prometheus::Prometheus;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -372,7 +372,7 @@ async fn poll_afresh(
     server: &MockServer,
     adapter: &mut Prometheus,
     at: &str,
-) -> cre_cockpit::domain::MetricsSnapshot {
+) -> cre_cockpit::core::domain::MetricsSnapshot {
     server.reset().await;
     healthy(
         server,
@@ -515,7 +515,7 @@ async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
     // The budget comes from the 30-day window, which was kept (990 good of
     // 1000: the whole 1 % budget spent), not asked again (1000 of 1000).
     let budget =
-        |s: &cre_cockpit::domain::MetricsSnapshot| s.by_tenant["acme"].error_budget_remaining;
+        |s: &cre_cockpit::core::domain::MetricsSnapshot| s.by_tenant["acme"].error_budget_remaining;
     assert!(
         budget(&first).is_some_and(|b| b.abs() < 1e-9),
         "{:?}",

@@ -1,9 +1,9 @@
 //! RT 5 REST2 against a mock speaking RT 5.0.3's dialect (the real server
 //! is exercised by tests/rt.rs; these cover what a healthy RT will not do).
 
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::rt::Rt;
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::rt::Rt;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_contains};
 use wiremock::{Mock, MockServer, ResponseTemplate};

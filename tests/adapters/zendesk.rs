@@ -1,9 +1,9 @@
 //! Zendesk: incremental cursor export, sideloads, comments.
 
-use cre_cockpit::adapters::DeskSource;
-use cre_cockpit::adapters::http::{self, Secret};
-use cre_cockpit::adapters::zendesk::Zendesk;
-use cre_cockpit::domain::{DeskUpdate, Inquiry, InquiryStatus, Priority};
+use cre_cockpit::core::domain::{DeskUpdate, Inquiry, InquiryStatus, Priority};
+use cre_cockpit::sources::DeskSource;
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::zendesk::Zendesk;
 use serde_json::{Value, json};
 use wiremock::matchers::{basic_auth, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -779,7 +779,7 @@ async fn nearly_spent_rate_limit_asks_the_poller_to_pause_before_a_429() {
 
 #[tokio::test]
 async fn the_poller_is_told_to_wait_when_the_budget_is_nearly_spent() {
-    use cre_cockpit::poll::{Desk, Pollable};
+    use cre_cockpit::app::poll::{Desk, Pollable};
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(EXPORT))
@@ -796,7 +796,7 @@ async fn the_poller_is_told_to_wait_when_the_budget_is_nearly_spent() {
     assert!(
         matches!(
             message,
-            cre_cockpit::message::Message::Desk { result: Ok(_), .. }
+            cre_cockpit::model::message::Message::Desk { result: Ok(_), .. }
         ),
         "the poll itself succeeded"
     );

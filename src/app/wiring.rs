@@ -1,0 +1,331 @@
+//! From configuration to running sources: pick the adapter for each
+//! configured kind, resolve its secret, and either start pollers (TUI) or
+//! poll each once (snapshot, check).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::poll::{self, Pollable, Poller};
+use crate::config::{Config, ConfigError, DeskKind, IncidentsKind};
+use crate::core::domain::{Comment, DeskUpdate, Incident, IncidentNote, SourceError, SourceKind};
+use crate::model::SourceState;
+use crate::model::message::Message;
+use crate::sources::alertmanager::Alertmanager;
+use crate::sources::http::Secret;
+use crate::sources::pagerduty::PagerDuty;
+use crate::sources::prometheus::Prometheus;
+use crate::sources::rt::Rt;
+use crate::sources::token;
+use crate::sources::zendesk::Zendesk;
+use crate::sources::{DeskSource, IncidentSource};
+
+/// The secrets the configured sources need, resolved from the environment
+/// or the OS keyring (or, in the demo, the simulator's fixed tokens).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub desk: Option<Secret>,
+    pub metrics: Option<Secret>,
+    pub incidents: Option<Secret>,
+}
+
+impl Secrets {
+    /// Read every `token_env` (or `token_keyring`) the config names; a
+    /// missing variable or entry is an error naming the key.
+    pub fn from_env(config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
+            desk: config
+                .desk
+                .as_ref()
+                .map(|d| token::resolve("desk", d.token_env.as_deref(), d.token_keyring.as_deref()))
+                .transpose()?
+                .flatten(),
+            metrics: config
+                .metrics
+                .as_ref()
+                .map(|m| {
+                    token::resolve(
+                        "metrics",
+                        m.token_env.as_deref(),
+                        m.token_keyring.as_deref(),
+                    )
+                })
+                .transpose()?
+                .flatten(),
+            incidents: config
+                .incidents
+                .as_ref()
+                .map(|i| {
+                    token::resolve(
+                        "incidents",
+                        i.token_env.as_deref(),
+                        i.token_keyring.as_deref(),
+                    )
+                })
+                .transpose()?
+                .flatten(),
+        })
+    }
+}
+
+/// The desk adapters, chosen by `[desk] kind`. There is one per process and
+/// it is moved once, into its poller, so the size difference between the
+/// variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+pub enum Desk {
+    Zendesk(Zendesk),
+    Rt(Rt),
+}
+
+impl Desk {
+    /// Keep the desk's cursor and open set in `dir` and resume from them.
+    #[must_use]
+    pub fn resume_in(self, dir: &std::path::Path) -> Self {
+        match self {
+            Self::Zendesk(z) => Self::Zendesk(z.resume_in(dir)),
+            Self::Rt(r) => Self::Rt(r.resume_in(dir)),
+        }
+    }
+}
+
+impl DeskSource for Desk {
+    fn vendor(&self) -> &'static str {
+        match self {
+            Self::Zendesk(z) => z.vendor(),
+            Self::Rt(r) => r.vendor(),
+        }
+    }
+
+    async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {
+        match self {
+            Self::Zendesk(z) => z.poll().await,
+            Self::Rt(r) => r.poll().await,
+        }
+    }
+
+    async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
+        match self {
+            Self::Zendesk(z) => z.comments(id).await,
+            Self::Rt(r) => r.comments(id).await,
+        }
+    }
+
+    fn pause_hint(&mut self) -> Option<Duration> {
+        match self {
+            Self::Zendesk(z) => z.pause_hint(),
+            Self::Rt(r) => r.pause_hint(),
+        }
+    }
+}
+
+/// The incident adapters, chosen by `[incidents] kind`.
+pub enum Incidents {
+    PagerDuty(PagerDuty),
+    Alertmanager(Alertmanager),
+}
+
+impl IncidentSource for Incidents {
+    fn vendor(&self) -> &'static str {
+        match self {
+            Self::PagerDuty(p) => p.vendor(),
+            Self::Alertmanager(a) => a.vendor(),
+        }
+    }
+
+    async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
+        match self {
+            Self::PagerDuty(p) => p.poll().await,
+            Self::Alertmanager(a) => a.poll().await,
+        }
+    }
+
+    async fn notes(&mut self, id: &str) -> Result<Vec<IncidentNote>, SourceError> {
+        match self {
+            Self::PagerDuty(p) => p.notes(id).await,
+            Self::Alertmanager(a) => a.notes(id).await,
+        }
+    }
+}
+
+/// Configured sources, ready to poll.
+pub struct Sources {
+    desk: Option<(Desk, Duration)>,
+    metrics: Option<(Prometheus, Duration)>,
+    incidents: Option<(Incidents, Duration)>,
+    accounts: Option<PathBuf>,
+}
+
+/// Pollers of the running sources.
+#[derive(Debug, Clone, Default)]
+pub struct Pollers {
+    pub desk: Option<Poller>,
+    pub incidents: Option<Poller>,
+    pub all: Vec<Poller>,
+}
+
+/// How often the accounts file is re-read.
+const ACCOUNTS_EVERY: Duration = Duration::from_secs(60);
+
+fn missing_secret(key: &str) -> ConfigError {
+    ConfigError::Value {
+        key: key.into(),
+        message: "this source needs a token: name its environment variable in token_env (or its keyring entry in token_keyring)".into(),
+    }
+}
+
+fn bad_source(key: &str, error: &SourceError) -> ConfigError {
+    ConfigError::Value {
+        key: key.into(),
+        message: error.message.clone(),
+    }
+}
+
+impl Sources {
+    /// Build the adapters the config names. Nothing is contacted yet.
+    pub fn build(
+        config: &Config,
+        secrets: Secrets,
+        client: &reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        let desk = match &config.desk {
+            None => None,
+            Some(d) if d.kind == DeskKind::Zendesk => {
+                let token = secrets
+                    .desk
+                    .clone()
+                    .ok_or_else(|| missing_secret("desk.token_env"))?;
+                let zendesk =
+                    Zendesk::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
+                Some((Desk::Zendesk(zendesk), d.poll_interval))
+            }
+            Some(d) => {
+                let token = secrets
+                    .desk
+                    .clone()
+                    .ok_or_else(|| missing_secret("desk.token_env"))?;
+                let rt = Rt::new(client.clone(), d, token).map_err(|e| bad_source("desk", &e))?;
+                Some((Desk::Rt(rt), d.poll_interval))
+            }
+        };
+        let metrics = match &config.metrics {
+            None => None,
+            Some(m) => Some((
+                Prometheus::new(client.clone(), m, secrets.metrics.clone())
+                    .map_err(|e| bad_source("metrics", &e))?
+                    .with_slos(&config.slo),
+                m.poll_interval,
+            )),
+        };
+        let incidents = match &config.incidents {
+            None => None,
+            Some(i) if i.kind == IncidentsKind::Pagerduty => {
+                let token = secrets
+                    .incidents
+                    .clone()
+                    .ok_or_else(|| missing_secret("incidents.token_env"))?;
+                let pagerduty = PagerDuty::new(client.clone(), i, token)
+                    .map_err(|e| bad_source("incidents", &e))?;
+                Some((Incidents::PagerDuty(pagerduty), i.poll_interval))
+            }
+            Some(i) => {
+                let alertmanager = Alertmanager::new(client.clone(), i, secrets.incidents.clone())
+                    .map_err(|e| bad_source("incidents", &e))?;
+                Some((Incidents::Alertmanager(alertmanager), i.poll_interval))
+            }
+        };
+        Ok(Self {
+            desk,
+            metrics,
+            incidents,
+            accounts: config.accounts.as_ref().map(|a| a.file.clone()),
+        })
+    }
+
+    /// Let the desk resume from (and save to) its state in `dir`, the data
+    /// dir: a restart then costs one small request, not a full read.
+    #[must_use]
+    pub fn resume_in(mut self, dir: &std::path::Path) -> Self {
+        self.desk = self.desk.map(|(desk, every)| (desk.resume_in(dir), every));
+        self
+    }
+
+    /// The chips for these sources, all loading.
+    #[must_use]
+    pub fn states(&self) -> Vec<SourceState> {
+        let mut states = Vec::new();
+        if let Some((d, _)) = &self.desk {
+            states.push(SourceState::new(SourceKind::Desk, d.vendor()));
+        }
+        if self.metrics.is_some() {
+            states.push(SourceState::new(SourceKind::Metrics, "prometheus"));
+        }
+        if let Some((i, _)) = &self.incidents {
+            states.push(SourceState::new(SourceKind::Incidents, i.vendor()));
+        }
+        if self.accounts.is_some() {
+            states.push(SourceState::new(SourceKind::Accounts, "csv"));
+        }
+        states
+    }
+
+    /// Start one poller per source.
+    #[must_use]
+    pub fn spawn(self, tx: &mpsc::UnboundedSender<Message>, cancel: &CancellationToken) -> Pollers {
+        let mut pollers = Pollers::default();
+        if let Some(path) = self.accounts {
+            pollers.all.push(poll::spawn(
+                poll::AccountsFile(path),
+                ACCOUNTS_EVERY,
+                tx.clone(),
+                cancel.clone(),
+            ));
+        }
+        if let Some((desk, every)) = self.desk {
+            let p = poll::spawn(poll::Desk(desk), every, tx.clone(), cancel.clone());
+            pollers.desk = Some(p.clone());
+            pollers.all.push(p);
+        }
+        if let Some((metrics, every)) = self.metrics {
+            pollers.all.push(poll::spawn(
+                poll::Metrics(metrics),
+                every,
+                tx.clone(),
+                cancel.clone(),
+            ));
+        }
+        if let Some((incidents, every)) = self.incidents {
+            let p = poll::spawn(
+                poll::Incidents(incidents),
+                every,
+                tx.clone(),
+                cancel.clone(),
+            );
+            pollers.incidents = Some(p.clone());
+            pollers.all.push(p);
+        }
+        pollers
+    }
+
+    /// Poll every source once, concurrently; accounts first in the result
+    /// so the join has its key before the rest arrives.
+    pub async fn poll_once(self) -> Vec<Message> {
+        async fn once<P: Pollable>(source: Option<P>) -> Option<Message> {
+            match source {
+                Some(mut s) => Some(s.poll().await.0),
+                None => None,
+            }
+        }
+        let (accounts, desk, metrics, incidents) = tokio::join!(
+            once(self.accounts.map(poll::AccountsFile)),
+            once(self.desk.map(|(d, _)| poll::Desk(d))),
+            once(self.metrics.map(|(m, _)| poll::Metrics(m))),
+            once(self.incidents.map(|(i, _)| poll::Incidents(i))),
+        );
+        [accounts, desk, metrics, incidents]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}

@@ -1,0 +1,8 @@
+//! Layer 0, the vocabulary: the domain types, identities, writes and source
+//! states every other layer speaks, and the text helpers they share. It
+//! imports nothing from the crate and no IO crate (terminal, SQLite, HTTP).
+
+pub mod domain;
+pub mod sanitize;
+pub mod source;
+pub mod text;

@@ -1,0 +1,72 @@
+//! Per-source state for the chips: loading, ready, or failed with the last
+//! good data kept (so an error never looks like an empty queue).
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::core::domain::SourceKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SourceStatus {
+    /// No answer yet.
+    Loading,
+    /// The last poll succeeded.
+    Ready,
+    /// The last poll failed; data shown (if any) is from `last_ok`.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceState {
+    pub kind: SourceKind,
+    pub vendor: &'static str,
+    pub status: SourceStatus,
+    /// When data last arrived.
+    pub last_ok: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+    /// A short note about the last good poll ("3 changed").
+    pub detail: Option<String>,
+    pub polls: u64,
+    pub failures: u64,
+}
+
+impl SourceState {
+    #[must_use]
+    pub fn new(kind: SourceKind, vendor: &'static str) -> Self {
+        Self {
+            kind,
+            vendor,
+            status: SourceStatus::Loading,
+            last_ok: None,
+            last_error: None,
+            last_error_at: None,
+            detail: None,
+            polls: 0,
+            failures: 0,
+        }
+    }
+
+    pub fn succeeded(&mut self, at: Timestamp, detail: Option<String>) {
+        self.status = SourceStatus::Ready;
+        self.last_ok = Some(at);
+        self.detail = detail;
+        self.polls += 1;
+    }
+
+    pub fn failed(&mut self, at: Timestamp, error: String) {
+        self.status = SourceStatus::Failed;
+        self.last_error = Some(error);
+        self.last_error_at = Some(at);
+        self.polls += 1;
+        self.failures += 1;
+    }
+
+    /// Whether the data on screen is older than the latest attempt.
+    #[must_use]
+    pub fn is_stale(&self) -> bool {
+        self.status == SourceStatus::Failed && self.last_ok.is_some()
+    }
+}

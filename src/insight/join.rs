@@ -1,0 +1,1158 @@
+//! The per-customer join: inquiries, metrics and incidents meet accounts.
+//!
+//! Derived once whenever source data changes (never while rendering): the
+//! at-risk queue with health and next action, and for every incident the
+//! customers it hurts and the inquiries it brings, each with the reason the
+//! link was made, so the on-call engineer can check it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::core::domain::{
+    Account, Incident, IncidentStatus, Inquiry, MetricsSnapshot, Priority, Severity, Tier,
+};
+use crate::insight::health::{
+    self, Attention, Band, FactorId, Health, HealthConfig, Support, Trend,
+};
+use crate::insight::history::{self, DeskEventKind, History, Trigger};
+use crate::insight::slo::BurnLevel;
+
+/// Error ratio above which a tenant counts as hurt by an open incident.
+pub const DEFAULT_IMPACT_ERROR_RATIO: f64 = 0.02;
+
+/// By when an action is due. Deadlines are anchored to the event that
+/// triggered the action (an incident's start, an SLA breach, the moment a
+/// driver first appeared), so they come closer as time passes instead of
+/// moving with the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    /// Do it now.
+    Now,
+    /// A deadline anchored to the triggering event.
+    At(Timestamp),
+    /// An action window, in hours, from when the driver appeared.
+    WithinHours(i64),
+    /// At the next account-planning cycle (no deadline).
+    NextCycle,
+}
+
+/// What to do next for a customer: who, by when, what, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextAction {
+    pub who: String,
+    pub due: Due,
+    pub what: String,
+    /// The driver or state that triggered it ("F4 Support burden").
+    pub driver: String,
+    /// When that trigger first appeared; the deadline counts from here.
+    pub since: Timestamp,
+}
+
+/// One row of the at-risk pane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerRow {
+    /// Index into the accounts list.
+    #[serde(skip)]
+    pub account: usize,
+    pub health: Health,
+    pub trend: Trend,
+    pub open_inquiries: usize,
+    /// Indexes of open incidents affecting the customer.
+    #[serde(skip)]
+    pub incidents: Vec<usize>,
+    pub renewal_days: Option<i32>,
+    pub attention: Attention,
+    pub next_action: Option<NextAction>,
+}
+
+/// A customer linked to an incident, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Affected {
+    #[serde(skip)]
+    pub account: usize,
+    pub reason: String,
+    pub error_ratio: Option<f64>,
+}
+
+/// An inquiry linked to an incident, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Linked {
+    pub inquiry: String,
+    pub reason: String,
+}
+
+/// The customer side of one incident.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Impact {
+    pub affected: Vec<Affected>,
+    pub linked: Vec<Linked>,
+}
+
+/// Everything derived from the sources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// In attention order.
+    pub customers: Vec<CustomerRow>,
+    /// Parallel to the incident list.
+    pub impacts: Vec<Impact>,
+    /// Desk organisation (lower-cased) → account index.
+    pub org_index: HashMap<String, usize>,
+    /// The account of each inquiry, parallel to the inquiry list, so
+    /// filtering and sorting 100k rows needs no string look-ups.
+    pub inquiry_account: Vec<Option<usize>>,
+    /// Voice-of-the-customer groups; filled by the model only while that
+    /// view is open (it is not free with 100k inquiries).
+    pub voc: Vec<crate::insight::voc::Group>,
+}
+
+impl Derived {
+    /// The account an inquiry belongs to, through its desk organisation.
+    #[must_use]
+    pub fn account_of(&self, inquiry: &Inquiry) -> Option<usize> {
+        inquiry
+            .org
+            .as_ref()
+            .and_then(|o| self.org_index.get(&o.to_lowercase()))
+            .copied()
+    }
+}
+
+/// Inputs of the join, borrowed from the model.
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub accounts: &'a [Account],
+    pub inquiries: &'a [Inquiry],
+    pub metrics: &'a MetricsSnapshot,
+    pub incidents: &'a [Incident],
+    pub impact_error_ratio: f64,
+    pub now: Timestamp,
+    /// Service → tenants it serves (config `[service_tenants]`).
+    pub service_tenants: &'a BTreeMap<String, Vec<String>>,
+    /// Closed inquiries, desk events, incidents seen, daily scores and
+    /// action triggers.
+    pub history: &'a History,
+    pub health: &'a HealthConfig,
+    /// The metrics on hand are older than the score accepts (domain.md
+    /// §2.5: a source older than 7 days counts as no data), so the metric
+    /// factors drop out rather than score on last week's numbers.
+    pub metrics_stale: bool,
+}
+
+fn is_open(incident: &Incident) -> bool {
+    !matches!(
+        incident.status,
+        IncidentStatus::Resolved | IncidentStatus::Suppressed
+    )
+}
+
+/// Build the derived view.
+#[must_use]
+pub fn derive(src: &Sources<'_>) -> Derived {
+    let org_index: HashMap<String, usize> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.desk_org.to_lowercase(), i))
+        .collect();
+    let tenant_index: HashMap<&str, usize> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.tenant.as_str(), i))
+        .collect();
+
+    let mut by_account: Vec<Vec<&Inquiry>> = vec![Vec::new(); src.accounts.len()];
+    let mut inquiry_account = Vec::with_capacity(src.inquiries.len());
+    for inquiry in src.inquiries {
+        let account = inquiry
+            .org
+            .as_ref()
+            .and_then(|o| org_index.get(&o.to_lowercase()))
+            .copied();
+        if let Some(a) = account {
+            by_account[a].push(inquiry);
+        }
+        inquiry_account.push(account);
+    }
+
+    let burning = attribute_burning_tenants(src, &tenant_index);
+    let burn_linked: std::collections::HashSet<usize> =
+        burning.iter().flatten().map(|(a, _)| *a).collect();
+    let hurt = attribute_hurt_tenants(src, &burn_linked);
+    let impacts: Vec<Impact> = src
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| {
+            impact(
+                incident,
+                &Links {
+                    hurt: &hurt[i],
+                    burning: &burning[i],
+                },
+                src,
+                &tenant_index,
+                &by_account,
+            )
+        })
+        .collect();
+
+    let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
+    for (i, imp) in impacts.iter().enumerate() {
+        for a in &imp.affected {
+            incidents_of[a.account].push(i);
+        }
+    }
+
+    let customers = customers(src, &org_index, &by_account, &incidents_of);
+    Derived {
+        customers,
+        impacts,
+        org_index,
+        inquiry_account,
+        voc: Vec::new(),
+    }
+}
+
+/// Score every customer and put them in attention order.
+fn customers(
+    src: &Sources<'_>,
+    org_index: &HashMap<String, usize>,
+    by_account: &[Vec<&Inquiry>],
+    incidents_of: &[Vec<usize>],
+) -> Vec<CustomerRow> {
+    let today = src.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let support = support_by_account(src, org_index, by_account);
+    let median_arr = median(src.accounts.iter().map(|a| a.arr).collect());
+    let customers: Vec<CustomerRow> = src
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(index, account)| {
+            let open_majors: Vec<usize> = incidents_of[index]
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    is_open(&src.incidents[i]) && src.incidents[i].severity <= Severity::Sev2
+                })
+                .collect();
+            // Majors in 30 days: the ones remembered plus the open ones.
+            let mut seen: Vec<&str> = src
+                .history
+                .incidents
+                .iter()
+                .filter(|s| s.account == account.id)
+                .map(|s| s.incident.as_str())
+                .collect();
+            for &i in &open_majors {
+                seen.push(&src.incidents[i].id);
+            }
+            seen.sort_unstable();
+            seen.dedup();
+            let metrics = (!src.metrics_stale).then_some(src.metrics);
+            let health = health::score(
+                &health::Inputs {
+                    account,
+                    metrics: metrics.and_then(|m| m.by_tenant.get(&account.tenant)),
+                    active_history: metrics
+                        .and_then(|m| m.active_users_history.get(&account.tenant))
+                        .map_or(&[][..], Vec::as_slice),
+                    support: support[index],
+                    open_major_incidents: u32::try_from(open_majors.len()).unwrap_or(u32::MAX),
+                    major_incidents_30d: u32::try_from(seen.len()).unwrap_or(u32::MAX),
+                    today,
+                },
+                src.health,
+            );
+            let trend = health::trend_from(
+                &health,
+                &src.history.baseline(&account.id, today),
+                src.health,
+            );
+            let renewal_days = health::renewal_days(account, today);
+            let worst_incident = open_majors
+                .iter()
+                .map(|&i| &src.incidents[i])
+                .min_by_key(|i| (i.severity, i.started_at));
+            let next_action = next_action(&ActionInputs {
+                account,
+                health: &health,
+                trend: &trend,
+                renewal_days,
+                incident: worst_incident,
+                trigger: src.history.triggers.get(&account.id),
+                now: src.now,
+            });
+            CustomerRow {
+                account: index,
+                attention: health::attention(
+                    &health,
+                    renewal_days,
+                    trend.falling_fast,
+                    account.arr,
+                    median_arr,
+                    src.health,
+                ),
+                next_action,
+                trend,
+                health,
+                open_inquiries: by_account[index]
+                    .iter()
+                    .filter(|i| i.status.is_open())
+                    .count(),
+                incidents: incidents_of[index].clone(),
+                renewal_days,
+            }
+        })
+        .collect();
+    // Attention order: in incident, then red flags, then priority score.
+    // Sort small keys and move each row once: rows are large, and moving
+    // them through a merge sort costs more than scoring them.
+    let mut order: Vec<(bool, bool, f64, usize)> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                c.health.in_incident,
+                !c.health.red_flags.is_empty(),
+                c.attention.priority,
+                i,
+            )
+        })
+        .collect();
+    order.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.3.cmp(&b.3))
+    });
+    let mut slots: Vec<Option<CustomerRow>> = customers.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|(.., i)| slots[i].take())
+        .collect()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => f64::midpoint(values[n / 2 - 1], values[n / 2]),
+    }
+}
+
+/// Each customer's support history: open inquiries, inquiries closed in the
+/// last 90 days, and what happened to them in the last 30.
+fn support_by_account(
+    src: &Sources<'_>,
+    org_index: &HashMap<String, usize>,
+    by_account: &[Vec<&Inquiry>],
+) -> Vec<Support> {
+    let burden_from = src.now - history::KEEP_CLOSED;
+    let events_from = src.now - history::KEEP_EVENTS;
+    let account_of =
+        |org: Option<&String>| org.and_then(|o| org_index.get(&o.to_lowercase())).copied();
+    let mut support: Vec<Support> = by_account
+        .iter()
+        .map(|inquiries| {
+            let mut s = Support::default();
+            for i in inquiries {
+                if i.created_at >= burden_from {
+                    s.add_created(i.priority, health::is_problem(i.kind, &i.tags));
+                }
+                if let Some(clock) = i.sla.filter(|c| c.due <= src.now) {
+                    s.breaches += 1;
+                    if i.priority <= Priority::High {
+                        s.urgent_past_sla = Some(
+                            s.urgent_past_sla
+                                .map_or(clock.due, |t: Timestamp| t.min(clock.due)),
+                        );
+                    }
+                }
+                s.cancellation |= i.tags.iter().any(|t| health::is_cancellation_tag(t));
+            }
+            s
+        })
+        .collect();
+    for closed in src.history.closed() {
+        if closed.created_at >= burden_from
+            && let Some(a) = account_of(closed.org.as_ref())
+        {
+            support[a].add_created(closed.priority, closed.problem);
+        }
+    }
+    for event in src.history.events.iter().filter(|e| e.at >= events_from) {
+        if let Some(a) = account_of(event.org.as_ref()) {
+            match event.kind {
+                DeskEventKind::Reopened => support[a].reopens += 1,
+                DeskEventKind::SlaBreached => support[a].breaches += 1,
+            }
+        }
+    }
+    support
+}
+
+/// Spacing of the error-ratio history the metrics poll fetches.
+const HISTORY_STEP: SignedDuration = SignedDuration::from_hours(1);
+
+/// The newest point of the error-ratio history at `now`: the last whole
+/// hour strictly before it.
+fn last_whole_hour(now: Timestamp) -> Timestamp {
+    let step = HISTORY_STEP.as_secs();
+    Timestamp::from_second((now.as_second() - 1).div_euclid(step) * step).unwrap_or(now)
+}
+
+/// For each incident, the accounts whose error ratio is above the impact
+/// threshold and which that incident best explains.
+///
+/// Metrics are per tenant, not per service, so a hurt tenant could be
+/// blamed on every open incident. Instead each is attributed to one: the
+/// newest open incident that had begun by the time the tenant crossed the
+/// threshold (estimated from the hourly history: the start of the current
+/// run of samples above it). A tenant hurt for hours is not pinned on an
+/// incident that began a minute ago, and a fresh spike is not pinned on an
+/// old, unrelated one.
+///
+/// Tenants whose SLO burn already tied them to an incident on the service
+/// that hurts them (`burn_linked`) are not guessed at again, and detected
+/// incidents take no blame: their customers are exactly the burning ones.
+fn attribute_hurt_tenants(
+    src: &Sources<'_>,
+    burn_linked: &std::collections::HashSet<usize>,
+) -> Vec<Vec<(usize, Timestamp)>> {
+    let mut hurt = vec![Vec::new(); src.incidents.len()];
+    for (a, account) in src.accounts.iter().enumerate() {
+        if burn_linked.contains(&a) {
+            continue;
+        }
+        let Some(ratio) = src
+            .metrics
+            .by_tenant
+            .get(&account.tenant)
+            .and_then(|m| m.error_ratio)
+        else {
+            continue;
+        };
+        if ratio < src.impact_error_ratio {
+            continue;
+        }
+        // The history's points sit on whole hours, the newest the last whole
+        // hour before now; the tenant crossed after the newest point below
+        // the threshold (within this hour if even the newest is below).
+        let run = src
+            .metrics
+            .error_history
+            .get(&account.tenant)
+            .map_or(0, |h| {
+                h.iter()
+                    .rev()
+                    .take_while(|r| **r >= src.impact_error_ratio)
+                    .count()
+            });
+        let since = match i32::try_from(run) {
+            Ok(0) => src.now,
+            Ok(run) => last_whole_hour(src.now) - HISTORY_STEP * (run - 1),
+            Err(_) => Timestamp::MIN,
+        };
+        // Allow one step of slack: the history cannot place the crossing
+        // more precisely than its spacing.
+        let culprit = src
+            .incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.status != IncidentStatus::Detected
+                    && i.started_at <= since + HISTORY_STEP
+            })
+            .max_by_key(|(_, i)| i.started_at);
+        if let Some((i, _)) = culprit {
+            hurt[i].push((a, since));
+        }
+    }
+    hurt
+}
+
+/// For each incident, the accounts burning their SLO on its service at page
+/// level, with the burn as the reason.
+///
+/// A page-level burn means the tenant is hurt now by something on that
+/// service; it is pinned on the newest open incident on the service (the
+/// one most likely to explain a burn that, at page level, is at most hours
+/// old), never on an incident elsewhere.
+fn attribute_burning_tenants(
+    src: &Sources<'_>,
+    tenants: &HashMap<&str, usize>,
+) -> Vec<Vec<(usize, String)>> {
+    let mut out = vec![Vec::new(); src.incidents.len()];
+    for report in &src.metrics.slos {
+        let culprit = src
+            .incidents
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                is_open(i)
+                    && i.service
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(&report.service))
+            })
+            .max_by_key(|(_, i)| i.started_at);
+        let Some((i, _)) = culprit else { continue };
+        for (tenant, state) in &report.by_tenant {
+            if state.level != BurnLevel::Page {
+                continue;
+            }
+            if let Some(&a) = tenants.get(tenant.as_str()) {
+                let burn = state
+                    .burn("1h")
+                    .map_or_else(String::new, |b| format!(" {b:.1}× over 1h"));
+                out[i].push((
+                    a,
+                    format!(
+                        "tenant {tenant} burning SLO {}{burn} at page level ({})",
+                        report.name, state.reason
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The metric-driven links of one incident, worked out for all at once.
+struct Links<'a> {
+    hurt: &'a [(usize, Timestamp)],
+    burning: &'a [(usize, String)],
+}
+
+/// The account a tenant or customer label names: the tenant first, then
+/// the account id or name (a `customer` label may carry either).
+fn account_named(src: &Sources<'_>, tenants: &HashMap<&str, usize>, label: &str) -> Option<usize> {
+    tenants.get(label).copied().or_else(|| {
+        src.accounts
+            .iter()
+            .position(|a| a.id.eq_ignore_ascii_case(label) || a.name.eq_ignore_ascii_case(label))
+    })
+}
+
+fn impact(
+    incident: &Incident,
+    links: &Links<'_>,
+    src: &Sources<'_>,
+    tenants: &HashMap<&str, usize>,
+    by_account: &[Vec<&Inquiry>],
+) -> Impact {
+    let mut affected: Vec<Affected> = Vec::new();
+    let ratio_of = |a: usize| {
+        src.metrics
+            .by_tenant
+            .get(&src.accounts[a].tenant)
+            .and_then(|m| m.error_ratio)
+    };
+    for tenant in &incident.tenants {
+        if let Some(a) = account_named(src, tenants, tenant)
+            && !affected.iter().any(|x| x.account == a)
+        {
+            affected.push(Affected {
+                account: a,
+                reason: format!("named by the incident (tenant {tenant})"),
+                error_ratio: ratio_of(a),
+            });
+        }
+    }
+    if let Some(service) = &incident.service {
+        let served = src
+            .service_tenants
+            .iter()
+            .filter(|(s, _)| s.eq_ignore_ascii_case(service))
+            .flat_map(|(_, t)| t);
+        for tenant in served {
+            if let Some(a) = account_named(src, tenants, tenant)
+                && !affected.iter().any(|x| x.account == a)
+            {
+                affected.push(Affected {
+                    account: a,
+                    reason: format!("service {service} serves tenant {tenant} (service_tenants)"),
+                    error_ratio: ratio_of(a),
+                });
+            }
+        }
+    }
+    for (a, reason) in links.burning {
+        if !affected.iter().any(|x| x.account == *a) {
+            affected.push(Affected {
+                account: *a,
+                reason: reason.clone(),
+                error_ratio: ratio_of(*a),
+            });
+        }
+    }
+    for &(a, _since) in links.hurt {
+        if affected.iter().any(|x| x.account == a) {
+            continue;
+        }
+        let ratio = ratio_of(a);
+        affected.push(Affected {
+            account: a,
+            reason: format!(
+                "tenant {} error ratio {:.1}% ≥ {:.1}% since the incident began",
+                src.accounts[a].tenant,
+                ratio.unwrap_or_default() * 100.0,
+                src.impact_error_ratio * 100.0
+            ),
+            error_ratio: ratio,
+        });
+    }
+    affected.sort_by(|x, y| {
+        y.error_ratio
+            .unwrap_or(0.0)
+            .total_cmp(&x.error_ratio.unwrap_or(0.0))
+    });
+
+    let mut linked = Vec::new();
+    for a in &affected {
+        for inquiry in by_account[a.account]
+            .iter()
+            .filter(|i| i.status.is_open() && i.created_at >= incident.started_at)
+        {
+            linked.push(Linked {
+                inquiry: inquiry.id.clone(),
+                reason: format!(
+                    "from {} since the incident began",
+                    src.accounts[a.account].name
+                ),
+            });
+        }
+    }
+    let id_lower = incident.id.to_lowercase();
+    for inquiry in src.inquiries.iter().filter(|i| i.status.is_open()) {
+        if linked.iter().any(|l| l.inquiry == inquiry.id) {
+            continue;
+        }
+        if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower)
+            || inquiry.subject.to_lowercase().contains(&id_lower)
+        {
+            linked.push(Linked {
+                inquiry: inquiry.id.clone(),
+                reason: format!("mentions incident {}", incident.id),
+            });
+        }
+    }
+    Impact { affected, linked }
+}
+
+/// What the next action is decided from.
+struct ActionInputs<'a> {
+    account: &'a Account,
+    health: &'a Health,
+    trend: &'a Trend,
+    renewal_days: Option<i32>,
+    /// The worst open SEV1/SEV2 incident affecting the customer.
+    incident: Option<&'a Incident>,
+    /// When the customer's last known trigger appeared.
+    trigger: Option<&'a Trigger>,
+    now: Timestamp,
+}
+
+/// An action window from domain.md §2.6, in business days (Monday–Friday,
+/// counted in UTC until the desk's business-hours calendar is shared).
+#[derive(Debug, Clone, Copy)]
+enum Window {
+    /// By the end (18:00) of the business day the trigger appeared on.
+    SameBusinessDay,
+    BusinessDays(u8),
+}
+
+/// How long a support lead has after an urgent/high inquiry breached.
+const URGENT_FOLLOW_UP: SignedDuration = SignedDuration::from_hours(4);
+
+/// The end of a business day, where the desk has no calendar of its own.
+const END_OF_BUSINESS_DAY: i8 = 18;
+
+fn is_weekend(day: jiff::civil::Date) -> bool {
+    matches!(
+        day.weekday(),
+        jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+    )
+}
+
+/// The deadline of a window opened at `since`. A trigger at the weekend
+/// starts counting on Monday morning.
+#[must_use]
+fn deadline(since: Timestamp, window: Window) -> Timestamp {
+    let utc = jiff::tz::TimeZone::UTC;
+    let zoned = since.to_zoned(utc.clone());
+    let mut day = zoned.date();
+    let mut time = zoned.time();
+    let next = |d: jiff::civil::Date| d.tomorrow().unwrap_or(d);
+    if is_weekend(day) {
+        while is_weekend(day) {
+            day = next(day);
+        }
+        time = jiff::civil::time(9, 0, 0, 0);
+    }
+    let end_of_day = jiff::civil::time(END_OF_BUSINESS_DAY, 0, 0, 0);
+    let (day, time) = match window {
+        Window::SameBusinessDay if time < end_of_day => (day, end_of_day),
+        // After hours: by the end of the next business day.
+        Window::SameBusinessDay => {
+            let mut d = next(day);
+            while is_weekend(d) {
+                d = next(d);
+            }
+            (d, end_of_day)
+        }
+        Window::BusinessDays(n) => {
+            let mut d = day;
+            for _ in 0..n {
+                d = next(d);
+                while is_weekend(d) {
+                    d = next(d);
+                }
+            }
+            (d, time)
+        }
+    };
+    day.to_datetime(time)
+        .to_zoned(utc)
+        .map_or(since, |z| z.timestamp())
+}
+
+/// domain.md §2.6: the first matching trigger decides who, when and what.
+fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
+    let (account, health) = (x.account, x.health);
+    let owner = &account.owner;
+    let action = |who: String, driver: String, what: &str, due: Due, since: Timestamp| NextAction {
+        who,
+        due,
+        what: what.to_owned(),
+        driver,
+        since,
+    };
+    // When a driver-based trigger appeared: kept while the driver stays.
+    let since_for = |driver: &str| {
+        x.trigger
+            .filter(|t| t.driver == driver)
+            .map_or(x.now, |t| t.since)
+    };
+    let windowed = |who: String, driver: String, what: &str, window: Window| {
+        let since = since_for(&driver);
+        action(who, driver, what, Due::At(deadline(since, window)), since)
+    };
+    if let Some(incident) = x.incident.filter(|i| i.status == IncidentStatus::Detected) {
+        // A page-level burn on their SLI and nobody has declared an
+        // incident: domain.md §2.6 — page the on-call SRE now, confirm the
+        // impact, and tell the customer before they file a ticket.
+        return Some(action(
+            "CRE → on-call SRE".into(),
+            "burn-rate page, no declared incident".into(),
+            "Confirm impact; declare an incident if customer-visible; proactive notice before they file a ticket",
+            Due::Now,
+            incident.started_at,
+        ));
+    }
+    if let Some(incident) = x.incident.filter(|_| health.in_incident) {
+        // High-touch customers get an individual notice (SEV1 ≤15 min,
+        // SEV2 ≤30 min); the rest are covered by the status-page notice
+        // (SEV1 ≤5 min, SEV2 ≤15 min). domain.md §5.3.
+        let sev1 = incident.severity == Severity::Sev1;
+        let (minutes, what) = if account.tier == Tier::High {
+            (
+                if sev1 { 15 } else { 30 },
+                "Individual notice: their impact (features, data), workaround, next update time; no ETA promises",
+            )
+        } else {
+            (
+                if sev1 { 5 } else { 15 },
+                "Check the status-page notice covers their impact; then updates at the incident cadence",
+            )
+        };
+        return Some(action(
+            "CRE (customer liaison)".into(),
+            "IN INCIDENT".into(),
+            what,
+            Due::At(incident.started_at + SignedDuration::from_mins(minutes)),
+            incident.started_at,
+        ));
+    }
+    for flag in &health.red_flags {
+        match *flag {
+            health::RedFlag::UrgentPastSla { since } => {
+                // Urgent work runs on calendar hours under its SLA policy:
+                // a breach on Saturday cannot wait for Monday.
+                return Some(action(
+                    "Support lead".into(),
+                    "urgent inquiry past SLA".into(),
+                    "Acknowledge, expedite, set an explicit update cadence",
+                    Due::At(since + URGENT_FOLLOW_UP),
+                    since,
+                ));
+            }
+            health::RedFlag::BudgetExhausted { .. } => {
+                return Some(windowed(
+                    "CRE + service owner".into(),
+                    "error budget exhausted".into(),
+                    "Share their SLO report; risk review (ETTD/ETTR/ETTF); agree a shared SLO; error-budget policy T2–T3",
+                    Window::BusinessDays(2),
+                ));
+            }
+            health::RedFlag::CancellationIntent => {
+                let driver = "cancellation intent".to_owned();
+                let since = since_for(&driver);
+                return Some(action(
+                    format!("AM + {owner}"),
+                    driver,
+                    "Save plan: joint account plan and exec touch",
+                    Due::Now,
+                    since,
+                ));
+            }
+            health::RedFlag::InIncident { .. } => {}
+        }
+    }
+    if x.renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
+        let driver = "renewal ≤90 d, not Green".to_owned();
+        let since = since_for(&driver);
+        return Some(action(
+            format!("AM + {owner}"),
+            driver,
+            "Save plan before renewal (joint account plan, exec touch)",
+            Due::Now,
+            since,
+        ));
+    }
+    if health.band == Band::Green {
+        // A healthy customer on the way up, using what they bought.
+        let busy = health
+            .factor(FactorId::SeatUtilisation)
+            .is_some_and(|f| f.sub_score >= 100.0);
+        if busy && x.trend.arrow == Some(health::Arrow::Up) {
+            let driver = "Green, ↑, utilisation ≥80%".to_owned();
+            let since = since_for(&driver);
+            return Some(action(
+                "AM".into(),
+                driver,
+                "Expansion candidate: raise it in the next account plan",
+                Due::NextCycle,
+                since,
+            ));
+        }
+        return None;
+    }
+    let top = health.top_driver().filter(|f| f.points_lost >= 2.0)?;
+    let driver = format!("{} {}", top.code(), top.name());
+    let (who, what, window) = match top.id {
+        FactorId::Reliability => (
+            "CRE + service owner".to_owned(),
+            "Share their SLO report; run a risk review; agree a shared SLO and escalation path",
+            Window::BusinessDays(2),
+        ),
+        FactorId::SupportBurden => (
+            "CRE + support lead".to_owned(),
+            "Review open defects, cluster by feature, escalate to product with ARR and customers affected",
+            Window::BusinessDays(1),
+        ),
+        FactorId::SupportExperience => (
+            "Support lead".to_owned(),
+            "Acknowledge, expedite, set an update cadence; close the loop on bad CSAT",
+            Window::SameBusinessDay,
+        ),
+        FactorId::UsageTrend => (
+            owner.clone(),
+            "Check tenant errors and integrations first, then outreach and re-onboarding",
+            Window::BusinessDays(5),
+        ),
+        FactorId::SeatUtilisation | FactorId::FeatureAdoption => (
+            owner.clone(),
+            match account.tier {
+                Tier::TechTouch => "Send adoption content or a webinar invite for 1–2 key features",
+                Tier::High => {
+                    "Enablement workshop and an adoption plan for 1–2 key features (or at the quarterly review)"
+                }
+                Tier::Low => "Enablement session and an adoption plan for 1–2 key features",
+            },
+            Window::BusinessDays(10),
+        ),
+        FactorId::Voice => (
+            owner.clone(),
+            "Close-the-loop call; log the feedback by feature and company size",
+            Window::BusinessDays(2),
+        ),
+        FactorId::Relationship => (
+            format!("AM + {owner}"),
+            "Identify the new champion; exec-sponsor meeting; re-onboard admins",
+            Window::BusinessDays(5),
+        ),
+    };
+    Some(windowed(who, driver, what, window))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::core::domain::{Segment, TenantMetrics};
+
+    fn account(tenant: &str) -> Account {
+        Account {
+            id: tenant.into(),
+            name: tenant.into(),
+            desk_org: tenant.into(),
+            tenant: tenant.into(),
+            segment: Segment::Small,
+            seats: 10,
+            arr: 1.0,
+            renewal_date: None,
+            owner: "o".into(),
+            tier: Tier::Low,
+            nps: None,
+            csat: None,
+            pulse: None,
+            champion_changed: None,
+            key_features: None,
+            extra: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn incident(id: &str, started: Timestamp) -> Incident {
+        Incident {
+            id: id.into(),
+            title: id.into(),
+            status: IncidentStatus::Triggered,
+            severity: Severity::Sev2,
+            service: None,
+            started_at: started,
+            responders: Vec::new(),
+            tenants: Vec::new(),
+            url: None,
+            notes: Vec::new(),
+            details: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_hurt_tenant_is_blamed_on_the_incident_that_explains_its_errors() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let accounts = vec![account("fresh"), account("chronic"), account("fine")];
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([
+                (
+                    "fresh".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.09),
+                        ..TenantMetrics::default()
+                    },
+                ),
+                (
+                    "chronic".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.05),
+                        ..TenantMetrics::default()
+                    },
+                ),
+                (
+                    "fine".into(),
+                    TenantMetrics {
+                        error_ratio: Some(0.001),
+                        ..TenantMetrics::default()
+                    },
+                ),
+            ]),
+            error_history: Arc::new(BTreeMap::from([
+                // Above since the last whole hour (09:00), below before.
+                ("fresh".into(), vec![0.001, 0.001, 0.001, 0.09]),
+                // Above the threshold since 03:00 (seven whole hours).
+                (
+                    "chronic".into(),
+                    vec![0.001, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05],
+                ),
+            ])),
+            ..MetricsSnapshot::default()
+        };
+        let incidents = vec![
+            incident("old", now - SignedDuration::from_hours(8)),
+            incident("new", now - SignedDuration::from_mins(2)),
+        ];
+        let derived = derive(&Sources {
+            accounts: &accounts,
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &incidents,
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+            service_tenants: &BTreeMap::new(),
+            history: &History::default(),
+            health: &HealthConfig::default(),
+            metrics_stale: false,
+        });
+        let names = |i: usize| {
+            derived.impacts[i]
+                .affected
+                .iter()
+                .map(|a| accounts[a.account].tenant.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(0), ["chronic"]);
+        assert_eq!(names(1), ["fresh"]);
+    }
+
+    #[test]
+    fn resolved_incidents_take_no_blame_but_named_tenants_stay() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let accounts = vec![account("acme")];
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([(
+                "acme".into(),
+                TenantMetrics {
+                    error_ratio: Some(0.2),
+                    ..TenantMetrics::default()
+                },
+            )]),
+            ..MetricsSnapshot::default()
+        };
+        let mut resolved = incident("r", now - SignedDuration::from_mins(30));
+        resolved.status = IncidentStatus::Resolved;
+        resolved.tenants = vec!["acme".into()];
+        let derived = derive(&Sources {
+            accounts: &accounts,
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &[resolved],
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+            service_tenants: &BTreeMap::new(),
+            history: &History::default(),
+            health: &HealthConfig::default(),
+            metrics_stale: false,
+        });
+        assert_eq!(derived.impacts[0].affected.len(), 1);
+        assert!(
+            derived.impacts[0].affected[0]
+                .reason
+                .contains("named by the incident")
+        );
+    }
+
+    #[test]
+    fn business_day_deadlines_skip_weekends_and_stay_anchored() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // Friday 15:00: two business days is Tuesday 15:00.
+        let friday = at("2026-11-20T15:00:00Z");
+        assert_eq!(
+            deadline(friday, Window::BusinessDays(2)),
+            at("2026-11-24T15:00:00Z")
+        );
+        // Same business day: Friday 18:00; after hours, Monday 18:00.
+        assert_eq!(
+            deadline(friday, Window::SameBusinessDay),
+            at("2026-11-20T18:00:00Z")
+        );
+        assert_eq!(
+            deadline(at("2026-11-20T19:30:00Z"), Window::SameBusinessDay),
+            at("2026-11-23T18:00:00Z")
+        );
+        // A Saturday trigger counts from Monday morning.
+        assert_eq!(
+            deadline(at("2026-11-21T10:00:00Z"), Window::BusinessDays(1)),
+            at("2026-11-24T09:00:00Z")
+        );
+    }
+
+    fn scored(
+        account: &Account,
+        metrics: &TenantMetrics,
+        triggers: &History,
+        now: Timestamp,
+    ) -> Derived {
+        let metrics = MetricsSnapshot {
+            by_tenant: BTreeMap::from([(account.tenant.clone(), metrics.clone())]),
+            ..MetricsSnapshot::default()
+        };
+        derive(&Sources {
+            accounts: std::slice::from_ref(account),
+            inquiries: &[],
+            metrics: &metrics,
+            incidents: &[],
+            impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+            now,
+            history: triggers,
+            health: &HealthConfig::default(),
+            metrics_stale: false,
+            service_tenants: &BTreeMap::new(),
+        })
+    }
+
+    #[test]
+    fn the_dominant_driver_decides_who_what_and_by_when() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap(); // Wednesday
+        let mut a = account("acme");
+        a.seats = 100;
+        a.owner = "Dana Park".into();
+        a.tier = Tier::TechTouch;
+        // 20 of 100 seats active: F2 is the top driver (and H is Yellow).
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let action = d.customers[0].next_action.clone().unwrap();
+        assert_eq!(action.driver, "F2 Seat utilisation");
+        assert_eq!(action.who, "Dana Park");
+        assert!(
+            action.what.contains("webinar"),
+            "tech-touch: {}",
+            action.what
+        );
+        // Ten business days from Wednesday 10:00 is Wednesday two weeks on.
+        assert_eq!(action.due, Due::At("2026-12-02T10:00:00Z".parse().unwrap()));
+        assert_eq!(action.since, now);
+
+        // An hour later, with the trigger remembered, the deadline holds.
+        let mut history = History::default();
+        history.triggers.insert(
+            "acme".into(),
+            Trigger {
+                driver: action.driver.clone(),
+                since: action.since,
+            },
+        );
+        let later = now + SignedDuration::from_hours(1);
+        let again = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(again.due, action.due);
+        // A different driver starts its own clock.
+        history.triggers.get_mut("acme").unwrap().driver = "F4 Support burden".into();
+        let other = scored(&a, &m, &history, later).customers[0]
+            .next_action
+            .clone()
+            .unwrap();
+        assert_eq!(other.since, later);
+    }
+
+    #[test]
+    fn renewal_soon_and_not_green_asks_for_a_save_plan_now() {
+        let now: Timestamp = "2026-11-18T10:00:00Z".parse().unwrap();
+        let mut a = account("acme");
+        a.seats = 100;
+        a.renewal_date = Some(jiff::civil::date(2027, 1, 10));
+        let m = TenantMetrics {
+            active_users: Some(20.0),
+            ..TenantMetrics::default()
+        };
+        let d = scored(&a, &m, &History::default(), now);
+        let row = &d.customers[0];
+        assert_ne!(row.health.band, Band::Green);
+        let action = row.next_action.as_ref().unwrap();
+        assert_eq!(action.due, Due::Now);
+        assert_eq!(action.who, "AM + o");
+        assert_eq!(row.attention.m_renewal, 1.5);
+    }
+}

@@ -1,0 +1,688 @@
+//! Prometheus HTTP API (and the compatible services: VictoriaMetrics, Thanos,
+//! Mimir, Grafana Cloud): per-tenant signals from configured PromQL, and
+//! the counts behind each configured SLO.
+//!
+//! There is no change feed, so every poll re-asks the instant questions; they
+//! are small (one series per tenant) and run concurrently. The two histories
+//! (a week of hourly error ratios, a month of daily active users) sit on a
+//! fixed clock grid and are kept between polls: a poll asks only for the
+//! grid points that fell due since the last one. The six core
+//! signals fail the poll when they fail; the rest (feature usage, the
+//! active-users history, SLO counts) degrade to a warning on the chip, so a
+//! typo in one `[[slo]]` does not blank the whole metrics picture.
+
+mod wire;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Url;
+use reqwest::header::{ACCEPT, HeaderValue};
+
+pub use self::wire::{Answer, Series};
+use self::wire::{EnvelopeDto, Shape};
+use super::MetricsSource;
+use super::http::{self, Secret};
+use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
+use crate::core::domain::{MetricsSnapshot, SourceError, TenantMetrics};
+use crate::insight::slo::{self, Counts, Objective, SloReport};
+
+/// The error-ratio history: hourly, for a week (168 points, far below
+/// Prometheus's 11,000-points-per-series guard).
+const ERROR_HISTORY: Grid = Grid {
+    signal: "error_history",
+    step: 3600,
+    points: 7 * 24,
+};
+/// The active-users history: daily (UTC midnights), for 30 days.
+const USERS_HISTORY: Grid = Grid {
+    signal: "active_users_history",
+    step: 86_400,
+    points: 30,
+};
+/// How far back the week-on-week usage comparison looks.
+const WEEK: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// The counts of an SLO window are asked for again once they are this
+/// fraction of the window old: a 5 m or 1 h window on every poll, a 30 d
+/// window every 2 h. Its burn rate cannot move by more than this share in
+/// between, and a poll asks far fewer questions (10k-series answers each).
+const SLO_WINDOW_REFRESH_DIVISOR: u32 = 360;
+/// A kept history is fetched whole again this often, so tenants that
+/// appeared, vanished or had gaps are reconciled.
+const FULL_REFRESH_SECONDS: i64 = 6 * 3600;
+/// SLO count queries in flight at once: enough to finish a poll in a few
+/// round trips, few enough not to trip a hosted service's rate limit.
+const SLO_CONCURRENCY: usize = 6;
+
+pub struct Prometheus {
+    client: reqwest::Client,
+    base: Url,
+    token: Option<Secret>,
+    queries: QueryConfig,
+    tenant_label: String,
+    /// Per-request deadline from the config (else the client's 30 s).
+    timeout: Option<Duration>,
+    slos: Vec<SloConfig>,
+    error_history: History,
+    users_history: History,
+    /// The latest counts of each (SLO, window), with when they were asked.
+    slo_windows: BTreeMap<(usize, Duration), (Timestamp, Arc<WindowCounts>)>,
+}
+
+/// A history's clock grid: a point every `step` seconds since the Unix
+/// epoch, the newest `points` of them before now.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    signal: &'static str,
+    step: i64,
+    points: usize,
+}
+
+impl Grid {
+    /// The newest grid point strictly before `at`: the last whole step.
+    fn last_before(self, at: Timestamp) -> i64 {
+        (at.as_millisecond() - 1).div_euclid(self.step * 1000) * self.step
+    }
+
+    fn span(self) -> i64 {
+        self.step * (self.points as i64 - 1)
+    }
+}
+
+/// A history kept between polls.
+#[derive(Debug)]
+struct History {
+    grid: Grid,
+    /// The newest grid point held (`None` before the first fetch).
+    through: Option<i64>,
+    /// When (Unix seconds) the whole window was last fetched.
+    full_at: i64,
+    /// Shared with the snapshots handed out: a quiet poll copies nothing.
+    series: Arc<BTreeMap<String, Vec<f64>>>,
+}
+
+/// What a poll must fetch of a history: nothing, the points after the
+/// newest held, or the whole window; as (start, end) grid points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    Nothing,
+    Since(i64, i64),
+    Whole(i64, i64),
+}
+
+impl History {
+    fn new(grid: Grid) -> Self {
+        Self {
+            grid,
+            through: None,
+            full_at: 0,
+            series: Arc::default(),
+        }
+    }
+
+    fn plan(&self, at: Timestamp) -> Fetch {
+        let last = self.grid.last_before(at);
+        match self.through {
+            Some(held) if held == last => Fetch::Nothing,
+            Some(held)
+                if held < last
+                    && last - held <= self.grid.span()
+                    && at.as_second() - self.full_at < FULL_REFRESH_SECONDS =>
+            {
+                Fetch::Since(held + self.grid.step, last)
+            }
+            _ => Fetch::Whole(last - self.grid.span(), last),
+        }
+    }
+
+    /// Fold in what `plan` fetched (already indexed by tenant).
+    fn apply(&mut self, fetch: Fetch, at: Timestamp, fetched: BTreeMap<String, Vec<f64>>) {
+        match fetch {
+            Fetch::Nothing => {}
+            Fetch::Whole(_, end) => {
+                self.series = Arc::new(fetched);
+                self.through = Some(end);
+                self.full_at = at.as_second();
+            }
+            Fetch::Since(_, end) => {
+                let series = Arc::make_mut(&mut self.series);
+                for (tenant, points) in fetched {
+                    let held = series.entry(tenant).or_default();
+                    held.extend(points);
+                    let excess = held.len().saturating_sub(self.grid.points);
+                    held.drain(..excess);
+                }
+                self.through = Some(end);
+            }
+        }
+    }
+}
+
+/// One instant query's answer, which field of [`TenantMetrics`] it fills.
+type Setter = fn(&mut TenantMetrics, f64);
+
+/// One SLO's answers: per window, the good and the valid counts.
+type SloAnswers = Result<Vec<(Duration, Answer, Answer)>, SourceError>;
+
+/// The good and valid counts of one SLO over one window.
+struct WindowCounts {
+    global: Option<Counts>,
+    by_tenant: BTreeMap<String, Counts>,
+}
+
+impl Prometheus {
+    /// An adapter for the server at `config.url`; `token`, when given, is
+    /// sent as a bearer token (hosted Prometheus-compatible services).
+    pub fn new(
+        client: reqwest::Client,
+        config: &MetricsConfig,
+        token: Option<Secret>,
+    ) -> Result<Self, SourceError> {
+        let base = http::base_url(&config.url, config.allow_insecure_http)
+            .map_err(|e| SourceError::new(format!("metrics: {e}")))?;
+        if let Some(token) = &token
+            && HeaderValue::from_str(&format!("Bearer {}", token.expose())).is_err()
+        {
+            return Err(SourceError::new(
+                "metrics: the token contains characters not allowed in an HTTP header",
+            ));
+        }
+        let tenant_label = config.tenant_label.trim().to_owned();
+        if tenant_label.is_empty() {
+            return Err(SourceError::new("metrics: tenant_label must not be empty"));
+        }
+        Ok(Self {
+            client,
+            base,
+            token,
+            queries: config.queries.clone(),
+            tenant_label,
+            timeout: config.timeout,
+            slos: Vec::new(),
+            error_history: History::new(ERROR_HISTORY),
+            users_history: History::new(USERS_HISTORY),
+            slo_windows: BTreeMap::new(),
+        })
+    }
+
+    /// Also evaluate these SLOs on every poll.
+    #[must_use]
+    pub fn with_slos(mut self, slos: &[SloConfig]) -> Self {
+        self.slos = slos.to_vec();
+        self
+    }
+
+    /// Run one query. An empty PromQL string in the config switches that
+    /// signal off: it answers with no series and costs no request.
+    async fn query(
+        &self,
+        signal: &str,
+        path: &str,
+        promql: &str,
+        params: &[(&str, &str)],
+        shape: Shape,
+    ) -> Result<Answer, SourceError> {
+        if promql.trim().is_empty() {
+            return Ok(Answer::default());
+        }
+        let what = format!("metrics: {signal} query");
+        let mut url = http::join(&self.base, path);
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("query", promql);
+            for (key, value) in params {
+                query.append_pair(key, value);
+            }
+        }
+        let mut request = self.client.get(url).header(ACCEPT, "application/json");
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token.expose());
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        let envelope: EnvelopeDto = http::fetch_json_explained(&what, request, wire::explain)
+            .await?
+            .body;
+        wire::decode(&what, envelope, shape, &self.tenant_label)
+    }
+
+    async fn instant(&self, signal: &str, promql: &str, at: &str) -> Result<Answer, SourceError> {
+        self.query(
+            signal,
+            "/api/v1/query",
+            promql,
+            &[("time", at)],
+            Shape::Vector,
+        )
+        .await
+    }
+
+    /// The grid points `fetch` names of one history (no request for
+    /// [`Fetch::Nothing`], or when the signal is switched off).
+    async fn range(&self, grid: Grid, promql: &str, fetch: Fetch) -> Result<Answer, SourceError> {
+        let (Fetch::Since(start, end) | Fetch::Whole(start, end)) = fetch else {
+            return Ok(Answer::default());
+        };
+        let (start, end, step) = (start.to_string(), end.to_string(), grid.step.to_string());
+        let params = [
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+            ("step", step.as_str()),
+        ];
+        self.query(
+            grid.signal,
+            "/api/v1/query_range",
+            promql,
+            &params,
+            Shape::Matrix,
+        )
+        .await
+    }
+
+    /// Poll as of `at` rather than now: the same queries, evaluated at a
+    /// fixed instant (tests against seeded data; reproducing a past view).
+    /// The histories are fetched only as far as they are not already held.
+    pub async fn snapshot_at(&mut self, at: Timestamp) -> Result<MetricsSnapshot, SourceError> {
+        let clock = |e: jiff::Error| SourceError::new(format!("metrics: clock out of range ({e})"));
+        let week_ago = at.checked_sub(WEEK).map_err(clock)?;
+        let (now_s, week_ago_s) = (unix(at), unix(week_ago));
+        let (errors_due, users_due) = (self.error_history.plan(at), self.users_history.plan(at));
+        let q = &self.queries;
+        let (core, optional, slo_counts) = futures::join!(
+            async {
+                futures::try_join!(
+                    self.instant("error_ratio", &q.error_ratio, &now_s),
+                    self.instant("request_rate", &q.request_rate, &now_s),
+                    self.instant("active_users", &q.active_users, &now_s),
+                    self.instant("active_users_prev", &q.active_users, &week_ago_s),
+                    self.instant("latency_p99", &q.latency_p99, &now_s),
+                    self.range(ERROR_HISTORY, &q.error_ratio, errors_due),
+                )
+            },
+            futures::future::join(
+                self.instant("feature_usage", &q.feature_usage, &now_s),
+                self.range(USERS_HISTORY, &q.active_users, users_due),
+            ),
+            self.slo_counts(&now_s, at),
+        );
+        let (error_ratio, request_rate, active_users, active_users_prev, latency_p99, history) =
+            core?;
+        let (feature_usage, users_history) = optional;
+
+        let mut snapshot = MetricsSnapshot::default();
+        let feature_usage = degrade(feature_usage, &mut snapshot.warnings);
+        let instants: [(&str, Answer, Setter); 6] = [
+            ("error_ratio", error_ratio, |m, v| m.error_ratio = Some(v)),
+            ("request_rate", request_rate, |m, v| {
+                m.request_rate = Some(v)
+            }),
+            ("active_users", active_users, |m, v| {
+                m.active_users = Some(v)
+            }),
+            ("active_users_prev", active_users_prev, |m, v| {
+                m.active_users_prev = Some(v);
+            }),
+            ("latency_p99", latency_p99, |m, v| m.latency_p99 = Some(v)),
+            ("feature_usage", feature_usage, |m, v| {
+                m.features_used = Some(v)
+            }),
+        ];
+        for (signal, answer, set) in instants {
+            for (tenant, samples) in self.by_tenant(signal, answer, &mut snapshot.warnings) {
+                let Some(&value) = samples.last() else {
+                    continue;
+                };
+                if value.is_finite() {
+                    set(snapshot.by_tenant.entry(tenant).or_default(), value);
+                } else {
+                    snapshot.warnings.push(format!(
+                        "{signal}: tenant {tenant}: value {} not stored",
+                        non_finite(value)
+                    ));
+                }
+            }
+        }
+        let history = self.series(ERROR_HISTORY.signal, history, &mut snapshot.warnings);
+        self.error_history.apply(errors_due, at, history);
+        snapshot.error_history = Arc::clone(&self.error_history.series);
+        // A failed users history is kept as it was and asked for again.
+        if let Ok(users_history) = users_history {
+            let users_history =
+                self.series(USERS_HISTORY.signal, users_history, &mut snapshot.warnings);
+            self.users_history.apply(users_due, at, users_history);
+        } else {
+            degrade(users_history, &mut snapshot.warnings);
+        }
+        snapshot.active_users_history = Arc::clone(&self.users_history.series);
+
+        let mut fresh = Vec::new();
+        for (i, (config, counts)) in self.slos.iter().zip(slo_counts).enumerate() {
+            let counts = match counts {
+                Ok(counts) => counts,
+                Err(e) => {
+                    snapshot.warnings.push(format!(
+                        "slo {}: not evaluated: {}",
+                        config.display_name(),
+                        e.message
+                    ));
+                    continue;
+                }
+            };
+            let mut warnings = Vec::new();
+            let asked = self.window_counts(config, counts, &mut warnings);
+            let mut windows: BTreeMap<Duration, Arc<WindowCounts>> = self
+                .slo_windows
+                .range((i, Duration::ZERO)..=(i, Duration::MAX))
+                .map(|(&(_, window), (_, counts))| (window, Arc::clone(counts)))
+                .collect();
+            for (window, counts) in asked {
+                let counts = Arc::new(counts);
+                windows.insert(window, Arc::clone(&counts));
+                fresh.push(((i, window), counts));
+            }
+            let report = slo_report(config, &windows);
+            snapshot.warnings.extend(warnings);
+            for (tenant, state) in &report.by_tenant {
+                if let Some(left) = state.budget_remaining {
+                    let m = snapshot.by_tenant.entry(tenant.clone()).or_default();
+                    m.error_budget_remaining = Some(
+                        m.error_budget_remaining
+                            .map_or(left, |worst| worst.min(left)),
+                    );
+                }
+            }
+            snapshot.slos.push(report);
+        }
+        for (key, counts) in fresh {
+            self.slo_windows.insert(key, (at, counts));
+        }
+        Ok(snapshot)
+    }
+
+    /// Per-tenant series of a range answer, non-finite samples dropped.
+    fn series(
+        &self,
+        signal: &str,
+        answer: Answer,
+        warnings: &mut Vec<String>,
+    ) -> BTreeMap<String, Vec<f64>> {
+        let mut out = BTreeMap::new();
+        for (tenant, samples) in self.by_tenant(signal, answer, warnings) {
+            let total = samples.len();
+            let finite: Vec<f64> = samples.into_iter().filter(|v| v.is_finite()).collect();
+            if finite.len() < total {
+                warnings.push(format!(
+                    "{signal}: tenant {tenant}: {} NaN/Inf samples not stored",
+                    total - finite.len()
+                ));
+            }
+            out.insert(tenant, finite);
+        }
+        out
+    }
+
+    /// The answers of every SLO, one `Result` per SLO (a failed SLO is a
+    /// warning, not a failed poll). Each has its windows in the order of
+    /// [`slo::windows`].
+    /// Only the windows that are due ([`SLO_WINDOW_REFRESH_DIVISOR`]) are
+    /// asked for; the rest are kept from earlier polls.
+    async fn slo_counts(&self, at: &str, now: Timestamp) -> Vec<SloAnswers> {
+        let due = |i: usize, window: Duration| {
+            self.slo_windows.get(&(i, window)).is_none_or(|(asked, _)| {
+                let age = now.duration_since(*asked);
+                age.is_negative() || age.unsigned_abs() >= window / SLO_WINDOW_REFRESH_DIVISOR
+            })
+        };
+        let jobs: Vec<(usize, Duration, bool)> = self
+            .slos
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                slo::windows(s.window)
+                    .into_iter()
+                    .filter(move |&w| due(i, w))
+                    .flat_map(move |w| [(i, w, true), (i, w, false)])
+            })
+            .collect();
+        let answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)> =
+            futures::stream::iter(jobs)
+                .map(|(i, window, good)| async move {
+                    let config = &self.slos[i];
+                    let (kind, template) = if good {
+                        ("good", &config.good)
+                    } else {
+                        ("valid", &config.valid)
+                    };
+                    let promql =
+                        template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
+                    let signal = format!(
+                        "slo {} {kind} [{}]",
+                        config.display_name(),
+                        slo::promql_duration(window)
+                    );
+                    (i, window, good, self.instant(&signal, &promql, at).await)
+                })
+                .buffered(SLO_CONCURRENCY)
+                .collect()
+                .await;
+        let mut out: Vec<SloAnswers> = self.slos.iter().map(|_| Ok(Vec::new())).collect();
+        let mut pending: BTreeMap<(usize, Duration), Answer> = BTreeMap::new();
+        for (i, window, good, answer) in answers {
+            let Ok(list) = &mut out[i] else { continue };
+            match answer {
+                Err(e) => out[i] = Err(e),
+                Ok(answer) => match pending.remove(&(i, window)) {
+                    // Jobs come in (good, valid) pairs, good first.
+                    Some(good_answer) if !good => list.push((window, good_answer, answer)),
+                    _ => {
+                        pending.insert((i, window), answer);
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    /// The good and valid counts of one SLO's windows, from their answers.
+    fn window_counts(
+        &self,
+        config: &SloConfig,
+        answers: Vec<(Duration, Answer, Answer)>,
+        warnings: &mut Vec<String>,
+    ) -> BTreeMap<Duration, WindowCounts> {
+        let mut counts: BTreeMap<Duration, WindowCounts> = BTreeMap::new();
+        for (window, good, valid) in answers {
+            let name = format!(
+                "slo {} [{}]",
+                config.display_name(),
+                slo::promql_duration(window)
+            );
+            let total = |answer: &Answer| {
+                answer
+                    .series
+                    .iter()
+                    .filter_map(|s| s.samples.last().copied())
+                    .filter(|v| v.is_finite())
+                    .fold(None, |sum: Option<f64>, v| Some(sum.unwrap_or(0.0) + v))
+            };
+            // The global picture sums every series, labelled or not.
+            let global = total(&good)
+                .zip(total(&valid))
+                .map(|(good, valid)| Counts { good, valid });
+            let good = self.by_tenant(&format!("{name} good"), good, warnings);
+            let valid = self.by_tenant(&format!("{name} valid"), valid, warnings);
+            let by_tenant = valid
+                .into_iter()
+                .filter_map(|(tenant, v)| {
+                    let valid = v.last().copied().filter(|v| v.is_finite())?;
+                    // No good-event series while there were valid events
+                    // means none of them was good.
+                    let good = good
+                        .get(&tenant)
+                        .and_then(|g| g.last().copied())
+                        .filter(|g| g.is_finite())
+                        .unwrap_or(0.0);
+                    Some((tenant, Counts { good, valid }))
+                })
+                .collect();
+            counts.insert(window, WindowCounts { global, by_tenant });
+        }
+        counts
+    }
+
+    /// Index an answer by tenant, turning its oddities (server warnings,
+    /// series without the label, duplicate tenants, unreadable values) into
+    /// warnings rather than failures.
+    fn by_tenant(
+        &self,
+        signal: &str,
+        answer: Answer,
+        warnings: &mut Vec<String>,
+    ) -> BTreeMap<String, Vec<f64>> {
+        warnings.extend(
+            answer
+                .warnings
+                .into_iter()
+                .map(|w| format!("{signal}: {w}")),
+        );
+        let mut out = BTreeMap::new();
+        let mut unlabelled = 0;
+        let mut duplicated = BTreeSet::new();
+        for series in answer.series {
+            let Some(tenant) = series.tenant else {
+                unlabelled += 1;
+                continue;
+            };
+            if series.unreadable > 0 {
+                warnings.push(format!(
+                    "{signal}: tenant {tenant}: {} unreadable samples not stored",
+                    series.unreadable
+                ));
+            }
+            if out.contains_key(&tenant) {
+                duplicated.insert(tenant);
+                continue;
+            }
+            out.insert(tenant, series.samples);
+        }
+        if unlabelled > 0 {
+            warnings.push(format!(
+                "{signal}: {unlabelled} series without the {:?} label ignored",
+                self.tenant_label
+            ));
+        }
+        for tenant in duplicated {
+            warnings.push(format!(
+                "{signal}: several series for tenant {tenant}; the query should aggregate by {:?}, using the first",
+                self.tenant_label
+            ));
+        }
+        out
+    }
+}
+
+/// Evaluate one SLO from the counts of its windows.
+fn slo_report(config: &SloConfig, counts: &BTreeMap<Duration, Arc<WindowCounts>>) -> SloReport {
+    let objective = Objective {
+        target: config.target,
+        window: config.window,
+        min_bad_events: config.min_bad_events,
+    };
+    let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
+    let by_tenant = tenants
+        .into_iter()
+        .map(|tenant| {
+            let state = slo::evaluate(&objective, |w| {
+                counts
+                    .get(&w)
+                    .and_then(|c| c.by_tenant.get(tenant))
+                    .copied()
+            });
+            (tenant.clone(), state)
+        })
+        .collect();
+    SloReport {
+        name: config.display_name().to_owned(),
+        service: config.service.clone(),
+        target: config.target,
+        window: slo::promql_duration(config.window),
+        global: slo::evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
+        by_tenant,
+    }
+}
+
+/// A non-finite value the way Prometheus writes it.
+fn non_finite(value: f64) -> &'static str {
+    if value.is_nan() {
+        "NaN"
+    } else if value > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+/// Unix seconds with millisecond precision, the form Prometheus's `time`,
+/// `start` and `end` parameters accept.
+fn unix(at: Timestamp) -> String {
+    let ms = at.as_millisecond();
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+/// An optional signal's failure becomes a warning and no data.
+fn degrade(answer: Result<Answer, SourceError>, warnings: &mut Vec<String>) -> Answer {
+    answer.unwrap_or_else(|e| {
+        warnings.push(format!(
+            "{} (left out)",
+            e.message.trim_start_matches("metrics: ")
+        ));
+        Answer::default()
+    })
+}
+
+/// Decode one `/api/v1/query` (or, with `range`, `/api/v1/query_range`)
+/// body the way a poll does: envelope checked, series flattened, the tenant
+/// label read and sanitised. Public for the fuzz targets.
+pub fn read_answer(body: &[u8], range: bool, tenant_label: &str) -> Result<Answer, SourceError> {
+    let what = "metrics: query";
+    let envelope: EnvelopeDto = super::decode_body(what, body)?;
+    let shape = if range { Shape::Matrix } else { Shape::Vector };
+    wire::decode(what, envelope, shape, tenant_label)
+}
+
+impl MetricsSource for Prometheus {
+    fn vendor(&self) -> &'static str {
+        "prometheus"
+    }
+
+    async fn poll(&mut self) -> Result<MetricsSnapshot, SourceError> {
+        let result = self.snapshot_at(Timestamp::now()).await;
+        match &result {
+            Ok(s) => tracing::debug!(
+                tenants = s.by_tenant.len(),
+                warnings = s.warnings.len(),
+                "prometheus: poll"
+            ),
+            Err(e) => tracing::debug!("prometheus: poll failed: {e}"),
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_time_has_millisecond_precision() {
+        let at = Timestamp::from_millisecond(1_795_220_413_844).unwrap();
+        assert_eq!(unix(at), "1795220413.844");
+        let whole = Timestamp::from_second(1_795_220_413).unwrap();
+        assert_eq!(unix(whole), "1795220413.000");
+    }
+}

@@ -1,0 +1,755 @@
+//! Zendesk wire types and their conversion into domain types.
+//!
+//! Every field is optional and unknown fields are ignored: the OAS marks most
+//! of them nullable, and a desk with custom statuses or a newer API version
+//! must not be able to break the whole queue.
+
+use std::collections::HashMap;
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+use crate::core::domain::{
+    Comment, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Priority, SlaClock, SlaMetric,
+};
+use crate::core::sanitize;
+pub(super) use crate::sources::lenient::{Lenient, decoded};
+
+/// `GET /api/v2/incremental/tickets/cursor` (every cursor field is nullable).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct ExportPageDto {
+    pub tickets: Vec<Lenient<TicketDto>>,
+    pub after_cursor: Option<String>,
+    pub end_of_stream: Option<bool>,
+    pub users: Vec<Lenient<UserDto>>,
+    pub organizations: Vec<Lenient<OrgDto>>,
+    pub groups: Vec<Lenient<GroupDto>>,
+    pub metric_sets: Vec<Lenient<MetricSetDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct TicketDto {
+    pub id: Option<u64>,
+    pub subject: Option<String>,
+    pub raw_subject: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub requester_id: Option<u64>,
+    pub assignee_id: Option<u64>,
+    pub group_id: Option<u64>,
+    pub organization_id: Option<u64>,
+    pub tags: Option<Vec<String>>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub generated_timestamp: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The `slas` sideload: live SLA state. Thinly documented (apis.md
+    /// §1.6): an object with `policy_metrics`, or an array, is accepted.
+    pub slas: Option<Value>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct GroupDto {
+    pub id: Option<u64>,
+    pub name: Option<String>,
+}
+
+/// The `metric_sets` sideload: ticket metrics, of which the number of agent
+/// replies tells first-reply from next-reply.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricSetDto {
+    pub ticket_id: Option<u64>,
+    pub replies: Option<u32>,
+    pub reopens: Option<u32>,
+    pub solved_at: Option<String>,
+    /// Minutes to the first public agent reply; null while none was made.
+    pub reply_time_in_minutes: Option<MetricTimeDto>,
+}
+
+/// `TicketMetricTimeObject`: a duration in calendar and business minutes,
+/// either null while its clock still runs.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricTimeDto {
+    pub calendar: Option<i64>,
+}
+
+/// What one ticket's metric set said, kept until the ticket arrives.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct MetricFacts {
+    replies: Option<u32>,
+    reopens: Option<u32>,
+    solved_at: Option<Timestamp>,
+    first_reply_minutes: Option<i64>,
+}
+
+/// `GET /api/v2/slas/policies`: whether each target counts business hours.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct SlaPoliciesDto {
+    pub sla_policies: Vec<Lenient<SlaPolicyDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct SlaPolicyDto {
+    pub policy_metrics: Vec<Lenient<PolicyMetricDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct PolicyMetricDto {
+    pub priority: Option<String>,
+    pub metric: Option<String>,
+    pub business_hours: Option<bool>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct UserDto {
+    pub id: Option<u64>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct OrgDto {
+    pub id: Option<u64>,
+    pub name: Option<String>,
+}
+
+/// `GET /api/v2/tickets/{id}/comments`, offset (`next_page`) or cursor
+/// (`meta.has_more` + `links.next`) paginated.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CommentsPageDto {
+    pub comments: Vec<Lenient<CommentDto>>,
+    pub users: Vec<Lenient<UserDto>>,
+    pub next_page: Option<String>,
+    pub meta: Option<MetaDto>,
+    pub links: Option<LinksDto>,
+}
+
+impl CommentsPageDto {
+    /// The next page's URL, whichever pagination style the desk answered in.
+    pub fn next(&self) -> Option<&str> {
+        let cursor_next = match &self.meta {
+            Some(MetaDto {
+                has_more: Some(true),
+            }) => self.links.as_ref().and_then(|l| l.next.as_deref()),
+            _ => None,
+        };
+        cursor_next
+            .or(self.next_page.as_deref())
+            .filter(|u| !u.is_empty())
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetaDto {
+    pub has_more: Option<bool>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct LinksDto {
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CommentDto {
+    pub id: Option<u64>,
+    pub author_id: Option<u64>,
+    pub body: Option<String>,
+    pub plain_body: Option<String>,
+    pub public: Option<bool>,
+    pub created_at: Option<String>,
+}
+
+/// `GET /api/v2/users/show_many`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct UsersDto {
+    pub users: Vec<Lenient<UserDto>>,
+}
+
+/// The error shapes Zendesk is known to answer with (§1.10): classic
+/// `{error: "RecordNotFound", description}`, newer `{error: {title, message}}`
+/// and the OAS `{errors: [{title, detail}]}`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct ErrorDto {
+    pub error: Option<Value>,
+    pub description: Option<String>,
+    pub errors: Option<Vec<Value>>,
+}
+
+pub(super) fn explain_error(dto: ErrorDto) -> Option<String> {
+    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let head = match &dto.error {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(obj @ Value::Object(_)) => {
+            let parts: Vec<String> = ["title", "message"]
+                .iter()
+                .filter_map(|k| field(obj, k))
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(": "))
+        }
+        _ => dto
+            .errors
+            .as_ref()
+            .and_then(|errs| errs.first())
+            .and_then(|first| {
+                let parts: Vec<String> = ["title", "detail"]
+                    .iter()
+                    .filter_map(|k| field(first, k))
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(": "))
+            }),
+    };
+    match (head, dto.description) {
+        (Some(h), Some(d)) => Some(format!("{h}: {d}")),
+        (Some(h), None) => Some(h),
+        (None, d) => d,
+    }
+}
+
+/// What the desk said about one ticket, in domain terms.
+pub(super) enum Change {
+    Changed(Box<Inquiry>),
+    Deleted(String),
+}
+
+/// Names the adapter has learnt from sideloads and `show_many`, kept across
+/// polls because the incremental export only sideloads the users and
+/// organisations of the tickets on that page.
+#[derive(Debug, Default)]
+pub(super) struct Directory {
+    pub users: HashMap<u64, String>,
+    pub orgs: HashMap<u64, String>,
+    pub groups: HashMap<u64, String>,
+    /// Agent replies, reopens, solve and first-reply time per ticket, from
+    /// the latest `metric_sets` seen.
+    pub metrics: HashMap<u64, MetricFacts>,
+    /// Whether the desk's SLA target for (metric, priority) counts business
+    /// hours, from the SLA policies (empty until read).
+    pub sla_business: HashMap<(SlaMetric, Priority), bool>,
+}
+
+impl Directory {
+    pub fn learn_users(&mut self, users: Vec<Lenient<UserDto>>) {
+        for user in decoded(users) {
+            if let (Some(id), Some(name)) = (user.id, sanitize::opt(user.name.as_deref())) {
+                self.users.insert(id, name);
+            }
+        }
+    }
+
+    pub fn learn_orgs(&mut self, orgs: Vec<Lenient<OrgDto>>) {
+        for org in decoded(orgs) {
+            if let (Some(id), Some(name)) = (org.id, sanitize::opt(org.name.as_deref())) {
+                self.orgs.insert(id, name);
+            }
+        }
+    }
+
+    pub fn learn_groups(&mut self, groups: Vec<Lenient<GroupDto>>) {
+        for group in decoded(groups) {
+            if let (Some(id), Some(name)) = (group.id, sanitize::opt(group.name.as_deref())) {
+                self.groups.insert(id, name);
+            }
+        }
+    }
+
+    pub fn learn_metrics(&mut self, sets: Vec<Lenient<MetricSetDto>>) {
+        for set in decoded(sets) {
+            let Some(id) = set.ticket_id else { continue };
+            self.metrics.insert(
+                id,
+                MetricFacts {
+                    replies: set.replies,
+                    reopens: set.reopens,
+                    solved_at: parse_time(set.solved_at.as_deref()),
+                    first_reply_minutes: set.reply_time_in_minutes.and_then(|r| r.calendar),
+                },
+            );
+        }
+    }
+
+    pub fn learn_policies(&mut self, policies: SlaPoliciesDto) {
+        for policy in decoded(policies.sla_policies) {
+            for m in decoded(policy.policy_metrics) {
+                let (Some(metric), Some(priority), Some(business)) = (
+                    m.metric.as_deref().and_then(sla_metric),
+                    m.priority.as_deref(),
+                    m.business_hours,
+                ) else {
+                    continue;
+                };
+                // Policies are chosen per ticket by filters the API does not
+                // evaluate for us; the first policy naming a target wins.
+                self.sla_business
+                    .entry((metric, self::priority(Some(priority))))
+                    .or_insert(business);
+            }
+        }
+    }
+
+    /// A user's name, or their id as text so the row still says *someone*.
+    pub fn user(&self, id: u64) -> String {
+        self.users
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// An organisation's name, or its id as text: `Account::desk_org` may be
+    /// either, so the join still works for organisations we never saw named.
+    pub fn org(&self, id: u64) -> String {
+        self.orgs
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// Convert one ticket; `None` (with a log line) when it lacks an id or
+    /// any usable timestamp, since a row without them cannot be ordered or
+    /// opened.
+    pub fn ticket(&self, dto: TicketDto, agent_url: impl Fn(u64) -> String) -> Option<Change> {
+        let Some(id) = dto.id else {
+            tracing::warn!("zendesk: skipped a ticket without an id");
+            return None;
+        };
+        let raw_status = dto.status.as_deref().map(str::to_ascii_lowercase);
+        if raw_status.as_deref() == Some("deleted") {
+            return Some(Change::Deleted(id.to_string()));
+        }
+        let generated = dto
+            .generated_timestamp
+            .and_then(|s| Timestamp::from_second(s).ok());
+        let created = parse_time(dto.created_at.as_deref());
+        let updated = parse_time(dto.updated_at.as_deref());
+        let (Some(created_at), Some(updated_at)) = (
+            created.or(updated).or(generated),
+            updated.or(generated).or(created),
+        ) else {
+            tracing::warn!("zendesk: skipped ticket {id}: no readable created_at/updated_at");
+            return None;
+        };
+        let status = status(raw_status.as_deref());
+        let ticket_priority = priority(dto.priority.as_deref());
+        let subject = dto
+            .subject
+            .as_deref()
+            .or(dto.raw_subject.as_deref())
+            .map(sanitize::text);
+        let tags: Vec<String> = dto
+            .tags
+            .unwrap_or_default()
+            .iter()
+            .map(|t| sanitize::text(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        let feature_area = tags
+            .iter()
+            .find_map(|t| t.strip_prefix("feature_"))
+            .filter(|area| !area.is_empty())
+            .map(str::to_owned);
+        Some(Change::Changed(Box::new(Inquiry {
+            id: id.to_string(),
+            subject: subject
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "(no subject)".into()),
+            status,
+            priority: ticket_priority,
+            org: dto.organization_id.map(|o| self.org(o)),
+            requester: dto.requester_id.map(|u| self.user(u)),
+            assignee: dto.assignee_id.map(|u| self.user(u)),
+            // The id stands in for a group never named by a sideload.
+            group: dto.group_id.map(|g| {
+                self.groups
+                    .get(&g)
+                    .cloned()
+                    .unwrap_or_else(|| g.to_string())
+            }),
+            tags,
+            feature_area,
+            created_at,
+            updated_at,
+            sla: dto
+                .slas
+                .as_ref()
+                .and_then(|slas| self.desk_sla(slas, ticket_priority)),
+            // From the ticket's metrics when sideloaded; otherwise a
+            // heuristic: a ticket leaves `new` once an agent touches it,
+            // which for a support queue almost always means a first public
+            // reply. Good enough to choose first- or next-reply targets.
+            replied: self
+                .metrics
+                .get(&id)
+                .and_then(|m| m.replies)
+                .map_or(status != InquiryStatus::New, |n| n > 0),
+            url: Some(agent_url(id)),
+            kind: kind(dto.kind.as_deref()),
+            history: self.history(id, created_at),
+        })))
+    }
+
+    /// What the ticket's metric set says about its past; all `None` for a
+    /// ticket whose metrics were never sideloaded.
+    fn history(&self, id: u64, created_at: Timestamp) -> InquiryHistory {
+        let facts = self.metrics.get(&id).copied().unwrap_or_default();
+        InquiryHistory {
+            first_reply_at: facts
+                .first_reply_minutes
+                .filter(|m| *m >= 0)
+                // A desk (or a proxy) can send any i64: `from_mins` would
+                // panic past ~1.5e17 minutes, taking the poll down with it.
+                .and_then(SignedDuration::try_from_mins)
+                .and_then(|d| created_at.checked_add(d).ok()),
+            solved_at: facts.solved_at,
+            replies: facts.replies,
+            reopens: facts.reopens,
+        }
+    }
+
+    /// The desk's own running reply clock from the `slas` sideload: the
+    /// earliest active first- or next-reply target. Achieved and paused
+    /// targets are not running clocks.
+    fn desk_sla(&self, slas: &Value, priority: Priority) -> Option<SlaClock> {
+        fn metrics(v: &Value, out: &mut Vec<Value>) {
+            match v {
+                Value::Array(items) => items.iter().for_each(|i| metrics(i, out)),
+                Value::Object(o) => match o.get("policy_metrics") {
+                    Some(inner) => metrics(inner, out),
+                    None if o.contains_key("metric") => out.push(v.clone()),
+                    None => {}
+                },
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        metrics(slas, &mut found);
+        found
+            .iter()
+            .filter_map(|m| {
+                let metric = sla_metric(m.get("metric")?.as_str()?)?;
+                let stage = m.get("stage").and_then(Value::as_str).unwrap_or("active");
+                if !stage.eq_ignore_ascii_case("active") {
+                    return None;
+                }
+                let due = parse_time(m.get("breach_at")?.as_str())?;
+                Some(SlaClock {
+                    metric,
+                    due,
+                    business_hours: self
+                        .sla_business
+                        .get(&(metric, priority))
+                        .copied()
+                        .unwrap_or(false),
+                })
+            })
+            .min_by_key(|c| c.due)
+    }
+
+    /// Convert one comment; `None` when it lacks an id or a timestamp.
+    pub fn comment(&self, dto: CommentDto) -> Option<Comment> {
+        let id = dto.id?;
+        let Some(at) = parse_time(dto.created_at.as_deref()) else {
+            tracing::warn!("zendesk: skipped comment {id}: no readable created_at");
+            return None;
+        };
+        let body = dto.plain_body.or(dto.body).unwrap_or_default();
+        Some(Comment {
+            id: id.to_string(),
+            author: dto.author_id.map(|a| self.user(a)),
+            at,
+            // Absent means public: that is Zendesk's default for comments.
+            public: dto.public.unwrap_or(true),
+            body: sanitize::multiline(body.trim_end()),
+        })
+    }
+}
+
+/// The reply targets the cockpit shows; other SLA metrics (resolution,
+/// periodic update) are not reply clocks.
+fn sla_metric(name: &str) -> Option<SlaMetric> {
+    match name {
+        "first_reply_time" => Some(SlaMetric::FirstReply),
+        "next_reply_time" => Some(SlaMetric::NextReply),
+        _ => None,
+    }
+}
+
+fn parse_time(raw: Option<&str>) -> Option<Timestamp> {
+    raw?.trim().parse().ok()
+}
+
+/// Unknown statuses (custom ticket statuses map onto the six standard
+/// categories, but a proxy may pass something else) count as open: a ticket
+/// shown by mistake costs a glance, one hidden by mistake can breach its SLA.
+fn status(raw: Option<&str>) -> InquiryStatus {
+    match raw {
+        Some("new") => InquiryStatus::New,
+        Some("pending") => InquiryStatus::Pending,
+        Some("hold") => InquiryStatus::Hold,
+        Some("solved") => InquiryStatus::Solved,
+        Some("closed") => InquiryStatus::Closed,
+        _ => InquiryStatus::Open,
+    }
+}
+
+/// Zendesk's own default for a ticket without a priority is "normal".
+fn priority(raw: Option<&str>) -> Priority {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
+        Some("urgent") => Priority::Urgent,
+        Some("high") => Priority::High,
+        Some("low") => Priority::Low,
+        _ => Priority::Normal,
+    }
+}
+
+/// Zendesk's ticket `type`; null (no type set) and anything else are unknown.
+fn kind(raw: Option<&str>) -> Option<InquiryKind> {
+    match raw? {
+        "problem" => Some(InquiryKind::Problem),
+        "incident" => Some(InquiryKind::Incident),
+        "question" => Some(InquiryKind::Question),
+        "task" => Some(InquiryKind::Task),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    fn ticket(json: Value) -> TicketDto {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn url(id: u64) -> String {
+        format!("https://x/agent/tickets/{id}")
+    }
+
+    fn changed(c: Option<Change>) -> Inquiry {
+        match c {
+            Some(Change::Changed(i)) => *i,
+            _ => panic!("expected a changed inquiry"),
+        }
+    }
+
+    #[test]
+    fn unknown_and_null_enums_map_to_open_and_normal() {
+        let dir = Directory::default();
+        let t = ticket(serde_json::json!({
+            "id": 7, "status": "escalated_custom", "priority": null,
+            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T11:00:00Z"
+        }));
+        let i = changed(dir.ticket(t, url));
+        assert_eq!(i.status, InquiryStatus::Open);
+        assert_eq!(i.priority, Priority::Normal);
+        assert!(i.replied);
+        assert_eq!(i.subject, "(no subject)");
+    }
+
+    #[test]
+    fn unknown_users_and_orgs_fall_back_to_their_ids() {
+        let mut dir = Directory::default();
+        let users: Vec<Lenient<UserDto>> =
+            serde_json::from_value(serde_json::json!([{"id": 1, "name": "Yuki"}])).unwrap();
+        dir.learn_users(users);
+        let t = ticket(serde_json::json!({
+            "id": 8, "requester_id": 1, "assignee_id": 2, "organization_id": 3,
+            "created_at": "2026-11-20T10:00:00Z"
+        }));
+        let i = changed(dir.ticket(t, url));
+        assert_eq!(i.requester.as_deref(), Some("Yuki"));
+        assert_eq!(i.assignee.as_deref(), Some("2"));
+        assert_eq!(i.org.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn desk_sla_tolerates_object_and_array_shapes() {
+        let mut dir = Directory::default();
+        dir.sla_business
+            .insert((SlaMetric::NextReply, Priority::High), true);
+        let base = serde_json::json!({
+            "id": 11, "status": "open", "priority": "high",
+            "created_at": "2026-11-20T10:00:00Z"
+        });
+        let with = |slas: Value| {
+            let mut t = base.clone();
+            t["slas"] = slas;
+            changed(dir.ticket(ticket(t), url)).sla
+        };
+        let object = with(serde_json::json!({"policy_metrics": [
+            {"breach_at": "2026-11-21T12:00:00Z", "stage": "achieved", "metric": "first_reply_time", "hours": 1},
+            {"breach_at": "2026-11-21T15:00:00Z", "stage": "active", "metric": "next_reply_time", "hours": 3},
+            {"breach_at": "2026-11-21T11:00:00Z", "stage": "active", "metric": "requester_wait_time", "hours": 1}
+        ]}))
+        .unwrap();
+        assert_eq!(object.metric, SlaMetric::NextReply);
+        assert_eq!(object.due.to_string(), "2026-11-21T15:00:00Z");
+        assert!(object.business_hours, "from the policies");
+        let array = with(serde_json::json!([
+            {"breach_at": "2026-11-21T09:00:00Z", "stage": "active", "metric": "first_reply_time", "minutes": -60}
+        ]))
+        .unwrap();
+        assert_eq!(array.metric, SlaMetric::FirstReply);
+        assert!(
+            !array.business_hours,
+            "unknown policy counts calendar hours"
+        );
+        assert_eq!(with(serde_json::json!({"policy_metrics": []})), None);
+        assert_eq!(with(serde_json::json!("odd")), None);
+    }
+
+    #[test]
+    fn deleted_ticket_is_a_removal() {
+        let dir = Directory::default();
+        let t = ticket(serde_json::json!({"id": 9, "status": "deleted"}));
+        assert!(matches!(dir.ticket(t, url), Some(Change::Deleted(id)) if id == "9"));
+    }
+
+    #[test]
+    fn ticket_without_timestamps_falls_back_to_generated_timestamp() {
+        let dir = Directory::default();
+        let t = ticket(
+            serde_json::json!({"id": 3, "status": "new", "generated_timestamp": 1_795_220_413}),
+        );
+        let i = changed(dir.ticket(t, url));
+        assert_eq!(i.created_at.as_second(), 1_795_220_413);
+        assert!(!i.replied, "a new ticket has had no reply");
+        let none = ticket(serde_json::json!({"id": 4, "created_at": "yesterday"}));
+        assert!(dir.ticket(none, url).is_none());
+    }
+
+    #[test]
+    fn remote_text_is_sanitised() {
+        let mut dir = Directory::default();
+        let users: Vec<Lenient<UserDto>> = serde_json::from_value(
+            serde_json::json!([{"id": 1, "name": "Eve\u{1b}]52;c;aGk=\u{7}"}]),
+        )
+        .unwrap();
+        dir.learn_users(users);
+        let t = ticket(serde_json::json!({
+            "id": 5, "subject": "a\u{1b}[2Jb\u{202e}c", "requester_id": 1, "tags": ["feature_\u{1b}x"],
+            "created_at": "2026-11-20T10:00:00Z"
+        }));
+        let i = changed(dir.ticket(t, url));
+        assert!(!i.subject.contains('\u{1b}') && !i.subject.contains('\u{202e}'));
+        assert!(!i.requester.unwrap_or_default().contains('\u{1b}'));
+        assert!(!i.feature_area.unwrap_or_default().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn ticket_type_becomes_the_inquiry_kind() {
+        let dir = Directory::default();
+        let of = |json| changed(dir.ticket(ticket(json), url)).kind;
+        let at = "2026-11-20T10:00:00Z";
+        assert_eq!(
+            of(serde_json::json!({"id": 6, "type": "question", "created_at": at})),
+            Some(InquiryKind::Question)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 7, "type": "problem", "created_at": at})),
+            Some(InquiryKind::Problem)
+        );
+        assert_eq!(
+            of(serde_json::json!({"id": 8, "type": null, "created_at": at})),
+            None
+        );
+    }
+
+    #[test]
+    fn one_bad_ticket_does_not_fail_the_page() {
+        let page: ExportPageDto = serde_json::from_value(serde_json::json!({
+            "tickets": [{"id": "not-a-number"}, {"id": 2, "tags": {"odd": true}}, {"id": 3}],
+            "end_of_stream": true
+        }))
+        .unwrap();
+        let ids: Vec<Option<u64>> = decoded(page.tickets).map(|t| t.id).collect();
+        assert_eq!(ids, vec![Some(3)]);
+    }
+
+    #[test]
+    fn error_shapes_are_explained() {
+        let classic: ErrorDto =
+            serde_json::from_str(r#"{"error":"RecordNotFound","description":"Not found"}"#)
+                .unwrap();
+        assert_eq!(
+            explain_error(classic).as_deref(),
+            Some("RecordNotFound: Not found")
+        );
+        let newer: ErrorDto =
+            serde_json::from_str(r#"{"error":{"title":"Invalid attribute","message":"bad page"}}"#)
+                .unwrap();
+        assert_eq!(
+            explain_error(newer).as_deref(),
+            Some("Invalid attribute: bad page")
+        );
+        let oas: ErrorDto =
+            serde_json::from_str(r#"{"errors":[{"title":"Forbidden","detail":"no"}]}"#).unwrap();
+        assert_eq!(explain_error(oas).as_deref(), Some("Forbidden: no"));
+    }
+
+    #[test]
+    fn absurd_first_reply_minutes_are_unknown_not_a_panic() {
+        let mut dir = Directory::default();
+        let sets: Vec<Lenient<MetricSetDto>> = serde_json::from_value(serde_json::json!([
+            {"ticket_id": 1, "reply_time_in_minutes": {"calendar": i64::MAX}},
+            {"ticket_id": 2, "reply_time_in_minutes": {"calendar": 9_000_000_000_000_i64}}
+        ]))
+        .unwrap();
+        dir.learn_metrics(sets);
+        for id in [1, 2] {
+            let t = ticket(serde_json::json!({"id": id, "created_at": "2026-11-20T10:00:00Z"}));
+            assert_eq!(changed(dir.ticket(t, url)).history.first_reply_at, None);
+        }
+    }
+
+    #[test]
+    fn metric_sets_give_first_reply_solve_time_replies_and_reopens() {
+        let mut dir = Directory::default();
+        let sets: Vec<Lenient<MetricSetDto>> = serde_json::from_value(serde_json::json!([
+            {"ticket_id": 1, "replies": 3, "reopens": 1, "solved_at": "2026-11-20T15:00:00Z",
+             "reply_time_in_minutes": {"calendar": 95, "business": 35}},
+            {"ticket_id": 2, "replies": 0, "reopens": 0, "solved_at": null,
+             "reply_time_in_minutes": {"calendar": null, "business": null}}
+        ]))
+        .unwrap();
+        dir.learn_metrics(sets);
+        let at = |id: u64| {
+            changed(dir.ticket(
+                ticket(serde_json::json!({"id": id, "status": "solved", "created_at": "2026-11-20T10:00:00Z"})),
+                url,
+            ))
+            .history
+        };
+        let one = at(1);
+        assert_eq!(
+            one.first_reply_at,
+            Some("2026-11-20T11:35:00Z".parse().unwrap()),
+            "created + calendar minutes"
+        );
+        assert_eq!(one.solved_at, Some("2026-11-20T15:00:00Z".parse().unwrap()));
+        assert_eq!((one.replies, one.reopens), (Some(3), Some(1)));
+        let two = at(2);
+        assert_eq!(
+            two.first_reply_at, None,
+            "no reply yet is not a zero-minute reply"
+        );
+        assert_eq!((two.replies, two.reopens), (Some(0), Some(0)));
+        // A ticket whose metrics never came knows nothing, rather than zero.
+        assert_eq!(at(3), InquiryHistory::default());
+    }
+}
