@@ -6,3 +6,4 @@ pub mod domain;
 pub mod sanitize;
 pub mod source;
 pub mod text;
+pub mod writes;

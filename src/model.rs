@@ -172,7 +172,7 @@ pub struct Model {
     /// A SEV1/SEV2 that started since the user last looked: `i` opens it.
     pub offered_incident: Option<String>,
     /// Recent writes from the journal, newest first.
-    pub writes: Vec<crate::store::journal::Write>,
+    pub writes: Vec<crate::core::writes::Write>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// The incident whose customers and inquiries the other two panes are

@@ -285,8 +285,8 @@ pub fn journal_note(
     ticket: &str,
     text: &str,
 ) -> i64 {
-    use cre_cockpit::store::journal::{Effect, Target, WriteKind};
-    let effects = vec![Effect::DeskNote {
+    use cre_cockpit::core::writes::{SourceWrite, Target, WriteKind};
+    let effects = vec![SourceWrite::DeskNote {
         ticket: ticket.into(),
         body: text.into(),
         public: false,
@@ -309,7 +309,7 @@ pub fn journal_note(
 pub fn write_state(
     journal: &cre_cockpit::app::outbox::SharedJournal,
     id: i64,
-) -> cre_cockpit::store::journal::StepState {
+) -> cre_cockpit::core::writes::StepState {
     journal.lock().unwrap().write(id).unwrap().unwrap().state()
 }
 

@@ -311,7 +311,7 @@ async fn a_note_written_in_the_tui_lands_once_on_the_desk() {
     assert_eq!(write.text, "顧客に連絡済み: called ACME");
     // The model knows the write and its delivery state (row marker, detail).
     assert_eq!(model.writes.first().map(|w| w.id), Some(write.id));
-    let cre_cockpit::store::journal::Target::Inquiry(ticket) = &write.target else {
+    let cre_cockpit::core::writes::Target::Inquiry(ticket) = &write.target else {
         panic!("{:?}", write.target)
     };
     let comments: serde_json::Value = common::sim_comments(
@@ -395,13 +395,13 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         .unwrap();
     assert_eq!(
         write.kind,
-        cre_cockpit::store::journal::WriteKind::CustomerUpdate
+        cre_cockpit::core::writes::WriteKind::CustomerUpdate
     );
     let tickets: Vec<String> = write
         .steps
         .iter()
         .filter_map(|s| match &s.effect {
-            cre_cockpit::store::journal::Effect::DeskNote { ticket, public, .. } => {
+            cre_cockpit::core::writes::SourceWrite::DeskNote { ticket, public, .. } => {
                 assert!(!public, "private unless explicitly made public");
                 Some(ticket.clone())
             }
@@ -431,7 +431,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         assert_eq!(updates, 1, "ticket {ticket}: {comments}");
     }
     // The countdown restarted from the update.
-    let cre_cockpit::store::journal::Target::Incident(id) = &write.target else {
+    let cre_cockpit::core::writes::Target::Incident(id) = &write.target else {
         panic!("{:?}", write.target)
     };
     let incident = model.data.incidents.iter().find(|i| &i.id == id).unwrap();
@@ -501,14 +501,14 @@ async fn newest_write_sent(
     journal: &cre_cockpit::app::outbox::SharedJournal,
     within: Duration,
     what: &str,
-) -> cre_cockpit::store::journal::Write {
+) -> cre_cockpit::core::writes::Write {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let recent = journal.lock().unwrap().recent(1).unwrap();
         if let Some(w) = recent
             .into_iter()
             .next()
-            .filter(|w| w.state() == cre_cockpit::store::journal::StepState::Sent)
+            .filter(|w| w.state() == cre_cockpit::core::writes::StepState::Sent)
         {
             return w;
         }

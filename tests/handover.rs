@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use cre_cockpit::core::domain::{DeskUpdate, MetricsSnapshot, Priority, SourceError};
+use cre_cockpit::core::writes::{SourceWrite, StepState, Target, Write, WriteKind};
 use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
 use cre_cockpit::model::message::{Effect as Do, Message};
 use cre_cockpit::report::handover::{self, Report};
-use cre_cockpit::store::journal::{Effect, Journal, StepState, Target, Write, WriteKind};
+use cre_cockpit::store::journal::Journal;
 use jiff::{SignedDuration, Timestamp};
 
 /// The text between a `## ` heading and the next one.
@@ -62,12 +63,12 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             &Target::Incident("PINC01".into()),
             "We are investigating elevated API errors. Next update by 09:50 UTC.",
             vec![
-                Effect::DeskNote {
+                SourceWrite::DeskNote {
                     ticket: "101".into(),
                     body: "…".into(),
                     public: false,
                 },
-                Effect::DeskNote {
+                SourceWrite::DeskNote {
                     ticket: "104".into(),
                     body: "…".into(),
                     public: false,
@@ -87,11 +88,11 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             &Target::Inquiry("101".into()),
             "Escalating to API engineering: 500s on /orders",
             vec![
-                Effect::DeskTags {
+                SourceWrite::DeskTags {
                     ticket: "101".into(),
                     tags: vec!["escalated".into()],
                 },
-                Effect::DeskPriority {
+                SourceWrite::DeskPriority {
                     ticket: "101".into(),
                     priority: "urgent".into(),
                 },
@@ -116,7 +117,7 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             WriteKind::Annotate,
             &Target::Inquiry("102".into()),
             "Asked for a HAR file\u{1b}[2J",
-            vec![Effect::DeskNote {
+            vec![SourceWrite::DeskNote {
                 ticket: "102".into(),
                 body: "Asked for a HAR file".into(),
                 public: false,
@@ -129,7 +130,7 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             WriteKind::Annotate,
             &Target::Customer("c1".into()),
             "Call with Acme booked for Monday",
-            vec![Effect::Local],
+            vec![SourceWrite::Local],
             at(15),
         )
         .unwrap();
@@ -138,7 +139,7 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             WriteKind::Annotate,
             &Target::Customer("c3".into()),
             "From the previous shift",
-            vec![Effect::Local],
+            vec![SourceWrite::Local],
             at(9 * 60),
         )
         .unwrap();
@@ -519,7 +520,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
                 WriteKind::CustomerUpdate,
                 &Target::Incident("HighErrorRate/api".into()),
                 "We are investigating elevated API errors.",
-                vec![Effect::DeskNote {
+                vec![SourceWrite::DeskNote {
                     ticket: urgent.clone(),
                     body: "…".into(),
                     public: false,
@@ -535,7 +536,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
                 WriteKind::Escalate,
                 &Target::Inquiry(urgent.clone()),
                 "Checkout 500s: API engineering",
-                vec![Effect::DeskPriority {
+                vec![SourceWrite::DeskPriority {
                     ticket: urgent.clone(),
                     priority: "urgent".into(),
                 }],
@@ -556,7 +557,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
                 WriteKind::Annotate,
                 &Target::Customer("c5".into()),
                 "Soylent asked about SSO errors by phone",
-                vec![Effect::Local],
+                vec![SourceWrite::Local],
                 at(20),
             )
             .unwrap();
@@ -565,7 +566,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
                 WriteKind::Annotate,
                 &Target::Customer("c3".into()),
                 "Noted on the shift before",
-                vec![Effect::Local],
+                vec![SourceWrite::Local],
                 at(9 * 60),
             )
             .unwrap();

@@ -228,7 +228,7 @@ fn annotate_previews_where_the_note_goes_before_saving() {
     assert_eq!(request.text, "Called ACME — 調査中");
     assert_eq!(
         request.target,
-        cre_cockpit::store::journal::Target::Inquiry("101".into())
+        cre_cockpit::core::writes::Target::Inquiry("101".into())
     );
 }
 
@@ -329,13 +329,13 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     };
     assert_eq!(
         request.kind,
-        cre_cockpit::store::journal::WriteKind::CustomerUpdate
+        cre_cockpit::core::writes::WriteKind::CustomerUpdate
     );
     let public: Vec<bool> = request
         .effects
         .iter()
         .filter_map(|e| match e {
-            cre_cockpit::store::journal::Effect::DeskNote { public, .. } => Some(*public),
+            cre_cockpit::core::writes::SourceWrite::DeskNote { public, .. } => Some(*public),
             _ => None,
         })
         .collect();
@@ -349,7 +349,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     );
 
     // Once journalled, the next update is due one interval after it.
-    let write = cre_cockpit::store::journal::Write {
+    let write = cre_cockpit::core::writes::Write {
         id: 9,
         created_at: common::now(),
         kind: request.kind,

@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use common::rt::Rest;
 use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
 use cre_cockpit::config::Config;
+use cre_cockpit::core::writes::{StepState, Target, WriteKind};
 use cre_cockpit::sources::DeskSource;
 use cre_cockpit::sources::http::{self, Secret};
 use cre_cockpit::sources::rt::Rt;
-use cre_cockpit::store::journal::{Journal, StepState, Target, WriteKind};
+use cre_cockpit::store::journal::Journal;
 use jiff::Timestamp;
 
 fn rt(url: &str, token: &str) -> Rt {

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
 use cre_cockpit::config::{DeskConfig, DeskKind};
+use cre_cockpit::core::writes::{SourceWrite, StepState, Target, WriteKind};
 use cre_cockpit::sources::events::Events;
 use cre_cockpit::sources::http::{self, Secret};
 use cre_cockpit::sources::zendesk::Zendesk;
-use cre_cockpit::store::journal::{Effect, Journal, StepState, Target, WriteKind};
+use cre_cockpit::store::journal::Journal;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -331,7 +332,7 @@ async fn tags_are_added_not_replaced() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = journal(&dir);
-    let effects = vec![Effect::DeskTags {
+    let effects = vec![SourceWrite::DeskTags {
         ticket: "7".into(),
         tags: vec!["escalated".into(), "escalated-cre".into()],
     }];

@@ -22,12 +22,13 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::core::domain::SourceError;
+use crate::core::writes::{Delivery, SourceWrite, Step, StepState, Target};
 use crate::model::message::Message;
 use crate::sources::events::{Events, Trigger};
 use crate::sources::http::Secret;
 use crate::sources::pagerduty::PagerDuty;
 use crate::sources::zendesk::Zendesk;
-use crate::store::journal::{Effect, Journal, JournalError, Step, StepState, Target};
+use crate::store::journal::{Journal, JournalError};
 
 /// First retry delay; doubles per attempt up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_secs(2);
@@ -129,8 +130,8 @@ impl Writers {
             };
         }
         let result: Result<(), SourceError> = match &step.effect {
-            Effect::Local => return Outcome::Sent,
-            Effect::DeskNote {
+            SourceWrite::Local => return Outcome::Sent,
+            SourceWrite::DeskNote {
                 ticket,
                 body,
                 public,
@@ -163,7 +164,7 @@ impl Writers {
                     None => return unavailable("desk"),
                 }
             }
-            Effect::DeskTags { ticket, tags } => match &self.desk {
+            SourceWrite::DeskTags { ticket, tags } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.add_tags(ticket, tags).await,
                 Some(DeskWriter::Rt(rt, Some(field))) => rt.set_field(ticket, field, tags).await,
                 Some(DeskWriter::Rt(_, None)) => {
@@ -173,17 +174,17 @@ impl Writers {
                 }
                 None => return unavailable("desk"),
             },
-            Effect::DeskPriority { ticket, priority } => match &self.desk {
+            SourceWrite::DeskPriority { ticket, priority } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_priority(ticket, priority).await,
                 Some(DeskWriter::Rt(rt, _)) => rt.set_priority(ticket, priority).await,
                 None => return unavailable("desk"),
             },
-            Effect::DeskGroup { ticket, group } => match &self.desk {
+            SourceWrite::DeskGroup { ticket, group } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_group(ticket, group).await,
                 Some(DeskWriter::Rt(rt, _)) => rt.set_queue(ticket, group).await,
                 None => return unavailable("desk"),
             },
-            Effect::IncidentNote { incident, body } => {
+            SourceWrite::IncidentNote { incident, body } => {
                 let Some(pd) = &mut self.incidents else {
                     return unavailable("incident source");
                 };
@@ -196,7 +197,7 @@ impl Writers {
                 }
                 pd.add_note(incident, &note_body(body, &step.marker)).await
             }
-            Effect::Page {
+            SourceWrite::Page {
                 routing_key_env,
                 dedup_key,
                 summary,
@@ -258,15 +259,6 @@ pub async fn with_journal<T: Send + 'static>(
     })
     .await
     .map_err(|e| JournalError::Invalid(format!("journal task failed: {e}")))?
-}
-
-/// A step's state changed; the UI shows it on the row and in the detail.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Delivery {
-    pub write_id: i64,
-    pub step_id: i64,
-    pub state: StepState,
-    pub error: Option<String>,
 }
 
 /// What a pass over the pending steps did.
@@ -461,24 +453,24 @@ impl Writers {
     /// Why effects cannot be delivered, if they cannot: checked before a
     /// write is journalled, so nothing is saved that could never be sent.
     #[must_use]
-    pub fn refuse(&self, effects: &[Effect]) -> Option<String> {
-        if self.read_only && effects.iter().any(|e| *e != Effect::Local) {
+    pub fn refuse(&self, effects: &[SourceWrite]) -> Option<String> {
+        if self.read_only && effects.iter().any(|e| *e != SourceWrite::Local) {
             return Some("read-only: writes are turned off".into());
         }
         effects.iter().find_map(|e| match e {
-            Effect::DeskNote { .. } | Effect::DeskTags { .. } | Effect::DeskPriority { .. } | Effect::DeskGroup { .. } if self.desk.is_none() => {
+            SourceWrite::DeskNote { .. } | SourceWrite::DeskTags { .. } | SourceWrite::DeskPriority { .. } | SourceWrite::DeskGroup { .. } if self.desk.is_none() => {
                 Some("the desk is not configured for writes (missing, read_only, or a kind without write support)".into())
             }
-            Effect::IncidentNote { .. } if self.incidents.is_none() => Some("PagerDuty is not configured for writes".into()),
-            Effect::Page { .. } if self.events.is_none() => Some("no PagerDuty Events endpoint configured".into()),
+            SourceWrite::IncidentNote { .. } if self.incidents.is_none() => Some("PagerDuty is not configured for writes".into()),
+            SourceWrite::Page { .. } if self.events.is_none() => Some("no PagerDuty Events endpoint configured".into()),
             _ => None,
         })
     }
 
     /// What a note on `target` does with these writers.
     #[must_use]
-    pub fn note_effects(&self, target: &Target, text: &str) -> Vec<Effect> {
-        crate::store::journal::note_effects(target, text, self.incidents.is_some())
+    pub fn note_effects(&self, target: &Target, text: &str) -> Vec<SourceWrite> {
+        crate::core::writes::note_effects(target, text, self.incidents.is_some())
     }
 }
 

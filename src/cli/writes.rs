@@ -11,8 +11,9 @@ use super::Failure;
 use crate::app::outbox::{self, SharedJournal, Writers};
 use crate::app::wiring::Secrets;
 use crate::config::Config;
+use crate::core::writes::{SourceWrite, StepState, Target, WriteKind};
 use crate::sources::http;
-use crate::store::journal::{Effect, Journal, StepState, Target, WriteKind};
+use crate::store::journal::Journal;
 
 /// How long `--wait` waits for delivery before giving up (the write stays
 /// journalled and is delivered later by the TUI or `sync`).
@@ -40,7 +41,7 @@ async fn record(
     kind: WriteKind,
     target: Target,
     text: String,
-    effects: Vec<Effect>,
+    effects: Vec<SourceWrite>,
     wait: bool,
 ) -> Result<ExitCode, Failure> {
     if let Some(reason) = writers.refuse(&effects) {
@@ -106,7 +107,7 @@ pub async fn note(
     wait: bool,
 ) -> Result<ExitCode, Failure> {
     let target = Target::parse(target).map_err(Failure::Other)?;
-    crate::store::journal::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
+    crate::core::writes::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
     let writers = writers(config, secrets, read_only)?;
     let effects = writers.note_effects(&target, &text);
     let journal = open_journal(demo)?;
@@ -167,12 +168,12 @@ pub async fn escalate(
     if !writers
         .note_effects(&item, "")
         .iter()
-        .any(|e| matches!(e, Effect::IncidentNote { .. }))
+        .any(|e| matches!(e, SourceWrite::IncidentNote { .. }))
     {
         // No incident source that takes notes: the record stays here.
         for e in &mut effects {
-            if matches!(e, Effect::IncidentNote { .. }) {
-                *e = Effect::Local;
+            if matches!(e, SourceWrite::IncidentNote { .. }) {
+                *e = SourceWrite::Local;
             }
         }
     }

@@ -8,8 +8,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::core::writes::{SourceWrite, Target};
 use crate::sources::events;
-use crate::store::journal::{Effect, Target};
 
 /// `[escalation]`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -111,7 +111,7 @@ pub fn plan(
     summary: &str,
     context: &str,
     desk_tags: bool,
-) -> Vec<Effect> {
+) -> Vec<SourceWrite> {
     let mut effects = Vec::new();
     let note = format!(
         "Escalated to {} by the CRE cockpit.\n\n{context}",
@@ -123,7 +123,7 @@ pub fn plan(
             if let Some(p) = &target.priority
                 && rank(p) > current_priority.and_then(rank)
             {
-                effects.push(Effect::DeskPriority {
+                effects.push(SourceWrite::DeskPriority {
                     ticket: ticket.clone(),
                     priority: p.clone(),
                 });
@@ -131,31 +131,31 @@ pub fn plan(
             let mut tags = vec!["escalated".to_owned(), format!("escalated-{}", target.name)];
             tags.extend(target.tags.iter().cloned());
             if desk_tags {
-                effects.push(Effect::DeskTags {
+                effects.push(SourceWrite::DeskTags {
                     ticket: ticket.clone(),
                     tags,
                 });
             }
             if let Some(group) = &target.group {
-                effects.push(Effect::DeskGroup {
+                effects.push(SourceWrite::DeskGroup {
                     ticket: ticket.clone(),
                     group: group.clone(),
                 });
             }
-            effects.push(Effect::DeskNote {
+            effects.push(SourceWrite::DeskNote {
                 ticket: ticket.clone(),
                 body: note,
                 public: false,
             });
         }
-        Target::Incident(incident) => effects.push(Effect::IncidentNote {
+        Target::Incident(incident) => effects.push(SourceWrite::IncidentNote {
             incident: incident.clone(),
             body: note,
         }),
-        Target::Customer(_) => effects.push(Effect::Local),
+        Target::Customer(_) => effects.push(SourceWrite::Local),
     }
     if let Some(env) = &target.routing_key_env {
-        effects.push(Effect::Page {
+        effects.push(SourceWrite::Page {
             routing_key_env: env.clone(),
             dedup_key: dedup_key(item),
             summary: summary.to_owned(),
@@ -194,7 +194,7 @@ mod tests {
             "health 47 Red",
             true,
         );
-        let kinds: Vec<String> = effects.iter().map(Effect::describe).collect();
+        let kinds: Vec<String> = effects.iter().map(SourceWrite::describe).collect();
         assert_eq!(
             kinds,
             [
@@ -205,7 +205,7 @@ mod tests {
                 "page on-call (error, dedup key cre-cockpit/inquiry:42)",
             ]
         );
-        let Effect::DeskNote { body, public, .. } = &effects[3] else {
+        let SourceWrite::DeskNote { body, public, .. } = &effects[3] else {
             panic!()
         };
         assert!(!public);
@@ -223,13 +223,15 @@ mod tests {
             false,
         );
         assert!(
-            !effects.iter().any(|e| matches!(e, Effect::DeskTags { .. })),
+            !effects
+                .iter()
+                .any(|e| matches!(e, SourceWrite::DeskTags { .. })),
             "no tags where the desk has none"
         );
         assert!(
             !effects
                 .iter()
-                .any(|e| matches!(e, Effect::DeskPriority { .. }))
+                .any(|e| matches!(e, SourceWrite::DeskPriority { .. }))
         );
     }
 
@@ -239,7 +241,7 @@ mod tests {
         other.name = "cre".into();
         let item = Target::Incident("PX1".into());
         let key = |t: &EscalationTarget| match plan(&item, t, None, "s", "c", true).pop() {
-            Some(Effect::Page { dedup_key, .. }) => dedup_key,
+            Some(SourceWrite::Page { dedup_key, .. }) => dedup_key,
             e => panic!("{e:?}"),
         };
         assert_eq!(key(&target()), key(&other));

@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::core::domain::Incident;
-use crate::store::journal::{Target, Write, WriteKind};
+use crate::core::writes::{Target, Write, WriteKind};
 
 /// `[incident_updates]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -5,9 +5,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::{Loadable, Model, Overlay, Prompt, WriteRequest};
 use crate::core::domain::{IncidentStatus, Severity};
+use crate::core::writes::{SourceWrite, Target, WriteKind};
 use crate::insight::notify::Notification;
 use crate::model::message::Effect as Do;
-use crate::store::journal::{Effect, Target, WriteKind};
 
 /// How a customer update goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,14 +131,14 @@ impl Model {
 
     /// The effects of a customer update: a note (or reply) on every linked
     /// inquiry, and a record on the incident itself.
-    fn update_effects(&self, incident_id: &str, text: &str, public: bool) -> Vec<Effect> {
+    fn update_effects(&self, incident_id: &str, text: &str, public: bool) -> Vec<SourceWrite> {
         let Some(index) = self.data.incidents.iter().position(|i| i.id == incident_id) else {
             return Vec::new();
         };
-        let mut effects: Vec<Effect> = self.derived.impacts[index]
+        let mut effects: Vec<SourceWrite> = self.derived.impacts[index]
             .linked
             .iter()
-            .map(|l| Effect::DeskNote {
+            .map(|l| SourceWrite::DeskNote {
                 ticket: l.inquiry.clone(),
                 body: text.to_owned(),
                 public,
@@ -155,12 +155,12 @@ impl Model {
             }
         );
         effects.push(if self.settings.incident_notes && declared {
-            Effect::IncidentNote {
+            SourceWrite::IncidentNote {
                 incident: incident_id.to_owned(),
                 body: record,
             }
         } else {
-            Effect::Local
+            SourceWrite::Local
         });
         effects
     }

@@ -52,11 +52,11 @@ pub enum Message {
     /// A side effect finished and has something to tell the user.
     Status(String),
     /// A journalled write's delivery step changed state.
-    Delivery(crate::app::outbox::Delivery),
+    Delivery(crate::core::writes::Delivery),
     /// The journal committed a write (or refused it, with the reason).
-    Journalled(Result<crate::store::journal::Write, String>),
+    Journalled(Result<crate::core::writes::Write, String>),
     /// Recent writes read from the journal at start.
-    JournalLoaded(Vec<crate::store::journal::Write>),
+    JournalLoaded(Vec<crate::core::writes::Write>),
     /// Text came back from `$EDITOR`.
     Edited(Result<String, String>),
     /// The local store's history arrived (or could not be read).

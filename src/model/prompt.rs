@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{Model, Pane, Target as ViewTarget};
+use crate::core::writes::{self, SourceWrite, Target, WriteKind};
 use crate::model::message::Effect as Do;
-use crate::store::journal::{self, Effect, Target, WriteKind};
 
 /// An open write dialog.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub enum Prompt {
         /// Boxed: the editor is large and the dialog is rarely open.
         editor: Box<TextArea<'static>>,
         /// The effects shown for confirmation, once asked to save.
-        confirm: Option<Vec<Effect>>,
+        confirm: Option<Vec<SourceWrite>>,
         saving: bool,
         error: Option<String>,
     },
@@ -29,7 +29,7 @@ pub enum Prompt {
         /// Escalation target names, the suggested ones first.
         options: Vec<String>,
         selected: usize,
-        confirm: Option<Vec<Effect>>,
+        confirm: Option<Vec<SourceWrite>>,
         /// The text journalled with the write (and its context bundle).
         text: String,
         saving: bool,
@@ -40,7 +40,7 @@ pub enum Prompt {
         incident: String,
         /// Index into the configured templates.
         template: usize,
-        confirm: Option<Vec<Effect>>,
+        confirm: Option<Vec<SourceWrite>>,
         visibility: super::incident_mode::Visibility,
         text: String,
         saving: bool,
@@ -54,7 +54,7 @@ pub struct WriteRequest {
     pub kind: WriteKind,
     pub target: Target,
     pub text: String,
-    pub effects: Vec<Effect>,
+    pub effects: Vec<SourceWrite>,
 }
 
 impl Model {
@@ -213,8 +213,8 @@ impl Model {
                     if !incident_notes {
                         // No incident source to take the note: keep it here.
                         for e in &mut effects {
-                            if matches!(e, Effect::IncidentNote { .. }) {
-                                *e = Effect::Local;
+                            if matches!(e, SourceWrite::IncidentNote { .. }) {
+                                *e = SourceWrite::Local;
                             }
                         }
                     }
@@ -243,9 +243,9 @@ impl Model {
                 (false, KeyCode::Esc) => self.prompt = None,
                 (false, KeyCode::Char('s')) if ctrl => {
                     let text = editor.lines().join("\n");
-                    match journal::check_text(&text) {
+                    match writes::check_text(&text) {
                         Ok(()) => {
-                            *confirm = Some(journal::note_effects(target, &text, incident_notes));
+                            *confirm = Some(writes::note_effects(target, &text, incident_notes));
                             *error = None;
                         }
                         Err(e) => *error = Some(e.to_string()),
@@ -333,7 +333,7 @@ impl Model {
 
     /// The journal answered: close the dialog on success, keep it (and the
     /// text) with the reason on failure.
-    pub(crate) fn journalled(&mut self, result: Result<journal::Write, String>) {
+    pub(crate) fn journalled(&mut self, result: Result<writes::Write, String>) {
         match result {
             Ok(write) => {
                 self.say(format!(
@@ -376,7 +376,7 @@ impl Model {
     }
 
     /// A step's delivery state changed: update the write it belongs to.
-    pub(crate) fn delivered(&mut self, d: &crate::app::outbox::Delivery) {
+    pub(crate) fn delivered(&mut self, d: &crate::core::writes::Delivery) {
         if let Some(step) = self
             .writes
             .iter_mut()
@@ -389,7 +389,7 @@ impl Model {
                 step.last_error.clone_from(&d.error);
             }
         }
-        if d.state == journal::StepState::Failed {
+        if d.state == writes::StepState::Failed {
             let error = d.error.clone().unwrap_or_default();
             self.say(format!("write {} failed: {error}", d.write_id));
         }
@@ -399,7 +399,7 @@ impl Model {
     pub fn writes_for<'a>(
         &'a self,
         target: &'a Target,
-    ) -> impl Iterator<Item = &'a journal::Write> + 'a {
+    ) -> impl Iterator<Item = &'a writes::Write> + 'a {
         self.writes.iter().filter(move |w| &w.target == target)
     }
 }

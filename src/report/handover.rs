@@ -16,11 +16,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::core::domain::{Account, Incident, IncidentStatus, Inquiry, Severity, SourceKind, Tier};
 use crate::core::text;
+use crate::core::writes::{StepState, Target, Write, WriteKind};
 use crate::insight::health::Band;
 use crate::insight::kpi::{Durations, Kpi, Rate};
 use crate::insight::slo::{BurnLevel, SloState};
 use crate::model::{Model, SourceStatus};
-use crate::store::journal::{StepState, Target, Write, WriteKind};
 
 /// Data older than this is called stale in the open questions.
 const STALE: SignedDuration = SignedDuration::from_mins(10);

@@ -64,9 +64,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
 /// The writes about this item, with each step's delivery state.
 fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
     let item = match target {
-        Target::Inquiry(id) => crate::store::journal::Target::Inquiry(id.clone()),
-        Target::Customer(id) => crate::store::journal::Target::Customer(id.clone()),
-        Target::Incident(id) => crate::store::journal::Target::Incident(id.clone()),
+        Target::Inquiry(id) => crate::core::writes::Target::Inquiry(id.clone()),
+        Target::Customer(id) => crate::core::writes::Target::Customer(id.clone()),
+        Target::Incident(id) => crate::core::writes::Target::Incident(id.clone()),
     };
     let writes: Vec<_> = model.writes_for(&item).collect();
     let mut lines = vec![

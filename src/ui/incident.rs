@@ -12,8 +12,8 @@ use super::incidents::severity_style;
 use super::inquiries::{priority_style, segment_short};
 use super::theme;
 use crate::core::text;
+use crate::core::writes::{Target, WriteKind};
 use crate::model::{Loadable, Model};
-use crate::store::journal::{Target, WriteKind};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll: u16) {
     frame.render_widget(Clear, area);

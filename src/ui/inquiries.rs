@@ -145,7 +145,7 @@ fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
 /// state), `⇡` escalated on the desk, `⚑` linked to an incident.
 fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
     let mut spans = Vec::new();
-    let item = crate::store::journal::Target::Inquiry(inquiry.id.clone());
+    let item = crate::core::writes::Target::Inquiry(inquiry.id.clone());
     if let Some(latest) = model.writes_for(&item).next() {
         spans.push(Span::styled(
             "✎",

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::theme;
 use crate::core::text;
+use crate::core::writes::{SourceWrite, StepState, Write};
 use crate::model::{Model, Prompt};
-use crate::store::journal::{Effect, StepState, Write};
 
 /// Colour of a delivery state: pending yellow, sent green, failed red.
 #[must_use]
@@ -112,12 +112,12 @@ pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     );
 }
 
-fn preview(effects: &[Effect]) -> Vec<Line<'static>> {
+fn preview(effects: &[SourceWrite]) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("This will:", theme::HEADER))];
     for e in effects {
         let style = if matches!(
             e,
-            Effect::Page { .. } | Effect::DeskNote { public: true, .. }
+            SourceWrite::Page { .. } | SourceWrite::DeskNote { public: true, .. }
         ) {
             theme::CRITICAL
         } else {
@@ -277,7 +277,7 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
             lines.push(Line::raw(""));
             let notes = effects
                 .iter()
-                .filter(|e| matches!(e, Effect::DeskNote { .. }))
+                .filter(|e| matches!(e, SourceWrite::DeskNote { .. }))
                 .count();
             lines.push(match visibility {
                 Visibility::Private => Line::from(vec![
