@@ -142,6 +142,11 @@ where
                     model.update(Message::Edited(result));
                     dirty = true;
                 }
+                Effect::Handover => {
+                    // The report is rendered from the model as it is now.
+                    let (file_name, markdown) = crate::report::handover::shift_report(&model);
+                    save_handover(file_name, markdown, &runtime);
+                }
                 effect => perform(effect, &mut runtime),
             }
         }
@@ -192,10 +197,20 @@ where
         .map_err(io::Error::other)
 }
 
+fn save_handover(file_name: String, markdown: String, runtime: &Runtime) {
+    let tx = runtime.tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let said =
+            crate::report::handover::save(&crate::config::paths::data_dir(), &file_name, &markdown);
+        send(&tx, Message::Status(said));
+    });
+}
+
 /// Start a side effect; its outcome returns as a message.
 fn perform(effect: Effect, runtime: &mut Runtime) {
     match effect {
-        Effect::Quit => {}
+        // The loop handles these: they need the model or the terminal.
+        Effect::Quit | Effect::ExternalEditor(_) | Effect::Handover => {}
         Effect::Refresh => runtime
             .pollers
             .all
@@ -244,7 +259,6 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
             });
         }
         // Handled in the loop, which owns the terminal.
-        Effect::ExternalEditor(_) => {}
         Effect::Notify(notification) => {
             if let Some(notify) = &mut runtime.notifier {
                 notify(&notification);
@@ -263,20 +277,6 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                     }
                 });
             }
-        }
-        Effect::SaveHandover {
-            file_name,
-            markdown,
-        } => {
-            let tx = runtime.tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let said = crate::report::handover::save(
-                    &crate::config::paths::data_dir(),
-                    &file_name,
-                    &markdown,
-                );
-                send(&tx, Message::Status(said));
-            });
         }
     }
 }

@@ -5,6 +5,7 @@
 //! rendered from this struct alone.
 
 pub mod action;
+pub mod escalate;
 pub(crate) mod incident_mode;
 mod input;
 pub mod keymap;

@@ -152,32 +152,11 @@ pub async fn escalate(
     let writers = writers(config, &secrets, read_only)?;
     // The context bundle is built from a fresh poll, as the TUI would show it.
     let model = super::poll_model(config, secrets, demo, false).await?;
-    let bundle = crate::insight::escalation::bundle(&model, &item);
-    let desk_tags = config
-        .desk
-        .as_ref()
-        .is_some_and(crate::config::DeskConfig::supports_tags);
-    let mut effects = crate::insight::escalation::plan(
-        &item,
-        dest,
-        bundle.priority.as_deref(),
-        &bundle.summary,
-        &bundle.context,
-        desk_tags,
-    );
-    if !writers
+    let incident_notes = writers
         .note_effects(&item, "")
         .iter()
-        .any(|e| matches!(e, SourceWrite::IncidentNote { .. }))
-    {
-        // No incident source that takes notes: the record stays here.
-        for e in &mut effects {
-            if matches!(e, SourceWrite::IncidentNote { .. }) {
-                *e = SourceWrite::Local;
-            }
-        }
-    }
-    let text = format!("Escalated to {}.\n\n{}", dest.label(), bundle.context);
+        .any(|e| matches!(e, SourceWrite::IncidentNote { .. }));
+    let (effects, text) = crate::model::escalate::preview(&model, &item, dest, incident_notes);
     let journal = open_journal(demo)?;
     record(
         &journal,

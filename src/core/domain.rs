@@ -122,6 +122,15 @@ pub struct Inquiry {
     pub history: InquiryHistory,
 }
 
+impl Inquiry {
+    /// Escalated on the desk: a tag starting with `escalated` (the cockpit's
+    /// own `escalated-NAME`, or a team's `escalated_l2`).
+    #[must_use]
+    pub fn is_escalated(&self) -> bool {
+        self.tags.iter().any(|t| t.starts_with("escalated"))
+    }
+}
+
 /// The desk's classification of an inquiry (Zendesk's ticket `type`).
 #[derive(
     Debug,
@@ -307,6 +316,14 @@ pub enum IncidentStatus {
     Detected,
 }
 
+impl IncidentStatus {
+    /// Still going: anything but resolved or silenced.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Resolved | Self::Suppressed)
+    }
+}
+
 /// An incident or alert group as the cockpit shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Incident {
@@ -325,6 +342,13 @@ pub struct Incident {
     /// Source-specific facts for the detail view (PagerDuty urgency,
     /// priority and escalation level; Alertmanager labels and alert counts).
     pub details: BTreeMap<String, String>,
+}
+
+impl Incident {
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.status.is_open()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

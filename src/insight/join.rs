@@ -141,13 +141,6 @@ pub struct Sources<'a> {
     pub metrics_stale: bool,
 }
 
-fn is_open(incident: &Incident) -> bool {
-    !matches!(
-        incident.status,
-        IncidentStatus::Resolved | IncidentStatus::Suppressed
-    )
-}
-
 /// Build the derived view.
 #[must_use]
 pub fn derive(src: &Sources<'_>) -> Derived {
@@ -236,7 +229,7 @@ fn customers(
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    is_open(&src.incidents[i]) && src.incidents[i].severity <= Severity::Sev2
+                    src.incidents[i].is_open() && src.incidents[i].severity <= Severity::Sev2
                 })
                 .collect();
             // Majors in 30 days: the ones remembered plus the open ones.
@@ -465,7 +458,7 @@ fn attribute_hurt_tenants(
             .iter()
             .enumerate()
             .filter(|(_, i)| {
-                is_open(i)
+                i.is_open()
                     && i.status != IncidentStatus::Detected
                     && i.started_at <= since + HISTORY_STEP
             })
@@ -495,7 +488,7 @@ fn attribute_burning_tenants(
             .iter()
             .enumerate()
             .filter(|(_, i)| {
-                is_open(i)
+                i.is_open()
                     && i.service
                         .as_deref()
                         .is_some_and(|s| s.eq_ignore_ascii_case(&report.service))

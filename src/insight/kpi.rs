@@ -27,8 +27,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::core::domain::{Inquiry, InquiryStatus, SlaMetric};
+use crate::core::source::{SourceState, SourceStatus};
 use crate::insight::sla::Policy;
-use crate::model::{SourceState, SourceStatus};
 
 /// `[kpi]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -430,7 +430,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Kpis {
             });
             continue;
         }
-        let escalated = crate::model::views::escalated(inquiry);
+        let escalated = inquiry.is_escalated();
         let reopens = history.reopens;
         let replies = history.replies;
         each(solved_at, &mut acc, &|a| {

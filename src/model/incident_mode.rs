@@ -43,12 +43,7 @@ impl Model {
         self.data
             .incidents
             .iter()
-            .filter(|i| {
-                !matches!(
-                    i.status,
-                    IncidentStatus::Resolved | IncidentStatus::Suppressed
-                )
-            })
+            .filter(|i| i.is_open())
             .min_by_key(|i| (i.severity, std::cmp::Reverse(i.started_at)))
             .map(|i| i.id.clone())
     }
@@ -74,13 +69,7 @@ impl Model {
             .data
             .incidents
             .iter()
-            .filter(|i| {
-                i.severity <= Severity::Sev2
-                    && !matches!(
-                        i.status,
-                        IncidentStatus::Resolved | IncidentStatus::Suppressed
-                    )
-            })
+            .filter(|i| i.severity <= Severity::Sev2 && i.is_open())
             .max_by_key(|i| i.started_at);
         if let Some(incident) =
             major.filter(|_| shown.iter().any(|n| n.title.ends_with(" incident")))

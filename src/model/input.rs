@@ -196,7 +196,10 @@ impl Model {
             Action::ViewBreaching => self.set_view(crate::model::views::BREACHING),
             Action::ViewEscalated => self.set_view(crate::model::views::ESCALATED),
             Action::KpiView => self.overlay = Overlay::Kpi { scroll: 0 },
-            Action::Handover => return self.handover(),
+            Action::Handover => {
+                self.say("writing the handover report…");
+                return vec![Effect::Handover];
+            }
             Action::NextView => {
                 let count = self.settings.views.len().max(1);
                 self.set_view((self.view + 1) % count);

@@ -87,6 +87,7 @@ pub enum Effect {
     /// Save today's health scores, action triggers and incidents seen to
     /// the local store.
     Persist(Box<crate::store::Persist>),
-    /// Write a handover report into the data dir's `handovers/` folder.
-    SaveHandover { file_name: String, markdown: String },
+    /// Render the handover report of the shift that ends now and write it
+    /// into the data dir's `handovers/` folder.
+    Handover,
 }

@@ -200,29 +200,7 @@ impl Model {
                 .settings
                 .escalation
                 .target(&options[*selected])
-                .map(|dest| {
-                    let bundle = crate::insight::escalation::bundle(self, target);
-                    let mut effects = crate::insight::escalation::plan(
-                        target,
-                        dest,
-                        bundle.priority.as_deref(),
-                        &bundle.summary,
-                        &bundle.context,
-                        self.settings.desk_tags,
-                    );
-                    if !incident_notes {
-                        // No incident source to take the note: keep it here.
-                        for e in &mut effects {
-                            if matches!(e, SourceWrite::IncidentNote { .. }) {
-                                *e = SourceWrite::Local;
-                            }
-                        }
-                    }
-                    (
-                        effects,
-                        format!("Escalated to {}.\n\n{}", dest.label(), bundle.context),
-                    )
-                }),
+                .map(|dest| super::escalate::preview(self, target, dest, incident_notes)),
             _ => None,
         };
         let Some(prompt) = &mut self.prompt else {

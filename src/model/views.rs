@@ -163,16 +163,10 @@ impl View {
             Filter::Breaching => inquiry
                 .sla
                 .is_some_and(|s| s.due.duration_since(cx.now) < BREACHING_WITHIN),
-            Filter::Escalated => escalated(inquiry),
+            Filter::Escalated => inquiry.is_escalated(),
             Filter::Expr(e) => eval(e, inquiry, cx),
         }
     }
-}
-
-/// The escalation marker: a tag starting with `escalated`.
-#[must_use]
-pub fn escalated(inquiry: &Inquiry) -> bool {
-    inquiry.tags.iter().any(|t| t.starts_with("escalated"))
 }
 
 fn same(a: &str, b: &str) -> bool {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::core::domain::{Account, Incident, IncidentStatus, Inquiry, Severity, SourceKind, Tier};
+use crate::core::domain::{Account, Incident, Inquiry, Severity, SourceKind, Tier};
 use crate::core::text;
 use crate::core::writes::{StepState, Target, Write, WriteKind};
 use crate::insight::health::Band;
@@ -114,13 +114,6 @@ fn source(model: &Model, kind: SourceKind) -> String {
     }
 }
 
-fn is_open(incident: &Incident) -> bool {
-    !matches!(
-        incident.status,
-        IncidentStatus::Resolved | IncidentStatus::Suppressed
-    )
-}
-
 /// Step states of a write, counted: "2 sent, 1 failed (HTTP 422)".
 fn delivery(write: &Write) -> String {
     let mut counts: Vec<(StepState, usize)> = Vec::new();
@@ -212,7 +205,7 @@ fn header(out: &mut String, r: &Report<'_>) {
         .data
         .incidents
         .iter()
-        .any(|i| is_open(i) && i.severity <= Severity::Sev2);
+        .any(|i| i.is_open() && i.severity <= Severity::Sev2);
     let soon = m.now + SignedDuration::from_hours(2);
     let breach_soon = m
         .data
@@ -248,7 +241,7 @@ fn incidents(out: &mut String, r: &Report<'_>) {
         .incidents
         .iter()
         .enumerate()
-        .filter(|(_, i)| is_open(i))
+        .filter(|(_, i)| i.is_open())
         .collect();
     open.sort_by_key(|(_, i)| (i.severity, i.started_at));
     if open.is_empty() {
@@ -535,7 +528,7 @@ fn queue(out: &mut String, r: &Report<'_>) {
         .data
         .inquiries
         .iter()
-        .filter(|i| crate::model::views::escalated(i))
+        .filter(|i| i.is_escalated())
         .map(|i| format!("#{}", md(&i.id, 20)))
         .collect();
     let _ = writeln!(
@@ -885,25 +878,21 @@ pub fn save(data_dir: &std::path::Path, file_name: &str, markdown: &str) -> Stri
     }
 }
 
-impl Model {
-    /// `H`: the handover report of the shift that ends now, to be written
-    /// to the data dir by the app (the model does no IO).
-    pub(crate) fn handover(&mut self) -> Vec<crate::model::message::Effect> {
-        let shift = SignedDuration::try_from(self.settings.kpi.shift)
-            .unwrap_or(SignedDuration::from_hours(8));
-        let text = render(&Report {
-            model: self,
-            writes: &self.writes,
-            journal: Ok(SESSION_JOURNAL),
-            from: self.now - shift,
-            next_shift: shift,
-        });
-        self.say("writing the handover report…");
-        vec![crate::model::message::Effect::SaveHandover {
-            file_name: file_name(self.now),
-            markdown: text,
-        }]
-    }
+/// The handover report of the shift that ends now (`H`), and the file name
+/// it is saved under. The model only asks for it (it does no IO and knows
+/// no report); the app renders it here and writes it.
+#[must_use]
+pub fn shift_report(model: &Model) -> (String, String) {
+    let shift =
+        SignedDuration::try_from(model.settings.kpi.shift).unwrap_or(SignedDuration::from_hours(8));
+    let text = render(&Report {
+        model,
+        writes: &model.writes,
+        journal: Ok(SESSION_JOURNAL),
+        from: model.now - shift,
+        next_shift: shift,
+    });
+    (file_name(model.now), text)
 }
 
 #[cfg(test)]

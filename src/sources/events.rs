@@ -10,9 +10,6 @@ use serde_json::Value;
 use super::http::{self, Secret};
 use crate::core::domain::SourceError;
 
-/// Where Events v2 lives unless the config says otherwise.
-pub const DEFAULT_URL: &str = "https://events.pagerduty.com/v2";
-
 /// A trigger event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trigger {

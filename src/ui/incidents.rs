@@ -78,10 +78,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 /// The next customer update's countdown, for incidents that touch
 /// customers: red and negative once overdue.
 fn update_due(model: &Model, incident: &crate::core::domain::Incident) -> Cell<'static> {
-    let touches = !matches!(
-        incident.status,
-        IncidentStatus::Resolved | IncidentStatus::Suppressed
-    ) && incident.severity <= crate::core::domain::Severity::Sev2;
+    let touches = incident.is_open() && incident.severity <= crate::core::domain::Severity::Sev2;
     if !touches {
         return Cell::from(Span::styled("—", theme::MUTED));
     }

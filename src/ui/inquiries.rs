@@ -152,7 +152,7 @@ fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
             super::writes::state_style(latest.state()),
         ));
     }
-    if inquiry.tags.iter().any(|t| t.starts_with("escalated")) {
+    if inquiry.is_escalated() {
         spans.push(Span::raw("⇡"));
     }
     if inquiry.tags.iter().any(|t| t == "incident") {
