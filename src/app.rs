@@ -258,7 +258,6 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                 }
             });
         }
-        // Handled in the loop, which owns the terminal.
         Effect::Notify(notification) => {
             if let Some(notify) = &mut runtime.notifier {
                 notify(&notification);
