@@ -11,6 +11,7 @@ mod input;
 pub mod keymap;
 pub mod layout;
 pub mod message;
+pub mod notify;
 mod persist;
 mod prompt;
 mod view;
@@ -340,7 +341,11 @@ impl Model {
         }
         if may_notify {
             let mut notified = std::mem::take(&mut self.notified);
-            let shown = notified.scan(self, &self.settings.notify);
+            let shown = notified.scan(
+                notify::ready(self),
+                notify::conditions(self),
+                &self.settings.notify,
+            );
             self.notified = notified;
             self.offer_incident_mode(&shown);
             return shown.into_iter().map(Effect::Notify).collect();

@@ -12,10 +12,6 @@ use std::collections::HashSet;
 use jiff::SignedDuration;
 use serde::Deserialize;
 
-use crate::core::domain::{IncidentStatus, Severity};
-use crate::insight::health::Band;
-use crate::model::Model;
-
 /// How soon before an SLA breach an inquiry is announced.
 pub const BREACH_WARNING: SignedDuration = SignedDuration::from_mins(15);
 
@@ -47,9 +43,32 @@ impl Default for NotifyConfig {
     }
 }
 
+/// What a notification is about; with the item's id, what makes it "the
+/// same" notification (announced once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A SEV1/SEV2 incident is open.
+    MajorIncident,
+    /// A customer's health turned Red.
+    TurnedRed,
+    /// An inquiry breaches its SLA within [`BREACH_WARNING`].
+    BreachSoon,
+}
+
+/// A notifiable condition that is true now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub kind: Kind,
+    /// The incident, customer or inquiry it is about.
+    pub id: String,
+    pub title: String,
+    pub body: String,
+}
+
 /// One notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
+    pub kind: Kind,
     pub title: String,
     pub body: String,
     pub bell: bool,
@@ -59,79 +78,32 @@ pub struct Notification {
 /// What has been announced (or was already true at the baseline).
 #[derive(Debug, Clone, Default)]
 pub struct Notified {
-    seen: HashSet<String>,
+    seen: HashSet<(Kind, String)>,
     baselined: bool,
 }
 
-/// Every notifiable condition true now, as (key, title, body).
-fn conditions(model: &Model) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for incident in &model.data.incidents {
-        if incident.severity <= Severity::Sev2
-            && !matches!(
-                incident.status,
-                IncidentStatus::Resolved | IncidentStatus::Suppressed
-            )
-        {
-            out.push((
-                format!("incident:{}:major", incident.id),
-                format!("{} incident", incident.severity),
-                incident.title.clone(),
-            ));
-        }
-    }
-    for row in &model.derived.customers {
-        if row.health.band == Band::Red {
-            let account = &model.data.accounts[row.account];
-            let why = row
-                .health
-                .red_flags
-                .first()
-                .map(ToString::to_string)
-                .or_else(|| row.health.factors.first().map(|f| f.name().to_owned()))
-                .unwrap_or_default();
-            out.push((
-                format!("customer:{}:red", account.id),
-                format!("{} turned Red", account.name),
-                why,
-            ));
-        }
-    }
-    for inquiry in &model.data.inquiries {
-        if let Some(sla) = inquiry.sla {
-            let left = sla.due.duration_since(model.now);
-            if left <= BREACH_WARNING && !left.is_negative() {
-                out.push((
-                    format!("inquiry:{}:breach", inquiry.id),
-                    format!("SLA breach in {} min", left.as_mins()),
-                    format!("{} {}", inquiry.id, inquiry.subject),
-                ));
-            }
-        }
-    }
-    out
-}
-
 impl Notified {
-    /// New notifications since the last call. Nothing is announced until
-    /// every configured source has answered once; what is true then is the
-    /// baseline.
-    pub fn scan(&mut self, model: &Model, config: &NotifyConfig) -> Vec<Notification> {
-        if !model
-            .sources
-            .iter()
-            .all(|s| s.last_ok.is_some() || s.last_error.is_some())
-        {
+    /// New notifications since the last call, from the conditions true now.
+    /// Nothing is announced until every configured source has answered once
+    /// (`ready`); what is true then is the baseline.
+    pub fn scan(
+        &mut self,
+        ready: bool,
+        conditions: Vec<Condition>,
+        config: &NotifyConfig,
+    ) -> Vec<Notification> {
+        if !ready {
             return Vec::new();
         }
         let baseline = !self.baselined;
         self.baselined = true;
         let quiet = !config.bell && config.desktop == Desktop::Off;
-        conditions(model)
+        conditions
             .into_iter()
-            .filter(|(key, ..)| self.seen.insert(key.clone()))
+            .filter(|c| self.seen.insert((c.kind, c.id.clone())))
             .filter(|_| !baseline && !quiet)
-            .map(|(_, title, body)| Notification {
+            .map(|Condition { kind, title, body, .. }| Notification {
+                kind,
                 title,
                 body,
                 bell: config.bell,
@@ -185,6 +157,7 @@ mod tests {
 
     fn n(desktop: Desktop) -> Notification {
         Notification {
+            kind: Kind::MajorIncident,
             title: "SEV1 incident".into(),
             body: "API \x1b[31mdown; 5xx".into(),
             bell: true,

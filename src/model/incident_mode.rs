@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{Loadable, Model, Overlay, Prompt, WriteRequest};
 use crate::core::domain::{IncidentStatus, Severity};
 use crate::core::writes::{SourceWrite, Target, WriteKind};
-use crate::insight::notify::Notification;
+use crate::insight::notify::{Kind, Notification};
 use crate::model::message::Effect as Do;
 
 /// How a customer update goes out.
@@ -72,7 +72,7 @@ impl Model {
             .filter(|i| i.severity <= Severity::Sev2 && i.is_open())
             .max_by_key(|i| i.started_at);
         if let Some(incident) =
-            major.filter(|_| shown.iter().any(|n| n.title.ends_with(" incident")))
+            major.filter(|_| shown.iter().any(|n| n.kind == Kind::MajorIncident))
             && !matches!(self.overlay, Overlay::Incident { .. })
         {
             self.offered_incident = Some(incident.id.clone());
