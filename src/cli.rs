@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::wiring::{Secrets, Sources};
 use crate::config::Config;
-use crate::model::{Model, Settings};
+use crate::model::Model;
 use crate::simulator::{SimOptions, Simulator};
 use crate::sources::http;
 use crate::{app, app::logging, app::terminal, config::paths, report::snapshot};
@@ -276,7 +276,7 @@ async fn tui(
     let writers = crate::app::outbox::Writers::from_config(config, &secrets, &client, read_only)
         .map_err(|e| Failure::Other(e.message))?;
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
-    let mut settings = Settings::from_config(config, demo);
+    let mut settings = config.settings(demo);
     settings.read_only |= read_only;
     let model = Model::new(settings, sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -371,11 +371,7 @@ async fn poll_model(
 ) -> Result<Model, Failure> {
     let client = http::client();
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
-    let mut model = Model::new(
-        Settings::from_config(config, demo),
-        sources.states(),
-        Timestamp::now(),
-    );
+    let mut model = Model::new(config.settings(demo), sources.states(), Timestamp::now());
     let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
     model.update(stored);
     for message in sources.poll_once().await {

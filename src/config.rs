@@ -13,7 +13,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::core::durations::{duration, optional_duration};
+use crate::insight::sla::Policy;
+use crate::insight::sla::SlaConfig;
+use crate::model::Settings;
 use crate::model::action::Action;
+use crate::model::keymap::Keymap;
+use crate::model::views::{ViewConfig, Views};
 use crate::sources::token::{self, TokenError};
 pub mod paths;
 
@@ -64,6 +70,18 @@ pub struct Config {
     /// KPI windows: the length of a shift.
     #[serde(default)]
     pub kpi: crate::insight::kpi::KpiConfig,
+    /// What `parse` built from the text while validating it (key bindings,
+    /// the SLA policy, saved views), kept so they are built once.
+    #[serde(skip)]
+    pub(crate) built: Built,
+}
+
+/// The values validation builds; the defaults are what an empty file gives.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Built {
+    keymap: Keymap,
+    sla: Policy,
+    views: Views,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -378,100 +396,6 @@ pub struct AccountsConfig {
     pub file: PathBuf,
 }
 
-/// SLA policy used when the desk reports no targets of its own: first-reply
-/// targets per priority (the four top-level keys), optional next-reply
-/// targets, and optional business hours (see `crate::insight::sla`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SlaConfig {
-    #[serde(deserialize_with = "duration")]
-    pub urgent: Duration,
-    #[serde(deserialize_with = "duration")]
-    pub high: Duration,
-    #[serde(deserialize_with = "duration")]
-    pub normal: Duration,
-    #[serde(deserialize_with = "duration")]
-    pub low: Duration,
-    /// Next-reply targets; a priority left out uses its first-reply target.
-    pub next_reply: Option<PriorityTargets>,
-    /// When present, targets count business hours in this calendar.
-    pub business_hours: Option<BusinessHoursConfig>,
-}
-
-/// A target per priority, each optional.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct PriorityTargets {
-    #[serde(deserialize_with = "optional_duration")]
-    pub urgent: Option<Duration>,
-    #[serde(deserialize_with = "optional_duration")]
-    pub high: Option<Duration>,
-    #[serde(deserialize_with = "optional_duration")]
-    pub normal: Option<Duration>,
-    #[serde(deserialize_with = "optional_duration")]
-    pub low: Option<Duration>,
-}
-
-/// The support team's working week. Validated (time zone, times, days) by
-/// `crate::insight::sla::Policy::from_config`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct BusinessHoursConfig {
-    /// IANA time zone name, e.g. "Asia/Tokyo".
-    pub time_zone: String,
-    /// Working days, e.g. ["mon", "tue", "wed", "thu", "fri"] (the default).
-    #[serde(default = "default_working_days")]
-    pub days: Vec<String>,
-    /// Opening and closing time of each working day, "HH:MM".
-    #[serde(default = "default_open")]
-    pub open: String,
-    #[serde(default = "default_close")]
-    pub close: String,
-    /// Dates ("YYYY-MM-DD") that are not working days.
-    #[serde(default)]
-    pub holidays: Vec<String>,
-    /// Priorities whose clocks run around the clock anyway, e.g. ["urgent"].
-    #[serde(default)]
-    pub calendar_priorities: Vec<String>,
-}
-
-fn default_working_days() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"]
-        .map(String::from)
-        .to_vec()
-}
-
-fn default_open() -> String {
-    "09:00".into()
-}
-
-fn default_close() -> String {
-    "17:00".into()
-}
-
-/// A saved view of the inquiries pane: `[[views]]` with a name, a filter
-/// expression (see `crate::model::views`) and an optional key.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ViewConfig {
-    pub name: String,
-    pub filter: String,
-    pub key: Option<String>,
-}
-
-impl Default for SlaConfig {
-    fn default() -> Self {
-        Self {
-            urgent: Duration::from_secs(3600),
-            high: Duration::from_secs(4 * 3600),
-            normal: Duration::from_secs(8 * 3600),
-            low: Duration::from_secs(24 * 3600),
-            next_reply: None,
-            business_hours: None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
@@ -487,28 +411,6 @@ fn default_poll() -> Duration {
 
 fn default_tenant_label() -> String {
     "tenant".into()
-}
-
-/// Durations are written the friendly way: `"30s"`, `"5m"`, `"1h 30m"`.
-pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let raw = String::deserialize(d)?;
-    let parsed: jiff::SignedDuration = raw.parse().map_err(|_| {
-        serde::de::Error::custom(format!(
-            "invalid duration {raw:?} (write e.g. \"30s\", \"5m\", \"1h\")"
-        ))
-    })?;
-    let parsed = Duration::try_from(parsed)
-        .map_err(|_| serde::de::Error::custom(format!("duration {raw:?} must not be negative")))?;
-    if parsed.is_zero() {
-        return Err(serde::de::Error::custom(
-            "duration must be greater than zero",
-        ));
-    }
-    Ok(parsed)
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration(d).map(Some)
 }
 
 /// A configuration problem, located in the file.
@@ -558,9 +460,9 @@ impl Config {
 
     /// Parse config text; errors carry the line and dotted key.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let config: Self = toml::from_str(text).map_err(|e| ParseError::from_toml(text, &e))?;
+        let mut config: Self = toml::from_str(text).map_err(|e| ParseError::from_toml(text, &e))?;
         // Key bindings must parse too; report them with the same precision.
-        crate::model::keymap::Keymap::from_config(&config.keys).map_err(|(action, message)| {
+        let keymap = Keymap::from_config(&config.keys).map_err(|(action, message)| {
             let line = find_line(text, "keys", action.as_ref()).unwrap_or(1);
             ParseError {
                 line,
@@ -568,7 +470,7 @@ impl Config {
                 message,
             }
         })?;
-        crate::insight::sla::Policy::from_config(&config.sla).map_err(|(key, message)| {
+        let sla = Policy::from_config(&config.sla).map_err(|(key, message)| {
             let (table, field) = key.rsplit_once('.').unwrap_or(("sla", key.as_str()));
             ParseError {
                 line: find_line(text, table, field)
@@ -578,14 +480,14 @@ impl Config {
                 message,
             }
         })?;
-        let keymap = crate::model::keymap::Keymap::from_config(&config.keys).unwrap_or_default();
-        crate::model::views::Views::from_config(&config.views, &keymap).map_err(
-            |(index, field, message)| ParseError {
-                line: find_nth_line(text, "views", index, field).unwrap_or(1),
-                key: format!("views[{index}].{field}"),
-                message,
-            },
-        )?;
+        let views =
+            Views::from_config(&config.views, &keymap).map_err(|(index, field, message)| {
+                ParseError {
+                    line: find_nth_line(text, "views", index, field).unwrap_or(1),
+                    key: format!("views[{index}].{field}"),
+                    message,
+                }
+            })?;
         config.validate_tokens(text)?;
         // Health thresholds must point the right way; report the key's line.
         config.health.validate().map_err(|(key, message)| {
@@ -593,7 +495,36 @@ impl Config {
             let line = find_line(text, table, leaf).unwrap_or(1);
             ParseError { line, key, message }
         })?;
+        config.built = Built { keymap, sla, views };
         Ok(config)
+    }
+
+    /// What the model needs, from what `parse` built and checked.
+    #[must_use]
+    pub fn settings(&self, demo: bool) -> Settings {
+        Settings {
+            keymap: self.built.keymap.clone(),
+            service_tenants: self.service_tenants.clone(),
+            sla: self.built.sla.clone(),
+            me: self.ui.me.clone(),
+            impact_error_ratio: self
+                .ui
+                .impact_error_ratio
+                .unwrap_or(crate::insight::join::DEFAULT_IMPACT_ERROR_RATIO),
+            demo,
+            read_only: self.read_only,
+            escalation: self.escalation.clone(),
+            notify: self.notify.clone(),
+            updates: self.incident_updates.clone(),
+            desk_tags: self.desk.as_ref().is_some_and(DeskConfig::supports_tags),
+            incident_notes: self
+                .incidents
+                .as_ref()
+                .is_some_and(|i| i.kind == IncidentsKind::Pagerduty && !i.read_only),
+            views: self.built.views.clone(),
+            health: self.health.clone(),
+            kpi: self.kpi.clone(),
+        }
     }
 }
 

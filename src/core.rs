@@ -3,6 +3,7 @@
 //! imports nothing from the crate and no IO crate (terminal, SQLite, HTTP).
 
 pub mod domain;
+pub mod durations;
 pub mod sanitize;
 pub mod source;
 pub mod text;

@@ -14,6 +14,7 @@ pub mod message;
 pub mod notify;
 mod persist;
 mod prompt;
+mod settings;
 mod view;
 pub mod views;
 
@@ -24,16 +25,15 @@ use jiff::{SignedDuration, Timestamp};
 pub use self::incident_mode::Visibility;
 pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
+pub use self::settings::Settings;
 pub(crate) use self::view::contains_ci;
 pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
-use crate::config::Config;
 use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,
     SourceKind,
 };
 pub use crate::core::source::{SourceState, SourceStatus};
 use crate::insight::join::{self, Derived};
-use crate::model::keymap::Keymap;
 use crate::model::message::{Effect, Message};
 
 /// Something loaded on demand (a conversation, incident notes).
@@ -46,80 +46,6 @@ pub enum Loadable<T> {
 
 /// Metrics older than this count as no data for the health score.
 const METRICS_MAX_AGE: SignedDuration = SignedDuration::from_hours(7 * 24);
-
-/// Settings the model needs from the config.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub keymap: Keymap,
-    /// Service → tenants it serves, for the incident join.
-    pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
-    pub sla: crate::insight::sla::Policy,
-    pub me: Option<String>,
-    pub impact_error_ratio: f64,
-    pub demo: bool,
-    pub read_only: bool,
-    /// Where escalations can go.
-    pub escalation: crate::insight::escalation::EscalationConfig,
-    /// Whether incident notes go to the incident source (PagerDuty) rather
-    /// than the journal only.
-    pub incident_notes: bool,
-    pub notify: crate::insight::notify::NotifyConfig,
-    pub updates: crate::insight::updates::UpdatesConfig,
-    /// Whether escalations can tag tickets on the desk.
-    pub desk_tags: bool,
-    /// Saved views of the inquiries pane, built-ins first.
-    pub views: crate::model::views::Views,
-    pub health: crate::insight::health::HealthConfig,
-    /// KPI windows (`[kpi]`).
-    pub kpi: crate::insight::kpi::KpiConfig,
-}
-
-impl Settings {
-    /// Settings from a validated config.
-    #[must_use]
-    pub fn from_config(config: &Config, demo: bool) -> Self {
-        Self {
-            // Config::parse already validated the bindings.
-            keymap: Keymap::from_config(&config.keys).unwrap_or_default(),
-            service_tenants: config.service_tenants.clone(),
-            // Config::parse already validated the policy.
-            sla: crate::insight::sla::Policy::from_config(&config.sla).unwrap_or_default(),
-            me: config.ui.me.clone(),
-            impact_error_ratio: config
-                .ui
-                .impact_error_ratio
-                .unwrap_or(join::DEFAULT_IMPACT_ERROR_RATIO),
-            demo,
-            read_only: config.read_only,
-            escalation: config.escalation.clone(),
-            notify: config.notify.clone(),
-            updates: config.incident_updates.clone(),
-            desk_tags: config
-                .desk
-                .as_ref()
-                .is_some_and(crate::config::DeskConfig::supports_tags),
-            incident_notes: config
-                .incidents
-                .as_ref()
-                .is_some_and(|i| i.kind == crate::config::IncidentsKind::Pagerduty && !i.read_only),
-            // Config::parse already validated the views.
-            views: Keymap::from_config(&config.keys)
-                .ok()
-                .and_then(|keymap| {
-                    crate::model::views::Views::from_config(&config.views, &keymap).ok()
-                })
-                .unwrap_or_default(),
-            health: config.health.clone(),
-            kpi: config.kpi.clone(),
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self::from_config(&Config::default(), false)
-    }
-}
 
 /// Source data as last received.
 #[derive(Debug, Clone, Default)]

@@ -336,7 +336,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     // At 60× the scripted incident starts after a second and its wave of
     // inquiries follows within seconds.
     let (sim, dir, config, secrets) = start(60.0).await;
-    let settings = Settings::from_config(&config, true);
+    let settings = config.settings(true);
     let Cockpit {
         journal,
         keys,
@@ -344,11 +344,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     } = cockpit_with_journal(&config, secrets, settings, dir.path());
     // A probe: the loop's model is not reachable from outside, so the test
     // polls the same simulator itself to know when the wave has arrived.
-    let mut probe = Model::new(
-        Settings::from_config(&config, true),
-        Vec::new(),
-        Timestamp::now(),
-    );
+    let mut probe = Model::new(config.settings(true), Vec::new(), Timestamp::now());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
         poll(

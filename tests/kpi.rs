@@ -9,7 +9,6 @@ mod common;
 
 use std::time::Duration;
 
-use cre_cockpit::config::{BusinessHoursConfig, SlaConfig};
 use cre_cockpit::core::domain::{
     DeskUpdate, Inquiry, InquiryHistory, InquiryStatus, Priority, SlaClock, SlaMetric, SourceKind,
 };
@@ -17,6 +16,7 @@ use cre_cockpit::insight::kpi::{
     self, ClosedHistory, Durations, Inputs, Kpi, Kpis, Rate, WindowKpis,
 };
 use cre_cockpit::insight::sla::Policy;
+use cre_cockpit::insight::sla::{BusinessHoursConfig, SlaConfig};
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use jiff::Timestamp;

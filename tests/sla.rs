@@ -7,13 +7,13 @@ mod common;
 use common::{inquiry, now};
 use cre_cockpit::config::Config;
 use cre_cockpit::core::domain::{DeskUpdate, Inquiry, Priority, SlaMetric};
+use cre_cockpit::model::Model;
 use cre_cockpit::model::message::Message;
-use cre_cockpit::model::{Model, Settings};
 use jiff::Timestamp;
 
 fn arrive(config: &str, inquiries: Vec<Inquiry>) -> Model {
     let config = Config::parse(config).unwrap();
-    let mut m = Model::new(Settings::from_config(&config, false), Vec::new(), now());
+    let mut m = Model::new(config.settings(false), Vec::new(), now());
     m.update(Message::Desk {
         vendor: "rt",
         at: now(),

@@ -8,7 +8,7 @@ use common::{inquiry, key, now};
 use cre_cockpit::config::Config;
 use cre_cockpit::core::domain::{DeskUpdate, Priority, SlaClock, SlaMetric};
 use cre_cockpit::model::message::Message;
-use cre_cockpit::model::{Model, Pane, Settings};
+use cre_cockpit::model::{Model, Pane};
 use jiff::SignedDuration;
 
 const CONFIG: &str = r#"
@@ -29,7 +29,7 @@ filter = 'area = billing or tag ~ invoice'
 /// with settings from `CONFIG`.
 fn model() -> Model {
     let config = Config::parse(CONFIG).unwrap();
-    let mut m = Model::new(Settings::from_config(&config, false), Vec::new(), now());
+    let mut m = Model::new(config.settings(false), Vec::new(), now());
     m.update(Message::Accounts {
         file: "accounts.csv".into(),
         at: now(),

@@ -36,7 +36,7 @@ use crate::insight::sla::Policy;
 pub struct KpiConfig {
     /// Length of a shift: the first KPI window and the default span of the
     /// handover report.
-    #[serde(deserialize_with = "crate::config::duration")]
+    #[serde(deserialize_with = "crate::core::durations::duration")]
     pub shift: Duration,
 }
 

@@ -102,13 +102,17 @@ impl Notified {
             .into_iter()
             .filter(|c| self.seen.insert((c.kind, c.id.clone())))
             .filter(|_| !baseline && !quiet)
-            .map(|Condition { kind, title, body, .. }| Notification {
-                kind,
-                title,
-                body,
-                bell: config.bell,
-                desktop: config.desktop,
-            })
+            .map(
+                |Condition {
+                     kind, title, body, ..
+                 }| Notification {
+                    kind,
+                    title,
+                    body,
+                    bell: config.bell,
+                    desktop: config.desktop,
+                },
+            )
             .collect()
     }
 }

@@ -3,14 +3,101 @@
 //! calendar hours or in the business hours of a working calendar with its
 //! own time zone (holidays and daylight-saving changes included).
 
-use std::collections::BTreeSet;
-
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeSet;
 
-use crate::config::{BusinessHoursConfig, SlaConfig};
+use std::time::Duration;
+
+use serde::Deserialize;
+
 use crate::core::domain::{Inquiry, InquiryStatus, Priority, SlaClock, SlaMetric};
+use crate::core::durations::{duration, optional_duration};
+
+/// SLA policy used when the desk reports no targets of its own: first-reply
+/// targets per priority (the four top-level keys), optional next-reply
+/// targets, and optional business hours (see `crate::insight::sla`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaConfig {
+    #[serde(deserialize_with = "duration")]
+    pub urgent: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub high: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub normal: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub low: Duration,
+    /// Next-reply targets; a priority left out uses its first-reply target.
+    pub next_reply: Option<PriorityTargets>,
+    /// When present, targets count business hours in this calendar.
+    pub business_hours: Option<BusinessHoursConfig>,
+}
+
+/// A target per priority, each optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PriorityTargets {
+    #[serde(deserialize_with = "optional_duration")]
+    pub urgent: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub high: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub normal: Option<Duration>,
+    #[serde(deserialize_with = "optional_duration")]
+    pub low: Option<Duration>,
+}
+
+/// The support team's working week. Validated (time zone, times, days) by
+/// `crate::insight::sla::Policy::from_config`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHoursConfig {
+    /// IANA time zone name, e.g. "Asia/Tokyo".
+    pub time_zone: String,
+    /// Working days, e.g. ["mon", "tue", "wed", "thu", "fri"] (the default).
+    #[serde(default = "default_working_days")]
+    pub days: Vec<String>,
+    /// Opening and closing time of each working day, "HH:MM".
+    #[serde(default = "default_open")]
+    pub open: String,
+    #[serde(default = "default_close")]
+    pub close: String,
+    /// Dates ("YYYY-MM-DD") that are not working days.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Priorities whose clocks run around the clock anyway, e.g. ["urgent"].
+    #[serde(default)]
+    pub calendar_priorities: Vec<String>,
+}
+
+fn default_working_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_open() -> String {
+    "09:00".into()
+}
+
+fn default_close() -> String {
+    "17:00".into()
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        Self {
+            urgent: Duration::from_secs(3600),
+            high: Duration::from_secs(4 * 3600),
+            normal: Duration::from_secs(8 * 3600),
+            low: Duration::from_secs(24 * 3600),
+            next_reply: None,
+            business_hours: None,
+        }
+    }
+}
 
 /// Longest stretch searched for business time: a target that does not fit
 /// into ten years of the calendar is a configuration mistake, not a clock.

@@ -19,10 +19,10 @@ use crate::core::writes::{Target, Write, WriteKind};
 #[serde(deny_unknown_fields, default)]
 pub struct UpdatesConfig {
     /// When the first customer notice is due after the incident starts.
-    #[serde(deserialize_with = "crate::config::duration")]
+    #[serde(deserialize_with = "crate::core::durations::duration")]
     pub first_notice: Duration,
     /// The longest gap between customer updates.
-    #[serde(deserialize_with = "crate::config::duration")]
+    #[serde(deserialize_with = "crate::core::durations::duration")]
     pub interval: Duration,
     /// Status → text. Placeholders: `{title}`, `{service}`, `{next_update}`.
     pub templates: BTreeMap<String, String>,

@@ -6,11 +6,21 @@
 pub mod expr;
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
 
 use self::expr::{Expr, Field, Op, Value};
-use crate::config::ViewConfig;
 use crate::core::domain::{Account, Inquiry};
 use crate::model::keymap::{KeyBinding, Keymap};
+
+/// A saved view of the inquiries pane: `[[views]]` with a name, a filter
+/// expression (see `crate::model::views`) and an optional key.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ViewConfig {
+    pub name: String,
+    pub filter: String,
+    pub key: Option<String>,
+}
 
 /// How soon a clock must breach to count as "breaching" in the built-in view.
 pub const BREACHING_WITHIN: SignedDuration = SignedDuration::from_hours(1);

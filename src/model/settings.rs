@@ -1,0 +1,56 @@
+//! What the model needs from the config, already built and validated:
+//! `config` parses the file once and hands these values over, so nothing
+//! here re-parses or falls back to a default on a value it was given.
+
+use crate::insight::join;
+use crate::model::keymap::Keymap;
+
+/// Settings the model needs from the config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub keymap: Keymap,
+    /// Service → tenants it serves, for the incident join.
+    pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
+    pub sla: crate::insight::sla::Policy,
+    pub me: Option<String>,
+    pub impact_error_ratio: f64,
+    pub demo: bool,
+    pub read_only: bool,
+    /// Where escalations can go.
+    pub escalation: crate::insight::escalation::EscalationConfig,
+    /// Whether incident notes go to the incident source (PagerDuty) rather
+    /// than the journal only.
+    pub incident_notes: bool,
+    pub notify: crate::insight::notify::NotifyConfig,
+    pub updates: crate::insight::updates::UpdatesConfig,
+    /// Whether escalations can tag tickets on the desk.
+    pub desk_tags: bool,
+    /// Saved views of the inquiries pane, built-ins first.
+    pub views: crate::model::views::Views,
+    pub health: crate::insight::health::HealthConfig,
+    /// KPI windows (`[kpi]`).
+    pub kpi: crate::insight::kpi::KpiConfig,
+}
+
+impl Default for Settings {
+    /// What an empty config gives (the tests' and benchmarks' starting point).
+    fn default() -> Self {
+        Self {
+            keymap: Keymap::default(),
+            service_tenants: std::collections::BTreeMap::new(),
+            sla: crate::insight::sla::Policy::default(),
+            me: None,
+            impact_error_ratio: join::DEFAULT_IMPACT_ERROR_RATIO,
+            demo: false,
+            read_only: false,
+            escalation: crate::insight::escalation::EscalationConfig::default(),
+            incident_notes: false,
+            notify: crate::insight::notify::NotifyConfig::default(),
+            updates: crate::insight::updates::UpdatesConfig::default(),
+            desk_tags: false,
+            views: crate::model::views::Views::default(),
+            health: crate::insight::health::HealthConfig::default(),
+            kpi: crate::insight::kpi::KpiConfig::default(),
+        }
+    }
+}
