@@ -283,7 +283,7 @@ async fn tui(
     // The stored history arrives as the first message; the loop saves
     // through the handle.
     let (store, stored) = crate::store::open_and_load(&store_dir(demo), Timestamp::now());
-    let _ = tx.send(stored);
+    let _ = tx.send(crate::model::message::Message::Stored(stored));
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
     let pollers = sources.spawn(&tx, &cancel);
@@ -315,13 +315,7 @@ async fn tui(
         store: store.clone(),
         started: Some(started),
     };
-    let result = app::run(
-        &mut term,
-        model,
-        crossterm::event::EventStream::new(),
-        runtime,
-    )
-    .await;
+    let result = app::run(&mut term, model, terminal::input(), runtime).await;
     drop(guard);
     cancel.cancel();
     let mut model = result?;
@@ -373,7 +367,7 @@ async fn poll_model(
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut model = Model::new(config.settings(demo), sources.states(), Timestamp::now());
     let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
-    model.update(stored);
+    model.update(crate::model::message::Message::Stored(stored));
     for message in sources.poll_once().await {
         model.update(message);
     }

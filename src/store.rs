@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::core::domain::Severity;
 use crate::insight::health::{Band, DayScore};
-use crate::insight::history::{IncidentSeen, Trigger};
+use crate::insight::history::{IncidentSeen, Loaded, Persist, Trigger};
 
 /// The database file inside a data directory.
 pub const FILE: &str = "cockpit.db";
@@ -98,29 +98,6 @@ pub enum StoreError {
         known: usize,
     },
 }
-
-/// What the model gets back at start.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Loaded {
-    /// Daily scores by account id, oldest first.
-    pub scores: Vec<(String, DayScore)>,
-    pub triggers: Vec<(String, Trigger)>,
-    pub incidents: Vec<IncidentSeen>,
-}
-
-/// What the model asks to be saved. Replaces the triggers wholesale (a
-/// customer without an action has none); upserts today's scores and the
-/// incidents seen.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Persist {
-    pub scores: Vec<(String, DayScore)>,
-    pub triggers: Vec<(String, Trigger)>,
-    pub incidents: Vec<IncidentSeen>,
-}
-
-// Scores are finite numbers, so equality is an equivalence here; `Effect`
-// (which carries a `Persist`) needs `Eq`.
-impl Eq for Persist {}
 
 pub struct Store {
     conn: Connection,
@@ -425,23 +402,17 @@ impl Handle {
     }
 }
 
-/// Open the store in `dir` and read its history, as the message the model
-/// expects. Returns the handle for later saves when the store opened.
-pub fn open_and_load(
-    dir: &Path,
-    now: Timestamp,
-) -> (Option<Handle>, crate::model::message::Message) {
+/// Open the store in `dir` and read its history (or say why not). Returns
+/// the handle for later saves when the store opened.
+pub fn open_and_load(dir: &Path, now: Timestamp) -> (Option<Handle>, Result<Loaded, String>) {
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     match Store::open_in(dir) {
         Ok(store) => {
             let handle = Handle::new(store);
             let loaded = handle.load(today).map_err(|e| e.to_string());
-            (Some(handle), crate::model::message::Message::Stored(loaded))
+            (Some(handle), loaded)
         }
-        Err(e) => (
-            None,
-            crate::model::message::Message::Stored(Err(e.to_string())),
-        ),
+        Err(e) => (None, Err(e.to_string())),
     }
 }
 

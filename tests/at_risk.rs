@@ -259,7 +259,8 @@ async fn the_event_loop_saves_scores_to_the_store() {
     let model = Model::new(Settings::default(), sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
     let (handle, stored) = store::open_and_load(dir.path(), Timestamp::now());
-    tx.send(stored).unwrap();
+    tx.send(cre_cockpit::model::message::Message::Stored(stored))
+        .unwrap();
     let cancel = CancellationToken::new();
     let pollers = sources.spawn(&tx, &cancel);
     let runtime = Runtime {

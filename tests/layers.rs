@@ -68,7 +68,7 @@ const CRATES: &[(&str, &[&str])] = &[
     ("crossterm", &["model", "ui", "app"]),
     ("ratatui", &["model", "ui", "app"]),
     ("tokio::spawn", &["app", "simulator", "sources::resume"]),
-    ("spawn_blocking", &["app", "sources::resume"]),
+    ("spawn_blocking", &["app", "simulator", "sources::resume"]),
 ];
 
 /// One source file: its module path (`insight::health::trend`) and text.

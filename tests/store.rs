@@ -7,9 +7,10 @@ mod common;
 
 use cre_cockpit::core::domain::Severity;
 use cre_cockpit::insight::health::{Band, DayScore};
+use cre_cockpit::insight::history::Persist;
 use cre_cockpit::insight::history::{IncidentSeen, Trigger};
 use cre_cockpit::model::message::{Effect, Message};
-use cre_cockpit::store::{self, Persist, Store, StoreError};
+use cre_cockpit::store::{self, Store, StoreError};
 use jiff::civil::{Date, date};
 use jiff::{Timestamp, ToSpan};
 

@@ -114,6 +114,12 @@ impl<B: Backend> Backend for SafeBackend<B> {
     }
 }
 
+/// The terminal's key, mouse and resize events, for the event loop.
+#[must_use]
+pub fn input() -> crossterm::event::EventStream {
+    crossterm::event::EventStream::new()
+}
+
 /// Give the terminal back as it was. Safe to call more than once.
 pub fn restore() {
     // Best effort: on the way out there is nobody left to report to.

@@ -278,6 +278,29 @@ impl History {
     }
 }
 
+/// What the model gets back at start.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    /// Daily scores by account id, oldest first.
+    pub scores: Vec<(String, DayScore)>,
+    pub triggers: Vec<(String, Trigger)>,
+    pub incidents: Vec<IncidentSeen>,
+}
+
+/// What the model asks to be saved. Replaces the triggers wholesale (a
+/// customer without an action has none); upserts today's scores and the
+/// incidents seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Persist {
+    pub scores: Vec<(String, DayScore)>,
+    pub triggers: Vec<(String, Trigger)>,
+    pub incidents: Vec<IncidentSeen>,
+}
+
+// Scores are finite numbers, so equality is an equivalence here; `Effect`
+// (which carries a `Persist`) needs `Eq`.
+impl Eq for Persist {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ pub enum Message {
     /// Text came back from `$EDITOR`.
     Edited(Result<String, String>),
     /// The local store's history arrived (or could not be read).
-    Stored(Result<crate::store::Loaded, String>),
+    Stored(Result<crate::insight::history::Loaded, String>),
 }
 
 /// Something the model wants done.
@@ -86,7 +86,7 @@ pub enum Effect {
     Notify(crate::insight::notify::Notification),
     /// Save today's health scores, action triggers and incidents seen to
     /// the local store.
-    Persist(Box<crate::store::Persist>),
+    Persist(Box<crate::insight::history::Persist>),
     /// Render the handover report of the shift that ends now and write it
     /// into the data dir's `handovers/` folder.
     Handover,

@@ -10,8 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use super::{Model, SourceStatus};
 use crate::insight::health::DayScore;
 use crate::insight::history::{IncidentSeen, Trigger};
+use crate::insight::history::{Loaded, Persist};
 use crate::model::message::Effect;
-use crate::store::{Loaded, Persist};
 
 /// How often the day's scores are re-saved while the cockpit runs.
 const EVERY: SignedDuration = SignedDuration::from_mins(10);
