@@ -46,7 +46,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX health_score_day ON health_score (day);
     CREATE TABLE action_trigger (
         account_id TEXT PRIMARY KEY,
-        driver     TEXT NOT NULL,
+        driver     TEXT NOT NULL,          -- the trigger's code (migration 3)
         since      TEXT NOT NULL           -- RFC 3339
     );
     CREATE TABLE incident_seen (
@@ -78,6 +78,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX steps_by_state ON steps(state, next_attempt_at);
     CREATE INDEX steps_by_write ON steps(write_id);",
+    // 3: action triggers are kept by their stable code, not their label;
+    // the labels saved before map onto the codes so no deadline resets.
+    "UPDATE action_trigger SET driver = CASE
+        WHEN driver GLOB 'F[1-8] *' THEN substr(driver, 1, 2)
+        WHEN driver = 'burn-rate page, no declared incident' THEN 'burn-page'
+        WHEN driver = 'IN INCIDENT' THEN 'in-incident'
+        WHEN driver = 'urgent inquiry past SLA' THEN 'urgent-past-sla'
+        WHEN driver = 'error budget exhausted' THEN 'budget-exhausted'
+        WHEN driver = 'cancellation intent' THEN 'cancellation-intent'
+        WHEN driver = 'renewal ≤90 d, not Green' THEN 'renewal-at-risk'
+        WHEN driver = 'Green, ↑, utilisation ≥80%' THEN 'expansion'
+        ELSE driver END;",
 ];
 
 /// How long daily scores are kept: a year and a bit, for later reporting.
@@ -235,7 +247,7 @@ impl Store {
         for row in rows {
             let (account, driver, since) = row?;
             if let Ok(since) = since.parse::<Timestamp>() {
-                loaded.triggers.push((account, Trigger { driver, since }));
+                loaded.triggers.push((account, Trigger { code: driver, since }));
             }
         }
         let mut stmt = self
@@ -306,7 +318,7 @@ impl Store {
                 "INSERT INTO action_trigger (account_id, driver, since) VALUES (?1, ?2, ?3)",
             )?;
             for (account, t) in &batch.triggers {
-                put.execute(params![account, t.driver, t.since.to_string()])?;
+                put.execute(params![account, t.code, t.since.to_string()])?;
             }
             let mut put = tx.prepare_cached(
                 "INSERT OR IGNORE INTO incident_seen (incident_id, account_id, severity, started_at)

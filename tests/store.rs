@@ -94,7 +94,7 @@ fn scores_triggers_and_incidents_survive_reopening() {
                     triggers: vec![(
                         "c1".into(),
                         Trigger {
-                            driver: "F4 Support burden".into(),
+                            code: "F4".into(),
                             since,
                         },
                     )],
@@ -116,7 +116,7 @@ fn scores_triggers_and_incidents_survive_reopening() {
                     triggers: vec![(
                         "c1".into(),
                         Trigger {
-                            driver: "F4 Support burden".into(),
+                            code: "F4".into(),
                             since,
                         },
                     )],
@@ -157,13 +157,13 @@ fn triggers_are_replaced_and_old_incidents_forgotten() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open_in(dir.path()).unwrap();
     let trigger = |d: &str| Trigger {
-        driver: d.into(),
+        code: d.into(),
         since: now(),
     };
     store
         .save(
             &Persist {
-                triggers: vec![("c1".into(), trigger("F1 Usage trend"))],
+                triggers: vec![("c1".into(), trigger("F1"))],
                 incidents: vec![IncidentSeen {
                     incident: "OLD".into(),
                     account: "c1".into(),
@@ -178,7 +178,7 @@ fn triggers_are_replaced_and_old_incidents_forgotten() {
     store
         .save(
             &Persist {
-                triggers: vec![("c2".into(), trigger("F7 Voice"))],
+                triggers: vec![("c2".into(), trigger("F7"))],
                 ..Persist::default()
             },
             now(),
@@ -262,4 +262,56 @@ fn customer<'a>(
         .iter()
         .find(|c| model.data.accounts[c.account].id == id)
         .unwrap()
+}
+
+/// Triggers saved by label before migration 3 come back as their codes, so
+/// an upgrade does not restart any next-action deadline.
+#[test]
+fn trigger_labels_saved_before_codes_are_migrated_to_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let since = now();
+    {
+        let mut store = Store::open_in(dir.path()).unwrap();
+        let trigger = |label: &str| Trigger {
+            code: label.into(),
+            since,
+        };
+        store
+            .save(
+                &Persist {
+                    triggers: vec![
+                        ("c1".into(), trigger("F4 Support burden")),
+                        ("c2".into(), trigger("IN INCIDENT")),
+                        ("c3".into(), trigger("renewal ≤90 d, not Green")),
+                    ],
+                    ..Persist::default()
+                },
+                now(),
+            )
+            .unwrap();
+    }
+    // Wind the schema back to before the codes, as an older build left it.
+    let conn = rusqlite::Connection::open(dir.path().join(store::FILE)).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    drop(conn);
+    let store = Store::open_in(dir.path()).unwrap();
+    let mut codes: Vec<(String, String)> = store
+        .load(since.to_zoned(jiff::tz::TimeZone::UTC).date())
+        .unwrap()
+        .triggers
+        .into_iter()
+        .map(|(a, t)| {
+            assert_eq!(t.since, since, "the deadline keeps its start");
+            (a, t.code)
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            ("c1".to_string(), "F4".to_string()),
+            ("c2".into(), "in-incident".into()),
+            ("c3".into(), "renewal-at-risk".into()),
+        ]
+    );
 }

@@ -68,10 +68,11 @@ pub struct IncidentSeen {
     pub started_at: Timestamp,
 }
 
-/// When a customer's next action was first triggered by its driver.
+/// When a customer's next action was first triggered, by the trigger's
+/// stable code (`NextAction::code`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trigger {
-    pub driver: String,
+    pub code: String,
     pub since: Timestamp,
 }
 

@@ -45,8 +45,12 @@ pub struct NextAction {
     pub who: String,
     pub due: Due,
     pub what: String,
-    /// The driver or state that triggered it ("F4 Support burden").
+    /// The driver or state that triggered it ("F4 Support burden"), as shown.
     pub driver: String,
+    /// The trigger's stable code ("F4", "cancellation-intent"): the key its
+    /// start time is remembered under, so rewording `driver` resets nothing.
+    #[serde(skip)]
+    pub code: &'static str,
     /// When that trigger first appeared; the deadline counts from here.
     pub since: Timestamp,
 }
@@ -719,28 +723,35 @@ fn deadline(since: Timestamp, window: Window) -> Timestamp {
 fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
     let (account, health) = (x.account, x.health);
     let owner = &account.owner;
-    let action = |who: String, driver: String, what: &str, due: Due, since: Timestamp| NextAction {
+    let action = |code: &'static str,
+                  who: String,
+                  driver: String,
+                  what: &str,
+                  due: Due,
+                  since: Timestamp| NextAction {
         who,
         due,
         what: what.to_owned(),
         driver,
+        code,
         since,
     };
     // When a driver-based trigger appeared: kept while the driver stays.
-    let since_for = |driver: &str| {
+    let since_for = |code: &str| {
         x.trigger
-            .filter(|t| t.driver == driver)
+            .filter(|t| t.code == code)
             .map_or(x.now, |t| t.since)
     };
-    let windowed = |who: String, driver: String, what: &str, window: Window| {
-        let since = since_for(&driver);
-        action(who, driver, what, Due::At(deadline(since, window)), since)
+    let windowed = |code: &'static str, who: String, driver: String, what: &str, window: Window| {
+        let since = since_for(code);
+        action(code, who, driver, what, Due::At(deadline(since, window)), since)
     };
     if let Some(incident) = x.incident.filter(|i| i.status == IncidentStatus::Detected) {
         // A page-level burn on their SLI and nobody has declared an
         // incident: domain.md §2.6 — page the on-call SRE now, confirm the
         // impact, and tell the customer before they file a ticket.
         return Some(action(
+            "burn-page",
             "CRE → on-call SRE".into(),
             "burn-rate page, no declared incident".into(),
             "Confirm impact; declare an incident if customer-visible; proactive notice before they file a ticket",
@@ -765,6 +776,7 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
             )
         };
         return Some(action(
+            "in-incident",
             "CRE (customer liaison)".into(),
             "IN INCIDENT".into(),
             what,
@@ -778,6 +790,7 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
                 // Urgent work runs on calendar hours under its SLA policy:
                 // a breach on Saturday cannot wait for Monday.
                 return Some(action(
+                    "urgent-past-sla",
                     "Support lead".into(),
                     "urgent inquiry past SLA".into(),
                     "Acknowledge, expedite, set an explicit update cadence",
@@ -787,6 +800,7 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
             }
             health::RedFlag::BudgetExhausted { .. } => {
                 return Some(windowed(
+                    "budget-exhausted",
                     "CRE + service owner".into(),
                     "error budget exhausted".into(),
                     "Share their SLO report; risk review (ETTD/ETTR/ETTF); agree a shared SLO; error-budget policy T2–T3",
@@ -794,9 +808,11 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
                 ));
             }
             health::RedFlag::CancellationIntent => {
+                let code = "cancellation-intent";
                 let driver = "cancellation intent".to_owned();
-                let since = since_for(&driver);
+                let since = since_for(code);
                 return Some(action(
+                    code,
                     format!("AM + {owner}"),
                     driver,
                     "Save plan: joint account plan and exec touch",
@@ -808,9 +824,11 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
         }
     }
     if x.renewal_days.is_some_and(|d| (0..=90).contains(&d)) && health.band != Band::Green {
+        let code = "renewal-at-risk";
         let driver = "renewal ≤90 d, not Green".to_owned();
-        let since = since_for(&driver);
+        let since = since_for(code);
         return Some(action(
+            code,
             format!("AM + {owner}"),
             driver,
             "Save plan before renewal (joint account plan, exec touch)",
@@ -824,9 +842,11 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
             .factor(FactorId::SeatUtilisation)
             .is_some_and(|f| f.sub_score >= 100.0);
         if busy && x.trend.arrow == Some(health::Arrow::Up) {
+            let code = "expansion";
             let driver = "Green, ↑, utilisation ≥80%".to_owned();
-            let since = since_for(&driver);
+            let since = since_for(code);
             return Some(action(
+                code,
                 "AM".into(),
                 driver,
                 "Expansion candidate: raise it in the next account plan",
@@ -881,7 +901,7 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
             Window::BusinessDays(5),
         ),
     };
-    Some(windowed(who, driver, what, window))
+    Some(windowed(top.code(), who, driver, what, window))
 }
 
 #[cfg(test)]
@@ -1111,7 +1131,7 @@ mod tests {
         history.triggers.insert(
             "acme".into(),
             Trigger {
-                driver: action.driver.clone(),
+                code: action.code.to_owned(),
                 since: action.since,
             },
         );
@@ -1122,7 +1142,7 @@ mod tests {
             .unwrap();
         assert_eq!(again.due, action.due);
         // A different driver starts its own clock.
-        history.triggers.get_mut("acme").unwrap().driver = "F4 Support burden".into();
+        history.triggers.get_mut("acme").unwrap().code = "F4".into();
         let other = scored(&a, &m, &history, later).customers[0]
             .next_action
             .clone()

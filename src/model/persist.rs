@@ -40,7 +40,7 @@ impl Model {
                     // A trigger seen this session before the load is newer
                     // information only if its driver differs.
                     match history.triggers.get(&account) {
-                        Some(t) if t.driver != trigger.driver => {}
+                        Some(t) if t.code != trigger.code => {}
                         _ => {
                             history.triggers.insert(account, trigger);
                         }
@@ -91,7 +91,7 @@ impl Model {
                 triggers.insert(
                     account.id.clone(),
                     Trigger {
-                        driver: action.driver.clone(),
+                        code: action.code.to_owned(),
                         since: action.since,
                     },
                 );
