@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use cre_cockpit::accounts::{AccountsError, parse};
+use cre_cockpit::sources::accounts::{AccountsError, parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use cre_cockpit::adapters::alertmanager::read_alerts;
+use cre_cockpit::sources::alertmanager::read_alerts;
 use cre_cockpit::config::{IncidentsConfig, IncidentsKind};
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;

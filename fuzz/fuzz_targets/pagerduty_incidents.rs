@@ -2,7 +2,7 @@
 //! included) through the adapter's own decoding and conversion.
 #![no_main]
 
-use cre_cockpit::adapters::pagerduty::read_incidents_page;
+use cre_cockpit::sources::pagerduty::read_incidents_page;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

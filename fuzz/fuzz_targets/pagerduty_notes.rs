@@ -2,7 +2,7 @@
 //! reads it.
 #![no_main]
 
-use cre_cockpit::adapters::pagerduty::read_notes;
+use cre_cockpit::sources::pagerduty::read_notes;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! both an instant vector and a range matrix.
 #![no_main]
 
-use cre_cockpit::adapters::prometheus::read_answer;
+use cre_cockpit::sources::prometheus::read_answer;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! attachments body (NUL cannot occur in JSON text, so it splits cleanly).
 #![no_main]
 
-use cre_cockpit::adapters::rt::read_conversation;
+use cre_cockpit::sources::rt::read_conversation;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! read with and without custom fields for the customer and feature area.
 #![no_main]
 
-use cre_cockpit::adapters::rt::read_search_page;
+use cre_cockpit::sources::rt::read_search_page;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

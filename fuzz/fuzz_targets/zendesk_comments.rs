@@ -2,7 +2,7 @@
 //! sideloaded) through the adapter's own decoding and conversion.
 #![no_main]
 
-use cre_cockpit::adapters::zendesk::read_comments_page;
+use cre_cockpit::sources::zendesk::read_comments_page;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 

@@ -3,7 +3,7 @@
 //! decoding and conversion.
 #![no_main]
 
-use cre_cockpit::adapters::zendesk::read_export_page;
+use cre_cockpit::sources::zendesk::read_export_page;
 use cre_cockpit_fuzz as check;
 use libfuzzer_sys::fuzz_target;
 
