@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod durations;
 pub mod sanitize;
+pub mod slo;
 pub mod source;
 pub mod text;
 pub mod writes;

@@ -210,7 +210,8 @@ impl Model {
                 }
             }
             Message::Metrics { vendor, at, result } => {
-                let result = result.map(|m| {
+                let result = result.map(|mut m| {
+                    crate::insight::slo::judge(&mut m);
                     let detail = (!m.warnings.is_empty()).then(|| {
                         format!("{} warnings: {}", m.warnings.len(), m.warnings.join("; "))
                     });

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod alertmanager;
+pub mod config;
 pub mod events;
 pub mod http;
 pub mod lenient;

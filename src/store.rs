@@ -247,7 +247,13 @@ impl Store {
         for row in rows {
             let (account, driver, since) = row?;
             if let Ok(since) = since.parse::<Timestamp>() {
-                loaded.triggers.push((account, Trigger { code: driver, since }));
+                loaded.triggers.push((
+                    account,
+                    Trigger {
+                        code: driver,
+                        since,
+                    },
+                ));
             }
         }
         let mut stmt = self

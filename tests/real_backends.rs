@@ -157,10 +157,12 @@ async fn snapshot_at_seed(url: &str, epoch: i64) -> MetricsSnapshot {
     let mut adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
         .unwrap()
         .with_slos(&config.slo);
-    adapter
+    let mut snapshot = adapter
         .snapshot_at(jiff::Timestamp::from_second(epoch).unwrap())
         .await
-        .unwrap()
+        .unwrap();
+    slo::judge(&mut snapshot);
+    snapshot
 }
 
 fn epoch() -> i64 {

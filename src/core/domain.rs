@@ -283,8 +283,12 @@ pub struct MetricsSnapshot {
     pub active_users_history: std::sync::Arc<BTreeMap<String, Vec<f64>>>,
     /// Warnings the metrics backend attached to its answers.
     pub warnings: Vec<String>,
-    /// Each configured SLO, evaluated globally and per tenant.
-    pub slos: Vec<crate::insight::slo::SloReport>,
+    /// What each configured SLO measured (the source's part).
+    #[serde(skip)]
+    pub slo_counts: Vec<crate::core::slo::SloCounts>,
+    /// Each configured SLO, evaluated globally and per tenant
+    /// (`insight::slo::judge` fills this from `slo_counts`).
+    pub slos: Vec<crate::core::slo::SloReport>,
 }
 
 /// Incident severity, SEV1 the worst.

@@ -744,7 +744,14 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
     };
     let windowed = |code: &'static str, who: String, driver: String, what: &str, window: Window| {
         let since = since_for(code);
-        action(code, who, driver, what, Due::At(deadline(since, window)), since)
+        action(
+            code,
+            who,
+            driver,
+            what,
+            Due::At(deadline(since, window)),
+            since,
+        )
     };
     if let Some(incident) = x.incident.filter(|i| i.status == IncidentStatus::Detected) {
         // A page-level burn on their SLI and nobody has declared an

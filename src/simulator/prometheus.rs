@@ -75,7 +75,7 @@ fn recognise(query: &str) -> Option<Signal> {
     {
         return Some(signal);
     }
-    if query == squeeze(&crate::config::QueryConfig::default().feature_usage) {
+    if query == squeeze(&crate::sources::config::QueryConfig::default().feature_usage) {
         return Some(Signal::FeatureUsage);
     }
     // The SLO templates, with whatever window the cockpit put in.
@@ -84,7 +84,7 @@ fn recognise(query: &str) -> Option<Signal> {
         (DEMO_SLO_VALID, Signal::SloValid),
     ] {
         let template = squeeze(template);
-        let (before, after) = template.split_once(crate::config::WINDOW_PLACEHOLDER)?;
+        let (before, after) = template.split_once(crate::sources::config::WINDOW_PLACEHOLDER)?;
         if let Some(window) = query
             .strip_prefix(before)
             .and_then(|rest| rest.strip_suffix(after))

@@ -17,8 +17,8 @@ use reqwest::header::{ACCEPT, HeaderValue};
 
 use self::wire::{AlertDto, Lenient, decoded};
 use super::IncidentSource;
+use super::config::IncidentsConfig;
 use super::http::{self, Secret};
-use crate::config::IncidentsConfig;
 use crate::core::domain::{Incident, IncidentNote, IncidentStatus, Severity, SourceError};
 use crate::core::sanitize;
 

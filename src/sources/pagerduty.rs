@@ -12,8 +12,8 @@ use reqwest::{RequestBuilder, Url};
 
 use self::wire::{IncidentsPageDto, NotesDto, OncallsDto, Open, decoded};
 use super::IncidentSource;
+use super::config::IncidentsConfig;
 use super::http::{self, Secret};
-use crate::config::IncidentsConfig;
 use crate::core::domain::{Incident, IncidentNote, SourceError};
 use crate::core::sanitize;
 

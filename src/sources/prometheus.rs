@@ -1,6 +1,6 @@
 //! Prometheus HTTP API (and the compatible services: VictoriaMetrics, Thanos,
 //! Mimir, Grafana Cloud): per-tenant signals from configured PromQL, and
-//! the counts behind each configured SLO.
+//! the counts behind each configured SLO (judged in `insight::slo`).
 //!
 //! There is no change feed, so every poll re-asks the instant questions; they
 //! are small (one series per tenant) and run concurrently. The two histories
@@ -25,10 +25,10 @@ use reqwest::header::{ACCEPT, HeaderValue};
 pub use self::wire::{Answer, Series};
 use self::wire::{EnvelopeDto, Shape};
 use super::MetricsSource;
+use super::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use super::http::{self, Secret};
-use crate::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use crate::core::domain::{MetricsSnapshot, SourceError, TenantMetrics};
-use crate::insight::slo::{self, Counts, Objective, SloReport};
+use crate::core::slo::{self, Counts, SloCounts, WindowCounts};
 
 /// The error-ratio history: hourly, for a week (168 points, far below
 /// Prometheus's 11,000-points-per-series guard).
@@ -166,12 +166,6 @@ type Setter = fn(&mut TenantMetrics, f64);
 
 /// One SLO's answers: per window, the good and the valid counts.
 type SloAnswers = Result<Vec<(Duration, Answer, Answer)>, SourceError>;
-
-/// The good and valid counts of one SLO over one window.
-struct WindowCounts {
-    global: Option<Counts>,
-    by_tenant: BTreeMap<String, Counts>,
-}
 
 impl Prometheus {
     /// An adapter for the server at `config.url`; `token`, when given, is
@@ -384,18 +378,15 @@ impl Prometheus {
                 windows.insert(window, Arc::clone(&counts));
                 fresh.push(((i, window), counts));
             }
-            let report = slo_report(config, &windows);
             snapshot.warnings.extend(warnings);
-            for (tenant, state) in &report.by_tenant {
-                if let Some(left) = state.budget_remaining {
-                    let m = snapshot.by_tenant.entry(tenant.clone()).or_default();
-                    m.error_budget_remaining = Some(
-                        m.error_budget_remaining
-                            .map_or(left, |worst| worst.min(left)),
-                    );
-                }
-            }
-            snapshot.slos.push(report);
+            snapshot.slo_counts.push(SloCounts {
+                name: config.display_name().to_owned(),
+                service: config.service.clone(),
+                target: config.target,
+                window: config.window,
+                min_bad_events: config.min_bad_events,
+                windows,
+            });
         }
         for (key, counts) in fresh {
             self.slo_windows.insert(key, (at, counts));
@@ -582,36 +573,6 @@ impl Prometheus {
             ));
         }
         out
-    }
-}
-
-/// Evaluate one SLO from the counts of its windows.
-fn slo_report(config: &SloConfig, counts: &BTreeMap<Duration, Arc<WindowCounts>>) -> SloReport {
-    let objective = Objective {
-        target: config.target,
-        window: config.window,
-        min_bad_events: config.min_bad_events,
-    };
-    let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
-    let by_tenant = tenants
-        .into_iter()
-        .map(|tenant| {
-            let state = slo::evaluate(&objective, |w| {
-                counts
-                    .get(&w)
-                    .and_then(|c| c.by_tenant.get(tenant))
-                    .copied()
-            });
-            (tenant.clone(), state)
-        })
-        .collect();
-    SloReport {
-        name: config.display_name().to_owned(),
-        service: config.service.clone(),
-        target: config.target,
-        window: slo::promql_duration(config.window),
-        global: slo::evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
-        by_tenant,
     }
 }
 

@@ -33,9 +33,9 @@ use self::wire::{
     Answer, AttachmentDto, Change, CollectionDto, Reading, TicketDto, TransactionDto,
 };
 use super::DeskSource;
+use super::config::DeskConfig;
 use super::http::{self, Secret};
 use super::resume::Store;
-use crate::config::DeskConfig;
 use crate::core::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::core::sanitize;
 use crate::sources::lenient::decoded;

@@ -19,9 +19,9 @@ use self::wire::{
     Change, CommentsPageDto, Directory, ExportPageDto, SlaPoliciesDto, UsersDto, decoded,
 };
 use super::DeskSource;
+use super::config::DeskConfig;
 use super::http::{self, Secret};
 use super::resume::Store;
-use crate::config::DeskConfig;
 use crate::core::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::core::sanitize;
 

@@ -1,5 +1,6 @@
 //! Prometheus: instant queries, the week-ago query, the error-ratio range.
 
+use cre_cockpit::insight::slo;
 use cre_cockpit::sources::MetricsSource;
 use cre_cockpit::sources::http::{self, Secret};
 use cre_cockpit::sources::prometheus::Prometheus;
@@ -335,10 +336,11 @@ async fn optional_queries_that_fail_leave_warnings_not_a_failed_poll() {
     let mut adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
         .unwrap()
         .with_slos(&config.slo);
-    let snapshot = adapter
+    let mut snapshot = adapter
         .snapshot_at(jiff::Timestamp::now())
         .await
         .expect("poll");
+    slo::judge(&mut snapshot);
     assert_eq!(snapshot.by_tenant["acme"].error_ratio, Some(0.02));
     assert_eq!(snapshot.by_tenant["acme"].features_used, None);
     assert!(
@@ -491,10 +493,11 @@ async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
     };
     let at = |raw: &str| raw.parse::<jiff::Timestamp>().expect("timestamp");
 
-    let first = adapter
+    let mut first = adapter
         .snapshot_at(at("2026-11-21T10:00:00Z"))
         .await
         .expect("poll");
+    slo::judge(&mut first);
     let all = windows_asked(&server.received_requests().await.expect("recording on"));
     assert_eq!(all, ["1h", "30d", "30m", "3d", "5m", "6h"]);
 
@@ -506,10 +509,11 @@ async fn slo_windows_are_asked_again_only_once_they_may_have_moved() {
         .respond_with(ResponseTemplate::new(200).set_body_json(count("1000")))
         .mount(&server)
         .await;
-    let second = adapter
+    let mut second = adapter
         .snapshot_at(at("2026-11-21T10:00:30Z"))
         .await
         .expect("poll");
+    slo::judge(&mut second);
     let again = windows_asked(&server.received_requests().await.expect("recording on"));
     assert_eq!(again, ["1h", "30m", "5m"]);
     // The budget comes from the 30-day window, which was kept (990 good of
