@@ -398,7 +398,7 @@ impl Writers {
     pub fn from_config(
         config: &crate::config::Config,
         secrets: &crate::app::wiring::Secrets,
-        client: &reqwest::Client,
+        client: &crate::sources::http::Client,
         read_only: bool,
     ) -> Result<Self, SourceError> {
         use crate::config::{DeskKind, IncidentsKind};

@@ -187,7 +187,7 @@ impl Sources {
     pub fn build(
         config: &Config,
         secrets: Secrets,
-        client: &reqwest::Client,
+        client: &crate::sources::http::Client,
     ) -> Result<Self, ConfigError> {
         let desk = match &config.desk {
             None => None,

@@ -49,6 +49,10 @@ impl fmt::Debug for Secret {
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
 
+/// The HTTP client type, named here so the layers above hand it around
+/// without speaking HTTP themselves.
+pub type Client = reqwest::Client;
+
 /// The one HTTP client of the process (it pools connections; clones share
 /// the pool). Redirects are followed only within the same scheme, host and
 /// port, so a token is never sent to another host. The refusals are worded
