@@ -10,6 +10,7 @@
 //! sends [`Persist`] batches out as effects and receives [`Loaded`] as a
 //! message, so `update` stays free of IO.
 
+pub mod db;
 pub mod journal;
 
 use std::path::{Path, PathBuf};
@@ -25,72 +26,6 @@ use crate::insight::history::{IncidentSeen, Loaded, Persist, Trigger};
 /// The database file inside a data directory.
 pub const FILE: &str = "cockpit.db";
 
-/// Schema migrations, applied in order; the database's `user_version` is
-/// the number applied. Append new ones, never edit applied ones.
-///
-/// Hand-rolled rather than `rusqlite_migration` because that crate does not
-/// yet support the rusqlite release the project uses; the logic is the same
-/// `user_version` scheme.
-const MIGRATIONS: &[&str] = &[
-    // 1: health trend, action deadlines, incidents seen per customer.
-    "CREATE TABLE health_score (
-        account_id TEXT NOT NULL,
-        day        TEXT NOT NULL,          -- YYYY-MM-DD (UTC)
-        score      REAL NOT NULL,
-        band       TEXT NOT NULL,
-        coverage   REAL NOT NULL,
-        f1 REAL, f2 REAL, f3 REAL, f4 REAL,  -- sub-scores; NULL = no data
-        f5 REAL, f6 REAL, f7 REAL, f8 REAL,
-        PRIMARY KEY (account_id, day)
-    ) WITHOUT ROWID;
-    CREATE INDEX health_score_day ON health_score (day);
-    CREATE TABLE action_trigger (
-        account_id TEXT PRIMARY KEY,
-        driver     TEXT NOT NULL,          -- the trigger's code (migration 3)
-        since      TEXT NOT NULL           -- RFC 3339
-    );
-    CREATE TABLE incident_seen (
-        incident_id TEXT NOT NULL,
-        account_id  TEXT NOT NULL,
-        severity    TEXT NOT NULL,
-        started_at  TEXT NOT NULL,         -- RFC 3339
-        PRIMARY KEY (incident_id, account_id)
-    ) WITHOUT ROWID;",
-    // 2: the write journal (`crate::store::journal`): writes and their delivery steps.
-    "CREATE TABLE writes (
-        id INTEGER PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        target TEXT NOT NULL,
-        text TEXT NOT NULL
-    );
-    CREATE TABLE steps (
-        id INTEGER PRIMARY KEY,
-        write_id INTEGER NOT NULL REFERENCES writes(id),
-        effect TEXT NOT NULL,
-        item TEXT NOT NULL,
-        marker TEXT NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        last_error TEXT,
-        sent_at TEXT
-    );
-    CREATE INDEX steps_by_state ON steps(state, next_attempt_at);
-    CREATE INDEX steps_by_write ON steps(write_id);",
-    // 3: action triggers are kept by their stable code, not their label;
-    // the labels saved before map onto the codes so no deadline resets.
-    "UPDATE action_trigger SET driver = CASE
-        WHEN driver GLOB 'F[1-8] *' THEN substr(driver, 1, 2)
-        WHEN driver = 'burn-rate page, no declared incident' THEN 'burn-page'
-        WHEN driver = 'IN INCIDENT' THEN 'in-incident'
-        WHEN driver = 'urgent inquiry past SLA' THEN 'urgent-past-sla'
-        WHEN driver = 'error budget exhausted' THEN 'budget-exhausted'
-        WHEN driver = 'cancellation intent' THEN 'cancellation-intent'
-        WHEN driver = 'renewal ≤90 d, not Green' THEN 'renewal-at-risk'
-        WHEN driver = 'Green, ↑, utilisation ≥80%' THEN 'expansion'
-        ELSE driver END;",
-];
 
 /// How long daily scores are kept: a year and a bit, for later reporting.
 const KEEP_SCORE_DAYS: i64 = 400;
@@ -158,16 +93,8 @@ impl Store {
             path: path.display().to_string(),
             message: e.to_string(),
         };
-        let mut conn = Connection::open(path).map_err(err)?;
-        // WAL: readers never block the writer, and a crash mid-write leaves
-        // the last committed state intact.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        migrate(&mut conn, path)?;
+        let mut conn = db::connect(path, db::Durability::Normal).map_err(err)?;
+        db::migrate(&mut conn, path)?;
         Ok(Self {
             conn,
             path: path.to_owned(),
@@ -176,7 +103,7 @@ impl Store {
 
     /// The schema version the database is at.
     pub fn version(&self) -> Result<usize, StoreError> {
-        user_version(&self.conn).map_err(|e| self.error(&e))
+        db::user_version(&self.conn).map_err(|e| self.error(&e))
     }
 
     fn error(&self, e: &rusqlite::Error) -> StoreError {
@@ -356,38 +283,6 @@ impl Store {
     }
 }
 
-fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
-    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    Ok(usize::try_from(v).unwrap_or(0))
-}
-
-/// Bring the schema up to date, one migration per transaction.
-/// Bring a database's schema up to date (the store and the journal share
-/// one file and one migration list).
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let err = |e: rusqlite::Error| StoreError::Sqlite {
-        path: path.display().to_string(),
-        message: format!("migrating the schema: {e}"),
-    };
-    let current = user_version(conn).map_err(err)?;
-    if current > MIGRATIONS.len() {
-        return Err(StoreError::TooNew {
-            path: path.display().to_string(),
-            found: current,
-            known: MIGRATIONS.len(),
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction().map_err(err)?;
-        tx.execute_batch(sql).map_err(err)?;
-        let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
-        tx.pragma_update(None, "user_version", version)
-            .map_err(err)?;
-        tx.commit().map_err(err)?;
-    }
-    Ok(())
-}
-
 /// A store shared by the tasks that save to it; SQLite calls block, so
 /// callers run them on the blocking pool.
 #[derive(Debug, Clone)]
@@ -460,5 +355,5 @@ pub fn journal_mode(store: &Store) -> Option<String> {
 /// The number of schema migrations this build knows.
 #[must_use]
 pub fn latest_version() -> usize {
-    MIGRATIONS.len()
+    db::MIGRATIONS.len()
 }

@@ -61,17 +61,10 @@ impl Journal {
             path: path.display().to_string(),
             source,
         };
-        let conn = Connection::open(path).map_err(open_error)?;
-        // WAL: readers (the TUI) never block the outbox, and a commit is
-        // durable once `insert` returns.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_error)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(open_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_error)?;
-        let mut conn = conn;
-        crate::store::migrate(&mut conn, path).map_err(|e| JournalError::Invalid(e.to_string()))?;
+        // Full durability: a write is committed before anything is sent.
+        let mut conn =
+            super::db::connect(path, super::db::Durability::Full).map_err(open_error)?;
+        super::db::migrate(&mut conn, path).map_err(|e| JournalError::Invalid(e.to_string()))?;
         Ok(Self { conn })
     }
 
