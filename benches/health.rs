@@ -5,7 +5,10 @@
 //! (support aggregation, incident impact, next action and sort) for context.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+// The tests' fixtures: the same file, not a copy.
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
 use std::hint::black_box;
 
 use cre_cockpit::core::domain::{Account, MetricsSnapshot, Segment, TenantMetrics, Tier};
@@ -13,8 +16,8 @@ use cre_cockpit::insight::health::{self, Band, DayScore, HealthConfig, Inputs, S
 use cre_cockpit::insight::history::History;
 use cre_cockpit::insight::join;
 use criterion::{Criterion, criterion_group, criterion_main};
+use jiff::ToSpan;
 use jiff::civil::date;
-use jiff::{Timestamp, ToSpan};
 
 const CUSTOMERS: usize = 10_000;
 
@@ -31,15 +34,10 @@ fn portfolio() -> Portfolio {
     let segments = [Segment::Enterprise, Segment::MidMarket, Segment::Small];
     let accounts: Vec<Account> = (0..CUSTOMERS)
         .map(|i| Account {
-            id: format!("c{i}"),
-            name: format!("Customer {i}"),
-            desk_org: format!("Org {i}"),
-            tenant: format!("t{i}"),
             segment: segments[i % 3],
             seats: 50 + (i as u32 % 900),
             arr: 10_000.0 + (i as f64) * 37.0,
             renewal_date: Some(today.checked_add(((i % 400) as i64).days()).unwrap()),
-            owner: "Dana".into(),
             tier: [Tier::High, Tier::Low, Tier::TechTouch][i % 3],
             nps: Some((i % 11) as u8),
             csat: Some(0.7 + (i % 30) as f64 / 100.0),
@@ -47,7 +45,7 @@ fn portfolio() -> Portfolio {
             champion_changed: (i % 7 == 0)
                 .then(|| today.checked_sub(((i % 120) as i64).days()).unwrap()),
             key_features: Some(8),
-            extra: BTreeMap::new(),
+            ..fixtures::numbered_account(i)
         })
         .collect();
     let mut metrics = MetricsSnapshot::default();
@@ -154,7 +152,7 @@ fn benches(c: &mut Criterion) {
             black_box(red)
         });
     });
-    let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+    let now = fixtures::now();
     c.bench_function("derive 10k customers (whole join, no inquiries)", |b| {
         b.iter(|| {
             black_box(join::derive(&join::Sources {

@@ -4,19 +4,21 @@
 //! and the incident join included), as `Model::update` does in the app.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+// The tests' fixtures: the same file, not a copy.
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
 use std::hint::black_box;
 use std::time::Duration;
 
 use cre_cockpit::core::domain::{
-    Account, Incident, IncidentStatus, MetricsSnapshot, Segment, Severity, SourceKind,
-    TenantMetrics, Tier,
+    Account, Incident, IncidentStatus, MetricsSnapshot, Severity, SourceKind, TenantMetrics,
 };
 use cre_cockpit::insight::slo::{self, Counts, Objective, SloReport};
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
 const TENANTS: usize = 10_000;
 const CUSTOMERS: usize = 1_000;
@@ -60,41 +62,19 @@ fn report(service: &str) -> SloReport {
 }
 
 fn model() -> Model {
-    let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
-    let accounts: Vec<Account> = (0..CUSTOMERS)
-        .map(|i| Account {
-            id: format!("c{i}"),
-            name: format!("Customer {i}"),
-            desk_org: format!("Org {i}"),
-            tenant: format!("t{i}"),
-            segment: Segment::MidMarket,
-            seats: 100,
-            arr: 50_000.0,
-            renewal_date: None,
-            owner: "Dana".into(),
-            tier: Tier::High,
-            nps: None,
-            csat: None,
-            pulse: None,
-            champion_changed: None,
-            key_features: None,
-            extra: Default::default(),
-        })
-        .collect();
+    let now = fixtures::now();
+    let accounts: Vec<Account> = (0..CUSTOMERS).map(fixtures::numbered_account).collect();
     let services = ["api", "exports", "sso", "billing"];
     let incidents: Vec<Incident> = (0..20)
         .map(|i| Incident {
-            id: format!("P{i}"),
-            title: format!("incident {i}"),
-            status: IncidentStatus::Triggered,
-            severity: Severity::Sev2,
-            service: Some(services[i % services.len()].into()),
-            started_at: now - SignedDuration::from_mins(10 * i as i64),
-            responders: Vec::new(),
             tenants: vec![format!("t{}", i * 7)],
-            url: None,
-            notes: Vec::new(),
-            details: BTreeMap::new(),
+            ..fixtures::incident(
+                &format!("P{i}"),
+                &format!("incident {i}"),
+                Severity::Sev2,
+                services[i % services.len()],
+                now - SignedDuration::from_mins(10 * i as i64),
+            )
         })
         .collect();
     let sources = vec![

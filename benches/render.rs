@@ -4,18 +4,22 @@
 //! does in the app.
 #![allow(clippy::unwrap_used)]
 
+// The tests' fixtures: the same file, not a copy.
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use cre_cockpit::core::domain::{
-    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
-    Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
+    Account, DeskUpdate, Incident, Inquiry, InquiryStatus, MetricsSnapshot, Priority, Segment,
+    Severity, SourceKind, TenantMetrics,
 };
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -23,26 +27,16 @@ const INQUIRIES: usize = 100_000;
 const CUSTOMERS: usize = 1_000;
 
 fn loaded_model() -> Model {
-    let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+    let now = fixtures::now();
     let segments = [Segment::Enterprise, Segment::MidMarket, Segment::Small];
     let accounts: Vec<Account> = (0..CUSTOMERS)
         .map(|i| Account {
-            id: format!("c{i}"),
-            name: format!("Customer {i}"),
-            desk_org: format!("Org {i}"),
-            tenant: format!("t{i}"),
             segment: segments[i % 3],
             seats: 50 + (i as u32 % 500),
             arr: 10_000.0 + (i as f64) * 100.0,
             renewal_date: Some(jiff::civil::date(2027, 1, 1)),
-            owner: "Dana".into(),
-            tier: Tier::High,
             nps: Some((i % 11) as u8),
-            csat: None,
-            pulse: None,
-            champion_changed: None,
-            key_features: None,
-            extra: Default::default(),
+            ..fixtures::numbered_account(i)
         })
         .collect();
     let priorities = [
@@ -101,17 +95,14 @@ fn loaded_model() -> Model {
         ..MetricsSnapshot::default()
     };
     let incidents = vec![Incident {
-        id: "P1".into(),
-        title: "API error rate elevated".into(),
-        status: IncidentStatus::Triggered,
-        severity: Severity::Sev1,
-        service: Some("api".into()),
-        started_at: now - SignedDuration::from_hours(1),
         responders: vec!["Sam".into()],
-        tenants: Vec::new(),
-        url: None,
-        notes: Vec::new(),
-        details: Default::default(),
+        ..fixtures::incident(
+            "P1",
+            "API error rate elevated",
+            Severity::Sev1,
+            "api",
+            now - SignedDuration::from_hours(1),
+        )
     }];
     let sources = [
         SourceKind::Desk,

@@ -4,78 +4,24 @@
 
 // A path, because tests/common.rs is also a test target of its own, whose
 // children would otherwise be looked up beside it.
+#[path = "common/fixtures.rs"]
+pub mod fixtures;
 #[path = "common/rt.rs"]
 pub mod rt;
+
+// The fixtures most tests use, at `common::` as before.
+pub use fixtures::{accounts, ago, incidents, now};
 
 use std::collections::BTreeMap;
 
 use cre_cockpit::core::domain::{
-    Account, DeskUpdate, Incident, IncidentStatus, Inquiry, InquiryStatus, MetricsSnapshot,
-    Priority, Segment, Severity, SourceKind, TenantMetrics, Tier,
+    DeskUpdate, Inquiry, InquiryStatus, MetricsSnapshot, Priority, SourceKind, TenantMetrics,
 };
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-pub fn now() -> Timestamp {
-    "2026-11-21T10:00:00Z".parse().unwrap()
-}
-
-pub fn ago(minutes: i64) -> Timestamp {
-    now() - SignedDuration::from_mins(minutes)
-}
-
-pub fn account(
-    id: &str,
-    name: &str,
-    tenant: &str,
-    segment: Segment,
-    seats: u32,
-    arr: f64,
-) -> Account {
-    Account {
-        id: id.into(),
-        name: name.into(),
-        desk_org: name.into(),
-        tenant: tenant.into(),
-        segment,
-        seats,
-        arr,
-        renewal_date: Some(jiff::civil::date(2027, 1, 15)),
-        owner: "Dana Park".into(),
-        tier: Tier::High,
-        nps: Some(8),
-        csat: None,
-        pulse: None,
-        champion_changed: None,
-        key_features: None,
-        extra: BTreeMap::new(),
-    }
-}
-
-pub fn accounts() -> Vec<Account> {
-    vec![
-        account(
-            "c1",
-            "Acme Corp",
-            "acme",
-            Segment::Enterprise,
-            400,
-            240_000.0,
-        ),
-        account(
-            "c2",
-            "株式会社ミドリ",
-            "midori",
-            Segment::MidMarket,
-            120,
-            60_000.0,
-        ),
-        account("c3", "Globex", "globex", Segment::Small, 20, 9_000.0),
-    ]
-}
 
 pub fn inquiry(
     id: &str,
@@ -151,22 +97,6 @@ pub fn metrics() -> MetricsSnapshot {
             .into(),
         ..MetricsSnapshot::default()
     }
-}
-
-pub fn incidents() -> Vec<Incident> {
-    vec![Incident {
-        id: "PINC01".into(),
-        title: "API error rate elevated".into(),
-        status: IncidentStatus::Triggered,
-        severity: Severity::Sev1,
-        service: Some("api".into()),
-        started_at: ago(100),
-        responders: vec!["Sam Oncall".into()],
-        tenants: Vec::new(),
-        url: Some("https://pd.example/incidents/PINC01".into()),
-        notes: Vec::new(),
-        details: Default::default(),
-    }]
 }
 
 /// A model that has received one good poll from every source.

@@ -6,10 +6,12 @@
 
 mod common;
 
+use common::fixtures::{SLOS_TOML, accounts_csv, five_customers};
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use cre_cockpit::core::domain::{DeskUpdate, MetricsSnapshot, Priority, SourceError};
+use cre_cockpit::core::domain::{Account, DeskUpdate, MetricsSnapshot, Priority, SourceError};
 use cre_cockpit::core::writes::{SourceWrite, StepState, Target, Write, WriteKind};
 use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
 use cre_cockpit::model::message::{Effect as Do, Message};
@@ -433,23 +435,6 @@ fn the_h_key_hands_the_report_to_the_app_which_says_where_it_went() {
 
 // ---- against the real servers -------------------------------------------------
 
-const SLOS: &str = r#"
-[[slo]]
-service = "api"
-target = 0.999
-window = "30d"
-good = 'sum by (tenant) (increase(http_requests_total{service="api",code!~"5.."}[{{window}}]))'
-valid = 'sum by (tenant) (increase(http_requests_total{service="api"}[{{window}}]))'
-
-[[slo]]
-name = "sso logins"
-service = "sso"
-target = 0.995
-window = "30d"
-good = 'sum by (tenant) (increase(http_requests_total{service="sso",code!~"5.."}[{{window}}]))'
-valid = 'sum by (tenant) (increase(http_requests_total{service="sso"}[{{window}}]))'
-"#;
-
 /// `cre-cockpit handover` with RT as the desk, Prometheus (seeded SLO
 /// burns) and Alertmanager (seeded alerts), and a journal seeded with this
 /// shift's writes about those very items.
@@ -480,17 +465,16 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
         .ticket(&queue, "How do I rotate keys?", 10, "initech")
         .await;
 
+    // The seeded customers, named in RT's Customer field by their tenant.
+    let customers: Vec<Account> = five_customers()
+        .into_iter()
+        .map(|a| Account {
+            desk_org: a.tenant.clone(),
+            ..a
+        })
+        .collect();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("accounts.csv"),
-        "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier\n\
-         c1,Acme Corp,acme,acme,enterprise,400,240000,2027-06-30,Dana,high\n\
-         c2,Globex,globex,globex,mid-market,120,60000,2027-03-31,Dana,high\n\
-         c3,Initech,initech,initech,mid-market,80,40000,2027-09-30,Lee,low\n\
-         c4,Umbrella,umbrella,umbrella,small,5,3000,2027-01-31,Lee,tech-touch\n\
-         c5,Soylent,soylent,soylent,small,30,9000,2027-02-28,Lee,low\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("accounts.csv"), accounts_csv(&customers)).unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -500,7 +484,7 @@ async fn handover_against_real_rt_prometheus_and_alertmanager() {
              [metrics]\nkind = \"prometheus\"\nurl = \"{prom}\"\n\n\
              [incidents]\nkind = \"alertmanager\"\nurl = \"{am}\"\n\n\
              [accounts]\nfile = \"accounts.csv\"\n\n\
-             [service_tenants]\ndb = [\"umbrella\"]\n{SLOS}"
+             [service_tenants]\ndb = [\"umbrella\"]\n{SLOS_TOML}"
         ),
     )
     .unwrap();

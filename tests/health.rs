@@ -2,9 +2,10 @@
 //! and properties that must hold for any customer.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+mod common;
 
-use cre_cockpit::core::domain::{Account, Segment, TenantMetrics, Tier};
+use common::fixtures;
+use cre_cockpit::core::domain::{Account, Segment, TenantMetrics};
 use cre_cockpit::insight::health::{
     self, Band, FactorId, HealthConfig, Inputs, RedFlag, Support, YellowCap,
 };
@@ -16,24 +17,13 @@ fn today() -> Date {
     date(2026, 11, 21)
 }
 
+/// Acme renewing on 2027-09-01, with no NPS: each test sets the survey data
+/// it scores.
 fn account() -> Account {
     Account {
-        id: "c1".into(),
-        name: "Acme".into(),
-        desk_org: "Acme".into(),
-        tenant: "acme".into(),
-        segment: Segment::Enterprise,
-        seats: 400,
-        arr: 120_000.0,
         renewal_date: Some(date(2027, 9, 1)),
-        owner: "Dana Park".into(),
-        tier: Tier::High,
         nps: None,
-        csat: None,
-        pulse: None,
-        champion_changed: None,
-        key_features: None,
-        extra: BTreeMap::new(),
+        ..fixtures::account("c1", "Acme", "acme", Segment::Enterprise, 400, 120_000.0)
     }
 }
 

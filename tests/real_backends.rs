@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::fixtures::{SLOS_TOML, accounts_csv, five_customers};
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -129,29 +131,9 @@ fn near(got: Option<f64>, want: f64, what: &str) {
     );
 }
 
-fn slo_toml() -> &'static str {
-    r#"
-[[slo]]
-service = "api"
-target = 0.999
-window = "30d"
-good = 'sum by (tenant) (increase(http_requests_total{service="api",code!~"5.."}[{{window}}]))'
-valid = 'sum by (tenant) (increase(http_requests_total{service="api"}[{{window}}]))'
-
-[[slo]]
-name = "sso logins"
-service = "sso"
-target = 0.995
-window = "30d"
-good = 'sum by (tenant) (increase(http_requests_total{service="sso",code!~"5.."}[{{window}}]))'
-valid = 'sum by (tenant) (increase(http_requests_total{service="sso"}[{{window}}]))'
-"#
-}
-
 async fn snapshot_at_seed(url: &str, epoch: i64) -> MetricsSnapshot {
     let config = Config::parse(&format!(
-        "[metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\n{}",
-        slo_toml()
+        "[metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\n{SLOS_TOML}"
     ))
     .unwrap();
     let mut adapter = Prometheus::new(http::client(), config.metrics.as_ref().unwrap(), None)
@@ -362,12 +344,7 @@ fn snapshot_links_alerts_burns_and_error_ratios_to_customers() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("accounts.csv"),
-        "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier\n\
-         c1,Acme Corp,Acme,acme,enterprise,400,240000,2027-06-30,Dana,high\n\
-         c2,Globex,Globex,globex,mid-market,120,60000,2027-03-31,Dana,high\n\
-         c3,Initech,Initech,initech,mid-market,80,40000,2027-09-30,Lee,low\n\
-         c4,Umbrella,Umbrella,umbrella,small,5,3000,2027-01-31,Lee,tech-touch\n\
-         c5,Soylent,Soylent,soylent,small,30,9000,2027-02-28,Lee,low\n",
+        accounts_csv(&five_customers()),
     )
     .unwrap();
     let config = dir.path().join("config.toml");
@@ -377,8 +354,7 @@ fn snapshot_links_alerts_burns_and_error_ratios_to_customers() {
             "[metrics]\nkind = \"prometheus\"\nurl = \"{prom}\"\n\n\
              [incidents]\nkind = \"alertmanager\"\nurl = \"{am}\"\n\n\
              [accounts]\nfile = \"accounts.csv\"\n\n\
-             [service_tenants]\ndb = [\"umbrella\"]\n{}",
-            slo_toml()
+             [service_tenants]\ndb = [\"umbrella\"]\n{SLOS_TOML}"
         ),
     )
     .unwrap();

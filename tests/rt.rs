@@ -5,13 +5,14 @@
 
 mod common;
 
+use common::fixtures;
 use common::rt::Rest;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use cre_cockpit::config::Config;
-use cre_cockpit::core::domain::{InquiryStatus, Priority};
+use cre_cockpit::core::domain::{Account, InquiryStatus, Priority, Segment, Tier};
 use cre_cockpit::sources::DeskSource;
 use cre_cockpit::sources::http::{self, Secret};
 use cre_cockpit::sources::rt::Rt;
@@ -243,11 +244,31 @@ async fn snapshot_json_lists_exactly_rts_open_tickets_and_follows_changes() {
     rest.update(&done, json!({"Status": "resolved"})).await;
 
     let dir = tempfile::tempdir().unwrap();
+    // Two customers, named in RT's Customer field by their tenant.
+    let customers = [
+        Account {
+            desk_org: "acme".into(),
+            owner: "Dana".into(),
+            ..fixtures::account(
+                "c1",
+                "Acme Corp",
+                "acme",
+                Segment::Enterprise,
+                400,
+                240_000.0,
+            )
+        },
+        Account {
+            desk_org: "globex".into(),
+            renewal_date: Some(jiff::civil::date(2027, 3, 1)),
+            owner: "Dana".into(),
+            tier: Tier::Low,
+            ..fixtures::account("c2", "Globex", "globex", Segment::Small, 20, 9_000.0)
+        },
+    ];
     std::fs::write(
         dir.path().join("accounts.csv"),
-        "id,name,desk_org,tenant,segment,seats,arr,renewal_date,owner,tier\n\
-         c1,Acme Corp,acme,acme,enterprise,400,240000,2027-01-15,Dana,high\n\
-         c2,Globex,globex,globex,small,20,9000,2027-03-01,Dana,low\n",
+        fixtures::accounts_csv(&customers),
     )
     .unwrap();
     std::fs::write(
