@@ -5,9 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::customers::band_style;
-use super::inquiries::{priority_style, segment_short};
-use super::{incidents::severity_style, theme};
+use super::inquiries::segment_short;
+use super::theme;
 use crate::core::domain::{Account, Incident, Inquiry};
 use crate::core::text;
 use crate::insight::join::CustomerRow;
@@ -132,7 +131,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
             Span::styled(format!("{:>12}  ", "priority"), theme::HEADER),
             Span::styled(
                 inquiry.priority.to_string(),
-                priority_style(inquiry.priority),
+                theme::priority(inquiry.priority),
             ),
             Span::raw(format!("   status {}", inquiry.status)),
         ]),
@@ -285,9 +284,9 @@ fn health_header(row: &CustomerRow) -> Line<'static> {
         Span::styled(
             h.score
                 .map_or_else(|| "H = — ".to_owned(), |s| format!("H = {s:.1} ")),
-            band_style(h.band),
+            theme::band(h.band),
         ),
-        Span::styled(format!("({}) ", h.band), band_style(h.band)),
+        Span::styled(format!("({}) ", h.band), theme::band(h.band)),
         super::customers::trend_span(t),
     ];
     spans.push(Span::raw(format!(
@@ -486,7 +485,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             Span::styled(format!("  {:<7} ", inquiry.id), theme::MUTED),
             Span::styled(
                 format!("{:<7}", inquiry.priority.to_string()),
-                priority_style(inquiry.priority),
+                theme::priority(inquiry.priority),
             ),
             Span::styled(
                 if breached { "past SLA " } else { "" }.to_owned(),
@@ -517,7 +516,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::raw(format!("{} ", incident.title)),
             Span::styled(
@@ -657,7 +656,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         Line::from(vec![
             Span::styled(
                 format!("{} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::styled(incident.title.clone(), theme::TITLE),
         ]),

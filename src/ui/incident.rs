@@ -7,9 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
-use super::customers::band_style;
-use super::incidents::severity_style;
-use super::inquiries::{priority_style, segment_short};
+use super::inquiries::segment_short;
 use super::theme;
 use crate::core::text;
 use crate::core::writes::{Target, WriteKind};
@@ -34,9 +32,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
     let countdown = if left.is_negative() {
         Span::styled(
             format!(" customer update OVERDUE by {} ", text::duration(-left)),
-            theme::BADGE_DEMO
-                .fg(ratatui::style::Color::White)
-                .bg(ratatui::style::Color::Red),
+            theme::BADGE_INCIDENT,
         )
     } else {
         Span::styled(
@@ -55,7 +51,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
         Line::from(vec![
             Span::styled(
                 format!("{} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::styled(incident.title.clone(), theme::TITLE),
         ]),
@@ -138,7 +134,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                                 || h.band.to_string(),
                                 |s| format!("{s:.0} {}", h.band),
                             ),
-                            band_style(h.band),
+                            theme::band(h.band),
                         )
                     },
                 )),
@@ -199,7 +195,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                 Cell::from(sla),
                 Cell::from(Span::styled(
                     inquiry.priority.to_string(),
-                    priority_style(inquiry.priority),
+                    theme::priority(inquiry.priority),
                 )),
                 Cell::from(inquiry.id.clone()),
                 Cell::from(text::truncate(&customer, 18)),

@@ -21,16 +21,6 @@ fn percent(rate: &Rate) -> String {
     format!("{:.0}%", rate.percent)
 }
 
-fn sla_style(rate: &Rate) -> Style {
-    if rate.percent >= SLA_TARGET {
-        theme::OK
-    } else if rate.percent >= 80.0 {
-        theme::WARN
-    } else {
-        theme::CRITICAL
-    }
-}
-
 fn pair(d: &Durations) -> String {
     format!(
         "{} p90 {}",
@@ -76,7 +66,7 @@ pub fn strip(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             "SLA",
             &shift.sla_achievement,
             |r| format!("{} ({}/{})", percent(r), r.count, r.of),
-            sla_style,
+            |r| theme::sla(r.percent, SLA_TARGET),
         ),
         segment("first reply", &shift.first_reply, pair, |_| theme::TEXT),
         segment(

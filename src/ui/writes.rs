@@ -3,7 +3,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -11,17 +10,6 @@ use super::theme;
 use crate::core::text;
 use crate::core::writes::{SourceWrite, StepState, Write};
 use crate::model::{Model, Prompt};
-
-/// Colour of a delivery state: pending yellow, sent green, failed red.
-#[must_use]
-pub fn state_style(state: StepState) -> Style {
-    match state {
-        StepState::Queued | StepState::Sending | StepState::Unknown => theme::WARN,
-        StepState::Sent => theme::OK,
-        StepState::Failed => theme::CRITICAL,
-        StepState::Local => theme::MUTED,
-    }
-}
 
 /// A write in one line: time, kind, target, first line of text, state.
 #[must_use]
@@ -34,7 +22,10 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
             theme::MUTED,
         ),
         Span::styled(format!("{:<8} ", write.kind.to_string()), theme::ACCENT),
-        Span::styled(format!("{:<8} ", state.to_string()), state_style(state)),
+        Span::styled(
+            format!("{:<8} ", state.to_string()),
+            theme::write_state(state),
+        ),
         Span::raw(text::truncate(first, 80)),
         Span::styled(
             format!(
@@ -50,7 +41,10 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
         .find_map(|s| s.last_error.as_deref())
         .filter(|_| state != StepState::Sent)
     {
-        spans.push(Span::styled(format!("  ({error})"), state_style(state)));
+        spans.push(Span::styled(
+            format!("  ({error})"),
+            theme::write_state(state),
+        ));
     }
     Line::from(spans)
 }
@@ -64,7 +58,10 @@ pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
         .map(|s| {
             Line::from(vec![
                 Span::raw("      "),
-                Span::styled(format!("{:<8} ", s.state.to_string()), state_style(s.state)),
+                Span::styled(
+                    format!("{:<8} ", s.state.to_string()),
+                    theme::write_state(s.state),
+                ),
                 Span::raw(s.effect.describe()),
                 Span::styled(
                     s.last_error
