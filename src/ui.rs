@@ -12,6 +12,7 @@ mod kpi;
 mod slo;
 pub mod theme;
 mod voc;
+mod widgets;
 pub mod writes;
 
 use ratatui::Frame;

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::inquiries::segment_short;
 use super::theme;
+use super::widgets::{field, heading, sparkline};
 use crate::core::domain::{Account, Incident, Inquiry};
 use crate::core::text;
 use crate::insight::join::CustomerRow;
@@ -90,17 +91,6 @@ fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
 
 fn gone(text: &str) -> Vec<Line<'static>> {
     vec![Line::from(Span::styled(text.to_owned(), theme::MUTED))]
-}
-
-pub(super) fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{name:>12}  "), theme::HEADER),
-        Span::raw(value.into()),
-    ])
-}
-
-fn heading(text: &str) -> Line<'static> {
-    Line::from(Span::styled(text.to_owned(), theme::TITLE))
 }
 
 fn customer_summary(model: &Model, account: &Account) -> String {
@@ -249,24 +239,6 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
         }
     }
     lines
-}
-
-/// A one-line chart of a series, scaled to its own maximum.
-pub(super) fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().copied().fold(0.0_f64, f64::max);
-    values
-        .iter()
-        .map(|v| {
-            if max <= 0.0 {
-                BARS[0]
-            } else {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let level = ((v / max) * 7.0).round().clamp(0.0, 7.0) as usize;
-                BARS[level]
-            }
-        })
-        .collect()
 }
 
 fn signed(x: f64) -> String {

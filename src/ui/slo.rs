@@ -3,8 +3,8 @@
 
 use ratatui::text::{Line, Span};
 
-use super::detail::{field, sparkline};
 use super::theme;
+use super::widgets::{field, sparkline};
 use crate::core::text;
 use crate::insight::slo::BurnLevel;
 use crate::model::Model;
