@@ -3,14 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::inquiries::segment_short;
 use super::theme;
-use super::widgets::{field, heading, sparkline};
+use super::widgets::{Hints, Overlay, field, heading, sparkline};
 use crate::core::domain::{Account, Incident, Inquiry};
 use crate::core::text;
 use crate::insight::join::CustomerRow;
+use crate::model::action::Action;
 use crate::model::{Loadable, Model, Target};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target, scroll: u16) {
@@ -42,23 +42,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
     };
     let mut lines = lines;
     lines.extend(annotations(model, target));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme::BORDER_FOCUSED)
-                    .title(Span::styled(title, theme::TITLE))
-                    .title_bottom(Span::styled(
-                        " esc back · j/k scroll · o open · y copy link ",
-                        theme::MUTED,
-                    )),
-            ),
-        area,
-    );
+    let hint = Hints::new(&model.settings.keymap)
+        .add(&[Action::Back], "back")
+        .add(&[Action::Down, Action::Up], "scroll")
+        .add(&[Action::OpenInBrowser], "open")
+        .add(&[Action::CopyLink], "copy link");
+    Overlay::new(title)
+        .hints(&hint)
+        .wrap()
+        .scroll(scroll)
+        .render(frame, area, lines);
 }
 
 /// The writes about this item, with each step's delivery state.
@@ -77,10 +70,15 @@ fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
         )),
     ];
     if writes.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "  none yet — a to annotate, e to escalate",
-            theme::MUTED,
-        )));
+        let how = Hints::new(&model.settings.keymap)
+            .add_with(&[Action::Annotate], "/", |k| format!("{k} to annotate"))
+            .add_with(&[Action::Escalate], "/", |k| format!("{k} to escalate"));
+        let text = if how.is_empty() {
+            "  none yet".to_owned()
+        } else {
+            format!("  none yet — {}", how.join(", "))
+        };
+        lines.push(Line::from(Span::styled(text, theme::MUTED)));
     }
     for w in writes {
         lines.push(super::writes::write_line(model, w));
