@@ -12,7 +12,11 @@ mod kpi;
 mod slo;
 pub mod theme;
 mod voc;
+mod widgets;
 pub mod writes;
+
+// Still reachable as `ui::centered`: it is part of the library's public API.
+pub use widgets::centered;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -56,18 +60,6 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         writes::prompt(frame, areas.body, model, prompt);
     }
     bars::footer(frame, areas.footer, model);
-}
-
-/// A popup of at most `width`×`height`, centred in `area`.
-#[must_use]
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let (width, height) = (width.min(area.width), height.min(area.height));
-    Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    )
 }
 
 /// The frame around a pane: title with row count, filter and sort, and —

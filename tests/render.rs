@@ -361,3 +361,52 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     let text = screen(&render(&mut m, 160, 45));
     assert!(text.contains("next customer update due in 20m"), "{text}");
 }
+
+/// The hints in overlays are read from the live keymap: after a rebind
+/// they name the new key, and never the default one that no longer works.
+#[test]
+fn overlay_hints_name_the_rebound_key() {
+    use cre_cockpit::model::action::Action;
+    use cre_cockpit::model::keymap::Keymap;
+    let mut m = model();
+    m.settings.keymap = Keymap::from_config(&std::collections::BTreeMap::from([
+        (Action::Back, vec!["x".to_owned()]),
+        (Action::Escalate, vec!["X".to_owned()]),
+        (Action::Down, vec!["n".to_owned()]),
+    ]))
+    .unwrap();
+
+    // The detail overlay's bottom line.
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let text = screen(&render(&mut m, 120, 40));
+    let hint = text
+        .lines()
+        .find(|l| l.contains(" back · "))
+        .unwrap_or_else(|| panic!("no hint line in\n{text}"));
+    assert!(hint.contains(" x back · n/k scroll "), "{hint}");
+    assert!(!hint.contains("esc back"), "{hint}");
+    assert!(!hint.contains("j/k"), "{hint}");
+    assert!(
+        text.contains("none yet — a to annotate, X to escalate"),
+        "{text}"
+    );
+
+    // The rebound back key closes it, as the hint says.
+    m.update(key('x'));
+    assert!(matches!(m.overlay, cre_cockpit::model::Overlay::None));
+
+    // Incident mode's title and the help's title.
+    m.update(key('i'));
+    let text = screen(&render(&mut m, 200, 50));
+    assert!(
+        text.contains("INCIDENT MODE — u customer update · a note · X escalate · x back"),
+        "{text}"
+    );
+    assert!(!text.contains("e escalate"), "{text}");
+    assert!(!text.contains("esc back"), "{text}");
+    m.update(key('x'));
+    m.update(key('?'));
+    let text = screen(&render(&mut m, 200, 50));
+    assert!(text.contains("Keys — ? or x to close"), "{text}");
+    assert!(!text.contains("or esc to close"), "{text}");
+}

@@ -15,12 +15,7 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     let mut spans = vec![
         Span::styled(" cre-cockpit ", theme::TITLE),
         if matches!(model.overlay, crate::model::Overlay::Incident { .. }) {
-            Span::styled(
-                " INCIDENT ",
-                theme::BADGE_DEMO
-                    .bg(ratatui::style::Color::Red)
-                    .fg(ratatui::style::Color::White),
-            )
+            Span::styled(" INCIDENT ", theme::BADGE_INCIDENT)
         } else {
             Span::styled(" SHIFT ", theme::BADGE_MODE)
         },

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 
 use super::{inquiries::segment_short, theme};
 use crate::core::text;
-use crate::insight::health::{Arrow, Band, Trend};
+use crate::insight::health::{Arrow, Trend};
 use crate::insight::join::{CustomerRow, Due};
 use crate::model::{Model, Pane};
 
@@ -66,15 +66,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     );
 }
 
-#[must_use]
-pub fn band_style(band: Band) -> Style {
-    match band {
-        Band::Green => theme::OK,
-        Band::Yellow => theme::WARN,
-        Band::Red => theme::CRITICAL,
-    }
-}
-
 /// `47 Red    ↓` or `IN INCIDENT`: the score, band colour and Δ7 trend
 /// arrow (`·` until a score from a week ago is kept; red when falling
 /// fast), and `?` when coverage is low.
@@ -88,7 +79,7 @@ fn health_cell(row: &CustomerRow) -> Cell<'static> {
         .map_or_else(|| "  —".to_owned(), |s| format!("{s:>3.0}"));
     let mut spans = vec![Span::styled(
         format!("{score} {:<6} ", health.band.to_string()),
-        band_style(health.band),
+        theme::band(health.band),
     )];
     spans.push(trend_span(&row.trend));
     if health.low_confidence {
@@ -103,7 +94,7 @@ pub fn trend_span(trend: &Trend) -> Span<'static> {
     match trend.arrow {
         _ if trend.falling_fast => Span::styled(
             trend.arrow.unwrap_or(Arrow::Down).to_string(),
-            theme::CRITICAL.add_modifier(ratatui::style::Modifier::BOLD),
+            theme::CRITICAL,
         ),
         Some(Arrow::Up) => Span::styled("↑", theme::OK),
         Some(Arrow::Down) => Span::styled("↓", theme::WARN),

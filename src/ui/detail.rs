@@ -3,14 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::customers::band_style;
-use super::inquiries::{priority_style, segment_short};
-use super::{incidents::severity_style, theme};
+use super::inquiries::segment_short;
+use super::theme;
+use super::widgets::{Hints, Overlay, field, heading, sparkline};
 use crate::core::domain::{Account, Incident, Inquiry};
 use crate::core::text;
 use crate::insight::join::CustomerRow;
+use crate::model::action::Action;
 use crate::model::{Loadable, Model, Target};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target, scroll: u16) {
@@ -42,23 +42,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
     };
     let mut lines = lines;
     lines.extend(annotations(model, target));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme::BORDER_FOCUSED)
-                    .title(Span::styled(title, theme::TITLE))
-                    .title_bottom(Span::styled(
-                        " esc back · j/k scroll · o open · y copy link ",
-                        theme::MUTED,
-                    )),
-            ),
-        area,
-    );
+    let hint = Hints::new(&model.settings.keymap)
+        .add(&[Action::Back], "back")
+        .add(&[Action::Down, Action::Up], "scroll")
+        .add(&[Action::OpenInBrowser], "open")
+        .add(&[Action::CopyLink], "copy link");
+    Overlay::new(title)
+        .hints(&hint)
+        .wrap()
+        .scroll(scroll)
+        .render(frame, area, lines);
 }
 
 /// The writes about this item, with each step's delivery state.
@@ -77,10 +70,15 @@ fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
         )),
     ];
     if writes.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "  none yet — a to annotate, e to escalate",
-            theme::MUTED,
-        )));
+        let how = Hints::new(&model.settings.keymap)
+            .add_with(&[Action::Annotate], "/", |k| format!("{k} to annotate"))
+            .add_with(&[Action::Escalate], "/", |k| format!("{k} to escalate"));
+        let text = if how.is_empty() {
+            "  none yet".to_owned()
+        } else {
+            format!("  none yet — {}", how.join(", "))
+        };
+        lines.push(Line::from(Span::styled(text, theme::MUTED)));
     }
     for w in writes {
         lines.push(super::writes::write_line(model, w));
@@ -91,17 +89,6 @@ fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
 
 fn gone(text: &str) -> Vec<Line<'static>> {
     vec![Line::from(Span::styled(text.to_owned(), theme::MUTED))]
-}
-
-pub(super) fn field(name: &str, value: impl Into<String>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{name:>12}  "), theme::HEADER),
-        Span::raw(value.into()),
-    ])
-}
-
-fn heading(text: &str) -> Line<'static> {
-    Line::from(Span::styled(text.to_owned(), theme::TITLE))
 }
 
 fn customer_summary(model: &Model, account: &Account) -> String {
@@ -132,7 +119,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
             Span::styled(format!("{:>12}  ", "priority"), theme::HEADER),
             Span::styled(
                 inquiry.priority.to_string(),
-                priority_style(inquiry.priority),
+                theme::priority(inquiry.priority),
             ),
             Span::raw(format!("   status {}", inquiry.status)),
         ]),
@@ -252,24 +239,6 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
     lines
 }
 
-/// A one-line chart of a series, scaled to its own maximum.
-pub(super) fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = values.iter().copied().fold(0.0_f64, f64::max);
-    values
-        .iter()
-        .map(|v| {
-            if max <= 0.0 {
-                BARS[0]
-            } else {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let level = ((v / max) * 7.0).round().clamp(0.0, 7.0) as usize;
-                BARS[level]
-            }
-        })
-        .collect()
-}
-
 fn signed(x: f64) -> String {
     if x.round() == 0.0 {
         "±0".to_owned()
@@ -285,9 +254,9 @@ fn health_header(row: &CustomerRow) -> Line<'static> {
         Span::styled(
             h.score
                 .map_or_else(|| "H = — ".to_owned(), |s| format!("H = {s:.1} ")),
-            band_style(h.band),
+            theme::band(h.band),
         ),
-        Span::styled(format!("({}) ", h.band), band_style(h.band)),
+        Span::styled(format!("({}) ", h.band), theme::band(h.band)),
         super::customers::trend_span(t),
     ];
     spans.push(Span::raw(format!(
@@ -486,7 +455,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             Span::styled(format!("  {:<7} ", inquiry.id), theme::MUTED),
             Span::styled(
                 format!("{:<7}", inquiry.priority.to_string()),
-                priority_style(inquiry.priority),
+                theme::priority(inquiry.priority),
             ),
             Span::styled(
                 if breached { "past SLA " } else { "" }.to_owned(),
@@ -517,7 +486,7 @@ fn customer_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::raw(format!("{} ", incident.title)),
             Span::styled(
@@ -657,7 +626,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         Line::from(vec![
             Span::styled(
                 format!("{} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::styled(incident.title.clone(), theme::TITLE),
         ]),

@@ -3,10 +3,11 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::theme;
+use super::widgets::{self, Overlay};
 use crate::model::Model;
+use crate::model::action::Action;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     let keymap = &model.settings.keymap;
@@ -28,19 +29,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
         "  Mouse: click a row to select it, click a tab to switch, wheel to scroll. Keys are rebindable in [keys] of the config.",
         theme::MUTED,
     )));
-    let popup = super::centered(
+    let popup = widgets::centered(
         area,
         100,
         u16::try_from(lines.len() + 2).unwrap_or(u16::MAX),
     );
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme::BORDER_FOCUSED)
-                .title(Span::styled(" Keys — ? or esc to close ", theme::TITLE)),
-        ),
-        popup,
-    );
+    // Both keys that close the help, as bound now.
+    let title = match widgets::keys(keymap, &[Action::Help, Action::Back], " or ") {
+        Some(keys) => format!(" Keys — {keys} to close "),
+        None => " Keys ".to_owned(),
+    };
+    Overlay::new(title)
+        .scroll(scroll)
+        .render(frame, popup, lines);
 }

@@ -7,24 +7,27 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
-use super::customers::band_style;
-use super::incidents::severity_style;
-use super::inquiries::{priority_style, segment_short};
+use super::inquiries::segment_short;
 use super::theme;
+use super::widgets::{Hints, Overlay};
 use crate::core::text;
 use crate::core::writes::{Target, WriteKind};
+use crate::model::action::Action;
 use crate::model::{Loadable, Model};
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll: u16) {
+    let keymap = &model.settings.keymap;
+    // The mode covers the whole body with panels of its own; only the top
+    // one is framed as an overlay, so the rest is cleared here.
     frame.render_widget(Clear, area);
     let Some(index) = model.data.incidents.iter().position(|i| i.id == id) else {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                format!("incident {id} is no longer open — esc to go back"),
-                theme::MUTED,
-            )),
-            area,
-        );
+        let back = Hints::new(keymap).add_with(&[Action::Back], "/", |k| format!("{k} to go back"));
+        let text = if back.is_empty() {
+            format!("incident {id} is no longer open")
+        } else {
+            format!("incident {id} is no longer open — {}", back.join(""))
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, theme::MUTED)), area);
         return;
     };
     let incident = &model.data.incidents[index];
@@ -34,9 +37,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
     let countdown = if left.is_negative() {
         Span::styled(
             format!(" customer update OVERDUE by {} ", text::duration(-left)),
-            theme::BADGE_DEMO
-                .fg(ratatui::style::Color::White)
-                .bg(ratatui::style::Color::Red),
+            theme::BADGE_INCIDENT,
         )
     } else {
         Span::styled(
@@ -55,7 +56,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
         Line::from(vec![
             Span::styled(
                 format!("{} ", incident.severity),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             ),
             Span::styled(incident.title.clone(), theme::TITLE),
         ]),
@@ -95,18 +96,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
         Constraint::Min(4),
     ])
     .areas(area);
-    frame.render_widget(
-        Paragraph::new(header).block(
-            Block::default()
-                .borders(Borders::TOP)
-                .border_style(theme::BORDER_FOCUSED)
-                .title(Span::styled(
-                    " INCIDENT MODE — u customer update · a note · e escalate · esc back ",
-                    theme::TITLE,
-                )),
-        ),
-        head,
-    );
+    // The keys the mode takes, in its title where the eye lands first.
+    let keys = Hints::new(keymap)
+        .add(&[Action::CustomerUpdate], "customer update")
+        .add(&[Action::Annotate], "note")
+        .add(&[Action::Escalate], "escalate")
+        .add(&[Action::Back], "back");
+    let title = if keys.is_empty() {
+        " INCIDENT MODE ".to_owned()
+    } else {
+        format!(" INCIDENT MODE — {} ", keys.join(" · "))
+    };
+    Overlay::new(title)
+        .borders(Borders::TOP)
+        .render(frame, head, header);
     let narrow = area.width < 120;
     let [left_area, right_area] = if narrow {
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(lists)
@@ -138,7 +141,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                                 || h.band.to_string(),
                                 |s| format!("{s:.0} {}", h.band),
                             ),
-                            band_style(h.band),
+                            theme::band(h.band),
                         )
                     },
                 )),
@@ -199,7 +202,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                 Cell::from(sla),
                 Cell::from(Span::styled(
                     inquiry.priority.to_string(),
-                    priority_style(inquiry.priority),
+                    theme::priority(inquiry.priority),
                 )),
                 Cell::from(inquiry.id.clone()),
                 Cell::from(text::truncate(&customer, 18)),

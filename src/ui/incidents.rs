@@ -3,12 +3,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
 use super::theme;
-use crate::core::domain::{IncidentStatus, Severity};
 use crate::core::text;
 use crate::model::{Model, Pane};
 
@@ -44,11 +42,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let mut cells = vec![
             Cell::from(Span::styled(
                 incident.severity.to_string(),
-                severity_style(incident.severity),
+                theme::severity(incident.severity),
             )),
             Cell::from(Span::styled(
                 incident.status.to_string(),
-                status_style(incident.status),
+                theme::incident_status(incident.status),
             )),
             Cell::from(text::duration(
                 model.now.duration_since(incident.started_at),
@@ -95,23 +93,4 @@ fn update_due(model: &Model, incident: &crate::core::domain::Incident) -> Cell<'
             theme::WARN
         },
     ))
-}
-
-#[must_use]
-pub fn severity_style(severity: Severity) -> Style {
-    match severity {
-        Severity::Sev1 | Severity::Sev2 => theme::CRITICAL,
-        Severity::Sev3 => theme::WARN,
-        Severity::Sev4 => theme::MUTED,
-    }
-}
-
-fn status_style(status: IncidentStatus) -> Style {
-    match status {
-        IncidentStatus::Triggered | IncidentStatus::Firing | IncidentStatus::Detected => {
-            theme::CRITICAL
-        }
-        IncidentStatus::Acknowledged => theme::WARN,
-        IncidentStatus::Resolved | IncidentStatus::Suppressed => theme::MUTED,
-    }
 }

@@ -3,12 +3,11 @@
 use jiff::SignedDuration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 
 use super::theme;
-use crate::core::domain::{Inquiry, Priority, Segment};
+use crate::core::domain::{Inquiry, Segment};
 use crate::core::text;
 use crate::model::{Model, Pane};
 
@@ -48,7 +47,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             sla_cell(model, inquiry),
             Cell::from(Span::styled(
                 inquiry.priority.to_string(),
-                priority_style(inquiry.priority),
+                theme::priority(inquiry.priority),
             )),
             Cell::from(inquiry.id.clone()),
             Cell::from(customer(model, inquiry)),
@@ -110,16 +109,6 @@ fn sla_cell(model: &Model, inquiry: &Inquiry) -> Cell<'static> {
 }
 
 #[must_use]
-pub fn priority_style(priority: Priority) -> Style {
-    match priority {
-        Priority::Urgent => theme::CRITICAL,
-        Priority::High => theme::WARN,
-        Priority::Normal => theme::TEXT,
-        Priority::Low => theme::MUTED,
-    }
-}
-
-#[must_use]
 pub fn segment_short(segment: Segment) -> &'static str {
     match segment {
         Segment::Enterprise => "ent",
@@ -147,10 +136,7 @@ fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
     let mut spans = Vec::new();
     let item = crate::core::writes::Target::Inquiry(inquiry.id.clone());
     if let Some(latest) = model.writes_for(&item).next() {
-        spans.push(Span::styled(
-            "✎",
-            super::writes::state_style(latest.state()),
-        ));
+        spans.push(Span::styled("✎", theme::write_state(latest.state())));
     }
     if inquiry.is_escalated() {
         spans.push(Span::raw("⇡"));

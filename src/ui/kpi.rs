@@ -5,10 +5,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::theme;
+use super::widgets::{self, Hints, Overlay};
 use crate::core::text;
 use crate::insight::kpi::{ClosedHistory, Durations, Kpi, Kpis, Rate, WindowKpis};
 use crate::model::Model;
@@ -19,16 +20,6 @@ const SLA_TARGET: f64 = 95.0;
 
 fn percent(rate: &Rate) -> String {
     format!("{:.0}%", rate.percent)
-}
-
-fn sla_style(rate: &Rate) -> Style {
-    if rate.percent >= SLA_TARGET {
-        theme::OK
-    } else if rate.percent >= 80.0 {
-        theme::WARN
-    } else {
-        theme::CRITICAL
-    }
 }
 
 fn pair(d: &Durations) -> String {
@@ -76,7 +67,7 @@ pub fn strip(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             "SLA",
             &shift.sla_achievement,
             |r| format!("{} ({}/{})", percent(r), r.count, r.of),
-            sla_style,
+            |r| theme::sla(r.percent, SLA_TARGET),
         ),
         segment("first reply", &shift.first_reply, pair, |_| theme::TEXT),
         segment(
@@ -285,30 +276,18 @@ fn view_lines(model: &Model, width: usize) -> Vec<Line<'static>> {
 /// `K`: the KPI view over the body.
 pub fn view(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     let lines = view_lines(model, usize::from(area.width.saturating_sub(2)));
-    let key = model
-        .settings
-        .keymap
-        .first_key(Action::KpiView)
-        .unwrap_or_default();
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        // Long reasons wrap rather than lose their end at 80 columns.
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme::BORDER_FOCUSED)
-                    .title(Span::styled(
-                        format!(
-                            " KPIs at {} — {key} or esc to close ",
-                            model.kpis.at.strftime("%H:%M UTC")
-                        ),
-                        theme::TITLE,
-                    ))
-                    .title_bottom(Span::styled(" j/k scroll ", theme::MUTED)),
-            ),
-        area,
-    );
+    let keymap = &model.settings.keymap;
+    let at = model.kpis.at.strftime("%H:%M UTC");
+    // Both keys that close the view, as bound now.
+    let title = match widgets::keys(keymap, &[Action::KpiView, Action::Back], " or ") {
+        Some(keys) => format!(" KPIs at {at} — {keys} to close "),
+        None => format!(" KPIs at {at} "),
+    };
+    let hint = Hints::new(keymap).add(&[Action::Down, Action::Up], "scroll");
+    // Long reasons wrap rather than lose their end at 80 columns.
+    Overlay::new(title)
+        .hints(&hint)
+        .wrap()
+        .scroll(scroll)
+        .render(frame, area, lines);
 }

@@ -3,19 +3,11 @@
 
 use ratatui::text::{Line, Span};
 
-use super::detail::{field, sparkline};
 use super::theme;
+use super::widgets::{field, sparkline};
 use crate::core::text;
 use crate::insight::slo::BurnLevel;
 use crate::model::Model;
-
-fn level_style(level: BurnLevel) -> ratatui::style::Style {
-    match level {
-        BurnLevel::Page => theme::CRITICAL,
-        BurnLevel::Ticket => theme::WARN,
-        BurnLevel::Ok => theme::OK,
-    }
-}
 
 /// Feature usage, the 30-day users line, each SLO's state for `tenant`,
 /// and the metrics warnings that concern it.
@@ -54,7 +46,7 @@ pub(super) fn customer_lines(model: &Model, tenant: &str) -> Vec<Line<'static>> 
             ),
             Span::styled(
                 format!("{:<6} ", state.level.to_string().to_uppercase()),
-                level_style(state.level),
+                theme::burn(state.level),
             ),
             Span::raw(format!(
                 "{} ≥ {} over {} · {budget}",

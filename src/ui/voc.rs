@@ -4,12 +4,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::inquiries::segment_short;
 use super::theme;
+use super::widgets::{Hints, Overlay};
 use crate::core::text;
 use crate::model::Model;
+use crate::model::action::Action;
 
 /// How many customers a group names before "+N more".
 const NAMES: usize = 4;
@@ -72,15 +73,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
             Span::styled(names.join(", "), theme::MUTED),
         ]));
     }
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme::BORDER_FOCUSED)
-                .title(Span::styled(" Voice of the customer ", theme::TITLE))
-                .title_bottom(Span::styled(" esc back · j/k scroll ", theme::MUTED)),
-        ),
-        area,
-    );
+    let hint = Hints::new(&model.settings.keymap)
+        .add(&[Action::Back], "back")
+        .add(&[Action::Down, Action::Up], "scroll");
+    Overlay::new(" Voice of the customer ")
+        .hints(&hint)
+        .scroll(scroll)
+        .render(frame, area, lines);
 }

@@ -3,25 +3,15 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme;
+use super::widgets::{self, Hints, Overlay};
 use crate::core::text;
 use crate::core::writes::{SourceWrite, StepState, Write};
+use crate::model::action::Action;
 use crate::model::{Model, Prompt};
-
-/// Colour of a delivery state: pending yellow, sent green, failed red.
-#[must_use]
-pub fn state_style(state: StepState) -> Style {
-    match state {
-        StepState::Queued | StepState::Sending | StepState::Unknown => theme::WARN,
-        StepState::Sent => theme::OK,
-        StepState::Failed => theme::CRITICAL,
-        StepState::Local => theme::MUTED,
-    }
-}
 
 /// A write in one line: time, kind, target, first line of text, state.
 #[must_use]
@@ -34,7 +24,10 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
             theme::MUTED,
         ),
         Span::styled(format!("{:<8} ", write.kind.to_string()), theme::ACCENT),
-        Span::styled(format!("{:<8} ", state.to_string()), state_style(state)),
+        Span::styled(
+            format!("{:<8} ", state.to_string()),
+            theme::write_state(state),
+        ),
         Span::raw(text::truncate(first, 80)),
         Span::styled(
             format!(
@@ -50,7 +43,10 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
         .find_map(|s| s.last_error.as_deref())
         .filter(|_| state != StepState::Sent)
     {
-        spans.push(Span::styled(format!("  ({error})"), state_style(state)));
+        spans.push(Span::styled(
+            format!("  ({error})"),
+            theme::write_state(state),
+        ));
     }
     Line::from(spans)
 }
@@ -64,7 +60,10 @@ pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
         .map(|s| {
             Line::from(vec![
                 Span::raw("      "),
-                Span::styled(format!("{:<8} ", s.state.to_string()), state_style(s.state)),
+                Span::styled(
+                    format!("{:<8} ", s.state.to_string()),
+                    theme::write_state(s.state),
+                ),
                 Span::raw(s.effect.describe()),
                 Span::styled(
                     s.last_error
@@ -80,12 +79,18 @@ pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
 
 /// `J`: every recent write.
 pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
+    let keymap = &model.settings.keymap;
     let mut lines = Vec::new();
     if model.writes.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "No writes yet: a (annotate) and e (escalate) put them here.",
-            theme::MUTED,
-        )));
+        let how = Hints::new(keymap)
+            .add_with(&[Action::Annotate], "/", |k| format!("{k} (annotate)"))
+            .add_with(&[Action::Escalate], "/", |k| format!("{k} (escalate)"));
+        let text = if how.is_empty() {
+            "No writes yet.".to_owned()
+        } else {
+            format!("No writes yet: {} put them here.", how.join(" and "))
+        };
+        lines.push(Line::from(Span::styled(text, theme::MUTED)));
     }
     for w in &model.writes {
         let mut line = write_line(model, w);
@@ -96,20 +101,13 @@ pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
         lines.push(line);
         lines.extend(step_lines(w));
     }
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme::BORDER_FOCUSED)
-                .title(Span::styled(
-                    format!(" Journal — {} writes ", model.writes.len()),
-                    theme::TITLE,
-                ))
-                .title_bottom(Span::styled(" esc back · j/k scroll ", theme::MUTED)),
-        ),
-        area,
-    );
+    let hint = Hints::new(keymap)
+        .add(&[Action::Back], "back")
+        .add(&[Action::Down, Action::Up], "scroll");
+    Overlay::new(format!(" Journal — {} writes ", model.writes.len()))
+        .hints(&hint)
+        .scroll(scroll)
+        .render(frame, area, lines);
 }
 
 fn preview(effects: &[SourceWrite]) -> Vec<Line<'static>> {
@@ -138,11 +136,11 @@ fn preview(effects: &[SourceWrite]) -> Vec<Line<'static>> {
     lines
 }
 
-/// The open dialog, centred over the body.
+/// The open dialog, centred over the body. Its keys (y, n, j/k, enter,
+/// esc, P) are named literally: a dialog reads them directly
+/// (model/prompt.rs), not through the rebindable keymap.
 pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt) {
-    let popup = super::centered(area, 100, 22);
-    let width = popup.width;
-    frame.render_widget(Clear, popup);
+    let popup = widgets::centered(area, 100, 22);
     let (title, error, saving) = match prompt {
         Prompt::Annotate {
             about,
@@ -167,15 +165,10 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
             saving,
         ),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::BORDER_FOCUSED)
-        .title(Span::styled(
-            text::truncate(&title, usize::from(width) - 2),
-            theme::TITLE,
-        ));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
+    // The title names what is written about, which can be long: cut it
+    // visibly (with an ellipsis) rather than at the border.
+    let title = text::truncate(&title, usize::from(popup.width) - 2);
+    let inner = Overlay::new(title).frame(frame, popup);
     let [body, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
     let status_line = if *saving {
         Line::from(Span::styled("saving to the journal…", theme::WARN))
