@@ -26,7 +26,6 @@ use crate::insight::history::{IncidentSeen, Loaded, Persist, Trigger};
 /// The database file inside a data directory.
 pub const FILE: &str = "cockpit.db";
 
-
 /// How long daily scores are kept: a year and a bit, for later reporting.
 const KEEP_SCORE_DAYS: i64 = 400;
 /// Days of scores loaded at start: Δ30 and its slack.

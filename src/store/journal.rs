@@ -62,8 +62,7 @@ impl Journal {
             source,
         };
         // Full durability: a write is committed before anything is sent.
-        let mut conn =
-            super::db::connect(path, super::db::Durability::Full).map_err(open_error)?;
+        let mut conn = super::db::connect(path, super::db::Durability::Full).map_err(open_error)?;
         super::db::migrate(&mut conn, path).map_err(|e| JournalError::Invalid(e.to_string()))?;
         Ok(Self { conn })
     }
