@@ -14,6 +14,7 @@ use std::time::Duration;
 use cre_cockpit::core::domain::{
     Account, Incident, IncidentStatus, MetricsSnapshot, Severity, SourceKind, TenantMetrics,
 };
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::insight::slo::{self, Counts, Objective, SloReport};
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
@@ -78,9 +79,9 @@ fn model() -> Model {
         })
         .collect();
     let sources = vec![
-        SourceState::new(SourceKind::Metrics, "prometheus"),
-        SourceState::new(SourceKind::Incidents, "alertmanager"),
-        SourceState::new(SourceKind::Accounts, "csv"),
+        SourceState::new(SourceKind::Metrics, Vendor::Prometheus),
+        SourceState::new(SourceKind::Incidents, Vendor::Alertmanager),
+        SourceState::new(SourceKind::Accounts, Vendor::Csv),
     ];
     let mut model = Model::new(Settings::default(), sources, now);
     model.update(Message::Accounts {
@@ -89,7 +90,7 @@ fn model() -> Model {
         result: Ok(accounts),
     });
     model.update(Message::Incidents {
-        vendor: "alertmanager",
+        vendor: Vendor::Alertmanager,
         at: now,
         result: Ok(incidents),
     });
@@ -133,7 +134,7 @@ fn benches(c: &mut Criterion) {
                 snapshot,
                 |snapshot| {
                     model.update(Message::Metrics {
-                        vendor: "prometheus",
+                        vendor: Vendor::Prometheus,
                         at: now,
                         result: Ok(snapshot),
                     });

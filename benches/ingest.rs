@@ -8,6 +8,7 @@
 use std::hint::black_box;
 
 use cre_cockpit::core::domain::{DeskUpdate, SourceKind};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use cre_cockpit::sources::zendesk::read_export_page;
@@ -93,12 +94,12 @@ fn bench(c: &mut Criterion) {
     let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
     let mut model = Model::new(
         Settings::default(),
-        vec![SourceState::new(SourceKind::Desk, "zendesk")],
+        vec![SourceState::new(SourceKind::Desk, Vendor::Zendesk)],
         now,
     );
     let queue = read_export_page(&base, &export_page(100_000, QUEUE)).unwrap();
     model.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: now,
         result: Ok(DeskUpdate {
             full: true,
@@ -119,7 +120,7 @@ fn bench(c: &mut Criterion) {
             |mut model| {
                 let changed = read_export_page(&base, black_box(&page)).unwrap();
                 model.update(Message::Desk {
-                    vendor: "zendesk",
+                    vendor: Vendor::Zendesk,
                     at: now,
                     result: Ok(DeskUpdate {
                         full: false,

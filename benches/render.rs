@@ -15,6 +15,7 @@ use cre_cockpit::core::domain::{
     Account, DeskUpdate, Incident, Inquiry, InquiryStatus, MetricsSnapshot, Priority, Segment,
     Severity, SourceKind, TenantMetrics,
 };
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -110,7 +111,7 @@ fn loaded_model() -> Model {
         SourceKind::Incidents,
         SourceKind::Accounts,
     ]
-    .map(|k| SourceState::new(k, "bench"))
+    .map(|k| SourceState::new(k, Vendor::Csv))
     .to_vec();
     let mut model = Model::new(
         Settings {
@@ -127,7 +128,7 @@ fn loaded_model() -> Model {
         result: Ok(accounts),
     });
     model.update(Message::Desk {
-        vendor: "bench",
+        vendor: Vendor::Csv,
         at: now,
         result: Ok(DeskUpdate {
             full: true,
@@ -137,12 +138,12 @@ fn loaded_model() -> Model {
         }),
     });
     model.update(Message::Metrics {
-        vendor: "bench",
+        vendor: Vendor::Csv,
         at: now,
         result: Ok(metrics),
     });
     model.update(Message::Incidents {
-        vendor: "bench",
+        vendor: Vendor::Csv,
         at: now,
         result: Ok(incidents),
     });

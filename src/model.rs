@@ -32,6 +32,7 @@ use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,
     SourceKind,
 };
+use crate::core::source::Vendor;
 pub use crate::core::source::{SourceState, SourceStatus};
 use crate::insight::join::{self, Derived};
 use crate::model::message::{Effect, Message};
@@ -234,10 +235,10 @@ impl Model {
                 }
             }
             Message::Accounts { file, at, result } => {
-                let vendor: &'static str = if file.ends_with(".csv") {
-                    "csv"
+                let vendor = if file.ends_with(".csv") {
+                    Vendor::Csv
                 } else {
-                    "file"
+                    Vendor::File
                 };
                 if let Ok(accounts) =
                     self.record(SourceKind::Accounts, vendor, at, result.map(|a| (a, None)))
@@ -289,7 +290,7 @@ impl Model {
     fn record<T>(
         &mut self,
         kind: SourceKind,
-        vendor: &'static str,
+        vendor: Vendor,
         at: Timestamp,
         result: Result<(T, Option<String>), SourceError>,
     ) -> Result<T, ()> {
@@ -305,7 +306,7 @@ impl Model {
                 Ok(value)
             }
             Err(error) => {
-                tracing::warn!(source = %kind, vendor, error = %error, "poll failed");
+                tracing::warn!(source = %kind, vendor = %vendor, error = %error, "poll failed");
                 state.failed(at, error.message);
                 Err(())
             }

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use crate::core::domain::{
     Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError,
 };
+use crate::core::source::Vendor;
 
 /// Decode a response body the way [`http::fetch_json`] does once it has the
 /// bytes, for the `read_*` entry points that take a body rather than a
@@ -40,7 +41,7 @@ pub(crate) fn decode_body<T: DeserializeOwned>(what: &str, body: &[u8]) -> Resul
 /// A support desk: Zendesk, Request Tracker.
 pub trait DeskSource: Send + 'static {
     /// Short vendor name for the chip ("zendesk").
-    fn vendor(&self) -> &'static str;
+    fn vendor(&self) -> Vendor;
     /// Fetch what changed since the last poll. The first call (and any call
     /// after the desk refused the stored cursor) returns `full = true`.
     fn poll(&mut self) -> impl Future<Output = Result<DeskUpdate, SourceError>> + Send;
@@ -58,13 +59,13 @@ pub trait DeskSource: Send + 'static {
 
 /// A metrics backend speaking the Prometheus HTTP API.
 pub trait MetricsSource: Send + 'static {
-    fn vendor(&self) -> &'static str;
+    fn vendor(&self) -> Vendor;
     fn poll(&mut self) -> impl Future<Output = Result<MetricsSnapshot, SourceError>> + Send;
 }
 
 /// An incident source: PagerDuty, Alertmanager. Returns the open incidents.
 pub trait IncidentSource: Send + 'static {
-    fn vendor(&self) -> &'static str;
+    fn vendor(&self) -> Vendor;
     fn poll(&mut self) -> impl Future<Output = Result<Vec<Incident>, SourceError>> + Send;
     /// The notes/timeline of one incident, oldest first (loaded when opened).
     fn notes(

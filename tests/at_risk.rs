@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use cre_cockpit::app::wiring::Sources;
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::insight::health::{Band, FactorId};
 use cre_cockpit::insight::join::Due;
 use cre_cockpit::model::action::Action;
@@ -165,7 +166,7 @@ fn closed_inquiries_stay_in_the_support_history() {
     );
 
     let desk = |changed| Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Ok(DeskUpdate {
             full: false,
@@ -217,7 +218,7 @@ fn week_old_metrics_drop_out_of_the_score() {
     // The metrics poll keeps failing for eight days.
     let later = common::now() + SignedDuration::from_hours(8 * 24);
     model.update(Message::Metrics {
-        vendor: "prometheus",
+        vendor: Vendor::Prometheus,
         at: later,
         result: Err(cre_cockpit::core::domain::SourceError::new(
             "connection refused",

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use cre_cockpit::core::domain::{
     DeskUpdate, Inquiry, InquiryStatus, MetricsSnapshot, Priority, SourceKind, TenantMetrics,
 };
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Settings, SourceState};
 use jiff::{SignedDuration, Timestamp};
@@ -106,10 +107,10 @@ pub fn model() -> Model {
         ..Settings::default()
     };
     let sources = vec![
-        SourceState::new(SourceKind::Desk, "zendesk"),
-        SourceState::new(SourceKind::Metrics, "prometheus"),
-        SourceState::new(SourceKind::Incidents, "pagerduty"),
-        SourceState::new(SourceKind::Accounts, "csv"),
+        SourceState::new(SourceKind::Desk, Vendor::Zendesk),
+        SourceState::new(SourceKind::Metrics, Vendor::Prometheus),
+        SourceState::new(SourceKind::Incidents, Vendor::Pagerduty),
+        SourceState::new(SourceKind::Accounts, Vendor::Csv),
     ];
     let mut model = Model::new(settings, sources, now());
     let at = now() - SignedDuration::from_secs(12);
@@ -119,7 +120,7 @@ pub fn model() -> Model {
         result: Ok(accounts()),
     });
     model.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at,
         result: Ok(DeskUpdate {
             full: true,
@@ -129,12 +130,12 @@ pub fn model() -> Model {
         }),
     });
     model.update(Message::Metrics {
-        vendor: "prometheus",
+        vendor: Vendor::Prometheus,
         at,
         result: Ok(metrics()),
     });
     model.update(Message::Incidents {
-        vendor: "pagerduty",
+        vendor: Vendor::Pagerduty,
         at,
         result: Ok(incidents()),
     });

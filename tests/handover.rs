@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use cre_cockpit::core::domain::{Account, DeskUpdate, MetricsSnapshot, Priority, SourceError};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::core::writes::{SourceWrite, StepState, Target, Write, WriteKind};
 use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
 use cre_cockpit::model::message::{Effect as Do, Message};
@@ -166,7 +167,7 @@ fn model() -> cre_cockpit::model::Model {
         ]),
     }];
     m.update(Message::Metrics {
-        vendor: "prometheus",
+        vendor: Vendor::Prometheus,
         at,
         result: Ok::<MetricsSnapshot, SourceError>(metrics),
     });
@@ -181,7 +182,7 @@ fn model() -> cre_cockpit::model::Model {
     let mut inquiries = common::inquiries();
     inquiries.push(hostile);
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at,
         result: Ok(DeskUpdate {
             full: true,
@@ -191,7 +192,7 @@ fn model() -> cre_cockpit::model::Model {
         }),
     });
     m.update(Message::Incidents {
-        vendor: "pagerduty",
+        vendor: Vendor::Pagerduty,
         at: common::now(),
         result: Err(SourceError::new("pagerduty: HTTP 503 Service Unavailable")),
     });

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use common::{key, now};
 use cre_cockpit::core::domain::{IncidentStatus, MetricsSnapshot};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::insight::slo::{BurnLevel, SloReport, SloState, WindowBurn};
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Pane};
@@ -99,7 +100,7 @@ fn page_burn(tenant: &str, service: &str) -> MetricsSnapshot {
 fn a_page_burn_without_an_incident_is_detected_until_one_is_declared() {
     let mut model = common::model();
     model.update(Message::Metrics {
-        vendor: "prometheus",
+        vendor: Vendor::Prometheus,
         at: now(),
         result: Ok(page_burn("midori", "exports")),
     });
@@ -126,7 +127,7 @@ fn a_page_burn_without_an_incident_is_detected_until_one_is_declared() {
 
     // A burn on a service with an open incident links to that incident.
     model.update(Message::Metrics {
-        vendor: "prometheus",
+        vendor: Vendor::Prometheus,
         at: now(),
         result: Ok(page_burn("midori", "api")),
     });

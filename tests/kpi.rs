@@ -12,6 +12,7 @@ use std::time::Duration;
 use cre_cockpit::core::domain::{
     DeskUpdate, Inquiry, InquiryHistory, InquiryStatus, Priority, SlaClock, SlaMetric, SourceKind,
 };
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::insight::kpi::{
     self, ClosedHistory, Durations, Inputs, Kpi, Kpis, Rate, WindowKpis,
 };
@@ -182,7 +183,7 @@ fn fixture() -> Fixture {
 }
 
 fn desk() -> SourceState {
-    let mut desk = SourceState::new(SourceKind::Desk, "zendesk");
+    let mut desk = SourceState::new(SourceKind::Desk, Vendor::Zendesk);
     desk.succeeded(now(), None);
     desk
 }
@@ -430,14 +431,14 @@ fn no_desk_or_no_answer_yet_is_said_for_every_kpi() {
         none.windows[0].label, "12h",
         "the shift length is configurable"
     );
-    let mut failing = SourceState::new(SourceKind::Desk, "rt");
+    let mut failing = SourceState::new(SourceKind::Desk, Vendor::Rt);
     failing.failed(now(), "HTTP 503".into());
     let down = run(Some(&failing), None);
     assert_eq!(
         down.windows[2].one_touch.reason(),
         Some("the desk has not answered: HTTP 503")
     );
-    let waiting = run(Some(&SourceState::new(SourceKind::Desk, "rt")), None);
+    let waiting = run(Some(&SourceState::new(SourceKind::Desk, Vendor::Rt)), None);
     assert_eq!(
         waiting.backlog.reason(),
         Some("waiting for the desk's first answer")
@@ -446,7 +447,7 @@ fn no_desk_or_no_answer_yet_is_said_for_every_kpi() {
 
 fn desk_update(full: bool, changed: Vec<Inquiry>) -> Message {
     Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: now(),
         result: Ok(DeskUpdate {
             full,
@@ -460,7 +461,7 @@ fn desk_update(full: bool, changed: Vec<Inquiry>) -> Message {
 fn model() -> Model {
     Model::new(
         Settings::default(),
-        vec![SourceState::new(SourceKind::Desk, "zendesk")],
+        vec![SourceState::new(SourceKind::Desk, Vendor::Zendesk)],
         now(),
     )
 }
@@ -545,7 +546,7 @@ fn kpi_screen_model() -> Model {
 
 fn desk_update_at(at: Timestamp, changed: Vec<Inquiry>) -> Message {
     Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at,
         result: Ok(DeskUpdate {
             full: true,

@@ -7,6 +7,7 @@ mod common;
 
 use common::{key, model, render, screen};
 use cre_cockpit::core::domain::{SourceError, SourceKind};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::ui::theme;
 
@@ -74,7 +75,7 @@ fn help_lists_every_bound_action_with_its_key() {
 fn failing_source_is_shown_not_an_empty_list() {
     let mut m = model();
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Err(SourceError::new("desk: HTTP 500 Internal Server Error")),
     });
@@ -91,11 +92,11 @@ fn never_loaded_desk_says_unavailable() {
     let settings = cre_cockpit::model::Settings::default();
     let sources = vec![cre_cockpit::model::SourceState::new(
         SourceKind::Desk,
-        "zendesk",
+        Vendor::Zendesk,
     )];
     let mut m = cre_cockpit::model::Model::new(settings, sources, common::now());
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Err(SourceError::new("desk: cannot connect")),
     });

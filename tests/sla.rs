@@ -7,6 +7,7 @@ mod common;
 use common::{inquiry, now};
 use cre_cockpit::config::Config;
 use cre_cockpit::core::domain::{DeskUpdate, Inquiry, Priority, SlaMetric};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::Model;
 use cre_cockpit::model::message::Message;
 use jiff::Timestamp;
@@ -15,7 +16,7 @@ fn arrive(config: &str, inquiries: Vec<Inquiry>) -> Model {
     let config = Config::parse(config).unwrap();
     let mut m = Model::new(config.settings(false), Vec::new(), now());
     m.update(Message::Desk {
-        vendor: "rt",
+        vendor: Vendor::Rt,
         at: now(),
         result: Ok(DeskUpdate {
             full: true,

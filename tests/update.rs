@@ -5,6 +5,7 @@ mod common;
 
 use common::{code, inquiry, key, model};
 use cre_cockpit::core::domain::{DeskUpdate, InquiryStatus, Priority, SourceError, SourceKind};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::{Effect, Message};
 use cre_cockpit::model::{Overlay, Pane, SourceStatus, Target};
 use crossterm::event::{Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -46,7 +47,7 @@ fn selection_follows_the_item_when_new_rows_arrive() {
     assert_eq!(selected_id(&m, Pane::Inquiries).as_deref(), Some("102"));
     let urgent = inquiry("200", "Outage!", "Globex", Priority::Urgent, 120);
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Ok(DeskUpdate {
             changed: vec![urgent],
@@ -77,7 +78,7 @@ fn solved_inquiries_leave_the_queue_and_full_updates_replace() {
     );
     solved.status = InquiryStatus::Solved;
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Ok(DeskUpdate {
             changed: vec![solved],
@@ -90,7 +91,7 @@ fn solved_inquiries_leave_the_queue_and_full_updates_replace() {
 
     let only = inquiry("300", "Fresh start", "Acme Corp", Priority::Normal, 5);
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Ok(DeskUpdate {
             full: true,
@@ -106,7 +107,7 @@ fn solved_inquiries_leave_the_queue_and_full_updates_replace() {
 fn a_failed_poll_keeps_the_last_good_data() {
     let mut m = model();
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Err(SourceError::new("desk: timed out")),
     });
@@ -117,7 +118,7 @@ fn a_failed_poll_keeps_the_last_good_data() {
     assert_eq!(m.data.inquiries.len(), 4);
     // And recovers on the next good poll.
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: common::now(),
         result: Ok(DeskUpdate::default()),
     });
@@ -365,7 +366,7 @@ fn notifications_ring_once_for_what_becomes_true_after_start() {
     let mut incidents = common::incidents();
     assert!(
         notifications(&m.update(Message::Incidents {
-            vendor: "pagerduty",
+            vendor: Vendor::Pagerduty,
             at: common::now(),
             result: Ok(incidents.clone())
         }))
@@ -379,14 +380,14 @@ fn notifications_ring_once_for_what_becomes_true_after_start() {
     second.severity = cre_cockpit::core::domain::Severity::Sev2;
     incidents.push(second);
     let shown = notifications(&m.update(Message::Incidents {
-        vendor: "pagerduty",
+        vendor: Vendor::Pagerduty,
         at: common::now(),
         result: Ok(incidents.clone()),
     }));
     assert_eq!(shown, ["SEV2 incident: Webhooks delayed"]);
     assert!(
         notifications(&m.update(Message::Incidents {
-            vendor: "pagerduty",
+            vendor: Vendor::Pagerduty,
             at: common::now(),
             result: Ok(incidents)
         }))
@@ -427,7 +428,7 @@ fn a_detected_burn_pages_the_on_call_sre_now() {
     // the tenant is the shortest way to link it here).
     incidents[0].tenants = vec!["acme".into()];
     m.update(Message::Incidents {
-        vendor: "pagerduty",
+        vendor: Vendor::Pagerduty,
         at: common::now(),
         result: Ok(incidents),
     });

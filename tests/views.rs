@@ -7,6 +7,7 @@ mod common;
 use common::{inquiry, key, now};
 use cre_cockpit::config::Config;
 use cre_cockpit::core::domain::{DeskUpdate, Priority, SlaClock, SlaMetric};
+use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Pane};
 use jiff::SignedDuration;
@@ -52,7 +53,7 @@ fn model() -> Model {
     let mut changed = common::inquiries();
     changed.extend([unassigned, escalated, billing]);
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: now(),
         result: Ok(DeskUpdate {
             full: true,
@@ -129,7 +130,7 @@ fn a_view_follows_new_data() {
     let mut fresh = inquiry("108", "Just in", "Globex", Priority::High, 1);
     fresh.assignee = None;
     m.update(Message::Desk {
-        vendor: "zendesk",
+        vendor: Vendor::Zendesk,
         at: now(),
         result: Ok(DeskUpdate {
             changed: vec![fresh],

@@ -54,7 +54,7 @@ impl<D: DeskSource> Pollable for Desk<D> {
         let result = self.0.poll().await;
         if let Ok(update) = &result {
             tracing::debug!(
-                vendor = self.0.vendor(),
+                vendor = %self.0.vendor(),
                 requests = update.requests,
                 changed = update.changed.len(),
                 "desk poll"

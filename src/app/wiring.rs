@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::poll::{self, Pollable, Poller};
 use crate::config::{Config, ConfigError, DeskKind, IncidentsKind};
 use crate::core::domain::{Comment, DeskUpdate, Incident, IncidentNote, SourceError, SourceKind};
+use crate::core::source::Vendor;
 use crate::model::SourceState;
 use crate::model::message::Message;
 use crate::sources::alertmanager::Alertmanager;
@@ -91,7 +92,7 @@ impl Desk {
 }
 
 impl DeskSource for Desk {
-    fn vendor(&self) -> &'static str {
+    fn vendor(&self) -> Vendor {
         match self {
             Self::Zendesk(z) => z.vendor(),
             Self::Rt(r) => r.vendor(),
@@ -127,7 +128,7 @@ pub enum Incidents {
 }
 
 impl IncidentSource for Incidents {
-    fn vendor(&self) -> &'static str {
+    fn vendor(&self) -> Vendor {
         match self {
             Self::PagerDuty(p) => p.vendor(),
             Self::Alertmanager(a) => a.vendor(),
@@ -259,13 +260,13 @@ impl Sources {
             states.push(SourceState::new(SourceKind::Desk, d.vendor()));
         }
         if self.metrics.is_some() {
-            states.push(SourceState::new(SourceKind::Metrics, "prometheus"));
+            states.push(SourceState::new(SourceKind::Metrics, Vendor::Prometheus));
         }
         if let Some((i, _)) = &self.incidents {
             states.push(SourceState::new(SourceKind::Incidents, i.vendor()));
         }
         if self.accounts.is_some() {
-            states.push(SourceState::new(SourceKind::Accounts, "csv"));
+            states.push(SourceState::new(SourceKind::Accounts, Vendor::Csv));
         }
         states
     }

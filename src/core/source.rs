@@ -18,10 +18,36 @@ pub enum SourceStatus {
     Failed,
 }
 
+/// Which product a source is: shown on its chip, in `check` and in the
+/// handover, and matched when an error message starts with it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Vendor {
+    Zendesk,
+    Rt,
+    Prometheus,
+    Pagerduty,
+    Alertmanager,
+    /// The accounts file, when it is a CSV export.
+    Csv,
+    /// The accounts file, in any other form.
+    File,
+}
+
+impl Vendor {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceState {
     pub kind: SourceKind,
-    pub vendor: &'static str,
+    pub vendor: Vendor,
     pub status: SourceStatus,
     /// When data last arrived.
     pub last_ok: Option<Timestamp>,
@@ -35,7 +61,7 @@ pub struct SourceState {
 
 impl SourceState {
     #[must_use]
-    pub fn new(kind: SourceKind, vendor: &'static str) -> Self {
+    pub fn new(kind: SourceKind, vendor: Vendor) -> Self {
         Self {
             kind,
             vendor,

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, MetricsSnapshot, SourceError,
 };
+use crate::core::source::Vendor;
 
 /// Something that happened.
 #[derive(Debug, Clone)]
@@ -17,19 +18,19 @@ pub enum Message {
     Tick(Timestamp),
     /// A desk poll finished.
     Desk {
-        vendor: &'static str,
+        vendor: Vendor,
         at: Timestamp,
         result: Result<DeskUpdate, SourceError>,
     },
     /// A metrics poll finished.
     Metrics {
-        vendor: &'static str,
+        vendor: Vendor,
         at: Timestamp,
         result: Result<MetricsSnapshot, SourceError>,
     },
     /// An incidents poll finished.
     Incidents {
-        vendor: &'static str,
+        vendor: Vendor,
         at: Timestamp,
         result: Result<Vec<Incident>, SourceError>,
     },

@@ -21,6 +21,7 @@ use super::config::IncidentsConfig;
 use super::http::{self, Secret};
 use crate::core::domain::{Incident, IncidentNote, IncidentStatus, Severity, SourceError};
 use crate::core::sanitize;
+use crate::core::source::Vendor;
 
 pub struct Alertmanager {
     client: reqwest::Client,
@@ -362,8 +363,8 @@ fn group(alerts: Vec<Alert>, labels: &Labels, base: &Url) -> Grouped {
 }
 
 impl IncidentSource for Alertmanager {
-    fn vendor(&self) -> &'static str {
-        "alertmanager"
+    fn vendor(&self) -> Vendor {
+        Vendor::Alertmanager
     }
 
     async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {

@@ -16,6 +16,7 @@ use super::config::IncidentsConfig;
 use super::http::{self, Secret};
 use crate::core::domain::{Incident, IncidentNote, SourceError};
 use crate::core::sanitize;
+use crate::core::source::Vendor;
 
 /// The vendor media type selects API v2; `application/json` is added because
 /// validating mocks built from the spec (Prism) answer 406 to the vendor type
@@ -347,8 +348,8 @@ pub fn read_notes(body: &[u8]) -> Result<Vec<IncidentNote>, SourceError> {
 }
 
 impl IncidentSource for PagerDuty {
-    fn vendor(&self) -> &'static str {
-        "pagerduty"
+    fn vendor(&self) -> Vendor {
+        Vendor::Pagerduty
     }
 
     async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {

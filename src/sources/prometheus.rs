@@ -29,6 +29,7 @@ use super::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use super::http::{self, Secret};
 use crate::core::domain::{MetricsSnapshot, SourceError, TenantMetrics};
 use crate::core::slo::{self, Counts, SloCounts, WindowCounts};
+use crate::core::source::Vendor;
 
 /// The error-ratio history: hourly, for a week (168 points, far below
 /// Prometheus's 11,000-points-per-series guard).
@@ -616,8 +617,8 @@ pub fn read_answer(body: &[u8], range: bool, tenant_label: &str) -> Result<Answe
 }
 
 impl MetricsSource for Prometheus {
-    fn vendor(&self) -> &'static str {
-        "prometheus"
+    fn vendor(&self) -> Vendor {
+        Vendor::Prometheus
     }
 
     async fn poll(&mut self) -> Result<MetricsSnapshot, SourceError> {

@@ -38,6 +38,7 @@ use super::http::{self, Secret};
 use super::resume::Store;
 use crate::core::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::core::sanitize;
+use crate::core::source::Vendor;
 use crate::sources::lenient::decoded;
 
 /// RT's maximum page size.
@@ -552,8 +553,8 @@ pub fn read_conversation(history: &[u8], attachments: &[u8]) -> Result<Vec<Comme
 }
 
 impl DeskSource for Rt {
-    fn vendor(&self) -> &'static str {
-        "rt"
+    fn vendor(&self) -> Vendor {
+        Vendor::Rt
     }
 
     async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {

@@ -24,6 +24,7 @@ use super::http::{self, Secret};
 use super::resume::Store;
 use crate::core::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::core::sanitize;
+use crate::core::source::Vendor;
 
 /// Zendesk allows 10 requests a minute on incremental endpoints; reading more
 /// pages than that in one poll would only earn a 429. A longer backlog (the
@@ -427,8 +428,8 @@ pub fn read_comments_page(body: &[u8]) -> Result<Vec<Comment>, SourceError> {
 }
 
 impl DeskSource for Zendesk {
-    fn vendor(&self) -> &'static str {
-        "zendesk"
+    fn vendor(&self) -> Vendor {
+        Vendor::Zendesk
     }
 
     async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {

@@ -78,7 +78,7 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
             // it, which leaves the 60 characters for what went wrong.
             let error = source.last_error.as_deref().unwrap_or("failed");
             let error = error
-                .strip_prefix(source.vendor)
+                .strip_prefix(source.vendor.as_str())
                 .and_then(|e| e.strip_prefix(": "))
                 .unwrap_or(error);
             let error = text::truncate(error, 60);
