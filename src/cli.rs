@@ -276,6 +276,7 @@ async fn tui(
     let writers = crate::app::outbox::Writers::from_config(config, &secrets, &client, read_only)
         .map_err(|e| Failure::Other(e.message))?;
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
+    let writers = writers.sharing(sources.rate_gates());
     let mut settings = config.settings(demo);
     settings.read_only |= read_only;
     let model = Model::new(settings, sources.states(), Timestamp::now());

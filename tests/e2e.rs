@@ -457,6 +457,7 @@ fn cockpit_with_journal(
     let writers =
         cre_cockpit::app::outbox::Writers::from_config(config, &secrets, &client, false).unwrap();
     let sources = Sources::build(config, secrets, &client).unwrap();
+    let writers = writers.sharing(sources.rate_gates());
     let model = Model::new(settings, sources.states(), Timestamp::now());
     let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();

@@ -21,6 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::wiring::RateGates;
 use crate::core::domain::SourceError;
 use crate::core::writes::{Delivery, SourceWrite, Step, StepState, Target};
 use crate::model::message::Message;
@@ -119,6 +120,25 @@ fn unavailable(what: &str) -> Outcome {
 }
 
 impl Writers {
+    /// Spend the same rate-limit budget as the pollers: the gates of the
+    /// readers of the same accounts (see [`Sources::rate_gates`]), so a 429
+    /// answered to one side holds the other back too.
+    ///
+    /// [`Sources::rate_gates`]: crate::app::wiring::Sources::rate_gates
+    #[must_use]
+    pub fn sharing(mut self, gates: RateGates) -> Self {
+        self.desk = match (self.desk, gates.desk) {
+            (Some(DeskWriter::Zendesk(z)), Some(gate)) => {
+                Some(DeskWriter::Zendesk(z.with_rate_gate(gate)))
+            }
+            (desk, _) => desk,
+        };
+        if let Some(gate) = gates.incidents {
+            self.incidents = self.incidents.map(|p| p.with_rate_gate(gate));
+        }
+        self
+    }
+
     /// Deliver one step. `check_first` is set when an earlier attempt's
     /// outcome is unknown: look for the marker before sending again.
     pub async fn deliver(&mut self, step: &Step, check_first: bool) -> Outcome {

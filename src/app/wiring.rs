@@ -15,7 +15,7 @@ use crate::core::source::Vendor;
 use crate::model::SourceState;
 use crate::model::message::Message;
 use crate::sources::alertmanager::Alertmanager;
-use crate::sources::http::Secret;
+use crate::sources::http::{RateGate, Secret};
 use crate::sources::pagerduty::PagerDuty;
 use crate::sources::prometheus::Prometheus;
 use crate::sources::rt::Rt;
@@ -183,7 +183,30 @@ fn bad_source(key: &str, error: &SourceError) -> ConfigError {
     }
 }
 
+/// The rate-limit gates of the sources that have one (Zendesk, PagerDuty).
+#[derive(Debug, Default)]
+pub struct RateGates {
+    pub desk: Option<RateGate>,
+    pub incidents: Option<RateGate>,
+}
+
 impl Sources {
+    /// The readers' rate-limit gates, for the writers of the same accounts
+    /// ([`crate::app::outbox::Writers::sharing`]).
+    #[must_use]
+    pub fn rate_gates(&self) -> RateGates {
+        RateGates {
+            desk: match &self.desk {
+                Some((Desk::Zendesk(z), _)) => Some(z.rate_gate()),
+                _ => None,
+            },
+            incidents: match &self.incidents {
+                Some((Incidents::PagerDuty(p), _)) => Some(p.rate_gate()),
+                _ => None,
+            },
+        }
+    }
+
     /// Build the adapters the config names. Nothing is contacted yet.
     pub fn build(
         config: &Config,

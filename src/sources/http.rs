@@ -2,7 +2,8 @@
 //! a CRE can read on a chip, and secrets that never leak into them.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -48,6 +49,110 @@ impl fmt::Debug for Secret {
 
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
+
+/// When a vendor account may be called again. A rate limit is per account,
+/// not per adapter: the poller's reader and the outbox's writer of one
+/// vendor hold handles on one gate ([`RateGate::share`]), so a 429 answered
+/// to either holds the other back instead of it walking into the next 429.
+///
+/// The side that got the 429 already waits its `Retry-After` (the poller
+/// and the outbox schedule by it), so a 429 closes the gate for the *other*
+/// handles only; a budget the headers say is spent closes it for all.
+#[derive(Debug)]
+pub struct RateGate {
+    shared: Arc<Mutex<Closed>>,
+    /// This handle, to tell its own 429s from the others'.
+    id: u64,
+}
+
+/// Until when the gate is closed, and which handle it does not hold back.
+#[derive(Debug, Default)]
+struct Closed {
+    until: Option<Instant>,
+    except: Option<u64>,
+}
+
+impl Default for RateGate {
+    fn default() -> Self {
+        Self {
+            shared: Arc::default(),
+            id: next_gate_id(),
+        }
+    }
+}
+
+fn next_gate_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl RateGate {
+    /// Another handle on the same gate, for another instance of the account.
+    #[must_use]
+    pub fn share(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            id: next_gate_id(),
+        }
+    }
+
+    fn closed(&self) -> std::sync::MutexGuard<'_, Closed> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Refuse to call while the account's budget has not reset yet; the
+    /// error carries the wait, as a 429 would.
+    pub fn check(&self, what: &str) -> Result<(), SourceError> {
+        let closed = self.closed();
+        let Some(until) = closed.until.filter(|_| closed.except != Some(self.id)) else {
+            return Ok(());
+        };
+        drop(closed);
+        let now = Instant::now();
+        if now >= until {
+            return Ok(());
+        }
+        let wait = until - now;
+        Err(SourceError::new(format!(
+            "{what}: rate limit spent, resets in {}s",
+            wait.as_secs_f64().ceil()
+        ))
+        .with_retry_after(wait))
+    }
+
+    /// The budget is spent for `wait`: nobody calls until then.
+    pub fn close_for(&self, wait: Duration) {
+        *self.closed() = Closed {
+            until: Some(Instant::now() + wait),
+            except: None,
+        };
+    }
+
+    /// The account said it has budget again.
+    pub fn reopen(&self) {
+        *self.closed() = Closed::default();
+    }
+
+    /// An answer to this handle asked to stay away (429 with `Retry-After`):
+    /// hold the other handles back for as long (this one waits by itself).
+    pub fn note<T>(&self, result: &Result<T, SourceError>) {
+        let Err(SourceError {
+            retry_after: Some(wait),
+            ..
+        }) = result
+        else {
+            return;
+        };
+        let until = Instant::now() + *wait;
+        let mut closed = self.closed();
+        if closed.until.is_none_or(|known| known < until) {
+            *closed = Closed {
+                until: Some(until),
+                except: Some(self.id),
+            };
+        }
+    }
+}
 
 /// The HTTP client type, named here so the layers above hand it around
 /// without speaking HTTP themselves.

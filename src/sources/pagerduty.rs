@@ -5,7 +5,7 @@ mod wire;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{RequestBuilder, Url};
@@ -13,7 +13,7 @@ use reqwest::{RequestBuilder, Url};
 use self::wire::{IncidentsPageDto, NotesDto, OncallsDto, Open, decoded};
 use super::IncidentSource;
 use super::config::IncidentsConfig;
-use super::http::{self, Secret};
+use super::http::{self, Fetched, RateGate, Secret};
 use crate::core::domain::{Incident, IncidentNote, SourceError};
 use crate::core::sanitize;
 use crate::core::source::Vendor;
@@ -43,9 +43,11 @@ pub struct PagerDuty {
     from: Option<HeaderValue>,
     /// Per-request deadline from the config (else the client's 30 s).
     timeout: Option<std::time::Duration>,
-    /// Set when PagerDuty reported the rate-limit budget spent: until then
-    /// the adapter makes no request, since each would only earn a 429.
-    not_before: Option<Instant>,
+    /// Closed when PagerDuty reported the rate-limit budget spent or
+    /// answered 429: until it reopens the adapter makes no request, since
+    /// each would only earn a 429. Shared with the other adapter instance
+    /// of the same account ([`PagerDuty::with_rate_gate`]).
+    gate: RateGate,
 }
 
 impl PagerDuty {
@@ -87,7 +89,7 @@ impl PagerDuty {
             authorization,
             from,
             timeout: config.timeout,
-            not_before: None,
+            gate: RateGate::default(),
         })
     }
 
@@ -109,21 +111,36 @@ impl PagerDuty {
         request
     }
 
-    /// Refuse to call while a spent budget has not reset yet.
+    /// Use `gate` for this account's rate limit, shared with the other
+    /// instance of the same account (the poller's reader and the outbox's
+    /// writer).
+    #[must_use]
+    pub fn with_rate_gate(mut self, gate: RateGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// This account's rate-limit gate, to share.
+    #[must_use]
+    pub fn rate_gate(&self) -> RateGate {
+        self.gate.share()
+    }
+
+    /// One request; an answer that asks us to stay away (429 with
+    /// `Retry-After`) closes the gate for every instance of the account.
+    async fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<Fetched<T>, SourceError> {
+        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await;
+        self.gate.note(&fetched);
+        fetched
+    }
+
+    /// Refuse to call while the account's budget has not reset yet.
     fn check_budget(&self, what: &str) -> Result<(), SourceError> {
-        let Some(until) = self.not_before else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        if now >= until {
-            return Ok(());
-        }
-        let wait = until - now;
-        Err(SourceError::new(format!(
-            "{what}: rate limit spent, resets in {}s",
-            wait.as_secs_f64().ceil()
-        ))
-        .with_retry_after(wait))
+        self.gate.check(what)
     }
 
     /// Remember when the budget resets if this answer spent it; returns the
@@ -133,11 +150,11 @@ impl PagerDuty {
             Some(0) => {
                 let wait = http::header_u64(headers, "ratelimit-reset")
                     .map_or(DEFAULT_RESET, Duration::from_secs);
-                self.not_before = Some(Instant::now() + wait);
+                self.gate.close_for(wait);
                 Some(wait)
             }
             Some(_) => {
-                self.not_before = None;
+                self.gate.reopen();
                 None
             }
             None => None,
@@ -173,12 +190,9 @@ impl PagerDuty {
                 break;
             }
             *requests += 1;
-            let fetched = http::fetch_json_explained::<IncidentsPageDto, _>(
-                WHAT,
-                self.get(self.incidents_url(offset)),
-                wire::explain_error,
-            )
-            .await?;
+            let fetched: Fetched<IncidentsPageDto> = self
+                .fetch(WHAT, self.get(self.incidents_url(offset)))
+                .await?;
             let spent = self.note_budget(&fetched.headers);
             let page = fetched.body;
             let on_page = page.incidents.len();
@@ -248,13 +262,7 @@ impl PagerDuty {
                         .append_pair("offset", &offset.to_string());
                 }
                 *requests += 1;
-                let fetched = match http::fetch_json_explained::<OncallsDto, _>(
-                    WHAT,
-                    self.get(url),
-                    wire::explain_error,
-                )
-                .await
-                {
+                let fetched = match self.fetch::<OncallsDto>(WHAT, self.get(url)).await {
                     Ok(f) => f,
                     Err(e) => {
                         tracing::warn!("{e}; escalation levels left out");
@@ -308,9 +316,7 @@ impl PagerDuty {
         }
         self.check_budget(WHAT)?;
         let url = http::join(&self.base, &format!("/incidents/{id}/notes"));
-        let fetched =
-            http::fetch_json_explained::<NotesDto, _>(WHAT, self.get(url), wire::explain_error)
-                .await?;
+        let fetched: Fetched<NotesDto> = self.fetch(WHAT, self.get(url)).await?;
         self.note_budget(&fetched.headers);
         let notes = notes(fetched.body);
         tracing::debug!(

@@ -20,7 +20,7 @@ use self::wire::{
 };
 use super::DeskSource;
 use super::config::DeskConfig;
-use super::http::{self, Secret};
+use super::http::{self, RateGate, Secret};
 use super::resume::Store;
 use crate::core::domain::{Comment, DeskUpdate, Inquiry, SourceError};
 use crate::core::sanitize;
@@ -64,6 +64,11 @@ pub struct Zendesk {
     policies_read: bool,
     /// A pause the rate-limit headers asked for, for the poller.
     pause: Option<Duration>,
+    /// Closed by a 429 until its `Retry-After` has passed; shared with the
+    /// other instance of the same account ([`Zendesk::with_rate_gate`]), so
+    /// the outbox does not write into a limit the poller just hit, nor the
+    /// reverse.
+    gate: RateGate,
     /// Where the cursor and the open set are kept across restarts.
     store: Option<Store>,
     /// Open inquiries read back from the store, sent with the next poll.
@@ -138,6 +143,7 @@ impl Zendesk {
             timeout: config.timeout,
             policies_read: false,
             pause: None,
+            gate: RateGate::default(),
             store: None,
             resumed: None,
         })
@@ -157,7 +163,23 @@ impl Zendesk {
         self
     }
 
+    /// Use `gate` for this account's rate limit, shared with the other
+    /// instance of the same account (the poller's reader and the outbox's
+    /// writer).
+    #[must_use]
+    pub fn with_rate_gate(mut self, gate: RateGate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// This account's rate-limit gate, to share.
+    #[must_use]
+    pub fn rate_gate(&self) -> RateGate {
+        self.gate.share()
+    }
+
     async fn get<T: DeserializeOwned>(&mut self, what: &str, url: Url) -> Result<T, SourceError> {
+        self.gate.check(what)?;
         let mut request = self
             .client
             .get(url)
@@ -166,7 +188,9 @@ impl Zendesk {
         if let Some(timeout) = self.timeout {
             request = request.timeout(timeout);
         }
-        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await?;
+        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await;
+        self.gate.note(&fetched);
+        let fetched = fetched?;
         self.pause = http::rate_limit_pause(&fetched.headers);
         Ok(fetched.body)
     }

@@ -474,3 +474,41 @@ async fn a_slow_server_times_out_after_the_configured_timeout() {
         .expect_err("a 10 s answer against a 1 s timeout");
     assert!(err.message.contains("timed out after 1s"), "{err}");
 }
+
+/// The other way round: a 429 answered to the outbox's note holds the
+/// poller back; the writer itself waits by its step's schedule, so its own
+/// gate handle is not closed by its own 429.
+#[tokio::test]
+async fn a_429_to_the_writer_holds_the_reader_of_the_same_account_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("ratelimit-reset", "20"))
+        .mount(&server)
+        .await;
+    let writer = adapter(&server, true);
+    let mut reader = adapter(&server, false).with_rate_gate(writer.rate_gate());
+    let err = writer
+        .add_note("PT4KHLK", "checking")
+        .await
+        .expect_err("429");
+    assert_eq!(err.retry_after.map(|d| d.as_secs()), Some(20), "{err}");
+
+    let held = reader.poll().await.expect_err("held back");
+    assert!(
+        held.message
+            .starts_with("pagerduty: incidents: rate limit spent, resets in"),
+        "{held}"
+    );
+    let gets = |r: &[wiremock::Request]| r.iter().filter(|r| r.method.as_str() == "GET").count();
+    assert_eq!(
+        gets(&server.received_requests().await.expect("recording on")),
+        0,
+        "the reader sent nothing into the limit"
+    );
+    // The writer's own handle stays open: its retry is the outbox's call.
+    let again = writer
+        .add_note("PT4KHLK", "checking")
+        .await
+        .expect_err("still 429");
+    assert!(again.message.contains("HTTP 429"), "{again}");
+}

@@ -802,3 +802,90 @@ async fn the_poller_is_told_to_wait_when_the_budget_is_nearly_spent() {
     );
     assert_eq!(wait.map(|d| d.as_secs()), Some(41));
 }
+
+/// Mount an export that answers 429 (Retry-After 30) and count the PUTs.
+async fn rate_limited_export(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "30"))
+        .mount(server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 7}})))
+        .mount(server)
+        .await;
+}
+
+async fn puts(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .expect("recording on")
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .count()
+}
+
+/// One account, one budget: a 429 answered to the poller's reader holds the
+/// outbox's writer of the same account back (no request, the wait said),
+/// while a writer with a gate of its own would have walked into it.
+#[tokio::test]
+async fn a_429_to_the_reader_holds_the_writer_of_the_same_account_back() {
+    let server = MockServer::start().await;
+    rate_limited_export(&server).await;
+    let mut reader = adapter(&server);
+    let writer = adapter(&server).with_rate_gate(reader.rate_gate());
+    let err = reader.poll().await.expect_err("429");
+    assert_eq!(err.retry_after.map(|d| d.as_secs()), Some(30), "{err}");
+
+    let held = writer
+        .add_comment("7", "note", false)
+        .await
+        .expect_err("held back");
+    assert!(
+        held.message
+            .starts_with("zendesk: add comment: rate limit spent, resets in"),
+        "{held}"
+    );
+    assert!(held.retry_after.is_some_and(|w| w.as_secs() <= 30));
+    assert_eq!(puts(&server).await, 0, "nothing was sent into the limit");
+
+    // A writer of another account (its own gate) is not held back.
+    adapter(&server)
+        .add_comment("7", "note", false)
+        .await
+        .expect("own budget");
+    assert_eq!(puts(&server).await, 1);
+}
+
+/// The TUI's wiring: the writers it builds share the pollers' gates.
+#[tokio::test]
+async fn the_cockpits_writers_share_the_readers_rate_limit() {
+    use cre_cockpit::app::outbox::{DeskWriter, Writers};
+    use cre_cockpit::app::wiring::{Secrets, Sources};
+    let server = MockServer::start().await;
+    rate_limited_export(&server).await;
+    let config = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"{EMAIL}\"\n",
+        server.uri()
+    ));
+    let secrets = Secrets {
+        desk: Some(Secret::new(TOKEN)),
+        metrics: None,
+        incidents: None,
+    };
+    let client = http::client();
+    let writers = Writers::from_config(&config, &secrets, &client, false).expect("writers");
+    let sources = Sources::build(&config, secrets, &client).expect("sources");
+    let writers = writers.sharing(sources.rate_gates());
+    let polled = sources.poll_once().await;
+    assert_eq!(polled.len(), 1);
+    let Some(DeskWriter::Zendesk(writer)) = &writers.desk else {
+        panic!("a Zendesk writer");
+    };
+    writer
+        .add_comment("7", "note", false)
+        .await
+        .expect_err("held back by the poller's 429");
+    assert_eq!(puts(&server).await, 0);
+}

@@ -4,7 +4,7 @@
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::json;
 
-use super::{ACCEPT_V2, PagerDuty, wire};
+use super::{ACCEPT_V2, PagerDuty};
 use crate::core::domain::SourceError;
 use crate::sources::http;
 
@@ -34,8 +34,7 @@ impl PagerDuty {
             .header(CONTENT_TYPE, "application/json")
             .header("From", from.clone())
             .json(&json!({"note": {"content": content}}));
-        http::fetch_json_explained::<serde::de::IgnoredAny, _>(WHAT, request, wire::explain_error)
-            .await?;
+        self.fetch::<serde::de::IgnoredAny>(WHAT, request).await?;
         Ok(())
     }
 
