@@ -8,8 +8,10 @@
 pub mod accounts;
 pub mod alertmanager;
 pub mod config;
+pub mod desk;
 pub mod events;
 pub mod http;
+pub mod incidents;
 pub mod lenient;
 pub mod pagerduty;
 pub mod prometheus;

@@ -10,12 +10,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::poll::{self, Pollable, Poller};
 use crate::config::{Config, ConfigError, DeskKind, IncidentsKind};
-use crate::core::domain::{Comment, DeskUpdate, Incident, IncidentNote, SourceError, SourceKind};
+use crate::core::domain::{SourceError, SourceKind};
 use crate::core::source::Vendor;
 use crate::model::SourceState;
 use crate::model::message::Message;
 use crate::sources::alertmanager::Alertmanager;
+use crate::sources::desk::Desk;
 use crate::sources::http::{RateGate, Secret};
+use crate::sources::incidents::Incidents;
 use crate::sources::pagerduty::PagerDuty;
 use crate::sources::prometheus::Prometheus;
 use crate::sources::rt::Rt;
@@ -68,85 +70,6 @@ impl Secrets {
                 .transpose()?
                 .flatten(),
         })
-    }
-}
-
-/// The desk adapters, chosen by `[desk] kind`. There is one per process and
-/// it is moved once, into its poller, so the size difference between the
-/// variants costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-pub enum Desk {
-    Zendesk(Zendesk),
-    Rt(Rt),
-}
-
-impl Desk {
-    /// Keep the desk's cursor and open set in `dir` and resume from them.
-    #[must_use]
-    pub fn resume_in(self, dir: &std::path::Path) -> Self {
-        match self {
-            Self::Zendesk(z) => Self::Zendesk(z.resume_in(dir)),
-            Self::Rt(r) => Self::Rt(r.resume_in(dir)),
-        }
-    }
-}
-
-impl DeskSource for Desk {
-    fn vendor(&self) -> Vendor {
-        match self {
-            Self::Zendesk(z) => z.vendor(),
-            Self::Rt(r) => r.vendor(),
-        }
-    }
-
-    async fn poll(&mut self) -> Result<DeskUpdate, SourceError> {
-        match self {
-            Self::Zendesk(z) => z.poll().await,
-            Self::Rt(r) => r.poll().await,
-        }
-    }
-
-    async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
-        match self {
-            Self::Zendesk(z) => z.comments(id).await,
-            Self::Rt(r) => r.comments(id).await,
-        }
-    }
-
-    fn pause_hint(&mut self) -> Option<Duration> {
-        match self {
-            Self::Zendesk(z) => z.pause_hint(),
-            Self::Rt(r) => r.pause_hint(),
-        }
-    }
-}
-
-/// The incident adapters, chosen by `[incidents] kind`.
-pub enum Incidents {
-    PagerDuty(PagerDuty),
-    Alertmanager(Alertmanager),
-}
-
-impl IncidentSource for Incidents {
-    fn vendor(&self) -> Vendor {
-        match self {
-            Self::PagerDuty(p) => p.vendor(),
-            Self::Alertmanager(a) => a.vendor(),
-        }
-    }
-
-    async fn poll(&mut self) -> Result<Vec<Incident>, SourceError> {
-        match self {
-            Self::PagerDuty(p) => p.poll().await,
-            Self::Alertmanager(a) => a.poll().await,
-        }
-    }
-
-    async fn notes(&mut self, id: &str) -> Result<Vec<IncidentNote>, SourceError> {
-        match self {
-            Self::PagerDuty(p) => p.notes(id).await,
-            Self::Alertmanager(a) => a.notes(id).await,
-        }
     }
 }
 
