@@ -56,7 +56,7 @@ fn loaded_model() -> Model {
     ];
     let inquiries: Vec<Inquiry> = (0..INQUIRIES)
         .map(|i| Inquiry {
-            id: (100_000 + i).to_string(),
+            id: (100_000 + i).to_string().into(),
             subject: format!("{} #{i}", subjects[i % subjects.len()]),
             status: if i % 7 == 0 {
                 InquiryStatus::New

@@ -4,6 +4,7 @@
 
 pub mod domain;
 pub mod durations;
+pub mod ids;
 pub mod sanitize;
 pub mod slo;
 pub mod source;

@@ -336,7 +336,7 @@ impl Model {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
             }
             let open = inquiry.status.is_open();
-            let held = data.index.get(&inquiry.id).copied();
+            let held = data.index.get(inquiry.id.as_str()).copied();
             // Closed inquiries leave the queue but stay in the history the
             // support factors read; reopens and late answers are noted.
             let previous = held.map(|i| &data.inquiries[i]);
@@ -347,12 +347,13 @@ impl Model {
             }
             if open {
                 // Reopened: it counts as open again.
-                data.closed.remove(&inquiry.id);
+                data.closed.remove(inquiry.id.as_str());
             }
             match (held, open) {
                 (Some(i), true) => data.inquiries[i] = inquiry,
                 (None, true) => {
-                    data.index.insert(inquiry.id.clone(), data.inquiries.len());
+                    data.index
+                        .insert(inquiry.id.to_string(), data.inquiries.len());
                     data.inquiries.push(inquiry);
                 }
                 (index, false) => {
@@ -360,7 +361,7 @@ impl Model {
                         remove(data, &inquiry.id);
                     }
                     if inquiry.history.solved_at.unwrap_or(inquiry.updated_at) >= keep_from {
-                        data.closed.insert(inquiry.id.clone(), inquiry);
+                        data.closed.insert(inquiry.id.to_string(), inquiry);
                     }
                 }
             }
@@ -475,7 +476,7 @@ fn remove(data: &mut Data, id: &str) {
     if let Some(i) = data.index.remove(id) {
         data.inquiries.swap_remove(i);
         if let Some(moved) = data.inquiries.get(i) {
-            data.index.insert(moved.id.clone(), i);
+            data.index.insert(moved.id.to_string(), i);
         }
     }
 }

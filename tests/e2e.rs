@@ -193,7 +193,7 @@ async fn comments_load_through_the_desk_poller() {
         model.update(rx.recv().await.unwrap());
     }
     let id = model.inquiry_at(0).unwrap().id.clone();
-    pollers.desk.as_ref().unwrap().detail(id.clone());
+    pollers.desk.as_ref().unwrap().detail(id.to_string());
     loop {
         if let cre_cockpit::model::message::Message::Comments { id: got, result } =
             rx.recv().await.unwrap()

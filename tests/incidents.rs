@@ -26,7 +26,7 @@ fn the_jump_key_narrows_to_an_incidents_customers_and_inquiries_and_comes_back()
     let customers: Vec<String> = impact
         .affected
         .iter()
-        .map(|a| model.data.accounts[a.account].id.clone())
+        .map(|a| model.data.accounts[a.account].id.to_string())
         .collect();
     let inquiries: Vec<String> = impact.linked.iter().map(|l| l.inquiry.clone()).collect();
     assert!(

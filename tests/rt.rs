@@ -63,7 +63,7 @@ async fn lists_the_open_tickets_of_the_queue_beyond_one_page() {
     let update = rt.poll().await.unwrap();
     assert!(update.full);
     assert_eq!(update.requests, 3, "5 tickets at 2 a page: 2 + 2 + 1");
-    let ids: BTreeSet<String> = update.changed.iter().map(|i| i.id.clone()).collect();
+    let ids: BTreeSet<String> = update.changed.iter().map(|i| i.id.to_string()).collect();
     assert_eq!(ids, open);
     assert_eq!(ids, rest.active(&queue).await, "exactly what RT lists");
     let customers: BTreeSet<&str> = update

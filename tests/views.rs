@@ -67,7 +67,7 @@ fn model() -> Model {
 
 fn shown(m: &Model) -> Vec<String> {
     let mut ids: Vec<String> = (0..m.panes[Pane::Inquiries as usize].order.len())
-        .map(|r| m.inquiry_at(r).unwrap().id.clone())
+        .map(|r| m.inquiry_at(r).unwrap().id.to_string())
         .collect();
     ids.sort();
     ids

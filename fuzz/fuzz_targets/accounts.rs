@@ -18,11 +18,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(ids.len(), accounts.len(), "duplicate account ids accepted");
             for a in &accounts {
                 for (column, value) in [
-                    ("id", &a.id),
-                    ("name", &a.name),
-                    ("desk_org", &a.desk_org),
-                    ("tenant", &a.tenant),
-                    ("owner", &a.owner),
+                    ("id", a.id.as_str()),
+                    ("name", a.name.as_str()),
+                    ("desk_org", a.desk_org.as_str()),
+                    ("tenant", a.tenant.as_str()),
+                    ("owner", a.owner.as_str()),
                 ] {
                     assert!(!value.is_empty(), "empty {column} accepted");
                 }

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(ids.len(), incidents.len(), "two incidents share an id");
             for incident in &incidents {
                 let alerts = notes
-                    .get(&incident.id)
+                    .get(incident.id.as_str())
                     .expect("every incident has its alerts");
                 assert!(!alerts.is_empty(), "an incident of no alerts");
                 alerts.iter().for_each(check::note);

@@ -11,6 +11,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+pub use crate::core::ids::{AccountId, IncidentId, InquiryId};
+
 /// Desk priority, ordered from most to least urgent (`Urgent < Low` in `Ord`
 /// so that an ascending sort puts the urgent ones first).
 #[derive(
@@ -91,7 +93,7 @@ pub struct SlaClock {
 pub struct Inquiry {
     /// The desk's id, as text (RT and Zendesk both have numeric ids, but the
     /// cockpit never does arithmetic on them).
-    pub id: String,
+    pub id: InquiryId,
     pub subject: String,
     pub status: InquiryStatus,
     pub priority: Priority,
@@ -228,7 +230,7 @@ pub enum Tier {
 /// incidents. Read from the accounts file, never from a remote API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     /// Zendesk organisation id or name, or RT custom-field value.
     pub desk_org: String,
@@ -331,7 +333,7 @@ impl IncidentStatus {
 /// An incident or alert group as the cockpit shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Incident {
-    pub id: String,
+    pub id: IncidentId,
     pub title: String,
     pub status: IncidentStatus,
     pub severity: Severity,

@@ -71,7 +71,7 @@ pub fn detected(
             format!("{} ({})", report.global.level, report.global.reason),
         );
         out.push(Incident {
-            id,
+            id: id.into(),
             title: format!(
                 "SLO {} burning at page level for {scope} (no incident declared)",
                 report.name

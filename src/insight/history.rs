@@ -110,7 +110,7 @@ impl History {
             return;
         }
         let closed = ClosedInquiry {
-            id: inquiry.id.clone(),
+            id: inquiry.id.to_string(),
             org: inquiry.org.clone(),
             priority: inquiry.priority,
             kind: inquiry.kind,
@@ -119,7 +119,7 @@ impl History {
             created_at: inquiry.created_at,
             closed_at: inquiry.updated_at,
         };
-        match self.index.get(&inquiry.id) {
+        match self.index.get(inquiry.id.as_str()) {
             Some(&i) => self.closed[i] = closed,
             None => {
                 self.index.insert(closed.id.clone(), self.closed.len());
@@ -137,7 +137,7 @@ impl History {
         }
         if self.remove_closed(&inquiry.id) {
             self.events.push(DeskEvent {
-                inquiry: inquiry.id.clone(),
+                inquiry: inquiry.id.to_string(),
                 org: inquiry.org.clone(),
                 at: inquiry.updated_at,
                 kind: DeskEventKind::Reopened,
@@ -159,7 +159,7 @@ impl History {
                 .any(|e| e.inquiry == previous.id && e.at == clock.due)
         {
             self.events.push(DeskEvent {
-                inquiry: previous.id.clone(),
+                inquiry: previous.id.to_string(),
                 org: previous.org.clone(),
                 at: clock.due,
                 kind: DeskEventKind::SlaBreached,

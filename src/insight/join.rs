@@ -280,7 +280,7 @@ fn customers(
                 trend: &trend,
                 renewal_days,
                 incident: worst_incident,
-                trigger: src.history.triggers.get(&account.id),
+                trigger: src.history.triggers.get(account.id.as_str()),
                 now: src.now,
             });
             CustomerRow {
@@ -617,7 +617,7 @@ fn impact(
             .filter(|i| i.status.is_open() && i.created_at >= incident.started_at)
         {
             linked.push(Linked {
-                inquiry: inquiry.id.clone(),
+                inquiry: inquiry.id.to_string(),
                 reason: format!(
                     "from {} since the incident began",
                     src.accounts[a.account].name
@@ -634,7 +634,7 @@ fn impact(
             || inquiry.subject.to_lowercase().contains(&id_lower)
         {
             linked.push(Linked {
-                inquiry: inquiry.id.clone(),
+                inquiry: inquiry.id.to_string(),
                 reason: format!("mentions incident {}", incident.id),
             });
         }

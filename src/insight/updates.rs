@@ -73,7 +73,7 @@ impl UpdatesConfig {
     /// until one was posted, then `interval` after the latest.
     #[must_use]
     pub fn next_due(&self, incident: &Incident, writes: &[Write]) -> Timestamp {
-        let target = Target::Incident(incident.id.clone());
+        let target = Target::Incident(incident.id.to_string());
         let last = writes
             .iter()
             .filter(|w| w.kind == WriteKind::CustomerUpdate && w.target == target)

@@ -188,7 +188,7 @@ mod tests {
         let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
         Inquiry {
             history: Default::default(),
-            id: format!("{org}-{area}"),
+            id: format!("{org}-{area}").into(),
             subject: "s".into(),
             status: InquiryStatus::Open,
             priority,

@@ -45,7 +45,7 @@ impl Model {
             .iter()
             .filter(|i| i.is_open())
             .min_by_key(|i| (i.severity, std::cmp::Reverse(i.started_at)))
-            .map(|i| i.id.clone())
+            .map(|i| i.id.to_string())
     }
 
     /// `i`: enter incident mode (and load the incident's notes).
@@ -75,7 +75,7 @@ impl Model {
             major.filter(|_| shown.iter().any(|n| n.kind == Kind::MajorIncident))
             && !matches!(self.overlay, Overlay::Incident { .. })
         {
-            self.offered_incident = Some(incident.id.clone());
+            self.offered_incident = Some(incident.id.to_string());
             let key = self
                 .settings
                 .keymap

@@ -291,7 +291,7 @@ impl Model {
             Pane::Inquiries => x.linked.iter().any(|l| l.inquiry == id),
             Pane::Incidents => false,
         })?;
-        self.data.incidents.get(index).map(|i| i.id.clone())
+        self.data.incidents.get(index).map(|i| i.id.to_string())
     }
 
     fn set_filter(&mut self, text: String) {

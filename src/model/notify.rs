@@ -23,7 +23,7 @@ pub fn conditions(model: &Model) -> Vec<Condition> {
         if incident.severity <= Severity::Sev2 && incident.is_open() {
             out.push(Condition {
                 kind: Kind::MajorIncident,
-                id: incident.id.clone(),
+                id: incident.id.to_string(),
                 title: format!("{} incident", incident.severity),
                 body: incident.title.clone(),
             });
@@ -41,7 +41,7 @@ pub fn conditions(model: &Model) -> Vec<Condition> {
                 .unwrap_or_default();
             out.push(Condition {
                 kind: Kind::TurnedRed,
-                id: account.id.clone(),
+                id: account.id.to_string(),
                 title: format!("{} turned Red", account.name),
                 body: why,
             });
@@ -53,7 +53,7 @@ pub fn conditions(model: &Model) -> Vec<Condition> {
             if left <= BREACH_WARNING && !left.is_negative() {
                 out.push(Condition {
                     kind: Kind::BreachSoon,
-                    id: inquiry.id.clone(),
+                    id: inquiry.id.to_string(),
                     title: format!("SLA breach in {} min", left.as_mins()),
                     body: format!("{} {}", inquiry.id, inquiry.subject),
                 });

@@ -80,8 +80,8 @@ impl Model {
                     && row.health.in_incident
                 {
                     history.incident_seen(IncidentSeen {
-                        incident: incident.id.clone(),
-                        account: account.id.clone(),
+                        incident: incident.id.to_string(),
+                        account: account.id.to_string(),
                         severity: incident.severity,
                         started_at: incident.started_at,
                     });
@@ -89,7 +89,7 @@ impl Model {
             }
             if let Some(action) = &row.next_action {
                 triggers.insert(
-                    account.id.clone(),
+                    account.id.to_string(),
                     Trigger {
                         code: action.code.to_owned(),
                         since: action.since,
@@ -118,10 +118,10 @@ impl Model {
         let day = self.now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let mut scores = Vec::with_capacity(self.derived.customers.len());
         for row in &self.derived.customers {
-            let account = &self.data.accounts[row.account].id;
+            let account = self.data.accounts[row.account].id.to_string();
             if let Some(score) = DayScore::of(&row.health, day) {
-                self.data.history.record_score(account, score.clone());
-                scores.push((account.clone(), score));
+                self.data.history.record_score(&account, score.clone());
+                scores.push((account, score));
             }
         }
         Persist {

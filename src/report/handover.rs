@@ -316,7 +316,7 @@ fn incidents(out: &mut String, r: &Report<'_>) {
                 ids.join(", ")
             }
         );
-        let target = Target::Incident(incident.id.clone());
+        let target = Target::Incident(incident.id.to_string());
         let mut updates: Vec<&Write> = r
             .writes
             .iter()

@@ -183,7 +183,7 @@ fn convert(row: Row) -> Result<Account, (&'static str, String)> {
         }
     };
     Ok(Account {
-        id: non_empty("id", row.id)?,
+        id: non_empty("id", row.id)?.into(),
         name: non_empty("name", row.name)?,
         desk_org: non_empty("desk_org", row.desk_org)?,
         tenant: non_empty("tenant", row.tenant)?,

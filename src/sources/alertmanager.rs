@@ -334,7 +334,7 @@ fn group(alerts: Vec<Alert>, labels: &Labels, base: &Url) -> Grouped {
         )));
         notes.insert(id.clone(), alerts.iter().map(Alert::note).collect());
         incidents.push(Incident {
-            id,
+            id: id.into(),
             title,
             status,
             severity: alerts

@@ -145,9 +145,9 @@ impl Store {
                 if inquiry.status.is_open() {
                     changes
                         .open
-                        .push((inquiry.id.clone(), serde_json::to_string(inquiry)?));
+                        .push((inquiry.id.to_string(), serde_json::to_string(inquiry)?));
                 } else {
-                    changes.gone.push(inquiry.id.clone());
+                    changes.gone.push(inquiry.id.to_string());
                 }
             }
             Ok(changes)

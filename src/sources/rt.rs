@@ -195,7 +195,7 @@ impl Rt {
             self.open = resumed
                 .inquiries
                 .into_iter()
-                .map(|i| (i.id.clone(), i))
+                .map(|i| (i.id.to_string(), i))
                 .collect();
             self.resumed = true;
         }
@@ -308,7 +308,7 @@ impl Rt {
             let seen = wire::date(dto.last_updated.as_deref());
             watermark = watermark.max(seen);
             if let Some(Change::Open(inquiry)) = self.reading().ticket(dto) {
-                open.insert(inquiry.id.clone(), *inquiry);
+                open.insert(inquiry.id.to_string(), *inquiry);
             }
         }
         // With no tickets at all, RT's "now" at the start is the watermark.
@@ -351,12 +351,14 @@ impl Rt {
             // Report only what differs from what the cockpit has: the
             // window's overlap returns recent tickets again, unchanged.
             match self.reading().ticket(dto) {
-                Some(Change::Open(inquiry)) if self.open.get(&inquiry.id) != Some(&inquiry) => {
-                    self.open.insert(inquiry.id.clone(), (*inquiry).clone());
+                Some(Change::Open(inquiry))
+                    if self.open.get(inquiry.id.as_str()) != Some(&inquiry) =>
+                {
+                    self.open.insert(inquiry.id.to_string(), (*inquiry).clone());
                     changed.push(*inquiry);
                 }
-                Some(Change::Closed(inquiry)) if self.open.contains_key(&inquiry.id) => {
-                    self.open.remove(&inquiry.id);
+                Some(Change::Closed(inquiry)) if self.open.contains_key(inquiry.id.as_str()) => {
+                    self.open.remove(inquiry.id.as_str());
                     changed.push(*inquiry);
                 }
                 Some(Change::Deleted(id)) if self.open.contains_key(&id) => {

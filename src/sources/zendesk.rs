@@ -91,8 +91,8 @@ impl Stream {
         // A ticket can change twice within one stream; the later page wins.
         match change {
             Change::Changed(inquiry) => {
-                self.removed.remove(&inquiry.id);
-                self.changed.insert(inquiry.id.clone(), *inquiry);
+                self.removed.remove(inquiry.id.as_str());
+                self.changed.insert(inquiry.id.to_string(), *inquiry);
             }
             Change::Deleted(id) => {
                 self.changed.remove(&id);

@@ -194,7 +194,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(heading("Conversation"));
-    match model.comments.get(&inquiry.id) {
+    match model.comments.get(inquiry.id.as_str()) {
         None | Some(Loadable::Loading) => {
             lines.push(Line::from(Span::styled("loading…", theme::MUTED)))
         }
@@ -695,7 +695,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(heading("Notes"));
-    match model.notes.get(&incident.id) {
+    match model.notes.get(incident.id.as_str()) {
         None | Some(Loadable::Loading) => {
             lines.push(Line::from(Span::styled("loading…", theme::MUTED)))
         }

@@ -204,7 +204,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                     inquiry.priority.to_string(),
                     theme::priority(inquiry.priority),
                 )),
-                Cell::from(inquiry.id.clone()),
+                Cell::from(inquiry.id.to_string()),
                 Cell::from(text::truncate(&customer, 18)),
                 Cell::from(inquiry.subject.clone()),
             ])

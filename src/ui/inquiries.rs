@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 inquiry.priority.to_string(),
                 theme::priority(inquiry.priority),
             )),
-            Cell::from(inquiry.id.clone()),
+            Cell::from(inquiry.id.to_string()),
             Cell::from(customer(model, inquiry)),
             Cell::from(inquiry.subject.clone()),
             Cell::from(inquiry.status.to_string()),
@@ -134,7 +134,7 @@ fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
 /// state), `⇡` escalated on the desk, `⚑` linked to an incident.
 fn markers(model: &Model, inquiry: &Inquiry) -> Line<'static> {
     let mut spans = Vec::new();
-    let item = crate::core::writes::Target::Inquiry(inquiry.id.clone());
+    let item = crate::core::writes::Target::Inquiry(inquiry.id.to_string());
     if let Some(latest) = model.writes_for(&item).next() {
         spans.push(Span::styled("✎", theme::write_state(latest.state())));
     }

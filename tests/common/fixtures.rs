@@ -98,7 +98,7 @@ pub fn accounts() -> Vec<Account> {
 /// touch, no survey data.
 pub fn numbered_account(i: usize) -> Account {
     Account {
-        id: format!("c{i}"),
+        id: format!("c{i}").into(),
         name: format!("Customer {i}"),
         desk_org: format!("Org {i}"),
         tenant: format!("t{i}"),

@@ -179,7 +179,7 @@ pub(super) fn incident(dto: IncidentDto) -> Option<Open> {
         sanitize::opt(p.id.as_deref())
     });
     let incident = Incident {
-        id,
+        id: id.into(),
         title,
         status: status(dto.status.as_deref()),
         severity: severity(dto.priority.as_ref(), dto.urgency.as_deref()),

@@ -293,7 +293,7 @@ impl Reading<'_> {
             url: Some(format!("{}{id}", self.ticket_link)),
             // RT has no question/problem distinction on its tickets.
             kind: None,
-            id,
+            id: id.into(),
             // RT records when a ticket was resolved, but counts neither
             // replies nor reopens, and `Told` is the latest reply, not the
             // first: those KPIs stay unknown rather than guessed.

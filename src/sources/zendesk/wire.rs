@@ -363,7 +363,7 @@ impl Directory {
             .filter(|area| !area.is_empty())
             .map(str::to_owned);
         Some(Change::Changed(Box::new(Inquiry {
-            id: id.to_string(),
+            id: id.to_string().into(),
             subject: subject
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "(no subject)".into()),
