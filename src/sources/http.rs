@@ -133,6 +133,21 @@ impl RateGate {
         *self.closed() = Closed::default();
     }
 
+    /// [`fetch_json_explained`] through the gate: refused without a request
+    /// while the gate is closed to this handle, and an answer that asks to
+    /// stay away holds the other handles back.
+    pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+        explain: impl FnOnce(E) -> Option<String>,
+    ) -> Result<Fetched<T>, SourceError> {
+        self.check(what)?;
+        let fetched = fetch_json_explained(what, request, explain).await;
+        self.note(&fetched);
+        fetched
+    }
+
     /// An answer to this handle asked to stay away (429 with `Retry-After`):
     /// hold the other handles back for as long (this one waits by itself).
     pub fn note<T>(&self, result: &Result<T, SourceError>) {

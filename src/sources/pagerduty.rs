@@ -126,23 +126,6 @@ impl PagerDuty {
         self.gate.share()
     }
 
-    /// One request; an answer that asks us to stay away (429 with
-    /// `Retry-After`) closes the gate for every instance of the account.
-    async fn fetch<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &str,
-        request: RequestBuilder,
-    ) -> Result<Fetched<T>, SourceError> {
-        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await;
-        self.gate.note(&fetched);
-        fetched
-    }
-
-    /// Refuse to call while the account's budget has not reset yet.
-    fn check_budget(&self, what: &str) -> Result<(), SourceError> {
-        self.gate.check(what)
-    }
-
     /// Remember when the budget resets if this answer spent it; returns the
     /// wait in that case.
     fn note_budget(&mut self, headers: &HeaderMap) -> Option<Duration> {
@@ -177,7 +160,9 @@ impl PagerDuty {
     /// The open incidents; `requests` counts the calls made, for the log.
     async fn open_incidents(&mut self, requests: &mut u32) -> Result<Vec<Open>, SourceError> {
         const WHAT: &str = "pagerduty: incidents";
-        self.check_budget(WHAT)?;
+        // Refused here rather than at the first page, so a poll the gate
+        // holds back counts no request.
+        self.gate.check(WHAT)?;
         let mut incidents = Vec::new();
         let mut seen = HashSet::new();
         let mut offset = 0;
@@ -191,7 +176,12 @@ impl PagerDuty {
             }
             *requests += 1;
             let fetched: Fetched<IncidentsPageDto> = self
-                .fetch(WHAT, self.get(self.incidents_url(offset)))
+                .gate
+                .fetch_json_explained(
+                    WHAT,
+                    self.get(self.incidents_url(offset)),
+                    wire::explain_error,
+                )
                 .await?;
             let spent = self.note_budget(&fetched.headers);
             let page = fetched.body;
@@ -245,7 +235,7 @@ impl PagerDuty {
         for chunk in policies.chunks(POLICIES_PER_REQUEST) {
             let mut offset = 0;
             for _ in 0..ONCALL_PAGES {
-                if let Err(e) = self.check_budget(WHAT) {
+                if let Err(e) = self.gate.check(WHAT) {
                     tracing::info!("{e}; escalation levels left out");
                     return;
                 }
@@ -262,7 +252,11 @@ impl PagerDuty {
                         .append_pair("offset", &offset.to_string());
                 }
                 *requests += 1;
-                let fetched = match self.fetch::<OncallsDto>(WHAT, self.get(url)).await {
+                let fetched = match self
+                    .gate
+                    .fetch_json_explained::<OncallsDto, _>(WHAT, self.get(url), wire::explain_error)
+                    .await
+                {
                     Ok(f) => f,
                     Err(e) => {
                         tracing::warn!("{e}; escalation levels left out");
@@ -314,9 +308,11 @@ impl PagerDuty {
                 sanitize::text(id)
             )));
         }
-        self.check_budget(WHAT)?;
         let url = http::join(&self.base, &format!("/incidents/{id}/notes"));
-        let fetched: Fetched<NotesDto> = self.fetch(WHAT, self.get(url)).await?;
+        let fetched: Fetched<NotesDto> = self
+            .gate
+            .fetch_json_explained(WHAT, self.get(url), wire::explain_error)
+            .await?;
         self.note_budget(&fetched.headers);
         let notes = notes(fetched.body);
         tracing::debug!(

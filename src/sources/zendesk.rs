@@ -179,7 +179,6 @@ impl Zendesk {
     }
 
     async fn get<T: DeserializeOwned>(&mut self, what: &str, url: Url) -> Result<T, SourceError> {
-        self.gate.check(what)?;
         let mut request = self
             .client
             .get(url)
@@ -188,9 +187,10 @@ impl Zendesk {
         if let Some(timeout) = self.timeout {
             request = request.timeout(timeout);
         }
-        let fetched = http::fetch_json_explained(what, request, wire::explain_error).await;
-        self.gate.note(&fetched);
-        let fetched = fetched?;
+        let fetched = self
+            .gate
+            .fetch_json_explained(what, request, wire::explain_error)
+            .await?;
         self.pause = http::rate_limit_pause(&fetched.headers);
         Ok(fetched.body)
     }

@@ -22,7 +22,6 @@ impl PagerDuty {
                 "{WHAT}: set incidents.from to a PagerDuty user's email (the From header)"
             )));
         };
-        self.check_budget(WHAT)?;
         let request = self
             .client
             .post(http::join(
@@ -34,7 +33,13 @@ impl PagerDuty {
             .header(CONTENT_TYPE, "application/json")
             .header("From", from.clone())
             .json(&json!({"note": {"content": content}}));
-        self.fetch::<serde::de::IgnoredAny>(WHAT, request).await?;
+        self.gate
+            .fetch_json_explained::<serde::de::IgnoredAny, _>(
+                WHAT,
+                request,
+                super::wire::explain_error,
+            )
+            .await?;
         Ok(())
     }
 
