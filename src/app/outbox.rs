@@ -1,19 +1,30 @@
 //! Delivery of journalled writes, exactly once.
 //!
+//! Any number of deliverers may run at once — the TUI's outbox, `sync`,
+//! `note --wait`, in one process or several — because a deliverer touches a
+//! step only after claiming it in the journal (`Journal::claim`: an owner
+//! and a lease, one write transaction), and records the outcome only while
+//! it holds the lease.
+//!
 //! Steps are sent oldest first, and the steps on one remote item (a ticket,
 //! an incident) strictly in order: a later step waits while an earlier one on
-//! the same item is not done. Failures are sorted by what they prove:
-//! - the request never left (cannot connect), or was refused for a reason a
-//!   retry won't fix (4xx): queued again / failed with the reason;
-//! - it may have been applied (timeout after sending, broken connection, 5xx):
-//!   `unknown`, and before sending again the outbox asks the source whether
-//!   it arrived (notes carry a marker; tags, priority and pages are
-//!   idempotent by nature).
+//! the same item is not done. Each attempt ends in what it proves:
+//! - `sent`: the source's answer shows the change (not just any 2xx);
+//! - `queued` again: the request never reached the source (cannot connect,
+//!   429), so it is sent again;
+//! - `unknown`: it may have been applied (timeout after sending, broken
+//!   connection, 5xx, a 2xx that does not prove it). From then on the step
+//!   is checked on the source before any resend — notes by their marker;
+//!   tags, priority, queue and pages are idempotent, so sending again is
+//!   the check — and stays so until a check succeeds; a failed check
+//!   changes nothing;
+//! - `failed`: the source refused it (4xx); retrying won't help.
 //!
 //! Retries back off exponentially with jitter and never sooner than a
-//! `Retry-After` the source gave.
+//! `Retry-After` the source gave (capped at [`MAX_RETRY_AFTER`]).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,14 +37,20 @@ use crate::core::domain::SourceError;
 use crate::core::writes::{Delivery, SourceWrite, Step, StepState, Target};
 use crate::model::message::Message;
 use crate::sources::events::{Events, Trigger};
-use crate::sources::http::Secret;
+use crate::sources::http::{self, Secret};
 use crate::sources::pagerduty::PagerDuty;
 use crate::sources::zendesk::Zendesk;
-use crate::store::journal::{Journal, JournalError};
+use crate::store::journal::{Claim, Journal, JournalError, Owner, Settle};
 
 /// First retry delay; doubles per attempt up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The longest a source's `Retry-After` holds a write back: a typo'd or
+/// hostile header must not park a customer update for a day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// How often an idle outbox looks for writes journalled by another process
+/// (`note` without `--wait`): one cheap `PRAGMA data_version`.
+const JOURNAL_WATCH: Duration = Duration::from_secs(2);
 
 /// The desk's write side, by kind.
 pub enum DeskWriter {
@@ -54,18 +71,25 @@ pub struct Writers {
     pub routing_keys: std::collections::HashMap<String, Secret>,
     /// Read-only mode: nothing is sent; steps stay queued.
     pub read_only: bool,
+    /// This deliverer's name in the journal's claims.
+    pub owner: Owner,
 }
 
 /// What one delivery attempt proved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// The source's answer shows the change (or a check found it).
     Sent,
     /// Will not succeed by retrying.
     Failed(String),
-    /// Try again later; `maybe_applied` says whether to check first.
+    /// Not applied: send again later.
     Retry {
         error: String,
-        maybe_applied: bool,
+        after: Option<Duration>,
+    },
+    /// May have been applied: check the source before any resend.
+    Unknown {
+        error: String,
         after: Option<Duration>,
     },
 }
@@ -76,16 +100,50 @@ impl From<SourceError> for Outcome {
             // Rate limited or timed out at the gateway: retry as told.
             Some(408 | 429) => Self::Retry {
                 error: e.message,
-                maybe_applied: false,
                 after: e.retry_after,
             },
             // The source refused the request itself: retrying won't help.
             Some(s) if (400..500).contains(&s) => Self::Failed(e.message),
-            _ => Self::Retry {
+            _ if e.maybe_applied => Self::Unknown {
                 error: e.message,
-                maybe_applied: e.maybe_applied,
                 after: e.retry_after,
             },
+            _ => Self::Retry {
+                error: e.message,
+                after: e.retry_after,
+            },
+        }
+    }
+}
+
+impl Outcome {
+    /// The record of this outcome for a claimed step.
+    fn settle(&self, attempts: u32, now: Timestamp) -> Settle {
+        let retry_at = |after: &Option<Duration>| {
+            let wait = backoff(attempts, *after);
+            Some(now + SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(60)))
+        };
+        let (state, error, retry_at, check_first) = match self {
+            Self::Sent => (StepState::Sent, None, None, false),
+            Self::Failed(e) => (StepState::Failed, Some(e.clone()), None, false),
+            Self::Retry { error, after } => (
+                StepState::Queued,
+                Some(error.clone()),
+                retry_at(after),
+                false,
+            ),
+            Self::Unknown { error, after } => (
+                StepState::Unknown,
+                Some(error.clone()),
+                retry_at(after),
+                true,
+            ),
+        };
+        Settle {
+            state,
+            error,
+            retry_at,
+            check_first,
         }
     }
 }
@@ -111,12 +169,22 @@ async fn desk_has_marker(
         .any(|c| c.body.contains(marker)))
 }
 
-fn unavailable(what: &str) -> Outcome {
-    Outcome::Retry {
-        error: format!("no {what} configured to deliver to"),
-        maybe_applied: false,
-        after: None,
-    }
+fn unavailable(what: &str) -> SourceError {
+    SourceError::new(format!("no {what} configured to deliver to"))
+}
+
+/// A deliverer: what the outbox needs from the sources. [`Writers`] is the
+/// real one; tests drive the protocol with a model desk.
+pub trait Deliver {
+    /// This deliverer's name in the journal's claims.
+    fn owner(&self) -> &Owner;
+    /// The longest one check or send may take; a claim's lease outlasts it.
+    fn timeout(&self) -> Duration;
+    /// Whether an earlier attempt of `step` arrived. Effects that are safe
+    /// to repeat answer `false`: sending again is their check.
+    fn arrived(&mut self, step: &Step) -> impl Future<Output = Result<bool, SourceError>> + Send;
+    /// Send `step` once and say what the answer proves.
+    fn send(&mut self, step: &Step) -> impl Future<Output = Outcome> + Send;
 }
 
 impl Writers {
@@ -139,84 +207,46 @@ impl Writers {
         self
     }
 
-    /// Deliver one step. `check_first` is set when an earlier attempt's
-    /// outcome is unknown: look for the marker before sending again.
-    pub async fn deliver(&mut self, step: &Step, check_first: bool) -> Outcome {
-        if self.read_only {
-            return Outcome::Retry {
-                error: "read-only: not sent".into(),
-                maybe_applied: false,
-                after: None,
-            };
-        }
-        let result: Result<(), SourceError> = match &step.effect {
-            SourceWrite::Local => return Outcome::Sent,
+    async fn send_step(&mut self, step: &Step) -> Result<(), SourceError> {
+        match &step.effect {
+            SourceWrite::Local => Ok(()),
+            SourceWrite::Unreadable { reason } => Err(SourceError::new(reason.clone())),
             SourceWrite::DeskNote {
                 ticket,
                 body,
                 public,
             } => {
                 let body = note_body(body, &step.marker);
-                match &mut self.desk {
+                match &self.desk {
                     Some(DeskWriter::Zendesk(desk)) => {
-                        if check_first {
-                            match desk_has_marker(desk, ticket, &step.marker).await {
-                                Ok(true) => return Outcome::Sent,
-                                Ok(false) => {}
-                                Err(e) => return e.into(),
-                            }
-                        }
                         desk.add_comment(ticket, &body, *public).await
                     }
-                    Some(DeskWriter::Rt(rt, _)) => {
-                        if *public {
-                            return Outcome::Failed("public replies to RT tickets are not sent from the cockpit (RT mails them)".into());
-                        }
-                        if check_first {
-                            match desk_has_marker(rt, ticket, &step.marker).await {
-                                Ok(true) => return Outcome::Sent,
-                                Ok(false) => {}
-                                Err(e) => return e.into(),
-                            }
-                        }
-                        rt.add_comment(ticket, &body).await
-                    }
-                    None => return unavailable("desk"),
+                    Some(DeskWriter::Rt(rt, _)) => rt.add_comment(ticket, &body).await,
+                    None => Err(unavailable("desk")),
                 }
             }
             SourceWrite::DeskTags { ticket, tags } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.add_tags(ticket, tags).await,
                 Some(DeskWriter::Rt(rt, Some(field))) => rt.set_field(ticket, field, tags).await,
-                Some(DeskWriter::Rt(_, None)) => {
-                    return Outcome::Failed(
-                        "RT has no tags: set desk.tags_field to record them".into(),
-                    );
-                }
-                None => return unavailable("desk"),
+                Some(DeskWriter::Rt(_, None)) => Err(refused(
+                    "RT has no tags: set desk.tags_field to record them",
+                )),
+                None => Err(unavailable("desk")),
             },
             SourceWrite::DeskPriority { ticket, priority } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_priority(ticket, priority).await,
                 Some(DeskWriter::Rt(rt, _)) => rt.set_priority(ticket, priority).await,
-                None => return unavailable("desk"),
+                None => Err(unavailable("desk")),
             },
             SourceWrite::DeskGroup { ticket, group } => match &self.desk {
                 Some(DeskWriter::Zendesk(desk)) => desk.set_group(ticket, group).await,
                 Some(DeskWriter::Rt(rt, _)) => rt.set_queue(ticket, group).await,
-                None => return unavailable("desk"),
+                None => Err(unavailable("desk")),
             },
-            SourceWrite::IncidentNote { incident, body } => {
-                let Some(pd) = &mut self.incidents else {
-                    return unavailable("incident source");
-                };
-                if check_first {
-                    match pd.has_note_with(incident, &step.marker).await {
-                        Ok(true) => return Outcome::Sent,
-                        Ok(false) => {}
-                        Err(e) => return e.into(),
-                    }
-                }
-                pd.add_note(incident, &note_body(body, &step.marker)).await
-            }
+            SourceWrite::IncidentNote { incident, body } => match &self.incidents {
+                Some(pd) => pd.add_note(incident, &note_body(body, &step.marker)).await,
+                None => Err(unavailable("incident source")),
+            },
             SourceWrite::Page {
                 routing_key_env,
                 dedup_key,
@@ -225,16 +255,12 @@ impl Writers {
                 details,
             } => {
                 let Some(events) = &self.events else {
-                    return unavailable("PagerDuty Events endpoint");
+                    return Err(unavailable("PagerDuty Events endpoint"));
                 };
                 let Some(key) = self.routing_keys.get(routing_key_env) else {
-                    return Outcome::Retry {
-                        error: format!(
-                            "environment variable {routing_key_env} (the routing key) is not set"
-                        ),
-                        maybe_applied: false,
-                        after: None,
-                    };
+                    return Err(SourceError::new(format!(
+                        "environment variable {routing_key_env} (the routing key) is not set"
+                    )));
                 };
                 let trigger = Trigger {
                     dedup_key: dedup_key.clone(),
@@ -245,8 +271,75 @@ impl Writers {
                 };
                 events.trigger(key, &trigger).await
             }
+        }
+    }
+}
+
+/// A refusal known before any request: final, like a 4xx.
+fn refused(why: &str) -> SourceError {
+    SourceError::new(why).with_status(422)
+}
+
+impl Deliver for Writers {
+    fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
+    fn timeout(&self) -> Duration {
+        let desk = match &self.desk {
+            Some(DeskWriter::Zendesk(z)) => z.timeout(),
+            Some(DeskWriter::Rt(rt, _)) => rt.timeout(),
+            None => http::REQUEST_TIMEOUT,
         };
-        match result {
+        let incidents = self
+            .incidents
+            .as_ref()
+            .map_or(http::REQUEST_TIMEOUT, PagerDuty::timeout);
+        desk.max(incidents).max(http::REQUEST_TIMEOUT) + http::CONNECT_TIMEOUT
+    }
+
+    async fn arrived(&mut self, step: &Step) -> Result<bool, SourceError> {
+        if self.read_only {
+            return Err(SourceError::new("read-only: not checked"));
+        }
+        match &step.effect {
+            SourceWrite::DeskNote { ticket, .. } => match &mut self.desk {
+                Some(DeskWriter::Zendesk(desk)) => {
+                    desk_has_marker(desk, ticket, &step.marker).await
+                }
+                Some(DeskWriter::Rt(rt, _)) => desk_has_marker(rt, ticket, &step.marker).await,
+                None => Err(unavailable("desk")),
+            },
+            SourceWrite::IncidentNote { incident, .. } => match &mut self.incidents {
+                Some(pd) => pd.has_note_with(incident, &step.marker).await,
+                None => Err(unavailable("incident source")),
+            },
+            // Tags are added, priority, group and queue set, pages folded by
+            // their dedup key: a repeat changes nothing, so it is the check.
+            SourceWrite::DeskTags { .. }
+            | SourceWrite::DeskPriority { .. }
+            | SourceWrite::DeskGroup { .. }
+            | SourceWrite::Page { .. }
+            | SourceWrite::Local => Ok(false),
+            SourceWrite::Unreadable { reason } => Err(SourceError::new(reason.clone())),
+        }
+    }
+
+    async fn send(&mut self, step: &Step) -> Outcome {
+        if self.read_only {
+            return Outcome::Retry {
+                error: "read-only: not sent".into(),
+                after: None,
+            };
+        }
+        if let SourceWrite::DeskNote { public: true, .. } = &step.effect
+            && let Some(DeskWriter::Rt(..)) = &self.desk
+        {
+            return Outcome::Failed(
+                "public replies to RT tickets are not sent from the cockpit (RT mails them)".into(),
+            );
+        }
+        match self.send_step(step).await {
             Ok(()) => Outcome::Sent,
             Err(e) => e.into(),
         }
@@ -254,14 +347,16 @@ impl Writers {
 }
 
 /// Delay before attempt `attempts + 1`: exponential, capped, ±20 % jitter so
-/// that many queued writes do not retry in lockstep.
+/// that many queued writes do not retry in lockstep; never sooner than the
+/// source's `Retry-After`, itself capped at [`MAX_RETRY_AFTER`].
 #[must_use]
 pub fn backoff(attempts: u32, retry_after: Option<Duration>) -> Duration {
     let exp = BASE_BACKOFF
         .saturating_mul(1 << attempts.saturating_sub(1).min(16))
         .min(MAX_BACKOFF);
     let jitter = 0.8 + 0.4 * rand::random::<f64>();
-    exp.mul_f64(jitter).max(retry_after.unwrap_or_default())
+    exp.mul_f64(jitter)
+        .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER))
 }
 
 /// The journal, shared between the outbox task and whoever writes to it.
@@ -288,19 +383,32 @@ pub struct Pass {
     pub failed: usize,
     /// Still pending afterwards.
     pub pending: usize,
+    /// Of those, held by another deliverer right now.
+    pub held: usize,
     /// When the earliest waiting step is due.
     pub next_due: Option<Timestamp>,
 }
 
+impl Pass {
+    fn wait(&mut self, at: Timestamp) {
+        self.pending += 1;
+        self.next_due = Some(self.next_due.map_or(at, |d| d.min(at)));
+    }
+}
+
 /// Try every pending step that is due (or all of them with `ignore_backoff`,
-/// for `sync`), in order, once. Reports each change through `report`.
-pub async fn pass(
+/// for `sync`), in order, once — each only after claiming it, so another
+/// deliverer's step is left alone. Reports each change through `report`.
+pub async fn pass<D: Deliver + Send>(
     journal: &SharedJournal,
-    writers: &mut Writers,
+    deliverer: &mut D,
     ignore_backoff: bool,
     report: &mut (dyn FnMut(Delivery) + Send),
 ) -> Result<Pass, JournalError> {
-    let steps = with_journal(journal, |j| j.pending()).await?;
+    let steps = with_journal(journal, Journal::pending).await?;
+    let owner = deliverer.owner().clone();
+    let lease =
+        SignedDuration::try_from(deliverer.timeout() * 2).unwrap_or(SignedDuration::from_secs(120));
     let mut result = Pass::default();
     // Items with an unfinished earlier step: later steps on them wait.
     let mut blocked: HashSet<String> = HashSet::new();
@@ -308,75 +416,94 @@ pub async fn pass(
         let now = Timestamp::now();
         if blocked.contains(&step.item) || (!ignore_backoff && step.next_attempt_at > now) {
             blocked.insert(step.item.clone());
-            result.pending += 1;
-            result.next_due = Some(
-                result
-                    .next_due
-                    .map_or(step.next_attempt_at, |d: Timestamp| {
-                        d.min(step.next_attempt_at)
-                    }),
-            );
+            result.wait(step.next_attempt_at);
             continue;
         }
-        // A step found `sending` was interrupted mid-send: as good as unknown.
-        let check_first = matches!(step.state, StepState::Unknown | StepState::Sending);
-        let id = step.id;
-        with_journal(journal, move |j| {
-            j.set_state(id, StepState::Sending, None, None, now)
-        })
-        .await?;
-        let outcome = writers.deliver(&step, check_first).await;
-        let now = Timestamp::now();
-        let (state, error, retry_at) = match &outcome {
-            Outcome::Sent => (StepState::Sent, None, None),
-            Outcome::Failed(e) => (StepState::Failed, Some(e.clone()), None),
-            Outcome::Retry {
-                error,
-                maybe_applied,
-                after,
-            } => {
-                let wait = backoff(step.attempts + 1, *after);
-                let at =
-                    now + SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(60));
-                let state = if *maybe_applied {
-                    StepState::Unknown
-                } else {
-                    StepState::Queued
-                };
-                (state, Some(error.clone()), Some(at))
+        let (id, who) = (step.id, owner.clone());
+        let claim = with_journal(journal, move |j| j.claim(id, &who, lease, now)).await?;
+        let step = match claim {
+            Claim::Claimed(step) => step,
+            Claim::Held { until, .. } => {
+                blocked.insert(step.item.clone());
+                result.held += 1;
+                result.wait(until);
+                continue;
+            }
+            Claim::Settled => continue,
+        };
+        let checked = if step.check_first {
+            match deliverer.arrived(&step).await {
+                Ok(true) => Some(Outcome::Sent),
+                Ok(false) => None,
+                // Whether it arrived is still unknown: never send blind.
+                Err(e) => Some(Outcome::Unknown {
+                    error: format!(
+                        "not sent again until a check succeeds: an earlier attempt may have arrived, and checking failed: {}",
+                        e.message
+                    ),
+                    after: e.retry_after,
+                }),
+            }
+        } else {
+            None
+        };
+        let outcome = match checked {
+            Some(outcome) => outcome,
+            None => {
+                // The lease may have run out during a slow check: send only
+                // while the step is still ours.
+                let who = owner.clone();
+                let ours =
+                    with_journal(journal, move |j| j.renew(id, &who, lease, Timestamp::now()))
+                        .await?;
+                if !ours {
+                    tracing::warn!(
+                        step = id,
+                        "delivery: lease lost before sending; left to its new holder"
+                    );
+                    blocked.insert(step.item.clone());
+                    result.pending += 1;
+                    continue;
+                }
+                deliverer.send(&step).await
             }
         };
-        let err = error.clone();
-        with_journal(journal, move |j| {
-            j.set_state(id, state, err.as_deref(), retry_at, now)
-        })
-        .await?;
-        match state {
+        let record = outcome.settle(step.attempts, Timestamp::now());
+        let (who, r) = (owner.clone(), record.clone());
+        let kept = with_journal(journal, move |j| j.settle(id, &who, &r, Timestamp::now())).await?;
+        if !kept {
+            tracing::warn!(
+                step = id,
+                "delivery: lease lost while sending; the new holder checks first"
+            );
+            blocked.insert(step.item.clone());
+            result.pending += 1;
+            continue;
+        }
+        match record.state {
             StepState::Sent => result.sent += 1,
             StepState::Failed => result.failed += 1,
             _ => {
-                result.pending += 1;
                 blocked.insert(step.item.clone());
-                if let Some(at) = retry_at {
-                    result.next_due = Some(result.next_due.map_or(at, |d| d.min(at)));
-                }
+                result.wait(record.retry_at.unwrap_or(now));
             }
         }
-        if let Some(e) = &error {
-            tracing::warn!(step = id, state = %state, "delivery: {e}");
+        if let Some(e) = &record.error {
+            tracing::warn!(step = id, state = %record.state, "delivery: {e}");
         }
         report(Delivery {
             write_id: step.write_id,
             step_id: id,
-            state,
-            error,
+            state: record.state,
+            error: record.error,
         });
     }
     Ok(result)
 }
 
 /// The background delivery task: a pass now, then whenever something is
-/// journalled (`wake`) or the next retry is due; stops with `cancel`.
+/// journalled here (`wake`) or by another process, or the next retry is
+/// due; stops with `cancel`.
 pub fn spawn(
     journal: SharedJournal,
     mut writers: Writers,
@@ -397,15 +524,31 @@ pub fn spawn(
                     Some(Timestamp::now() + SignedDuration::from_secs(30))
                 }
             };
-            let sleep = next.map_or(Duration::from_secs(3600), |at| {
-                Duration::try_from(at.duration_since(Timestamp::now()))
-                    .unwrap_or_default()
-                    .max(Duration::from_millis(200))
-            });
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = wake.notified() => {}
-                () = tokio::time::sleep(sleep) => {}
+            let due = tokio::time::Instant::now()
+                + next.map_or(Duration::from_secs(3600), |at| {
+                    Duration::try_from(at.duration_since(Timestamp::now()))
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(200))
+                });
+            loop {
+                let tick = due.min(tokio::time::Instant::now() + JOURNAL_WATCH);
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = wake.notified() => break,
+                    () = tokio::time::sleep_until(tick) => {}
+                }
+                if tokio::time::Instant::now() >= due {
+                    break;
+                }
+                let changed = with_journal(&journal, Journal::changed_elsewhere).await;
+                if changed.unwrap_or(true) {
+                    // Another process journalled or settled something: its
+                    // writes are this outbox's to deliver too.
+                    if let Ok(recent) = with_journal(&journal, |j| j.recent(500)).await {
+                        let _ = tx.send(Message::JournalLoaded(recent));
+                    }
+                    break;
+                }
             }
         }
     });
@@ -467,6 +610,7 @@ impl Writers {
             events,
             routing_keys,
             read_only,
+            owner: Owner::this_process(),
         })
     }
 
@@ -523,28 +667,45 @@ mod tests {
             Outcome::from(e),
             Outcome::Retry {
                 error: "HTTP 429".into(),
-                maybe_applied: false,
                 after: Some(Duration::from_secs(7))
             }
         );
         let mut e = SourceError::new("HTTP 502");
         e.status = Some(502);
         e.maybe_applied = true;
-        assert!(matches!(
-            Outcome::from(e),
-            Outcome::Retry {
-                maybe_applied: true,
-                ..
-            }
-        ));
+        assert!(matches!(Outcome::from(e), Outcome::Unknown { .. }));
         let e = SourceError::new("cannot connect");
-        assert!(matches!(
-            Outcome::from(e),
-            Outcome::Retry {
-                maybe_applied: false,
-                ..
-            }
-        ));
+        assert!(matches!(Outcome::from(e), Outcome::Retry { .. }));
+        // A 2xx that does not show the change: possibly applied.
+        let e = SourceError::unproven("rt: add comment", "not JSON");
+        assert!(matches!(Outcome::from(e), Outcome::Unknown { .. }));
+    }
+
+    #[test]
+    fn uncertainty_is_recorded_as_check_first_and_retry_after_is_capped() {
+        let now: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+        let unknown = Outcome::Unknown {
+            error: "timed out".into(),
+            after: Some(Duration::from_secs(86_400)),
+        }
+        .settle(1, now);
+        assert_eq!(unknown.state, StepState::Unknown);
+        assert!(unknown.check_first);
+        let at = unknown.retry_at.unwrap();
+        assert!(
+            at <= now + SignedDuration::from_secs(15 * 60),
+            "a day-long Retry-After is capped at 15 min: {at}"
+        );
+        let queued = Outcome::Retry {
+            error: "refused".into(),
+            after: None,
+        }
+        .settle(1, now);
+        assert_eq!(
+            (queued.state, queued.check_first),
+            (StepState::Queued, false)
+        );
+        assert!(!Outcome::Sent.settle(1, now).check_first);
     }
 
     #[test]

@@ -415,6 +415,18 @@ impl SourceError {
         }
     }
 
+    /// The source answered "success" in a way that does not prove the
+    /// change (an HTML page, an empty body, an object in place of the
+    /// vendor's answer): it may have been applied, so it must be checked
+    /// before it is sent again.
+    pub fn unproven(what: &str, detail: &str) -> Self {
+        let mut e = Self::new(format!(
+            "{what}: the answer does not show the change ({detail}); checking before any resend"
+        ));
+        e.maybe_applied = true;
+        e
+    }
+
     #[must_use]
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);

@@ -96,6 +96,9 @@ pub enum SourceWrite {
     },
     /// Kept in the journal only (customers, Alertmanager alerts).
     Local,
+    /// A stored step that could not be read back (a damaged row): never
+    /// delivered, shown with the reason so the CRE can act on it.
+    Unreadable { reason: String },
 }
 
 impl SourceWrite {
@@ -113,6 +116,7 @@ impl SourceWrite {
             Self::IncidentNote { incident, .. } => format!("incident:{incident}"),
             Self::Page { dedup_key, .. } => format!("page:{dedup_key}"),
             Self::Local => "local".into(),
+            Self::Unreadable { .. } => "unreadable".into(),
         }
     }
 
@@ -144,6 +148,7 @@ impl SourceWrite {
                 ..
             } => format!("page on-call ({severity}, dedup key {dedup_key})"),
             Self::Local => "kept in the local journal".into(),
+            Self::Unreadable { reason } => format!("unreadable stored step ({reason})"),
         }
     }
 }
@@ -155,21 +160,33 @@ impl SourceWrite {
 pub enum StepState {
     /// Waiting for (re)delivery.
     Queued,
-    /// Being sent right now (seen after a crash: outcome unknown).
+    /// Claimed by a deliverer (`owner`, until `lease_until`) and being
+    /// checked or sent. Found with an expired lease, it is as good as
+    /// `unknown`: its owner may have died after the request went out.
     Sending,
-    /// Sent, but whether it arrived is unknown: check before resending.
+    /// Sent, but whether it arrived is unknown: checked before any resend.
     Unknown,
     Sent,
     /// Will not be retried; `last_error` says why.
     Failed,
     /// Journal-only, nothing to deliver.
     Local,
+    /// The stored row cannot be read; `last_error` says why. Never sent.
+    Unreadable,
+    /// Withdrawn by the CRE before it was delivered.
+    Cancelled,
 }
 
 impl StepState {
     #[must_use]
     pub fn is_pending(self) -> bool {
         matches!(self, Self::Queued | Self::Sending | Self::Unknown)
+    }
+
+    /// Needs a person: it will not be delivered by waiting.
+    #[must_use]
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Self::Failed | Self::Unreadable)
     }
 }
 
@@ -188,6 +205,12 @@ pub struct Step {
     pub next_attempt_at: Timestamp,
     pub last_error: Option<String>,
     pub sent_at: Option<Timestamp>,
+    /// An earlier attempt may have been applied: ask the source before
+    /// sending again. Sticky: only a check that succeeds clears it.
+    pub check_first: bool,
+    /// The deliverer holding the step while it is `sending`, and until when.
+    pub owner: Option<String>,
+    pub lease_until: Option<Timestamp>,
 }
 
 /// A write with its steps, for the journal view and the handover.
@@ -202,20 +225,37 @@ pub struct Write {
 }
 
 impl Write {
-    /// The write's overall state: failed if any step failed, pending while
-    /// any is pending, else sent (or local).
+    /// The write's overall state: failed (or unreadable) if any step needs
+    /// a person, pending while any is pending, cancelled if any was
+    /// withdrawn, else sent (or local).
     #[must_use]
     pub fn state(&self) -> StepState {
         let states = self.steps.iter().map(|s| s.state);
-        if states.clone().any(|s| s == StepState::Failed) {
-            StepState::Failed
+        if let Some(stuck) = states.clone().find(|s| s.needs_attention()) {
+            stuck
         } else if let Some(pending) = states.clone().find(|s| s.is_pending()) {
             pending
+        } else if states.clone().any(|s| s == StepState::Cancelled) {
+            StepState::Cancelled
         } else if states.clone().all(|s| s == StepState::Local) {
             StepState::Local
         } else {
             StepState::Sent
         }
+    }
+
+    /// Whether the CRE may withdraw it: something is still undelivered and
+    /// nothing of it may have reached the source yet.
+    #[must_use]
+    pub fn cancellable(&self) -> bool {
+        let open = |s: &&Step| {
+            matches!(
+                s.state,
+                StepState::Queued | StepState::Failed | StepState::Unreadable
+            )
+        };
+        self.steps.iter().any(|s| open(&s))
+            && self.steps.iter().all(|s| open(&s) || !s.state.is_pending())
     }
 }
 

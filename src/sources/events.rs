@@ -21,6 +21,14 @@ pub struct Trigger {
     pub custom_details: Value,
 }
 
+/// The Events API's answer to an accepted event.
+#[derive(serde::Deserialize)]
+struct Accepted {
+    status: String,
+    #[serde(default)]
+    dedup_key: String,
+}
+
 pub struct Events {
     client: reqwest::Client,
     base: Url,
@@ -67,7 +75,16 @@ impl Events {
             .client
             .post(http::join(&self.base, "/enqueue"))
             .json(&body);
-        http::send(WHAT, request).await?;
-        Ok(())
+        let (_, _, answer) = http::send(WHAT, request).await?;
+        // Accepted only when PagerDuty says so and names the alert the
+        // trigger folded into; anything else may or may not have paged.
+        match serde_json::from_slice::<Accepted>(&answer) {
+            Ok(a) if a.status == "success" && !a.dedup_key.is_empty() => Ok(()),
+            Ok(a) => Err(SourceError::unproven(
+                WHAT,
+                &format!("status {:?}", crate::core::sanitize::text(&a.status)),
+            )),
+            Err(_) => Err(SourceError::unproven(WHAT, "not the Events API's answer")),
+        }
     }
 }

@@ -285,13 +285,18 @@ pub async fn fetch_json_explained<T: DeserializeOwned, E: DeserializeOwned>(
     let body = serde_json::from_slice(&bytes).map_err(|e| {
         // A login page or proxy error in place of the API says more by its
         // type than by where the parser gave up.
-        if let Some(kind) = not_json(&headers) {
-            return SourceError::new(format!(
+        let mut error = if let Some(kind) = not_json(&headers) {
+            SourceError::new(format!(
                 "{what}: not JSON ({kind}), a proxy or login page may be in the way"
-            ));
-        }
-        let kind = if e.is_eof() { "truncated" } else { "malformed" };
-        SourceError::new(format!("{what}: {kind} JSON ({e})"))
+            ))
+        } else {
+            let kind = if e.is_eof() { "truncated" } else { "malformed" };
+            SourceError::new(format!("{what}: {kind} JSON ({e})"))
+        };
+        // The server said 2xx: a write may have been applied even though
+        // the answer cannot show it.
+        error.maybe_applied = true;
+        error
     })?;
     Ok(Fetched {
         body,

@@ -51,6 +51,14 @@ pub struct PagerDuty {
 }
 
 impl PagerDuty {
+    /// The time one request may take (the configured `timeout`, else the
+    /// default), reads and writes alike.
+    #[must_use]
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+            .unwrap_or(crate::sources::http::REQUEST_TIMEOUT)
+    }
+
     /// An adapter for the REST API at `config.url` (normally
     /// `https://api.pagerduty.com`) with a REST API key.
     pub fn new(

@@ -110,6 +110,14 @@ fn and(scope: Option<&str>, condition: &str) -> String {
 }
 
 impl Rt {
+    /// The time one request may take (the configured `timeout`, else the
+    /// default), reads and writes alike.
+    #[must_use]
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+            .unwrap_or(crate::sources::http::REQUEST_TIMEOUT)
+    }
+
     /// An adapter for the RT at `config.url` (its web base URL, or the
     /// REST2 root itself), authenticating with an auth token.
     pub fn new(

@@ -103,6 +103,14 @@ impl Stream {
 }
 
 impl Zendesk {
+    /// The time one request may take (the configured `timeout`, else the
+    /// default), reads and writes alike.
+    #[must_use]
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
+            .unwrap_or(crate::sources::http::REQUEST_TIMEOUT)
+    }
+
     /// An adapter for the desk at `config.url`, authenticating with the API
     /// token of the agent `config.email`.
     pub fn new(

@@ -104,6 +104,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         WHEN driver = 'renewal ≤90 d, not Green' THEN 'renewal-at-risk'
         WHEN driver = 'Green, ↑, utilisation ≥80%' THEN 'expansion'
         ELSE driver END;",
+    // 4: one deliverer per step across processes (a claim with an owner and
+    // a lease), sticky uncertainty (`check_first`), and a change counter the
+    // journal's pending marker mirrors so a lost WAL is noticed.
+    "ALTER TABLE steps ADD COLUMN check_first INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE steps ADD COLUMN owner TEXT;
+    ALTER TABLE steps ADD COLUMN lease_until TEXT;
+    UPDATE steps SET check_first = 1 WHERE state IN ('unknown', 'sending');
+    CREATE TABLE journal_seq (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+    );
+    INSERT INTO journal_seq VALUES (1, 0);",
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -113,26 +125,33 @@ pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
 
 /// Bring a database's schema up to date, one migration per transaction
 /// (the store and the journal share one file and one migration list).
+/// Each transaction takes the write lock first and reads the version under
+/// it, so processes starting together (two `sync`s, the TUI and a runbook)
+/// apply each migration once.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let err = |e: rusqlite::Error| StoreError::Sqlite {
         path: path.display().to_string(),
         message: format!("migrating the schema: {e}"),
     };
-    let current = user_version(conn).map_err(err)?;
-    if current > MIGRATIONS.len() {
-        return Err(StoreError::TooNew {
-            path: path.display().to_string(),
-            found: current,
-            known: MIGRATIONS.len(),
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction().map_err(err)?;
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let current = user_version(&tx).map_err(err)?;
+        if current > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.display().to_string(),
+                found: current,
+                known: MIGRATIONS.len(),
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(current) else {
+            return Ok(());
+        };
         tx.execute_batch(sql).map_err(err)?;
-        let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        let version = i64::try_from(current + 1).unwrap_or(i64::MAX);
         tx.pragma_update(None, "user_version", version)
             .map_err(err)?;
         tx.commit().map_err(err)?;
     }
-    Ok(())
 }

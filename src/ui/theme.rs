@@ -88,8 +88,8 @@ pub fn write_state(state: StepState) -> Style {
     match state {
         StepState::Queued | StepState::Sending | StepState::Unknown => WARN,
         StepState::Sent => OK,
-        StepState::Failed => CRITICAL,
-        StepState::Local => MUTED,
+        StepState::Failed | StepState::Unreadable => CRITICAL,
+        StepState::Local | StepState::Cancelled => MUTED,
     }
 }
 

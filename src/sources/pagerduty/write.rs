@@ -8,6 +8,19 @@ use super::{ACCEPT_V2, PagerDuty};
 use crate::core::domain::SourceError;
 use crate::sources::http;
 
+/// What PagerDuty answers for a new note: the note, with its id.
+#[derive(serde::Deserialize)]
+struct CreatedNote {
+    #[allow(dead_code)] // read only to prove the answer is the note
+    note: NoteId,
+}
+
+#[derive(serde::Deserialize)]
+struct NoteId {
+    #[allow(dead_code)]
+    id: String,
+}
+
 impl PagerDuty {
     /// Add a note to an incident.
     pub async fn add_note(&self, incident: &str, content: &str) -> Result<(), SourceError> {
@@ -32,13 +45,11 @@ impl PagerDuty {
             .header(ACCEPT, ACCEPT_V2)
             .header(CONTENT_TYPE, "application/json")
             .header("From", from.clone())
+            .timeout(self.timeout())
             .json(&json!({"note": {"content": content}}));
+        // Proven by the note object PagerDuty answers with.
         self.gate
-            .fetch_json_explained::<serde::de::IgnoredAny, _>(
-                WHAT,
-                request,
-                super::wire::explain_error,
-            )
+            .fetch_json_explained::<CreatedNote, _>(WHAT, request, super::wire::explain_error)
             .await?;
         Ok(())
     }

@@ -41,9 +41,19 @@ impl Rt {
         Ok(format!("/ticket/{ticket}{suffix}"))
     }
 
-    /// Send a write and check RT's message array.
-    async fn write(&self, what: &str, request: reqwest::RequestBuilder) -> Result<(), SourceError> {
+    /// Send a write and read RT's message array: a message that does not
+    /// report success is a refusal; an answer that is not such an array
+    /// (an HTML page, an empty body, an object) proves nothing, so the
+    /// write may or may not have been applied. `comment` answers must say
+    /// the comment was added; an update that changed nothing answers `[]`.
+    async fn write(
+        &self,
+        what: &str,
+        request: reqwest::RequestBuilder,
+        comment: bool,
+    ) -> Result<(), SourceError> {
         let request = request
+            .timeout(self.timeout())
             .header(AUTHORIZATION, format!("token {}", self.token.expose()))
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/json");
@@ -51,20 +61,30 @@ impl Rt {
         let messages: Vec<String> = match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Array(items)) => items
                 .iter()
-                .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned))
-                .collect(),
-            _ => Vec::new(),
+                .map(|m| m.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| SourceError::unproven(what, "RT's list holds more than messages"))?,
+            Ok(_) => return Err(SourceError::unproven(what, "not RT's list of messages")),
+            Err(_) => return Err(SourceError::unproven(what, "not JSON")),
         };
-        match messages.iter().find(|m| !succeeded(m)) {
+        if let Some(refusal) = messages.iter().find(|m| !succeeded(m)) {
             // RT refused inside a 200: a definite answer, not worth retrying.
-            Some(refusal) => {
-                let mut error =
-                    SourceError::new(format!("{what}: RT said: {}", sanitize::text(refusal)));
-                error.status = Some(422);
-                Err(error)
-            }
-            None => Ok(()),
+            let mut error =
+                SourceError::new(format!("{what}: RT said: {}", sanitize::text(refusal)));
+            error.status = Some(422);
+            return Err(error);
         }
+        if comment
+            && !messages
+                .iter()
+                .any(|m| m.to_ascii_lowercase().contains("added"))
+        {
+            return Err(SourceError::unproven(
+                what,
+                "RT did not say the comment was added",
+            ));
+        }
+        Ok(())
     }
 
     /// A private comment (RT's `comment`, not `correspond`, which mails the
@@ -76,6 +96,7 @@ impl Rt {
             self.client
                 .post(url)
                 .json(&json!({"Content": body, "ContentType": "text/plain"})),
+            true,
         )
         .await
     }
@@ -88,6 +109,7 @@ impl Rt {
         self.write(
             "rt: set priority",
             self.client.put(url).json(&json!({"Priority": value})),
+            false,
         )
         .await
     }
@@ -98,6 +120,7 @@ impl Rt {
         self.write(
             "rt: move to queue",
             self.client.put(url).json(&json!({"Queue": queue})),
+            false,
         )
         .await
     }
@@ -115,6 +138,7 @@ impl Rt {
             self.client
                 .put(url)
                 .json(&json!({"CustomFields": {field: values.join(" ")}})),
+            false,
         )
         .await
     }

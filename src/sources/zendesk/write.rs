@@ -9,6 +9,23 @@ use super::{Zendesk, wire};
 use crate::core::domain::SourceError;
 use crate::sources::http;
 
+/// What a ticket update answers (the rest of the ticket is not needed).
+#[derive(serde::Deserialize)]
+struct UpdatedTicket {
+    ticket: TicketId,
+}
+
+#[derive(serde::Deserialize)]
+struct TicketId {
+    id: u64,
+}
+
+/// What `PUT …/tags` answers.
+#[derive(serde::Deserialize)]
+struct TagList {
+    tags: Vec<String>,
+}
+
 impl Zendesk {
     fn ticket_path(ticket: &str, suffix: &str) -> Result<String, SourceError> {
         // Ids go into the URL path: accept digits only.
@@ -20,16 +37,39 @@ impl Zendesk {
         Ok(format!("/api/v2/tickets/{ticket}{suffix}"))
     }
 
-    async fn put(&self, what: &str, path: &str, body: &Value) -> Result<(), SourceError> {
+    /// Send an update and read the answer: `T` is what Zendesk returns for
+    /// it, so a 2xx that is not that (an HTML page, an empty body, `{}`)
+    /// proves nothing and the write counts as possibly applied.
+    async fn put<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, SourceError> {
         let request = self
             .client
             .put(http::join(&self.base, path))
+            .timeout(self.timeout())
             .basic_auth(&self.login, Some(self.token.expose()))
             .header(ACCEPT, "application/json")
             .json(body);
-        self.gate
-            .fetch_json_explained::<serde::de::IgnoredAny, _>(what, request, wire::explain_error)
+        let answer = self
+            .gate
+            .fetch_json_explained::<T, _>(what, request, wire::explain_error)
             .await?;
+        Ok(answer.body)
+    }
+
+    /// A ticket update: proven by the updated ticket in the answer.
+    async fn update(&self, what: &str, ticket: &str, body: &Value) -> Result<(), SourceError> {
+        let path = Self::ticket_path(ticket, "")?;
+        let answer: UpdatedTicket = self.put(what, &path, body).await?;
+        if answer.ticket.id.to_string() != ticket {
+            return Err(SourceError::unproven(
+                what,
+                &format!("the answer is about ticket {}", answer.ticket.id),
+            ));
+        }
         Ok(())
     }
 
@@ -42,10 +82,9 @@ impl Zendesk {
         body: &str,
         public: bool,
     ) -> Result<(), SourceError> {
-        let path = Self::ticket_path(ticket, "")?;
-        self.put(
+        self.update(
             "zendesk: add comment",
-            &path,
+            ticket,
             &json!({"ticket": {"comment": {"body": body, "public": public}}}),
         )
         .await
@@ -54,9 +93,17 @@ impl Zendesk {
     /// Add tags without replacing the existing ones (`PUT …/tags` adds; a
     /// plain ticket update with `tags` would replace them all).
     pub async fn add_tags(&self, ticket: &str, tags: &[String]) -> Result<(), SourceError> {
+        const WHAT: &str = "zendesk: add tags";
         let path = Self::ticket_path(ticket, "/tags")?;
-        self.put("zendesk: add tags", &path, &json!({"tags": tags}))
-            .await
+        let answer: TagList = self.put(WHAT, &path, &json!({"tags": tags})).await?;
+        // The answer lists the ticket's tags after the change.
+        match tags.iter().find(|t| !answer.tags.contains(t)) {
+            Some(missing) => Err(SourceError::unproven(
+                WHAT,
+                &format!("tag {missing:?} is not in the ticket's tags"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Set the priority (`urgent`, `high`, `normal`, `low`).
@@ -66,10 +113,9 @@ impl Zendesk {
                 "zendesk: {priority:?} is not a Zendesk priority"
             )));
         }
-        let path = Self::ticket_path(ticket, "")?;
-        self.put(
+        self.update(
             "zendesk: set priority",
-            &path,
+            ticket,
             &json!({"ticket": {"priority": priority}}),
         )
         .await
@@ -82,10 +128,9 @@ impl Zendesk {
                 "zendesk: group {group:?} must be a numeric group id"
             ))
         })?;
-        let path = Self::ticket_path(ticket, "")?;
-        self.put(
+        self.update(
             "zendesk: set group",
-            &path,
+            ticket,
             &json!({"ticket": {"group_id": group_id}}),
         )
         .await
