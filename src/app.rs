@@ -44,6 +44,9 @@ pub struct Runtime {
     pub journal: Option<crate::app::outbox::SharedJournal>,
     /// Wakes the outbox after a write is journalled.
     pub outbox: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// What the writers can take: a write they would refuse (a `read_only`
+    /// source, an id the source cannot have) is not journalled.
+    pub accepts: Option<crate::app::outbox::Accepts>,
     /// Runs `$EDITOR` on a text (suspending the TUI) and returns the result.
     pub editor: Option<Editor>,
     /// Shows notifications (writes the bell / OSC escape to the terminal).
@@ -74,6 +77,7 @@ impl Runtime {
             clipboard: Box::new(|_| {}),
             journal: None,
             outbox: None,
+            accepts: None,
             editor: None,
             notifier: None,
             store: None,
@@ -239,6 +243,17 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                 send(&tx, Message::Journalled(Err("no journal is open".into())));
                 return;
             };
+            if let Some(reason) = runtime
+                .accepts
+                .as_ref()
+                .and_then(|a| a.refuse(&request.effects))
+            {
+                send(
+                    &tx,
+                    Message::Journalled(Err(format!("not saved: {reason}"))),
+                );
+                return;
+            }
             tokio::spawn(async move {
                 let crate::model::WriteRequest {
                     kind,
@@ -255,6 +270,31 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                 send(&tx, Message::Journalled(result));
                 if saved && let Some(wake) = wake {
                     wake.notify_one();
+                }
+            });
+        }
+        Effect::CancelWrite(id) => {
+            let tx = runtime.tx.clone();
+            let Some(journal) = runtime.journal.clone() else {
+                return;
+            };
+            tokio::spawn(async move {
+                let result = crate::app::outbox::with_journal(&journal, move |j| {
+                    let n = j.cancel(id)?;
+                    Ok((n, j.recent(500)?))
+                })
+                .await;
+                match result {
+                    Ok((n, recent)) => {
+                        send(&tx, Message::JournalLoaded(recent));
+                        send(
+                            &tx,
+                            Message::Status(format!(
+                                "write {id}: {n} undelivered step(s) cancelled"
+                            )),
+                        );
+                    }
+                    Err(e) => send(&tx, Message::Status(format!("not cancelled: {e}"))),
                 }
             });
         }

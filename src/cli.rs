@@ -294,6 +294,17 @@ async fn tui(
     if let Ok(recent) = crate::app::outbox::with_journal(&journal, |j| j.recent(500)).await {
         let _ = tx.send(crate::model::message::Message::JournalLoaded(recent));
     }
+    if let Some(lost) =
+        crate::app::outbox::with_journal(&journal, |j| Ok(j.lost().map(str::to_owned)))
+            .await
+            .ok()
+            .flatten()
+    {
+        let _ = tx.send(crate::model::message::Message::Status(format!(
+            "journal: {lost}"
+        )));
+    }
+    let accepts = writers.accepts();
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
     crate::app::outbox::spawn(
         journal.clone(),
@@ -311,6 +322,7 @@ async fn tui(
         clipboard: Box::new(terminal::osc52),
         journal: Some(journal),
         outbox: Some(wake),
+        accepts: Some(accepts),
         editor: Some(Box::new(terminal::edit_externally)),
         notifier: Some(Box::new(terminal::notify)),
         store: store.clone(),

@@ -52,7 +52,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
             detail::render(frame, areas.body, model, target, *scroll)
         }
         Overlay::Voc { scroll } => voc::render(frame, areas.body, model, *scroll),
-        Overlay::Journal { scroll } => writes::journal(frame, areas.body, model, *scroll),
+        Overlay::Journal { selected, confirm } => {
+            writes::journal(frame, areas.body, model, *selected, *confirm);
+        }
         Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
         Overlay::Kpi { scroll } => kpi::view(frame, areas.body, model, *scroll),
     }

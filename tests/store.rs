@@ -292,6 +292,13 @@ fn trigger_labels_saved_before_codes_are_migrated_to_codes() {
     }
     // Wind the schema back to before the codes, as an older build left it.
     let conn = rusqlite::Connection::open(dir.path().join(store::FILE)).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE steps DROP COLUMN check_first;
+         ALTER TABLE steps DROP COLUMN owner;
+         ALTER TABLE steps DROP COLUMN lease_until;
+         DROP TABLE journal_seq;",
+    )
+    .unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
     drop(conn);
     let store = Store::open_in(dir.path()).unwrap();

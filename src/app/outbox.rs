@@ -75,6 +75,52 @@ pub struct Writers {
     pub owner: Owner,
 }
 
+/// What the configured writers can take: the desk (by name) and whether
+/// incident notes and pages have somewhere to go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accepts {
+    pub desk: Option<&'static str>,
+    pub incident_notes: bool,
+    pub pages: bool,
+    pub read_only: bool,
+}
+
+impl Accepts {
+    /// Why effects cannot be delivered, if they cannot — including ids the
+    /// source could never accept, so nothing is queued to be retried
+    /// forever.
+    #[must_use]
+    pub fn refuse(&self, effects: &[SourceWrite]) -> Option<String> {
+        if self.read_only && effects.iter().any(|e| *e != SourceWrite::Local) {
+            return Some("read-only: writes are turned off".into());
+        }
+        effects.iter().find_map(|e| match e {
+            SourceWrite::DeskNote { ticket, .. }
+            | SourceWrite::DeskTags { ticket, .. }
+            | SourceWrite::DeskPriority { ticket, .. }
+            | SourceWrite::DeskGroup { ticket, .. } => match self.desk {
+                None => Some("the desk is not configured for writes (missing, read_only, or a kind without write support)".into()),
+                Some(desk) if ticket.is_empty() || !ticket.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(format!("{ticket:?} is not a {desk} ticket id (digits only)"))
+                }
+                Some(_) => None,
+            },
+            SourceWrite::IncidentNote { incident, .. } => {
+                if !self.incident_notes {
+                    Some("PagerDuty is not configured for writes".into())
+                } else if incident.is_empty() || !incident.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    Some(format!("{incident:?} is not a PagerDuty incident id"))
+                } else {
+                    None
+                }
+            }
+            SourceWrite::Page { .. } if !self.pages => Some("no PagerDuty Events endpoint configured".into()),
+            SourceWrite::Unreadable { reason } => Some(reason.clone()),
+            _ => None,
+        })
+    }
+}
+
 /// What one delivery attempt proved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -614,21 +660,26 @@ impl Writers {
         })
     }
 
+    /// What these writers can take, for checks made elsewhere (the TUI
+    /// journals from its event loop, not through the writers).
+    #[must_use]
+    pub fn accepts(&self) -> Accepts {
+        Accepts {
+            desk: self.desk.as_ref().map(|d| match d {
+                DeskWriter::Zendesk(_) => "Zendesk",
+                DeskWriter::Rt(..) => "RT",
+            }),
+            incident_notes: self.incidents.is_some(),
+            pages: self.events.is_some(),
+            read_only: self.read_only,
+        }
+    }
+
     /// Why effects cannot be delivered, if they cannot: checked before a
     /// write is journalled, so nothing is saved that could never be sent.
     #[must_use]
     pub fn refuse(&self, effects: &[SourceWrite]) -> Option<String> {
-        if self.read_only && effects.iter().any(|e| *e != SourceWrite::Local) {
-            return Some("read-only: writes are turned off".into());
-        }
-        effects.iter().find_map(|e| match e {
-            SourceWrite::DeskNote { .. } | SourceWrite::DeskTags { .. } | SourceWrite::DeskPriority { .. } | SourceWrite::DeskGroup { .. } if self.desk.is_none() => {
-                Some("the desk is not configured for writes (missing, read_only, or a kind without write support)".into())
-            }
-            SourceWrite::IncidentNote { .. } if self.incidents.is_none() => Some("PagerDuty is not configured for writes".into()),
-            SourceWrite::Page { .. } if self.events.is_none() => Some("no PagerDuty Events endpoint configured".into()),
-            _ => None,
-        })
+        self.accepts().refuse(effects)
     }
 
     /// What a note on `target` does with these writers.

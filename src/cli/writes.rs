@@ -25,6 +25,10 @@ const WAIT_LIMIT: Duration = Duration::from_secs(120);
 pub fn open_journal(demo: bool) -> Result<SharedJournal, Failure> {
     let path = super::store_dir(demo).join(crate::store::FILE);
     let journal = Journal::open(&path).map_err(|e| Failure::Other(e.to_string()))?;
+    if let Some(lost) = journal.lost() {
+        eprintln!("warning: journal: {lost}");
+        tracing::error!("journal: {lost}");
+    }
     Ok(Arc::new(Mutex::new(journal)))
 }
 
@@ -187,8 +191,16 @@ pub async fn sync(
     })
     .await
     .map_err(|e| Failure::Other(e.to_string()))?;
+    let held = if pass.held > 0 {
+        format!(
+            " ({} being delivered by another cockpit process)",
+            pass.held
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "sent {}, failed {}, still pending {}",
+        "sent {}, failed {}, still pending {}{held}",
         pass.sent, pass.failed, pass.pending
     );
     Ok(if pass.pending == 0 && pass.failed == 0 {

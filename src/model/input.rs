@@ -35,6 +35,25 @@ impl Model {
         if self.prompt.is_some() {
             return self.prompt_key(key);
         }
+        if let Overlay::Journal {
+            selected,
+            confirm: confirm @ true,
+        } = &mut self.overlay
+        {
+            // The question is literal: `y` cancels, anything else keeps it.
+            *confirm = false;
+            let id = self.writes.get(*selected).map(|w| w.id);
+            return match (key.code, id) {
+                (KeyCode::Char('y'), Some(id)) => {
+                    self.say(format!("cancelling write {id}…"));
+                    vec![Effect::CancelWrite(id)]
+                }
+                _ => {
+                    self.say("kept; nothing was cancelled");
+                    Vec::new()
+                }
+            };
+        }
         if let Some(text) = &mut self.filter_input {
             match key.code {
                 KeyCode::Esc => {
@@ -77,6 +96,11 @@ impl Model {
 
     /// Perform a user action.
     pub fn apply(&mut self, action: Action) -> Vec<Effect> {
+        if let (Overlay::Journal { selected, .. }, Action::CancelWrite) = (&self.overlay, action) {
+            self.ask_to_cancel(*selected);
+            return Vec::new();
+        }
+        let last_write = self.writes.len().saturating_sub(1);
         // Overlays take the actions that make sense inside them.
         match (&mut self.overlay, action) {
             (_, Action::Quit) => {
@@ -100,8 +124,20 @@ impl Model {
                 return Vec::new();
             }
             (
+                Overlay::Journal { selected, .. },
+                Action::Down | Action::Up | Action::PageDown | Action::PageUp,
+            ) => {
+                *selected = match action {
+                    Action::Down => selected.saturating_add(1),
+                    Action::Up => selected.saturating_sub(1),
+                    Action::PageDown => selected.saturating_add(10),
+                    _ => selected.saturating_sub(10),
+                }
+                .min(last_write);
+                return Vec::new();
+            }
+            (
                 Overlay::Help { scroll }
-                | Overlay::Journal { scroll }
                 | Overlay::Kpi { scroll }
                 | Overlay::Incident { scroll, .. }
                 | Overlay::Voc { scroll }
@@ -162,6 +198,7 @@ impl Model {
                 }
             }
             Action::JumpLinked => self.jump_linked(),
+            Action::CancelWrite => self.say("x cancels a write in the journal view (J)"),
             Action::Filter => self.filter_input = Some(self.panes[pane as usize].filter.clone()),
             Action::Sort => {
                 let view = &mut self.panes[pane as usize];
@@ -187,7 +224,12 @@ impl Model {
             },
             Action::Annotate => self.open_annotate(),
             Action::Escalate => self.open_escalate(),
-            Action::Journal => self.overlay = Overlay::Journal { scroll: 0 },
+            Action::Journal => {
+                self.overlay = Overlay::Journal {
+                    selected: 0,
+                    confirm: false,
+                }
+            }
             Action::IncidentMode => return self.enter_incident_mode(),
             Action::CustomerUpdate => self.open_customer_update(),
             Action::ViewAll => self.set_view(crate::model::views::ALL),
@@ -380,6 +422,27 @@ impl Model {
             MouseEventKind::ScrollDown => self.move_selection(pane, 3),
             MouseEventKind::ScrollUp => self.move_selection(pane, -3),
             _ => {}
+        }
+    }
+}
+
+impl Model {
+    /// `x` in the journal: ask before withdrawing the selected write, or
+    /// say why it cannot be.
+    fn ask_to_cancel(&mut self, selected: usize) {
+        match self.writes.get(selected) {
+            Some(w) if w.cancellable() => {
+                self.overlay = Overlay::Journal {
+                    selected,
+                    confirm: true,
+                };
+            }
+            Some(w) if w.state().is_pending() => self.say(format!(
+                "write {} is being sent or may already have arrived: it cannot be cancelled",
+                w.id
+            )),
+            Some(w) => self.say(format!("write {} has nothing left to deliver", w.id)),
+            None => self.say("no write selected"),
         }
     }
 }

@@ -170,6 +170,7 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Annotate => &["a"],
         Action::Escalate => &["e"],
         Action::Journal => &["J"],
+        Action::CancelWrite => &["x"],
         // L as in linked; a/e/i/: are reserved (product.md §4).
         Action::JumpLinked => &["L"],
         Action::IncidentMode => &["i"],
@@ -321,10 +322,10 @@ mod tests {
 
     #[test]
     fn override_replaces_only_named_action() {
-        let overrides = BTreeMap::from([(Action::Quit, vec!["x".to_owned()])]);
+        let overrides = BTreeMap::from([(Action::Quit, vec!["Z".to_owned()])]);
         let map = Keymap::from_config(&overrides).unwrap();
         assert_eq!(
-            map.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            map.action(&key(KeyCode::Char('Z'), KeyModifiers::NONE)),
             Some(Action::Quit)
         );
         assert_eq!(

@@ -81,6 +81,8 @@ pub enum Effect {
     Copy(String),
     /// Commit a write to the journal (then wake the outbox).
     Journal(crate::model::WriteRequest),
+    /// Withdraw a journalled write's undelivered steps.
+    CancelWrite(i64),
     /// Edit text in the user's `$EDITOR`.
     ExternalEditor(String),
     /// Ring the bell / show a desktop notification.

@@ -124,9 +124,11 @@ pub enum Overlay {
         id: String,
         scroll: u16,
     },
-    /// Every write and its delivery state.
+    /// Every write and its delivery state; `selected` indexes
+    /// `Model::writes`, and `confirm` asks before cancelling it.
     Journal {
-        scroll: u16,
+        selected: usize,
+        confirm: bool,
     },
     /// Voice of the customer (`Derived::voc`).
     Voc {

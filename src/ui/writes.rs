@@ -66,6 +66,13 @@ pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
                 ),
                 Span::raw(s.effect.describe()),
                 Span::styled(
+                    match (&s.owner, s.state) {
+                        (Some(owner), StepState::Sending) => format!("  (by {owner})"),
+                        _ => String::new(),
+                    },
+                    theme::MUTED,
+                ),
+                Span::styled(
                     s.last_error
                         .as_deref()
                         .map(|e| format!("  {e}"))
@@ -77,8 +84,9 @@ pub fn step_lines(write: &Write) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// `J`: every recent write.
-pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
+/// `J`: every recent write, the selected one marked (`▶`, so it shows
+/// without colour too) and kept in view; `x` asks before cancelling it.
+pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, selected: usize, confirm: bool) {
     let keymap = &model.settings.keymap;
     let mut lines = Vec::new();
     if model.writes.is_empty() {
@@ -92,21 +100,44 @@ pub fn journal(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
         };
         lines.push(Line::from(Span::styled(text, theme::MUTED)));
     }
-    for w in &model.writes {
+    let mut selected_line = 0;
+    for (i, w) in model.writes.iter().enumerate() {
         let mut line = write_line(model, w);
+        let mark = if i == selected { "▶ " } else { "  " };
         line.spans.insert(
             0,
-            Span::styled(format!("{:<18} ", w.target.to_string()), theme::TEXT),
+            Span::styled(format!("{mark}{:<18} ", w.target.to_string()), theme::TEXT),
         );
+        if i == selected {
+            selected_line = lines.len();
+            line = line.style(theme::SELECTED);
+        }
         lines.push(line);
         lines.extend(step_lines(w));
     }
+    if confirm && let Some(w) = model.writes.get(selected) {
+        let question = Line::from(vec![
+            Span::styled(
+                format!(" Cancel write {} ({} {})? ", w.id, w.kind, w.target),
+                theme::CRITICAL,
+            ),
+            Span::styled(" y ", theme::BADGE_MODE),
+            Span::raw(" cancel it  "),
+            Span::styled(" any other key ", theme::KEY),
+            Span::raw(" keep it"),
+        ]);
+        lines.insert(selected_line, question);
+    }
     let hint = Hints::new(keymap)
         .add(&[Action::Back], "back")
-        .add(&[Action::Down, Action::Up], "scroll");
+        .add(&[Action::Down, Action::Up], "select")
+        .add(&[Action::CancelWrite], "cancel write");
+    // Keep the selected write (and the question above it) on screen.
+    let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    let scroll = (selected_line + 2).saturating_sub(visible);
     Overlay::new(format!(" Journal — {} writes ", model.writes.len()))
         .hints(&hint)
-        .scroll(scroll)
+        .scroll(u16::try_from(scroll).unwrap_or(u16::MAX))
         .render(frame, area, lines);
 }
 
