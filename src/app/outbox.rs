@@ -45,9 +45,7 @@ use crate::store::journal::{Claim, Journal, JournalError, Owner, Settle};
 /// First retry delay; doubles per attempt up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// The longest a source's `Retry-After` holds a write back: a typo'd or
-/// hostile header must not park a customer update for a day.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+pub use crate::sources::http::MAX_RETRY_AFTER;
 /// How often an idle outbox looks for writes journalled by another process
 /// (`note` without `--wait`): one cheap `PRAGMA data_version`.
 const JOURNAL_WATCH: Duration = Duration::from_secs(2);

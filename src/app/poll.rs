@@ -235,7 +235,13 @@ pub fn spawn<P: Pollable>(
             if let Some(wait) = wait.filter(|w| *w > every) {
                 tracing::info!(seconds = wait.as_secs(), "source asked to back off");
                 let until = Instant::now() + wait;
-                tokio::select! { () = cancel.cancelled() => return, () = tokio::time::sleep_until(until) => {} }
+                // `r` ends the wait early: the CRE asked, and a request the
+                // vendor still refuses costs one 429.
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = refresh.notified() => {}
+                    () = tokio::time::sleep_until(until) => {}
+                }
                 interval.reset();
             }
         }

@@ -466,13 +466,15 @@ fn status_error(
     // A 429 without `Retry-After` may still say when the window resets
     // (PagerDuty and Zendesk send `ratelimit-reset` in seconds); without
     // either it still means "slow down": back off a minute.
-    let retry_after = retry_after(headers).or_else(|| match status {
-        StatusCode::TOO_MANY_REQUESTS => Some(
-            header_u64(headers, "ratelimit-reset")
-                .map_or(DEFAULT_RATE_LIMIT_WAIT, Duration::from_secs),
-        ),
-        _ => None,
-    });
+    let retry_after = retry_after(headers)
+        .or_else(|| match status {
+            StatusCode::TOO_MANY_REQUESTS => Some(
+                header_u64(headers, "ratelimit-reset")
+                    .map_or(DEFAULT_RATE_LIMIT_WAIT, Duration::from_secs),
+            ),
+            _ => None,
+        })
+        .map(|wait| wait.min(MAX_RETRY_AFTER));
     let lead = match status {
         StatusCode::UNAUTHORIZED => Some("unauthorized, check the token".to_owned()),
         StatusCode::FORBIDDEN => Some("forbidden, check the token's access".to_owned()),
@@ -519,6 +521,11 @@ fn status_error(
         None => error,
     }
 }
+
+/// The longest any `Retry-After` (or rate-limit reset) holds a poller or a
+/// write back: a typo'd or hostile header must not park the cockpit or a
+/// customer update for a day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// How long to stay away after a 429 that names no wait.
 const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
