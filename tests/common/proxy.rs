@@ -88,9 +88,9 @@ impl PathMatch {
         match self {
             Self::Prefix(p) => path.starts_with(p.as_str()),
             Self::Contains(p) => path.contains(p.as_str()),
-            Self::Under(p) => path.strip_prefix(p.as_str()).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(['/', '?', '.'])
-            }),
+            Self::Under(p) => path
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '.'])),
         }
     }
 }
@@ -224,7 +224,11 @@ impl Proxy {
 
     /// How many rules still have uses left.
     pub fn rules_left(&self) -> usize {
-        self.state().rules.iter().filter(|r| r.remaining > 0).count()
+        self.state()
+            .rules
+            .iter()
+            .filter(|r| r.remaining > 0)
+            .count()
     }
 }
 
@@ -300,9 +304,10 @@ async fn read_request(stream: &mut TcpStream) -> io::Result<Request> {
 /// The fault for a request, spending one use of the rule that matched.
 fn decide(state: &Mutex<State>, request: &Request) -> Fault {
     let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let rule = state.rules.iter_mut().find(|r| {
-        r.remaining > 0 && r.method == request.method && r.path.matches(&request.target)
-    });
+    let rule = state
+        .rules
+        .iter_mut()
+        .find(|r| r.remaining > 0 && r.method == request.method && r.path.matches(&request.target));
     match rule {
         Some(rule) => {
             rule.remaining -= 1;
@@ -314,9 +319,15 @@ fn decide(state: &Mutex<State>, request: &Request) -> Fault {
 
 /// Headers that describe one hop, not the message.
 fn hop(name: &str) -> bool {
-    ["host", "connection", "content-length", "transfer-encoding", "keep-alive"]
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    [
+        "host",
+        "connection",
+        "content-length",
+        "transfer-encoding",
+        "keep-alive",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
 }
 
 async fn forward(
