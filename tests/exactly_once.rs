@@ -527,6 +527,57 @@ async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
     assert_eq!(proxy.rules_left(), 0, "the checks met both faults");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rt_write_times_out_by_the_desk_timeout_and_still_lands_once() {
+    let Some((url, token)) = rt_service() else {
+        return;
+    };
+    let rest = Rest::new(&url, &token);
+    let (_, ticket) = rt_ticket(&rest, "write timeout").await;
+    let proxy = Proxy::start(&url);
+    let comment = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}/comment"));
+    // RT stores the note; the answer never comes (the proxy gives up after
+    // 20 s, well inside the client's default 30 s, far beyond the desk's 2 s).
+    proxy.rule(
+        "POST",
+        comment.clone(),
+        Fault::HoldAnswerAfterForward(Duration::from_secs(20)),
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let journal = shared_journal(&dir);
+    let text = format!("held answer {}", run_tag());
+    let id = common::journal_note(&journal, &ticket, &text);
+    let config = Config::parse(&format!(
+        "[desk]\nkind = \"rt\"\nurl = \"{}\"\ntimeout = \"2s\"\n",
+        proxy.url()
+    ))
+    .unwrap();
+    let rt = Rt::new(
+        http::client(),
+        &config.desk.unwrap(),
+        Secret::new(token.clone()),
+    )
+    .unwrap();
+    let mut writers = Writers {
+        desk: Some(DeskWriter::Rt(rt, None)),
+        ..Writers::default()
+    };
+    let started = Instant::now();
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let state = step_states(&journal, id);
+    passes_until_done(&journal, &mut writers).await;
+    let n = rest.comments_containing(&ticket, &text).await;
+    assert!(
+        took < Duration::from_secs(10) && state != ["sent"] && n == 1,
+        "the write took {took:?} under a 2 s desk timeout (state then {state:?}); RT holds {n} copies"
+    );
+    assert_eq!(proxy.forwarded("POST", &comment), 1, "sent once");
+}
+
 /// What each RT write kind looks like in the journal and on RT.
 struct RtKinds {
     queue_to: String,
@@ -853,4 +904,26 @@ async fn the_proxy_forwards_drops_refuses_and_replaces_as_scripted() {
         ("/things/1?x=1", "body 1")
     );
     assert_eq!(proxy.rules_left(), 0);
+
+    // Held: forwarded, and the client times out waiting for the answer.
+    proxy.rule(
+        "POST",
+        PathMatch::Under("/things/6".into()),
+        Fault::HoldAnswerAfterForward(Duration::from_secs(5)),
+        1,
+    );
+    let held = client
+        .post(format!("{}/things/6", proxy.url()))
+        .body("body 6")
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(held.is_err_and(|e| e.is_timeout()), "timed out");
+    let forwarded = eventually(
+        Duration::from_secs(4),
+        || async { hits.lock().unwrap().last().cloned() },
+        |last| last.as_deref() == Some("body 6"),
+    )
+    .await;
+    assert_eq!(forwarded.as_deref(), Some("body 6"));
 }

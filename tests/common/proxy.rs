@@ -26,6 +26,10 @@ pub enum Fault {
     /// then close the connection without answering: to the client, a
     /// broken connection after the server stored the request.
     DropAnswerAfterForward,
+    /// Forward it, then hold the connection open without answering for
+    /// this long before closing it: a client with a shorter timeout sees a
+    /// timeout after the server stored the request.
+    HoldAnswerAfterForward(Duration),
     /// Answer with this status (e.g. 429) and an optional `Retry-After` in
     /// seconds, without forwarding.
     Status(u16, Option<u64>),
@@ -426,6 +430,10 @@ async fn serve(
         ) => {
             let headers = vec![("Content-Type".to_owned(), content_type)];
             answer(&mut stream, status, &headers, body.as_bytes()).await
+        }
+        (Fault::HoldAnswerAfterForward(hold), _) => {
+            tokio::time::sleep(hold).await;
+            Ok(())
         }
         // Drop and Refuse: close without a word.
         _ => Ok(()),
