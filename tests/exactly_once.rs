@@ -527,6 +527,37 @@ async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
     assert_eq!(proxy.rules_left(), 0, "the checks met both faults");
 }
 
+/// The same through the binary: `sync` runs against the proxy's URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rt_lost_answer_then_a_failing_check_lands_once_through_sync() {
+    let Some((url, token)) = rt_service() else {
+        return;
+    };
+    let rest = Rest::new(&url, &token);
+    let (queue, ticket) = rt_ticket(&rest, "lost answer sync").await;
+    let proxy = Proxy::start(&url);
+    let comment = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}/comment"));
+    let ticket_reads = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}"));
+    proxy.rule("POST", comment.clone(), Fault::DropAnswerAfterForward, 1);
+    proxy.rule("GET", ticket_reads.clone(), Fault::Status(429, Some(1)), 1);
+    proxy.rule("GET", ticket_reads, Fault::Refuse, 1);
+    let home = Home::rt(proxy.url(), &token, &queue);
+    let text = format!("lost answer via sync {}", run_tag());
+    home.note(&ticket, &text);
+    let first = home.command(&["sync"]).output().unwrap();
+    let last = sync_until_done(&home);
+    let n = rest.comments_containing(&ticket, &text).await;
+    let posts = proxy.forwarded("POST", &comment);
+    assert_eq!(
+        (n, posts),
+        (1, 1),
+        "copies on RT, comment POSTs that reached RT; first sync: {}; last sync: {}; journal: {:?}",
+        said(&first),
+        said(&last),
+        home.states()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_write_times_out_by_the_desk_timeout_and_still_lands_once() {
     let Some((url, token)) = rt_service() else {
