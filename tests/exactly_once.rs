@@ -358,12 +358,21 @@ async fn the_tui_and_a_sync_at_once_deliver_each_note_once() {
     tui.wait_drawn(DRAWN);
     // Both have had their go; the TUI keeps running. Wait until RT holds
     // every note (or time is up), then count.
-    let counts = eventually(
+    eventually(
         Duration::from_secs(60),
         || copies(&rest, &ticket, &texts),
         |c| c.iter().all(|&n| n >= 1),
     )
     .await;
+    // And until the journal has nothing in flight, so that a late second
+    // copy is counted too.
+    eventually(
+        Duration::from_secs(30),
+        || async { home.states() },
+        |states| states.iter().all(|(_, s)| s == "sent"),
+    )
+    .await;
+    let counts = copies(&rest, &ticket, &texts).await;
     drop(tui);
     assert_each_once(
         &format!("the TUI and `sync` at once\nsync: {}", said(&sync)),

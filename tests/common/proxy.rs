@@ -8,6 +8,9 @@
 //! says `Connection: close`), bodies by `Content-Length` (what reqwest
 //! sends). It runs on a thread of its own with its own runtime, so it keeps
 //! answering while a test blocks on a child process.
+//!
+//! Its own test is in tests/exactly_once.rs (`the_proxy_…`): a test here
+//! would run again in every test target that includes `common`.
 
 use std::io;
 use std::net::SocketAddr;
