@@ -6,6 +6,8 @@
 // children would otherwise be looked up beside it.
 #[path = "common/fixtures.rs"]
 pub mod fixtures;
+#[path = "common/proxy.rs"]
+pub mod proxy;
 #[path = "common/rt.rs"]
 pub mod rt;
 

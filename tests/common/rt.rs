@@ -111,3 +111,64 @@ impl Rest {
             .collect()
     }
 }
+
+impl Rest {
+    /// Every item of a collection under the REST2 base (all pages).
+    async fn collection(&self, path: &str, fields: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let url = format!(
+                "{}/{path}?fields={fields}&per_page=100&page={page}",
+                self.base
+            );
+            let answer: Value = self
+                .client
+                .get(url)
+                .header("Authorization", format!("token {}", self.token))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let items = answer["items"].as_array().cloned().unwrap_or_default();
+            let n = items.len();
+            all.extend(items);
+            if n < 100 {
+                break;
+            }
+        }
+        all
+    }
+
+    /// How many comment transactions on the ticket carry `text`, read from
+    /// RT's own record: `ticket/{id}/history` (each transaction's Type) and
+    /// `ticket/{id}/attachments` (each attachment's TransactionId and
+    /// Content, plain text in RT 5's collection answers).
+    pub async fn comments_containing(&self, ticket: &str, text: &str) -> usize {
+        let comments: BTreeSet<String> = self
+            .collection(&format!("ticket/{ticket}/history"), "Type")
+            .await
+            .iter()
+            .filter(|t| t["Type"] == "Comment")
+            .filter_map(|t| t["id"].as_str().map(str::to_owned))
+            .collect();
+        let carrying: BTreeSet<String> = self
+            .collection(
+                &format!("ticket/{ticket}/attachments"),
+                "TransactionId,Content",
+            )
+            .await
+            .iter()
+            .filter(|a| a["Content"].as_str().is_some_and(|c| c.contains(text)))
+            .filter_map(|a| a["TransactionId"].as_str().map(str::to_owned))
+            .collect();
+        comments.intersection(&carrying).count()
+    }
+
+    /// A ticket's fields as RT answers them.
+    pub async fn get_ticket(&self, id: &str) -> Value {
+        self.send(reqwest::Method::GET, &format!("ticket/{id}"), Value::Null)
+            .await
+    }
+}
