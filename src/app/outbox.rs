@@ -156,9 +156,23 @@ impl Writers {
                 body,
                 public,
             } => {
-                let body = note_body(body, &step.marker);
                 match &mut self.desk {
+                    // A public reply is read by the customer: no marker in
+                    // the body; it travels in the audit's metadata and is
+                    // checked through the ticket's audits.
+                    Some(DeskWriter::Zendesk(desk)) if *public => {
+                        if check_first {
+                            match desk.has_audit_marker(ticket, &step.marker).await {
+                                Ok(true) => return Outcome::Sent,
+                                Ok(false) => {}
+                                Err(e) => return e.into(),
+                            }
+                        }
+                        desk.add_comment_marked(ticket, body, true, &step.marker)
+                            .await
+                    }
                     Some(DeskWriter::Zendesk(desk)) => {
+                        let body = note_body(body, &step.marker);
                         if check_first {
                             match desk_has_marker(desk, ticket, &step.marker).await {
                                 Ok(true) => return Outcome::Sent,
@@ -169,6 +183,7 @@ impl Writers {
                         desk.add_comment(ticket, &body, *public).await
                     }
                     Some(DeskWriter::Rt(rt, _)) => {
+                        let body = note_body(body, &step.marker);
                         if *public {
                             return Outcome::Failed("public replies to RT tickets are not sent from the cockpit (RT mails them)".into());
                         }
