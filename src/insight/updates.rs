@@ -115,17 +115,21 @@ impl UpdatesConfig {
         }
     }
 
+    /// The name customers know an internal service or area by, if mapped.
+    #[must_use]
+    pub fn public_name(&self, internal: &str) -> Option<String> {
+        self.service_names
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(internal))
+            .map(|(_, v)| v.clone())
+    }
+
     /// The customer-facing name of an internal service; never the internal
     /// name itself.
     #[must_use]
     pub fn service_name(&self, internal: Option<&str>) -> String {
         internal
-            .and_then(|s| {
-                self.service_names
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(s))
-                    .map(|(_, v)| v.clone())
-            })
+            .and_then(|s| self.public_name(s))
             .unwrap_or_else(|| "our service".into())
     }
 

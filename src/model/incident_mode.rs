@@ -193,7 +193,11 @@ impl Model {
                     .iter()
                     .filter(|i| account.is_some() && self.derived.account_of(i) == account)
                     .chain(inquiry.iter().filter(|_| account.is_none()))
-                    .filter_map(|i| i.feature_area.clone())
+                    .filter_map(|i| i.feature_area.as_deref())
+                    // Areas are named as customers know them where the
+                    // config maps them; one that is the service is said once.
+                    .map(|a| self.settings.updates.public_name(a).unwrap_or_else(|| a.to_owned()))
+                    .filter(|a| *a != service && incident.service.as_deref() != Some(a.as_str()))
                     .collect();
                 areas.sort();
                 areas.dedup();
