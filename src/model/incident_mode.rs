@@ -380,6 +380,14 @@ impl Model {
         }
         if let Some((text, public)) = render {
             let result = self.customer_update(&incident, &text, public);
+            // Switching to public keeps the recipient being read on screen.
+            let kept = match &self.prompt {
+                Some(Prompt::Update {
+                    stage: UpdateStage::Review { page, .. },
+                    ..
+                }) => *page,
+                _ => 0,
+            };
             if let Some(Prompt::Update {
                 stage,
                 visibility,
@@ -391,8 +399,8 @@ impl Model {
                     Ok((rendered, effects)) => {
                         *stage = UpdateStage::Review {
                             text,
+                            page: kept.min(rendered.len().saturating_sub(1)),
                             rendered,
-                            page: 0,
                             effects,
                         };
                         *visibility = if public {
