@@ -209,17 +209,28 @@ async fn a_public_update_reaches_each_linked_inquiry_once_naming_nobody_else() {
         let reply = &ours[0];
         assert_eq!(reply["public"], true, "ticket {ticket}");
         let body = reply["body"].as_str().unwrap();
-        assert!(!body.contains("[cc-"), "a marker in what the customer reads: {body}");
-        assert!(!body.contains(&incident.title), "the internal title: {body}");
-        assert!(body.contains("the Example API"), "the public service name: {body}");
+        assert!(
+            !body.contains("[cc-"),
+            "a marker in what the customer reads: {body}"
+        );
+        assert!(
+            !body.contains(&incident.title),
+            "the internal title: {body}"
+        );
+        assert!(
+            body.contains("the Example API"),
+            "the public service name: {body}"
+        );
         // The ticket's own customer, from the desk organisation.
         let t = get_json(&sim, &format!("/api/v2/tickets/{ticket}")).await;
         let org_id = t["ticket"]["organization_id"].as_u64();
         let org = match org_id {
-            Some(id) => get_json(&sim, &format!("/api/v2/organizations/{id}")).await["organization"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            Some(id) => {
+                get_json(&sim, &format!("/api/v2/organizations/{id}")).await["organization"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            }
             None => String::new(),
         };
         let own = parties
@@ -227,7 +238,10 @@ async fn a_public_update_reaches_each_linked_inquiry_once_naming_nobody_else() {
             .find(|(_, ids)| ids.iter().any(|v| v.eq_ignore_ascii_case(&org)));
         for (name, ids) in &parties {
             if own.is_some_and(|(n, _)| n == name) {
-                assert!(body.contains(name.as_str()), "greets its own customer: {body}");
+                assert!(
+                    body.contains(name.as_str()),
+                    "greets its own customer: {body}"
+                );
                 continue;
             }
             for id in ids {
@@ -293,7 +307,10 @@ async fn a_title_naming_other_tenants_is_refused_in_a_public_template() {
     let out = run_async(home.path(), &config, args(true)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("names another affected customer"), "{stderr}");
+    assert!(
+        stderr.contains("names another affected customer"),
+        "{stderr}"
+    );
     assert!(stderr.contains("not saved"), "{stderr}");
     // Nothing was journalled, so nothing is delivered later either.
     let out = run_async(home.path(), &config, vec!["sync".to_owned()]).await;
@@ -303,7 +320,10 @@ async fn a_title_naming_other_tenants_is_refused_in_a_public_template() {
         String::from_utf8_lossy(&out.stdout)
     );
     for ticket in &linked {
-        assert!(api_comments(&sim, ticket).await.is_empty(), "ticket {ticket}");
+        assert!(
+            api_comments(&sim, ticket).await.is_empty(),
+            "ticket {ticket}"
+        );
     }
     // The same text as a private note is fine: the team may read the title.
     let out = run_async(home.path(), &config, args(false)).await;
@@ -332,7 +352,8 @@ async fn a_lost_answer_to_a_public_reply_is_found_in_the_audits_not_resent() {
     let journal = Arc::new(Mutex::new(
         Journal::open(&dir.path().join("journal.db")).unwrap(),
     ));
-    let body = "Hello Acme, we are investigating errors on the Example API. Next update by 10:25 UTC.";
+    let body =
+        "Hello Acme, we are investigating errors on the Example API. Next update by 10:25 UTC.";
     let write = journal
         .lock()
         .unwrap()
@@ -360,7 +381,10 @@ async fn a_lost_answer_to_a_public_reply_is_found_in_the_audits_not_resent() {
     };
 
     // The reply is applied, but its answer never comes back.
-    proxy.arm(&format!("/api/v2/tickets/{ticket}"), server::Fault::LoseAnswer);
+    proxy.arm(
+        &format!("/api/v2/tickets/{ticket}"),
+        server::Fault::LoseAnswer,
+    );
     proxy.release();
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
@@ -381,7 +405,10 @@ async fn a_lost_answer_to_a_public_reply_is_found_in_the_audits_not_resent() {
     let checked = proxy
         .seen()
         .iter()
-        .filter(|s| s.path.starts_with(&format!("/api/v2/tickets/{ticket}/audits")))
+        .filter(|s| {
+            s.path
+                .starts_with(&format!("/api/v2/tickets/{ticket}/audits"))
+        })
         .count();
     assert!(checked >= 1, "the check went through the audits");
     sim.shutdown().await;

@@ -419,12 +419,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| {
-                c["body"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Hello ")
-            })
+            .filter(|c| c["body"].as_str().unwrap().starts_with("Hello "))
             .count();
         assert_eq!(updates, 1, "ticket {ticket}: {comments}");
     }

@@ -313,7 +313,10 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     // Enter opens the template in the editor, placeholders and all.
     m.update(common::code(KeyCode::Enter));
     let text = screen(&render(&mut m, 160, 45));
-    assert!(text.contains("Hello {customer}, we are investigating"), "{text}");
+    assert!(
+        text.contains("Hello {customer}, we are investigating"),
+        "{text}"
+    );
     // Typed text lands in the update; ctrl-s renders it per recipient.
     m.update(common::code(KeyCode::End));
     for c in " Thanks.".chars() {
@@ -326,7 +329,10 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
         text.contains("as a private note on each of the 2 linked inquiries"),
         "{text}"
     );
-    assert!(!text.contains("{customer}"), "rendered, not the template: {text}");
+    assert!(
+        !text.contains("{customer}"),
+        "rendered, not the template: {text}"
+    );
     assert!(text.contains("Thanks."), "{text}");
     // Page to the second recipient's own text.
     m.update(common::code(KeyCode::Right));
@@ -368,12 +374,20 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
         assert!(public, "{ticket}");
         assert!(body.starts_with("Hello "), "{ticket}: {body}");
         assert!(body.ends_with("Thanks."), "{ticket}: {body}");
-        assert!(!body.contains('{'), "{ticket}: every placeholder filled: {body}");
-        assert!(!body.contains("API error rate elevated"), "no internal title: {body}");
+        assert!(
+            !body.contains('{'),
+            "{ticket}: every placeholder filled: {body}"
+        );
+        assert!(
+            !body.contains("API error rate elevated"),
+            "no internal title: {body}"
+        );
     }
     // The journal keeps the template as edited.
     assert!(
-        request.text.starts_with("Hello {customer}, we are investigating"),
+        request
+            .text
+            .starts_with("Hello {customer}, we are investigating"),
         "{}",
         request.text
     );

@@ -575,7 +575,12 @@ fn recipient_on(screen: &str) -> Option<(String, String)> {
     let line = screen.lines().find(|l| l.contains("Recipient "))?;
     let rest = &line[line.find("Recipient ")? + "Recipient ".len()..];
     let page = rest.split_whitespace().next()?.to_owned();
-    let id = rest.split("inquiry ").nth(1)?.split_whitespace().next()?.to_owned();
+    let id = rest
+        .split("inquiry ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .to_owned();
     Some((page, id))
 }
 

@@ -206,7 +206,12 @@ mod tests {
             names,
             ["investigating", "identified", "monitoring", "resolved"]
         );
-        assert!(config.template("Investigating").unwrap().starts_with("Hello {customer}"));
+        assert!(
+            config
+                .template("Investigating")
+                .unwrap()
+                .starts_with("Hello {customer}")
+        );
         assert!(config.template("escalated").is_none());
         // No default template may use an internal field.
         for (name, text) in config.names() {
@@ -218,8 +223,10 @@ mod tests {
 
     #[test]
     fn public_fields_must_be_internal_field_names() {
-        let mut config = UpdatesConfig::default();
-        config.public_fields = vec!["title".into()];
+        let mut config = UpdatesConfig {
+            public_fields: vec!["title".into()],
+            ..UpdatesConfig::default()
+        };
         assert!(config.validate().is_ok());
         config.public_fields = vec!["tenants".into()];
         assert!(config.validate().unwrap_err().contains("\"tenants\""));

@@ -196,7 +196,12 @@ impl Model {
                     .filter_map(|i| i.feature_area.as_deref())
                     // Areas are named as customers know them where the
                     // config maps them; one that is the service is said once.
-                    .map(|a| self.settings.updates.public_name(a).unwrap_or_else(|| a.to_owned()))
+                    .map(|a| {
+                        self.settings
+                            .updates
+                            .public_name(a)
+                            .unwrap_or_else(|| a.to_owned())
+                    })
                     .filter(|a| *a != service && incident.service.as_deref() != Some(a.as_str()))
                     .collect();
                 areas.sort();
@@ -335,10 +340,16 @@ impl Model {
             (UpdateStage::Edit { editor }, _) => {
                 editor.input(*key);
             }
-            (UpdateStage::Review { rendered, page, .. }, KeyCode::Right | KeyCode::PageDown | KeyCode::Char('l')) => {
+            (
+                UpdateStage::Review { rendered, page, .. },
+                KeyCode::Right | KeyCode::PageDown | KeyCode::Char('l'),
+            ) => {
                 *page = (*page + 1).min(rendered.len().saturating_sub(1));
             }
-            (UpdateStage::Review { page, .. }, KeyCode::Left | KeyCode::PageUp | KeyCode::Char('h')) => {
+            (
+                UpdateStage::Review { page, .. },
+                KeyCode::Left | KeyCode::PageUp | KeyCode::Char('h'),
+            ) => {
                 *page = page.saturating_sub(1);
             }
             // Public replies reach the customers: switching needs its own

@@ -858,11 +858,7 @@ fn audit_json(audit: &desk::Audit) -> Value {
 /// `GET /api/v2/tickets/{id}/audits` (ListAuditsForTicket): cursor pages
 /// (`page[size]` ≤ 100, `page[after]`) or the whole list; oldest first
 /// unless `sort=-created_at` or `sort_order=desc`.
-async fn audits(
-    State(shared): Shr,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn audits(State(shared): Shr, Path(id): Path<String>, RawQuery(query): RawQuery) -> Response {
     let Some(id) = parse_id(&id) else {
         return not_found();
     };

@@ -10,8 +10,8 @@ use super::theme;
 use super::widgets::{self, Hints, Overlay};
 use crate::core::text;
 use crate::core::writes::{SourceWrite, StepState, Write};
-use crate::model::action::Action;
 use crate::insight::updates::Rendered;
+use crate::model::action::Action;
 use crate::model::{Model, Prompt, UpdateStage, Visibility};
 
 /// A write in one line: time, kind, target, first line of text, state.
@@ -313,7 +313,12 @@ fn review_lines(
     };
     let mut lines = vec![Line::from(vec![
         Span::styled(
-            format!("Recipient {} of {n}: inquiry {} — {}", page + 1, r.inquiry, r.customer),
+            format!(
+                "Recipient {} of {n}: inquiry {} — {}",
+                page + 1,
+                r.inquiry,
+                r.customer
+            ),
             theme::HEADER,
         ),
         Span::styled("   ←/→ page", theme::MUTED),

@@ -50,7 +50,9 @@ pub enum Fault {
     RateLimited(Option<u64>),
     /// Forward the request (so the simulator applies it), then reset the
     /// connection instead of passing the answer on: a write whose answer
-    /// was lost. Fires once, then the proxy disarms.
+    /// was lost. Fires once, then the proxy disarms. (Used by
+    /// tests/customer_updates.rs, not by every test that includes this file.)
+    #[allow(dead_code)]
     LoseAnswer,
 }
 
