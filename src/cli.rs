@@ -95,6 +95,26 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Post a customer update on an incident (incident:ID) to every linked
+    /// inquiry, through the journal: each inquiry gets its own rendering of
+    /// the template, checked like the TUI's (`u` in incident mode).
+    Update {
+        /// incident:ID.
+        target: String,
+        /// The template to use: a name of [incident_updates.templates]
+        /// (investigating, identified, monitoring, resolved).
+        #[arg(long)]
+        status: String,
+        /// Send public replies the customers read (default: private notes).
+        #[arg(long)]
+        public: bool,
+        /// Use this file's text as the template instead ("-": standard input).
+        #[arg(long, value_name = "FILE")]
+        message: Option<PathBuf>,
+        /// Wait until every reply is delivered (or has failed).
+        #[arg(long)]
+        wait: bool,
+    },
     /// Deliver every pending write now; non-zero if anything is undelivered.
     Sync,
     /// Poll every source once and print the shift handover report
@@ -174,6 +194,21 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
         }
         Some(Command::Escalate { target, to, wait }) => {
             writes::escalate(&config, secrets, demo, read_only, &target, &to, wait).await
+        }
+        Some(Command::Update {
+            target,
+            status,
+            public,
+            message,
+            wait,
+        }) => {
+            let options = writes::UpdateOptions {
+                status,
+                public,
+                message,
+                wait,
+            };
+            writes::update(&config, secrets, demo, read_only, &target, options).await
         }
         Some(Command::Sync) => writes::sync(&config, &secrets, demo, read_only).await,
         Some(Command::Handover { since, out }) => {

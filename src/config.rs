@@ -179,6 +179,14 @@ impl Config {
             let line = find_line(text, table, leaf).unwrap_or(1);
             ParseError { line, key, message }
         })?;
+        config
+            .incident_updates
+            .validate()
+            .map_err(|message| ParseError {
+                line: find_line(text, "incident_updates", "public_fields").unwrap_or(1),
+                key: "incident_updates.public_fields".into(),
+                message,
+            })?;
         config.built = Built { keymap, sla, views };
         Ok(config)
     }

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-pub use self::incident_mode::Visibility;
+pub use self::incident_mode::{UpdateStage, Visibility};
 pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::settings::Settings;

@@ -371,11 +371,13 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    // Let the cockpit's own pollers catch up, then: i, u, enter, y.
+    // Let the cockpit's own pollers catch up, then: i, u, enter (the
+    // template in the editor), ctrl-s (each recipient's text), y.
     tokio::time::sleep(Duration::from_secs(1)).await;
     key(&keys, KeyCode::Char('i'), KeyModifiers::NONE);
     key(&keys, KeyCode::Char('u'), KeyModifiers::NONE);
     key(&keys, KeyCode::Enter, KeyModifiers::NONE);
+    key(&keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
     key(&keys, KeyCode::Char('y'), KeyModifiers::NONE);
     let write = newest_write_sent(
         &journal,
@@ -417,12 +419,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| {
-                c["body"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("We are investigating")
-            })
+            .filter(|c| c["body"].as_str().unwrap().starts_with("Hello "))
             .count();
         assert_eq!(updates, 1, "ticket {ticket}: {comments}");
     }

@@ -230,21 +230,24 @@ fn run(case: &Case) {
             }
             for task in tasks {
                 let (mut d, pass) = task.await.unwrap();
-                if pass.is_err() {
-                    // It crashed mid-send. Its lease runs out (moved into the
-                    // past here rather than waited for) and the process
-                    // restarts as a new owner.
-                    let crashed = d.owner.as_str().to_owned();
-                    rusqlite::Connection::open(&path)
-                        .unwrap()
-                        .execute(
-                            "UPDATE steps SET lease_until = '2000-01-01T00:00:00Z' WHERE owner = ?1",
-                            [crashed],
-                        )
-                        .unwrap();
-                    d.owner = Owner::this_process();
-                } else {
-                    pass.unwrap().unwrap();
+                match pass {
+                    Ok(done) => {
+                        done.unwrap();
+                    }
+                    Err(_) => {
+                        // It crashed mid-send. Its lease runs out (moved
+                        // into the past here rather than waited for) and the
+                        // process restarts as a new owner.
+                        let crashed = d.owner.as_str().to_owned();
+                        rusqlite::Connection::open(&path)
+                            .unwrap()
+                            .execute(
+                                "UPDATE steps SET lease_until = '2000-01-01T00:00:00Z' WHERE owner = ?1",
+                                [crashed],
+                            )
+                            .unwrap();
+                        d.owner = Owner::this_process();
+                    }
                 }
                 deliverers.push(d);
             }

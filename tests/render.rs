@@ -300,19 +300,44 @@ fn incident_mode_answers_who_what_and_when() {
 
 #[test]
 fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let ctrl = |c: char| {
+        Message::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )))
+    };
     let mut m = model();
     m.update(key('i'));
     m.update(key('u'));
-    m.update(common::code(crossterm::event::KeyCode::Enter));
+    // Enter opens the template in the editor, placeholders and all.
+    m.update(common::code(KeyCode::Enter));
     let text = screen(&render(&mut m, 160, 45));
     assert!(
-        text.contains("as a private note on 2 linked inquiries"),
+        text.contains("Hello {customer}, we are investigating"),
+        "{text}"
+    );
+    // Typed text lands in the update; ctrl-s renders it per recipient.
+    m.update(common::code(KeyCode::End));
+    for c in " Thanks.".chars() {
+        m.update(key(c));
+    }
+    m.update(ctrl('s'));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(text.contains("Recipient 1 of 2: inquiry 101"), "{text}");
+    assert!(
+        text.contains("as a private note on each of the 2 linked inquiries"),
         "{text}"
     );
     assert!(
-        text.contains("private note on ticket 101") && text.contains("private note on ticket 104"),
-        "{text}"
+        !text.contains("{customer}"),
+        "rendered, not the template: {text}"
     );
+    assert!(text.contains("Thanks."), "{text}");
+    // Page to the second recipient's own text.
+    m.update(common::code(KeyCode::Right));
+    let text = screen(&render(&mut m, 160, 45));
+    assert!(text.contains("Recipient 2 of 2: inquiry 104"), "{text}");
     // Public needs P, then y twice.
     m.update(key('P'));
     assert!(
@@ -332,19 +357,37 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
         request.kind,
         cre_cockpit::core::writes::WriteKind::CustomerUpdate
     );
-    let public: Vec<bool> = request
+    let public: Vec<(String, bool, String)> = request
         .effects
         .iter()
         .filter_map(|e| match e {
-            cre_cockpit::core::writes::SourceWrite::DeskNote { public, .. } => Some(*public),
+            cre_cockpit::core::writes::SourceWrite::DeskNote {
+                ticket,
+                public,
+                body,
+            } => Some((ticket.clone(), *public, body.clone())),
             _ => None,
         })
         .collect();
-    assert_eq!(public, [true, true]);
+    assert_eq!(public.len(), 2);
+    for (ticket, public, body) in &public {
+        assert!(public, "{ticket}");
+        assert!(body.starts_with("Hello "), "{ticket}: {body}");
+        assert!(body.ends_with("Thanks."), "{ticket}: {body}");
+        assert!(
+            !body.contains('{'),
+            "{ticket}: every placeholder filled: {body}"
+        );
+        assert!(
+            !body.contains("API error rate elevated"),
+            "no internal title: {body}"
+        );
+    }
+    // The journal keeps the template as edited.
     assert!(
         request
             .text
-            .starts_with("We are investigating an issue affecting api"),
+            .starts_with("Hello {customer}, we are investigating"),
         "{}",
         request.text
     );

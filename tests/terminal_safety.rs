@@ -569,3 +569,125 @@ async fn alertmanager_labels_and_annotations_never_reach_the_terminal_as_escapes
     let bytes = toured(&server, tmux, "alertmanager", "AMSUMMARY").await;
     assert_safe(&bytes, &["ZDSUBJECT", "AMSUMMARY", "AMSERVICE"]);
 }
+
+/// The screen's "Recipient K of N: inquiry ID" line, as (K, ID).
+fn recipient_on(screen: &str) -> Option<(String, String)> {
+    let line = screen.lines().find(|l| l.contains("Recipient "))?;
+    let rest = &line[line.find("Recipient ")? + "Recipient ".len()..];
+    let page = rest.split_whitespace().next()?.to_owned();
+    let id = rest
+        .split("inquiry ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    Some((page, id))
+}
+
+/// `u` in incident mode, in the real binary in a real terminal, against the
+/// simulator: the template opens in the editor, typed text lands in every
+/// recipient's own copy, the preview pages one linked inquiry at a time,
+/// and a public reply (P y y) reaches the desk without an internal marker.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_update_is_edited_previewed_per_recipient_and_sent() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let sim = cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions {
+        // Fast enough for the wave within seconds, slow enough that the
+        // incident stays open through the dialog.
+        speed: 20.0,
+        ..cre_cockpit::simulator::SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let accounts = tempfile::tempdir().unwrap();
+    let accounts_file = accounts.path().join("accounts.csv");
+    std::fs::write(&accounts_file, sim.accounts_csv()).unwrap();
+    let url = sim.base_url();
+    let config = format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+         token_env = \"CRE_SAFETY_ZD_TOKEN\"\npoll_interval = \"1s\"\n\n\
+         [metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\npoll_interval = \"1s\"\n\n\
+         [incidents]\nkind = \"pagerduty\"\nurl = \"{url}\"\ntoken_env = \"CRE_SAFETY_PD_TOKEN\"\n\
+         from = \"cre@example.com\"\npoll_interval = \"1s\"\n\n\
+         [accounts]\nfile = \"{accounts}\"\n\n\
+         [notify]\nbell = false\ndesktop = \"off\"\n\n\
+         [incident_updates.service_names]\napi = \"the Example API\"\n",
+        accounts = accounts_file.display()
+    );
+    let cockpit = Cockpit::start(tmux, "update", &config);
+    let (cockpit, first, second) = tokio::task::spawn_blocking(move || {
+        cockpit.wait_for("SEV1");
+        cockpit.keys(&["i"]);
+        // Wait for the wave: at least two linked inquiries to page between.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !cockpit.screen().lines().any(|l| {
+            l.split("Linked inquiries ")
+                .nth(1)
+                .and_then(|n| n.split_whitespace().next()?.parse::<u32>().ok())
+                .is_some_and(|n| n >= 2)
+        }) {
+            assert!(Instant::now() < deadline, "{}", cockpit.screen());
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        cockpit.keys(&["u", "Enter"]);
+        cockpit.wait_for("Hello {customer}, we are investigating");
+        cockpit.keys(&["End", " Typed-in-tmux.", "C-s"]);
+        cockpit.wait_for("Recipient 1 of");
+        let screen = cockpit.screen();
+        assert!(screen.contains("Typed-in-tmux."), "{screen}");
+        assert!(!screen.contains("{customer}"), "{screen}");
+        let first = recipient_on(&screen).unwrap();
+        cockpit.keys(&["Right"]);
+        cockpit.wait_for("Recipient 2 of");
+        let second = recipient_on(&cockpit.screen()).unwrap();
+        cockpit.keys(&["P"]);
+        cockpit.wait_for("as a PUBLIC REPLY to the customers");
+        // The public rendering keeps the page being read.
+        assert_eq!(recipient_on(&cockpit.screen()).unwrap(), second);
+        cockpit.keys(&["y"]);
+        cockpit.wait_for("confirmed. y sends it");
+        cockpit.keys(&["y"]);
+        cockpit.wait_for("saved (write");
+        (cockpit, first, second)
+    })
+    .await
+    .unwrap();
+    assert_ne!(first.1, second.1, "two recipients, two pages");
+    // Each of the two previewed inquiries gets one public reply with the
+    // typed text and no marker.
+    for (_, ticket) in [&first, &second] {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let comments =
+                common::sim_comments(&sim.base_url(), "cre@example.com/token", "t", ticket).await;
+            let ours: Vec<&Value> = comments["comments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["body"].as_str().unwrap().contains("Typed-in-tmux."))
+                .collect();
+            if let [reply] = ours.as_slice() {
+                assert_eq!(reply["public"], true);
+                let body = reply["body"].as_str().unwrap();
+                assert!(!body.contains("[cc-"), "{body}");
+                assert!(body.starts_with("Hello "), "{body}");
+                break;
+            }
+            assert!(ours.len() <= 1, "ticket {ticket}: {comments}");
+            assert!(Instant::now() < deadline, "ticket {ticket}: {comments}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let cockpit = tokio::task::spawn_blocking(move || {
+        cockpit.keys(&["Escape", "q"]);
+        cockpit.wait_exited();
+        cockpit
+    })
+    .await
+    .unwrap();
+    let bytes = cockpit.bytes();
+    cockpit.assert_no_token(&bytes);
+    sim.shutdown().await;
+}

@@ -105,3 +105,27 @@ async fn the_mock_refuses_what_the_spec_forbids() {
         .status();
     assert_eq!(status.as_u16(), 401);
 }
+
+/// A public reply's marker travels in the ticket update's audit metadata
+/// (`ticket.metadata.custom`, UpdateTicket) and is looked up through the
+/// ticket's audits (ListAuditsForTicket, cursor pages sorted newest first):
+/// both requests as the pinned spec allows them, and its example audit
+/// (custom metadata without our key) read as "not there".
+#[tokio::test]
+async fn the_audit_marker_and_its_check_follow_the_spec() {
+    let Some((url, log)) = mock() else { return };
+    let mut desk = adapter(&url);
+    desk.add_comment_marked(
+        "35436",
+        "Hello Acme, we are investigating 障害 🙏",
+        true,
+        "cc-0123456789abcdef",
+    )
+    .await
+    .unwrap_or_else(|e| violated(&log, "a public reply with audit metadata", &e));
+    let found = desk
+        .has_audit_marker("35436", "cc-0123456789abcdef")
+        .await
+        .unwrap_or_else(|e| violated(&log, "the audits request", &e));
+    assert!(!found, "the spec's example audit carries no marker");
+}

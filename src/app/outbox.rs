@@ -260,12 +260,21 @@ impl Writers {
                 body,
                 public,
             } => {
-                let body = note_body(body, &step.marker);
                 match &self.desk {
-                    Some(DeskWriter::Zendesk(desk)) => {
-                        desk.add_comment(ticket, &body, *public).await
+                    // A public reply is read by the customer: no marker in
+                    // the body; it travels in the audit's metadata and is
+                    // checked through the ticket's audits.
+                    Some(DeskWriter::Zendesk(desk)) if *public => {
+                        desk.add_comment_marked(ticket, body, true, &step.marker)
+                            .await
                     }
-                    Some(DeskWriter::Rt(rt, _)) => rt.add_comment(ticket, &body).await,
+                    Some(DeskWriter::Zendesk(desk)) => {
+                        desk.add_comment(ticket, &note_body(body, &step.marker), false)
+                            .await
+                    }
+                    Some(DeskWriter::Rt(rt, _)) => {
+                        rt.add_comment(ticket, &note_body(body, &step.marker)).await
+                    }
                     None => Err(unavailable("desk")),
                 }
             }
@@ -466,7 +475,7 @@ pub async fn pass<D: Deliver + Send>(
         let (id, who) = (step.id, owner.clone());
         let claim = with_journal(journal, move |j| j.claim(id, &who, lease, now)).await?;
         let step = match claim {
-            Claim::Claimed(step) => step,
+            Claim::Claimed(step) => *step,
             Claim::Held { until, .. } => {
                 blocked.insert(step.item.clone());
                 result.held += 1;

@@ -1,4 +1,4 @@
-//! `note`, `escalate` and `sync`: writes from scripts and runbooks, through
+//! `note`, `escalate`, `update` and `sync`: writes from scripts and runbooks, through
 //! the same journal and outbox as the TUI.
 
 use std::process::ExitCode;
@@ -170,6 +170,94 @@ pub async fn escalate(
         text,
         effects,
         wait,
+    )
+    .await
+}
+
+/// `update`'s choices beyond the incident.
+#[derive(Debug)]
+pub struct UpdateOptions {
+    pub status: String,
+    pub public: bool,
+    pub message: Option<std::path::PathBuf>,
+    pub wait: bool,
+}
+
+/// A customer update from a runbook: the same per-recipient rendering and
+/// checks as `u` in incident mode, then one journalled write whose steps
+/// post each inquiry's own text.
+pub async fn update(
+    config: &Config,
+    secrets: Secrets,
+    demo: bool,
+    read_only: bool,
+    target: &str,
+    options: UpdateOptions,
+) -> Result<ExitCode, Failure> {
+    let target = Target::parse(target).map_err(Failure::Other)?;
+    let Target::Incident(incident) = &target else {
+        return Err(Failure::Other(format!(
+            "{target}: customer updates are about an incident (incident:ID)"
+        )));
+    };
+    let template = match &options.message {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            text
+        }
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?,
+        None => config
+            .incident_updates
+            .template(&options.status)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                let known: Vec<&str> = config
+                    .incident_updates
+                    .names()
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                Failure::Other(format!(
+                    "no template {:?} in [incident_updates.templates] (configured: {})",
+                    options.status,
+                    known.join(", ")
+                ))
+            })?,
+    };
+    let writers = writers(config, &secrets, read_only)?;
+    // Linked inquiries come from a fresh poll, as the TUI would show them.
+    let model = super::poll_model(config, secrets, demo, false).await?;
+    let (rendered, effects) = model
+        .customer_update(incident, &template, options.public)
+        .map_err(|e| Failure::Other(format!("not saved: {e}")))?;
+    let how = if options.public {
+        "PUBLIC reply"
+    } else {
+        "private note"
+    };
+    println!(
+        "customer update ({}) on incident {incident}, to {} linked inquiries:",
+        options.status,
+        rendered.len()
+    );
+    for r in &rendered {
+        println!("\n  {how} on inquiry {} ({}):", r.inquiry, r.customer);
+        for line in r.body.lines() {
+            println!("    {line}");
+        }
+    }
+    println!();
+    let journal = open_journal(demo)?;
+    record(
+        &journal,
+        writers,
+        WriteKind::CustomerUpdate,
+        target.clone(),
+        template,
+        effects,
+        options.wait,
     )
     .await
 }

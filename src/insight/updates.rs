@@ -1,9 +1,10 @@
 //! Customer updates during an incident: cadence and templates.
 //!
-//! Defaults follow domain.md §5.3: a first notice within 5 minutes of the
-//! incident starting, then an update at least every 20 minutes. The update
-//! text comes from a template per status (Investigating / Identified /
-//! Monitoring / Resolved).
+//! Cadence: a first notice within 5 minutes of the incident starting, then
+//! an update at least every 20 minutes (docs/incident-cadence.md). The
+//! update text comes from a template per status (Investigating /
+//! Identified / Monitoring / Resolved), rendered once per recipient
+//! ([`recipients`]): a customer reads only what is safe to send them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,6 +14,14 @@ use serde::Deserialize;
 
 use crate::core::domain::Incident;
 use crate::core::writes::{Target, Write, WriteKind};
+
+pub mod recipients;
+
+pub use recipients::{Party, Recipient, Refusal, Rendered, render_all, their_impact};
+
+/// Incident fields that are internal: usable in private notes, and in a
+/// public reply only when `public_fields` names them.
+pub const INTERNAL_FIELDS: [&str; 3] = ["title", "internal_service", "labels"];
 
 /// `[incident_updates]`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -24,8 +33,18 @@ pub struct UpdatesConfig {
     /// The longest gap between customer updates.
     #[serde(deserialize_with = "crate::core::durations::duration")]
     pub interval: Duration,
-    /// Status → text. Placeholders: `{title}`, `{service}`, `{next_update}`.
+    /// Status → text. Placeholders: `{customer}`, `{their_impact}`,
+    /// `{service}`, `{next_update}`, `{status_page}`; internal ones
+    /// (`{title}`, `{internal_service}`, `{labels}`) only where allowed.
     pub templates: BTreeMap<String, String>,
+    /// Internal service name → the name customers know it by. `{service}`
+    /// never falls back to the internal name ("our service" instead).
+    pub service_names: BTreeMap<String, String>,
+    /// The public status page, for `{status_page}`.
+    pub status_page: Option<String>,
+    /// Internal fields a public reply may use (of [`INTERNAL_FIELDS`]);
+    /// empty by default: an alert title names tenants and internals.
+    pub public_fields: Vec<String>,
 }
 
 impl Default for UpdatesConfig {
@@ -33,19 +52,19 @@ impl Default for UpdatesConfig {
         let templates = [
             (
                 "1 investigating",
-                "We are investigating an issue affecting {service}: {title}. Our engineers are working on it. Next update by {next_update}.",
+                "Hello {customer}, we are investigating an issue affecting {service}. What you may notice: {their_impact}. Our engineers are working on it. Next update by {next_update}.",
             ),
             (
                 "2 identified",
-                "We have identified the cause of the issue affecting {service} and are working on a fix. Next update by {next_update}.",
+                "Hello {customer}, we have identified the cause of the issue affecting {service} and are working on a fix. Next update by {next_update}.",
             ),
             (
                 "3 monitoring",
-                "A fix for the issue affecting {service} is in place and we are monitoring the results. Next update by {next_update}.",
+                "Hello {customer}, a fix for the issue affecting {service} is in place and we are monitoring the results. Next update by {next_update}.",
             ),
             (
                 "4 resolved",
-                "The issue affecting {service} is resolved. We found no data loss. We will share a summary of what happened.",
+                "Hello {customer}, the issue affecting {service} is resolved. We found no data loss. We will share a summary of what happened.",
             ),
         ];
         Self {
@@ -55,6 +74,9 @@ impl Default for UpdatesConfig {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            service_names: BTreeMap::new(),
+            status_page: None,
+            public_fields: Vec::new(),
         }
     }
 }
@@ -67,6 +89,48 @@ impl UpdatesConfig {
             .iter()
             .map(|(k, v)| (k.split_once(' ').map_or(k.as_str(), |(_, n)| n), v.as_str()))
             .collect()
+    }
+
+    /// The template named `status` ("investigating"), if configured.
+    #[must_use]
+    pub fn template(&self, status: &str) -> Option<&str> {
+        self.names()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(status))
+            .map(|(_, t)| t)
+    }
+
+    /// Why the config is wrong, if it is: an unknown public field.
+    pub fn validate(&self) -> Result<(), String> {
+        match self
+            .public_fields
+            .iter()
+            .find(|f| !INTERNAL_FIELDS.contains(&f.as_str()))
+        {
+            Some(f) => Err(format!(
+                "public_fields: {f:?} is not one of {}",
+                INTERNAL_FIELDS.join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The name customers know an internal service or area by, if mapped.
+    #[must_use]
+    pub fn public_name(&self, internal: &str) -> Option<String> {
+        self.service_names
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(internal))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The customer-facing name of an internal service; never the internal
+    /// name itself.
+    #[must_use]
+    pub fn service_name(&self, internal: Option<&str>) -> String {
+        internal
+            .and_then(|s| self.public_name(s))
+            .unwrap_or_else(|| "our service".into())
     }
 
     /// When the next customer update on `incident` is due: the first notice
@@ -86,21 +150,6 @@ impl UpdatesConfig {
             None => incident.started_at + after(self.first_notice),
         }
     }
-}
-
-/// Fill a template's placeholders.
-#[must_use]
-pub fn render(template: &str, incident: &Incident, next_update: Timestamp) -> String {
-    template
-        .replace("{title}", &incident.title)
-        .replace(
-            "{service}",
-            incident.service.as_deref().unwrap_or("our service"),
-        )
-        .replace(
-            "{next_update}",
-            &next_update.strftime("%H:%M UTC").to_string(),
-        )
 }
 
 #[cfg(test)]
@@ -150,21 +199,36 @@ mod tests {
     }
 
     #[test]
-    fn templates_fill_placeholders_in_order() {
+    fn templates_in_order_and_found_by_status() {
         let config = UpdatesConfig::default();
         let names: Vec<&str> = config.names().iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
             ["investigating", "identified", "monitoring", "resolved"]
         );
-        let text = render(
-            config.names()[0].1,
-            &incident(),
-            "2026-11-21T10:25:00Z".parse().unwrap(),
+        assert!(
+            config
+                .template("Investigating")
+                .unwrap()
+                .starts_with("Hello {customer}")
         );
-        assert_eq!(
-            text,
-            "We are investigating an issue affecting api: API errors. Our engineers are working on it. Next update by 10:25 UTC."
-        );
+        assert!(config.template("escalated").is_none());
+        // No default template may use an internal field.
+        for (name, text) in config.names() {
+            for field in INTERNAL_FIELDS {
+                assert!(!text.contains(&format!("{{{field}}}")), "{name}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn public_fields_must_be_internal_field_names() {
+        let mut config = UpdatesConfig {
+            public_fields: vec!["title".into()],
+            ..UpdatesConfig::default()
+        };
+        assert!(config.validate().is_ok());
+        config.public_fields = vec!["tenants".into()];
+        assert!(config.validate().unwrap_err().contains("\"tenants\""));
     }
 }

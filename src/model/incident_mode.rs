@@ -1,13 +1,35 @@
 //! Incident mode (`i`): one incident from the customers' side, and the
 //! customer update (`u`) that goes to every linked inquiry at once.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
 
 use super::{Loadable, Model, Overlay, Prompt, WriteRequest};
 use crate::core::domain::{IncidentStatus, Severity};
 use crate::core::writes::{SourceWrite, Target, WriteKind};
 use crate::insight::notify::{Kind, Notification};
+use crate::insight::updates::{Party, Recipient, Rendered, render_all, their_impact};
 use crate::model::message::Effect as Do;
+
+/// Where the customer-update dialog is.
+#[derive(Debug, Clone)]
+pub enum UpdateStage {
+    /// Choosing a template.
+    Pick,
+    /// Editing the chosen template (placeholders and all).
+    Edit {
+        /// Boxed: the editor is large and the dialog is rarely open.
+        editor: Box<TextArea<'static>>,
+    },
+    /// Every recipient's exact text, one page per linked inquiry.
+    Review {
+        /// The template as edited (journalled with the write).
+        text: String,
+        rendered: Vec<Rendered>,
+        page: usize,
+        effects: Vec<SourceWrite>,
+    },
+}
 
 /// How a customer update goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,38 +132,149 @@ impl Model {
         self.prompt = Some(Prompt::Update {
             incident: id.clone(),
             template: 0,
-            confirm: None,
+            stage: UpdateStage::Pick,
             visibility: Visibility::Private,
-            text: String::new(),
             saving: false,
             error: None,
         });
     }
 
-    /// The effects of a customer update: a note (or reply) on every linked
-    /// inquiry, and a record on the incident itself.
-    fn update_effects(&self, incident_id: &str, text: &str, public: bool) -> Vec<SourceWrite> {
-        let Some(index) = self.data.incidents.iter().position(|i| i.id == incident_id) else {
-            return Vec::new();
+    /// Who an incident's customer update goes to: every affected account
+    /// (the parties none may be named to another) and one recipient per
+    /// linked inquiry, with what that customer experiences.
+    fn audience(&self, index: usize) -> (Vec<Party>, Vec<Recipient>) {
+        let Some(impact) = self.derived.impacts.get(index) else {
+            return (Vec::new(), Vec::new());
         };
-        let mut effects: Vec<SourceWrite> = self.derived.impacts[index]
+        let incident = &self.data.incidents[index];
+        let service = self
+            .settings
+            .updates
+            .service_name(incident.service.as_deref());
+        let linked: Vec<&crate::core::domain::Inquiry> = impact
             .linked
             .iter()
-            .map(|l| SourceWrite::DeskNote {
-                ticket: l.inquiry.clone(),
-                body: text.to_owned(),
+            .filter_map(|l| self.data.inquiry(&l.inquiry))
+            .collect();
+        let mut accounts: Vec<usize> = impact.affected.iter().map(|a| a.account).collect();
+        for inquiry in &linked {
+            if let Some(a) = self.derived.account_of(inquiry)
+                && !accounts.contains(&a)
+            {
+                accounts.push(a);
+            }
+        }
+        let parties = accounts
+            .iter()
+            .map(|&a| {
+                let account = &self.data.accounts[a];
+                Party {
+                    name: account.name.clone(),
+                    tenant: account.tenant.clone(),
+                    desk_org: account.desk_org.clone(),
+                }
+            })
+            .collect();
+        let recipients = impact
+            .linked
+            .iter()
+            .map(|l| {
+                let inquiry = self.data.inquiry(&l.inquiry);
+                let account = inquiry.and_then(|i| self.derived.account_of(i));
+                let ratio = account.and_then(|a| {
+                    impact
+                        .affected
+                        .iter()
+                        .find(|x| x.account == a)
+                        .and_then(|x| x.error_ratio)
+                });
+                // The feature areas of this customer's own linked inquiries.
+                let mut areas: Vec<String> = linked
+                    .iter()
+                    .filter(|i| account.is_some() && self.derived.account_of(i) == account)
+                    .chain(inquiry.iter().filter(|_| account.is_none()))
+                    .filter_map(|i| i.feature_area.as_deref())
+                    // Areas are named as customers know them where the
+                    // config maps them; one that is the service is said once.
+                    .map(|a| {
+                        self.settings
+                            .updates
+                            .public_name(a)
+                            .unwrap_or_else(|| a.to_owned())
+                    })
+                    .filter(|a| *a != service && incident.service.as_deref() != Some(a.as_str()))
+                    .collect();
+                areas.sort();
+                areas.dedup();
+                Recipient {
+                    inquiry: l.inquiry.clone(),
+                    party: account.and_then(|a| accounts.iter().position(|&x| x == a)),
+                    fallback_name: inquiry.and_then(|i| i.requester.clone()),
+                    impact: their_impact(&service, ratio, &areas),
+                }
+            })
+            .collect();
+        (parties, recipients)
+    }
+
+    /// A customer update rendered for every linked inquiry, and the writes
+    /// that post it: a note (or public reply) per inquiry with that
+    /// inquiry's own text, and a record on the incident. Refused, with the
+    /// reason, if any one text may not go out. The TUI and `update` share it.
+    pub fn customer_update(
+        &self,
+        incident_id: &str,
+        template: &str,
+        public: bool,
+    ) -> Result<(Vec<Rendered>, Vec<SourceWrite>), String> {
+        let Some(index) = self.data.incidents.iter().position(|i| i.id == incident_id) else {
+            return Err(format!("incident {incident_id} is not open"));
+        };
+        let incident = &self.data.incidents[index];
+        let (parties, recipients) = self.audience(index);
+        if recipients.is_empty() {
+            return Err(format!("incident {incident_id} has no linked inquiries"));
+        }
+        // The update promises its successor: due one interval from now.
+        let next_update = self.now
+            + jiff::SignedDuration::try_from(self.settings.updates.interval)
+                .unwrap_or(jiff::SignedDuration::from_mins(20));
+        let rendered = render_all(
+            &self.settings.updates,
+            template,
+            incident,
+            next_update,
+            public,
+            &parties,
+            &recipients,
+        )
+        .map_err(|e| e.to_string())?;
+        for r in &rendered {
+            crate::core::writes::check_text(&r.body)
+                .map_err(|e| format!("inquiry {}: {e}", r.inquiry))?;
+        }
+        let mut effects: Vec<SourceWrite> = rendered
+            .iter()
+            .map(|r| SourceWrite::DeskNote {
+                ticket: r.inquiry.clone(),
+                body: r.body.clone(),
                 public,
             })
             .collect();
-        let declared = self.data.incidents[index].status != IncidentStatus::Detected;
+        let declared = incident.status != IncidentStatus::Detected;
         let record = format!(
-            "Customer update sent to {} linked inquiries ({}):\n\n{text}",
-            effects.len(),
+            "Customer update sent to {} linked inquiries ({}): {}\n\nTemplate:\n{template}",
+            rendered.len(),
             if public {
                 "public reply"
             } else {
                 "private note"
-            }
+            },
+            rendered
+                .iter()
+                .map(|r| r.inquiry.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         effects.push(if self.settings.incident_notes && declared {
             SourceWrite::IncidentNote {
@@ -151,107 +284,161 @@ impl Model {
         } else {
             SourceWrite::Local
         });
-        effects
+        Ok((rendered, effects))
     }
 
-    /// Keys in the customer-update dialog.
+    /// Keys in the customer-update dialog: pick a template, edit it, review
+    /// every recipient's text, confirm (twice for public replies).
     pub(crate) fn update_key(&mut self, key: &KeyEvent) -> Vec<Do> {
-        let names: Vec<String> = self
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let templates: Vec<String> = self
             .settings
             .updates
             .names()
             .iter()
-            .map(|(n, _)| (*n).to_owned())
+            .map(|(_, t)| (*t).to_owned())
             .collect();
         let Some(Prompt::Update {
             incident,
             template,
-            confirm,
+            stage,
             visibility,
-            text,
-            saving,
+            saving: false,
             ..
-        }) = self.prompt.clone()
+        }) = &mut self.prompt
         else {
             return Vec::new();
         };
-        if saving {
-            return Vec::new();
-        }
-        let mut next = (template, confirm, visibility, text);
-        match (next.1.is_some(), key.code) {
-            (false, KeyCode::Esc) => {
+        let incident = incident.clone();
+        // What to render after the borrow of the prompt ends.
+        let mut render: Option<(String, bool)> = None;
+        match (&mut *stage, key.code) {
+            (UpdateStage::Pick, KeyCode::Esc) => {
                 self.prompt = None;
                 return Vec::new();
             }
-            (false, KeyCode::Down | KeyCode::Char('j')) => {
-                next.0 = (next.0 + 1).min(names.len().saturating_sub(1))
+            (UpdateStage::Pick, KeyCode::Down | KeyCode::Char('j')) => {
+                *template = (*template + 1).min(templates.len().saturating_sub(1));
             }
-            (false, KeyCode::Up | KeyCode::Char('k')) => next.0 = next.0.saturating_sub(1),
-            (false, KeyCode::Enter) => {
-                let Some(i) = self.data.incidents.iter().find(|i| i.id == incident) else {
-                    return Vec::new();
+            (UpdateStage::Pick, KeyCode::Up | KeyCode::Char('k')) => {
+                *template = template.saturating_sub(1);
+            }
+            (UpdateStage::Pick, KeyCode::Enter) => {
+                let text = templates.get(*template).cloned().unwrap_or_default();
+                *stage = UpdateStage::Edit {
+                    editor: Box::new(update_editor(&text)),
                 };
-                // The update promises its successor: due one interval from now.
-                let next_update = self.now
-                    + jiff::SignedDuration::try_from(self.settings.updates.interval)
-                        .unwrap_or(jiff::SignedDuration::from_mins(20));
-                let body = self
-                    .settings
-                    .updates
-                    .names()
-                    .get(next.0)
-                    .map(|(_, t)| crate::insight::updates::render(t, i, next_update))
-                    .unwrap_or_default();
-                next.1 = Some(self.update_effects(&incident, &body, false));
-                next.2 = Visibility::Private;
-                next.3 = body;
             }
-            // Public replies reach the customers: switching needs its own key,
-            // and sending them a second `y`.
-            (true, KeyCode::Char('P')) => {
-                next.2 = Visibility::Public {
-                    confirmed_once: false,
-                };
-                next.1 = Some(self.update_effects(&incident, &next.3, true));
+            (UpdateStage::Pick, _) => {}
+            (UpdateStage::Edit { .. }, KeyCode::Esc) => *stage = UpdateStage::Pick,
+            (UpdateStage::Edit { editor }, KeyCode::Char('e')) if ctrl => {
+                return vec![Do::ExternalEditor(editor.lines().join("\n"))];
             }
-            (true, KeyCode::Char('y')) => match next.2 {
+            (UpdateStage::Edit { editor }, KeyCode::Char('s')) if ctrl => {
+                render = Some((editor.lines().join("\n"), false));
+            }
+            (UpdateStage::Edit { editor }, _) => {
+                editor.input(*key);
+            }
+            (
+                UpdateStage::Review { rendered, page, .. },
+                KeyCode::Right | KeyCode::PageDown | KeyCode::Char('l'),
+            ) => {
+                *page = (*page + 1).min(rendered.len().saturating_sub(1));
+            }
+            (
+                UpdateStage::Review { page, .. },
+                KeyCode::Left | KeyCode::PageUp | KeyCode::Char('h'),
+            ) => {
+                *page = page.saturating_sub(1);
+            }
+            // Public replies reach the customers: switching needs its own
+            // key (which re-renders under the public rules), and sending
+            // them a second `y`.
+            (UpdateStage::Review { text, .. }, KeyCode::Char('P'))
+                if *visibility == Visibility::Private =>
+            {
+                render = Some((text.clone(), true));
+            }
+            (UpdateStage::Review { text, effects, .. }, KeyCode::Char('y')) => match visibility {
                 Visibility::Public {
                     confirmed_once: false,
                 } => {
-                    next.2 = Visibility::Public {
+                    *visibility = Visibility::Public {
                         confirmed_once: true,
                     }
                 }
                 _ => {
-                    let effects = next.1.clone().unwrap_or_default();
+                    let request = WriteRequest {
+                        kind: WriteKind::CustomerUpdate,
+                        target: Target::Incident(incident),
+                        text: text.clone(),
+                        effects: effects.clone(),
+                    };
                     if let Some(Prompt::Update { saving, .. }) = &mut self.prompt {
                         *saving = true;
                     }
-                    return vec![Do::Journal(WriteRequest {
-                        kind: WriteKind::CustomerUpdate,
-                        target: Target::Incident(incident),
-                        text: next.3,
-                        effects,
-                    })];
+                    return vec![Do::Journal(request)];
                 }
             },
-            (true, KeyCode::Char('n') | KeyCode::Esc) => {
-                next.1 = None;
-                next.2 = Visibility::Private;
+            (UpdateStage::Review { text, .. }, KeyCode::Char('n') | KeyCode::Esc) => {
+                *stage = UpdateStage::Edit {
+                    editor: Box::new(update_editor(text)),
+                };
+                *visibility = Visibility::Private;
             }
-            _ => {}
+            (UpdateStage::Review { .. }, _) => {}
         }
-        if let Some(Prompt::Update {
-            template,
-            confirm,
-            visibility,
-            text,
-            ..
-        }) = &mut self.prompt
-        {
-            (*template, *confirm, *visibility, *text) = next;
+        if let Some((text, public)) = render {
+            let result = self.customer_update(&incident, &text, public);
+            // Switching to public keeps the recipient being read on screen.
+            let kept = match &self.prompt {
+                Some(Prompt::Update {
+                    stage: UpdateStage::Review { page, .. },
+                    ..
+                }) => *page,
+                _ => 0,
+            };
+            if let Some(Prompt::Update {
+                stage,
+                visibility,
+                error,
+                ..
+            }) = &mut self.prompt
+            {
+                match result {
+                    Ok((rendered, effects)) => {
+                        *stage = UpdateStage::Review {
+                            text,
+                            page: kept.min(rendered.len().saturating_sub(1)),
+                            rendered,
+                            effects,
+                        };
+                        *visibility = if public {
+                            Visibility::Public {
+                                confirmed_once: false,
+                            }
+                        } else {
+                            Visibility::Private
+                        };
+                        *error = None;
+                    }
+                    // Refused: nothing changes but the reason on screen.
+                    Err(e) => *error = Some(format!("not sent: {e}")),
+                }
+            }
+        } else if let Some(Prompt::Update { error, .. }) = &mut self.prompt {
+            *error = None;
         }
         Vec::new()
     }
+}
+
+/// The editor of a customer update, holding `text`.
+pub(crate) fn update_editor(text: &str) -> TextArea<'static> {
+    let mut editor = TextArea::new(text.lines().map(str::to_owned).collect());
+    editor.set_placeholder_text(
+        "Type the update. ctrl-s: review each customer's text · ctrl-e: $EDITOR · esc: back",
+    );
+    editor
 }

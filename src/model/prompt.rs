@@ -40,9 +40,8 @@ pub enum Prompt {
         incident: String,
         /// Index into the configured templates.
         template: usize,
-        confirm: Option<Vec<SourceWrite>>,
+        stage: super::incident_mode::UpdateStage,
         visibility: super::incident_mode::Visibility,
-        text: String,
         saving: bool,
         error: Option<String>,
     },
@@ -338,6 +337,21 @@ impl Model {
 
     /// Text came back from `$EDITOR`.
     pub(crate) fn edited(&mut self, result: Result<String, String>) {
+        if let Some(Prompt::Update {
+            stage: super::incident_mode::UpdateStage::Edit { editor },
+            error,
+            ..
+        }) = &mut self.prompt
+        {
+            match result {
+                Ok(text) => {
+                    **editor = super::incident_mode::update_editor(&text);
+                    *error = None;
+                }
+                Err(e) => *error = Some(e),
+            }
+            return;
+        }
         if let Some(Prompt::Annotate { editor, error, .. }) = &mut self.prompt {
             match result {
                 Ok(text) => {

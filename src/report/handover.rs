@@ -366,7 +366,7 @@ fn customers(out: &mut String, r: &Report<'_>) {
     let _ = writeln!(out, "## Customers: band changes and falling fast\n");
     let _ = writeln!(
         out,
-        "_Source: the health score (domain.md §2) from {}, {} and {}._\n",
+        "_Source: the health score (docs/health-score.md) from {}, {} and {}._\n",
         source(m, SourceKind::Accounts),
         source(m, SourceKind::Metrics),
         source(m, SourceKind::Desk),
@@ -737,7 +737,7 @@ fn kpis(out: &mut String, r: &Report<'_>) {
     let _ = writeln!(out, "## KPIs\n");
     let _ = writeln!(
         out,
-        "_Source: {}; computed at {} (domain.md §4; the cockpit's `K` view explains each)._\n",
+        "_Source: {}; computed at {} (docs/kpis.md; the cockpit's `K` view explains each)._\n",
         source(m, SourceKind::Desk),
         hhmm(k.at)
     );

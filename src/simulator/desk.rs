@@ -13,7 +13,7 @@
 
 use rand::RngExt;
 use rand::seq::IndexedRandom;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::scenario::{self, GROUP_BASE, Scenario, Segment, SimRng};
 use super::text::{self, Fill, Lang};
@@ -228,10 +228,12 @@ pub(crate) struct Change {
     pub comment: Option<(String, bool)>,
     /// `updated_stamp` when the caller asked for `safe_update`.
     pub safe_stamp: Option<String>,
+    /// `ticket.metadata.custom`: recorded on the update's audit only.
+    pub custom: Map<String, Value>,
 }
 
 /// What an update did, for the audit in the response.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum AuditEvent {
     Comment(Comment),
     Change {
@@ -241,13 +243,16 @@ pub(crate) enum AuditEvent {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Audit {
     pub id: u64,
     pub ticket_id: u64,
     pub created_at: i64,
     pub author: u64,
     pub events: Vec<AuditEvent>,
+    /// The update's `metadata.custom`, as Zendesk keeps it on the audit.
+    pub custom: Map<String, Value>,
+    pub channel: &'static str,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -265,6 +270,9 @@ pub(crate) struct Desk {
     next_tick: f64,
     next_wave: usize,
     next_audit: u64,
+    /// Audits of API updates, oldest first (the seeded history's audits
+    /// are re-derived from its comments).
+    audits: Vec<Audit>,
 }
 
 impl Desk {
@@ -303,6 +311,7 @@ impl Desk {
             next_tick,
             next_wave: 0,
             next_audit: 90_000_000_001,
+            audits: Vec::new(),
         }
     }
 
@@ -656,13 +665,37 @@ impl Desk {
         self.touch(i, at);
         let id = self.next_audit;
         self.next_audit += 1;
-        Ok(Audit {
+        let audit = Audit {
             id,
             ticket_id,
             created_at: at,
             author,
             events,
-        })
+            custom: change.custom,
+            channel: "api",
+        };
+        self.audits.push(audit.clone());
+        Ok(audit)
+    }
+
+    /// A ticket's audits, oldest first: one per seeded comment (its id is
+    /// the comment's, as the comments list gives it), then the API updates.
+    pub(crate) fn audits(&self, sc: &Scenario, t: &Ticket) -> Vec<Audit> {
+        let seeded = comments(sc, t)
+            .into_iter()
+            .take(usize::from(t.role_count))
+            .map(|c| Audit {
+                id: c.id,
+                ticket_id: t.id,
+                created_at: c.created_at,
+                author: c.author,
+                channel: c.channel,
+                custom: Map::new(),
+                events: vec![AuditEvent::Comment(c)],
+            });
+        seeded
+            .chain(self.audits.iter().filter(|a| a.ticket_id == t.id).cloned())
+            .collect()
     }
 
     /// Add (`replace = false`) or set tags; returns the ticket's tags after.

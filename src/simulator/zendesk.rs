@@ -47,6 +47,7 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         ("/api/v2/incremental/tickets/cursor", get(export)),
         ("/api/v2/tickets/show_many", get(show_many_tickets)),
         ("/api/v2/tickets/{id}/comments", get(comments)),
+        ("/api/v2/tickets/{id}/audits", get(audits)),
         (
             "/api/v2/tickets/{id}/tags",
             get(list_tags)
@@ -729,6 +730,19 @@ fn parse_change(
             }
         }
     }
+    // `metadata` is write-only on the ticket: Zendesk keeps its `custom`
+    // part on the audit this update creates (and nowhere the requester sees).
+    if let Some(v) = ticket.get("metadata") {
+        match v.as_object().map(|m| m.get("custom")) {
+            Some(None) => {}
+            Some(Some(Value::Object(custom))) => change.custom.clone_from(custom),
+            _ => detail(
+                &mut details,
+                "metadata",
+                "Metadata: custom must be an object",
+            ),
+        }
+    }
     if ticket.get("safe_update").and_then(Value::as_bool) == Some(true) {
         match ticket.get("updated_stamp").and_then(Value::as_str) {
             Some(stamp) => change.safe_stamp = Some(stamp.to_owned()),
@@ -798,6 +812,17 @@ async fn update_ticket(
             return (StatusCode::CONFLICT, Json(body)).into_response();
         }
     };
+    let Some(t) = world.desk.get(id) else {
+        return not_found();
+    };
+    let body = json!({
+        "ticket": ticket_json(&shared, &world.desk, t),
+        "audit": audit_json(&audit),
+    });
+    Json(body).into_response()
+}
+
+fn audit_json(audit: &desk::Audit) -> Value {
     let events: Vec<Value> = audit
         .events
         .iter()
@@ -817,21 +842,83 @@ async fn update_ticket(
             }),
         })
         .collect();
+    json!({
+        "id": audit.id,
+        "ticket_id": audit.ticket_id,
+        "created_at": rfc3339(audit.created_at),
+        "author_id": audit.author,
+        "metadata": {"system": {"client": "cre-cockpit simulator"}, "custom": audit.custom},
+        "via": via(audit.channel),
+        "events": events,
+    })
+}
+
+// ---- audits -----------------------------------------------------------------
+
+/// `GET /api/v2/tickets/{id}/audits` (ListAuditsForTicket): cursor pages
+/// (`page[size]` ≤ 100, `page[after]`) or the whole list; oldest first
+/// unless `sort=-created_at` or `sort_order=desc`.
+async fn audits(State(shared): Shr, Path(id): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return not_found();
+    };
+    let p = pairs(query.as_deref());
+    let (world, _) = shared.world();
     let Some(t) = world.desk.get(id) else {
         return not_found();
     };
-    let body = json!({
-        "ticket": ticket_json(&shared, &world.desk, t),
-        "audit": {
-            "id": audit.id,
-            "ticket_id": audit.ticket_id,
-            "created_at": rfc3339(audit.created_at),
-            "author_id": audit.author,
-            "metadata": {"system": {"client": "cre-cockpit simulator"}, "custom": {}},
-            "via": via("api"),
-            "events": events,
-        },
-    });
+    let mut list = world.desk.audits(&shared.scenario, t);
+    if param(&p, "sort_order") == Some("desc") || param(&p, "sort") == Some("-created_at") {
+        list.reverse();
+    }
+    let mut body = Map::new();
+    let shown = if let Some(size) = param(&p, "page[size]") {
+        let Ok(size) = size.parse::<usize>() else {
+            return bad_request("page[size] must be an integer");
+        };
+        let size = size.clamp(1, MAX_COMMENT_PAGE);
+        let start = match param(&p, "page[after]") {
+            None => 0,
+            Some(c) => match URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.parse().ok())
+            {
+                Some(n) => n,
+                None => return bad_request("page[after] is not a valid cursor"),
+            },
+        };
+        let end = (start + size).min(list.len());
+        let has_more = end < list.len();
+        let cursor = |n: usize| URL_SAFE_NO_PAD.encode(n.to_string());
+        let next = has_more.then(|| {
+            let mut url = format!(
+                "{}/api/v2/tickets/{id}/audits.json?page%5Bsize%5D={size}&page%5Bafter%5D={}",
+                shared.base_url,
+                cursor(end)
+            );
+            if let Some(sort) = param(&p, "sort") {
+                url.push_str(&format!("&sort={sort}"));
+            }
+            url
+        });
+        body.insert(
+            "meta".into(),
+            json!({"has_more": has_more, "after_cursor": has_more.then(|| cursor(end)), "before_cursor": null}),
+        );
+        body.insert("links".into(), json!({"next": next, "prev": null}));
+        list.get(start.min(list.len())..end)
+            .unwrap_or_default()
+            .to_vec()
+    } else {
+        body.insert("next_page".into(), Value::Null);
+        body.insert("previous_page".into(), Value::Null);
+        body.insert("count".into(), list.len().into());
+        list
+    };
+    let json_list: Vec<Value> = shown.iter().map(audit_json).collect();
+    body.insert("audits".into(), json_list.into());
     Json(body).into_response()
 }
 

@@ -91,7 +91,7 @@ impl Owner {
 pub enum Claim {
     /// The step is this deliverer's until the lease ends; `check_first`
     /// says whether the source must be asked before sending.
-    Claimed(Step),
+    Claimed(Box<Step>),
     /// Another deliverer holds it until `until`.
     Held { owner: String, until: Timestamp },
     /// No longer pending (someone else delivered or it was cancelled).
@@ -472,14 +472,14 @@ impl Journal {
         )?;
         bump(&tx)?;
         tx.commit()?;
-        Ok(Claim::Claimed(Step {
+        Ok(Claim::Claimed(Box::new(Step {
             state: StepState::Sending,
             owner: Some(owner.as_str().to_owned()),
             lease_until: Some(until),
             check_first,
             attempts: found.attempts.saturating_add(1),
             ..found
-        }))
+        })))
     }
 
     /// Extend a held lease right before a request goes out; `false` if the

@@ -10,8 +10,9 @@ use super::theme;
 use super::widgets::{self, Hints, Overlay};
 use crate::core::text;
 use crate::core::writes::{SourceWrite, StepState, Write};
+use crate::insight::updates::Rendered;
 use crate::model::action::Action;
-use crate::model::{Model, Prompt};
+use crate::model::{Model, Prompt, UpdateStage, Visibility};
 
 /// A write in one line: time, kind, target, first line of text, state.
 #[must_use]
@@ -269,11 +270,11 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
         }
         Prompt::Update {
             template,
-            confirm: None,
+            stage: UpdateStage::Pick,
             ..
         } => {
             let mut lines = vec![Line::from(Span::styled(
-                "Which update (j/k, enter to review, esc to cancel):",
+                "Which update (j/k, enter to edit it, esc to cancel):",
                 theme::HEADER,
             ))];
             for (i, (name, text)) in model.settings.updates.names().into_iter().enumerate() {
@@ -290,37 +291,105 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
             frame.render_widget(Paragraph::new(lines), body);
         }
         Prompt::Update {
-            confirm: Some(effects),
-            text,
-            visibility,
+            stage: UpdateStage::Edit { editor },
             ..
         } => {
-            use crate::model::Visibility;
-            let mut lines = vec![Line::from(Span::styled("The update:", theme::HEADER))];
-            lines.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
-            lines.push(Line::raw(""));
-            let notes = effects
-                .iter()
-                .filter(|e| matches!(e, SourceWrite::DeskNote { .. }))
-                .count();
-            lines.push(match visibility {
-                Visibility::Private => Line::from(vec![
-                    Span::raw(format!("as a private note on {notes} linked inquiries, recorded on the incident.  ")),
-                    Span::styled("P", theme::KEY),
-                    Span::raw(" send as a public reply instead"),
-                ]),
-                Visibility::Public { confirmed_once: false } => Line::from(Span::styled(
-                    format!("as a PUBLIC REPLY to the customers on {notes} inquiries — they will read it. y once more to confirm."),
-                    theme::CRITICAL,
-                )),
-                Visibility::Public { confirmed_once: true } => Line::from(Span::styled(
-                    format!("PUBLIC REPLY on {notes} inquiries: confirmed. y sends it."),
-                    theme::CRITICAL,
-                )),
-            });
-            lines.push(Line::raw(""));
-            lines.extend(preview(effects));
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+            let [help, edit] =
+                Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(body);
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(Span::styled(
+                        "Edit the update. Each customer gets their own copy: {customer} {their_impact} {service} {next_update} {status_page}",
+                        theme::MUTED,
+                    )),
+                    Line::from(Span::styled(
+                        "ctrl-s: review each customer's text · ctrl-e: $EDITOR · esc: back",
+                        theme::MUTED,
+                    )),
+                ])
+                .wrap(Wrap { trim: false }),
+                help,
+            );
+            frame.render_widget(&**editor, edit);
         }
+        Prompt::Update {
+            stage:
+                UpdateStage::Review {
+                    rendered,
+                    page,
+                    effects,
+                    ..
+                },
+            visibility,
+            ..
+        } => frame.render_widget(
+            Paragraph::new(review_lines(rendered, *page, effects, *visibility))
+                .wrap(Wrap { trim: false }),
+            body,
+        ),
     }
+}
+
+/// One recipient's exact text (a page per linked inquiry), where it goes,
+/// and how to confirm.
+fn review_lines(
+    rendered: &[Rendered],
+    page: usize,
+    effects: &[SourceWrite],
+    visibility: Visibility,
+) -> Vec<Line<'static>> {
+    let n = rendered.len();
+    let Some(r) = rendered.get(page) else {
+        return vec![Line::raw("nobody to send to")];
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "Recipient {} of {n}: inquiry {} — {}",
+                page + 1,
+                r.inquiry,
+                r.customer
+            ),
+            theme::HEADER,
+        ),
+        Span::styled("   ←/→ page", theme::MUTED),
+    ])];
+    lines.push(Line::raw(""));
+    lines.extend(r.body.lines().map(|l| Line::from(format!("  {l}"))));
+    lines.push(Line::raw(""));
+    let record = effects
+        .iter()
+        .find(|e| matches!(e, SourceWrite::IncidentNote { .. }))
+        .map_or_else(String::new, |e| format!(", and a {}", e.describe()));
+    lines.push(match visibility {
+        Visibility::Private => Line::from(vec![
+            Span::raw(format!(
+                "as a private note on each of the {n} linked inquiries{record}.  "
+            )),
+            Span::styled("P", theme::KEY),
+            Span::raw(" send as a public reply instead"),
+        ]),
+        Visibility::Public {
+            confirmed_once: false,
+        } => Line::from(Span::styled(
+            format!(
+                "as a PUBLIC REPLY to the customers on {n} inquiries — each reads the text above for them. y once more to confirm."
+            ),
+            theme::CRITICAL,
+        )),
+        Visibility::Public {
+            confirmed_once: true,
+        } => Line::from(Span::styled(
+            format!("PUBLIC REPLY on {n} inquiries: confirmed. y sends it."),
+            theme::CRITICAL,
+        )),
+    });
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(" y ", theme::BADGE_MODE),
+        Span::raw(" journal it and send  "),
+        Span::styled(" n ", theme::KEY),
+        Span::raw(" back to the text"),
+    ]));
+    lines
 }

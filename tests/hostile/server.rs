@@ -48,6 +48,12 @@ pub enum Fault {
     Refuse(u16),
     /// 429, with this `Retry-After` (seconds) or none.
     RateLimited(Option<u64>),
+    /// Forward the request (so the simulator applies it), then reset the
+    /// connection instead of passing the answer on: a write whose answer
+    /// was lost. Fires once, then the proxy disarms. (Used by
+    /// tests/customer_updates.rs, not by every test that includes this file.)
+    #[allow(dead_code)]
+    LoseAnswer,
 }
 
 impl Fault {
@@ -223,6 +229,12 @@ async fn serve(mut socket: TcpStream, upstream: SocketAddr, state: Arc<State>) {
         hostile: fault.is_some(),
         at: Instant::now(),
     });
+    if matches!(fault, Some(Fault::LoseAnswer)) {
+        *state.armed.lock().unwrap() = None;
+        lose_answer(socket, upstream, &request).await;
+        state.arrived.notify_one();
+        return;
+    }
     match fault {
         None => forward(socket, upstream, &request).await,
         Some(fault) => {
@@ -252,6 +264,29 @@ async fn forward(mut socket: TcpStream, upstream: SocketAddr, request: &Request)
     }
     let _ = tokio::io::copy(&mut sim, &mut socket).await;
     let _ = socket.shutdown().await;
+}
+
+/// Let the simulator apply the request, read its whole answer, and reset
+/// the client's connection without a byte of it.
+async fn lose_answer(socket: TcpStream, upstream: SocketAddr, request: &Request) {
+    if let Ok(mut sim) = TcpStream::connect(upstream).await {
+        let mut head: String = request
+            .head
+            .trim_end()
+            .lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+            .map(|l| format!("{l}\r\n"))
+            .collect();
+        head.push_str("Connection: close\r\n\r\n");
+        if sim.write_all(head.as_bytes()).await.is_ok()
+            && sim.write_all(&request.body).await.is_ok()
+        {
+            let mut answer = Vec::new();
+            let _ = sim.read_to_end(&mut answer).await;
+        }
+    }
+    let _ = socket.set_zero_linger();
+    drop(socket);
 }
 
 /// Wait until the client hangs up (or a day passes).
@@ -316,6 +351,8 @@ async fn misbehave(mut socket: TcpStream, request: &Request, fault: &Fault, stat
             }
             return;
         }
+        // Handled in `serve` before it gets here.
+        Fault::LoseAnswer => return,
         Fault::Reset => {
             let _ = socket.set_zero_linger();
             drop(socket);
