@@ -414,7 +414,7 @@ fn overlay_hints_name_the_rebound_key() {
     use cre_cockpit::model::keymap::Keymap;
     let mut m = model();
     m.settings.keymap = Keymap::from_config(&std::collections::BTreeMap::from([
-        (Action::Back, vec!["x".to_owned()]),
+        (Action::Back, vec!["z".to_owned()]),
         (Action::Escalate, vec!["X".to_owned()]),
         (Action::Down, vec!["n".to_owned()]),
     ]))
@@ -427,7 +427,7 @@ fn overlay_hints_name_the_rebound_key() {
         .lines()
         .find(|l| l.contains(" back · "))
         .unwrap_or_else(|| panic!("no hint line in\n{text}"));
-    assert!(hint.contains(" x back · n/k scroll "), "{hint}");
+    assert!(hint.contains(" z back · n/k scroll "), "{hint}");
     assert!(!hint.contains("esc back"), "{hint}");
     assert!(!hint.contains("j/k"), "{hint}");
     assert!(
@@ -436,21 +436,21 @@ fn overlay_hints_name_the_rebound_key() {
     );
 
     // The rebound back key closes it, as the hint says.
-    m.update(key('x'));
+    m.update(key('z'));
     assert!(matches!(m.overlay, cre_cockpit::model::Overlay::None));
 
     // Incident mode's title and the help's title.
     m.update(key('i'));
     let text = screen(&render(&mut m, 200, 50));
     assert!(
-        text.contains("INCIDENT MODE — u customer update · a note · X escalate · x back"),
+        text.contains("INCIDENT MODE — u customer update · a note · X escalate · z back"),
         "{text}"
     );
     assert!(!text.contains("e escalate"), "{text}");
     assert!(!text.contains("esc back"), "{text}");
-    m.update(key('x'));
+    m.update(key('z'));
     m.update(key('?'));
     let text = screen(&render(&mut m, 200, 50));
-    assert!(text.contains("Keys — ? or x to close"), "{text}");
+    assert!(text.contains("Keys — ? or z to close"), "{text}");
     assert!(!text.contains("or esc to close"), "{text}");
 }

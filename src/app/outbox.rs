@@ -356,7 +356,11 @@ impl Deliver for Writers {
             return Err(SourceError::new("read-only: not checked"));
         }
         match &step.effect {
-            SourceWrite::DeskNote { ticket, .. } => match &mut self.desk {
+            SourceWrite::DeskNote { ticket, public, .. } => match &mut self.desk {
+                // A public reply carries its marker in the audit, not the body.
+                Some(DeskWriter::Zendesk(desk)) if *public => {
+                    desk.has_audit_marker(ticket, &step.marker).await
+                }
                 Some(DeskWriter::Zendesk(desk)) => {
                     desk_has_marker(desk, ticket, &step.marker).await
                 }

@@ -91,9 +91,7 @@ impl Action {
             Self::Annotate => "write a note on the selected row",
             Self::Escalate => "escalate the selected row (previewed, then confirmed)",
             Self::Journal => "show every write and its delivery state",
-            Self::CancelWrite => {
-                "in the journal: cancel the selected write before it is delivered (asks first)"
-            }
+            Self::CancelWrite => "journal: cancel the selected write (asks first)",
             Self::JumpLinked => "incident → its customers and inquiries, and back",
             Self::IncidentMode => {
                 "incident mode: who is hit, what they ask, when the next update is due"
