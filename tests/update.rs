@@ -442,3 +442,74 @@ fn a_detected_burn_pages_the_on_call_sre_now() {
     assert_eq!(action.who, "CRE → on-call SRE");
     assert_eq!(action.due, cre_cockpit::insight::join::Due::Now);
 }
+
+fn journalled(
+    id: i64,
+    states: &[cre_cockpit::core::writes::StepState],
+) -> cre_cockpit::core::writes::Write {
+    use cre_cockpit::core::writes::{SourceWrite, Step, Target as WriteTarget, Write, WriteKind};
+    Write {
+        id,
+        created_at: common::now(),
+        kind: WriteKind::Annotate,
+        target: WriteTarget::Inquiry("101".into()),
+        text: "called the customer".into(),
+        steps: states
+            .iter()
+            .enumerate()
+            .map(|(i, state)| Step {
+                id: id * 10 + i as i64,
+                write_id: id,
+                effect: SourceWrite::DeskNote {
+                    ticket: "101".into(),
+                    body: "called the customer".into(),
+                    public: false,
+                },
+                item: "desk:101".into(),
+                marker: "cc-00".into(),
+                state: *state,
+                attempts: 1,
+                next_attempt_at: common::now(),
+                last_error: None,
+                sent_at: None,
+                check_first: false,
+                owner: None,
+                lease_until: None,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn the_journal_cancels_only_a_write_that_cannot_have_arrived_and_asks_first() {
+    use cre_cockpit::core::writes::StepState;
+    let mut m = model();
+    m.update(Message::JournalLoaded(vec![
+        journalled(2, &[StepState::Sending]),
+        journalled(1, &[StepState::Queued]),
+    ]));
+    m.update(key('J'));
+    // Write 2 is being sent: refused with the reason, nothing asked.
+    assert!(m.update(key('x')).is_empty());
+    assert!(
+        m.status.as_ref().unwrap().0.contains("cannot be cancelled"),
+        "{:?}",
+        m.status
+    );
+    assert!(matches!(m.overlay, Overlay::Journal { confirm: false, .. }));
+    // Write 1 is queued: x asks, any other key keeps it.
+    m.update(key('j'));
+    m.update(key('x'));
+    assert!(matches!(
+        m.overlay,
+        Overlay::Journal {
+            selected: 1,
+            confirm: true
+        }
+    ));
+    assert!(m.update(key('n')).is_empty());
+    assert!(m.status.as_ref().unwrap().0.contains("kept"));
+    m.update(key('x'));
+    assert_eq!(m.update(key('y')), vec![Effect::CancelWrite(1)]);
+    assert!(matches!(m.overlay, Overlay::Journal { confirm: false, .. }));
+}

@@ -771,6 +771,52 @@ mod tests {
     }
 
     #[test]
+    fn writes_a_source_could_never_take_are_refused_before_the_journal() {
+        let note = |ticket: &str| SourceWrite::DeskNote {
+            ticket: ticket.into(),
+            body: "x".into(),
+            public: false,
+        };
+        let rt = Accepts {
+            desk: Some("RT"),
+            ..Accepts::default()
+        };
+        assert_eq!(rt.refuse(&[note("42")]), None);
+        assert_eq!(
+            rt.refuse(&[note("abc")]).as_deref(),
+            Some("\"abc\" is not a RT ticket id (digits only)")
+        );
+        let read_only = Accepts {
+            read_only: true,
+            ..rt.clone()
+        };
+        assert!(
+            read_only
+                .refuse(&[note("42")])
+                .unwrap()
+                .contains("read-only")
+        );
+        assert_eq!(read_only.refuse(&[SourceWrite::Local]), None);
+        let no_desk = Accepts::default();
+        assert!(
+            no_desk
+                .refuse(&[note("42")])
+                .unwrap()
+                .contains("not configured")
+        );
+        let pd = Accepts {
+            incident_notes: true,
+            ..Accepts::default()
+        };
+        let incident = |id: &str| SourceWrite::IncidentNote {
+            incident: id.into(),
+            body: "x".into(),
+        };
+        assert_eq!(pd.refuse(&[incident("PABC123")]), None);
+        assert!(pd.refuse(&[incident("../x")]).is_some());
+    }
+
+    #[test]
     fn note_body_carries_the_marker_after_the_text() {
         let body = note_body("障害対応中", "cc-00ff");
         assert!(body.starts_with("障害対応中\n"));
