@@ -505,7 +505,7 @@ pub async fn pass<D: Deliver + Send>(
             None
         };
         let outcome = match checked {
-            Some(outcome) => outcome,
+            Some(outcome) => Some(outcome),
             None => {
                 // The lease may have run out during a slow check: send only
                 // while the step is still ours.
@@ -513,30 +513,29 @@ pub async fn pass<D: Deliver + Send>(
                 let ours =
                     with_journal(journal, move |j| j.renew(id, &who, lease, Timestamp::now()))
                         .await?;
-                if !ours {
-                    tracing::warn!(
-                        step = id,
-                        "delivery: lease lost before sending; left to its new holder"
-                    );
-                    blocked.insert(step.item.clone());
-                    result.pending += 1;
-                    continue;
+                if ours {
+                    Some(deliverer.send(&step).await)
+                } else {
+                    None
                 }
-                deliverer.send(&step).await
             }
         };
-        let record = outcome.settle(step.attempts, Timestamp::now());
-        let (who, r) = (owner.clone(), record.clone());
-        let kept = with_journal(journal, move |j| j.settle(id, &who, &r, Timestamp::now())).await?;
-        if !kept {
-            tracing::warn!(
-                step = id,
-                "delivery: lease lost while sending; the new holder checks first"
-            );
+        let record = outcome.map(|o| o.settle(step.attempts, Timestamp::now()));
+        let kept = match record.clone() {
+            Some(r) => {
+                let who = owner.clone();
+                with_journal(journal, move |j| j.settle(id, &who, &r, Timestamp::now())).await?
+            }
+            None => false,
+        };
+        let (Some(record), true) = (record, kept) else {
+            // Another deliverer took the step over (this one overran its
+            // lease): its record stands, and it checks before sending.
+            tracing::warn!(step = id, "delivery: lease lost; left to its new holder");
             blocked.insert(step.item.clone());
             result.pending += 1;
             continue;
-        }
+        };
         match record.state {
             StepState::Sent => result.sent += 1,
             StepState::Failed => result.failed += 1,
