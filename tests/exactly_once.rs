@@ -484,6 +484,20 @@ fn journal_write(journal: &SharedJournal, ticket: &str, effects: Vec<SourceWrite
         .id
 }
 
+/// A proxy in front of RT where the ticket's comment is stored but its
+/// answer is lost, and the check that follows (any read of the ticket: its
+/// history, its attachments) is rate limited, then cannot get through;
+/// then everything passes. Returns the proxy and the comment path.
+fn lost_answer_then_failing_checks(url: &str, ticket: &str) -> (Proxy, PathMatch) {
+    let proxy = Proxy::start(url);
+    let comment = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}/comment"));
+    let ticket_reads = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}"));
+    proxy.rule("POST", comment.clone(), Fault::DropAnswerAfterForward, 1);
+    proxy.rule("GET", ticket_reads.clone(), Fault::Status(429, Some(1)), 1);
+    proxy.rule("GET", ticket_reads, Fault::Refuse, 1);
+    (proxy, comment)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
     let Some((url, token)) = rt_service() else {
@@ -491,15 +505,7 @@ async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
     };
     let rest = Rest::new(&url, &token);
     let (_, ticket) = rt_ticket(&rest, "lost answer").await;
-    let proxy = Proxy::start(&url);
-    let comment = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}/comment"));
-    let ticket_reads = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}"));
-    // RT stores the note, the answer is lost; the check (any read of the
-    // ticket: its history, its attachments) is rate limited, then cannot
-    // get through; then everything passes.
-    proxy.rule("POST", comment.clone(), Fault::DropAnswerAfterForward, 1);
-    proxy.rule("GET", ticket_reads.clone(), Fault::Status(429, Some(1)), 1);
-    proxy.rule("GET", ticket_reads, Fault::Refuse, 1);
+    let (proxy, comment) = lost_answer_then_failing_checks(&url, &ticket);
 
     let dir = tempfile::tempdir().unwrap();
     let journal = shared_journal(&dir);
@@ -544,12 +550,7 @@ async fn rt_lost_answer_then_a_failing_check_lands_once_through_sync() {
     };
     let rest = Rest::new(&url, &token);
     let (queue, ticket) = rt_ticket(&rest, "lost answer sync").await;
-    let proxy = Proxy::start(&url);
-    let comment = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}/comment"));
-    let ticket_reads = PathMatch::Under(format!("/REST/2.0/ticket/{ticket}"));
-    proxy.rule("POST", comment.clone(), Fault::DropAnswerAfterForward, 1);
-    proxy.rule("GET", ticket_reads.clone(), Fault::Status(429, Some(1)), 1);
-    proxy.rule("GET", ticket_reads, Fault::Refuse, 1);
+    let (proxy, comment) = lost_answer_then_failing_checks(&url, &ticket);
     let home = Home::rt(proxy.url(), &token, &queue);
     let text = format!("lost answer via sync {}", run_tag());
     home.note(&ticket, &text);
