@@ -354,3 +354,95 @@ async fn tags_are_added_not_replaced() {
         .unwrap();
     assert_eq!(common::write_state(&journal, id), StepState::Sent);
 }
+
+/// A 2xx that does not carry the vendor's proof of the change — an HTML
+/// page, an empty body, `{}` — never marks a PagerDuty note or page `sent`:
+/// the step stays `unknown`, to be checked (notes) or safely repeated
+/// (pages, by their dedup key) before anything else happens.
+#[tokio::test]
+async fn pagerduty_notes_and_pages_answered_with_garbage_are_not_sent() {
+    use cre_cockpit::config::{IncidentsConfig, IncidentsKind};
+    use cre_cockpit::sources::pagerduty::PagerDuty;
+    for (content_type, body) in [
+        ("text/html", "<html><body>Sign in</body></html>"),
+        ("application/json", ""),
+        ("application/json", "{}"),
+    ] {
+        let server = MockServer::start().await;
+        for (verb, route) in [
+            ("POST", "/incidents/PABC123/notes"),
+            ("POST", "/v2/enqueue"),
+        ] {
+            Mock::given(method(verb))
+                .and(path(route))
+                .respond_with(
+                    ResponseTemplate::new(if route.ends_with("enqueue") { 202 } else { 201 })
+                        .set_body_raw(body, content_type),
+                )
+                .mount(&server)
+                .await;
+        }
+        let config = IncidentsConfig {
+            from: Some("cre@example.com".into()),
+            allow_insecure_http: true,
+            ..IncidentsConfig::new(IncidentsKind::Pagerduty, server.uri())
+        };
+        let var = "PD_ROUTING_KEY_GARBAGE";
+        let mut writers = Writers {
+            incidents: Some(PagerDuty::new(http::client(), &config, Secret::new("t")).unwrap()),
+            events: Some(
+                Events::new(http::client(), &format!("{}/v2", server.uri()), true).unwrap(),
+            ),
+            routing_keys: [(
+                var.to_owned(),
+                Secret::new("R0UTINGKEY0123456789abcdef012345"),
+            )]
+            .into(),
+            ..Writers::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let journal = journal(&dir);
+        let effects = vec![
+            SourceWrite::IncidentNote {
+                incident: "PABC123".into(),
+                body: "Customer impact confirmed".into(),
+            },
+            SourceWrite::Page {
+                routing_key_env: var.into(),
+                dedup_key: "cre-cockpit/incident:PABC123".into(),
+                summary: "ACME needs help".into(),
+                severity: "critical".into(),
+                details: json!({}),
+            },
+        ];
+        let write = journal
+            .lock()
+            .unwrap()
+            .insert(
+                WriteKind::Escalate,
+                &Target::Incident("PABC123".into()),
+                "escalating",
+                effects,
+                Timestamp::now(),
+            )
+            .unwrap();
+        let pass = outbox::pass(&journal, &mut writers, true, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(pass.sent, 0, "{content_type} {body:?}: {pass:?}");
+        let steps = journal
+            .lock()
+            .unwrap()
+            .write(write.id)
+            .unwrap()
+            .unwrap()
+            .steps;
+        for step in steps {
+            assert_eq!(
+                (step.state, step.check_first),
+                (StepState::Unknown, true),
+                "{content_type} {body:?}: {step:?}"
+            );
+        }
+    }
+}
