@@ -12,7 +12,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use crate::core::domain::Incident;
+use crate::core::domain::{Incident, Severity};
 use crate::core::writes::{Target, Write, WriteKind};
 
 pub mod recipients;
@@ -134,9 +134,17 @@ impl UpdatesConfig {
     }
 
     /// When the next customer update on `incident` is due: the first notice
-    /// until one was posted, then `interval` after the latest.
+    /// until one was posted, then `interval` after the latest. `None` when
+    /// the incident has no update cadence: it is resolved, or it is a SEV3
+    /// or SEV4 whose customers were never promised a next update (once one
+    /// was posted, its "next update by" is a promise, whatever the
+    /// severity). The incidents pane, incident mode and the handover all
+    /// ask here, so they agree.
     #[must_use]
-    pub fn next_due(&self, incident: &Incident, writes: &[Write]) -> Timestamp {
+    pub fn next_due(&self, incident: &Incident, writes: &[Write]) -> Option<Timestamp> {
+        if !incident.is_open() {
+            return None;
+        }
         let target = Target::Incident(incident.id.to_string());
         let last = writes
             .iter()
@@ -146,8 +154,11 @@ impl UpdatesConfig {
         let after =
             |d: Duration| SignedDuration::try_from(d).unwrap_or(SignedDuration::from_mins(20));
         match last {
-            Some(at) => at + after(self.interval),
-            None => incident.started_at + after(self.first_notice),
+            Some(at) => Some(at + after(self.interval)),
+            None if incident.severity <= Severity::Sev2 => {
+                Some(incident.started_at + after(self.first_notice))
+            }
+            None => None,
         }
     }
 }
@@ -177,7 +188,10 @@ mod tests {
     fn first_notice_then_interval_after_the_latest_update() {
         let config = UpdatesConfig::default();
         let i = incident();
-        assert_eq!(config.next_due(&i, &[]).to_string(), "2026-11-21T10:05:00Z");
+        assert_eq!(
+            config.next_due(&i, &[]).unwrap().to_string(),
+            "2026-11-21T10:05:00Z"
+        );
         let update = Write {
             id: 1,
             created_at: "2026-11-21T10:03:00Z".parse().unwrap(),
@@ -192,10 +206,25 @@ mod tests {
             ..update.clone()
         };
         assert_eq!(
-            config.next_due(&i, &[update, note]).to_string(),
+            config
+                .next_due(&i, &[update.clone(), note])
+                .unwrap()
+                .to_string(),
             "2026-11-21T10:23:00Z",
             "only customer updates reset it"
         );
+        // A SEV3 has no cadence until customers were promised a next update.
+        let sev3 = Incident {
+            severity: Severity::Sev3,
+            ..i.clone()
+        };
+        assert_eq!(config.next_due(&sev3, &[]), None);
+        assert!(config.next_due(&sev3, &[update.clone()]).is_some());
+        let resolved = Incident {
+            status: IncidentStatus::Resolved,
+            ..i
+        };
+        assert_eq!(config.next_due(&resolved, &[update]), None);
     }
 
     #[test]

@@ -342,14 +342,24 @@ fn incidents(out: &mut String, r: &Report<'_>) {
                 );
             }
         }
-        let due = u.next_due(incident, r.writes);
-        let left = due.duration_since(m.now);
-        let when = if left.is_negative() {
-            format!("OVERDUE by {}", text::duration(-left))
-        } else {
-            format!("in {}", text::duration(left))
-        };
-        let _ = writeln!(out, "- Next customer update due: {} — {when}", hhmm(due));
+        match u.next_due(incident, r.writes) {
+            Some(due) => {
+                let left = due.duration_since(m.now);
+                let when = if left.is_negative() {
+                    format!("OVERDUE by {}", text::duration(-left))
+                } else {
+                    format!("in {}", text::duration(left))
+                };
+                let _ = writeln!(out, "- Next customer update due: {} — {when}", hhmm(due));
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "- Next customer update: none due ({} with no update posted; the cadence covers SEV1 and SEV2)",
+                    incident.severity
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "- Comms owner, hypothesis, tried and ruled out, exit criteria, commitments to customers: _____\n"

@@ -33,17 +33,23 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
     let incident = &model.data.incidents[index];
     let impact = model.derived.impacts.get(index);
     let due = model.settings.updates.next_due(incident, &model.writes);
-    let left = due.duration_since(model.now);
-    let countdown = if left.is_negative() {
-        Span::styled(
+    let left = due.map(|due| due.duration_since(model.now));
+    let countdown = match left {
+        Some(left) if left.is_negative() => Span::styled(
             format!(" customer update OVERDUE by {} ", text::duration(-left)),
             theme::BADGE_INCIDENT,
-        )
-    } else {
-        Span::styled(
+        ),
+        Some(left) => Span::styled(
             format!(" next customer update due in {} ", text::duration(left)),
             theme::BADGE_MODE,
-        )
+        ),
+        None => Span::styled(
+            format!(
+                " no customer-update cadence for a {} with none posted ",
+                incident.severity
+            ),
+            theme::MUTED,
+        ),
     };
     let updates = model
         .writes
@@ -81,11 +87,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
         Line::from(vec![
             countdown,
             Span::styled(
-                format!(
-                    "  ({} at {}; {updates} sent so far)",
-                    if updates == 0 { "first notice" } else { "next" },
-                    due.strftime("%H:%M UTC")
-                ),
+                match due {
+                    Some(due) => format!(
+                        "  ({} at {}; {updates} sent so far)",
+                        if updates == 0 { "first notice" } else { "next" },
+                        due.strftime("%H:%M UTC")
+                    ),
+                    None => String::new(),
+                },
                 theme::MUTED,
             ),
         ]),

@@ -73,18 +73,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
     );
 }
 
-/// The next customer update's countdown, for incidents that touch
-/// customers: red and negative once overdue.
+/// The next customer update's countdown, for incidents with an update
+/// cadence (`UpdatesConfig::next_due`): red and negative once overdue.
 fn update_due(model: &Model, incident: &crate::core::domain::Incident) -> Cell<'static> {
-    let touches = incident.is_open() && incident.severity <= crate::core::domain::Severity::Sev2;
-    if !touches {
+    let Some(due) = model.settings.updates.next_due(incident, &model.writes) else {
         return Cell::from(Span::styled("—", theme::MUTED));
-    }
-    let left = model
-        .settings
-        .updates
-        .next_due(incident, &model.writes)
-        .duration_since(model.now);
+    };
+    let left = due.duration_since(model.now);
     Cell::from(Span::styled(
         text::duration(left),
         if left.is_negative() {
