@@ -166,6 +166,7 @@ fn benches(c: &mut Criterion) {
                 health: &cfg,
                 metrics_stale: false,
                 service_tenants: &std::collections::BTreeMap::new(),
+                service_areas: &std::collections::BTreeMap::new(),
             }))
         });
     });

@@ -65,6 +65,11 @@ pub struct Config {
     /// service to the customers behind it.
     #[serde(default)]
     pub service_tenants: BTreeMap<String, Vec<String>>,
+    /// Service → the feature areas of the inquiries it is about, for
+    /// linking inquiries to an incident by topic (a service not listed is
+    /// its own area).
+    #[serde(default)]
+    pub service_areas: BTreeMap<String, Vec<String>>,
     /// Saved views of the inquiries pane, after the built-in ones.
     #[serde(default)]
     pub views: Vec<ViewConfig>,
@@ -197,6 +202,7 @@ impl Config {
         Settings {
             keymap: self.built.keymap.clone(),
             service_tenants: self.service_tenants.clone(),
+            service_areas: self.service_areas.clone(),
             sla: self.built.sla.clone(),
             me: self.ui.me.clone(),
             impact_error_ratio: self

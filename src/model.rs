@@ -415,6 +415,7 @@ impl Model {
             impact_error_ratio: self.settings.impact_error_ratio,
             now: self.now,
             service_tenants: &self.settings.service_tenants,
+            service_areas: &self.settings.service_areas,
             history: &self.data.history,
             health: &self.settings.health,
             metrics_stale: self

@@ -181,6 +181,52 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
     sim.shutdown().await;
 }
 
+/// The simulator's SEV3 names a service (`exports`), not customers: its
+/// slow-export inquiries link by area and time, and the export questions
+/// from before it began do not.
+#[tokio::test]
+async fn a_service_incident_links_the_inquiries_about_it_and_not_older_ones() {
+    use cre_cockpit::insight::join::Confidence;
+    let (sim, _dir, config, secrets) = start(1.0).await;
+    let mut model = Model::new(Settings::default(), Vec::new(), Timestamp::now());
+    poll(&config, secrets, &mut model).await;
+    let index = model
+        .data
+        .incidents
+        .iter()
+        .position(|i| i.service.as_deref() == Some("exports"))
+        .expect("the simulator's exports incident");
+    let incident = &model.data.incidents[index];
+    let linked = &model.derived.impacts[index].linked;
+    let by_area: Vec<_> = linked
+        .iter()
+        .filter(|l| l.confidence == Confidence::AreaTime)
+        .collect();
+    assert!(!by_area.is_empty(), "{linked:?}");
+    for l in linked {
+        let inquiry = model.data.inquiry(&l.inquiry).unwrap();
+        assert!(
+            inquiry.created_at >= incident.started_at || inquiry.updated_at >= incident.started_at,
+            "{l:?} began before the incident: {inquiry:?}"
+        );
+    }
+    for l in &by_area {
+        assert!(l.reason.contains("exports"), "{}", l.reason);
+    }
+    let older_exports = model
+        .data
+        .inquiries
+        .iter()
+        .filter(|i| {
+            i.feature_area.as_deref() == Some("exports")
+                && i.created_at < incident.started_at
+                && i.updated_at < incident.started_at
+        })
+        .count();
+    assert!(older_exports > 0, "the scenario has older export questions");
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn comments_load_through_the_desk_poller() {
     let (sim, _dir, config, secrets) = start(1.0).await;
@@ -430,7 +476,7 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
     let incident = model.data.incidents.iter().find(|i| &i.id == id).unwrap();
     assert_eq!(
         model.settings.updates.next_due(incident, &model.writes),
-        write.created_at + jiff::SignedDuration::from_mins(20)
+        Some(write.created_at + jiff::SignedDuration::from_mins(20))
     );
     assert!(screen.contains("1 sent so far"), "{screen}");
     sim.shutdown().await;

@@ -5,7 +5,7 @@
 //! customers it hurts and the inquiries it brings, each with the reason the
 //! link was made, so the on-call engineer can check it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -81,11 +81,40 @@ pub struct Affected {
     pub error_ratio: Option<f64>,
 }
 
-/// An inquiry linked to an incident, and why.
+/// An inquiry linked to an incident, why, and how sure the link is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Linked {
     pub inquiry: String,
     pub reason: String,
+    pub confidence: Confidence,
+}
+
+/// How sure a link between an inquiry and an incident is, weakest first.
+/// Customer updates and the incident's counts take the confident ones
+/// ([`Confidence::counts`]); a `terms` link is a candidate for the CRE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Confidence {
+    /// Its subject shares the incident title's distinctive terms.
+    Terms,
+    /// Its feature area is the incident's service's, and it arrived (or
+    /// moved) after the incident began.
+    #[strum(serialize = "area+time")]
+    #[serde(rename = "area+time")]
+    AreaTime,
+    /// It names the incident (a tag or its subject).
+    Mention,
+    /// It comes from a customer the incident affects, since it began.
+    Customer,
+}
+
+impl Confidence {
+    /// Confident enough to receive a customer update unasked.
+    #[must_use]
+    pub fn counts(self) -> bool {
+        self >= Self::AreaTime
+    }
 }
 
 /// The customer side of one incident.
@@ -135,6 +164,9 @@ pub struct Sources<'a> {
     pub now: Timestamp,
     /// Service → tenants it serves (config `[service_tenants]`).
     pub service_tenants: &'a BTreeMap<String, Vec<String>>,
+    /// Service → the inquiries' feature areas it is about (config
+    /// `[service_areas]`); a service absent here is its own area.
+    pub service_areas: &'a BTreeMap<String, Vec<String>>,
     /// Closed inquiries, desk events, incidents seen, daily scores and
     /// action triggers.
     pub history: &'a History,
@@ -622,6 +654,7 @@ fn impact(
                     "from {} since the incident began",
                     src.accounts[a.account].name
                 ),
+                confidence: Confidence::Customer,
             });
         }
     }
@@ -636,10 +669,120 @@ fn impact(
             linked.push(Linked {
                 inquiry: inquiry.id.to_string(),
                 reason: format!("mentions incident {}", incident.id),
+                confidence: Confidence::Mention,
             });
         }
     }
+    link_by_topic(incident, src, &mut linked);
     Impact { affected, linked }
+}
+
+/// Words of an incident title too common to tie an inquiry to it.
+const COMMON_TERMS: &[&str] = &[
+    "about",
+    "after",
+    "again",
+    "cannot",
+    "customers",
+    "degraded",
+    "down",
+    "elevated",
+    "error",
+    "errors",
+    "fail",
+    "failed",
+    "failing",
+    "failure",
+    "from",
+    "have",
+    "high",
+    "increased",
+    "issue",
+    "issues",
+    "many",
+    "more",
+    "outage",
+    "problem",
+    "problems",
+    "rate",
+    "running",
+    "service",
+    "slow",
+    "some",
+    "that",
+    "their",
+    "there",
+    "this",
+    "very",
+    "when",
+    "with",
+    "working",
+];
+
+/// The distinctive terms of a text: lower-cased words of four or more
+/// letters that are not common incident vocabulary.
+fn terms(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 4 && !COMMON_TERMS.contains(&w.as_str()))
+        .collect()
+}
+
+/// Links by what an inquiry is about, for incidents that name a service
+/// rather than customers: its feature area is the service's (area+time),
+/// or its subject shares at least two of the title's distinctive terms
+/// (terms). Either way it must have arrived or moved after the incident
+/// began: an export question from last week is not about today's outage.
+fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked>) {
+    let areas: Vec<&str> = incident
+        .service
+        .as_deref()
+        .map_or_else(Vec::new, |service| {
+            src.service_areas
+                .iter()
+                .find(|(s, _)| s.eq_ignore_ascii_case(service))
+                .map_or_else(
+                    || vec![service],
+                    |(_, a)| a.iter().map(String::as_str).collect(),
+                )
+        });
+    let title = terms(&incident.title);
+    let already: HashSet<String> = linked.iter().map(|l| l.inquiry.clone()).collect();
+    for inquiry in src.inquiries.iter().filter(|i| {
+        i.status.is_open()
+            && (i.created_at >= incident.started_at || i.updated_at >= incident.started_at)
+            && !already.contains(i.id.as_str())
+    }) {
+        let area = inquiry
+            .feature_area
+            .as_deref()
+            .filter(|a| areas.iter().any(|s| s.eq_ignore_ascii_case(a)));
+        if let Some(area) = area {
+            linked.push(Linked {
+                inquiry: inquiry.id.to_string(),
+                reason: format!(
+                    "feature area {area} is what service {} serves, and it came in after the incident began",
+                    incident.service.as_deref().unwrap_or_default()
+                ),
+                confidence: Confidence::AreaTime,
+            });
+            continue;
+        }
+        let shared: Vec<String> = terms(&inquiry.subject)
+            .intersection(&title)
+            .cloned()
+            .collect();
+        if shared.len() >= 2 {
+            linked.push(Linked {
+                inquiry: inquiry.id.to_string(),
+                reason: format!(
+                    "a candidate: its subject shares \"{}\" with the incident's title",
+                    shared.join(", ")
+                ),
+                confidence: Confidence::Terms,
+            });
+        }
+    }
 }
 
 /// What the next action is decided from.
@@ -1007,6 +1150,7 @@ mod tests {
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
             service_tenants: &BTreeMap::new(),
+            service_areas: &BTreeMap::new(),
             history: &History::default(),
             health: &HealthConfig::default(),
             metrics_stale: false,
@@ -1047,6 +1191,7 @@ mod tests {
             impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
             now,
             service_tenants: &BTreeMap::new(),
+            service_areas: &BTreeMap::new(),
             history: &History::default(),
             health: &HealthConfig::default(),
             metrics_stale: false,
@@ -1056,6 +1201,106 @@ mod tests {
             derived.impacts[0].affected[0]
                 .reason
                 .contains("named by the incident")
+        );
+    }
+
+    fn ask(id: &str, subject: &str, area: &str, created: Timestamp) -> Inquiry {
+        Inquiry {
+            id: id.into(),
+            subject: subject.into(),
+            status: crate::core::domain::InquiryStatus::Open,
+            priority: crate::core::domain::Priority::Normal,
+            org: None,
+            requester: None,
+            assignee: None,
+            group: None,
+            tags: Vec::new(),
+            feature_area: Some(area.into()),
+            created_at: created,
+            updated_at: created,
+            sla: None,
+            replied: false,
+            url: None,
+            kind: None,
+            history: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_service_incident_links_inquiries_by_area_and_time_or_shared_terms() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let began = now - SignedDuration::from_hours(1);
+        let mut slow = incident("PEXP", began);
+        slow.title = "Exports running slow for large workspaces".into();
+        slow.service = Some("exports".into());
+        slow.severity = Severity::Sev3;
+        let after = began + SignedDuration::from_mins(10);
+        let before = began - SignedDuration::from_hours(20);
+        let inquiries = vec![
+            ask("1", "CSV exports: intermittent timeouts", "exports", after),
+            ask("2", "How do I export to Excel?", "exports", before),
+            ask(
+                "3",
+                "Large workspaces: exports hang at 90%",
+                "billing",
+                after,
+            ),
+            ask("4", "Invoice missing for October", "billing", after),
+            ask(
+                "5",
+                "Exports of large workspaces never finish",
+                "billing",
+                before,
+            ),
+            ask("6", "Report scheduling question", "reports", after),
+        ];
+        let derive_with = |areas: &BTreeMap<String, Vec<String>>| {
+            derive(&Sources {
+                accounts: &[],
+                inquiries: &inquiries,
+                metrics: &MetricsSnapshot::default(),
+                incidents: std::slice::from_ref(&slow),
+                impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+                now,
+                service_tenants: &BTreeMap::new(),
+                service_areas: areas,
+                history: &History::default(),
+                health: &HealthConfig::default(),
+                metrics_stale: false,
+            })
+        };
+        let links = |d: &Derived| -> Vec<(String, Confidence)> {
+            d.impacts[0]
+                .linked
+                .iter()
+                .map(|l| (l.inquiry.clone(), l.confidence))
+                .collect()
+        };
+        let derived = derive_with(&BTreeMap::new());
+        assert_eq!(
+            links(&derived),
+            [
+                ("1".to_owned(), Confidence::AreaTime),
+                ("3".to_owned(), Confidence::Terms),
+            ],
+            "the old export question (2) and the old one sharing terms (5) stay out"
+        );
+        let terms = &derived.impacts[0].linked[1];
+        assert!(!terms.confidence.counts(), "a candidate, not a recipient");
+        assert!(
+            terms.reason.contains("large, workspaces"),
+            "{}",
+            terms.reason
+        );
+        // A service mapped to its areas links by those instead.
+        let mapped = BTreeMap::from([(
+            "Exports".to_owned(),
+            vec!["exports".to_owned(), "reports".to_owned()],
+        )]);
+        let linked = links(&derive_with(&mapped));
+        assert!(
+            linked.contains(&("6".to_owned(), Confidence::AreaTime)),
+            "{linked:?}"
         );
     }
 
@@ -1105,6 +1350,7 @@ mod tests {
             health: &HealthConfig::default(),
             metrics_stale: false,
             service_tenants: &BTreeMap::new(),
+            service_areas: &BTreeMap::new(),
         })
     }
 

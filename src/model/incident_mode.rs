@@ -121,13 +121,12 @@ impl Model {
         let Some(index) = self.data.incidents.iter().position(|i| &i.id == id) else {
             return self.say("this incident is no longer open");
         };
-        let linked = self
-            .derived
-            .impacts
-            .get(index)
-            .map_or(0, |i| i.linked.len());
+        let linked = self.derived.impacts.get(index).map_or(0, |i| {
+            i.linked.iter().filter(|l| l.confidence.counts()).count()
+        });
         if linked == 0 {
-            return self.say("no linked inquiries to update");
+            return self
+                .say("no linked inquiries to update (candidates by shared terms need confirming)");
         }
         self.prompt = Some(Prompt::Update {
             incident: id.clone(),
@@ -151,9 +150,10 @@ impl Model {
             .settings
             .updates
             .service_name(incident.service.as_deref());
-        let linked: Vec<&crate::core::domain::Inquiry> = impact
-            .linked
-            .iter()
+        // Only confident links receive an update; a candidate by shared
+        // terms may be about something else entirely.
+        let confident = || impact.linked.iter().filter(|l| l.confidence.counts());
+        let linked: Vec<&crate::core::domain::Inquiry> = confident()
             .filter_map(|l| self.data.inquiry(&l.inquiry))
             .collect();
         let mut accounts: Vec<usize> = impact.affected.iter().map(|a| a.account).collect();
@@ -175,9 +175,7 @@ impl Model {
                 }
             })
             .collect();
-        let recipients = impact
-            .linked
-            .iter()
+        let recipients = confident()
             .map(|l| {
                 let inquiry = self.data.inquiry(&l.inquiry);
                 let account = inquiry.and_then(|i| self.derived.account_of(i));

@@ -11,6 +11,8 @@ pub struct Settings {
     pub keymap: Keymap,
     /// Service → tenants it serves, for the incident join.
     pub service_tenants: std::collections::BTreeMap<String, Vec<String>>,
+    /// Service → the feature areas its inquiries are about (`[service_areas]`).
+    pub service_areas: std::collections::BTreeMap<String, Vec<String>>,
     pub sla: crate::insight::sla::Policy,
     pub me: Option<String>,
     pub impact_error_ratio: f64,
@@ -38,6 +40,7 @@ impl Default for Settings {
         Self {
             keymap: Keymap::default(),
             service_tenants: std::collections::BTreeMap::new(),
+            service_areas: std::collections::BTreeMap::new(),
             sla: crate::insight::sla::Policy::default(),
             me: None,
             impact_error_ratio: join::DEFAULT_IMPACT_ERROR_RATIO,

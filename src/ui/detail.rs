@@ -185,7 +185,10 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
             let incident = &model.data.incidents[index];
             lines.push(field(
                 "incident",
-                format!("{} {} — {}", incident.severity, incident.title, link.reason),
+                format!(
+                    "{} {} — [{}] {}",
+                    incident.severity, incident.title, link.confidence, link.reason
+                ),
             ));
         }
     }
@@ -689,6 +692,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
             .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<7} ", l.inquiry), theme::MUTED),
+            Span::styled(format!("[{}] ", l.confidence), theme::ACCENT),
             Span::raw(format!("{subject}  ")),
             Span::styled(l.reason.clone(), theme::MUTED),
         ]));

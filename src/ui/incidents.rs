@@ -53,7 +53,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             )),
             Cell::from(incident.title.clone()),
             count(impact.map_or(0, |x| x.affected.len())),
-            count(impact.map_or(0, |x| x.linked.len())),
+            count(impact.map_or(0, |x| {
+                x.linked.iter().filter(|l| l.confidence.counts()).count()
+            })),
             update_due(model, incident),
         ];
         if wide {
