@@ -167,6 +167,7 @@ fn benches(c: &mut Criterion) {
                 metrics_stale: false,
                 service_tenants: &std::collections::BTreeMap::new(),
                 service_areas: &std::collections::BTreeMap::new(),
+                manual_links: &[],
             }))
         });
     });

@@ -115,6 +115,18 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Link an inquiry to an incident by hand (or undo it with --unlink):
+    /// kept in the journal; the join, the incident's counts and customer
+    /// updates follow it.
+    Link {
+        /// inquiry:ID.
+        inquiry: String,
+        /// incident:ID.
+        incident: String,
+        /// Remove the link (also one the cockpit found by itself).
+        #[arg(long)]
+        unlink: bool,
+    },
     /// Deliver every pending write now; non-zero if anything is undelivered.
     Sync,
     /// Poll every source once and print the shift handover report
@@ -210,6 +222,11 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
             };
             writes::update(&config, secrets, demo, read_only, &target, options).await
         }
+        Some(Command::Link {
+            inquiry,
+            incident,
+            unlink,
+        }) => writes::link(&config, demo, &inquiry, &incident, !unlink).await,
         Some(Command::Sync) => writes::sync(&config, &secrets, demo, read_only).await,
         Some(Command::Handover { since, out }) => {
             handover::run(&config, secrets, demo, since.as_deref(), out.as_deref()).await
@@ -416,6 +433,12 @@ async fn poll_model(
     let mut model = Model::new(config.settings(demo), sources.states(), Timestamp::now());
     let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
     model.update(crate::model::message::Message::Stored(stored));
+    // The journal's writes: links made by hand and the update cadence.
+    if let Ok(journal) = writes::open_journal(demo)
+        && let Ok(recent) = crate::app::outbox::with_journal(&journal, |j| j.recent(500)).await
+    {
+        model.update(crate::model::message::Message::JournalLoaded(recent));
+    }
     for message in sources.poll_once().await {
         model.update(message);
     }

@@ -263,8 +263,20 @@ impl Model {
             Message::Status(text) => self.say(text),
             Message::Stored(result) => self.stored(result),
             Message::Delivery(delivery) => self.delivered(&delivery),
-            Message::Journalled(result) => self.journalled(result),
-            Message::JournalLoaded(writes) => self.writes = writes,
+            Message::Journalled(result) => {
+                let link = result
+                    .as_ref()
+                    .is_ok_and(|w| w.kind == crate::core::writes::WriteKind::Link);
+                self.journalled(result);
+                // A link by hand changes the join.
+                if link {
+                    self.recompute();
+                }
+            }
+            Message::JournalLoaded(writes) => {
+                self.writes = writes;
+                self.recompute();
+            }
             Message::Edited(result) => self.edited(result),
         }
         if may_notify {
@@ -416,6 +428,7 @@ impl Model {
             now: self.now,
             service_tenants: &self.settings.service_tenants,
             service_areas: &self.settings.service_areas,
+            manual_links: &join::ManualLink::from_writes(&self.writes),
             history: &self.data.history,
             health: &self.settings.health,
             metrics_stale: self

@@ -316,3 +316,95 @@ fn snapshot_keeps_todays_scores_in_the_demo_store() {
             .exists()
     );
 }
+
+/// A link made by hand is journalled, survives the process (each command is
+/// a fresh start) and is what `snapshot` shows; an unlink removes a link
+/// the cockpit found by itself.
+#[test]
+fn links_by_hand_survive_a_restart_and_show_in_the_snapshot() {
+    let home = tempfile::tempdir().unwrap();
+    let snapshot = || -> serde_json::Value {
+        let out = run(home.path(), &["snapshot", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let linked = |json: &serde_json::Value, incident: &str| -> Vec<serde_json::Value> {
+        json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == incident)
+            .unwrap()["linked_inquiries"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let before = snapshot();
+    let incident = before["incidents"][0]["id"].as_str().unwrap().to_owned();
+    let auto = linked(&before, &incident);
+    let found = auto[0]["inquiry"].as_str().unwrap().to_owned();
+    let other = before["inquiries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_str().unwrap().to_owned())
+        .find(|id| !auto.iter().any(|l| l["inquiry"] == id.as_str()))
+        .unwrap();
+
+    let out = run(
+        home.path(),
+        &[
+            "link",
+            &format!("inquiry:{other}"),
+            &format!("incident:{incident}"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        home.path(),
+        &[
+            "link",
+            &format!("inquiry:{found}"),
+            &format!("incident:{incident}"),
+            "--unlink",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let after = linked(&snapshot(), &incident);
+    let manual = after
+        .iter()
+        .find(|l| l["inquiry"] == other.as_str())
+        .unwrap_or_else(|| panic!("{other} not linked: {after:?}"));
+    assert_eq!(manual["confidence"], "manual");
+    assert!(
+        manual["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("linked to incident {incident}")),
+        "{manual}"
+    );
+    assert!(
+        !after.iter().any(|l| l["inquiry"] == found.as_str()),
+        "{found} was unlinked: {after:?}"
+    );
+    // A link to something that is not an inquiry is refused.
+    let out = run(
+        home.path(),
+        &["link", "customer:c1", &format!("incident:{incident}")],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected inquiry:ID"));
+}

@@ -89,7 +89,7 @@ impl Accepts {
     /// forever.
     #[must_use]
     pub fn refuse(&self, effects: &[SourceWrite]) -> Option<String> {
-        if self.read_only && effects.iter().any(|e| *e != SourceWrite::Local) {
+        if self.read_only && effects.iter().any(|e| !e.is_local()) {
             return Some("read-only: writes are turned off".into());
         }
         effects.iter().find_map(|e| match e {
@@ -253,7 +253,7 @@ impl Writers {
 
     async fn send_step(&mut self, step: &Step) -> Result<(), SourceError> {
         match &step.effect {
-            SourceWrite::Local => Ok(()),
+            SourceWrite::Local | SourceWrite::Link { .. } => Ok(()),
             SourceWrite::Unreadable { reason } => Err(SourceError::new(reason.clone())),
             SourceWrite::DeskNote {
                 ticket,
@@ -377,7 +377,8 @@ impl Deliver for Writers {
             | SourceWrite::DeskPriority { .. }
             | SourceWrite::DeskGroup { .. }
             | SourceWrite::Page { .. }
-            | SourceWrite::Local => Ok(false),
+            | SourceWrite::Local
+            | SourceWrite::Link { .. } => Ok(false),
             SourceWrite::Unreadable { reason } => Err(SourceError::new(reason.clone())),
         }
     }

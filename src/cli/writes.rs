@@ -297,3 +297,47 @@ pub async fn sync(
         ExitCode::FAILURE
     })
 }
+
+/// `link inquiry:ID incident:ID [--unlink]`: a link by hand, journalled
+/// (nothing is sent to a source), with who made it.
+pub async fn link(
+    config: &Config,
+    demo: bool,
+    inquiry: &str,
+    incident: &str,
+    linked: bool,
+) -> Result<ExitCode, Failure> {
+    let Target::Inquiry(inquiry) = Target::parse(inquiry).map_err(Failure::Other)? else {
+        return Err(Failure::Other(format!("{inquiry:?}: expected inquiry:ID")));
+    };
+    let Target::Incident(incident) = Target::parse(incident).map_err(Failure::Other)? else {
+        return Err(Failure::Other(format!(
+            "{incident:?}: expected incident:ID"
+        )));
+    };
+    let by = config
+        .ui
+        .me
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "someone".into());
+    let text = if linked {
+        format!("linked to incident {incident} by {by}")
+    } else {
+        format!("unlinked from incident {incident} by {by}")
+    };
+    let effects = vec![SourceWrite::Link {
+        inquiry: inquiry.clone(),
+        incident,
+        linked,
+    }];
+    let journal = open_journal(demo)?;
+    let target = Target::Inquiry(inquiry);
+    let write = outbox::with_journal(&journal, move |j| {
+        j.insert(WriteKind::Link, &target, &text, effects, Timestamp::now())
+    })
+    .await
+    .map_err(|e| Failure::Other(e.to_string()))?;
+    println!("journalled write {}: {}", write.id, write.text);
+    Ok(ExitCode::SUCCESS)
+}

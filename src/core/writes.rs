@@ -65,6 +65,8 @@ pub enum WriteKind {
     Escalate,
     /// A customer update posted from incident mode.
     CustomerUpdate,
+    /// An inquiry linked to (or unlinked from) an incident by hand.
+    Link,
 }
 
 /// One change on a source (a "step" of a write once journalled). Named
@@ -96,12 +98,25 @@ pub enum SourceWrite {
     },
     /// Kept in the journal only (customers, Alertmanager alerts).
     Local,
+    /// An inquiry linked to an incident by hand (`linked: false` undoes
+    /// it); kept in the journal, where the join reads it.
+    Link {
+        inquiry: String,
+        incident: String,
+        linked: bool,
+    },
     /// A stored step that could not be read back (a damaged row): never
     /// delivered, shown with the reason so the CRE can act on it.
     Unreadable { reason: String },
 }
 
 impl SourceWrite {
+    /// Kept in the journal only: nothing to deliver.
+    #[must_use]
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::Local | Self::Link { .. })
+    }
+
     /// The remote item this effect changes, so the outbox can keep the
     /// effects on one item in order.
     #[must_use]
@@ -115,7 +130,7 @@ impl SourceWrite {
             }
             Self::IncidentNote { incident, .. } => format!("incident:{incident}"),
             Self::Page { dedup_key, .. } => format!("page:{dedup_key}"),
-            Self::Local => "local".into(),
+            Self::Local | Self::Link { .. } => "local".into(),
             Self::Unreadable { .. } => "unreadable".into(),
         }
     }
@@ -148,6 +163,16 @@ impl SourceWrite {
                 ..
             } => format!("page on-call ({severity}, dedup key {dedup_key})"),
             Self::Local => "kept in the local journal".into(),
+            Self::Link {
+                inquiry,
+                incident,
+                linked: true,
+            } => format!("link inquiry {inquiry} to incident {incident} (kept in the journal)"),
+            Self::Link {
+                inquiry,
+                incident,
+                linked: false,
+            } => format!("unlink inquiry {inquiry} from incident {incident} (kept in the journal)"),
             Self::Unreadable { reason } => format!("unreadable stored step ({reason})"),
         }
     }

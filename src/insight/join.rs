@@ -107,6 +107,8 @@ pub enum Confidence {
     Mention,
     /// It comes from a customer the incident affects, since it began.
     Customer,
+    /// A CRE linked it (or confirmed the link) by hand.
+    Manual,
 }
 
 impl Confidence {
@@ -114,6 +116,53 @@ impl Confidence {
     #[must_use]
     pub fn counts(self) -> bool {
         self >= Self::AreaTime
+    }
+}
+
+/// An inquiry linked to an incident (or unlinked from it) by hand, from
+/// the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualLink {
+    pub inquiry: String,
+    pub incident: String,
+    pub linked: bool,
+    /// Who and when, for the reason shown beside the link.
+    pub by: String,
+    pub at: Timestamp,
+}
+
+impl ManualLink {
+    /// The latest decision per inquiry and incident from the journal's
+    /// writes (in any order).
+    #[must_use]
+    pub fn from_writes(writes: &[crate::core::writes::Write]) -> Vec<Self> {
+        let mut latest: BTreeMap<(String, String), Self> = BTreeMap::new();
+        for w in writes {
+            for step in &w.steps {
+                let crate::core::writes::SourceWrite::Link {
+                    inquiry,
+                    incident,
+                    linked,
+                } = &step.effect
+                else {
+                    continue;
+                };
+                let key = (inquiry.clone(), incident.clone());
+                if latest.get(&key).is_none_or(|l| l.at <= w.created_at) {
+                    latest.insert(
+                        key,
+                        Self {
+                            inquiry: inquiry.clone(),
+                            incident: incident.clone(),
+                            linked: *linked,
+                            by: w.text.clone(),
+                            at: w.created_at,
+                        },
+                    );
+                }
+            }
+        }
+        latest.into_values().collect()
     }
 }
 
@@ -167,6 +216,8 @@ pub struct Sources<'a> {
     /// Service → the inquiries' feature areas it is about (config
     /// `[service_areas]`); a service absent here is its own area.
     pub service_areas: &'a BTreeMap<String, Vec<String>>,
+    /// Links made or undone by hand, the latest per pair.
+    pub manual_links: &'a [ManualLink],
     /// Closed inquiries, desk events, incidents seen, daily scores and
     /// action triggers.
     pub history: &'a History,
@@ -674,7 +725,45 @@ fn impact(
         }
     }
     link_by_topic(incident, src, &mut linked);
+    apply_manual_links(incident, src, &mut linked);
     Impact { affected, linked }
+}
+
+/// What a CRE decided by hand wins over what the join found: a manual link
+/// adds the inquiry (or confirms a candidate), an unlink removes it.
+fn apply_manual_links(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked>) {
+    for m in src
+        .manual_links
+        .iter()
+        .filter(|m| m.incident == incident.id.as_str())
+    {
+        let found = linked.iter().position(|l| l.inquiry == m.inquiry);
+        match (m.linked, found) {
+            (false, Some(i)) => {
+                linked.remove(i);
+            }
+            (false, None) => {}
+            (true, Some(i)) => {
+                let link = &mut linked[i];
+                link.reason = format!("{} ({})", m.by, link.reason);
+                link.confidence = Confidence::Manual;
+            }
+            (true, None) => {
+                // Only an inquiry the desk still shows as open.
+                if src
+                    .inquiries
+                    .iter()
+                    .any(|i| i.id == m.inquiry.as_str() && i.status.is_open())
+                {
+                    linked.push(Linked {
+                        inquiry: m.inquiry.clone(),
+                        reason: m.by.clone(),
+                        confidence: Confidence::Manual,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Words of an incident title too common to tie an inquiry to it.
@@ -1151,6 +1240,7 @@ mod tests {
             now,
             service_tenants: &BTreeMap::new(),
             service_areas: &BTreeMap::new(),
+            manual_links: &[],
             history: &History::default(),
             health: &HealthConfig::default(),
             metrics_stale: false,
@@ -1192,6 +1282,7 @@ mod tests {
             now,
             service_tenants: &BTreeMap::new(),
             service_areas: &BTreeMap::new(),
+            manual_links: &[],
             history: &History::default(),
             health: &HealthConfig::default(),
             metrics_stale: false,
@@ -1264,6 +1355,7 @@ mod tests {
                 now,
                 service_tenants: &BTreeMap::new(),
                 service_areas: areas,
+                manual_links: &[],
                 history: &History::default(),
                 health: &HealthConfig::default(),
                 metrics_stale: false,
@@ -1351,6 +1443,7 @@ mod tests {
             metrics_stale: false,
             service_tenants: &BTreeMap::new(),
             service_areas: &BTreeMap::new(),
+            manual_links: &[],
         })
     }
 

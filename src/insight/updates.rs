@@ -219,7 +219,11 @@ mod tests {
             ..i.clone()
         };
         assert_eq!(config.next_due(&sev3, &[]), None);
-        assert!(config.next_due(&sev3, std::slice::from_ref(&update)).is_some());
+        assert!(
+            config
+                .next_due(&sev3, std::slice::from_ref(&update))
+                .is_some()
+        );
         let resolved = Incident {
             status: IncidentStatus::Resolved,
             ..i

@@ -293,7 +293,7 @@ impl Journal {
         )?;
         let write_id = tx.last_insert_rowid();
         for effect in effects {
-            let state = if effect == SourceWrite::Local {
+            let state = if effect.is_local() {
                 StepState::Local
             } else {
                 StepState::Queued
