@@ -131,14 +131,19 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
     loop {
         model.update(cre_cockpit::model::message::Message::Tick(Timestamp::now()));
         poll(&config, secrets.clone(), &mut model).await;
-        let linked = model
-            .derived
-            .impacts
+        // Wait for the SEV1 itself: before the pager has it, tenants whose
+        // errors rose are blamed on the only open incident (the SEV3).
+        let sev1 = model
+            .data
+            .incidents
             .iter()
-            .map(|i| (i.affected.len(), i.linked.len()))
-            .max()
-            .unwrap_or_default();
-        if linked.0 >= 3 && linked.1 >= 1 {
+            .zip(&model.derived.impacts)
+            .any(|(incident, i)| {
+                incident.severity == cre_cockpit::core::domain::Severity::Sev1
+                    && i.affected.len() >= 3
+                    && !i.linked.is_empty()
+            });
+        if sev1 {
             break;
         }
         assert!(
@@ -509,6 +514,7 @@ fn cockpit_with_journal(
         cre_cockpit::store::journal::Journal::open(&dir.join("cockpit.db")).unwrap(),
     ));
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let accepts = writers.accepts();
     cre_cockpit::app::outbox::spawn(
         journal.clone(),
         writers,
@@ -520,6 +526,7 @@ fn cockpit_with_journal(
     let runtime = Runtime {
         journal: Some(journal.clone()),
         outbox: Some(wake),
+        accepts: Some(accepts),
         ..Runtime::new(tx, rx, pollers, cancel)
     };
     let looping = tokio::spawn(async move {

@@ -446,3 +446,30 @@ async fn pagerduty_notes_and_pages_answered_with_garbage_are_not_sent() {
         }
     }
 }
+
+/// A desk marked `read_only` gets no writer, and what the TUI checks before
+/// journalling (`Writers::accepts`, handed to the event loop) refuses a note
+/// on it with the reason — as `note` does — instead of queueing it forever.
+#[test]
+fn a_read_only_desk_refuses_notes_before_the_journal() {
+    let config = cre_cockpit::config::Config::parse(
+        "[desk]\nkind = \"zendesk\"\nurl = \"https://acme.zendesk.com\"\nemail = \"cre@acme.test\"\ntoken_env = \"T\"\nread_only = true\n",
+    )
+    .unwrap();
+    let secrets = cre_cockpit::app::wiring::Secrets {
+        desk: Some(Secret::new("t0ken")),
+        metrics: None,
+        incidents: None,
+    };
+    let writers = Writers::from_config(&config, &secrets, &http::client(), false).unwrap();
+    let note = writers.note_effects(&Target::Inquiry("42".into()), "called them");
+    let refusal = writers.accepts().refuse(&note).expect("refused");
+    assert!(refusal.contains("read_only"), "{refusal}");
+    // The same desk without read_only takes it.
+    let config = cre_cockpit::config::Config::parse(
+        "[desk]\nkind = \"zendesk\"\nurl = \"https://acme.zendesk.com\"\nemail = \"cre@acme.test\"\ntoken_env = \"T\"\n",
+    )
+    .unwrap();
+    let writers = Writers::from_config(&config, &secrets, &http::client(), false).unwrap();
+    assert_eq!(writers.accepts().refuse(&note), None);
+}
