@@ -10,6 +10,7 @@ pub(crate) mod incident_mode;
 mod input;
 pub mod keymap;
 pub mod layout;
+pub mod link;
 pub mod message;
 pub mod notify;
 mod persist;

@@ -101,11 +101,18 @@ async fn wait_for_the_wave(sim: &Simulator, dir: &std::path::Path) -> (Model, us
         for message in sources.poll_once().await {
             model.update(message);
         }
+        // The SEV1 itself: before the pager has it, tenants whose errors
+        // rose are blamed on the only open incident (the exports SEV3).
         if let Some(index) = model
-            .derived
-            .impacts
+            .data
+            .incidents
             .iter()
-            .position(|i| i.affected.len() >= 3 && i.linked.len() >= 3)
+            .zip(&model.derived.impacts)
+            .position(|(incident, i)| {
+                incident.severity == cre_cockpit::core::domain::Severity::Sev1
+                    && i.affected.len() >= 3
+                    && i.linked.len() >= 3
+            })
         {
             return (model, index);
         }

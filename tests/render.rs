@@ -190,7 +190,7 @@ fn customer_and_incident_detail_explain_themselves() {
     let text = screen(&render(&mut m, 160, 45));
     assert!(text.contains("Affected customers (1)"), "{text}");
     assert!(text.contains("error ratio 8.1% ≥ 2.0%"), "{text}");
-    assert!(text.contains("Linked inquiries (2)"), "{text}");
+    assert!(text.contains("Linked inquiries (3)"), "{text}");
     insta::assert_snapshot!("incident_detail", text);
 }
 
@@ -291,7 +291,7 @@ fn incident_mode_answers_who_what_and_when() {
         assert!(text.contains("INCIDENT"), "{text}");
         assert!(text.contains("API error rate elevated"), "{text}");
         assert!(text.contains("Affected customers 1"), "{text}");
-        assert!(text.contains("Linked inquiries 2"), "{text}");
+        assert!(text.contains("Linked inquiries 3"), "{text}");
         // Started 100 min ago, first notice due after 5: overdue.
         assert!(text.contains("customer update OVERDUE by 1h35m"), "{text}");
         insta::assert_snapshot!(format!("incident_mode_{w}x{h}"), text);
@@ -324,9 +324,9 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     }
     m.update(ctrl('s'));
     let text = screen(&render(&mut m, 160, 45));
-    assert!(text.contains("Recipient 1 of 2: inquiry 101"), "{text}");
+    assert!(text.contains("Recipient 1 of 3: inquiry 101"), "{text}");
     assert!(
-        text.contains("as a private note on each of the 2 linked inquiries"),
+        text.contains("as a private note on each of the 3 linked inquiries"),
         "{text}"
     );
     assert!(
@@ -337,7 +337,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     // Page to the second recipient's own text.
     m.update(common::code(KeyCode::Right));
     let text = screen(&render(&mut m, 160, 45));
-    assert!(text.contains("Recipient 2 of 2: inquiry 104"), "{text}");
+    assert!(text.contains("Recipient 2 of 3: inquiry 104"), "{text}");
     // Public needs P, then y twice.
     m.update(key('P'));
     assert!(
@@ -346,7 +346,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
     );
     let text = screen(&render(&mut m, 160, 45));
     assert!(
-        text.contains("PUBLIC REPLY on 2 inquiries: confirmed"),
+        text.contains("PUBLIC REPLY on 3 inquiries: confirmed"),
         "{text}"
     );
     let effects = m.update(key('y'));
@@ -369,7 +369,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
             _ => None,
         })
         .collect();
-    assert_eq!(public.len(), 2);
+    assert_eq!(public.len(), 3);
     for (ticket, public, body) in &public {
         assert!(public, "{ticket}");
         assert!(body.starts_with("Hello "), "{ticket}: {body}");

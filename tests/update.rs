@@ -513,3 +513,85 @@ fn the_journal_cancels_only_a_write_that_cannot_have_arrived_and_asks_first() {
     assert_eq!(m.update(key('y')), vec![Effect::CancelWrite(1)]);
     assert!(matches!(m.overlay, Overlay::Journal { confirm: false, .. }));
 }
+
+/// `l` on an inquiry: pick an open incident, enter journals the link; once
+/// journalled the join counts the inquiry as linked by hand, and `l` again
+/// offers to remove it.
+#[test]
+fn l_links_the_selected_inquiry_to_an_incident_by_hand() {
+    use cre_cockpit::core::writes::{SourceWrite, Write};
+    use cre_cockpit::insight::join::Confidence;
+    use cre_cockpit::model::{Prompt, WriteRequest};
+    let mut m = model();
+    m.update(key('G'));
+    let inquiry = selected_id(&m, Pane::Inquiries).unwrap();
+    m.update(key('l'));
+    let Some(Prompt::Link { options, .. }) = &m.prompt else {
+        panic!("no link dialog: {:?}", m.status)
+    };
+    let index = options
+        .iter()
+        .position(|o| o.current.is_none())
+        .expect("an incident it is not linked to");
+    let incident = options[index].incident.clone();
+    for _ in 0..index {
+        m.update(key('j'));
+    }
+    let effects = m.update(code(KeyCode::Enter));
+    let [
+        Effect::Journal(WriteRequest {
+            kind,
+            target,
+            text,
+            effects,
+        }),
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        effects.as_slice(),
+        [SourceWrite::Link {
+            inquiry: inquiry.clone(),
+            incident: incident.clone(),
+            linked: true
+        }]
+    );
+    // The journal answers; the join follows.
+    let mut write = Write {
+        kind: *kind,
+        target: target.clone(),
+        text: text.clone(),
+        ..journalled(9, &[cre_cockpit::core::writes::StepState::Local])
+    };
+    write.steps[0].effect = effects[0].clone();
+    m.update(Message::Journalled(Ok(write)));
+    assert!(m.prompt.is_none());
+    let index = m
+        .data
+        .incidents
+        .iter()
+        .position(|i| i.id == incident.as_str())
+        .unwrap();
+    let link = m.derived.impacts[index]
+        .linked
+        .iter()
+        .find(|l| l.inquiry == inquiry)
+        .expect("linked by hand");
+    assert_eq!(link.confidence, Confidence::Manual);
+    assert!(
+        link.reason.contains("linked to incident"),
+        "{}",
+        link.reason
+    );
+    m.update(key('l'));
+    let Some(Prompt::Link { options, .. }) = &m.prompt else {
+        panic!()
+    };
+    let option = options.iter().find(|o| o.incident == incident).unwrap();
+    assert_eq!(
+        option.current,
+        Some(Confidence::Manual),
+        "enter would unlink"
+    );
+}

@@ -46,6 +46,8 @@ pub enum Action {
     Journal,
     /// In the journal view: withdraw the selected write before delivery.
     CancelWrite,
+    /// Link the selected inquiry to an incident by hand (or unlink it).
+    LinkIncident,
     JumpLinked,
     IncidentMode,
     CustomerUpdate,
@@ -92,6 +94,7 @@ impl Action {
             Self::Escalate => "escalate the selected row (previewed, then confirmed)",
             Self::Journal => "show every write and its delivery state",
             Self::CancelWrite => "journal: cancel the selected write (asks first)",
+            Self::LinkIncident => "link the selected inquiry to an incident, or unlink it",
             Self::JumpLinked => "incident → its customers and inquiries, and back",
             Self::IncidentMode => {
                 "incident mode: who is hit, what they ask, when the next update is due"

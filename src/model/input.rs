@@ -199,6 +199,7 @@ impl Model {
             }
             Action::JumpLinked => self.jump_linked(),
             Action::CancelWrite => self.say("x cancels a write in the journal view (J)"),
+            Action::LinkIncident => self.open_link(),
             Action::Filter => self.filter_input = Some(self.panes[pane as usize].filter.clone()),
             Action::Sort => {
                 let view = &mut self.panes[pane as usize];

@@ -171,6 +171,7 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::Escalate => &["e"],
         Action::Journal => &["J"],
         Action::CancelWrite => &["x"],
+        Action::LinkIncident => &["l"],
         // L as in linked; a/e/i/: are reserved (product.md §4).
         Action::JumpLinked => &["L"],
         Action::IncidentMode => &["i"],

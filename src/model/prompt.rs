@@ -35,6 +35,15 @@ pub enum Prompt {
         saving: bool,
         error: Option<String>,
     },
+    /// Link the inquiry to an open incident by hand, or unlink it.
+    Link {
+        inquiry: String,
+        about: String,
+        options: Vec<super::link::LinkOption>,
+        selected: usize,
+        saving: bool,
+        error: Option<String>,
+    },
     /// A customer update from incident mode.
     Update {
         incident: String,
@@ -58,7 +67,7 @@ pub struct WriteRequest {
 
 impl Model {
     /// The journal target and a one-line description of the selected row.
-    fn write_target(&self) -> Option<(Target, String)> {
+    pub(super) fn write_target(&self) -> Option<(Target, String)> {
         let pane = self.focus;
         let id = match &self.overlay {
             super::Overlay::Incident { id, .. } => id.clone(),
@@ -184,6 +193,9 @@ impl Model {
         if matches!(self.prompt, Some(Prompt::Update { .. })) {
             return self.update_key(key);
         }
+        if matches!(self.prompt, Some(Prompt::Link { .. })) {
+            return self.link_key(key);
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let incident_notes = self.settings.incident_notes && self.prompt_incident_is_declared();
         // Escalation previews are computed from the model, before borrowing
@@ -206,8 +218,8 @@ impl Model {
             return Vec::new();
         };
         match prompt {
-            // Handled by `update_key` above.
-            Prompt::Update { .. } => {}
+            // Handled by `update_key` and `link_key` above.
+            Prompt::Update { .. } | Prompt::Link { .. } => {}
             Prompt::Annotate { saving: true, .. } | Prompt::Escalate { saving: true, .. } => {}
             Prompt::Annotate {
                 target,
@@ -325,6 +337,7 @@ impl Model {
                 Some(
                     Prompt::Annotate { saving, error, .. }
                     | Prompt::Escalate { saving, error, .. }
+                    | Prompt::Link { saving, error, .. }
                     | Prompt::Update { saving, error, .. },
                 ) => {
                     *saving = false;

@@ -300,7 +300,10 @@ fn incidents(out: &mut String, r: &Report<'_>) {
             );
         }
         more(out, affected.len());
-        let linked = impact.map_or(&[][..], |x| x.linked.as_slice());
+        let all = impact.map_or(&[][..], |x| x.linked.as_slice());
+        // The confident links; candidates by shared terms are counted apart.
+        let linked: Vec<_> = all.iter().filter(|l| l.confidence.counts()).collect();
+        let candidates = all.len() - linked.len();
         let ids: Vec<String> = linked
             .iter()
             .take(MAX_ITEMS)
@@ -308,12 +311,17 @@ fn incidents(out: &mut String, r: &Report<'_>) {
             .collect();
         let _ = writeln!(
             out,
-            "- Linked inquiries ({}): {}",
+            "- Linked inquiries ({}): {}{}",
             linked.len(),
             if ids.is_empty() {
                 "none".to_owned()
             } else {
                 ids.join(", ")
+            },
+            if candidates > 0 {
+                format!(" (+{candidates} candidate(s) by shared terms, unconfirmed)")
+            } else {
+                String::new()
             }
         );
         let target = Target::Incident(incident.id.to_string());

@@ -196,6 +196,12 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
             error,
             saving,
         ),
+        Prompt::Link {
+            about,
+            error,
+            saving,
+            ..
+        } => (format!(" Link {about} "), error, saving),
     };
     // The title names what is written about, which can be long: cut it
     // visibly (with an ellipsis) rather than at the border.
@@ -267,6 +273,34 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
                     .map(|l| Line::from(Span::styled(format!("  {l}"), theme::MUTED))),
             );
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+        Prompt::Link {
+            options, selected, ..
+        } => {
+            let mut lines = vec![Line::from(Span::styled(
+                "To which incident (j/k, enter links it or removes its link, esc to cancel):",
+                theme::HEADER,
+            ))];
+            for (i, option) in options.iter().enumerate() {
+                let mark = if i == *selected { "▶ " } else { "  " };
+                let style = if i == *selected {
+                    theme::SELECTED
+                } else {
+                    theme::TEXT
+                };
+                let now = match option.current {
+                    Some(confidence) => format!("  linked ({confidence}): enter unlinks"),
+                    None => "  not linked".to_owned(),
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("{mark}{}", text::truncate(&option.label, 70)),
+                        style,
+                    ),
+                    Span::styled(now, theme::MUTED),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(lines), body);
         }
         Prompt::Update {
             template,
