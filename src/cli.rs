@@ -226,7 +226,12 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
             inquiry,
             incident,
             unlink,
-        }) => writes::link(&config, demo, &inquiry, &incident, !unlink).await,
+        }) => {
+            writes::link(
+                &config, &secrets, demo, read_only, &inquiry, &incident, !unlink,
+            )
+            .await
+        }
         Some(Command::Sync) => writes::sync(&config, &secrets, demo, read_only).await,
         Some(Command::Handover { since, out }) => {
             handover::run(&config, secrets, demo, since.as_deref(), out.as_deref()).await

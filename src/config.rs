@@ -215,6 +215,10 @@ impl Config {
             notify: self.notify.clone(),
             updates: self.incident_updates.clone(),
             desk_tags: self.desk.as_ref().is_some_and(DeskConfig::supports_tags),
+            mirror_links: self
+                .desk
+                .as_ref()
+                .is_some_and(|d| d.kind == DeskKind::Zendesk && d.mirror_links && !d.read_only),
             incident_notes: self
                 .incidents
                 .as_ref()

@@ -289,6 +289,7 @@ fn help_opens_and_swallows_navigation() {
 
 #[test]
 fn incident_join_links_hurt_customers_and_new_inquiries() {
+    use cre_cockpit::insight::join::Confidence;
     let m = model();
     let impact = &m.derived.impacts[0];
     let names: Vec<&str> = impact
@@ -297,8 +298,21 @@ fn incident_join_links_hurt_customers_and_new_inquiries() {
         .map(|a| m.data.accounts[a.account].name.as_str())
         .collect();
     assert_eq!(names, ["Acme Corp"], "only the tenant above 2% errors");
-    let linked: Vec<&str> = impact.linked.iter().map(|l| l.inquiry.as_str()).collect();
-    assert_eq!(linked, ["101", "104"]);
+    let linked: Vec<(&str, Confidence)> = impact
+        .linked
+        .iter()
+        .map(|l| (l.inquiry.as_str(), l.confidence))
+        .collect();
+    // Acme's inquiries since the incident began, then another customer's
+    // API inquiry that came in during it (feature area api = its service).
+    assert_eq!(
+        linked,
+        [
+            ("101", Confidence::Customer),
+            ("104", Confidence::Customer),
+            ("102", Confidence::AreaTime)
+        ]
+    );
     // The hurt customer tops the at-risk queue, flagged IN INCIDENT.
     let top = &m.derived.customers[0];
     assert_eq!(m.data.accounts[top.account].id, "c1");

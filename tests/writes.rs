@@ -473,3 +473,124 @@ fn a_read_only_desk_refuses_notes_before_the_journal() {
     let writers = Writers::from_config(&config, &secrets, &http::client(), false).unwrap();
     assert_eq!(writers.accepts().refuse(&note), None);
 }
+
+/// A Zendesk desk that creates tickets: POSTs store a problem ticket and
+/// answer with `status` (502: stored, answer lost); GET by external id
+/// lists what was stored; PUT on the inquiry records the problem it joins.
+#[derive(Clone, Default)]
+struct Problems {
+    created: Arc<Mutex<Vec<(u64, String)>>>,
+    joined: Arc<Mutex<Vec<Value>>>,
+    lose_first_answer: Arc<Mutex<bool>>,
+}
+
+impl Respond for Problems {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        match request.method.as_str() {
+            "POST" => {
+                let mut created = self.created.lock().unwrap();
+                let id = 900 + created.len() as u64;
+                let external = body["ticket"]["external_id"].as_str().unwrap().to_owned();
+                assert_eq!(body["ticket"]["type"], "problem");
+                created.push((id, external.clone()));
+                let mut lose = self.lose_first_answer.lock().unwrap();
+                let status = if *lose { 502 } else { 201 };
+                *lose = false;
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"ticket": {"id": id, "external_id": external}}))
+            }
+            "GET" => {
+                let wanted = request
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "external_id")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let tickets: Vec<Value> = self
+                    .created
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(_, e)| *e == wanted)
+                    .map(|(id, e)| json!({"id": id, "external_id": e, "type": "problem"}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"tickets": tickets, "next_page": null, "previous_page": null, "count": tickets.len()}),
+                )
+            }
+            _ => {
+                self.joined.lock().unwrap().push(body["ticket"].clone());
+                ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 7}}))
+            }
+        }
+    }
+}
+
+/// Mirroring a link on Zendesk: the problem ticket is created once even
+/// when its creation's answer is lost (found again by its external id, not
+/// created twice), and the inquiry joins it as an incident.
+#[tokio::test]
+async fn a_mirrored_link_creates_one_problem_ticket_across_a_lost_answer() {
+    let server = MockServer::start().await;
+    let problems = Problems::default();
+    *problems.lose_first_answer.lock().unwrap() = true;
+    Mock::given(path("/api/v2/tickets"))
+        .respond_with(problems.clone())
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v2/tickets/7"))
+        .respond_with(problems.clone())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal(&dir);
+    let effects =
+        cre_cockpit::core::writes::link_effects("7", "PABC123", Some("Exports slow"), true, true);
+    assert_eq!(effects.len(), 3, "{effects:?}");
+    let write = journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Link,
+            &Target::Inquiry("7".into()),
+            "linked to incident PABC123 by alex",
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap();
+    let mut writers = desk(&server.uri()).await;
+    for _ in 0..3 {
+        outbox::pass(&journal, &mut writers, true, &mut |_| {})
+            .await
+            .unwrap();
+    }
+    let steps = journal
+        .lock()
+        .unwrap()
+        .write(write.id)
+        .unwrap()
+        .unwrap()
+        .steps;
+    let states: Vec<StepState> = steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [StepState::Local, StepState::Sent, StepState::Sent],
+        "{steps:?}"
+    );
+    let created = problems.created.lock().unwrap().clone();
+    assert_eq!(
+        created,
+        [(900, "cre-cockpit:incident:PABC123".to_owned())],
+        "one problem ticket"
+    );
+    let joined = problems.joined.lock().unwrap().clone();
+    assert!(
+        joined
+            .iter()
+            .all(|t| t["type"] == "incident" && t["problem_id"] == 900),
+        "{joined:?}"
+    );
+    assert!(!joined.is_empty());
+}

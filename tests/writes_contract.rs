@@ -91,3 +91,27 @@ async fn events_v2_trigger_follows_the_spec() {
         "CRE_COCKPIT_PRISM_PAGERDUTY_EVENTS_LOG",
     );
 }
+
+/// Mirroring a link (`[desk] mirror_links`): the problem ticket's lookup by
+/// external id, its creation, and an inquiry made an incident of it.
+#[tokio::test]
+async fn zendesk_problem_ticket_mirror_follows_the_spec() {
+    let Some(url) = common::service("CRE_COCKPIT_PRISM_ZENDESK") else {
+        return;
+    };
+    let mut desk = zendesk(&url);
+    let log = "CRE_COCKPIT_PRISM_ZENDESK_LOG";
+    explain(desk.find_problem("PABC123").await.map(|_| ()), log);
+    explain(
+        desk.create_problem(
+            "PABC123",
+            "Incident PABC123: Exports slow",
+            "Problem ticket",
+        )
+        .await
+        .map(|_| ()),
+        log,
+    );
+    // The spec's example ticket is 35436: its update answer is that ticket.
+    explain(desk.make_incident_of("35436", 9_873_764).await, log);
+}

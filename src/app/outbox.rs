@@ -96,7 +96,8 @@ impl Accepts {
             SourceWrite::DeskNote { ticket, .. }
             | SourceWrite::DeskTags { ticket, .. }
             | SourceWrite::DeskPriority { ticket, .. }
-            | SourceWrite::DeskGroup { ticket, .. } => match self.desk {
+            | SourceWrite::DeskGroup { ticket, .. }
+            | SourceWrite::DeskIncidentOf { ticket, .. } => match self.desk {
                 None => Some("the desk is not configured for writes (missing, read_only, or a kind without write support)".into()),
                 Some(desk) if ticket.is_empty() || !ticket.bytes().all(|b| b.is_ascii_digit()) => {
                     Some(format!("{ticket:?} is not a {desk} ticket id (digits only)"))
@@ -113,6 +114,9 @@ impl Accepts {
                 }
             }
             SourceWrite::Page { .. } if !self.pages => Some("no PagerDuty Events endpoint configured".into()),
+            SourceWrite::DeskProblem { .. } if self.desk != Some("Zendesk") => {
+                Some("problem tickets are mirrored on a Zendesk desk only".into())
+            }
             SourceWrite::Unreadable { reason } => Some(reason.clone()),
             _ => None,
         })
@@ -296,6 +300,34 @@ impl Writers {
                 Some(DeskWriter::Rt(rt, _)) => rt.set_queue(ticket, group).await,
                 None => Err(unavailable("desk")),
             },
+            SourceWrite::DeskProblem {
+                incident,
+                subject,
+                body,
+            } => match &self.desk {
+                Some(DeskWriter::Zendesk(desk)) => desk
+                    .create_problem(incident, subject, body)
+                    .await
+                    .map(|_| ()),
+                Some(DeskWriter::Rt(..)) => Err(refused(
+                    "RT has no problem tickets: mirroring links is a Zendesk feature",
+                )),
+                None => Err(unavailable("desk")),
+            },
+            SourceWrite::DeskIncidentOf { ticket, incident } => match &mut self.desk {
+                Some(DeskWriter::Zendesk(desk)) => match desk.find_problem(incident).await? {
+                    Some(problem) => desk.make_incident_of(ticket, problem).await,
+                    // The problem ticket's step is earlier in the same write:
+                    // wait for it (nothing was sent).
+                    None => Err(SourceError::new(format!(
+                        "the problem ticket for incident {incident} does not exist yet"
+                    ))),
+                },
+                Some(DeskWriter::Rt(..)) => Err(refused(
+                    "RT has no problem tickets: mirroring links is a Zendesk feature",
+                )),
+                None => Err(unavailable("desk")),
+            },
             SourceWrite::IncidentNote { incident, body } => match &self.incidents {
                 Some(pd) => pd.add_note(incident, &note_body(body, &step.marker)).await,
                 None => Err(unavailable("incident source")),
@@ -371,9 +403,16 @@ impl Deliver for Writers {
                 Some(pd) => pd.has_note_with(incident, &step.marker).await,
                 None => Err(unavailable("incident source")),
             },
+            // A problem ticket is found again by its external id: one that
+            // exists (ours from a lost answer, or a teammate's) is reused.
+            SourceWrite::DeskProblem { incident, .. } => match &mut self.desk {
+                Some(DeskWriter::Zendesk(desk)) => Ok(desk.find_problem(incident).await?.is_some()),
+                _ => Err(unavailable("Zendesk desk")),
+            },
             // Tags are added, priority, group and queue set, pages folded by
             // their dedup key: a repeat changes nothing, so it is the check.
             SourceWrite::DeskTags { .. }
+            | SourceWrite::DeskIncidentOf { .. }
             | SourceWrite::DeskPriority { .. }
             | SourceWrite::DeskGroup { .. }
             | SourceWrite::Page { .. }

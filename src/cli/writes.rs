@@ -302,7 +302,9 @@ pub async fn sync(
 /// (nothing is sent to a source), with who made it.
 pub async fn link(
     config: &Config,
+    secrets: &Secrets,
     demo: bool,
+    read_only: bool,
     inquiry: &str,
     incident: &str,
     linked: bool,
@@ -326,11 +328,11 @@ pub async fn link(
     } else {
         format!("unlinked from incident {incident} by {by}")
     };
-    let effects = vec![SourceWrite::Link {
-        inquiry: inquiry.clone(),
-        incident,
-        linked,
-    }];
+    let mirror = config.settings(demo).mirror_links;
+    let effects = crate::core::writes::link_effects(&inquiry, &incident, None, linked, mirror);
+    if let Some(reason) = writers(config, secrets, read_only)?.refuse(&effects) {
+        return Err(Failure::Other(format!("not saved: {reason}")));
+    }
     let journal = open_journal(demo)?;
     let target = Target::Inquiry(inquiry);
     let write = outbox::with_journal(&journal, move |j| {
@@ -339,5 +341,8 @@ pub async fn link(
     .await
     .map_err(|e| Failure::Other(e.to_string()))?;
     println!("journalled write {}: {}", write.id, write.text);
+    for step in &write.steps {
+        println!("  - {}", step.effect.describe());
+    }
     Ok(ExitCode::SUCCESS)
 }

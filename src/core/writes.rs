@@ -88,6 +88,15 @@ pub enum SourceWrite {
     DeskGroup { ticket: String, group: String },
     /// A note on an incident (PagerDuty).
     IncidentNote { incident: String, body: String },
+    /// The desk's problem ticket mirroring an incident, created unless it
+    /// exists (Zendesk; found again by its external id).
+    DeskProblem {
+        incident: String,
+        subject: String,
+        body: String,
+    },
+    /// A desk ticket made an incident of the incident's problem ticket.
+    DeskIncidentOf { ticket: String, incident: String },
     /// A PagerDuty Events v2 trigger; `dedup_key` makes a repeat a no-op.
     Page {
         routing_key_env: String,
@@ -125,9 +134,11 @@ impl SourceWrite {
             Self::DeskNote { ticket, .. }
             | Self::DeskTags { ticket, .. }
             | Self::DeskPriority { ticket, .. }
-            | Self::DeskGroup { ticket, .. } => {
+            | Self::DeskGroup { ticket, .. }
+            | Self::DeskIncidentOf { ticket, .. } => {
                 format!("desk:{ticket}")
             }
+            Self::DeskProblem { incident, .. } => format!("problem:{incident}"),
             Self::IncidentNote { incident, .. } => format!("incident:{incident}"),
             Self::Page { dedup_key, .. } => format!("page:{dedup_key}"),
             Self::Local | Self::Link { .. } => "local".into(),
@@ -157,6 +168,12 @@ impl SourceWrite {
             }
             Self::DeskGroup { ticket, group } => format!("move ticket {ticket} to {group}"),
             Self::IncidentNote { incident, .. } => format!("note on incident {incident}"),
+            Self::DeskProblem { incident, .. } => {
+                format!("create (or reuse) the desk's problem ticket for incident {incident}")
+            }
+            Self::DeskIncidentOf { ticket, incident } => {
+                format!("make ticket {ticket} an incident of incident {incident}'s problem ticket")
+            }
             Self::Page {
                 dedup_key,
                 severity,
@@ -316,6 +333,43 @@ pub fn note_effects(target: &Target, text: &str, incident_notes: bool) -> Vec<So
         }],
         Target::Incident(_) | Target::Customer(_) => vec![SourceWrite::Local],
     }
+}
+
+/// What linking `inquiry` to `incident` by hand does: the journal's record,
+/// and with `mirror` (Zendesk, `[desk] mirror_links`) the desk's problem
+/// ticket for the incident (created once, reused after) and the inquiry
+/// made an incident of it. Unlinking is recorded only: the desk's grouping
+/// is left for its agents to undo.
+#[must_use]
+pub fn link_effects(
+    inquiry: &str,
+    incident: &str,
+    title: Option<&str>,
+    linked: bool,
+    mirror: bool,
+) -> Vec<SourceWrite> {
+    let mut effects = vec![SourceWrite::Link {
+        inquiry: inquiry.to_owned(),
+        incident: incident.to_owned(),
+        linked,
+    }];
+    if linked && mirror {
+        effects.push(SourceWrite::DeskProblem {
+            incident: incident.to_owned(),
+            subject: match title {
+                Some(title) => format!("Incident {incident}: {title}"),
+                None => format!("Incident {incident}"),
+            },
+            body: format!(
+                "Problem ticket for incident {incident}, kept by cre-cockpit: the tickets linked to it are customer inquiries about this incident."
+            ),
+        });
+        effects.push(SourceWrite::DeskIncidentOf {
+            ticket: inquiry.to_owned(),
+            incident: incident.to_owned(),
+        });
+    }
+    effects
 }
 
 /// A step's state changed; the UI shows it on the row and in the detail.

@@ -5,9 +5,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::Model;
-use super::prompt::{Prompt, WriteRequest};
-use crate::core::writes::{SourceWrite, Target, WriteKind};
+use super::{Model, Prompt, WriteRequest};
+use crate::core::writes::{self, Target, WriteKind};
 use crate::insight::join::Confidence;
 use crate::model::message::Effect as Do;
 
@@ -61,6 +60,13 @@ impl Model {
     /// linked), esc closes.
     pub(crate) fn link_key(&mut self, key: &KeyEvent) -> Vec<Do> {
         let me = self.settings.me.clone().unwrap_or_else(|| "the CRE".into());
+        let mirror = self.settings.mirror_links;
+        let titles: Vec<(String, String)> = self
+            .data
+            .incidents
+            .iter()
+            .map(|i| (i.id.to_string(), i.title.clone()))
+            .collect();
         let Some(Prompt::Link {
             inquiry,
             options,
@@ -88,15 +94,15 @@ impl Model {
                 } else {
                     format!("unlinked from incident {} by {me}", option.incident)
                 };
+                let title = titles
+                    .iter()
+                    .find(|(id, _)| *id == option.incident)
+                    .map(|(_, t)| t.as_str());
                 let request = WriteRequest {
                     kind: WriteKind::Link,
                     target: Target::Inquiry(inquiry.clone()),
                     text,
-                    effects: vec![SourceWrite::Link {
-                        inquiry: inquiry.clone(),
-                        incident: option.incident.clone(),
-                        linked,
-                    }],
+                    effects: writes::link_effects(inquiry, &option.incident, title, linked, mirror),
                 };
                 *saving = true;
                 return vec![Do::Journal(request)];

@@ -23,6 +23,9 @@ pub struct Settings {
     /// Whether incident notes go to the incident source (PagerDuty) rather
     /// than the journal only.
     pub incident_notes: bool,
+    /// Links made by hand are mirrored on the desk (Zendesk problem
+    /// tickets, `[desk] mirror_links`).
+    pub mirror_links: bool,
     pub notify: crate::insight::notify::NotifyConfig,
     pub updates: crate::insight::updates::UpdatesConfig,
     /// Whether escalations can tag tickets on the desk.
@@ -48,6 +51,7 @@ impl Default for Settings {
             read_only: false,
             escalation: crate::insight::escalation::EscalationConfig::default(),
             incident_notes: false,
+            mirror_links: false,
             notify: crate::insight::notify::NotifyConfig::default(),
             updates: crate::insight::updates::UpdatesConfig::default(),
             desk_tags: false,

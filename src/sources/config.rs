@@ -64,6 +64,10 @@ pub struct DeskConfig {
     /// RT: the custom field that records escalation tags (RT has no tags;
     /// without it an escalation sets no tags on RT).
     pub tags_field: Option<String>,
+    /// Zendesk: mirror links made by hand onto the desk — a problem ticket
+    /// per incident, each linked inquiry an incident of it. Off by default.
+    #[serde(default)]
+    pub mirror_links: bool,
 }
 
 impl DeskConfig {
@@ -190,6 +194,7 @@ impl DeskConfig {
             page_size: None,
             timeout: None,
             tags_field: None,
+            mirror_links: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! The export is what makes a quiet poll cost one request: after the first
 //! (full) read the adapter only ever asks "what changed since this cursor".
 
+mod problem;
 mod wire;
 mod write;
 

@@ -300,7 +300,14 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
                     Span::styled(now, theme::MUTED),
                 ]));
             }
-            frame.render_widget(Paragraph::new(lines), body);
+            if model.settings.mirror_links {
+                lines.push(Line::raw(""));
+                lines.push(Line::from(Span::styled(
+                    "Linking also mirrors it on Zendesk ([desk] mirror_links): the incident's problem ticket is created (or reused) and this ticket becomes an incident of it.",
+                    theme::WARN,
+                )));
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         }
         Prompt::Update {
             template,

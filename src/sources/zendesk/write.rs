@@ -89,7 +89,7 @@ struct TagList {
 }
 
 impl Zendesk {
-    fn ticket_path(ticket: &str, suffix: &str) -> Result<String, SourceError> {
+    pub(super) fn ticket_path(ticket: &str, suffix: &str) -> Result<String, SourceError> {
         // Ids go into the URL path: accept digits only.
         if ticket.is_empty() || !ticket.bytes().all(|b| b.is_ascii_digit()) {
             return Err(SourceError::new(format!(
@@ -123,7 +123,12 @@ impl Zendesk {
     }
 
     /// A ticket update: proven by the updated ticket in the answer.
-    async fn update(&self, what: &str, ticket: &str, body: &Value) -> Result<(), SourceError> {
+    pub(super) async fn update(
+        &self,
+        what: &str,
+        ticket: &str,
+        body: &Value,
+    ) -> Result<(), SourceError> {
         let path = Self::ticket_path(ticket, "")?;
         let answer: UpdatedTicket = self.put(what, &path, body).await?;
         if answer.ticket.id.to_string() != ticket {
