@@ -638,8 +638,9 @@ fn describe(what: &str, error: &reqwest::Error, timeout: Duration) -> SourceErro
     described
 }
 
-/// What a poll cost on the wire: requests sent and body bytes received,
-/// counted per task so each poller measures only its own source (the
+/// What a poll cost: requests sent and body bytes received (after gzip
+/// decompression: the client asks every source for gzip, and the bytes on
+/// the wire are that much fewer), counted per task so each poller measures only its own source (the
 /// performance record's "requests and bytes per quiet poll", and a debug
 /// log line per poll).
 pub mod meter {
