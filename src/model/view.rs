@@ -61,7 +61,8 @@ impl Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum SortMode {
-    #[strum(serialize = "SLA")]
+    /// "Most urgent" first: see [`urgency`].
+    #[strum(serialize = "urgency")]
     SlaUrgency,
     #[strum(serialize = "priority")]
     Priority,
@@ -97,6 +98,41 @@ pub struct PaneView {
     pub sort: usize,
     /// Id of the selected item, so the selection follows it across re-sorts.
     pub selected_id: Option<String>,
+    /// When the user last moved this pane's cursor: for a minute after,
+    /// a new major incident does not take the cursor away from them.
+    pub moved_at: Option<jiff::Timestamp>,
+}
+
+/// The sections of incident mode, in `tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Section {
+    #[default]
+    Customers,
+    Inquiries,
+    Timeline,
+}
+
+impl Section {
+    pub const ALL: [Self; 3] = [Self::Customers, Self::Inquiries, Self::Timeline];
+
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Customers => "Affected customers",
+            Self::Inquiries => "Linked inquiries",
+            Self::Timeline => "Timeline",
+        }
+    }
+
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self::ALL[(self as usize + 1) % 3]
+    }
+
+    #[must_use]
+    pub fn prev(self) -> Self {
+        Self::ALL[(self as usize + 2) % 3]
+    }
 }
 
 /// What the detail overlay shows.
@@ -119,9 +155,17 @@ pub enum Overlay {
         target: Target,
         scroll: u16,
     },
-    /// Incident mode: one incident from the customers' side.
+    /// Incident mode: one incident from the customers' side. `rows` is the
+    /// cursor in the customers and inquiries sections; `scroll` the
+    /// timeline's first line.
     Incident {
         id: String,
+        section: Section,
+        rows: [usize; 2],
+        scroll: u16,
+    },
+    /// The shift handover report just written (`H`), to read in place.
+    Handover {
         scroll: u16,
     },
     /// Every write and its delivery state; `selected` indexes
@@ -160,6 +204,29 @@ pub(crate) fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
             .all(|(a, b)| a.to_ascii_lowercase() == *b)
     })
 }
+
+/// Inquiries due within this are "about to breach" and ranked with the
+/// breached ones.
+pub const ABOUT_TO_BREACH: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// What "most urgent" means, as a sort key (smallest first): inquiries
+/// breached or due within [`ABOUT_TO_BREACH`] come first, ranked by
+/// priority and then by how far past (or close to) breach they are — an
+/// urgent ticket breached 35 min ago before a low one breached 5 h ago; then
+/// the rest by time left, priority breaking ties; paused clocks last.
+#[must_use]
+pub fn urgency(inquiry: &Inquiry, now: jiff::Timestamp) -> (u8, i64, i64) {
+    let priority = i64::from(inquiry.priority as u8);
+    match inquiry.sla {
+        Some(s) if s.due <= now + ABOUT_TO_BREACH => (0, priority, s.due.as_second()),
+        Some(s) => (1, s.due.as_second(), priority),
+        None => (2, priority, inquiry.created_at.as_second()),
+    }
+}
+
+/// The rule of [`urgency`] in words, for the pane title and the help.
+pub const URGENCY_RULE: &str =
+    "breached or due within 1h first, by priority then time; then by time left";
 
 fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> bool {
     contains_ci(&inquiry.id, needle)
@@ -356,7 +423,7 @@ impl Model {
                 }
                 order.sort_by_cached_key(|&i| (account(i).map_or(usize::MAX, |a| rank[a]), due(i)));
             }
-            _ => order.sort_by_cached_key(|&i| (due(i), priority(i))),
+            _ => order.sort_by_cached_key(|&i| urgency(&inquiries[i], self.now)),
         }
         order
     }
@@ -379,8 +446,22 @@ impl Model {
                     .total_cmp(&accounts[rows[a].account].arr)
             }),
             SortMode::Renewal => order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX)),
-            // Attention order is how `join::derive` already sorted them.
-            _ => {}
+            // Attention order is how `join::derive` already sorted them,
+            // except that the customers an open incident hurts lead, the
+            // high-touch (enterprise) and biggest first: in an incident they
+            // are who the CRE calls. The sort is stable, so the rest keep
+            // the derived order.
+            _ => order.sort_by_cached_key(|&i| {
+                let row = &rows[i];
+                if row.health.in_incident {
+                    let account = &accounts[row.account];
+                    #[allow(clippy::cast_possible_truncation)]
+                    let arr = -(account.arr as i64);
+                    (0, account.segment as u8, arr)
+                } else {
+                    (1, 0, 0)
+                }
+            }),
         }
         order
     }
@@ -428,6 +509,7 @@ impl Model {
         let view = &mut self.panes[pane as usize];
         let last = view.order.len().saturating_sub(1);
         view.selected = view.selected.saturating_add_signed(delta).min(last);
+        view.moved_at = Some(self.now);
         self.remember_selection(pane);
         self.scroll_into_view(pane);
     }
@@ -438,6 +520,7 @@ impl Model {
         let row = view.offset + visible_row;
         if row < view.order.len() {
             self.panes[pane as usize].selected = row;
+            self.panes[pane as usize].moved_at = Some(self.now);
             self.remember_selection(pane);
         }
     }

@@ -33,11 +33,120 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         model.now.strftime("%H:%M:%S UTC").to_string(),
         theme::TEXT,
     ));
-    for source in &model.sources {
-        spans.push(Span::styled(" │ ", theme::MUTED));
-        spans.extend(chip(model, source));
-    }
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.extend(chips(model, usize::from(area.width).saturating_sub(used)));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Every source's chip in `width` columns. Each chip is drawn in full if
+/// all fit; otherwise chips collapse to their symbol, short name and age
+/// (`✗ desk 3m`), and each keeps an equal share of the line, its error
+/// cut to that share, so one long error can never push the others off.
+fn chips(model: &Model, width: usize) -> Vec<Span<'static>> {
+    const SEP: &str = " │ ";
+    let full: Vec<Vec<Span<'static>>> = model.sources.iter().map(|s| chip(model, s)).collect();
+    let total: usize = full
+        .iter()
+        .map(|c| 3 + c.iter().map(Span::width).sum::<usize>())
+        .sum();
+    let mut spans = Vec::new();
+    if total <= width {
+        for chip in full {
+            spans.push(Span::styled(SEP, theme::MUTED));
+            spans.extend(chip);
+        }
+        return spans;
+    }
+    let n = model.sources.len().max(1);
+    let share = (width / n).saturating_sub(3);
+    for source in &model.sources {
+        spans.push(Span::styled(SEP, theme::MUTED));
+        let mut chip = short_chip(model, source);
+        let mut left = share;
+        for span in &mut chip {
+            let text = text::truncate(&span.content, left);
+            left = left.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
+            span.content = text.into();
+        }
+        spans.extend(chip.into_iter().filter(|s| !s.content.is_empty()));
+    }
+    spans
+}
+
+/// A chip in few columns: symbol, kind, data age, then (if room) why it
+/// fails. The kind says which pane it feeds; the vendor is in the full chip.
+fn short_chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
+    let age = source
+        .last_ok
+        .map_or_else(|| "no data".to_owned(), |t| text::ago(model.now, t));
+    let kind = source.kind.to_string();
+    match source.status {
+        SourceStatus::Loading => vec![
+            Span::styled("◌ ", theme::MUTED),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled("loading", theme::MUTED),
+        ],
+        SourceStatus::Ready => vec![
+            Span::styled("● ", theme::OK),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled(age, theme::MUTED),
+        ],
+        SourceStatus::Failed => vec![
+            Span::styled("✗ ", theme::CRITICAL),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled(format!("{age} "), theme::CRITICAL),
+            Span::styled(
+                source.last_error.clone().unwrap_or_default(),
+                theme::CRITICAL,
+            ),
+        ],
+    }
+}
+
+/// The open SEV1/SEV2 that started since the user last looked, across the
+/// KPI line: what, since when, and the one key that opens it. `false` when
+/// there is none (the KPI line is drawn instead).
+pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
+    let Some(incident) = model
+        .offered_incident
+        .as_deref()
+        .and_then(|id| model.data.incidents.iter().find(|i| i.id == id))
+        .filter(|i| i.is_open())
+    else {
+        return false;
+    };
+    let key = model
+        .settings
+        .keymap
+        .first_key(Action::IncidentMode)
+        .map(|k| format!("  {k} incident mode"))
+        .unwrap_or_default();
+    let dismiss = model
+        .settings
+        .keymap
+        .first_key(Action::Back)
+        .map(|k| format!(" · {k} dismiss"))
+        .unwrap_or_default();
+    let affected = model
+        .data
+        .incidents
+        .iter()
+        .position(|i| i.id == incident.id)
+        .and_then(|i| model.derived.impacts.get(i))
+        .map_or(0, |x| x.affected.len());
+    let text = format!(
+        " ▲ {} {} · {} ago · {affected} customers hit ·{key}{dismiss} ",
+        incident.severity,
+        incident.title,
+        text::duration(model.now.duration_since(incident.started_at)),
+    );
+    let width = usize::from(area.width);
+    let text = format!("{:<width$}", text::truncate(&text, width));
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, theme::BADGE_INCIDENT))),
+        area,
+    );
+    true
 }
 
 /// One source chip: state symbol, name, data age, and the error if any.
@@ -101,17 +210,34 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         .iter()
         .enumerate()
         .map(|(i, pane)| {
+            // The incidents tab names the worst open SEV1/SEV2 first, so a
+            // major incident is seen from any tab (and without colour).
+            let badge = match pane {
+                Pane::Incidents => model
+                    .data
+                    .incidents
+                    .iter()
+                    .filter(|x| x.is_open() && x.severity <= crate::core::domain::Severity::Sev2)
+                    .map(|x| x.severity)
+                    .min()
+                    .map(|s| format!("▲{s} "))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
             let label = format!(
-                " {} {} ({}) ",
+                " {} {badge}{} ({}) ",
                 i + 1,
                 pane.title(),
                 model.panes[*pane as usize].order.len()
             );
+            let major = !badge.is_empty();
             let label = format!("{:<third$}", text::truncate(&label, third));
             Span::styled(
                 label,
                 if *pane == model.focus {
                     theme::BADGE_MODE
+                } else if major {
+                    theme::CRITICAL
                 } else {
                     theme::MUTED
                 },
@@ -122,11 +248,23 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 }
 
 pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
-    let line = if let Some(text) = &model.filter_input {
+    let line = if let Some(command) = &model.command {
+        Line::from(vec![
+            Span::styled(" : ", theme::KEY),
+            Span::styled(format!("{}▏", command.text), theme::TEXT),
+            Span::styled(
+                "  tab complete · ↑↓ history · enter run · esc close",
+                theme::MUTED,
+            ),
+        ])
+    } else if let Some(text) = &model.filter_input {
         Line::from(vec![
             Span::styled(" / ", theme::KEY),
             Span::styled(format!("{text}▏"), theme::TEXT),
-            Span::styled("  enter keep · esc clear", theme::MUTED),
+            Span::styled(
+                "  fuzzy, words AND-ed · enter keep · esc clear",
+                theme::MUTED,
+            ),
         ])
     } else if let Some((text, _)) = &model.status {
         Line::from(Span::styled(format!(" {text}"), theme::WARN))
@@ -153,4 +291,71 @@ fn hints(model: &Model) -> Line<'static> {
         spans.push(Span::styled(" panes", theme::MUTED));
     }
     Line::from(spans)
+}
+
+/// The command line's completions, above the footer: name (with its
+/// argument), what it does; the one `tab` takes is marked.
+pub fn completions(frame: &mut Frame<'_>, body: Rect, model: &Model) {
+    use ratatui::widgets::{Block, Borders, Clear};
+    let Some(command) = &model.command else {
+        return;
+    };
+    let all = model.completions();
+    if all.is_empty() {
+        return;
+    }
+    let rows = all
+        .len()
+        .min(usize::from(body.height.saturating_sub(2)).min(10));
+    let selected = command.selected % all.len();
+    // Keep the highlighted one in the window.
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    let name_width = all
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    let lines: Vec<Line<'static>> = all
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, c)| {
+            let mark = if i == selected { "▶ " } else { "  " };
+            let style = if i == selected {
+                theme::SELECTED
+            } else {
+                theme::TEXT
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{mark}{:<name_width$}", text::truncate(&c.name, name_width)),
+                    style,
+                ),
+                Span::styled(format!("  {}", c.help), theme::MUTED),
+            ])
+        })
+        .collect();
+    let height = u16::try_from(rows + 2).unwrap_or(3);
+    let width = body.width.min(90);
+    let area = Rect::new(
+        body.x,
+        body.y + body.height.saturating_sub(height),
+        width,
+        height,
+    );
+    let more = all.len().saturating_sub(first + rows);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::BORDER_FOCUSED)
+        .title(Span::styled(
+            format!(" {} commands ", all.len()),
+            theme::TITLE,
+        ));
+    if more > 0 {
+        block = block.title_bottom(Span::styled(format!(" ↓ {more} more "), theme::MUTED));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -168,6 +168,12 @@ impl<'k> Hints<'k> {
         self.parts.is_empty()
     }
 
+    /// Each hint on its own.
+    #[must_use]
+    pub fn parts(&self) -> Vec<String> {
+        self.parts.clone()
+    }
+
     /// The hints joined by `sep`.
     #[must_use]
     pub fn join(&self, sep: &str) -> String {
