@@ -28,6 +28,7 @@ pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::settings::Settings;
 pub(crate) use self::view::contains_ci;
+pub use self::view::filter_highlights as view_highlights;
 pub use self::view::{Overlay, Pane, PaneView, Section, SortMode, Target, URGENCY_RULE, urgency};
 use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,

@@ -228,27 +228,39 @@ pub fn urgency(inquiry: &Inquiry, now: jiff::Timestamp) -> (u8, i64, i64) {
 pub const URGENCY_RULE: &str =
     "breached or due within 1h first, by priority then time; then by time left";
 
-fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> bool {
-    contains_ci(&inquiry.id, needle)
-        || contains_ci(&inquiry.subject, needle)
-        || match customer {
-            Some(c) => contains_ci(c, needle),
-            None => inquiry
-                .org
-                .as_deref()
-                .is_some_and(|o| contains_ci(o, needle)),
-        }
-        || inquiry
-            .assignee
-            .as_deref()
-            .is_some_and(|a| contains_ci(a, needle))
-        || inquiry
-            .feature_area
-            .as_deref()
-            .is_some_and(|a| contains_ci(a, needle))
-        || contains_ci(inquiry.status.into(), needle)
-        || contains_ci(inquiry.priority.into(), needle)
-        || inquiry.tags.iter().any(|t| contains_ci(t, needle))
+/// The filter as a fuzzy pattern: each word must match (AND), in any
+/// order, with Unicode case folding and accents ignored ("acme csv" finds
+/// "ACME Corp … CSV export"; "resume" finds "Résumé").
+#[must_use]
+pub fn filter_pattern(filter: &str) -> nucleo_matcher::pattern::Pattern {
+    nucleo_matcher::pattern::Pattern::parse(
+        filter,
+        nucleo_matcher::pattern::CaseMatching::Ignore,
+        nucleo_matcher::pattern::Normalization::Smart,
+    )
+}
+
+/// Which characters (by index) of `text` the filter's words match, for
+/// highlighting: every word that matches inside this one field.
+#[must_use]
+pub fn filter_highlights(filter: &str, text: &str) -> Vec<usize> {
+    if filter.trim().is_empty() {
+        return Vec::new();
+    }
+    let pattern = filter_pattern(filter);
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let mut chars = Vec::new();
+    let mut indices = Vec::new();
+    for atom in &pattern.atoms {
+        let _ = atom.indices(
+            nucleo_matcher::Utf32Str::new(text, &mut chars),
+            &mut matcher,
+            &mut indices,
+        );
+    }
+    indices.sort_unstable();
+    indices.dedup();
+    indices.into_iter().map(|i| i as usize).collect()
 }
 
 impl Model {
@@ -270,7 +282,11 @@ impl Model {
     /// no sort.
     pub(crate) fn refilter(&mut self, pane: Pane) {
         let view = &self.panes[pane as usize];
-        let needle = view.filter.to_ascii_lowercase();
+        let needle = view.filter.trim().to_owned();
+        let pattern = filter_pattern(&needle);
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut haystack = String::new();
+        let mut chars = Vec::new();
         let scope = self.scope_rows(pane);
         let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
@@ -285,7 +301,16 @@ impl Model {
                 .map(|i| {
                     scope.as_ref().is_none_or(|in_scope| in_scope[i])
                         && saved_view.is_none_or(|v| self.in_view(v, i))
-                        && (needle.is_empty() || self.matches(pane, i, &needle))
+                        && (needle.is_empty() || {
+                            haystack.clear();
+                            self.haystack(pane, i, &mut haystack);
+                            pattern
+                                .score(
+                                    nucleo_matcher::Utf32Str::new(&haystack, &mut chars),
+                                    &mut matcher,
+                                )
+                                .is_some()
+                        })
                 })
                 .collect();
             view.sorted.iter().copied().filter(|&i| keep[i]).collect()
@@ -369,32 +394,46 @@ impl Model {
         }
     }
 
-    /// Whether an item (by data index) matches a lower-cased filter.
-    fn matches(&self, pane: Pane, index: usize, needle: &str) -> bool {
+    /// The text of an item (by data index) that the filter searches, its
+    /// fields separated by spaces, appended to `out`.
+    fn haystack(&self, pane: Pane, index: usize, out: &mut String) {
+        use std::fmt::Write;
+        let mut push = |field: &str| {
+            out.push_str(field);
+            out.push(' ');
+        };
         match pane {
             Pane::Inquiries => {
+                let inquiry = &self.data.inquiries[index];
                 let account = self.derived.inquiry_account.get(index).copied().flatten();
-                inquiry_matches(
-                    &self.data.inquiries[index],
-                    account.map(|a| self.data.accounts[a].name.as_str()),
-                    needle,
-                )
+                push(&inquiry.id);
+                push(&inquiry.subject);
+                match account {
+                    Some(a) => push(&self.data.accounts[a].name),
+                    None => push(inquiry.org.as_deref().unwrap_or_default()),
+                }
+                push(inquiry.assignee.as_deref().unwrap_or_default());
+                push(inquiry.feature_area.as_deref().unwrap_or_default());
+                push(inquiry.status.into());
+                push(inquiry.priority.into());
+                for tag in &inquiry.tags {
+                    push(tag);
+                }
             }
             Pane::Customers => {
                 let row = &self.derived.customers[index];
                 let a = &self.data.accounts[row.account];
-                contains_ci(&a.name, needle)
-                    || contains_ci(&a.tenant, needle)
-                    || contains_ci(&a.owner, needle)
-                    || contains_ci(&a.segment.to_string(), needle)
-                    || contains_ci(&row.health.band.to_string(), needle)
+                push(&a.name);
+                push(&a.tenant);
+                push(&a.owner);
+                let _ = write!(out, "{} {} ", a.segment, row.health.band);
             }
             Pane::Incidents => {
                 let x = &self.data.incidents[index];
-                contains_ci(&x.title, needle)
-                    || contains_ci(&x.id, needle)
-                    || x.service.as_deref().is_some_and(|s| contains_ci(s, needle))
-                    || contains_ci(&x.severity.to_string(), needle)
+                push(&x.title);
+                push(&x.id);
+                push(x.service.as_deref().unwrap_or_default());
+                let _ = write!(out, "{} ", x.severity);
             }
         }
     }
@@ -574,5 +613,30 @@ mod tests {
         assert!(contains_ci("xxABC", "abc"));
         assert!(!contains_ci("ab", "abc"));
         assert!(contains_ci("Ünïcode Straße", "straße"));
+    }
+
+    fn found(filter: &str, text: &str) -> bool {
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut chars = Vec::new();
+        filter_pattern(filter)
+            .score(
+                nucleo_matcher::Utf32Str::new(text, &mut chars),
+                &mut matcher,
+            )
+            .is_some()
+    }
+
+    #[test]
+    fn the_filter_is_fuzzy_folds_unicode_case_and_ands_its_words() {
+        // Words in any order, each must match.
+        assert!(found("acme csv", "CSV export broken ACME Corp"));
+        assert!(!found("acme pdf", "CSV export broken ACME Corp"));
+        // Fuzzy: letters in order, gaps allowed.
+        assert!(found("acmcrp", "Acme Corp"));
+        // Unicode case folding and accents.
+        assert!(found("ÉCOLE", "école normale"));
+        assert!(found("straße", "STRASSE") || found("straße", "Straße"));
+        assert!(found("resume", "Résumé upload"));
+        assert_eq!(filter_highlights("acme", "the Acme Corp"), vec![4, 5, 6, 7]);
     }
 }

@@ -41,6 +41,11 @@ pub const BADGE_READ_ONLY: Style = Style::new()
     .fg(Color::Black)
     .bg(Color::Magenta)
     .add_modifier(Modifier::BOLD);
+/// Characters the filter matched: underlined as well as coloured, so the
+/// match shows without colour too.
+pub const MATCH: Style = Style::new()
+    .fg(Color::Yellow)
+    .add_modifier(Modifier::UNDERLINED.union(Modifier::BOLD));
 pub const PRIVATE_NOTE: Style = Style::new().fg(Color::Yellow);
 
 /// A health band in its traffic-light colour.
