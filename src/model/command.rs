@@ -80,7 +80,8 @@ fn names() -> Vec<(String, String, String)> {
         .map(|(n, a, h)| ((*n).to_owned(), (*a).to_owned(), (*h).to_owned()))
         .collect();
     for action in Action::iter() {
-        if action == Action::Command {
+        // `:` itself, and actions a command above already names.
+        if action == Action::Command || all.iter().any(|(n, _, _)| n == action.as_ref()) {
             continue;
         }
         all.push((

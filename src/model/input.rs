@@ -271,7 +271,19 @@ impl Model {
                 }
             }
             Action::IncidentMode => return self.enter_incident_mode(),
-            Action::CustomerUpdate => self.open_customer_update(),
+            // Outside incident mode, `u` goes there first (the incident
+            // the banner offers, or the most severe): one key from any
+            // screen to the customer update.
+            Action::CustomerUpdate if matches!(self.overlay, Overlay::Incident { .. }) => {
+                self.open_customer_update();
+            }
+            Action::CustomerUpdate => {
+                let effects = self.enter_incident_mode();
+                if matches!(self.overlay, Overlay::Incident { .. }) {
+                    self.open_customer_update();
+                }
+                return effects;
+            }
             Action::ViewAll => self.set_view(crate::model::views::ALL),
             Action::ViewMine => self.set_view(crate::model::views::MINE),
             Action::ViewUnassigned => self.set_view(crate::model::views::UNASSIGNED),

@@ -29,46 +29,49 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         spans.push(Span::styled(" READ-ONLY ", theme::BADGE_READ_ONLY));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(
-        model.now.strftime("%H:%M:%S UTC").to_string(),
-        theme::TEXT,
-    ));
     let used: usize = spans.iter().map(Span::width).sum();
-    spans.extend(chips(model, usize::from(area.width).saturating_sub(used)));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// Every source's chip in `width` columns. Each chip is drawn in full if
-/// all fit; otherwise chips collapse to their symbol, short name and age
-/// (`✗ desk 3m`), and each keeps an equal share of the line, its error
-/// cut to that share, so one long error can never push the others off.
-fn chips(model: &Model, width: usize) -> Vec<Span<'static>> {
-    const SEP: &str = " │ ";
+    let clock = model.now.strftime("%H:%M:%S UTC").to_string();
+    let room = usize::from(area.width).saturating_sub(used + clock.len());
     let full: Vec<Vec<Span<'static>>> = model.sources.iter().map(|s| chip(model, s)).collect();
-    let total: usize = full
+    let needed: usize = full
         .iter()
         .map(|c| 3 + c.iter().map(Span::width).sum::<usize>())
         .sum();
-    let mut spans = Vec::new();
-    if total <= width {
+    if needed <= room {
+        spans.push(Span::styled(clock, theme::TEXT));
         for chip in full {
-            spans.push(Span::styled(SEP, theme::MUTED));
+            spans.push(Span::styled(" │ ", theme::MUTED));
             spans.extend(chip);
         }
-        return spans;
+    } else {
+        // Narrow: the clock without seconds, and every chip collapsed.
+        let clock = model.now.strftime("%H:%M").to_string();
+        let room = usize::from(area.width).saturating_sub(used + clock.len());
+        spans.push(Span::styled(clock, theme::TEXT));
+        spans.extend(collapsed_chips(model, room));
     }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Every source's chip collapsed to symbol, short kind and data age
+/// (`✗ desk 3m`), each in an equal share of `width` and cut to it: the
+/// error (if any room is left) comes last, so one long error can never
+/// push the other chips off the line.
+fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
     let n = model.sources.len().max(1);
-    let share = (width / n).saturating_sub(3);
+    let share = (width / n).saturating_sub(1);
+    let mut spans = Vec::new();
     for source in &model.sources {
-        spans.push(Span::styled(SEP, theme::MUTED));
-        let mut chip = short_chip(model, source);
+        spans.push(Span::raw(" "));
         let mut left = share;
-        for span in &mut chip {
+        for span in short_chip(model, source) {
+            if left == 0 {
+                break;
+            }
             let text = text::truncate(&span.content, left);
             left = left.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
-            span.content = text.into();
+            spans.push(Span::styled(text, span.style));
         }
-        spans.extend(chip.into_iter().filter(|s| !s.content.is_empty()));
     }
     spans
 }
@@ -76,10 +79,16 @@ fn chips(model: &Model, width: usize) -> Vec<Span<'static>> {
 /// A chip in few columns: symbol, kind, data age, then (if room) why it
 /// fails. The kind says which pane it feeds; the vendor is in the full chip.
 fn short_chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
-    let age = source
-        .last_ok
-        .map_or_else(|| "no data".to_owned(), |t| text::ago(model.now, t));
-    let kind = source.kind.to_string();
+    let age = source.last_ok.map_or_else(
+        || "no data".to_owned(),
+        |t| text::ago(model.now, t).trim_end_matches(" ago").to_owned(),
+    );
+    let kind = match source.kind {
+        crate::core::domain::SourceKind::Desk => "desk",
+        crate::core::domain::SourceKind::Metrics => "met",
+        crate::core::domain::SourceKind::Incidents => "inc",
+        crate::core::domain::SourceKind::Accounts => "acct",
+    };
     match source.status {
         SourceStatus::Loading => vec![
             Span::styled("◌ ", theme::MUTED),
@@ -94,7 +103,8 @@ fn short_chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
         SourceStatus::Failed => vec![
             Span::styled("✗ ", theme::CRITICAL),
             Span::styled(format!("{kind} "), theme::TEXT),
-            Span::styled(format!("{age} "), theme::CRITICAL),
+            Span::styled(age, theme::CRITICAL),
+            Span::raw(" "),
             Span::styled(
                 source.last_error.clone().unwrap_or_default(),
                 theme::CRITICAL,

@@ -14,7 +14,7 @@ use crate::model::Model;
 use crate::model::action::Action;
 
 /// Columns narrower than this wrap too much to read.
-const COLUMN_MIN: u16 = 78;
+const COLUMN_MIN: u16 = 64;
 
 /// Keys that dialogs take directly (not rebindable: they are the dialog's
 /// own vocabulary, and are named in each dialog too).
@@ -102,10 +102,32 @@ fn lines(model: &Model) -> Vec<Line<'static>> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     let keymap = &model.settings.keymap;
     let lines = lines(model);
-    // As many columns as fit; the lines split evenly between them.
+    // As many columns as fit; the lines split between them by the height
+    // they take once wrapped, so no column runs past the others.
     let columns = usize::from((area.width.saturating_sub(2) / COLUMN_MIN).clamp(1, 3));
-    let per_column = lines.len().div_ceil(columns);
-    let height = u16::try_from(per_column + 2).unwrap_or(u16::MAX);
+    let column_width = usize::from(area.width.saturating_sub(2)) / columns;
+    let rows = |l: &Line<'_>| l.width().max(1).div_ceil(column_width.max(1));
+    let total: usize = lines.iter().map(rows).sum();
+    let target = total.div_ceil(columns);
+    let mut chunks: Vec<Vec<Line<'static>>> = vec![Vec::new()];
+    let mut used = 0;
+    for line in lines {
+        let h = rows(&line);
+        if used + h > target && chunks.len() < columns && used > 0 {
+            chunks.push(Vec::new());
+            used = 0;
+        }
+        used += h;
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(line);
+        }
+    }
+    let tallest = chunks
+        .iter()
+        .map(|c| c.iter().map(rows).sum::<usize>())
+        .max()
+        .unwrap_or(0);
+    let height = u16::try_from(tallest + 2).unwrap_or(u16::MAX);
     let popup = widgets::centered(area, area.width, height);
     // Both keys that close the help, as bound now.
     let title = match widgets::keys(keymap, &[Action::Help, Action::Back], " or ") {
@@ -115,9 +137,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, scroll: u16) {
     let hints = Hints::new(keymap).add(&[Action::Down, Action::Up], "scroll");
     let inner = Overlay::new(title).hints(&hints).frame(frame, popup);
     let areas = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(inner);
-    for (chunk, column) in lines.chunks(per_column.max(1)).zip(areas.iter()) {
+    for (chunk, column) in chunks.into_iter().zip(areas.iter()) {
         frame.render_widget(
-            Paragraph::new(chunk.to_vec())
+            Paragraph::new(chunk)
                 .wrap(Wrap { trim: false })
                 .scroll((scroll, 0)),
             *column,
