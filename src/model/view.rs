@@ -228,6 +228,10 @@ pub fn urgency(inquiry: &Inquiry, now: jiff::Timestamp) -> (u8, i64, i64) {
 pub const URGENCY_RULE: &str =
     "breached or due within 1h first, by priority then time; then by time left";
 
+/// Separates the fields of a filter haystack (a control character no
+/// sanitised field contains).
+const FIELD_SEP: char = '\u{1f}';
+
 /// The filter as a fuzzy pattern: each word must match (AND), in any
 /// order, with Unicode case folding and accents ignored ("acme csv" finds
 /// "ACME Corp … CSV export"; "resume" finds "Résumé").
@@ -304,12 +308,18 @@ impl Model {
                         && (needle.is_empty() || {
                             haystack.clear();
                             self.haystack(pane, i, &mut haystack);
-                            pattern
-                                .score(
-                                    nucleo_matcher::Utf32Str::new(&haystack, &mut chars),
-                                    &mut matcher,
-                                )
-                                .is_some()
+                            // Each word must match within one field: a
+                            // fuzzy match scattered over the subject, the
+                            // status and a tag would find nearly anything.
+                            pattern.atoms.iter().all(|atom| {
+                                haystack.split(FIELD_SEP).any(|field| {
+                                    atom.score(
+                                        nucleo_matcher::Utf32Str::new(field, &mut chars),
+                                        &mut matcher,
+                                    )
+                                    .is_some()
+                                })
+                            })
                         })
                 })
                 .collect();
@@ -400,7 +410,7 @@ impl Model {
         use std::fmt::Write;
         let mut push = |field: &str| {
             out.push_str(field);
-            out.push(' ');
+            out.push(FIELD_SEP);
         };
         match pane {
             Pane::Inquiries => {
@@ -426,14 +436,14 @@ impl Model {
                 push(&a.name);
                 push(&a.tenant);
                 push(&a.owner);
-                let _ = write!(out, "{} {} ", a.segment, row.health.band);
+                let _ = write!(out, "{}{FIELD_SEP}{}", a.segment, row.health.band);
             }
             Pane::Incidents => {
                 let x = &self.data.incidents[index];
                 push(&x.title);
                 push(&x.id);
                 push(x.service.as_deref().unwrap_or_default());
-                let _ = write!(out, "{} ", x.severity);
+                let _ = write!(out, "{}", x.severity);
             }
         }
     }
