@@ -103,6 +103,12 @@ where
     if let Ok(size) = terminal.size() {
         model.size = (size.width, size.height);
     }
+    // `[ui] mouse = false`: the terminal was entered with mouse reporting
+    // on (as every restore path expects); turn it off before the first
+    // frame.
+    if !model.mouse {
+        crate::app::terminal::set_mouse(false);
+    }
     draw(terminal, &model)?;
     // Start-up timing for the performance record (scripts/perf.sh reads it
     // from the log): the first frame, and the first one with the desk's data.
@@ -150,6 +156,7 @@ where
                     // The report is rendered from the model as it is now.
                     let (file_name, markdown) = crate::report::handover::shift_report(&model);
                     save_handover(file_name, markdown, &runtime);
+                    dirty = true;
                 }
                 effect => perform(effect, &mut runtime),
             }
@@ -206,7 +213,14 @@ fn save_handover(file_name: String, markdown: String, runtime: &Runtime) {
     tokio::task::spawn_blocking(move || {
         let said =
             crate::report::handover::save(&crate::config::paths::data_dir(), &file_name, &markdown);
-        send(&tx, Message::Status(said));
+        // The report is also shown in the cockpit, to read it at once.
+        send(
+            &tx,
+            Message::HandoverWritten {
+                report: crate::core::sanitize::multiline(&markdown),
+                said,
+            },
+        );
     });
 }
 
@@ -215,6 +229,7 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
     match effect {
         // The loop handles these: they need the model or the terminal.
         Effect::Quit | Effect::ExternalEditor(_) | Effect::Handover => {}
+        Effect::Mouse(on) => crate::app::terminal::set_mouse(on),
         Effect::Refresh => runtime
             .pollers
             .all

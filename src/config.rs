@@ -100,6 +100,9 @@ pub struct UiConfig {
     pub me: Option<String>,
     /// Error ratio above which a tenant counts as hurt during an incident.
     pub impact_error_ratio: Option<f64>,
+    /// Report the mouse to the cockpit (clicks, wheel); `false` leaves it
+    /// to the terminal, for selecting text. Default on.
+    pub mouse: Option<bool>,
 }
 
 /// A configuration problem, located in the file.
@@ -226,6 +229,9 @@ impl Config {
             views: self.built.views.clone(),
             health: self.health.clone(),
             kpi: self.kpi.clone(),
+            mouse: self.ui.mouse.unwrap_or(true),
+            // https://no-color.org: set and not empty.
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! rendered from this struct alone.
 
 pub mod action;
+pub mod command;
 pub mod escalate;
 pub(crate) mod incident_mode;
 mod input;
@@ -28,7 +29,8 @@ pub use self::persist::StoreState;
 pub use self::prompt::{Prompt, WriteRequest};
 pub use self::settings::Settings;
 pub(crate) use self::view::contains_ci;
-pub use self::view::{Overlay, Pane, PaneView, SortMode, Target};
+pub use self::view::filter_highlights as view_highlights;
+pub use self::view::{Overlay, Pane, PaneView, Section, SortMode, Target, URGENCY_RULE, urgency};
 use crate::core::domain::{
     Account, Comment, DeskUpdate, Incident, IncidentNote, Inquiry, MetricsSnapshot, SourceError,
     SourceKind,
@@ -44,6 +46,15 @@ pub enum Loadable<T> {
     Loading,
     Ready(T),
     Failed(String),
+}
+
+/// A destructive key pressed once, waiting for its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Armed {
+    /// `ctrl-c` while a write was being edited.
+    Quit,
+    /// `esc` on a typed draft.
+    Discard,
 }
 
 /// Metrics older than this count as no data for the health score.
@@ -111,6 +122,19 @@ pub struct Model {
     /// Terminal size (columns, rows), for layout-dependent navigation.
     pub size: (u16, u16),
     pub quit: bool,
+    /// Where `esc` returns from a detail opened inside incident mode.
+    pub return_to: Option<Overlay>,
+    /// The last handover report written (`H`), shown in its overlay.
+    pub handover: Option<String>,
+    /// The `:` command line, while open.
+    pub command: Option<command::CommandLine>,
+    /// Commands run from the command line, oldest first (`↑`/`↓` recall).
+    pub command_history: Vec<String>,
+    /// Whether the terminal reports the mouse (`[ui] mouse`, `:mouse`).
+    pub mouse: bool,
+    /// A first `ctrl-c` (or `esc` on a typed draft) was pressed while a
+    /// write was being edited: the second one goes ahead.
+    pub(crate) armed: Option<Armed>,
     last_derive: Timestamp,
     /// The saved view of the inquiries pane (index into `settings.views`).
     pub view: usize,
@@ -144,6 +168,12 @@ impl Model {
             scope: None,
             size: (80, 24),
             quit: false,
+            return_to: None,
+            handover: None,
+            command: None,
+            command_history: Vec::new(),
+            mouse: true,
+            armed: None,
             last_derive: now,
             view: crate::model::views::ALL,
             store: StoreState::default(),
@@ -155,6 +185,7 @@ impl Model {
                 method: Vec::new(),
             },
         };
+        model.mouse = model.settings.mouse;
         model.refresh_kpis();
         model
     }
@@ -262,6 +293,13 @@ impl Model {
                 );
             }
             Message::Status(text) => self.say(text),
+            Message::HandoverWritten { report, said } => {
+                self.handover = Some(report);
+                if self.prompt.is_none() {
+                    self.overlay = Overlay::Handover { scroll: 0 };
+                }
+                self.say(said);
+            }
             Message::Stored(result) => self.stored(result),
             Message::Delivery(delivery) => self.delivered(&delivery),
             Message::Journalled(result) => {

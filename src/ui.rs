@@ -32,7 +32,11 @@ use crate::model::{Model, Overlay, Pane, SourceStatus};
 pub fn render(frame: &mut Frame<'_>, model: &Model) {
     let areas = layout::areas(frame.area(), model.focus);
     bars::top(frame, areas.top_bar, model);
-    kpi::strip(frame, areas.kpi_strip, model);
+    // A new SEV1/SEV2 takes the KPI line until it is looked at: the one
+    // place every layout has, so nothing else moves.
+    if !bars::banner(frame, areas.kpi_strip, model) {
+        kpi::strip(frame, areas.kpi_strip, model);
+    }
     if let Some(tabs) = areas.tabs {
         bars::tabs(frame, tabs, model);
     }
@@ -55,14 +59,42 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
         Overlay::Journal { selected, confirm } => {
             writes::journal(frame, areas.body, model, *selected, *confirm);
         }
-        Overlay::Incident { id, scroll } => incident::render(frame, areas.body, model, id, *scroll),
+        Overlay::Incident {
+            id,
+            section,
+            rows,
+            scroll,
+        } => incident::render(frame, areas.body, model, id, *section, *rows, *scroll),
+        Overlay::Handover { scroll } => help::handover(frame, areas.body, model, *scroll),
         Overlay::Kpi { scroll } => kpi::view(frame, areas.body, model, *scroll),
     }
     if let Some(prompt) = &model.prompt {
         writes::prompt(frame, areas.body, model, prompt);
     }
+    if model.command.is_some() {
+        bars::completions(frame, areas.body, model);
+    }
     bars::footer(frame, areas.footer, model);
+    if model.settings.no_color {
+        strip_colour(frame);
+    }
 }
+
+/// `NO_COLOR`: every cell keeps its text and attributes (bold, reverse)
+/// but loses its colours. Done on the finished frame so that no widget can
+/// forget it; the selection stays visible through its symbol and reverse
+/// video.
+fn strip_colour(frame: &mut Frame<'_>) {
+    use ratatui::style::Color;
+    for cell in &mut frame.buffer_mut().content {
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
+}
+
+/// The symbol before the selected row of the focused list. It carries the
+/// selection where colour cannot (`NO_COLOR`, monochrome terminals).
+pub const SELECTION_SYMBOL: &str = "▶ ";
 
 /// The frame around a pane: title with row count, filter and sort, and —
 /// when its source is failing — the reason, so an error never passes for an
@@ -101,6 +133,13 @@ fn pane_block(model: &Model, pane: Pane) -> Block<'static> {
     }
     let sort = pane.sorts()[view.sort % pane.sorts().len()];
     title.push(Span::styled(format!("  by {sort} "), theme::MUTED));
+    // "Most urgent" is a rule, not a feeling: say it where the order shows.
+    if sort == crate::model::SortMode::SlaUrgency && model.size.0 >= 120 {
+        title.push(Span::styled(
+            format!("({}) ", crate::model::URGENCY_RULE),
+            theme::MUTED,
+        ));
+    }
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused {
@@ -199,6 +238,14 @@ fn window_table<'a>(
         .header(header.style(theme::HEADER))
         .block(pane_block(model, pane))
         .column_spacing(1)
+        // The symbol's column is kept on every row so that columns do not
+        // shift when the focus moves.
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
+        .highlight_symbol(if model.focus == pane && model.overlay == Overlay::None {
+            SELECTION_SYMBOL
+        } else {
+            "  "
+        })
         .row_highlight_style(if model.focus == pane {
             theme::SELECTED
         } else {

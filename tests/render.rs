@@ -443,7 +443,9 @@ fn overlay_hints_name_the_rebound_key() {
     m.update(key('i'));
     let text = screen(&render(&mut m, 200, 50));
     assert!(
-        text.contains("INCIDENT MODE — u customer update · a note · X escalate · z back"),
+        text.contains(
+            "INCIDENT MODE — u customer update · tab section · enter open · a note · X escalate · z back"
+        ),
         "{text}"
     );
     assert!(!text.contains("e escalate"), "{text}");

@@ -691,3 +691,65 @@ async fn a_customer_update_is_edited_previewed_per_recipient_and_sent() {
     cockpit.assert_no_token(&bytes);
     sim.shutdown().await;
 }
+
+/// After the program's last mouse-reporting, alternate-screen and cursor
+/// switches, every one is back off / shown: what a shell needs.
+fn assert_restored(bytes: &[u8]) {
+    let last = |needle: &[u8]| memchr::memmem::rfind(bytes, needle);
+    for (on, off, what) in [
+        (&b"\x1b[?1000h"[..], &b"\x1b[?1000l"[..], "mouse reporting"),
+        (b"\x1b[?1049h", b"\x1b[?1049l", "alternate screen"),
+        (b"\x1b[?25l", b"\x1b[?25h", "hidden cursor"),
+    ] {
+        let off_at = last(off).unwrap_or_else(|| panic!("{what} never switched back"));
+        assert!(
+            last(on).is_none_or(|on_at| on_at < off_at),
+            "{what} left on after exit"
+        );
+    }
+}
+
+/// `q` is not the only way out: Ctrl-C (a key in raw mode) and SIGINT
+/// (`kill -INT`) both end the program with status 0 and the terminal as it
+/// was: no alternate screen, a visible cursor, no mouse reporting.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_and_sigint_exit_cleanly_and_restore_the_terminal() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    pagerduty(&server).await;
+    for (name, how) in [("cc", "ctrl-c"), ("si", "sigint")] {
+        let cockpit = Cockpit::start(tmux.clone(), name, &config(&server, "pagerduty"));
+        let cockpit = tokio::task::spawn_blocking(move || {
+            cockpit.wait_for("ZDSUBJECT");
+            if how == "ctrl-c" {
+                cockpit.keys(&["C-c"]);
+            } else {
+                let pid = cockpit.tmux(&["display-message", "-p", "-t", "cockpit", "#{pane_pid}"]);
+                let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
+                let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+                assert!(status.success());
+            }
+            cockpit.wait_exited();
+            // tmux's own view of the pane: no mouse mode left on.
+            let flags = cockpit.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "cockpit",
+                "#{mouse_any_flag}#{alternate_on}",
+            ]);
+            let flags = String::from_utf8_lossy(&flags.stdout).trim().to_owned();
+            // (The cursor's visibility is checked in the bytes below: a dead
+            // pane's cursor flag says nothing.)
+            assert_eq!(flags, "00", "{how}: mouse reporting, alternate screen");
+            cockpit
+        })
+        .await
+        .unwrap();
+        assert_restored(&cockpit.bytes());
+    }
+}

@@ -1,9 +1,10 @@
 //! The real terminal: raw mode, alternate screen and mouse capture on the
 //! way in, and the same undone on every way out — normal exit, error, panic
-//! and SIGTERM/SIGHUP (the latter end the event loop, so the guard's drop
+//! and SIGTERM/SIGHUP/SIGINT (these end the event loop, so the guard's drop
 //! runs).
 
 use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
@@ -16,6 +17,25 @@ use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio_util::sync::CancellationToken;
+
+/// Whether this process has taken the terminal over (`enter`), so that a
+/// mouse switch is written to a real terminal only, never to a test's
+/// standard output.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+/// Whether mouse reporting should be on while the cockpit runs (`:mouse`).
+static MOUSE: AtomicBool = AtomicBool::new(true);
+
+/// Turn mouse reporting on or off on the real terminal (if entered).
+pub fn set_mouse(on: bool) {
+    MOUSE.store(on, Ordering::SeqCst);
+    if ENTERED.load(Ordering::SeqCst) {
+        let _ = if on {
+            execute!(io::stdout(), EnableMouseCapture)
+        } else {
+            execute!(io::stdout(), DisableMouseCapture)
+        };
+    }
+}
 
 /// Restores the terminal when dropped.
 pub struct Guard;
@@ -40,6 +60,7 @@ pub fn enter() -> io::Result<(Screen, Guard)> {
         EnableMouseCapture,
         cursor::Hide
     )?;
+    ENTERED.store(true, Ordering::SeqCst);
     let terminal = Terminal::new(SafeBackend(CrosstermBackend::new(io::stdout())))?;
     Ok((terminal, guard))
 }
@@ -122,6 +143,7 @@ pub fn input() -> crossterm::event::EventStream {
 
 /// Give the terminal back as it was. Safe to call more than once.
 pub fn restore() {
+    ENTERED.store(false, Ordering::SeqCst);
     // Best effort: on the way out there is nobody left to report to.
     let _ = execute!(
         io::stdout(),
@@ -142,20 +164,24 @@ fn install_panic_hook() {
     }));
 }
 
-/// Cancel `token` on SIGTERM or SIGHUP (terminal closed, ssh dropped).
+/// Cancel `token` on SIGTERM, SIGHUP (terminal closed, ssh dropped) or
+/// SIGINT (`kill -INT`; the Ctrl-C key itself arrives as a key in raw
+/// mode): the event loop ends and the terminal guard restores the screen.
 pub fn cancel_on_signals(token: CancellationToken) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
         ) else {
             return;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = hup.recv() => {}
+            _ = int.recv() => {}
             () = token.cancelled() => return,
         }
         tracing::info!("signal received, shutting down");
@@ -195,12 +221,11 @@ pub fn edit_externally(text: &str) -> io::Result<String> {
         .arg(file.path())
         .status();
     enable_raw_mode()?;
-    execute!(
-        io::stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        cursor::Hide
-    )?;
+    execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+    ENTERED.store(true, Ordering::SeqCst);
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
     let status = status?;
     if !status.success() {
         return Err(io::Error::other(format!("{program} exited with {status}")));

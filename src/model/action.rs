@@ -63,6 +63,8 @@ pub enum Action {
     KpiView,
     /// Write the shift handover report to the data dir (`crate::report::handover`).
     Handover,
+    /// The `:` command line.
+    Command,
 }
 
 impl Action {
@@ -110,7 +112,8 @@ impl Action {
             Self::NextView => "next saved view (built-in, then [[views]])",
             Self::VoiceOfCustomer => "voice of the customer: inquiries by feature area × segment",
             Self::KpiView => "KPIs: first reply, SLA, backlog, reopen, escalation, one-touch",
-            Self::Handover => "write the shift handover report (markdown) to the data dir",
+            Self::Handover => "write the shift handover report (markdown) and show it",
+            Self::Command => "command line: every action by name, tab completes, ↑ history",
         }
     }
 
@@ -130,6 +133,7 @@ impl Action {
             Self::Escalate => Some("escalate"),
             Self::IncidentMode => Some("incident"),
             Self::KpiView => Some("KPIs"),
+            Self::Command => Some("command"),
             _ => None,
         }
     }

@@ -4,11 +4,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::view::Section;
 use super::{Loadable, Model, Overlay, Prompt, WriteRequest};
 use crate::core::domain::{IncidentStatus, Severity};
 use crate::core::writes::{SourceWrite, Target, WriteKind};
 use crate::insight::notify::{Kind, Notification};
 use crate::insight::updates::{Party, Recipient, Rendered, render_all, their_impact};
+use crate::model::action::Action;
 use crate::model::message::Effect as Do;
 
 /// Where the customer-update dialog is.
@@ -80,13 +82,153 @@ impl Model {
         self.notes.insert(id.clone(), Loadable::Loading);
         self.overlay = Overlay::Incident {
             id: id.clone(),
+            section: super::view::Section::Customers,
+            rows: [0, 0],
             scroll: 0,
         };
         vec![Do::LoadNotes(id)]
     }
 
-    /// A new SEV1/SEV2 just rang: offer incident mode in the footer.
+    /// The linked inquiries of an incident (by index), most urgent first:
+    /// the order incident mode shows and its cursor walks.
+    #[must_use]
+    pub fn linked_in_order(&self, index: usize) -> Vec<&crate::core::domain::Inquiry> {
+        let mut linked: Vec<&crate::core::domain::Inquiry> = self
+            .derived
+            .impacts
+            .get(index)
+            .map(|x| x.linked.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|l| self.data.inquiry(&l.inquiry))
+            .collect();
+        linked.sort_by_key(|i| super::view::urgency(i, self.now));
+        linked
+    }
+
+    /// Keys inside incident mode: sections (`tab`), the cursor in each
+    /// (`j`/`k`, pages, top/bottom), `enter` on a customer or an inquiry
+    /// opens its detail, from which `esc` comes back here. `true` when the
+    /// action was taken.
+    pub(crate) fn incident_mode_action(&mut self, action: Action) -> Option<Vec<Do>> {
+        let Overlay::Incident {
+            id,
+            section,
+            rows,
+            scroll,
+        } = &self.overlay
+        else {
+            return None;
+        };
+        let (id, mut section, mut rows, mut scroll) = (id.clone(), *section, *rows, *scroll);
+        let index = self.data.incidents.iter().position(|i| i.id == id);
+        let counts = index.map_or([0, 0], |i| {
+            [
+                self.derived.impacts.get(i).map_or(0, |x| x.affected.len()),
+                self.linked_in_order(i).len(),
+            ]
+        });
+        let page = isize::try_from(usize::from(self.size.1 / 2).max(1)).unwrap_or(10);
+        let delta: Option<isize> = match action {
+            Action::Down => Some(1),
+            Action::Up => Some(-1),
+            Action::PageDown => Some(page),
+            Action::PageUp => Some(-page),
+            Action::Top => Some(isize::MIN / 2),
+            Action::Bottom => Some(isize::MAX / 2),
+            _ => None,
+        };
+        match (action, delta) {
+            (_, Some(delta)) => match section {
+                Section::Timeline => {
+                    let d = i16::try_from(delta.clamp(-1000, 1000)).unwrap_or(0);
+                    scroll = scroll.saturating_add_signed(d);
+                    if action == Action::Top {
+                        scroll = 0;
+                    }
+                }
+                s => {
+                    let n = counts[s as usize];
+                    let row = &mut rows[s as usize];
+                    *row = row.saturating_add_signed(delta).min(n.saturating_sub(1));
+                }
+            },
+            (Action::NextPane, _) => section = section.next(),
+            (Action::PrevPane, _) => section = section.prev(),
+            // The pane keys pick a section directly.
+            (Action::FocusInquiries, _) => section = Section::Customers,
+            (Action::FocusCustomers, _) => section = Section::Inquiries,
+            (Action::FocusIncidents, _) => section = Section::Timeline,
+            (Action::Detail, _) => {
+                let target = index.and_then(|i| match section {
+                    Section::Customers => {
+                        self.derived.impacts.get(i)?.affected.get(rows[0]).map(|a| {
+                            super::Target::Customer(self.data.accounts[a.account].id.to_string())
+                        })
+                    }
+                    Section::Inquiries => self
+                        .linked_in_order(i)
+                        .get(rows[1])
+                        .map(|q| super::Target::Inquiry(q.id.to_string())),
+                    Section::Timeline => None,
+                });
+                let Some(target) = target else {
+                    return Some(Vec::new());
+                };
+                let effect = match &target {
+                    super::Target::Inquiry(q) => {
+                        self.comments.insert(q.clone(), Loadable::Loading);
+                        vec![Do::LoadComments(q.clone())]
+                    }
+                    _ => Vec::new(),
+                };
+                self.return_to = Some(self.overlay.clone());
+                self.overlay = Overlay::Detail { target, scroll: 0 };
+                return Some(effect);
+            }
+            _ => return None,
+        }
+        self.overlay = Overlay::Incident {
+            id,
+            section,
+            rows,
+            scroll,
+        };
+        Some(Vec::new())
+    }
+
+    /// A new SEV1/SEV2 just rang: a banner offers incident mode (one key),
+    /// the incidents pane's cursor goes to the most severe open incident
+    /// and the customers pane's to its first row (the customers the
+    /// incident hurts lead that pane) — unless the user moved that cursor
+    /// within the last minute: attention follows the incident, but never
+    /// snatches a row from under someone's hands.
     pub(crate) fn offer_incident_mode(&mut self, shown: &[Notification]) {
+        if !shown.iter().any(|n| n.kind == Kind::MajorIncident) {
+            return;
+        }
+        let recently = |view: &super::PaneView, now: jiff::Timestamp| {
+            view.moved_at
+                .is_some_and(|t| now.duration_since(t) < jiff::SignedDuration::from_mins(1))
+        };
+        if !recently(&self.panes[super::Pane::Incidents as usize], self.now)
+            && let Some(worst) = self
+                .data
+                .incidents
+                .iter()
+                .filter(|i| i.is_open())
+                .min_by_key(|i| (i.severity, std::cmp::Reverse(i.started_at)))
+        {
+            self.panes[super::Pane::Incidents as usize].selected_id = Some(worst.id.to_string());
+            self.refilter(super::Pane::Incidents);
+        }
+        if !recently(&self.panes[super::Pane::Customers as usize], self.now) {
+            let view = &mut self.panes[super::Pane::Customers as usize];
+            view.selected = 0;
+            view.offset = 0;
+            view.selected_id = None;
+            self.refilter(super::Pane::Customers);
+        }
         let major = self
             .data
             .incidents

@@ -2,11 +2,11 @@
 //! [`Action`]; the filter prompt and overlays take keys first.
 
 use crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::layout::Rect;
 
-use super::{Loadable, Model, Overlay, Pane, Target};
+use super::{Armed, Loadable, Model, Overlay, Pane, Target};
 use crate::model::action::Action;
 use crate::model::layout;
 use crate::model::message::Effect;
@@ -32,8 +32,26 @@ impl Model {
     }
 
     fn handle_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        // Ctrl-C quits from anywhere, as in every terminal program (raw mode
+        // turns it into a key, so it must be handled here or it does
+        // nothing). While a write is being edited it asks first: the
+        // second ctrl-c discards the draft and quits.
+        let armed = self.armed.take();
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            if self.prompt.is_some() && armed != Some(Armed::Quit) {
+                self.armed = Some(Armed::Quit);
+                self.say("a write is being edited: ctrl-c again quits and discards it");
+                return Vec::new();
+            }
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
         if self.prompt.is_some() {
+            self.armed = armed;
             return self.prompt_key(key);
+        }
+        if self.command.is_some() {
+            return self.command_key(key);
         }
         if let Overlay::Journal {
             selected,
@@ -100,6 +118,11 @@ impl Model {
             self.ask_to_cancel(*selected);
             return Vec::new();
         }
+        if matches!(self.overlay, Overlay::Incident { .. })
+            && let Some(effects) = self.incident_mode_action(action)
+        {
+            return effects;
+        }
         let last_write = self.writes.len().saturating_sub(1);
         // Overlays take the actions that make sense inside them.
         match (&mut self.overlay, action) {
@@ -112,14 +135,22 @@ impl Model {
                 Overlay::Detail { .. }
                 | Overlay::Journal { .. }
                 | Overlay::Incident { .. }
-                | Overlay::Kpi { .. },
+                | Overlay::Kpi { .. }
+                | Overlay::Handover { .. },
                 Action::Back,
             )
             | (Overlay::Journal { .. }, Action::Journal)
             | (Overlay::Kpi { .. }, Action::KpiView)
+            | (Overlay::Handover { .. }, Action::Handover)
             | (Overlay::Incident { .. }, Action::IncidentMode)
             | (Overlay::Voc { .. }, Action::VoiceOfCustomer | Action::Back) => {
-                self.overlay = Overlay::None;
+                // A detail opened from incident mode goes back there.
+                self.overlay = match (&self.overlay, action) {
+                    (Overlay::Detail { .. }, Action::Back) => {
+                        self.return_to.take().unwrap_or(Overlay::None)
+                    }
+                    _ => Overlay::None,
+                };
                 self.derived.voc = Vec::new();
                 return Vec::new();
             }
@@ -139,7 +170,7 @@ impl Model {
             (
                 Overlay::Help { scroll }
                 | Overlay::Kpi { scroll }
-                | Overlay::Incident { scroll, .. }
+                | Overlay::Handover { scroll }
                 | Overlay::Voc { scroll }
                 | Overlay::Detail { scroll, .. },
                 Action::Down | Action::Up | Action::PageDown | Action::PageUp,
@@ -161,6 +192,8 @@ impl Model {
                 | Action::Escalate
                 | Action::Refresh
                 | Action::Help
+                | Action::Command
+                | Action::Handover
                 | Action::Journal,
             ) => {}
             (Overlay::Incident { .. }, _) => return Vec::new(),
@@ -168,6 +201,7 @@ impl Model {
                 Overlay::Help { .. }
                 | Overlay::Journal { .. }
                 | Overlay::Voc { .. }
+                | Overlay::Handover { .. }
                 | Overlay::Kpi { .. },
                 _,
             ) => {
@@ -195,6 +229,8 @@ impl Model {
                     self.set_filter(String::new());
                 } else if self.scope.is_some() && pane != Pane::Incidents {
                     self.set_scope(None);
+                } else if self.offered_incident.take().is_some() {
+                    // Dismisses the major-incident banner.
                 }
             }
             Action::JumpLinked => self.jump_linked(),
@@ -218,7 +254,11 @@ impl Model {
             },
             Action::CopyLink => match self.selected_url() {
                 Some(url) => {
-                    self.say(format!("copied {url}"));
+                    // OSC 52 asks the terminal to copy: nothing confirms it
+                    // did (tmux only passes it on with set-clipboard on).
+                    self.say(format!(
+                        "asked the terminal to copy {url} (OSC 52; in tmux: set-clipboard on)"
+                    ));
                     return vec![Effect::Copy(url)];
                 }
                 None => self.say("this row has no link"),
@@ -232,7 +272,19 @@ impl Model {
                 }
             }
             Action::IncidentMode => return self.enter_incident_mode(),
-            Action::CustomerUpdate => self.open_customer_update(),
+            // Outside incident mode, `u` goes there first (the incident
+            // the banner offers, or the most severe): one key from any
+            // screen to the customer update.
+            Action::CustomerUpdate if matches!(self.overlay, Overlay::Incident { .. }) => {
+                self.open_customer_update();
+            }
+            Action::CustomerUpdate => {
+                let effects = self.enter_incident_mode();
+                if matches!(self.overlay, Overlay::Incident { .. }) {
+                    self.open_customer_update();
+                }
+                return effects;
+            }
             Action::ViewAll => self.set_view(crate::model::views::ALL),
             Action::ViewMine => self.set_view(crate::model::views::MINE),
             Action::ViewUnassigned => self.set_view(crate::model::views::UNASSIGNED),
@@ -251,6 +303,7 @@ impl Model {
                 self.overlay = Overlay::Voc { scroll: 0 };
                 self.refresh_voc();
             }
+            Action::Command => self.open_command(),
             Action::Quit => {}
         }
         Vec::new()
@@ -370,6 +423,7 @@ impl Model {
             Target::Customer(_) => None,
         };
         self.overlay = Overlay::Detail { target, scroll: 0 };
+        self.return_to = None;
         effect.into_iter().collect()
     }
 

@@ -185,6 +185,7 @@ fn defaults(action: Action) -> &'static [&'static str] {
         Action::VoiceOfCustomer => &["V"],
         Action::KpiView => &["K"],
         Action::Handover => &["H"],
+        Action::Command => &[":"],
     }
 }
 

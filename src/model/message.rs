@@ -52,6 +52,9 @@ pub enum Message {
     },
     /// A side effect finished and has something to tell the user.
     Status(String),
+    /// The handover report was written (`H`): its text, to read in place,
+    /// and where it went (or why it could not be saved).
+    HandoverWritten { report: String, said: String },
     /// A journalled write's delivery step changed state.
     Delivery(crate::core::writes::Delivery),
     /// The journal committed a write (or refused it, with the reason).
@@ -69,6 +72,8 @@ pub enum Message {
 pub enum Effect {
     /// Leave the event loop and restore the terminal.
     Quit,
+    /// Turn the terminal's mouse reporting on or off (`:mouse`).
+    Mouse(bool),
     /// Poll every source now instead of waiting for its interval.
     Refresh,
     /// Fetch an inquiry's conversation.

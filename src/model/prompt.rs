@@ -66,6 +66,34 @@ pub struct WriteRequest {
 }
 
 impl Model {
+    /// Whether the open dialog holds text the user typed that `esc` would
+    /// lose: a note being written, or a customer update being edited away
+    /// from its template.
+    fn draft_typed(&self) -> bool {
+        match &self.prompt {
+            Some(Prompt::Annotate {
+                editor,
+                confirm: None,
+                ..
+            }) => editor.lines().iter().any(|l| !l.trim().is_empty()),
+            Some(Prompt::Update {
+                template,
+                stage: super::incident_mode::UpdateStage::Edit { editor },
+                ..
+            }) => {
+                let original = self
+                    .settings
+                    .updates
+                    .names()
+                    .get(*template)
+                    .map(|(_, t)| (*t).to_owned())
+                    .unwrap_or_default();
+                editor.lines().join("\n").trim() != original.trim()
+            }
+            _ => false,
+        }
+    }
+
     /// The journal target and a one-line description of the selected row.
     pub(super) fn write_target(&self) -> Option<(Target, String)> {
         let pane = self.focus;
@@ -190,6 +218,14 @@ impl Model {
 
     /// Keys while a dialog is open; returns effects to run.
     pub(crate) fn prompt_key(&mut self, key: &KeyEvent) -> Vec<Do> {
+        // `esc` on a typed draft asks before throwing it away: only the
+        // very next key may be the second `esc`.
+        let armed = self.armed.take() == Some(super::Armed::Discard);
+        if key.code == KeyCode::Esc && !armed && self.draft_typed() {
+            self.armed = Some(super::Armed::Discard);
+            self.say("esc again discards what you typed; any other key keeps editing");
+            return Vec::new();
+        }
         if matches!(self.prompt, Some(Prompt::Update { .. })) {
             return self.update_key(key);
         }

@@ -35,6 +35,12 @@ pub struct Settings {
     pub health: crate::insight::health::HealthConfig,
     /// KPI windows (`[kpi]`).
     pub kpi: crate::insight::kpi::KpiConfig,
+    /// Whether the terminal reports the mouse (`[ui] mouse`, default on;
+    /// off leaves text selection to the terminal).
+    pub mouse: bool,
+    /// Draw without colour (the `NO_COLOR` convention): selection and
+    /// severity then rest on symbols, reverse video and words.
+    pub no_color: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +64,8 @@ impl Default for Settings {
             views: crate::model::views::Views::default(),
             health: crate::insight::health::HealthConfig::default(),
             kpi: crate::insight::kpi::KpiConfig::default(),
+            mouse: true,
+            no_color: false,
         }
     }
 }

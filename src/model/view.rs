@@ -61,7 +61,8 @@ impl Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum SortMode {
-    #[strum(serialize = "SLA")]
+    /// "Most urgent" first: see [`urgency`].
+    #[strum(serialize = "urgency")]
     SlaUrgency,
     #[strum(serialize = "priority")]
     Priority,
@@ -97,6 +98,41 @@ pub struct PaneView {
     pub sort: usize,
     /// Id of the selected item, so the selection follows it across re-sorts.
     pub selected_id: Option<String>,
+    /// When the user last moved this pane's cursor: for a minute after,
+    /// a new major incident does not take the cursor away from them.
+    pub moved_at: Option<jiff::Timestamp>,
+}
+
+/// The sections of incident mode, in `tab` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Section {
+    #[default]
+    Customers,
+    Inquiries,
+    Timeline,
+}
+
+impl Section {
+    pub const ALL: [Self; 3] = [Self::Customers, Self::Inquiries, Self::Timeline];
+
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Customers => "Affected customers",
+            Self::Inquiries => "Linked inquiries",
+            Self::Timeline => "Timeline",
+        }
+    }
+
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self::ALL[(self as usize + 1) % 3]
+    }
+
+    #[must_use]
+    pub fn prev(self) -> Self {
+        Self::ALL[(self as usize + 2) % 3]
+    }
 }
 
 /// What the detail overlay shows.
@@ -119,9 +155,17 @@ pub enum Overlay {
         target: Target,
         scroll: u16,
     },
-    /// Incident mode: one incident from the customers' side.
+    /// Incident mode: one incident from the customers' side. `rows` is the
+    /// cursor in the customers and inquiries sections; `scroll` the
+    /// timeline's first line.
     Incident {
         id: String,
+        section: Section,
+        rows: [usize; 2],
+        scroll: u16,
+    },
+    /// The shift handover report just written (`H`), to read in place.
+    Handover {
         scroll: u16,
     },
     /// Every write and its delivery state; `selected` indexes
@@ -161,27 +205,66 @@ pub(crate) fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     })
 }
 
-fn inquiry_matches(inquiry: &Inquiry, customer: Option<&str>, needle: &str) -> bool {
-    contains_ci(&inquiry.id, needle)
-        || contains_ci(&inquiry.subject, needle)
-        || match customer {
-            Some(c) => contains_ci(c, needle),
-            None => inquiry
-                .org
-                .as_deref()
-                .is_some_and(|o| contains_ci(o, needle)),
-        }
-        || inquiry
-            .assignee
-            .as_deref()
-            .is_some_and(|a| contains_ci(a, needle))
-        || inquiry
-            .feature_area
-            .as_deref()
-            .is_some_and(|a| contains_ci(a, needle))
-        || contains_ci(inquiry.status.into(), needle)
-        || contains_ci(inquiry.priority.into(), needle)
-        || inquiry.tags.iter().any(|t| contains_ci(t, needle))
+/// Inquiries due within this are "about to breach" and ranked with the
+/// breached ones.
+pub const ABOUT_TO_BREACH: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// What "most urgent" means, as a sort key (smallest first): inquiries
+/// breached or due within [`ABOUT_TO_BREACH`] come first, ranked by
+/// priority and then by how far past (or close to) breach they are — an
+/// urgent ticket breached 35 min ago before a low one breached 5 h ago; then
+/// the rest by time left, priority breaking ties; paused clocks last.
+#[must_use]
+pub fn urgency(inquiry: &Inquiry, now: jiff::Timestamp) -> (u8, i64, i64) {
+    let priority = i64::from(inquiry.priority as u8);
+    match inquiry.sla {
+        Some(s) if s.due <= now + ABOUT_TO_BREACH => (0, priority, s.due.as_second()),
+        Some(s) => (1, s.due.as_second(), priority),
+        None => (2, priority, inquiry.created_at.as_second()),
+    }
+}
+
+/// The rule of [`urgency`] in words, for the pane title and the help.
+pub const URGENCY_RULE: &str =
+    "breached or due within 1h first, by priority then time; then by time left";
+
+/// Separates the fields of a filter haystack (a control character no
+/// sanitised field contains).
+const FIELD_SEP: char = '\u{1f}';
+
+/// The filter as a fuzzy pattern: each word must match (AND), in any
+/// order, with Unicode case folding and accents ignored ("acme csv" finds
+/// "ACME Corp … CSV export"; "resume" finds "Résumé").
+#[must_use]
+pub fn filter_pattern(filter: &str) -> nucleo_matcher::pattern::Pattern {
+    nucleo_matcher::pattern::Pattern::parse(
+        filter,
+        nucleo_matcher::pattern::CaseMatching::Ignore,
+        nucleo_matcher::pattern::Normalization::Smart,
+    )
+}
+
+/// Which characters (by index) of `text` the filter's words match, for
+/// highlighting: every word that matches inside this one field.
+#[must_use]
+pub fn filter_highlights(filter: &str, text: &str) -> Vec<usize> {
+    if filter.trim().is_empty() {
+        return Vec::new();
+    }
+    let pattern = filter_pattern(filter);
+    let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+    let mut chars = Vec::new();
+    let mut indices = Vec::new();
+    for atom in &pattern.atoms {
+        let _ = atom.indices(
+            nucleo_matcher::Utf32Str::new(text, &mut chars),
+            &mut matcher,
+            &mut indices,
+        );
+    }
+    indices.sort_unstable();
+    indices.dedup();
+    indices.into_iter().map(|i| i as usize).collect()
 }
 
 impl Model {
@@ -203,7 +286,11 @@ impl Model {
     /// no sort.
     pub(crate) fn refilter(&mut self, pane: Pane) {
         let view = &self.panes[pane as usize];
-        let needle = view.filter.to_ascii_lowercase();
+        let needle = view.filter.trim().to_owned();
+        let pattern = filter_pattern(&needle);
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut haystack = String::new();
+        let mut chars = Vec::new();
         let scope = self.scope_rows(pane);
         let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
@@ -218,7 +305,22 @@ impl Model {
                 .map(|i| {
                     scope.as_ref().is_none_or(|in_scope| in_scope[i])
                         && saved_view.is_none_or(|v| self.in_view(v, i))
-                        && (needle.is_empty() || self.matches(pane, i, &needle))
+                        && (needle.is_empty() || {
+                            haystack.clear();
+                            self.haystack(pane, i, &mut haystack);
+                            // Each word must match within one field: a
+                            // fuzzy match scattered over the subject, the
+                            // status and a tag would find nearly anything.
+                            pattern.atoms.iter().all(|atom| {
+                                haystack.split(FIELD_SEP).any(|field| {
+                                    atom.score(
+                                        nucleo_matcher::Utf32Str::new(field, &mut chars),
+                                        &mut matcher,
+                                    )
+                                    .is_some()
+                                })
+                            })
+                        })
                 })
                 .collect();
             view.sorted.iter().copied().filter(|&i| keep[i]).collect()
@@ -302,32 +404,46 @@ impl Model {
         }
     }
 
-    /// Whether an item (by data index) matches a lower-cased filter.
-    fn matches(&self, pane: Pane, index: usize, needle: &str) -> bool {
+    /// The text of an item (by data index) that the filter searches, its
+    /// fields separated by spaces, appended to `out`.
+    fn haystack(&self, pane: Pane, index: usize, out: &mut String) {
+        use std::fmt::Write;
+        let mut push = |field: &str| {
+            out.push_str(field);
+            out.push(FIELD_SEP);
+        };
         match pane {
             Pane::Inquiries => {
+                let inquiry = &self.data.inquiries[index];
                 let account = self.derived.inquiry_account.get(index).copied().flatten();
-                inquiry_matches(
-                    &self.data.inquiries[index],
-                    account.map(|a| self.data.accounts[a].name.as_str()),
-                    needle,
-                )
+                push(&inquiry.id);
+                push(&inquiry.subject);
+                match account {
+                    Some(a) => push(&self.data.accounts[a].name),
+                    None => push(inquiry.org.as_deref().unwrap_or_default()),
+                }
+                push(inquiry.assignee.as_deref().unwrap_or_default());
+                push(inquiry.feature_area.as_deref().unwrap_or_default());
+                push(inquiry.status.into());
+                push(inquiry.priority.into());
+                for tag in &inquiry.tags {
+                    push(tag);
+                }
             }
             Pane::Customers => {
                 let row = &self.derived.customers[index];
                 let a = &self.data.accounts[row.account];
-                contains_ci(&a.name, needle)
-                    || contains_ci(&a.tenant, needle)
-                    || contains_ci(&a.owner, needle)
-                    || contains_ci(&a.segment.to_string(), needle)
-                    || contains_ci(&row.health.band.to_string(), needle)
+                push(&a.name);
+                push(&a.tenant);
+                push(&a.owner);
+                let _ = write!(out, "{}{FIELD_SEP}{}", a.segment, row.health.band);
             }
             Pane::Incidents => {
                 let x = &self.data.incidents[index];
-                contains_ci(&x.title, needle)
-                    || contains_ci(&x.id, needle)
-                    || x.service.as_deref().is_some_and(|s| contains_ci(s, needle))
-                    || contains_ci(&x.severity.to_string(), needle)
+                push(&x.title);
+                push(&x.id);
+                push(x.service.as_deref().unwrap_or_default());
+                let _ = write!(out, "{}", x.severity);
             }
         }
     }
@@ -356,7 +472,7 @@ impl Model {
                 }
                 order.sort_by_cached_key(|&i| (account(i).map_or(usize::MAX, |a| rank[a]), due(i)));
             }
-            _ => order.sort_by_cached_key(|&i| (due(i), priority(i))),
+            _ => order.sort_by_cached_key(|&i| urgency(&inquiries[i], self.now)),
         }
         order
     }
@@ -379,8 +495,22 @@ impl Model {
                     .total_cmp(&accounts[rows[a].account].arr)
             }),
             SortMode::Renewal => order.sort_by_key(|&i| rows[i].renewal_days.unwrap_or(i32::MAX)),
-            // Attention order is how `join::derive` already sorted them.
-            _ => {}
+            // Attention order is how `join::derive` already sorted them,
+            // except that the customers an open incident hurts lead, the
+            // high-touch (enterprise) and biggest first: in an incident they
+            // are who the CRE calls. The sort is stable, so the rest keep
+            // the derived order.
+            _ => order.sort_by_cached_key(|&i| {
+                let row = &rows[i];
+                if row.health.in_incident {
+                    let account = &accounts[row.account];
+                    #[allow(clippy::cast_possible_truncation)]
+                    let arr = -(account.arr as i64);
+                    (0, account.segment as u8, arr)
+                } else {
+                    (1, 0, 0)
+                }
+            }),
         }
         order
     }
@@ -428,6 +558,7 @@ impl Model {
         let view = &mut self.panes[pane as usize];
         let last = view.order.len().saturating_sub(1);
         view.selected = view.selected.saturating_add_signed(delta).min(last);
+        view.moved_at = Some(self.now);
         self.remember_selection(pane);
         self.scroll_into_view(pane);
     }
@@ -438,6 +569,7 @@ impl Model {
         let row = view.offset + visible_row;
         if row < view.order.len() {
             self.panes[pane as usize].selected = row;
+            self.panes[pane as usize].moved_at = Some(self.now);
             self.remember_selection(pane);
         }
     }
@@ -491,5 +623,30 @@ mod tests {
         assert!(contains_ci("xxABC", "abc"));
         assert!(!contains_ci("ab", "abc"));
         assert!(contains_ci("Ünïcode Straße", "straße"));
+    }
+
+    fn found(filter: &str, text: &str) -> bool {
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut chars = Vec::new();
+        filter_pattern(filter)
+            .score(
+                nucleo_matcher::Utf32Str::new(text, &mut chars),
+                &mut matcher,
+            )
+            .is_some()
+    }
+
+    #[test]
+    fn the_filter_is_fuzzy_folds_unicode_case_and_ands_its_words() {
+        // Words in any order, each must match.
+        assert!(found("acme csv", "CSV export broken ACME Corp"));
+        assert!(!found("acme pdf", "CSV export broken ACME Corp"));
+        // Fuzzy: letters in order, gaps allowed.
+        assert!(found("acmcrp", "Acme Corp"));
+        // Unicode case folding and accents.
+        assert!(found("ÉCOLE", "école normale"));
+        assert!(found("straße", "STRASSE") || found("straße", "Straße"));
+        assert!(found("resume", "Résumé upload"));
+        assert_eq!(filter_highlights("acme", "the Acme Corp"), vec![4, 5, 6, 7]);
     }
 }

@@ -29,15 +29,181 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         spans.push(Span::styled(" READ-ONLY ", theme::BADGE_READ_ONLY));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled(
-        model.now.strftime("%H:%M:%S UTC").to_string(),
-        theme::TEXT,
-    ));
-    for source in &model.sources {
-        spans.push(Span::styled(" │ ", theme::MUTED));
-        spans.extend(chip(model, source));
+    let used: usize = spans.iter().map(Span::width).sum();
+    let clock = model.now.strftime("%H:%M:%S UTC").to_string();
+    let room = usize::from(area.width).saturating_sub(used + clock.len());
+    let full: Vec<Vec<Span<'static>>> = model.sources.iter().map(|s| chip(model, s)).collect();
+    let needed: usize = full
+        .iter()
+        .map(|c| 3 + c.iter().map(Span::width).sum::<usize>())
+        .sum();
+    if needed <= room {
+        spans.push(Span::styled(clock, theme::TEXT));
+        for chip in full {
+            spans.push(Span::styled(" │ ", theme::MUTED));
+            spans.extend(chip);
+        }
+    } else {
+        // Narrow: the clock without seconds, and every chip collapsed.
+        let clock = model.now.strftime("%H:%M").to_string();
+        let room = usize::from(area.width).saturating_sub(used + clock.len());
+        spans.push(Span::styled(clock, theme::TEXT));
+        spans.extend(collapsed_chips(model, room));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The chips when they do not all fit in full. Failing chips matter most:
+/// they keep their full form (vendor and reason) and share whatever the
+/// calm chips leave, cut at the end. The calm chips stay in full if that
+/// leaves the failing ones some room, else shrink to symbol, short kind and
+/// data age (`● met 3m`); if even that does not fit, every chip gets an
+/// equal share of its short form. One long error can never push another
+/// chip off the line.
+fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
+    let natural = |c: &[Span<'static>]| 1 + c.iter().map(Span::width).sum::<usize>();
+    let failing = model
+        .sources
+        .iter()
+        .filter(|s| s.status == SourceStatus::Failed)
+        .count();
+    let calm_width = |short: bool| -> usize {
+        model
+            .sources
+            .iter()
+            .filter(|s| s.status != SourceStatus::Failed)
+            .map(|s| {
+                if short {
+                    natural(&short_chip(model, s))
+                } else {
+                    natural(&chip(model, s))
+                }
+            })
+            .sum()
+    };
+    // The least a failing chip needs to say which source fails and why.
+    const FAILING_MIN: usize = 24;
+    let fits = |calm: usize| failing > 0 && calm + failing * FAILING_MIN <= width;
+    let calm_short = if fits(calm_width(false)) {
+        Some(false)
+    } else if fits(calm_width(true)) {
+        Some(true)
+    } else {
+        None
+    };
+    let n = model.sources.len().max(1);
+    let mut spans = Vec::new();
+    for source in &model.sources {
+        let failed = source.status == SourceStatus::Failed;
+        let (mut left, chip) = match calm_short {
+            Some(short) if failed => {
+                let share = (width - calm_width(short)) / failing;
+                (share.saturating_sub(1), chip(model, source))
+            }
+            Some(false) => {
+                let full = chip(model, source);
+                (natural(&full), full)
+            }
+            Some(true) => {
+                let short = short_chip(model, source);
+                (natural(&short), short)
+            }
+            None => ((width / n).saturating_sub(1), short_chip(model, source)),
+        };
+        spans.push(Span::raw(" "));
+        for span in chip {
+            if left == 0 {
+                break;
+            }
+            let text = text::truncate(&span.content, left);
+            left = left.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
+            spans.push(Span::styled(text, span.style));
+        }
+    }
+    spans
+}
+
+/// A chip in few columns: symbol, kind, data age, then (if room) why it
+/// fails. The kind says which pane it feeds; the vendor is in the full chip.
+fn short_chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
+    let age = source.last_ok.map_or_else(
+        || "no data".to_owned(),
+        |t| text::ago(model.now, t).trim_end_matches(" ago").to_owned(),
+    );
+    let kind = match source.kind {
+        crate::core::domain::SourceKind::Desk => "desk",
+        crate::core::domain::SourceKind::Metrics => "met",
+        crate::core::domain::SourceKind::Incidents => "inc",
+        crate::core::domain::SourceKind::Accounts => "acct",
+    };
+    match source.status {
+        SourceStatus::Loading => vec![
+            Span::styled("◌ ", theme::MUTED),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled("loading", theme::MUTED),
+        ],
+        SourceStatus::Ready => vec![
+            Span::styled("● ", theme::OK),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled(age, theme::MUTED),
+        ],
+        SourceStatus::Failed => vec![
+            Span::styled("✗ ", theme::CRITICAL),
+            Span::styled(format!("{kind} "), theme::TEXT),
+            Span::styled(age, theme::CRITICAL),
+            Span::raw(" "),
+            Span::styled(
+                source.last_error.clone().unwrap_or_default(),
+                theme::CRITICAL,
+            ),
+        ],
+    }
+}
+
+/// The open SEV1/SEV2 that started since the user last looked, across the
+/// KPI line: what, since when, and the one key that opens it. `false` when
+/// there is none (the KPI line is drawn instead).
+pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
+    let Some(incident) = model
+        .offered_incident
+        .as_deref()
+        .and_then(|id| model.data.incidents.iter().find(|i| i.id == id))
+        .filter(|i| i.is_open())
+    else {
+        return false;
+    };
+    let key = model
+        .settings
+        .keymap
+        .first_key(Action::IncidentMode)
+        .map(|k| format!("  {k} incident mode"))
+        .unwrap_or_default();
+    let dismiss = model
+        .settings
+        .keymap
+        .first_key(Action::Back)
+        .map(|k| format!(" · {k} dismiss"))
+        .unwrap_or_default();
+    let affected = model
+        .data
+        .incidents
+        .iter()
+        .position(|i| i.id == incident.id)
+        .and_then(|i| model.derived.impacts.get(i))
+        .map_or(0, |x| x.affected.len());
+    let text = format!(
+        " ▲ {} {} · {} ago · {affected} customers hit ·{key}{dismiss} ",
+        incident.severity,
+        incident.title,
+        text::duration(model.now.duration_since(incident.started_at)),
+    );
+    let width = usize::from(area.width);
+    let text = format!("{:<width$}", text::truncate(&text, width));
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, theme::BADGE_INCIDENT))),
+        area,
+    );
+    true
 }
 
 /// One source chip: state symbol, name, data age, and the error if any.
@@ -101,17 +267,34 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         .iter()
         .enumerate()
         .map(|(i, pane)| {
+            // The incidents tab names the worst open SEV1/SEV2 first, so a
+            // major incident is seen from any tab (and without colour).
+            let badge = match pane {
+                Pane::Incidents => model
+                    .data
+                    .incidents
+                    .iter()
+                    .filter(|x| x.is_open() && x.severity <= crate::core::domain::Severity::Sev2)
+                    .map(|x| x.severity)
+                    .min()
+                    .map(|s| format!("▲{s} "))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
             let label = format!(
-                " {} {} ({}) ",
+                " {} {badge}{} ({}) ",
                 i + 1,
                 pane.title(),
                 model.panes[*pane as usize].order.len()
             );
+            let major = !badge.is_empty();
             let label = format!("{:<third$}", text::truncate(&label, third));
             Span::styled(
                 label,
                 if *pane == model.focus {
                     theme::BADGE_MODE
+                } else if major {
+                    theme::CRITICAL
                 } else {
                     theme::MUTED
                 },
@@ -122,11 +305,23 @@ pub fn tabs(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 }
 
 pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
-    let line = if let Some(text) = &model.filter_input {
+    let line = if let Some(command) = &model.command {
+        Line::from(vec![
+            Span::styled(" : ", theme::KEY),
+            Span::styled(format!("{}▏", command.text), theme::TEXT),
+            Span::styled(
+                "  tab complete · ↑↓ history · enter run · esc close",
+                theme::MUTED,
+            ),
+        ])
+    } else if let Some(text) = &model.filter_input {
         Line::from(vec![
             Span::styled(" / ", theme::KEY),
             Span::styled(format!("{text}▏"), theme::TEXT),
-            Span::styled("  enter keep · esc clear", theme::MUTED),
+            Span::styled(
+                "  fuzzy, words AND-ed · enter keep · esc clear",
+                theme::MUTED,
+            ),
         ])
     } else if let Some((text, _)) = &model.status {
         Line::from(Span::styled(format!(" {text}"), theme::WARN))
@@ -153,4 +348,71 @@ fn hints(model: &Model) -> Line<'static> {
         spans.push(Span::styled(" panes", theme::MUTED));
     }
     Line::from(spans)
+}
+
+/// The command line's completions, above the footer: name (with its
+/// argument), what it does; the one `tab` takes is marked.
+pub fn completions(frame: &mut Frame<'_>, body: Rect, model: &Model) {
+    use ratatui::widgets::{Block, Borders, Clear};
+    let Some(command) = &model.command else {
+        return;
+    };
+    let all = model.completions();
+    if all.is_empty() {
+        return;
+    }
+    let rows = all
+        .len()
+        .min(usize::from(body.height.saturating_sub(2)).min(10));
+    let selected = command.selected % all.len();
+    // Keep the highlighted one in the window.
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    let name_width = all
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    let lines: Vec<Line<'static>> = all
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, c)| {
+            let mark = if i == selected { "▶ " } else { "  " };
+            let style = if i == selected {
+                theme::SELECTED
+            } else {
+                theme::TEXT
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{mark}{:<name_width$}", text::truncate(&c.name, name_width)),
+                    style,
+                ),
+                Span::styled(format!("  {}", c.help), theme::MUTED),
+            ])
+        })
+        .collect();
+    let height = u16::try_from(rows + 2).unwrap_or(3);
+    let width = body.width.min(90);
+    let area = Rect::new(
+        body.x,
+        body.y + body.height.saturating_sub(height),
+        width,
+        height,
+    );
+    let more = all.len().saturating_sub(first + rows);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::BORDER_FOCUSED)
+        .title(Span::styled(
+            format!(" {} commands ", all.len()),
+            theme::TITLE,
+        ));
+    if more > 0 {
+        block = block.title_bottom(Span::styled(format!(" ↓ {more} more "), theme::MUTED));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

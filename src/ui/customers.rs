@@ -33,8 +33,27 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         Constraint::Length(6),
     ];
     if wide {
+        // The driver column is as wide as the widest driver on screen (up
+        // to 40): the next action, the column a CRE acts on, takes the rest.
+        let view = &model.panes[Pane::Customers as usize];
+        let visible = usize::from(
+            area.height
+                .saturating_sub(crate::model::layout::PANE_CHROME),
+        );
+        let driver_width = view
+            .order
+            .iter()
+            .skip(view.offset)
+            .take(visible)
+            .map(|&i| driver(&model.derived.customers[i]).width())
+            .max()
+            .unwrap_or(10)
+            .clamp(10, 40);
         header.extend(["Top driver", "Next action"]);
-        widths.extend([Constraint::Fill(1), Constraint::Fill(1)]);
+        widths.extend([
+            Constraint::Length(u16::try_from(driver_width).unwrap_or(40)),
+            Constraint::Fill(1),
+        ]);
     } else {
         header.push("Next action");
         widths.push(Constraint::Fill(1));
@@ -44,7 +63,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let account = &model.data.accounts[row.account];
         let mut cells = vec![
             health_cell(row),
-            Cell::from(account.name.clone()),
+            Cell::from(Line::from(super::widgets::highlighted(
+                &account.name,
+                &model.panes[Pane::Customers as usize].filter,
+                theme::TEXT,
+            ))),
             Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
             Cell::from(text::money(account.arr)),
             renewal_cell(row),

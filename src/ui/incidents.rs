@@ -16,10 +16,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         return;
     }
     let wide = area.width >= 90;
+    // In a narrow pane the status shrinks to its first letters, so the
+    // title (what the incident is) keeps the room.
+    let status_width: u16 = if area.width >= 70 { 12 } else { 4 };
     let mut header = vec!["Sev", "Status", "Age", "Title", "Cust", "Inq", "Update"];
     let mut widths = vec![
         Constraint::Length(4),
-        Constraint::Length(12),
+        Constraint::Length(status_width),
         Constraint::Length(6),
         Constraint::Fill(1),
         Constraint::Length(4),
@@ -45,7 +48,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 theme::severity(incident.severity),
             )),
             Cell::from(Span::styled(
-                incident.status.to_string(),
+                incident
+                    .status
+                    .to_string()
+                    .chars()
+                    .take(usize::from(status_width))
+                    .collect::<String>(),
                 theme::incident_status(incident.status),
             )),
             Cell::from(text::duration(

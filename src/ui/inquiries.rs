@@ -41,6 +41,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         header.extend(["Area", ""]);
         widths.extend([Constraint::Length(10), Constraint::Length(3)]);
     }
+    let filter = model.panes[Pane::Inquiries as usize].filter.as_str();
     let row = |i: usize| {
         let inquiry = &model.data.inquiries[i];
         let mut cells = vec![
@@ -50,8 +51,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 theme::priority(inquiry.priority),
             )),
             Cell::from(inquiry.id.to_string()),
-            Cell::from(customer(model, inquiry)),
-            Cell::from(inquiry.subject.clone()),
+            Cell::from(customer(model, inquiry, filter)),
+            Cell::from(Line::from(super::widgets::highlighted(
+                &inquiry.subject,
+                filter,
+                theme::TEXT,
+            ))),
             Cell::from(inquiry.status.to_string()),
         ];
         if medium {
@@ -117,12 +122,16 @@ pub fn segment_short(segment: Segment) -> &'static str {
     }
 }
 
-fn customer(model: &Model, inquiry: &Inquiry) -> Line<'static> {
+fn customer(model: &Model, inquiry: &Inquiry, filter: &str) -> Line<'static> {
     match model.account_of(inquiry) {
-        Some(account) => Line::from(vec![
-            Span::raw(account.name.clone()),
-            Span::styled(format!(" {}", segment_short(account.segment)), theme::MUTED),
-        ]),
+        Some(account) => {
+            let mut spans = super::widgets::highlighted(&account.name, filter, theme::TEXT);
+            spans.push(Span::styled(
+                format!(" {}", segment_short(account.segment)),
+                theme::MUTED,
+            ));
+            Line::from(spans)
+        }
         None => Line::from(Span::styled(
             inquiry.org.clone().unwrap_or_else(|| "—".into()),
             theme::MUTED,

@@ -18,9 +18,10 @@ pub const CRITICAL: Style = Style::new().fg(Color::Red).add_modifier(Modifier::B
 pub const BORDER: Style = Style::new().fg(Color::DarkGray);
 pub const BORDER_FOCUSED: Style = Style::new().fg(Color::Cyan);
 pub const HEADER: Style = Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD);
-pub const SELECTED: Style = Style::new()
-    .bg(Color::DarkGray)
-    .add_modifier(Modifier::BOLD);
+/// The selected row: reverse video rather than a background colour, so no
+/// foreground in the row (grey SLA suffix, `low`, segment) can equal the
+/// background, and the row still stands out without colour.
+pub const SELECTED: Style = Style::new().add_modifier(Modifier::REVERSED.union(Modifier::BOLD));
 pub const KEY: Style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
 pub const BADGE_DEMO: Style = Style::new()
     .fg(Color::Black)
@@ -40,6 +41,11 @@ pub const BADGE_READ_ONLY: Style = Style::new()
     .fg(Color::Black)
     .bg(Color::Magenta)
     .add_modifier(Modifier::BOLD);
+/// Characters the filter matched: underlined as well as coloured, so the
+/// match shows without colour too.
+pub const MATCH: Style = Style::new()
+    .fg(Color::Yellow)
+    .add_modifier(Modifier::UNDERLINED.union(Modifier::BOLD));
 pub const PRIVATE_NOTE: Style = Style::new().fg(Color::Yellow);
 
 /// A health band in its traffic-light colour.

@@ -168,6 +168,12 @@ impl<'k> Hints<'k> {
         self.parts.is_empty()
     }
 
+    /// Each hint on its own.
+    #[must_use]
+    pub fn parts(&self) -> Vec<String> {
+        self.parts.clone()
+    }
+
     /// The hints joined by `sep`.
     #[must_use]
     pub fn join(&self, sep: &str) -> String {
@@ -211,4 +217,34 @@ pub fn sparkline(values: &[f64]) -> String {
             }
         })
         .collect()
+}
+
+/// `text` with the characters the pane's filter matched highlighted.
+#[must_use]
+pub fn highlighted(text: &str, filter: &str, style: ratatui::style::Style) -> Vec<Span<'static>> {
+    let hits = crate::model::view_highlights(filter, text);
+    if hits.is_empty() {
+        return vec![Span::styled(text.to_owned(), style)];
+    }
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, c) in text.chars().enumerate() {
+        let hit = hits.binary_search(&i).is_ok();
+        if hit != run_hit && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                if run_hit { theme::MATCH } else { style },
+            ));
+        }
+        run_hit = hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(
+            run,
+            if run_hit { theme::MATCH } else { style },
+        ));
+    }
+    spans
 }

@@ -363,11 +363,16 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
                 },
             visibility,
             ..
-        } => frame.render_widget(
-            Paragraph::new(review_lines(rendered, *page, effects, *visibility))
-                .wrap(Wrap { trim: false }),
-            body,
-        ),
+        } => {
+            // The question (where it goes, y/n) is pinned to the bottom:
+            // at 80×24 a long text must not push it off the dialog.
+            let mut lines = review_lines(rendered, *page, effects, *visibility);
+            let ask = lines.split_off(lines.len().saturating_sub(3));
+            let [text_area, ask_area] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(4)]).areas(body);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+            frame.render_widget(Paragraph::new(ask).wrap(Wrap { trim: false }), ask_area);
+        }
     }
 }
 

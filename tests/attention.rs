@@ -1,0 +1,326 @@
+//! The cockpit in an incident: a new SEV1 leads the screen (banner, tab
+//! badge, cursors), incident mode is navigable, the `:` command line and
+//! `?` fit the terminal, the selection survives NO_COLOR — as whole frames
+//! at 200×50, 120×40 and 80×24 — and the keystroke budget of the three
+//! things a CRE does first in an incident.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{code, key, model, render, screen};
+use cre_cockpit::core::domain::Severity;
+use cre_cockpit::core::source::Vendor;
+use cre_cockpit::model::message::Message;
+use cre_cockpit::model::{Model, Overlay, Pane, Section};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Color, Modifier};
+
+const SIZES: [(u16, u16); 3] = [(200, 50), (120, 40), (80, 24)];
+
+fn ctrl(c: char) -> Message {
+    Message::Input(crossterm::event::Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn typed(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        m.update(key(c));
+    }
+}
+
+/// The common model (its SEV1 already known), then a new SEV1 starts.
+fn sev1_starts(m: &mut Model) {
+    let mut incidents = common::incidents();
+    incidents.push(common::fixtures::incident(
+        "PINC02",
+        "Checkout payments failing",
+        Severity::Sev1,
+        "api",
+        common::ago(2),
+    ));
+    m.update(Message::Incidents {
+        vendor: Vendor::Pagerduty,
+        at: common::now(),
+        result: Ok(incidents),
+    });
+}
+
+#[test]
+fn a_new_sev1_takes_the_banner_the_tab_and_the_cursors() {
+    let mut m = model();
+    // The user looks at the incidents pane, at its last row, long ago.
+    m.update(key('3'));
+    m.update(key('G'));
+    m.update(Message::Tick(
+        common::now() + jiff::SignedDuration::from_mins(2),
+    ));
+    m.update(key('1'));
+    sev1_starts(&mut m);
+    assert_eq!(m.offered_incident.as_deref(), Some("PINC02"));
+    let incidents = &m.panes[Pane::Incidents as usize];
+    assert_eq!(incidents.selected_id.as_deref(), Some("PINC02"));
+    for (w, h) in SIZES {
+        let text = screen(&render(&mut m, w, h));
+        assert!(
+            text.contains("Checkout payments failing"),
+            "{w}x{h}\n{text}"
+        );
+        assert!(text.contains("i incident mode"), "{w}x{h}\n{text}");
+        if w < 120 {
+            assert!(
+                text.contains("▲Sev1 Incidents") || text.contains("▲SEV1 Incidents"),
+                "{text}"
+            );
+        }
+        insta::assert_snapshot!(format!("sev1_banner_{w}x{h}"), text);
+    }
+    // One key opens it.
+    m.update(key('i'));
+    assert!(matches!(&m.overlay, Overlay::Incident { id, .. } if id == "PINC02"));
+    assert_eq!(m.offered_incident, None);
+}
+
+#[test]
+fn a_cursor_moved_within_the_minute_is_left_alone() {
+    let mut m = model();
+    sev1_starts(&mut m); // nothing moved yet: follows
+    let mut m2 = model();
+    m2.update(key('3'));
+    m2.update(key('k')); // moved just now
+    let before = m2.panes[Pane::Incidents as usize].selected_id.clone();
+    sev1_starts(&mut m2);
+    assert_eq!(m2.panes[Pane::Incidents as usize].selected_id, before);
+    assert_eq!(
+        m.panes[Pane::Incidents as usize].selected_id.as_deref(),
+        Some("PINC02")
+    );
+}
+
+#[test]
+fn incident_mode_is_navigable_with_the_usual_keys() {
+    for (w, h) in SIZES {
+        let mut m = model();
+        render(&mut m, w, h);
+        m.update(key('i'));
+        m.update(code(KeyCode::Tab));
+        let Overlay::Incident { section, .. } = &m.overlay else {
+            panic!("not in incident mode")
+        };
+        assert_eq!(*section, Section::Inquiries);
+        m.update(key('j'));
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("▶ Linked inquiries"), "{w}x{h}\n{text}");
+        insta::assert_snapshot!(format!("incident_mode_cursor_{w}x{h}"), text);
+        // enter opens the inquiry under the cursor, esc comes back.
+        let Overlay::Incident { rows, .. } = m.overlay.clone() else {
+            unreachable!()
+        };
+        m.update(code(KeyCode::Enter));
+        assert!(
+            matches!(&m.overlay, Overlay::Detail { .. }),
+            "{:?}",
+            m.overlay
+        );
+        m.update(code(KeyCode::Esc));
+        assert!(
+            matches!(&m.overlay, Overlay::Incident { section: Section::Inquiries, rows: r, .. } if *r == rows),
+            "{:?}",
+            m.overlay
+        );
+    }
+}
+
+#[test]
+fn linked_inquiries_are_in_urgency_order() {
+    let m = model();
+    let order: Vec<_> = m
+        .linked_in_order(0)
+        .iter()
+        .map(|i| cre_cockpit::model::urgency(i, m.now))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+}
+
+#[test]
+fn the_command_line_completes_fuzzily_and_runs() {
+    for (w, h) in SIZES {
+        let mut m = model();
+        m.update(key(':'));
+        typed(&mut m, "hnd");
+        let completions = m.completions();
+        assert_eq!(completions[0].name, "handover", "{completions:?}");
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains(": hnd"), "{text}");
+        insta::assert_snapshot!(format!("command_line_{w}x{h}"), text);
+    }
+    let mut m = model();
+    m.update(key(':'));
+    typed(&mut m, "sort pri");
+    m.update(code(KeyCode::Enter));
+    assert_eq!(m.panes[Pane::Inquiries as usize].sort, 1);
+    // History: ↑ brings it back.
+    m.update(key(':'));
+    m.update(code(KeyCode::Up));
+    assert_eq!(m.command.as_ref().unwrap().text, "sort pri");
+    m.update(code(KeyCode::Esc));
+    // tab completes a name typed in part.
+    m.update(key(':'));
+    typed(&mut m, "jour");
+    m.update(code(KeyCode::Tab));
+    assert_eq!(m.command.as_ref().unwrap().text, "journal");
+    m.update(code(KeyCode::Enter));
+    assert!(matches!(m.overlay, Overlay::Journal { .. }));
+}
+
+#[test]
+fn help_fits_the_width_and_names_the_dialog_and_view_keys() {
+    for (w, h) in SIZES {
+        let mut m = model();
+        m.update(key('?'));
+        let text = screen(&render(&mut m, w, h));
+        if w >= 200 {
+            for needle in ["ctrl-s", "ctrl-e", "  P  ", ":note", "most urgent"] {
+                assert!(text.contains(needle), "{w}x{h} lacks {needle:?}\n{text}");
+            }
+        }
+        insta::assert_snapshot!(format!("help_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn no_color_keeps_the_selection_visible_by_symbol_and_reverse() {
+    for (w, h) in SIZES {
+        let mut m = model();
+        m.settings.no_color = true;
+        let terminal = render(&mut m, w, h);
+        let buffer = terminal.backend().buffer();
+        assert!(
+            buffer
+                .content
+                .iter()
+                .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+            "a colour survived NO_COLOR"
+        );
+        let text = screen(&terminal);
+        let row = text
+            .lines()
+            .position(|l| l.contains("▶ "))
+            .unwrap_or_else(|| panic!("no selection symbol at {w}x{h}\n{text}"));
+        let y = u16::try_from(row).unwrap();
+        let reversed = (0..w).any(|x| buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+        assert!(reversed, "the selected row is not in reverse video");
+        insta::assert_snapshot!(format!("no_color_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn no_cell_has_its_foreground_equal_to_its_background() {
+    let mut m = model();
+    sev1_starts(&mut m);
+    for (w, h) in SIZES {
+        for keys in [&[][..], &['2'][..], &['3'][..], &['i'][..], &['?'][..]] {
+            let mut m = m.clone();
+            for k in keys {
+                m.update(key(*k));
+            }
+            let terminal = render(&mut m, w, h);
+            for cell in &terminal.backend().buffer().content {
+                assert!(
+                    cell.bg == Color::Reset || cell.fg != cell.bg,
+                    "{:?} on {:?} at {w}x{h} after {keys:?}",
+                    cell.fg,
+                    cell.bg
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn top_bar_chips_collapse_and_a_long_error_pushes_none_off() {
+    let mut m = model();
+    m.update(Message::Desk {
+        vendor: Vendor::Zendesk,
+        at: common::now(),
+        result: Err(cre_cockpit::core::domain::SourceError::new("x".repeat(300))),
+    });
+    for (w, h) in SIZES {
+        let text = screen(&render(&mut m, w, h));
+        let top = text.lines().next().unwrap();
+        // Full names where they fit, else collapsed ones ("met", "acct").
+        let kinds = ["✗ desk", "● met", "● inc", "● ac"];
+        for kind in kinds {
+            assert!(top.contains(kind), "{w}: {kind} chip fell off: {top}");
+        }
+    }
+}
+
+// ---- keystroke budget, from launch ------------------------------------------
+
+#[test]
+fn budget_sev1_affected_customers_in_two_keys_or_fewer() {
+    let mut m = model();
+    sev1_starts(&mut m);
+    render(&mut m, 80, 24);
+    m.update(key('i')); // 1 key
+    let text = screen(&render(&mut m, 80, 24));
+    assert!(text.contains("Affected customers"), "{text}");
+    let Overlay::Incident { section, .. } = &m.overlay else {
+        panic!("not in incident mode")
+    };
+    assert_eq!(*section, Section::Customers);
+}
+
+#[test]
+fn budget_customer_update_in_four_keys_plus_text() {
+    let mut m = model();
+    m.update(key('u')); // 1: incident mode + the update dialog
+    m.update(code(KeyCode::Enter)); // 2: the template, in the editor
+    typed(&mut m, " We are on it.");
+    m.update(ctrl('s')); // 3: review every recipient's text
+    let effects = m.update(key('y')); // 4: journal it
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, cre_cockpit::model::message::Effect::Journal(_))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn budget_find_a_customer_by_fuzzy_name_in_three_keys_plus_text() {
+    let mut m = model();
+    m.update(key('2')); // 1
+    m.update(key('/')); // 2
+    typed(&mut m, "glbx");
+    m.update(code(KeyCode::Enter)); // 3
+    let view = &m.panes[Pane::Customers as usize];
+    assert_eq!(view.order.len(), 1);
+    assert_eq!(
+        m.row_id(Pane::Customers, view.selected).as_deref(),
+        Some("c3")
+    );
+}
+
+#[test]
+fn ctrl_c_quits_but_asks_over_a_draft() {
+    let mut m = model();
+    m.update(key('a'));
+    typed(&mut m, "half a note");
+    assert!(m.update(ctrl('c')).is_empty(), "quit over a draft at once");
+    assert!(!m.quit);
+    m.update(ctrl('c'));
+    assert!(m.quit);
+    // esc on a typed draft asks too.
+    let mut m = model();
+    m.update(key('a'));
+    typed(&mut m, "x");
+    m.update(code(KeyCode::Esc));
+    assert!(m.prompt.is_some());
+    m.update(code(KeyCode::Esc));
+    assert!(m.prompt.is_none());
+}
