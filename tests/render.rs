@@ -152,6 +152,13 @@ fn inquiry_detail_shows_conversation_public_and_private() {
                 at: common::ago(80),
                 public: true,
                 body: "We get 500s".into(),
+                attachments: vec![cre_cockpit::core::domain::Attachment {
+                    name: "har-export.har".into(),
+                    size: Some(48_213),
+                    url: Some(
+                        "https://acme.zendesk.com/attachments/token/x/?name=har-export.har".into(),
+                    ),
+                }],
             },
             cre_cockpit::core::domain::Comment {
                 id: "2".into(),
@@ -159,6 +166,7 @@ fn inquiry_detail_shows_conversation_public_and_private() {
                 at: common::ago(70),
                 public: false,
                 body: "Linked to PINC01".into(),
+                attachments: Vec::new(),
             },
         ]),
     });
@@ -166,6 +174,10 @@ fn inquiry_detail_shows_conversation_public_and_private() {
     assert!(text.contains("── public "), "{text}");
     assert!(text.contains("INTERNAL NOTE"), "{text}");
     assert!(text.contains("Linked to PINC01"), "{text}");
+    assert!(
+        text.contains("attachment har-export.har (47 KB)"),
+        "attachments are listed with their size: {text}"
+    );
     insta::assert_snapshot!("inquiry_detail", text);
 }
 

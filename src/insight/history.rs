@@ -330,6 +330,7 @@ mod tests {
             replied: false,
             url: None,
             kind: None,
+            desk: Default::default(),
         }
     }
 

@@ -611,7 +611,10 @@ fn impact(
     });
 
     let mut linked = Vec::new();
-    for a in &affected {
+    // An inquiry opened after an incident ended is not about it: a resolved
+    // incident (PagerDuty can still list one that resolved mid-poll) links
+    // nothing by time, only inquiries that name it.
+    for a in affected.iter().filter(|_| incident.is_open()) {
         for inquiry in by_account[a.account]
             .iter()
             .filter(|i| i.status.is_open() && i.created_at >= incident.started_at)
@@ -952,6 +955,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: Default::default(),
         }
     }

@@ -169,6 +169,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: BTreeMap::new(),
         }
     }

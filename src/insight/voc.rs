@@ -204,6 +204,7 @@ mod tests {
             replied: false,
             url: None,
             kind: None,
+            desk: Default::default(),
         }
     }
 

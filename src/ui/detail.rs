@@ -233,6 +233,23 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
                         },
                     )));
                 }
+                // Listed, never fetched: the link opens in the browser.
+                for a in &c.attachments {
+                    let size = a.size.map(|b| format!(" ({})", text::bytes(b)));
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            format!("   attachment {}{}", a.name, size.unwrap_or_default()),
+                            theme::ACCENT,
+                        ),
+                        Span::styled(
+                            a.url
+                                .as_deref()
+                                .map(|u| format!("  {u}"))
+                                .unwrap_or_default(),
+                            theme::MUTED,
+                        ),
+                    ]));
+                }
             }
         }
     }
@@ -642,6 +659,16 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         ),
         field("responders", incident.responders.join(", ")),
     ];
+    if let Some(resolved) = incident.resolved_at {
+        lines.push(field(
+            "resolved",
+            format!(
+                "{} ({})",
+                resolved.strftime("%Y-%m-%d %H:%M UTC"),
+                text::ago(model.now, resolved)
+            ),
+        ));
+    }
     for (name, value) in &incident.details {
         lines.push(field(name, value.clone()));
     }
@@ -709,7 +736,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         Some(Loadable::Ready(notes)) => {
             for n in notes {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {} ", n.at.strftime("%H:%M")), theme::MUTED),
+                    Span::styled(format!("  {} ", text::stamp(model.now, n.at)), theme::MUTED),
                     Span::styled(
                         format!("{}: ", n.author.clone().unwrap_or_else(|| "unknown".into())),
                         theme::ACCENT,

@@ -243,7 +243,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, id: &str, scroll
                 events.push((
                     n.at,
                     Line::from(vec![
-                        Span::styled(format!("{} ", n.at.strftime("%H:%M")), theme::MUTED),
+                        Span::styled(format!("{} ", text::stamp(model.now, n.at)), theme::MUTED),
                         Span::styled(
                             format!("{}: ", n.author.clone().unwrap_or_else(|| "note".into())),
                             theme::ACCENT,
