@@ -129,3 +129,55 @@ async fn the_audit_marker_and_its_check_follow_the_spec() {
         .unwrap_or_else(|e| violated(&log, "the audits request", &e));
     assert!(!found, "the spec's example audit carries no marker");
 }
+
+/// Desk fields are resolved through ListTicketFields, by title and by id:
+/// the request as the spec allows it. The spec's example lists only the
+/// Subject field, so "Subject" resolves and the id of the example ticket's
+/// custom field does not, which must cost the poll nothing.
+#[tokio::test]
+async fn ticket_fields_are_read_as_the_spec_allows() {
+    let Some((url, log)) = mock() else { return };
+    let config = Config::parse(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+         feature_field = \"subject\"\ncustomer_field = \"27642\"\n"
+    ))
+    .unwrap();
+    let mut desk = Zendesk::new(
+        http::client(),
+        &config.desk.unwrap(),
+        Secret::new("contract-token"),
+    )
+    .unwrap();
+    let first = desk
+        .poll()
+        .await
+        .unwrap_or_else(|e| violated(&log, "ticket fields, then the export", &e));
+    assert_eq!(first.requests, 2, "the fields, then the export page");
+    let ticket = first.changed.iter().find(|i| i.id == "35436").unwrap();
+    assert_ne!(ticket.org.as_deref(), Some("745"), "27642 did not resolve");
+    let coverage = desk.field_coverage();
+    let ids: Vec<(&str, Option<u64>)> = coverage.iter().map(|c| (c.setting, c.field_id)).collect();
+    assert_eq!(ids, [("customer_field", None), ("feature_field", Some(34))]);
+}
+
+/// The two requests the example data cannot make the adapter send (no
+/// example ticket carries a custom status; no example comment page has
+/// `has_more` without a link), sent as the adapter builds them.
+#[tokio::test]
+async fn custom_statuses_and_cursor_comment_pages_are_requests_the_spec_allows() {
+    let Some((url, _)) = mock() else { return };
+    for path in [
+        "/api/v2/custom_statuses",
+        "/api/v2/tickets/35436/comments?include=users&page%5Bsize%5D=100&page%5Bafter%5D=abc",
+    ] {
+        let status = http::client()
+            .get(format!("{url}{path}"))
+            .basic_auth("cre@example.com/token", Some("contract-token"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200, "{path}");
+    }
+}
