@@ -466,3 +466,47 @@ fn overlay_hints_name_the_rebound_key() {
     assert!(text.contains("Keys — ? or z to close"), "{text}");
     assert!(!text.contains("or esc to close"), "{text}");
 }
+
+#[test]
+fn inquiry_detail_shows_custom_status_due_date_channel_plan_and_rating() {
+    let mut m = model();
+    render(&mut m, 120, 40);
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let id = match &m.overlay {
+        cre_cockpit::model::Overlay::Detail {
+            target: cre_cockpit::model::Target::Inquiry(id),
+            ..
+        } => id.clone(),
+        other => panic!("expected inquiry detail, got {other:?}"),
+    };
+    let inquiry = m
+        .data
+        .inquiries
+        .iter_mut()
+        .find(|i| i.id == id)
+        .expect("the open inquiry");
+    inquiry.desk = cre_cockpit::core::domain::DeskDetail {
+        status_label: Some("Waiting on engineering".into()),
+        due_at: Some(common::ago(-120)),
+        channel: Some("email".into()),
+        satisfaction: Some(cre_cockpit::core::domain::Satisfaction {
+            good: false,
+            at: "2026-11-20T09:00:00Z".parse().unwrap(),
+        }),
+        segment: Some("Enterprise".into()),
+    };
+    let status = inquiry.status;
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(
+        text.contains(&format!("status Waiting on engineering ({status})")),
+        "{text}"
+    );
+    assert!(text.contains("due"), "{text}");
+    assert!(text.contains("(in 2h00m)"), "{text}");
+    assert!(
+        text.contains("channel  email") || text.contains("email"),
+        "{text}"
+    );
+    assert!(text.contains("Enterprise"), "{text}");
+    assert!(text.contains("bad (2026-11-20)"), "{text}");
+}
