@@ -576,8 +576,14 @@ impl Directory {
             .as_ref()
             .and_then(Value::as_u64)
             .and_then(|id| self.statuses.get(&id));
-        let status = custom_status.map_or_else(|| status(raw_status.as_deref()), |(c, _)| *c);
+        // Custom statuses have no "closed" category: a closed ticket keeps
+        // its solved custom status, and stays closed here.
+        let status = match custom_status {
+            Some((category, _)) if raw_status.as_deref() != Some("closed") => *category,
+            _ => status(raw_status.as_deref()),
+        };
         let status_label = custom_status
+            .filter(|_| status != InquiryStatus::Closed)
             .map(|(_, label)| label.clone())
             .filter(|label| !label.eq_ignore_ascii_case(&status.to_string()));
         let fields = self.field_values(&dto);
@@ -903,6 +909,51 @@ mod tests {
         );
         assert_eq!(with(serde_json::json!({"policy_metrics": []})), None);
         assert_eq!(with(serde_json::json!("odd")), None);
+    }
+
+    #[test]
+    fn a_custom_status_names_its_category_but_closed_stays_closed() {
+        let mut dir = Directory::default();
+        let statuses: CustomStatusesDto = serde_json::from_value(serde_json::json!({
+            "custom_statuses": [
+                {"id": 10, "status_category": "hold", "agent_label": "Waiting on engineering"},
+                {"id": 11, "status_category": "solved", "agent_label": "Solved"},
+                {"id": "12", "status_category": "open"}
+            ]
+        }))
+        .unwrap();
+        dir.learn_statuses(statuses);
+        let of = |status: &str, custom: Value| {
+            let i = changed(dir.ticket(
+                ticket(
+                    serde_json::json!({"id": 1, "status": status, "custom_status_id": custom,
+                    "created_at": "2026-11-20T10:00:00Z"}),
+                ),
+                url,
+            ));
+            (i.status, i.desk.status_label)
+        };
+        assert_eq!(
+            of("hold", serde_json::json!(10)),
+            (InquiryStatus::Hold, Some("Waiting on engineering".into()))
+        );
+        assert_eq!(
+            of("closed", serde_json::json!(11)),
+            (InquiryStatus::Closed, None)
+        );
+        assert_eq!(
+            of("solved", serde_json::json!(11)),
+            (InquiryStatus::Solved, None)
+        );
+        // Unknown or malformed ids leave the standard status alone.
+        assert_eq!(
+            of("pending", serde_json::json!(99)),
+            (InquiryStatus::Pending, None)
+        );
+        assert_eq!(
+            of("open", serde_json::json!("10")),
+            (InquiryStatus::Open, None)
+        );
     }
 
     #[test]
