@@ -16,8 +16,8 @@ use reqwest::header::ACCEPT;
 use serde::de::DeserializeOwned;
 
 use self::wire::{
-    Change, CommentsPageDto, CustomStatusesDto, Directory, ExportPageDto, NextPage, SlaPoliciesDto,
-    TicketDto, TicketFieldsDto, UsersDto, decoded,
+    Change, CommentsPageDto, CustomStatusesDto, Directory, ExportPageDto, MetricEventsDto,
+    NextPage, SlaPoliciesDto, TicketDto, TicketFieldsDto, UsersDto, decoded,
 };
 use super::DeskSource;
 use super::config::DeskConfig;
@@ -88,7 +88,16 @@ pub struct Zendesk {
     statuses_read: Option<std::time::Instant>,
     /// Which role fields had a value, per open ticket, for the coverage.
     field_hits: BTreeMap<u64, [bool; 3]>,
+    /// The SLA fallback: where the metric events are read from next, once
+    /// an export page showed open tickets without the `slas` sideload.
+    /// `Some(None)` after a refusal (agents without admin rights get 403):
+    /// not asked again.
+    events_from: Option<Option<i64>>,
 }
+
+/// How far back the metric events are read the first time: reply targets
+/// older than this have long breached or been met.
+const EVENTS_LOOKBACK_SECS: i64 = 14 * 86_400;
 
 /// How often a configured desk field had a value on the open inquiries:
 /// what the join diagnostics show when a customer or feature area comes
@@ -201,7 +210,59 @@ impl Zendesk {
             fields_missing: Vec::new(),
             statuses_read: None,
             field_hits: BTreeMap::new(),
+            events_from: None,
         })
+    }
+
+    /// The SLA fallback when the desk does not sideload `slas`: read the
+    /// reply-time metric events since the last read and give the running
+    /// clocks they describe to this poll's inquiries that have none.
+    async fn sla_from_metric_events(&mut self, stream: &mut Stream, requests: &mut u32) {
+        let Some(Some(from)) = self.events_from else {
+            return;
+        };
+        // Only when this poll has clockless open inquiries to give clocks
+        // to: a quiet poll stays one request.
+        if !stream
+            .changed
+            .values()
+            .any(|i| i.sla.is_none() && i.status.is_open())
+        {
+            return;
+        }
+        let mut url = http::join(&self.base, "/api/v2/incremental/ticket_metric_events");
+        url.query_pairs_mut()
+            .append_pair("start_time", &from.to_string());
+        *requests += 1;
+        match self
+            .get::<MetricEventsDto>("zendesk: ticket metric events", url)
+            .await
+        {
+            Ok(events) => {
+                // Time-based export: the next read starts where this ended
+                // (a repeated end_time means nothing newer yet).
+                if let Some(end) = events.end_time.filter(|e| *e >= from) {
+                    self.events_from = Some(Some(end));
+                }
+                self.directory.learn_metric_events(events);
+            }
+            Err(e) if matches!(e.status, Some(401 | 403 | 404)) => {
+                tracing::warn!(
+                    "{e}; without the slas sideload the SLA clocks follow the configured policy"
+                );
+                self.events_from = Some(None);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("{e}; SLA clocks from metric events wait for the next poll");
+                return;
+            }
+        }
+        for inquiry in stream.changed.values_mut().filter(|i| i.sla.is_none()) {
+            if let Ok(id) = inquiry.id.parse::<u64>() {
+                inquiry.sla = self.directory.event_clock(id);
+            }
+        }
     }
 
     /// How many open inquiries got a value from each configured desk field
@@ -431,7 +492,20 @@ impl Zendesk {
             self.directory.learn_groups(page.groups);
             self.directory.learn_metrics(page.metric_sets);
             let tickets: Vec<_> = decoded(page.tickets).collect();
-            if !self.policies_read && tickets.iter().any(|t| t.slas.is_some()) {
+            if self.events_from.is_none()
+                && !tickets.is_empty()
+                && tickets.iter().all(|t| t.slas.is_none())
+            {
+                // No `slas` on a whole page: the sideload is not served
+                // here (it is undocumented); fall back to metric events.
+                let start = jiff::Timestamp::now().as_second() - EVENTS_LOOKBACK_SECS;
+                self.events_from = Some(Some(start));
+            }
+            if !self.policies_read
+                && tickets
+                    .iter()
+                    .any(|t| t.slas.as_ref().is_some_and(wire::carries_targets))
+            {
                 self.read_policies().await;
                 requests += 1;
             }
@@ -469,6 +543,8 @@ impl Zendesk {
                 break;
             }
         }
+        self.sla_from_metric_events(&mut stream, &mut requests)
+            .await;
         let moved = self.cursor != stream.cursor;
         self.cursor = stream.cursor;
         let update = DeskUpdate {

@@ -53,6 +53,9 @@ fn ticket(id: u64, status: &str, priority: Value, org: Option<u64>, tags: &[&str
         "tags": tags,
         "custom_fields": [{"id": 27642, "value": "745"}],
         "satisfaction_rating": {"score": "unoffered"},
+        // Asked for with `include=slas`, the sideload is on every ticket,
+        // empty where no policy applies.
+        "slas": {"policy_metrics": []},
         "sharing_agreement_ids": [],
         "brand_id": 1,
         "allow_channelback": false,
@@ -1173,4 +1176,83 @@ async fn a_field_no_ticket_field_matches_is_reported_not_fatal() {
         .filter(|r| r.url.path() == "/api/v2/ticket_fields")
         .count();
     assert_eq!(asked, 1);
+}
+
+/// A desk that does not serve the `slas` sideload: the reply clocks come
+/// from the ticket metric events (apply_sla, then the breach Zendesk lists
+/// ahead of time, deleted once the target is met).
+#[tokio::test]
+async fn without_the_slas_sideload_clocks_come_from_metric_events() {
+    let server = MockServer::start().await;
+    let bare = |id: u64| {
+        let mut t = ticket(id, "open", json!("high"), Some(9001), &[]);
+        t.as_object_mut().expect("object").remove("slas");
+        t
+    };
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(page(
+            vec![bare(401), bare(402), bare(403)],
+            json!([]),
+            json!([]),
+            "c1",
+            true,
+        ))
+        .mount(&server)
+        .await;
+    let event = |id: u64, ticket: u64, instance: u64, kind: &str, time: &str| {
+        json!({"id": id, "ticket_id": ticket, "metric": "reply_time", "instance_id": instance,
+               "type": kind, "time": time})
+    };
+    let mut applied = event(2, 401, 2, "apply_sla", "2026-11-21T04:30:00Z");
+    applied["sla"] = json!({"target": 240, "business_hours": true,
+                            "policy": {"id": 1, "title": "Enterprise", "description": ""}});
+    let mut met_breach = event(7, 402, 1, "breach", "2026-11-21T10:00:00Z");
+    met_breach["deleted"] = json!(true);
+    let mut applied_402 = event(5, 402, 1, "apply_sla", "2026-11-21T04:00:00Z");
+    applied_402["sla"] = json!({"target": 60, "business_hours": false});
+    Mock::given(method("GET"))
+        .and(path("/api/v2/incremental/ticket_metric_events"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ticket_metric_events": [
+                event(1, 401, 1, "fulfill", "2026-11-21T04:29:00Z"),
+                applied,
+                event(3, 401, 2, "activate", "2026-11-21T04:30:00Z"),
+                event(4, 401, 2, "breach", "2026-11-21T08:30:00Z"),
+                applied_402,
+                met_breach,
+                event(8, 402, 1, "fulfill", "2026-11-21T04:20:00Z"),
+                {"id": 9, "ticket_id": 403, "metric": "agent_work_time", "instance_id": 1,
+                 "type": "measure", "time": "2026-11-21T04:00:00Z"}
+            ],
+            "count": 8,
+            "end_time": 1_795_230_000,
+            "next_page": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut desk = adapter(&server);
+    let update = desk.poll().await.expect("poll");
+    assert_eq!(update.requests, 2, "the export page, then the events");
+    let clock = by_id(&update, "401").sla.expect("a clock from the events");
+    assert_eq!(
+        clock.metric,
+        cre_cockpit::core::domain::SlaMetric::NextReply
+    );
+    assert_eq!(clock.due.to_string(), "2026-11-21T08:30:00Z");
+    assert!(clock.business_hours);
+    assert_eq!(by_id(&update, "402").sla, None, "met: no running clock");
+    assert_eq!(by_id(&update, "403").sla, None, "no reply target");
+    let asked = server.received_requests().await.unwrap_or_default();
+    let events = asked
+        .iter()
+        .find(|r| r.url.path().ends_with("ticket_metric_events"))
+        .expect("events read");
+    assert!(
+        events.url.query_pairs().any(|(k, _)| k == "start_time"),
+        "{}",
+        events.url
+    );
 }

@@ -110,6 +110,41 @@ pub(super) struct CustomStatusDto {
     pub agent_label: Option<String>,
 }
 
+/// `GET /api/v2/incremental/ticket_metric_events` (time-based: the next
+/// read starts at `end_time`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricEventsDto {
+    pub ticket_metric_events: Vec<Lenient<MetricEventDto>>,
+    pub end_time: Option<i64>,
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricEventDto {
+    pub ticket_id: Option<u64>,
+    pub instance_id: Option<u64>,
+    pub metric: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub time: Option<String>,
+    /// Set on a breach event whose target was met first.
+    pub deleted: Option<bool>,
+    /// On `apply_sla`: `{target, business_hours, policy}`.
+    pub sla: Option<Value>,
+}
+
+/// One reply target's state as its metric events tell it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReplyTarget {
+    applied: bool,
+    business_hours: bool,
+    breach_at: Option<Timestamp>,
+    /// Fulfilled or paused: no clock runs.
+    stopped: bool,
+}
+
 /// Which ticket custom field plays which part, once resolved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct FieldRoles {
@@ -354,6 +389,10 @@ pub(super) struct Directory {
     pub options: HashMap<u64, HashMap<String, String>>,
     /// Custom ticket statuses: id → (category, agent label).
     pub statuses: HashMap<u64, (InquiryStatus, String)>,
+    /// Reply targets per (ticket, instance) from the metric events, the SLA
+    /// fallback when the `slas` sideload is absent (instance 1 is the first
+    /// reply, later ones next replies).
+    pub targets: HashMap<(u64, u64), ReplyTarget>,
 }
 
 impl Directory {
@@ -480,6 +519,65 @@ impl Directory {
                 sanitize::opt(s.agent_label.as_deref()).unwrap_or_else(|| category.to_string());
             self.statuses.insert(id, (category, label));
         }
+    }
+
+    /// Fold metric events (oldest first, as listed) into the reply targets.
+    pub fn learn_metric_events(&mut self, events: MetricEventsDto) {
+        for e in decoded(events.ticket_metric_events) {
+            let (Some(ticket), Some(instance), Some("reply_time"), Some(kind)) = (
+                e.ticket_id,
+                e.instance_id,
+                e.metric.as_deref(),
+                e.kind.as_deref(),
+            ) else {
+                continue;
+            };
+            let target = self.targets.entry((ticket, instance)).or_default();
+            match kind {
+                "apply_sla" => {
+                    target.applied = true;
+                    target.business_hours = e
+                        .sla
+                        .as_ref()
+                        .and_then(|s| s.get("business_hours"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                }
+                // Zendesk lists the breach ahead, at the time it will
+                // happen, and marks it deleted if the target is met first.
+                "breach" if e.deleted != Some(true) => {
+                    target.breach_at = parse_time(e.time.as_deref());
+                }
+                "breach" => target.breach_at = None,
+                "activate" => target.stopped = false,
+                "fulfill" | "pause" => target.stopped = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// The running reply clock the metric events give a ticket: its latest
+    /// target that has an SLA, a breach time and is neither met nor paused.
+    pub fn event_clock(&self, ticket: u64) -> Option<SlaClock> {
+        self.targets
+            .iter()
+            .filter(|((t, _), target)| *t == ticket && target.applied && !target.stopped)
+            .filter_map(|((_, instance), target)| {
+                Some((
+                    *instance,
+                    SlaClock {
+                        metric: if *instance <= 1 {
+                            SlaMetric::FirstReply
+                        } else {
+                            SlaMetric::NextReply
+                        },
+                        due: target.breach_at?,
+                        business_hours: target.business_hours,
+                    },
+                ))
+            })
+            .max_by_key(|(instance, _)| *instance)
+            .map(|(_, clock)| clock)
     }
 
     /// What the role fields of a ticket hold.
@@ -751,6 +849,18 @@ impl Directory {
             body: sanitize::multiline(body.trim_end()),
             attachments,
         })
+    }
+}
+
+/// Whether a `slas` sideload names any target (an empty `policy_metrics`
+/// is what a ticket without a policy carries).
+pub(super) fn carries_targets(slas: &Value) -> bool {
+    match slas {
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(o) => o
+            .get("policy_metrics")
+            .is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty())),
+        _ => false,
     }
 }
 
