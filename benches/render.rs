@@ -77,6 +77,7 @@ fn loaded_model() -> Model {
             url: None,
             kind: None,
             history: Default::default(),
+            desk: Default::default(),
         })
         .collect();
     let metrics = MetricsSnapshot {

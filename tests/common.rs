@@ -51,6 +51,7 @@ pub fn inquiry(
         url: Some(format!("https://desk.example/agent/tickets/{id}")),
         kind: None,
         history: Default::default(),
+        desk: Default::default(),
     }
 }
 

@@ -152,6 +152,13 @@ fn inquiry_detail_shows_conversation_public_and_private() {
                 at: common::ago(80),
                 public: true,
                 body: "We get 500s".into(),
+                attachments: vec![cre_cockpit::core::domain::Attachment {
+                    name: "har-export.har".into(),
+                    size: Some(48_213),
+                    url: Some(
+                        "https://acme.zendesk.com/attachments/token/x/?name=har-export.har".into(),
+                    ),
+                }],
             },
             cre_cockpit::core::domain::Comment {
                 id: "2".into(),
@@ -159,6 +166,7 @@ fn inquiry_detail_shows_conversation_public_and_private() {
                 at: common::ago(70),
                 public: false,
                 body: "Linked to PINC01".into(),
+                attachments: Vec::new(),
             },
         ]),
     });
@@ -166,6 +174,10 @@ fn inquiry_detail_shows_conversation_public_and_private() {
     assert!(text.contains("── public "), "{text}");
     assert!(text.contains("INTERNAL NOTE"), "{text}");
     assert!(text.contains("Linked to PINC01"), "{text}");
+    assert!(
+        text.contains("attachment har-export.har (47 KB)"),
+        "attachments are listed with their size: {text}"
+    );
     insta::assert_snapshot!("inquiry_detail", text);
 }
 
@@ -455,4 +467,48 @@ fn overlay_hints_name_the_rebound_key() {
     let text = screen(&render(&mut m, 200, 50));
     assert!(text.contains("Keys — ? or z to close"), "{text}");
     assert!(!text.contains("or esc to close"), "{text}");
+}
+
+#[test]
+fn inquiry_detail_shows_custom_status_due_date_channel_plan_and_rating() {
+    let mut m = model();
+    render(&mut m, 120, 40);
+    m.update(common::code(crossterm::event::KeyCode::Enter));
+    let id = match &m.overlay {
+        cre_cockpit::model::Overlay::Detail {
+            target: cre_cockpit::model::Target::Inquiry(id),
+            ..
+        } => id.clone(),
+        other => panic!("expected inquiry detail, got {other:?}"),
+    };
+    let inquiry = m
+        .data
+        .inquiries
+        .iter_mut()
+        .find(|i| i.id == id)
+        .expect("the open inquiry");
+    inquiry.desk = cre_cockpit::core::domain::DeskDetail {
+        status_label: Some("Waiting on engineering".into()),
+        due_at: Some(common::ago(-120)),
+        channel: Some("email".into()),
+        satisfaction: Some(cre_cockpit::core::domain::Satisfaction {
+            good: false,
+            at: "2026-11-20T09:00:00Z".parse().unwrap(),
+        }),
+        segment: Some("Enterprise".into()),
+    };
+    let status = inquiry.status;
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(
+        text.contains(&format!("status Waiting on engineering ({status})")),
+        "{text}"
+    );
+    assert!(text.contains("due"), "{text}");
+    assert!(text.contains("(in 2h00m)"), "{text}");
+    assert!(
+        text.contains("channel  email") || text.contains("email"),
+        "{text}"
+    );
+    assert!(text.contains("Enterprise"), "{text}");
+    assert!(text.contains("bad (2026-11-20)"), "{text}");
 }

@@ -1031,3 +1031,89 @@ async fn metric_sets_agree_with_the_conversation_on_first_reply_and_solve_time()
         "{replied} replied, {solved} solved"
     );
 }
+
+/// Every ticket the simulated desk serves is valid against the pinned spec
+/// where Zendesk itself is lax (no `null` for `recipient`, `forum_topic_id`,
+/// `satisfaction_rating` or a custom field's value), and carries what real
+/// teams configure: custom fields, custom statuses, satisfaction ratings,
+/// which the real adapter then reads.
+#[tokio::test]
+async fn tickets_carry_custom_fields_statuses_and_ratings_the_adapter_reads() {
+    use cre_cockpit::config::{DeskConfig, DeskKind};
+    use cre_cockpit::sources::DeskSource;
+    use cre_cockpit::sources::http::{self, Secret};
+    use cre_cockpit::sources::zendesk::Zendesk;
+
+    let sim = start(SimOptions {
+        anchor: Some(ANCHOR),
+        ..SimOptions::default()
+    })
+    .await;
+    let client = Client::new();
+    let (tickets, _, _, _) = full_export(&client, &sim, "1000").await;
+    assert!(!tickets.is_empty());
+    let (mut rated, mut custom_status) = (0, 0);
+    for t in &tickets {
+        assert!(t["recipient"].is_string(), "{t}");
+        assert!(t.get("forum_topic_id").is_none_or(Value::is_u64), "{t}");
+        assert!(t["satisfaction_rating"].is_object(), "{t}");
+        assert!(t["custom_status_id"].is_u64(), "{t}");
+        for f in t["custom_fields"].as_array().expect("custom_fields") {
+            assert!(f["id"].is_u64() && !f["value"].is_null(), "{f}");
+        }
+        if matches!(
+            t["satisfaction_rating"]["score"].as_str(),
+            Some("good" | "bad")
+        ) {
+            rated += 1;
+        }
+        if t["custom_status_id"].as_u64().is_some_and(|id| id > 5) {
+            custom_status += 1;
+        }
+    }
+    assert!(rated > 0, "some solved tickets were rated");
+    for path in ["/api/v2/ticket_fields", "/api/v2/custom_statuses.json"] {
+        let (status, body) = zd_get(&client, &sim, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+
+    let config = DeskConfig {
+        email: Some("cre@example.com".into()),
+        feature_field: Some("Product area".into()),
+        segment_field: Some("plan".into()),
+        ..DeskConfig::new(DeskKind::Zendesk, sim.base_url().to_owned())
+    };
+    let mut desk = Zendesk::new(http::client(), &config, Secret::new("secret")).expect("adapter");
+    let update = desk.poll().await.expect("poll");
+    let open: Vec<_> = update
+        .changed
+        .iter()
+        .filter(|i| i.status.is_open())
+        .collect();
+    assert!(
+        open.iter().any(|i| i.feature_area.as_deref() == Some("SSO")
+            || i.feature_area.as_deref() == Some("API")),
+        "option names, not tags"
+    );
+    assert!(
+        open.iter().all(|i| i.desk.segment.is_some()),
+        "every ticket has a plan"
+    );
+    assert!(
+        update.changed.iter().any(|i| i.desk.satisfaction.is_some()),
+        "ratings read"
+    );
+    let labelled = update
+        .changed
+        .iter()
+        .filter(|i| i.desk.status_label.as_deref() == Some("Waiting on engineering"))
+        .count();
+    assert_eq!(labelled, custom_status, "each custom status is named");
+    let coverage = desk.field_coverage();
+    assert_eq!(coverage[0].setting, "feature_field");
+    assert!(
+        coverage[0].with_value < coverage[0].inquiries && coverage[0].with_value > 0,
+        "some tickets have no area: {coverage:?}"
+    );
+    assert_eq!(coverage[1].with_value, coverage[1].inquiries);
+}

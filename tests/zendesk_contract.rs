@@ -57,7 +57,10 @@ async fn the_incremental_export_and_its_cursor_follow_the_spec() {
         .await
         .unwrap_or_else(|e| violated(&log, "the first export request", &e));
     assert!(first.full);
-    assert_eq!(first.requests, 1, "the spec's example ends the stream");
+    // The example page ends the stream; its ticket carries no `slas`
+    // sideload, so the reply clocks are read from the metric events
+    // (ListTicketMetricEvents), a request the mock validates too.
+    assert_eq!(first.requests, 2, "one export page, then the metric events");
     // The spec's example ticket, read through the adapter.
     let ticket = first
         .changed
@@ -74,7 +77,9 @@ async fn the_incremental_export_and_its_cursor_follow_the_spec() {
         .await
         .unwrap_or_else(|e| violated(&log, "the export request with a cursor", &e));
     assert!(!next.full);
-    assert_eq!(next.requests, 1);
+    // The mock answers the example ticket again: changed and clockless, so
+    // the events are read again, from where the last read ended.
+    assert_eq!(next.requests, 2);
 }
 
 #[tokio::test]
@@ -128,4 +133,59 @@ async fn the_audit_marker_and_its_check_follow_the_spec() {
         .await
         .unwrap_or_else(|e| violated(&log, "the audits request", &e));
     assert!(!found, "the spec's example audit carries no marker");
+}
+
+/// Desk fields are resolved through ListTicketFields, by title and by id:
+/// the request as the spec allows it. The spec's example lists only the
+/// Subject field, so "Subject" resolves and the id of the example ticket's
+/// custom field does not, which must cost the poll nothing.
+#[tokio::test]
+async fn ticket_fields_are_read_as_the_spec_allows() {
+    let Some((url, log)) = mock() else { return };
+    let config = Config::parse(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+         feature_field = \"subject\"\ncustomer_field = \"27642\"\n"
+    ))
+    .unwrap();
+    let mut desk = Zendesk::new(
+        http::client(),
+        &config.desk.unwrap(),
+        Secret::new("contract-token"),
+    )
+    .unwrap();
+    let first = desk
+        .poll()
+        .await
+        .unwrap_or_else(|e| violated(&log, "ticket fields, then the export", &e));
+    assert_eq!(
+        first.requests, 3,
+        "the fields, the export page, the metric events"
+    );
+    let ticket = first.changed.iter().find(|i| i.id == "35436").unwrap();
+    assert_ne!(ticket.org.as_deref(), Some("745"), "27642 did not resolve");
+    let coverage = desk.field_coverage();
+    let ids: Vec<(&str, Option<u64>)> = coverage.iter().map(|c| (c.setting, c.field_id)).collect();
+    assert_eq!(ids, [("customer_field", None), ("feature_field", Some(34))]);
+}
+
+/// The two requests the example data cannot make the adapter send (no
+/// example ticket carries a custom status; no example comment page has
+/// `has_more` without a link), sent as the adapter builds them.
+#[tokio::test]
+async fn custom_statuses_and_cursor_comment_pages_are_requests_the_spec_allows() {
+    let Some((url, _)) = mock() else { return };
+    for path in [
+        "/api/v2/custom_statuses",
+        "/api/v2/tickets/35436/comments?include=users&page%5Bsize%5D=100&page%5Bafter%5D=abc",
+    ] {
+        let status = http::client()
+            .get(format!("{url}{path}"))
+            .basic_auth("cre@example.com/token", Some("contract-token"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200, "{path}");
+    }
 }

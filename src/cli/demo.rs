@@ -38,6 +38,10 @@ pub fn config_for(
         desk: Some(DeskConfig {
             email: Some("demo@cre-cockpit.invalid".into()),
             poll_interval: every,
+            // The simulated desk keeps these in custom fields, as real
+            // accounts do.
+            feature_field: Some("Product area".into()),
+            segment_field: Some("Plan".into()),
             ..DeskConfig::new(DeskKind::Zendesk, url.clone())
         }),
         metrics: Some(MetricsConfig {

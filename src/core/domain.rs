@@ -122,6 +122,35 @@ pub struct Inquiry {
     /// (`crate::insight::kpi`). Absent in state saved by older builds.
     #[serde(default)]
     pub history: InquiryHistory,
+    /// What the detail shows beyond the queue row, when the desk says
+    /// (Zendesk: custom status, due date, channel, satisfaction).
+    #[serde(default)]
+    pub desk: DeskDetail,
+}
+
+/// Facts one desk reports and another may not; each `None` when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskDetail {
+    /// The desk's own name for the status when it is a custom one (Zendesk
+    /// custom ticket statuses: "Waiting on engineering"); `status` holds the
+    /// category the cockpit reasons with.
+    pub status_label: Option<String>,
+    /// When a task is due (Zendesk `due_at`, set on tickets of type task).
+    pub due_at: Option<Timestamp>,
+    /// Where the inquiry came in (Zendesk `via.channel`: email, web, api…).
+    pub channel: Option<String>,
+    /// The customer's rating of the support, when given.
+    pub satisfaction: Option<Satisfaction>,
+    /// The customer segment a desk field names (`[desk] segment_field`).
+    pub segment: Option<String>,
+}
+
+/// A customer's satisfaction rating of one inquiry (Zendesk CSAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    pub good: bool,
+    /// When it was given (the rating's `updated_at`, else the inquiry's).
+    pub at: Timestamp,
 }
 
 impl Inquiry {
@@ -180,6 +209,19 @@ pub struct Comment {
     /// Public replies reach the customer; private ones are internal notes.
     pub public: bool,
     pub body: String,
+    /// Files attached to the comment, listed but never fetched: opening one
+    /// is the agent's choice, in the browser.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a comment, as the desk describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: String,
+    /// Bytes, when the desk says.
+    pub size: Option<u64>,
+    /// Where the desk serves it (only web links are kept).
+    pub url: Option<String>,
 }
 
 /// A change set from the desk: the poller sends only what changed since its
@@ -345,6 +387,9 @@ pub struct Incident {
     pub url: Option<String>,
     /// Notes on the incident, oldest first.
     pub notes: Vec<IncidentNote>,
+    /// When the source says it ended (PagerDuty `resolved_at`); `None`
+    /// while open or when the source does not say.
+    pub resolved_at: Option<Timestamp>,
     /// Source-specific facts for the detail view (PagerDuty urgency,
     /// priority and escalation level; Alertmanager labels and alert counts).
     pub details: BTreeMap<String, String>,

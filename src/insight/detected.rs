@@ -92,6 +92,7 @@ pub fn detected(
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details,
         });
     }
@@ -134,6 +135,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: BTreeMap::new(),
         }
     }

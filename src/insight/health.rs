@@ -24,7 +24,7 @@ pub use self::evidence::{Evidence, Pulse, RedFlag, YellowCap};
 pub use self::trend::{
     Arrow, Baseline, Changes, DayScore, Shift, Trend, changes, trend, trend_from,
 };
-use crate::core::domain::{Account, InquiryKind, Priority, TenantMetrics};
+use crate::core::domain::{Account, InquiryKind, Priority, Satisfaction, TenantMetrics};
 
 /// Green ≥ 76, Yellow 51–75, Red ≤ 50 (Gainsight's default ranges).
 #[derive(
@@ -181,9 +181,21 @@ pub struct Support {
     pub urgent_past_sla: Option<Timestamp>,
     /// An open inquiry records cancellation or non-renewal intent.
     pub cancellation: bool,
+    /// Satisfaction ratings the desk recorded in the last 90 days.
+    pub ratings_good: u32,
+    pub ratings_bad: u32,
 }
 
 impl Support {
+    /// Count a desk satisfaction rating given since `from` (90 days back).
+    pub fn add_rating(&mut self, rating: Option<Satisfaction>, from: Timestamp) {
+        match rating.filter(|r| r.at >= from) {
+            Some(r) if r.good => self.ratings_good += 1,
+            Some(_) => self.ratings_bad += 1,
+            None => {}
+        }
+    }
+
     /// Count one inquiry created within the 90-day window (`problem`: see
     /// [`is_problem`]).
     pub fn add_created(&mut self, priority: Priority, problem: bool) {
@@ -479,18 +491,23 @@ fn reliability(inputs: &Inputs<'_>, cfg: &HealthConfig) -> Option<(f64, Evidence
     ))
 }
 
-fn voice(account: &Account, cfg: &HealthConfig) -> Option<(f64, Evidence)> {
+fn voice(account: &Account, support: &Support, cfg: &HealthConfig) -> Option<(f64, Evidence)> {
     let c = &cfg.voice;
     let pulse = account.pulse.as_deref().and_then(Pulse::parse);
+    // The desk's own ratings are per inquiry and recent, so they stand for
+    // CSAT when there are any; the accounts file's figure otherwise.
+    let rated = support.ratings_good + support.ratings_bad;
+    let desk_ratings = (rated > 0).then_some((support.ratings_good, support.ratings_bad));
+    let csat = desk_ratings
+        .map(|(good, _)| f64::from(good) / f64::from(rated))
+        .or(account.csat);
     let items = [
         account.nps.map(|n| match n {
             9..=10 => 100.0,
             7..=8 => 60.0,
             _ => 0.0,
         }),
-        account
-            .csat
-            .map(|v| higher_better(v, c.csat_poor, c.csat_good)),
+        csat.map(|v| higher_better(v, c.csat_poor, c.csat_good)),
         pulse.map(Pulse::score),
     ];
     let (sum, n) = items
@@ -502,7 +519,8 @@ fn voice(account: &Account, cfg: &HealthConfig) -> Option<(f64, Evidence)> {
             sum / n,
             Evidence::Voice {
                 nps: account.nps,
-                csat: account.csat,
+                csat,
+                desk_ratings,
                 pulse,
             },
         )
@@ -536,7 +554,7 @@ pub fn score(inputs: &Inputs<'_>, cfg: &HealthConfig) -> Health {
         Some(support_burden(inputs, cfg)),
         Some(support_experience(inputs, cfg)),
         reliability(inputs, cfg),
-        voice(account, cfg),
+        voice(account, &inputs.support, cfg),
         Some(relationship(account, inputs.today, cfg)),
     ];
     let mut factors: Vec<Factor> = Vec::with_capacity(8);
@@ -733,6 +751,72 @@ mod tests {
         assert!((lower_better(3.5, 5.0, 2.0) - 50.0).abs() < 1e-9);
         assert!((higher_better(2.0, 0.5, 0.8) - 100.0).abs() < 1e-9);
         assert!(lower_better(9.0, 5.0, 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn desk_ratings_are_the_csat_of_the_voice_factor_with_their_evidence() {
+        let mut a = account();
+        a.csat = Some(0.99);
+        let cfg = HealthConfig::default();
+        let voice_of = |support: Support| {
+            let mut i = inputs(&a, None);
+            i.support = support;
+            score(&i, &cfg)
+                .factors
+                .into_iter()
+                .find(|f| f.id == FactorId::Voice)
+        };
+        // 17 good, 3 bad: 85%, halfway between poor (80%) and good (95%).
+        let from_desk = voice_of(Support {
+            ratings_good: 17,
+            ratings_bad: 3,
+            ..Support::default()
+        })
+        .expect("voice has data");
+        assert!(
+            (from_desk.sub_score - 100.0 / 3.0).abs() < 1e-6,
+            "{}",
+            from_desk.sub_score
+        );
+        let evidence = from_desk.evidence.to_string();
+        assert!(
+            evidence.contains("CSAT 85% (17 good / 3 bad desk ratings in 90 d)"),
+            "{evidence}"
+        );
+        // No desk ratings: the accounts file's CSAT.
+        let from_file = voice_of(Support::default()).expect("voice has data");
+        assert!((from_file.sub_score - 100.0).abs() < 1e-9);
+        assert!(from_file.evidence.to_string().contains("CSAT 99%"));
+    }
+
+    #[test]
+    fn only_ratings_of_the_last_90_days_count() {
+        let from: jiff::Timestamp = "2026-08-23T00:00:00Z".parse().unwrap();
+        let mut s = Support::default();
+        let at = |t: &str| t.parse().unwrap();
+        s.add_rating(
+            Some(Satisfaction {
+                good: false,
+                at: at("2026-08-22T23:59:00Z"),
+            }),
+            from,
+        );
+        s.add_rating(
+            Some(Satisfaction {
+                good: false,
+                at: at("2026-10-01T00:00:00Z"),
+            }),
+            from,
+        );
+        s.add_rating(
+            Some(Satisfaction {
+                good: true,
+                at: at("2026-11-20T00:00:00Z"),
+            }),
+            from,
+        );
+        s.add_rating(None, from);
+        assert_eq!((s.ratings_good, s.ratings_bad), (1, 1));
     }
 
     #[test]

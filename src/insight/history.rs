@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::core::domain::{Inquiry, InquiryKind, Priority, Severity};
+use crate::core::domain::{Inquiry, InquiryKind, Priority, Satisfaction, Severity};
 use jiff::civil::Date;
 
 use crate::insight::health::{Baseline, DayScore};
@@ -37,6 +37,8 @@ pub struct ClosedInquiry {
     pub feature_area: Option<String>,
     pub created_at: Timestamp,
     pub closed_at: Timestamp,
+    /// The customer's rating, which usually comes after the close.
+    pub satisfaction: Option<Satisfaction>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,6 +120,7 @@ impl History {
             feature_area: inquiry.feature_area.clone(),
             created_at: inquiry.created_at,
             closed_at: inquiry.updated_at,
+            satisfaction: inquiry.desk.satisfaction,
         };
         match self.index.get(inquiry.id.as_str()) {
             Some(&i) => self.closed[i] = closed,
@@ -330,6 +333,7 @@ mod tests {
             replied: false,
             url: None,
             kind: None,
+            desk: Default::default(),
         }
     }
 

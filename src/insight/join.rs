@@ -281,7 +281,14 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         .collect();
 
     let mut incidents_of: Vec<Vec<usize>> = vec![Vec::new(); src.accounts.len()];
-    for (i, imp) in impacts.iter().enumerate() {
+    // A resolved incident still listed (PagerDuty can answer with one that
+    // resolved mid-poll) names its customers in its own detail but is not
+    // counted as one of theirs.
+    for (i, imp) in impacts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| src.incidents[*i].status != IncidentStatus::Resolved)
+    {
         for a in &imp.affected {
             incidents_of[a.account].push(i);
         }
@@ -454,15 +461,17 @@ fn support_by_account(
                     }
                 }
                 s.cancellation |= i.tags.iter().any(|t| health::is_cancellation_tag(t));
+                s.add_rating(i.desk.satisfaction, burden_from);
             }
             s
         })
         .collect();
     for closed in src.history.closed() {
-        if closed.created_at >= burden_from
-            && let Some(a) = account_of(closed.org.as_ref())
-        {
-            support[a].add_created(closed.priority, closed.problem);
+        if let Some(a) = account_of(closed.org.as_ref()) {
+            if closed.created_at >= burden_from {
+                support[a].add_created(closed.priority, closed.problem);
+            }
+            support[a].add_rating(closed.satisfaction, burden_from);
         }
     }
     for event in src.history.events.iter().filter(|e| e.at >= events_from) {
@@ -694,7 +703,10 @@ fn impact(
     });
 
     let mut linked = Vec::new();
-    for a in &affected {
+    // An inquiry opened after an incident ended is not about it: a resolved
+    // incident (PagerDuty can still list one that resolved mid-poll) links
+    // nothing by time, only inquiries that name it.
+    for a in affected.iter().filter(|_| incident.is_open()) {
         for inquiry in by_account[a.account]
             .iter()
             .filter(|i| i.status.is_open() && i.created_at >= incident.started_at)
@@ -823,6 +835,10 @@ fn terms(text: &str) -> BTreeSet<String> {
 /// (terms). Either way it must have arrived or moved after the incident
 /// began: an export question from last week is not about today's outage.
 fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked>) {
+    // A resolved incident brings no new inquiries by time.
+    if !incident.is_open() {
+        return;
+    }
     let areas: Vec<&str> = incident
         .service
         .as_deref()
@@ -1184,6 +1200,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: Default::default(),
         }
     }
@@ -1257,6 +1274,61 @@ mod tests {
     }
 
     #[test]
+    fn a_resolved_incident_links_no_inquiry_by_time_and_is_not_counted() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let accounts = vec![account("acme")];
+        let inquiry = Inquiry {
+            id: "7".into(),
+            subject: "errors".into(),
+            status: crate::core::domain::InquiryStatus::Open,
+            priority: Priority::High,
+            org: Some("acme".into()),
+            requester: None,
+            assignee: None,
+            group: None,
+            tags: Vec::new(),
+            feature_area: None,
+            created_at: now - SignedDuration::from_mins(10),
+            updated_at: now,
+            sla: None,
+            replied: false,
+            url: None,
+            kind: None,
+            history: Default::default(),
+            desk: Default::default(),
+        };
+        let derive_with = |status: IncidentStatus| {
+            let mut incident = incident("P1", now - SignedDuration::from_mins(30));
+            incident.status = status;
+            incident.tenants = vec!["acme".into()];
+            derive(&Sources {
+                accounts: &accounts,
+                inquiries: std::slice::from_ref(&inquiry),
+                metrics: &MetricsSnapshot::default(),
+                incidents: &[incident],
+                impact_error_ratio: DEFAULT_IMPACT_ERROR_RATIO,
+                now,
+                service_tenants: &BTreeMap::new(),
+                service_areas: &BTreeMap::new(),
+                manual_links: &[],
+                history: &History::default(),
+                health: &HealthConfig::default(),
+                metrics_stale: false,
+            })
+        };
+        let open = derive_with(IncidentStatus::Triggered);
+        assert_eq!(
+            open.impacts[0].linked.len(),
+            1,
+            "control: an open one links"
+        );
+        assert_eq!(open.customers[0].incidents, [0]);
+        let resolved = derive_with(IncidentStatus::Resolved);
+        assert!(resolved.impacts[0].linked.is_empty());
+        assert!(resolved.customers[0].incidents.is_empty());
+    }
+
+    #[test]
     fn resolved_incidents_take_no_blame_but_named_tenants_stay() {
         let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
         let accounts = vec![account("acme")];
@@ -1314,6 +1386,7 @@ mod tests {
             url: None,
             kind: None,
             history: Default::default(),
+            desk: Default::default(),
         }
     }
 

@@ -180,6 +180,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: BTreeMap::new(),
         }
     }

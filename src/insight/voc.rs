@@ -204,6 +204,7 @@ mod tests {
             replied: false,
             url: None,
             kind: None,
+            desk: Default::default(),
         }
     }
 
@@ -235,6 +236,7 @@ mod tests {
             feature_area: Some("api".into()),
             created_at: "2026-11-10T00:00:00Z".parse().unwrap(),
             closed_at: "2026-11-11T00:00:00Z".parse().unwrap(),
+            satisfaction: None,
         }];
         let groups = groups(&Sources {
             accounts: &accounts,

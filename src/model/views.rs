@@ -328,6 +328,7 @@ mod tests {
             replied: false,
             url: None,
             history: Default::default(),
+            desk: Default::default(),
         }
     }
 

@@ -60,6 +60,8 @@ pub(crate) fn routes(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         ("/api/v2/organizations/show_many", get(show_many_orgs)),
         ("/api/v2/groups", get(list_groups)),
         ("/api/v2/slas/policies", get(sla_policies)),
+        ("/api/v2/ticket_fields", get(ticket_fields)),
+        ("/api/v2/custom_statuses", get(custom_statuses)),
     ];
     for (path, handler) in routes {
         api = api
@@ -210,7 +212,7 @@ struct TicketJson<'a> {
     description: String,
     priority: Option<&'static str>,
     status: &'static str,
-    recipient: Option<String>,
+    recipient: String,
     requester_id: u64,
     submitter_id: u64,
     assignee_id: Option<u64>,
@@ -219,14 +221,18 @@ struct TicketJson<'a> {
     collaborator_ids: [u64; 0],
     follower_ids: [u64; 0],
     email_cc_ids: [u64; 0],
+    // Zendesk sends `null` here, but the spec declares an integer; a field
+    // the cockpit does not read is left out rather than sent invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
     forum_topic_id: Option<u64>,
     problem_id: Option<u64>,
     has_incidents: bool,
     is_public: bool,
     due_at: Option<String>,
     tags: &'a [String],
-    custom_fields: [u64; 0],
-    satisfaction_rating: Option<String>,
+    custom_fields: Vec<Value>,
+    custom_status_id: u64,
+    satisfaction_rating: Value,
     sharing_agreement_ids: [u64; 0],
     fields: [u64; 0],
     followup_ids: [u64; 0],
@@ -252,7 +258,7 @@ fn ticket_json<'a>(shared: &Shared, desk: &Desk, t: &'a Ticket) -> TicketJson<'a
         description: desk.description(sc, t),
         priority: t.priority.map(Priority::as_str),
         status: t.status.as_str(),
-        recipient: None,
+        recipient: format!("support@{}", SUPPORT_DOMAIN),
         requester_id: t.requester,
         submitter_id: t.requester,
         assignee_id: t.assignee,
@@ -267,8 +273,9 @@ fn ticket_json<'a>(shared: &Shared, desk: &Desk, t: &'a Ticket) -> TicketJson<'a
         is_public: true,
         due_at: None,
         tags: &t.tags,
-        custom_fields: [],
-        satisfaction_rating: None,
+        custom_fields: custom_fields(sc, t),
+        custom_status_id: custom_status(t),
+        satisfaction_rating: satisfaction(t),
         sharing_agreement_ids: [],
         fields: [],
         followup_ids: [],
@@ -277,6 +284,172 @@ fn ticket_json<'a>(shared: &Shared, desk: &Desk, t: &'a Ticket) -> TicketJson<'a
         allow_attachments: true,
         from_messaging_channel: false,
     }
+}
+
+/// The address customers write to (the ticket's `recipient`).
+const SUPPORT_DOMAIN: &str = "support.example.com";
+
+/// The demo account's custom ticket fields: the product area and the plan,
+/// drop-downs as most teams configure them (`[desk] feature_field =
+/// "Product area"`, `segment_field = "Plan"`), and a number field no
+/// setting reads, so values of mixed types come through.
+const FIELD_AREA: u64 = 360_041_000_001;
+const FIELD_PLAN: u64 = 360_041_000_002;
+const FIELD_SEATS: u64 = 360_041_000_003;
+/// Custom statuses: the standard ones keep ids 1–5 here; a team's own
+/// "Waiting on engineering" (a hold) is the one the demo shows.
+const STATUS_WAITING_ON_ENGINEERING: u64 = 360_050_000_001;
+const PLANS: [(&str, &str); 3] = [
+    ("plan_enterprise", "Enterprise"),
+    ("plan_mid_market", "Mid-market"),
+    ("plan_small", "Small business"),
+];
+
+fn custom_fields(sc: &Scenario, t: &Ticket) -> Vec<Value> {
+    let plan = match sc.customers[t.customer].segment {
+        scenario::Segment::Enterprise => PLANS[0].0,
+        scenario::Segment::MidMarket => PLANS[1].0,
+        scenario::Segment::Small => PLANS[2].0,
+    };
+    let mut fields = vec![json!({"id": FIELD_PLAN, "value": plan})];
+    // Every seventh ticket was filed without an area, as real ones are; the
+    // entry is left out, since the spec allows no null value.
+    if !t.id.is_multiple_of(7) {
+        fields.push(
+            json!({"id": FIELD_AREA, "value": format!("area_{}", text::FEATURES[t.feature])}),
+        );
+    }
+    if t.id.is_multiple_of(3) {
+        fields.push(json!({"id": FIELD_SEATS, "value": 40 + t.id % 200}));
+    }
+    fields
+}
+
+fn custom_status(t: &Ticket) -> u64 {
+    match t.status {
+        desk::Status::New => 1,
+        desk::Status::Open => 2,
+        desk::Status::Pending => 3,
+        // Half of the holds wait on engineering.
+        desk::Status::Hold if t.id.is_multiple_of(2) => STATUS_WAITING_ON_ENGINEERING,
+        desk::Status::Hold => 4,
+        desk::Status::Solved | desk::Status::Closed => 5,
+    }
+}
+
+/// Solved tickets were offered a survey; most answered good, one in five
+/// bad. Open ones were never offered.
+fn satisfaction(t: &Ticket) -> Value {
+    let score = match t.solved_at {
+        None => return json!({"score": "unoffered"}),
+        Some(_) if t.id.is_multiple_of(3) => "offered",
+        Some(_) if t.id.is_multiple_of(5) => "bad",
+        Some(_) => "good",
+    };
+    if score == "offered" {
+        return json!({"score": score});
+    }
+    json!({
+        "id": 900_000_000 + t.id,
+        "score": score,
+        "comment": if score == "bad" { "Took too long" } else { "" },
+        "updated_at": rfc3339(t.solved_at.unwrap_or(t.updated_at))
+    })
+}
+
+/// `GET /api/v2/ticket_fields` (unpaginated, as the API answers without
+/// `page[size]`).
+async fn ticket_fields(State(shared): Shr) -> Response {
+    let at = rfc3339(shared.scenario.anchor);
+    let option = |id: u64, name: String, value: String| json!({"id": id, "name": name, "raw_name": name, "value": value, "default": false});
+    let areas: Vec<Value> = text::FEATURES
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            option(
+                360_042_000_000 + i as u64,
+                area_name(f),
+                format!("area_{f}"),
+            )
+        })
+        .collect();
+    let plans: Vec<Value> = PLANS
+        .iter()
+        .enumerate()
+        .map(|(i, (value, name))| {
+            option(
+                360_043_000_000 + i as u64,
+                (*name).to_owned(),
+                (*value).to_owned(),
+            )
+        })
+        .collect();
+    let field = |id: u64, kind: &str, title: &str, options: Option<Vec<Value>>| {
+        let mut f = json!({
+            "url": format!("{}/api/v2/ticket_fields/{id}.json", shared.base_url),
+            "id": id, "type": kind, "title": title, "raw_title": title,
+            "description": "", "raw_description": "", "position": 1, "active": true,
+            "required": false, "collapsed_for_agents": false, "regexp_for_validation": null,
+            "title_in_portal": title, "raw_title_in_portal": title, "visible_in_portal": true,
+            "editable_in_portal": false, "required_in_portal": false, "tag": null,
+            "created_at": at, "updated_at": at, "removable": true, "key": null,
+            "agent_description": null
+        });
+        if let Some(options) = options {
+            f["custom_field_options"] = Value::Array(options);
+        }
+        f
+    };
+    Json(json!({
+        "ticket_fields": [
+            field(360_041_000_000, "subject", "Subject", None),
+            field(FIELD_AREA, "tagger", "Product area", Some(areas)),
+            field(FIELD_PLAN, "tagger", "Plan", Some(plans)),
+            field(FIELD_SEATS, "integer", "Seats affected", None),
+        ],
+        "next_page": null,
+        "previous_page": null,
+        "count": 4
+    }))
+    .into_response()
+}
+
+/// "sso" → "SSO", "billing" → "Billing": how an admin would name them.
+fn area_name(feature: &str) -> String {
+    if feature.len() <= 3 {
+        return feature.to_ascii_uppercase();
+    }
+    let mut chars = feature.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+        .replace('_', " ")
+}
+
+/// `GET /api/v2/custom_statuses`.
+async fn custom_statuses(State(shared): Shr) -> Response {
+    let at = rfc3339(shared.scenario.anchor);
+    let status = |id: u64, category: &str, label: &str, default: bool| {
+        json!({
+            "id": id, "status_category": category, "agent_label": label,
+            "raw_agent_label": label, "end_user_label": label, "raw_end_user_label": label,
+            "description": "", "raw_description": "", "end_user_description": "",
+            "raw_end_user_description": "", "active": true, "default": default,
+            "created_at": at, "updated_at": at
+        })
+    };
+    Json(json!({
+        "custom_statuses": [
+            status(1, "new", "New", true),
+            status(2, "open", "Open", true),
+            status(3, "pending", "Pending", true),
+            status(4, "hold", "On-hold", true),
+            status(5, "solved", "Solved", true),
+            status(STATUS_WAITING_ON_ENGINEERING, "hold", "Waiting on engineering", false),
+        ]
+    }))
+    .into_response()
 }
 
 fn user_json(shared: &Shared, p: &Person) -> Value {

@@ -351,6 +351,7 @@ fn group(alerts: Vec<Alert>, labels: &Labels, base: &Url) -> Grouped {
             tenants,
             url: Some(url.to_string()),
             notes: Vec::new(),
+            resolved_at: None,
             details,
         });
     }

@@ -47,13 +47,19 @@ pub struct DeskConfig {
     /// RT: extra TicketSQL, ANDed with the queue (e.g. `Owner = 'Nobody'`).
     #[serde(default)]
     pub query: Option<String>,
-    /// RT: the ticket custom field naming the customer; without it the
-    /// customer is the requester's email domain.
+    /// The ticket custom field naming the customer. RT: by name; without
+    /// it the customer is the requester's email domain. Zendesk: by field
+    /// id or title; a ticket with the field empty keeps its organisation.
     #[serde(default)]
     pub customer_field: Option<String>,
-    /// RT: the ticket custom field holding the feature area.
+    /// The ticket custom field holding the feature area (RT: by name;
+    /// Zendesk: by id or title, else the `feature_*` tag).
     #[serde(default)]
     pub feature_field: Option<String>,
+    /// Zendesk: the ticket custom field holding the customer's segment or
+    /// plan (by id or title), shown in the detail.
+    #[serde(default)]
+    pub segment_field: Option<String>,
     /// Tickets per page (RT ≤ 100, default 100; Zendesk export ≤ 1000,
     /// default 1000).
     #[serde(default)]
@@ -191,6 +197,7 @@ impl DeskConfig {
             query: None,
             customer_field: None,
             feature_field: None,
+            segment_field: None,
             page_size: None,
             timeout: None,
             tags_field: None,

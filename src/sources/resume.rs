@@ -247,6 +247,7 @@ mod tests {
             url: None,
             kind: None,
             history: crate::core::domain::InquiryHistory::default(),
+            desk: Default::default(),
         }
     }
 

@@ -17,7 +17,8 @@ use reqwest::header::ACCEPT;
 use serde::de::DeserializeOwned;
 
 use self::wire::{
-    Change, CommentsPageDto, Directory, ExportPageDto, SlaPoliciesDto, UsersDto, decoded,
+    Change, CommentsPageDto, CustomStatusesDto, Directory, ExportPageDto, MetricEventsDto,
+    NextPage, SlaPoliciesDto, TicketDto, TicketFieldsDto, UsersDto, decoded,
 };
 use super::DeskSource;
 use super::config::DeskConfig;
@@ -58,7 +59,8 @@ pub struct Zendesk {
     cursor: Option<String>,
     /// A stream that broke off mid-way, to be continued by the next poll.
     pending: Option<Stream>,
-    directory: Directory,
+    // Boxed: the adapter lives in an enum with the (much smaller) RT one.
+    directory: Box<Directory>,
     page_size: u32,
     timeout: Option<Duration>,
     /// Whether the SLA policies were asked for (once: they rarely change).
@@ -74,7 +76,51 @@ pub struct Zendesk {
     store: Option<Store>,
     /// Open inquiries read back from the store, sent with the next poll.
     resumed: Option<Vec<Inquiry>>,
+    /// `[desk] customer_field`, `feature_field`, `segment_field` as
+    /// configured (an id or a title each).
+    field_specs: [Option<String>; 3],
+    /// Whether the field specs were resolved through the ticket-fields API
+    /// (once: fields are renamed rarely, and a restart re-reads them).
+    fields_resolved: bool,
+    /// Specs that matched no ticket field.
+    fields_missing: Vec<String>,
+    /// When the custom statuses were last read: again only when a ticket
+    /// carries one not seen, at most hourly.
+    statuses_read: Option<std::time::Instant>,
+    /// Which role fields had a value, per open ticket, for the coverage.
+    field_hits: BTreeMap<u64, [bool; 3]>,
+    /// The SLA fallback: where the metric events are read from next, once
+    /// an export page showed open tickets without the `slas` sideload.
+    /// `Some(None)` after a refusal (agents without admin rights get 403):
+    /// not asked again.
+    events_from: Option<Option<i64>>,
 }
+
+/// How far back the metric events are read the first time: reply targets
+/// older than this have long breached or been met.
+const EVENTS_LOOKBACK_SECS: i64 = 14 * 86_400;
+
+/// How often a configured desk field had a value on the open inquiries:
+/// what the join diagnostics show when a customer or feature area comes
+/// from a custom field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldCoverage {
+    /// The setting: `customer_field`, `feature_field` or `segment_field`.
+    pub setting: &'static str,
+    /// As configured.
+    pub spec: String,
+    /// The field id it resolved to; `None` when no ticket field matched (or
+    /// the fields were not read yet).
+    pub field_id: Option<u64>,
+    /// Open inquiries with a value in the field.
+    pub with_value: usize,
+    /// Open inquiries seen.
+    pub inquiries: usize,
+}
+
+const FIELD_SETTINGS: [&str; 3] = ["customer_field", "feature_field", "segment_field"];
+/// Custom statuses are re-read for an unknown id at most this often.
+const STATUSES_REREAD: Duration = Duration::from_secs(3600);
 
 /// Progress through one export stream. When a page fails (rate limit,
 /// network), what was already read is kept here rather than thrown away, and
@@ -147,7 +193,7 @@ impl Zendesk {
             token,
             cursor: None,
             pending: None,
-            directory: Directory::default(),
+            directory: Box::default(),
             page_size,
             timeout: config.timeout,
             policies_read: false,
@@ -155,7 +201,156 @@ impl Zendesk {
             gate: RateGate::default(),
             store: None,
             resumed: None,
+            field_specs: [
+                config.customer_field.clone(),
+                config.feature_field.clone(),
+                config.segment_field.clone(),
+            ]
+            .map(|f| f.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty())),
+            fields_resolved: false,
+            fields_missing: Vec::new(),
+            statuses_read: None,
+            field_hits: BTreeMap::new(),
+            events_from: None,
         })
+    }
+
+    /// The SLA fallback when the desk does not sideload `slas`: read the
+    /// reply-time metric events since the last read and give the running
+    /// clocks they describe to this poll's inquiries that have none.
+    async fn sla_from_metric_events(&mut self, stream: &mut Stream, requests: &mut u32) {
+        let Some(Some(from)) = self.events_from else {
+            return;
+        };
+        // Only when this poll has clockless open inquiries to give clocks
+        // to: a quiet poll stays one request.
+        if !stream
+            .changed
+            .values()
+            .any(|i| i.sla.is_none() && i.status.is_open())
+        {
+            return;
+        }
+        let mut url = http::join(&self.base, "/api/v2/incremental/ticket_metric_events");
+        url.query_pairs_mut()
+            .append_pair("start_time", &from.to_string());
+        *requests += 1;
+        match self
+            .get::<MetricEventsDto>("zendesk: ticket metric events", url)
+            .await
+        {
+            Ok(events) => {
+                // Time-based export: the next read starts where this ended
+                // (a repeated end_time means nothing newer yet).
+                if let Some(end) = events.end_time.filter(|e| *e >= from) {
+                    self.events_from = Some(Some(end));
+                }
+                self.directory.learn_metric_events(events);
+            }
+            Err(e) if matches!(e.status, Some(401 | 403 | 404)) => {
+                tracing::warn!(
+                    "{e}; without the slas sideload the SLA clocks follow the configured policy"
+                );
+                self.events_from = Some(None);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("{e}; SLA clocks from metric events wait for the next poll");
+                return;
+            }
+        }
+        for inquiry in stream.changed.values_mut().filter(|i| i.sla.is_none()) {
+            if let Ok(id) = inquiry.id.parse::<u64>() {
+                inquiry.sla = self.directory.event_clock(id);
+            }
+        }
+    }
+
+    /// How many open inquiries got a value from each configured desk field
+    /// (empty when none is configured).
+    #[must_use]
+    pub fn field_coverage(&self) -> Vec<FieldCoverage> {
+        let ids = [
+            self.directory.roles.customer,
+            self.directory.roles.feature,
+            self.directory.roles.segment,
+        ];
+        self.field_specs
+            .iter()
+            .enumerate()
+            .filter_map(|(k, spec)| {
+                Some(FieldCoverage {
+                    setting: FIELD_SETTINGS[k],
+                    spec: spec.clone()?,
+                    field_id: ids[k],
+                    with_value: self.field_hits.values().filter(|h| h[k]).count(),
+                    inquiries: self.field_hits.len(),
+                })
+            })
+            .collect()
+    }
+
+    /// Resolve the configured desk fields, before the first export page:
+    /// tickets read without them would carry the wrong customer until they
+    /// next change. A refusal (403, 404) is logged and the poll goes on
+    /// without the fields; anything else fails the poll, to be retried.
+    async fn resolve_fields(&mut self, requests: &mut u32) -> Result<(), SourceError> {
+        if self.fields_resolved || self.field_specs.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let url = http::join(&self.base, "/api/v2/ticket_fields");
+        *requests += 1;
+        match self
+            .get::<TicketFieldsDto>("zendesk: ticket fields", url)
+            .await
+        {
+            Ok(fields) => {
+                let [customer, feature, segment] = &self.field_specs;
+                let missing = self.directory.learn_fields(
+                    fields,
+                    [customer.as_deref(), feature.as_deref(), segment.as_deref()],
+                );
+                for spec in &missing {
+                    tracing::warn!("zendesk: no ticket field has the id or title {spec:?}");
+                }
+                self.fields_missing = missing;
+            }
+            Err(e) if matches!(e.status, Some(400..=499)) && e.status != Some(429) => {
+                tracing::warn!("{e}; the desk fields are not read");
+            }
+            Err(e) => return Err(e),
+        }
+        self.fields_resolved = true;
+        Ok(())
+    }
+
+    /// Read the custom statuses when a ticket carries one not known (and
+    /// the last read is an hour old). Best effort: without them the ticket
+    /// keeps its standard status.
+    async fn learn_statuses_for(&mut self, tickets: &[TicketDto], requests: &mut u32) {
+        let unknown = tickets.iter().any(|t| {
+            t.custom_status_id
+                .as_ref()
+                .and_then(serde_json::Value::as_u64)
+                .is_some_and(|id| !self.directory.statuses.contains_key(&id))
+        });
+        if !unknown
+            || self
+                .statuses_read
+                .is_some_and(|at| at.elapsed() < STATUSES_REREAD)
+        {
+            return;
+        }
+        self.statuses_read = Some(std::time::Instant::now());
+        let url = http::join(&self.base, "/api/v2/custom_statuses");
+        *requests += 1;
+        match self
+            .get::<CustomStatusesDto>("zendesk: custom statuses", url)
+            .await
+        {
+            Ok(statuses) => self.directory.learn_statuses(statuses),
+            Err(e) => tracing::warn!("{e}; custom statuses show as their category"),
+        }
     }
 
     /// Keep the cursor and the open set in `dir` (the data dir), and resume
@@ -260,8 +455,12 @@ impl Zendesk {
             }
         };
         let mut requests = 0;
+        if let Err(e) = self.resolve_fields(&mut requests).await {
+            self.pending = Some(stream);
+            return Err(e);
+        }
         loop {
-            if requests == MAX_EXPORT_PAGES_PER_POLL {
+            if requests >= MAX_EXPORT_PAGES_PER_POLL {
                 tracing::info!("zendesk: export backlog continues on the next poll");
                 break;
             }
@@ -294,14 +493,45 @@ impl Zendesk {
             self.directory.learn_groups(page.groups);
             self.directory.learn_metrics(page.metric_sets);
             let tickets: Vec<_> = decoded(page.tickets).collect();
-            if !self.policies_read && tickets.iter().any(|t| t.slas.is_some()) {
+            if self.events_from.is_none()
+                && !tickets.is_empty()
+                && tickets.iter().all(|t| t.slas.is_none())
+            {
+                // No `slas` on a whole page: the sideload is not served
+                // here (it is undocumented); fall back to metric events.
+                let start = jiff::Timestamp::now().as_second() - EVENTS_LOOKBACK_SECS;
+                self.events_from = Some(Some(start));
+            }
+            if !self.policies_read
+                && tickets
+                    .iter()
+                    .any(|t| t.slas.as_ref().is_some_and(wire::carries_targets))
+            {
                 self.read_policies().await;
                 requests += 1;
             }
+            self.learn_statuses_for(&tickets, &mut requests).await;
             for ticket in tickets {
-                if let Some(change) = self.directory.ticket(ticket, |id| self.agent_url(id)) {
-                    stream.apply(change);
+                let watch = self.field_specs.iter().any(Option::is_some);
+                let id = ticket.id;
+                let ticket_fields = watch.then(|| self.directory.field_values(&ticket));
+                let Some(change) = self.directory.ticket(ticket, |id| self.agent_url(id)) else {
+                    continue;
+                };
+                if let (Some(id), Some(v)) = (id, ticket_fields) {
+                    match &change {
+                        // Counted over the open set, which is what the join
+                        // works on.
+                        Change::Changed(i) if i.status.is_open() => {
+                            let hits = [v.customer, v.feature, v.segment].map(|v| v.is_some());
+                            self.field_hits.insert(id, hits);
+                        }
+                        _ => {
+                            self.field_hits.remove(&id);
+                        }
+                    }
                 }
+                stream.apply(change);
             }
             let next = page.after_cursor.filter(|c| !c.is_empty());
             // A server that repeats the cursor or omits the end marker would
@@ -314,6 +544,8 @@ impl Zendesk {
                 break;
             }
         }
+        self.sla_from_metric_events(&mut stream, &mut requests)
+            .await;
         let moved = self.cursor != stream.cursor;
         self.cursor = stream.cursor;
         let update = DeskUpdate {
@@ -352,14 +584,16 @@ impl Zendesk {
                 sanitize::text(id)
             )));
         }
-        let mut url = http::join(&self.base, &format!("/api/v2/tickets/{id}/comments"));
+        let first = http::join(&self.base, &format!("/api/v2/tickets/{id}/comments"));
+        let mut url = first.clone();
         url.query_pairs_mut().append_pair("include", "users");
         let mut raw = Vec::new();
         let mut requests = 0;
+        let mut seen_cursors = BTreeSet::new();
         loop {
             let page: CommentsPageDto = self.get(WHAT, url).await?;
             requests += 1;
-            let next = page.next().map(str::to_owned);
+            let next = page.next();
             self.directory.learn_users(page.users);
             raw.extend(decoded(page.comments));
             let Some(next) = next else { break };
@@ -369,7 +603,23 @@ impl Zendesk {
                 );
                 break;
             }
-            url = self.same_origin(WHAT, &next)?;
+            url = match next {
+                NextPage::Link(link) => self.same_origin(WHAT, &link)?,
+                NextPage::After(cursor) => {
+                    // A desk that keeps answering the same cursor would
+                    // otherwise be asked again until the page limit.
+                    if !seen_cursors.insert(cursor.clone()) {
+                        tracing::warn!("{WHAT}: ticket {id}: the desk repeated a cursor; stopping");
+                        break;
+                    }
+                    let mut url = first.clone();
+                    url.query_pairs_mut()
+                        .append_pair("include", "users")
+                        .append_pair("page[size]", "100")
+                        .append_pair("page[after]", &cursor);
+                    url
+                }
+            };
         }
 
         let unknown: Vec<u64> = raw

@@ -112,6 +112,42 @@ fn customer_summary(model: &Model, account: &Account) -> String {
     )
 }
 
+/// What only some desks say (Zendesk): due date, channel, segment field,
+/// satisfaction; a line each, only when known.
+fn desk_detail_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
+    let d = &inquiry.desk;
+    let mut lines = Vec::new();
+    if let Some(due) = d.due_at {
+        let left = due.duration_since(model.now);
+        let when = if left.is_negative() {
+            format!("overdue {}", text::duration(-left))
+        } else {
+            format!("in {}", text::duration(left))
+        };
+        lines.push(field(
+            "due",
+            format!("{} ({when})", due.strftime("%Y-%m-%d %H:%M UTC")),
+        ));
+    }
+    if let Some(channel) = &d.channel {
+        lines.push(field("channel", channel.clone()));
+    }
+    if let Some(segment) = &d.segment {
+        lines.push(field("segment", segment.clone()));
+    }
+    if let Some(rating) = d.satisfaction {
+        lines.push(field(
+            "satisfaction",
+            format!(
+                "{} ({})",
+                if rating.good { "good" } else { "bad" },
+                rating.at.strftime("%Y-%m-%d")
+            ),
+        ));
+    }
+    lines
+}
+
 fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(Span::styled(inquiry.subject.clone(), theme::TITLE)),
@@ -121,7 +157,12 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
                 inquiry.priority.to_string(),
                 theme::priority(inquiry.priority),
             ),
-            Span::raw(format!("   status {}", inquiry.status)),
+            Span::raw(match &inquiry.desk.status_label {
+                // A custom status: the desk's name, then the category the
+                // cockpit counts it as.
+                Some(label) => format!("   status {label} ({})", inquiry.status),
+                None => format!("   status {}", inquiry.status),
+            }),
         ]),
         field(
             "customer",
@@ -153,6 +194,7 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
             ),
         ),
     ];
+    lines.extend(desk_detail_lines(model, inquiry));
     lines.push(match inquiry.sla {
         Some(clock) => {
             let left = clock.due.duration_since(model.now);
@@ -235,6 +277,23 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
                             theme::PRIVATE_NOTE
                         },
                     )));
+                }
+                // Listed, never fetched: the link opens in the browser.
+                for a in &c.attachments {
+                    let size = a.size.map(|b| format!(" ({})", text::bytes(b)));
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            format!("   attachment {}{}", a.name, size.unwrap_or_default()),
+                            theme::ACCENT,
+                        ),
+                        Span::styled(
+                            a.url
+                                .as_deref()
+                                .map(|u| format!("  {u}"))
+                                .unwrap_or_default(),
+                            theme::MUTED,
+                        ),
+                    ]));
                 }
             }
         }
@@ -645,6 +704,16 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         ),
         field("responders", incident.responders.join(", ")),
     ];
+    if let Some(resolved) = incident.resolved_at {
+        lines.push(field(
+            "resolved",
+            format!(
+                "{} ({})",
+                resolved.strftime("%Y-%m-%d %H:%M UTC"),
+                text::ago(model.now, resolved)
+            ),
+        ));
+    }
     for (name, value) in &incident.details {
         lines.push(field(name, value.clone()));
     }
@@ -713,7 +782,7 @@ fn incident_lines(model: &Model, index: usize) -> Vec<Line<'static>> {
         Some(Loadable::Ready(notes)) => {
             for n in notes {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {} ", n.at.strftime("%H:%M")), theme::MUTED),
+                    Span::styled(format!("  {} ", text::stamp(model.now, n.at)), theme::MUTED),
                     Span::styled(
                         format!("{}: ", n.author.clone().unwrap_or_else(|| "unknown".into())),
                         theme::ACCENT,

@@ -295,7 +295,7 @@ pub fn render(
                 events.push((
                     n.at,
                     Line::from(vec![
-                        Span::styled(format!("{} ", n.at.strftime("%H:%M")), theme::MUTED),
+                        Span::styled(format!("{} ", text::stamp(model.now, n.at)), theme::MUTED),
                         Span::styled(
                             format!("{}: ", n.author.clone().unwrap_or_else(|| "note".into())),
                             theme::ACCENT,

@@ -512,3 +512,33 @@ async fn a_429_to_the_writer_holds_the_reader_of_the_same_account_back() {
         .expect_err("still 429");
     assert!(again.message.contains("HTTP 429"), "{again}");
 }
+
+/// PagerDuty can list an incident that resolved between the filter and the
+/// answer: it arrives as resolved with its `resolved_at`, and open ones
+/// carry `resolved_at: null`.
+#[tokio::test]
+async fn a_resolved_incident_in_the_list_is_read_as_resolved_with_its_end() {
+    let server = MockServer::start().await;
+    let mut resolved = incident("PDONE", "resolved", "high", Some("P1"), &[]);
+    resolved["resolved_at"] = json!("2026-11-21T06:30:00Z");
+    resolved["resolve_reason"] = Value::Null;
+    let mut open = incident("POPEN", "triggered", "high", Some("P1"), &[]);
+    open["resolved_at"] = Value::Null;
+    Mock::given(method("GET"))
+        .and(path("/incidents"))
+        .respond_with(page(vec![resolved, open], 0, false, 2))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let incidents = adapter(&server, false).poll().await.expect("poll");
+    let done = by_id(&incidents, "PDONE");
+    assert_eq!(done.status, IncidentStatus::Resolved);
+    assert!(!done.is_open(), "neither links nor counts downstream");
+    assert_eq!(
+        done.resolved_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-21T06:30:00Z")
+    );
+    let open = by_id(&incidents, "POPEN");
+    assert!(open.is_open());
+    assert_eq!(open.resolved_at, None);
+}

@@ -53,6 +53,9 @@ fn ticket(id: u64, status: &str, priority: Value, org: Option<u64>, tags: &[&str
         "tags": tags,
         "custom_fields": [{"id": 27642, "value": "745"}],
         "satisfaction_rating": {"score": "unoffered"},
+        // Asked for with `include=slas`, the sideload is on every ticket,
+        // empty where no policy applies.
+        "slas": {"policy_metrics": []},
         "sharing_agreement_ids": [],
         "brand_id": 1,
         "allow_channelback": false,
@@ -888,4 +891,368 @@ async fn the_cockpits_writers_share_the_readers_rate_limit() {
         .await
         .expect_err("held back by the poller's 429");
     assert_eq!(puts(&server).await, 0);
+}
+
+/// A comment as Zendesk sends one made through the API or a voice call:
+/// `plain_body` empty while `body` has the words.
+#[tokio::test]
+async fn comments_fall_back_to_body_page_by_cursor_without_a_link_and_list_attachments() {
+    let server = MockServer::start().await;
+    let comments = "/api/v2/tickets/202/comments";
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param_is_missing("page[after]"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [{
+                "id": 1, "type": "VoiceComment", "author_id": null, "public": true,
+                "body": "Caller reports SSO loop", "html_body": "<p>Caller reports SSO loop</p>",
+                "plain_body": "", "audit_id": 11, "via": {"channel": "voice"},
+                "metadata": {"system": {}}, "created_at": "2026-11-20T09:00:00Z",
+                "attachments": [{
+                    "id": 498483, "file_name": "har\u{1b}[2J-export.har",
+                    "content_url": "https://acme.zendesk.com/attachments/token/tyBq1ms40dFaHefSIigxZpwGg/?name=har-export.har",
+                    "content_type": "application/json", "size": 48213, "thumbnails": [],
+                    "inline": false, "deleted": false, "malware_scan_result": "malware_not_found"
+                }, {
+                    "id": 498484, "file_name": "screenshot.png", "content_url": "javascript:alert(1)",
+                    "size": null
+                }, "not an attachment"]
+            }],
+            // `has_more` with the cursor, but no `links.next`: the list
+            // goes on and must be read to the end.
+            "meta": {"has_more": true, "after_cursor": "abc", "before_cursor": null},
+            "links": {"next": null, "prev": null}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(query_param("page[after]", "abc"))
+        .and(query_param("page[size]", "100"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "comments": [{
+                "id": 2, "author_id": null, "public": false, "body": "second page",
+                "plain_body": null, "attachments": [], "created_at": "2026-11-20T10:00:00Z"
+            }],
+            "meta": {"has_more": true, "after_cursor": "abc", "before_cursor": "abc"},
+            "links": {}
+        })))
+        // A desk that repeats its cursor is asked once, not until the page
+        // limit.
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let mut desk = adapter(&server);
+    let got = desk.comments("202").await.expect("comments");
+    let ids: Vec<&str> = got.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2"], "the second page was read");
+    assert_eq!(got[0].body, "Caller reports SSO loop", "empty plain_body");
+    assert_eq!(got[1].body, "second page", "null plain_body");
+    let files = &got[0].attachments;
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files[0].name.starts_with("har") && !files[0].name.contains('\u{1b}'),
+        "sanitised: {:?}",
+        files[0].name
+    );
+    assert_eq!(files[0].size, Some(48_213));
+    assert!(
+        files[0]
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://acme.zendesk.com/attachments/")),
+        "{files:?}"
+    );
+    assert_eq!(files[1].url, None, "only web links are kept");
+    assert_eq!(files[1].size, None);
+}
+
+/// Custom fields as real accounts fill them: a drop-down's tag, a text
+/// field, a number, a multi-select, null; a custom status; a task's due
+/// date; the channel; a satisfaction rating.
+#[tokio::test]
+async fn desk_fields_custom_statuses_and_ratings_are_read() {
+    let server = MockServer::start().await;
+    let config = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"{EMAIL}\"\n\
+         customer_field = \"Customer account\"\nfeature_field = \"360001\"\n\
+         segment_field = \"Plan\"\n",
+        server.uri()
+    ));
+    let desk = config.desk.expect("desk section");
+    let mut desk = Zendesk::new(http::client(), &desk, Secret::new(TOKEN)).expect("adapter");
+    Mock::given(method("GET"))
+        .and(path("/api/v2/ticket_fields"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ticket_fields": [
+                {"id": 1, "type": "subject", "title": "Subject", "raw_title": "Subject",
+                 "title_in_portal": "Subject", "active": true},
+                {"id": 360000, "type": "text", "title": "Customer account",
+                 "raw_title": "{{dc.customer_account}}", "active": true},
+                {"id": 360001, "type": "tagger", "title": "Product area", "active": true,
+                 "custom_field_options": [
+                     {"id": 9, "name": "Single sign-on", "value": "area_sso", "default": false},
+                     {"id": 10, "name": "Billing", "value": "area_billing", "default": false}]},
+                {"id": 360002, "type": "multiselect", "title": "plan", "active": true,
+                 "custom_field_options": [
+                     {"id": 11, "name": "Enterprise", "value": "plan_ent"},
+                     {"id": 12, "name": "Add-on: SSO", "value": "plan_sso"}]},
+                "an odd field"
+            ],
+            "next_page": null, "previous_page": null, "count": 4
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v2/custom_statuses"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "custom_statuses": [
+                {"id": 35436, "status_category": "hold", "agent_label": "Waiting on engineering",
+                 "end_user_label": "In progress", "active": true, "default": false,
+                 "description": "", "end_user_description": "",
+                 "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"},
+                {"id": 1, "status_category": "open", "agent_label": "Open", "active": true, "default": true}
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut custom = ticket(301, "hold", json!("high"), Some(9001), &["feature_api"]);
+    custom["custom_status_id"] = json!(35436);
+    custom["custom_fields"] = json!([
+        {"id": 360000, "value": "  Globex  "},
+        {"id": 360001, "value": "area_sso"},
+        {"id": 360002, "value": ["plan_ent", "plan_sso"]},
+        {"id": 360003, "value": 42},
+        {"id": 360004, "value": true}
+    ]);
+    custom["satisfaction_rating"] = json!({
+        "id": 777, "score": "bad", "comment": "slow", "reason": "Issue took too long",
+        "updated_at": "2026-11-21T03:00:00Z"
+    });
+    custom["via"] = json!({"channel": "web", "source": {"from": {}, "to": {}, "rel": null}});
+    let mut plain = ticket(302, "open", json!("normal"), Some(9001), &["feature_api"]);
+    plain["custom_status_id"] = json!(1);
+    plain["type"] = json!("task");
+    plain["due_at"] = json!("2026-11-25T12:00:00Z");
+    plain["custom_fields"] = json!([
+        {"id": 360000, "value": null},
+        {"id": 360001, "value": null},
+        {"id": 360002, "value": []}
+    ]);
+    plain["satisfaction_rating"] = json!({"score": "offered"});
+    plain["via"] = json!({"channel": 4});
+    let mut solved = ticket(303, "solved", json!("low"), Some(9001), &[]);
+    solved["satisfaction_rating"] = json!({"score": "good"});
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![custom, plain, solved],
+            json!([]),
+            json!([{"id": 9001, "name": "Acme Corp"}]),
+            "c1",
+            true,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let update = desk.poll().await.expect("poll");
+    assert_eq!(update.requests, 3, "fields, export page, custom statuses");
+    let custom = by_id(&update, "301");
+    assert_eq!(
+        custom.org.as_deref(),
+        Some("Globex"),
+        "the customer field wins"
+    );
+    assert_eq!(
+        custom.feature_area.as_deref(),
+        Some("Single sign-on"),
+        "a drop-down by its option name, before the tag"
+    );
+    assert_eq!(
+        custom.desk.segment.as_deref(),
+        Some("Enterprise, Add-on: SSO")
+    );
+    assert_eq!(custom.status, InquiryStatus::Hold);
+    assert_eq!(
+        custom.desk.status_label.as_deref(),
+        Some("Waiting on engineering")
+    );
+    assert_eq!(custom.desk.channel.as_deref(), Some("web"));
+    let rating = custom.desk.satisfaction.expect("rated");
+    assert!(!rating.good);
+    assert_eq!(rating.at.to_string(), "2026-11-21T03:00:00Z");
+
+    let plain = by_id(&update, "302");
+    assert_eq!(
+        plain.org.as_deref(),
+        Some("Acme Corp"),
+        "empty field: the org"
+    );
+    assert_eq!(
+        plain.feature_area.as_deref(),
+        Some("api"),
+        "empty field: the tag"
+    );
+    assert_eq!(plain.desk.segment, None);
+    assert_eq!(
+        plain.desk.status_label, None,
+        "a standard status has no label"
+    );
+    assert_eq!(
+        plain.desk.due_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-11-25T12:00:00Z")
+    );
+    assert_eq!(plain.desk.channel.as_deref(), Some("channel 4"));
+    assert_eq!(plain.desk.satisfaction, None, "offered is not a rating");
+    assert_eq!(
+        by_id(&update, "303").desk.satisfaction.map(|s| s.good),
+        Some(true)
+    );
+
+    let coverage = desk.field_coverage();
+    let got: Vec<(&str, Option<u64>, usize, usize)> = coverage
+        .iter()
+        .map(|c| (c.setting, c.field_id, c.with_value, c.inquiries))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("customer_field", Some(360_000), 1, 2),
+            ("feature_field", Some(360_001), 1, 2),
+            ("segment_field", Some(360_002), 1, 2),
+        ],
+        "over the two open inquiries"
+    );
+}
+
+#[tokio::test]
+async fn a_field_no_ticket_field_matches_is_reported_not_fatal() {
+    let server = MockServer::start().await;
+    let config = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"{EMAIL}\"\ncustomer_field = \"Nope\"\n",
+        server.uri()
+    ));
+    let desk = config.desk.expect("desk section");
+    let mut desk = Zendesk::new(http::client(), &desk, Secret::new(TOKEN)).expect("adapter");
+    Mock::given(method("GET"))
+        .and(path("/api/v2/ticket_fields"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket_fields": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(page(
+            vec![ticket(1, "open", json!("low"), Some(9001), &[])],
+            json!([]),
+            json!([{"id": 9001, "name": "Acme Corp"}]),
+            "c1",
+            true,
+        ))
+        .mount(&server)
+        .await;
+    let update = desk.poll().await.expect("poll");
+    assert_eq!(by_id(&update, "1").org.as_deref(), Some("Acme Corp"));
+    let coverage = desk.field_coverage();
+    assert_eq!(coverage.len(), 1);
+    assert_eq!(coverage[0].field_id, None, "no field matched");
+    assert_eq!((coverage[0].with_value, coverage[0].inquiries), (0, 1));
+
+    // A second poll does not ask for the fields again.
+    let _ = desk.poll().await;
+    let asked = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v2/ticket_fields")
+        .count();
+    assert_eq!(asked, 1);
+}
+
+/// A desk that does not serve the `slas` sideload: the reply clocks come
+/// from the ticket metric events (apply_sla, then the breach Zendesk lists
+/// ahead of time, deleted once the target is met).
+#[tokio::test]
+async fn without_the_slas_sideload_clocks_come_from_metric_events() {
+    let server = MockServer::start().await;
+    let bare = |id: u64| {
+        let mut t = ticket(id, "open", json!("high"), Some(9001), &[]);
+        t.as_object_mut().expect("object").remove("slas");
+        t
+    };
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .respond_with(page(
+            vec![bare(401), bare(402), bare(403)],
+            json!([]),
+            json!([]),
+            "c1",
+            true,
+        ))
+        .mount(&server)
+        .await;
+    let event = |id: u64, ticket: u64, instance: u64, kind: &str, time: &str| {
+        json!({"id": id, "ticket_id": ticket, "metric": "reply_time", "instance_id": instance,
+               "type": kind, "time": time})
+    };
+    let mut applied = event(2, 401, 2, "apply_sla", "2026-11-21T04:30:00Z");
+    applied["sla"] = json!({"target": 240, "business_hours": true,
+                            "policy": {"id": 1, "title": "Enterprise", "description": ""}});
+    let mut met_breach = event(7, 402, 1, "breach", "2026-11-21T10:00:00Z");
+    met_breach["deleted"] = json!(true);
+    let mut applied_402 = event(5, 402, 1, "apply_sla", "2026-11-21T04:00:00Z");
+    applied_402["sla"] = json!({"target": 60, "business_hours": false});
+    Mock::given(method("GET"))
+        .and(path("/api/v2/incremental/ticket_metric_events"))
+        .and(basic_auth(format!("{EMAIL}/token"), TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ticket_metric_events": [
+                event(1, 401, 1, "fulfill", "2026-11-21T04:29:00Z"),
+                applied,
+                event(3, 401, 2, "activate", "2026-11-21T04:30:00Z"),
+                event(4, 401, 2, "breach", "2026-11-21T08:30:00Z"),
+                applied_402,
+                met_breach,
+                event(8, 402, 1, "fulfill", "2026-11-21T04:20:00Z"),
+                {"id": 9, "ticket_id": 403, "metric": "agent_work_time", "instance_id": 1,
+                 "type": "measure", "time": "2026-11-21T04:00:00Z"}
+            ],
+            "count": 8,
+            "end_time": 1_795_230_000,
+            "next_page": null
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut desk = adapter(&server);
+    let update = desk.poll().await.expect("poll");
+    assert_eq!(update.requests, 2, "the export page, then the events");
+    let clock = by_id(&update, "401").sla.expect("a clock from the events");
+    assert_eq!(
+        clock.metric,
+        cre_cockpit::core::domain::SlaMetric::NextReply
+    );
+    assert_eq!(clock.due.to_string(), "2026-11-21T08:30:00Z");
+    assert!(clock.business_hours);
+    assert_eq!(by_id(&update, "402").sla, None, "met: no running clock");
+    assert_eq!(by_id(&update, "403").sla, None, "no reply target");
+    let asked = server.received_requests().await.unwrap_or_default();
+    let events = asked
+        .iter()
+        .find(|r| r.url.path().ends_with("ticket_metric_events"))
+        .expect("events read");
+    assert!(
+        events.url.query_pairs().any(|(k, _)| k == "start_time"),
+        "{}",
+        events.url
+    );
 }

@@ -235,6 +235,7 @@ pub fn incident(
         tenants: Vec::new(),
         url: None,
         notes: Vec::new(),
+        resolved_at: None,
         details: BTreeMap::new(),
     }
 }

@@ -98,7 +98,11 @@ pub enum Evidence {
     },
     Voice {
         nps: Option<u8>,
+        /// The CSAT scored: the desk's ratings when it has any, else the
+        /// accounts file's.
         csat: Option<f64>,
+        /// Good and bad desk ratings over the last 90 days, when any.
+        desk_ratings: Option<(u32, u32)>,
         pulse: Option<Pulse>,
     },
     Relationship {
@@ -204,10 +208,21 @@ impl fmt::Display for Evidence {
                 }
                 write!(f, "; incidents poor ≥{incidents_poor})")
             }
-            Self::Voice { nps, csat, pulse } => {
+            Self::Voice {
+                nps,
+                csat,
+                desk_ratings,
+                pulse,
+            } => {
                 let parts: Vec<String> = [
                     nps.map(|n| format!("NPS {n}")),
-                    csat.map(|c| format!("CSAT {}", pct(c))),
+                    csat.map(|c| match desk_ratings {
+                        Some((good, bad)) => format!(
+                            "CSAT {} ({good} good / {bad} bad desk ratings in 90 d)",
+                            pct(c)
+                        ),
+                        None => format!("CSAT {}", pct(c)),
+                    }),
                     pulse.map(|p| format!("pulse {p}")),
                 ]
                 .into_iter()

@@ -252,6 +252,7 @@ mod tests {
             tenants: Vec::new(),
             url: None,
             notes: Vec::new(),
+            resolved_at: None,
             details: BTreeMap::new(),
         }
     }

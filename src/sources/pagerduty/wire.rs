@@ -30,6 +30,8 @@ pub(super) struct IncidentDto {
     pub service: Option<RefDto>,
     pub assignments: Option<Vec<Lenient<AssignmentDto>>>,
     pub created_at: Option<String>,
+    /// Null while the incident is open.
+    pub resolved_at: Option<String>,
     pub html_url: Option<String>,
     pub incident_number: Option<u64>,
     pub escalation_policy: Option<RefDto>,
@@ -189,6 +191,7 @@ pub(super) fn incident(dto: IncidentDto) -> Option<Open> {
         tenants: Vec::new(),
         url: sanitize::opt(dto.html_url.as_deref()).filter(|u| is_web_url(u)),
         notes: Vec::new(),
+        resolved_at: parse_time(dto.resolved_at.as_deref()),
         details,
     };
     Some(Open {

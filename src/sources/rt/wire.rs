@@ -301,6 +301,7 @@ impl Reading<'_> {
                 solved_at: date(dto.resolved.as_deref()).filter(|_| !status.is_open()),
                 ..InquiryHistory::default()
             },
+            desk: Default::default(),
         };
         Some(if status.is_open() {
             Change::Open(Box::new(inquiry))
@@ -354,6 +355,8 @@ pub(super) fn conversation(
                 public,
                 body: sanitize::multiline(body.trim_end()),
                 id,
+                // RT attachments are not listed yet.
+                attachments: Vec::new(),
             })
         })
         .collect();

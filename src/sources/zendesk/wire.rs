@@ -10,7 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::core::domain::{
-    Comment, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Priority, SlaClock, SlaMetric,
+    Attachment, Comment, DeskDetail, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Priority,
+    Satisfaction, SlaClock, SlaMetric,
 };
 use crate::core::sanitize;
 pub(super) use crate::sources::lenient::{Lenient, decoded};
@@ -49,6 +50,115 @@ pub(super) struct TicketDto {
     /// The `slas` sideload: live SLA state. Thinly documented (apis.md
     /// §1.6): an object with `policy_metrics`, or an array, is accepted.
     pub slas: Option<Value>,
+    /// `[{id, value}]`; values are strings, numbers, booleans, arrays (multi-
+    /// select) or null, so they are read as JSON and converted per field.
+    pub custom_fields: Option<Vec<Lenient<CustomFieldValueDto>>>,
+    /// Read as JSON: a malformed id must not cost the whole ticket.
+    pub custom_status_id: Option<Value>,
+    pub due_at: Option<String>,
+    /// `{channel, source}`; `channel` is a name, or a number on old tickets.
+    pub via: Option<Value>,
+    /// `{score: "good" | "bad" | "offered" | "unoffered", …}` or null.
+    pub satisfaction_rating: Option<Value>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CustomFieldValueDto {
+    pub id: Option<u64>,
+    pub value: Value,
+}
+
+/// `GET /api/v2/ticket_fields` (unpaginated: every field in one answer).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct TicketFieldsDto {
+    pub ticket_fields: Vec<Lenient<TicketFieldDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct TicketFieldDto {
+    pub id: Option<u64>,
+    pub title: Option<String>,
+    pub raw_title: Option<String>,
+    pub title_in_portal: Option<String>,
+    pub custom_field_options: Option<Vec<Lenient<FieldOptionDto>>>,
+}
+
+/// A drop-down or multi-select option: tickets carry `value` (a tag), the
+/// agent sees `name`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct FieldOptionDto {
+    pub name: Option<String>,
+    pub value: Option<String>,
+}
+
+/// `GET /api/v2/custom_statuses` (unpaginated).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CustomStatusesDto {
+    pub custom_statuses: Vec<Lenient<CustomStatusDto>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CustomStatusDto {
+    pub id: Option<u64>,
+    pub status_category: Option<String>,
+    pub agent_label: Option<String>,
+}
+
+/// `GET /api/v2/incremental/ticket_metric_events` (time-based: the next
+/// read starts at `end_time`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricEventsDto {
+    pub ticket_metric_events: Vec<Lenient<MetricEventDto>>,
+    pub end_time: Option<i64>,
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct MetricEventDto {
+    pub ticket_id: Option<u64>,
+    pub instance_id: Option<u64>,
+    pub metric: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub time: Option<String>,
+    /// Set on a breach event whose target was met first.
+    pub deleted: Option<bool>,
+    /// On `apply_sla`: `{target, business_hours, policy}`.
+    pub sla: Option<Value>,
+}
+
+/// One reply target's state as its metric events tell it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ReplyTarget {
+    applied: bool,
+    business_hours: bool,
+    breach_at: Option<Timestamp>,
+    /// Fulfilled or paused: no clock runs.
+    stopped: bool,
+}
+
+/// Which ticket custom field plays which part, once resolved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct FieldRoles {
+    pub customer: Option<u64>,
+    pub feature: Option<u64>,
+    pub segment: Option<u64>,
+}
+
+/// The values a ticket's role fields carry (display text, sanitised).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct FieldValues {
+    pub customer: Option<String>,
+    pub feature: Option<String>,
+    pub segment: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -131,22 +241,36 @@ pub(super) struct CommentsPageDto {
     pub comments: Vec<Lenient<CommentDto>>,
     pub users: Vec<Lenient<UserDto>>,
     pub next_page: Option<String>,
-    pub meta: Option<MetaDto>,
+    pub meta: Option<CommentsMetaDto>,
     pub links: Option<LinksDto>,
 }
 
+/// Where the comments continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum NextPage {
+    /// A link to follow (`links.next` or offset `next_page`).
+    Link(String),
+    /// `meta.has_more` without a link: the cursor to ask for with
+    /// `page[after]`.
+    After(String),
+}
+
 impl CommentsPageDto {
-    /// The next page's URL, whichever pagination style the desk answered in.
-    pub fn next(&self) -> Option<&str> {
-        let cursor_next = match &self.meta {
-            Some(MetaDto {
-                has_more: Some(true),
-            }) => self.links.as_ref().and_then(|l| l.next.as_deref()),
-            _ => None,
-        };
-        cursor_next
-            .or(self.next_page.as_deref())
-            .filter(|u| !u.is_empty())
+    /// The next page, whichever pagination style the desk answered in.
+    /// `has_more: true` is believed even without `links.next` (some
+    /// accounts and proxies drop the link): the cursor in `meta` continues
+    /// the list, so the conversation is not cut off silently.
+    pub fn next(&self) -> Option<NextPage> {
+        let nonempty = |s: &Option<String>| s.clone().filter(|u| !u.trim().is_empty());
+        if let Some(meta) = self.meta.as_ref().filter(|m| m.has_more == Some(true)) {
+            if let Some(link) = self.links.as_ref().and_then(|l| nonempty(&l.next)) {
+                return Some(NextPage::Link(link));
+            }
+            if let Some(after) = nonempty(&meta.after_cursor) {
+                return Some(NextPage::After(after));
+            }
+        }
+        nonempty(&self.next_page).map(NextPage::Link)
     }
 }
 
@@ -154,6 +278,14 @@ impl CommentsPageDto {
 #[serde(default)]
 pub(super) struct MetaDto {
     pub has_more: Option<bool>,
+}
+
+/// The comments' `meta`, with the cursor to continue from.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct CommentsMetaDto {
+    pub has_more: Option<bool>,
+    pub after_cursor: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -171,6 +303,16 @@ pub(super) struct CommentDto {
     pub plain_body: Option<String>,
     pub public: Option<bool>,
     pub created_at: Option<String>,
+    pub attachments: Option<Vec<Lenient<AttachmentDto>>>,
+}
+
+/// An attachment's metadata; `content_url` is where the file is served.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct AttachmentDto {
+    pub file_name: Option<String>,
+    pub size: Option<u64>,
+    pub content_url: Option<String>,
 }
 
 /// `GET /api/v2/users/show_many`.
@@ -241,6 +383,16 @@ pub(super) struct Directory {
     /// Whether the desk's SLA target for (metric, priority) counts business
     /// hours, from the SLA policies (empty until read).
     pub sla_business: HashMap<(SlaMetric, Priority), bool>,
+    /// The custom fields configured as customer, feature and segment.
+    pub roles: FieldRoles,
+    /// Option tag → option name, per drop-down field of a role.
+    pub options: HashMap<u64, HashMap<String, String>>,
+    /// Custom ticket statuses: id → (category, agent label).
+    pub statuses: HashMap<u64, (InquiryStatus, String)>,
+    /// Reply targets per (ticket, instance) from the metric events, the SLA
+    /// fallback when the `slas` sideload is absent (instance 1 is the first
+    /// reply, later ones next replies).
+    pub targets: HashMap<(u64, u64), ReplyTarget>,
 }
 
 impl Directory {
@@ -302,6 +454,178 @@ impl Directory {
         }
     }
 
+    /// Resolve the configured role fields (each an id or a title) against
+    /// the account's ticket fields; returns the settings that matched no
+    /// field, for the log.
+    pub fn learn_fields(
+        &mut self,
+        fields: TicketFieldsDto,
+        wanted: [Option<&str>; 3],
+    ) -> Vec<String> {
+        // (id, titles, option tag → name) per field.
+        type Known = (u64, Vec<String>, HashMap<String, String>);
+        let fields: Vec<Known> = decoded(fields.ticket_fields)
+            .filter_map(|f| {
+                let titles = [f.title, f.raw_title, f.title_in_portal]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| t.trim().to_lowercase())
+                    .collect();
+                let options = decoded(f.custom_field_options.unwrap_or_default())
+                    .filter_map(|o| Some((o.value?, sanitize::opt(o.name.as_deref())?)))
+                    .collect();
+                Some((f.id?, titles, options))
+            })
+            .collect();
+        let find = |spec: &str| -> Option<&Known> {
+            let spec = spec.trim();
+            match spec.parse::<u64>() {
+                Ok(id) => fields.iter().find(|f| f.0 == id),
+                Err(_) => {
+                    let spec = spec.to_lowercase();
+                    fields.iter().find(|f| f.1.contains(&spec))
+                }
+            }
+        };
+        let mut missing = Vec::new();
+        let mut ids = [None; 3];
+        for (slot, spec) in ids.iter_mut().zip(wanted) {
+            let Some(spec) = spec else { continue };
+            match find(spec) {
+                Some((id, _, options)) => {
+                    *slot = Some(*id);
+                    if !options.is_empty() {
+                        self.options.insert(*id, options.clone());
+                    }
+                }
+                None => missing.push(sanitize::text(spec)),
+            }
+        }
+        self.roles = FieldRoles {
+            customer: ids[0],
+            feature: ids[1],
+            segment: ids[2],
+        };
+        missing
+    }
+
+    pub fn learn_statuses(&mut self, statuses: CustomStatusesDto) {
+        for s in decoded(statuses.custom_statuses) {
+            let (Some(id), Some(category)) = (s.id, s.status_category.as_deref()) else {
+                continue;
+            };
+            let category = status(Some(&category.to_ascii_lowercase()));
+            let label =
+                sanitize::opt(s.agent_label.as_deref()).unwrap_or_else(|| category.to_string());
+            self.statuses.insert(id, (category, label));
+        }
+    }
+
+    /// Fold metric events (oldest first, as listed) into the reply targets.
+    pub fn learn_metric_events(&mut self, events: MetricEventsDto) {
+        for e in decoded(events.ticket_metric_events) {
+            let (Some(ticket), Some(instance), Some("reply_time"), Some(kind)) = (
+                e.ticket_id,
+                e.instance_id,
+                e.metric.as_deref(),
+                e.kind.as_deref(),
+            ) else {
+                continue;
+            };
+            let target = self.targets.entry((ticket, instance)).or_default();
+            match kind {
+                "apply_sla" => {
+                    target.applied = true;
+                    target.business_hours = e
+                        .sla
+                        .as_ref()
+                        .and_then(|s| s.get("business_hours"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                }
+                // Zendesk lists the breach ahead, at the time it will
+                // happen, and marks it deleted if the target is met first.
+                "breach" if e.deleted != Some(true) => {
+                    target.breach_at = parse_time(e.time.as_deref());
+                }
+                "breach" => target.breach_at = None,
+                "activate" => target.stopped = false,
+                "fulfill" | "pause" => target.stopped = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// The running reply clock the metric events give a ticket: its latest
+    /// target that has an SLA, a breach time and is neither met nor paused.
+    pub fn event_clock(&self, ticket: u64) -> Option<SlaClock> {
+        self.targets
+            .iter()
+            .filter(|((t, _), target)| *t == ticket && target.applied && !target.stopped)
+            .filter_map(|((_, instance), target)| {
+                Some((
+                    *instance,
+                    SlaClock {
+                        metric: if *instance <= 1 {
+                            SlaMetric::FirstReply
+                        } else {
+                            SlaMetric::NextReply
+                        },
+                        due: target.breach_at?,
+                        business_hours: target.business_hours,
+                    },
+                ))
+            })
+            .max_by_key(|(instance, _)| *instance)
+            .map(|(_, clock)| clock)
+    }
+
+    /// What the role fields of a ticket hold.
+    pub fn field_values(&self, dto: &TicketDto) -> FieldValues {
+        let Some(fields) = &dto.custom_fields else {
+            return FieldValues::default();
+        };
+        let value_of = |role: Option<u64>| -> Option<String> {
+            let id = role?;
+            let field = fields
+                .iter()
+                .filter_map(|f| f.0.as_ref())
+                .find(|f| f.id == Some(id))?;
+            self.display(id, &field.value)
+        };
+        FieldValues {
+            customer: value_of(self.roles.customer),
+            feature: value_of(self.roles.feature),
+            segment: value_of(self.roles.segment),
+        }
+    }
+
+    /// A custom field value as text: a drop-down's tag as its option name,
+    /// numbers as written, a ticked checkbox as "yes", a multi-select as its
+    /// names joined; empty and unticked are no value.
+    fn display(&self, field: u64, value: &Value) -> Option<String> {
+        let named = |tag: &str| {
+            self.options
+                .get(&field)
+                .and_then(|o| o.get(tag))
+                .cloned()
+                .unwrap_or_else(|| tag.to_owned())
+        };
+        let text = match value {
+            Value::String(s) => named(s),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(true) => "yes".to_owned(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(named)
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => return None,
+        };
+        sanitize::opt(Some(text.trim()))
+    }
+
     /// A user's name, or their id as text so the row still says *someone*.
     pub fn user(&self, id: u64) -> String {
         self.users
@@ -343,7 +667,24 @@ impl Directory {
             tracing::warn!("zendesk: skipped ticket {id}: no readable created_at/updated_at");
             return None;
         };
-        let status = status(raw_status.as_deref());
+        // A custom status names its category; the ticket's `status` says
+        // the same, but a custom status the desk knows wins if they differ.
+        let custom_status = dto
+            .custom_status_id
+            .as_ref()
+            .and_then(Value::as_u64)
+            .and_then(|id| self.statuses.get(&id));
+        // Custom statuses have no "closed" category: a closed ticket keeps
+        // its solved custom status, and stays closed here.
+        let status = match custom_status {
+            Some((category, _)) if raw_status.as_deref() != Some("closed") => *category,
+            _ => status(raw_status.as_deref()),
+        };
+        let status_label = custom_status
+            .filter(|_| status != InquiryStatus::Closed)
+            .map(|(_, label)| label.clone())
+            .filter(|label| !label.eq_ignore_ascii_case(&status.to_string()));
+        let fields = self.field_values(&dto);
         let ticket_priority = priority(dto.priority.as_deref());
         let subject = dto
             .subject
@@ -357,11 +698,22 @@ impl Directory {
             .map(|t| sanitize::text(t))
             .filter(|t| !t.is_empty())
             .collect();
-        let feature_area = tags
-            .iter()
-            .find_map(|t| t.strip_prefix("feature_"))
-            .filter(|area| !area.is_empty())
-            .map(str::to_owned);
+        let feature_area = fields.feature.clone().or_else(|| {
+            tags.iter()
+                .find_map(|t| t.strip_prefix("feature_"))
+                .filter(|area| !area.is_empty())
+                .map(str::to_owned)
+        });
+        let desk = DeskDetail {
+            status_label,
+            due_at: parse_time(dto.due_at.as_deref()),
+            channel: dto.via.as_ref().and_then(channel),
+            satisfaction: dto
+                .satisfaction_rating
+                .as_ref()
+                .and_then(|r| satisfaction(r, updated_at)),
+            segment: fields.segment.clone(),
+        };
         Some(Change::Changed(Box::new(Inquiry {
             id: id.to_string().into(),
             subject: subject
@@ -369,7 +721,12 @@ impl Directory {
                 .unwrap_or_else(|| "(no subject)".into()),
             status,
             priority: ticket_priority,
-            org: dto.organization_id.map(|o| self.org(o)),
+            // The customer field names the customer where it is set; an
+            // empty one leaves the organisation to do it.
+            org: fields
+                .customer
+                .clone()
+                .or_else(|| dto.organization_id.map(|o| self.org(o))),
             requester: dto.requester_id.map(|u| self.user(u)),
             assignee: dto.assignee_id.map(|u| self.user(u)),
             // The id stands in for a group never named by a sideload.
@@ -399,6 +756,7 @@ impl Directory {
             url: Some(agent_url(id)),
             kind: kind(dto.kind.as_deref()),
             history: self.history(id, created_at),
+            desk,
         })))
     }
 
@@ -466,7 +824,22 @@ impl Directory {
             tracing::warn!("zendesk: skipped comment {id}: no readable created_at");
             return None;
         };
-        let body = dto.plain_body.or(dto.body).unwrap_or_default();
+        // `plain_body` is the better text when it has any, but the desk
+        // sends `""` for some comments (voice, some API-made ones) whose
+        // `body` holds the words.
+        let body = [dto.plain_body, dto.body]
+            .into_iter()
+            .flatten()
+            .find(|b| !b.trim().is_empty())
+            .unwrap_or_default();
+        let attachments = decoded(dto.attachments.unwrap_or_default())
+            .map(|a| Attachment {
+                name: sanitize::opt(a.file_name.as_deref()).unwrap_or_else(|| "(unnamed)".into()),
+                size: a.size,
+                url: sanitize::opt(a.content_url.as_deref())
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+            })
+            .collect();
         Some(Comment {
             id: id.to_string(),
             author: dto.author_id.map(|a| self.user(a)),
@@ -474,8 +847,43 @@ impl Directory {
             // Absent means public: that is Zendesk's default for comments.
             public: dto.public.unwrap_or(true),
             body: sanitize::multiline(body.trim_end()),
+            attachments,
         })
     }
+}
+
+/// Whether a `slas` sideload names any target (an empty `policy_metrics`
+/// is what a ticket without a policy carries).
+pub(super) fn carries_targets(slas: &Value) -> bool {
+    match slas {
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(o) => o
+            .get("policy_metrics")
+            .is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty())),
+        _ => false,
+    }
+}
+
+/// The channel a ticket came through: `via.channel` by name (old tickets
+/// carry a number, shown as it is).
+fn channel(via: &Value) -> Option<String> {
+    match via.get("channel")? {
+        Value::String(s) => sanitize::opt(Some(s.as_str())),
+        Value::Number(n) => Some(format!("channel {n}")),
+        _ => None,
+    }
+}
+
+/// A given rating (`good` / `bad`, with or without a comment); `offered`,
+/// `unoffered` and null are no rating.
+fn satisfaction(rating: &Value, updated_at: Timestamp) -> Option<Satisfaction> {
+    let good = match rating.get("score")?.as_str()? {
+        "good" | "good_with_comment" => true,
+        "bad" | "bad_with_comment" => false,
+        _ => return None,
+    };
+    let at = parse_time(rating.get("updated_at").and_then(Value::as_str)).unwrap_or(updated_at);
+    Some(Satisfaction { good, at })
 }
 
 /// The reply targets the cockpit shows; other SLA metrics (resolution,
@@ -611,6 +1019,51 @@ mod tests {
         );
         assert_eq!(with(serde_json::json!({"policy_metrics": []})), None);
         assert_eq!(with(serde_json::json!("odd")), None);
+    }
+
+    #[test]
+    fn a_custom_status_names_its_category_but_closed_stays_closed() {
+        let mut dir = Directory::default();
+        let statuses: CustomStatusesDto = serde_json::from_value(serde_json::json!({
+            "custom_statuses": [
+                {"id": 10, "status_category": "hold", "agent_label": "Waiting on engineering"},
+                {"id": 11, "status_category": "solved", "agent_label": "Solved"},
+                {"id": "12", "status_category": "open"}
+            ]
+        }))
+        .unwrap();
+        dir.learn_statuses(statuses);
+        let of = |status: &str, custom: Value| {
+            let i = changed(dir.ticket(
+                ticket(
+                    serde_json::json!({"id": 1, "status": status, "custom_status_id": custom,
+                    "created_at": "2026-11-20T10:00:00Z"}),
+                ),
+                url,
+            ));
+            (i.status, i.desk.status_label)
+        };
+        assert_eq!(
+            of("hold", serde_json::json!(10)),
+            (InquiryStatus::Hold, Some("Waiting on engineering".into()))
+        );
+        assert_eq!(
+            of("closed", serde_json::json!(11)),
+            (InquiryStatus::Closed, None)
+        );
+        assert_eq!(
+            of("solved", serde_json::json!(11)),
+            (InquiryStatus::Solved, None)
+        );
+        // Unknown or malformed ids leave the standard status alone.
+        assert_eq!(
+            of("pending", serde_json::json!(99)),
+            (InquiryStatus::Pending, None)
+        );
+        assert_eq!(
+            of("open", serde_json::json!("10")),
+            (InquiryStatus::Open, None)
+        );
     }
 
     #[test]
