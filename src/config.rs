@@ -216,6 +216,10 @@ impl Config {
             views: self.built.views.clone(),
             health: self.health.clone(),
             kpi: self.kpi.clone(),
+            join_hints: crate::insight::coverage::JoinHints {
+                customer_field: self.desk.as_ref().and_then(|d| d.customer_field.clone()),
+                tenant_label: self.metrics.as_ref().map(|m| m.tenant_label.clone()),
+            },
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Settings {
     pub health: crate::insight::health::HealthConfig,
     /// KPI windows (`[kpi]`).
     pub kpi: crate::insight::kpi::KpiConfig,
+    /// The settings the join depends on, named in coverage warnings.
+    pub join_hints: crate::insight::coverage::JoinHints,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             views: crate::model::views::Views::default(),
             health: crate::insight::health::HealthConfig::default(),
             kpi: crate::insight::kpi::KpiConfig::default(),
+            join_hints: crate::insight::coverage::JoinHints::default(),
         }
     }
 }

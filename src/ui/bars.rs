@@ -71,6 +71,14 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
                     theme::WARN,
                 ));
             }
+            // A poll that joined badly (no inquiry matched, a query with
+            // no series) is not a clean one either: say how much joined.
+            if let Some(coverage) = source.coverage.as_ref().filter(|c| !c.warnings.is_empty()) {
+                spans.push(Span::styled(
+                    format!(" ⚠ {}", coverage.summary),
+                    theme::WARN,
+                ));
+            }
             spans
         }
         SourceStatus::Failed => {
