@@ -608,6 +608,9 @@ async fn check(config: &Config, secrets: Secrets, loaded: &Origin) -> Result<Exi
         return Ok(ExitCode::from(2));
     }
     let model = poll_model(config, secrets, demo, false, CHECK_WAIT).await?;
+    if config.accounts.is_none() {
+        println!("· no [accounts] file: nothing is joined to customers");
+    }
     let mut failed = false;
     let say = |text: &str| crate::core::sanitize::text(text);
     for s in &model.sources {
@@ -620,9 +623,7 @@ async fn check(config: &Config, secrets: Secrets, loaded: &Origin) -> Result<Exi
                 let summary = s
                     .coverage
                     .as_ref()
-                    .map(|c| format!(": {}", c.summary))
-                    .or_else(|| s.detail.as_ref().map(|d| format!(": {d}")))
-                    .unwrap_or_else(|| ": ok".into());
+                    .map_or_else(|| ": ok".into(), |c| format!(": ok; {}", c.summary));
                 println!("✓ {} ({}){}", s.kind, s.vendor, say(&summary));
             }
         }
@@ -657,7 +658,22 @@ fn init(explicit: Option<PathBuf>, force: bool) -> Result<ExitCode, Failure> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&path, crate::config::TEMPLATE)?;
+    // The owner's alone from the first byte: the config names hosts and
+    // where the tokens live, and the next command warns about any wider mode.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(
+        &mut options.open(&path)?,
+        crate::config::TEMPLATE.as_bytes(),
+    )?;
+    #[cfg(unix)]
+    {
+        // --force over a file that was wider: `mode` applies to new files only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
     println!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -436,9 +436,11 @@ impl Model {
     /// (before that there is nothing to compare).
     fn refresh_coverage(&mut self) {
         use crate::insight::coverage;
+        // Without an accounts file nothing is meant to join: no coverage
+        // (`check` says so once) rather than a warning on every source.
         let accounts_in = self
             .source(SourceKind::Accounts)
-            .is_none_or(|s| s.last_ok.is_some());
+            .is_some_and(|s| s.last_ok.is_some());
         let data = &self.data;
         let hints = &self.settings.join_hints;
         for state in &mut self.sources {

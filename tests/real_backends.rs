@@ -535,7 +535,7 @@ fn check_names_a_wrong_customer_field_and_a_query_without_series() {
         .lines()
         .find(|l| l.starts_with("✓ desk (rt)"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(desk.contains(": 0/"), "{stdout}");
+    assert!(desk.contains(": ok; 0/"), "{stdout}");
     assert!(
         stdout.contains("(the RT custom field \"Customr\" is empty); check [desk] customer_field"),
         "{stdout}"
@@ -559,7 +559,7 @@ fn check_names_a_wrong_customer_field_and_a_query_without_series() {
         .find(|l| l.starts_with("✓ desk (rt)"))
         .unwrap_or_else(|| panic!("{stdout}"));
     let (matched, total) = desk
-        .split_once(": ")
+        .split_once(": ok; ")
         .and_then(|(_, s)| s.split_once(' '))
         .and_then(|(n, _)| n.split_once('/'))
         .unwrap_or_else(|| panic!("{desk}"));
