@@ -32,6 +32,10 @@ pub struct Cli {
     /// Turn every write off.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Log level or filter (error, warn, info, debug, trace, or e.g.
+    /// `cre_cockpit=debug`); default: CRE_COCKPIT_LOG, else info.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -65,12 +69,28 @@ pub enum Command {
     },
     /// Validate the config and probe every source; non-zero on failure.
     Check,
-    /// Poll every source once and print the joined view.
+    /// Poll every source until its first complete read and print the
+    /// joined view (JSON follows assets/snapshot.schema.json).
     Snapshot {
-        /// Print JSON (the only format so far).
-        #[arg(long)]
+        /// json: the whole view; csv: one row per customer, in attention
+        /// order; markdown: sources, customers and incidents as tables.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// The same as --format json (kept for scripts that pass it).
+        #[arg(long, hide = true, conflicts_with = "format")]
         json: bool,
+        /// How long to wait for every source's first complete read; a
+        /// source still incomplete then is reported as partial, with why.
+        #[arg(long, default_value = "120s", value_parser = crate::simulator::parse_duration)]
+        wait: std::time::Duration,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
     /// Run the simulator alone, until interrupted.
     Simulate(SimOptions),
     /// Add a note to an inquiry, customer or incident (KIND:ID), through the
@@ -142,6 +162,50 @@ pub enum Command {
     },
 }
 
+/// Output formats of `snapshot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// What `--help` ends with: the exit codes and where things are.
+fn help_footer() -> String {
+    let config = crate::config::default_path().map_or_else(
+        || "none (no home directory)".into(),
+        |p| p.display().to_string(),
+    );
+    format!(
+        "Exit codes: 0 ok; 1 a source failed (check: or joins badly); 2 usage or config error.\n\
+         Config: {config} (--config, CRE_COCKPIT_CONFIG)\n\
+         Data:   {}\n\
+         Log:    {} (--log-level, CRE_COCKPIT_LOG)",
+        paths::data_dir().display(),
+        logging::path(&paths::log_dir()).display()
+    )
+}
+
+/// Write to stdout; a reader that went away (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cre-cockpit: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line's definition, with the footer filled in.
+#[must_use]
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().after_help(help_footer())
+}
+
 /// Everything that can stop a command, each with the text the user sees.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
@@ -158,7 +222,29 @@ enum Failure {
 pub fn main() -> ExitCode {
     // Time to first frame counts from here (the performance record).
     let started = std::time::Instant::now();
-    let cli = Cli::parse();
+    let cli = {
+        use clap::FromArgMatches;
+        Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+    };
+    // These print what the command line is; they need no runtime or log.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            // Into a buffer first: `generate` panics on a write error (a
+            // closed pipe), which a printing command must not.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command(), "cre-cockpit", &mut script);
+            return print_bytes(&script);
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(command()).render(&mut page) {
+                eprintln!("cre-cockpit: {e}");
+                return ExitCode::FAILURE;
+            }
+            return print_bytes(&page);
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -170,10 +256,19 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let data_dir = paths::data_dir();
-    let _log = logging::init(&data_dir)
-        .map_err(|e| eprintln!("cre-cockpit: logging disabled: {e}"))
-        .ok();
+    let _log = match logging::init(&paths::log_dir(), cli.log_level.as_deref()) {
+        Ok(guard) => Some(guard),
+        // A level that does not parse is a usage error, not a reason to
+        // run without the log the user asked for.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("cre-cockpit: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("cre-cockpit: logging disabled: {e}");
+            None
+        }
+    };
     match runtime.block_on(dispatch(cli, started)) {
         Ok(code) => code,
         Err(error) => {
@@ -197,10 +292,15 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
         secrets,
         simulator,
         demo,
+        path,
     } = loaded;
+    let origin = Origin { demo, path };
     let result = match command {
-        Some(Command::Snapshot { json: _ }) => snapshot(&config, secrets, demo).await,
-        Some(Command::Check) => check(&config, secrets, demo).await,
+        Some(Command::Snapshot { format, json, wait }) => {
+            let format = if json { Format::Json } else { format };
+            snapshot(&config, secrets, demo, format, wait).await
+        }
+        Some(Command::Check) => check(&config, secrets, &origin).await,
         Some(Command::Note { target, text, wait }) => {
             writes::note(&config, &secrets, demo, read_only, &target, text, wait).await
         }
@@ -253,6 +353,14 @@ struct Loaded {
     simulator: Option<Simulator>,
     /// Pointed at a simulator (here or elsewhere): the demo's own store.
     demo: bool,
+    /// The user's config file, if one was read.
+    path: Option<PathBuf>,
+}
+
+/// Where the configuration came from, for `check` to say.
+struct Origin {
+    demo: bool,
+    path: Option<PathBuf>,
 }
 
 /// The user's config, or the demo when there is none.
@@ -267,6 +375,7 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
                 secrets,
                 simulator: None,
                 demo: false,
+                path: Some(path),
             })
         }
         None => {
@@ -293,6 +402,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
             secrets,
             simulator: None,
             demo: true,
+            path: None,
         });
     }
     let sim = Simulator::start(options.scenario).await?;
@@ -303,6 +413,7 @@ async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
         secrets,
         simulator: Some(sim),
         demo: true,
+        path: None,
     })
 }
 
@@ -432,6 +543,7 @@ async fn poll_model(
     secrets: Secrets,
     demo: bool,
     save: bool,
+    wait: std::time::Duration,
 ) -> Result<Model, Failure> {
     let client = http::client();
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
@@ -444,8 +556,19 @@ async fn poll_model(
     {
         model.update(crate::model::message::Message::JournalLoaded(recent));
     }
-    for message in sources.poll_once().await {
+    let (messages, partial) = sources.poll_complete(wait).await;
+    for message in messages {
         model.update(message);
+    }
+    for state in &mut model.sources {
+        state.partial = match (
+            &state.last_error,
+            partial.iter().find(|(k, _)| *k == state.kind),
+        ) {
+            (Some(error), _) => Some(format!("failed: {error}")),
+            (None, Some((_, why))) => Some(why.clone()),
+            (None, None) => None,
+        };
     }
     if save {
         save_now(&mut model, store.as_ref());
@@ -453,31 +576,95 @@ async fn poll_model(
     Ok(model)
 }
 
-async fn snapshot(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode, Failure> {
-    let model = poll_model(config, secrets, demo, true).await?;
-    let json = serde_json::to_string_pretty(&snapshot::to_json(&model))
-        .map_err(|e| Failure::Other(e.to_string()))?;
+async fn snapshot(
+    config: &Config,
+    secrets: Secrets,
+    demo: bool,
+    format: Format,
+    wait: std::time::Duration,
+) -> Result<ExitCode, Failure> {
+    let model = poll_model(config, secrets, demo, true, wait).await?;
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&snapshot::to_json(&model))
+            .map_err(|e| Failure::Other(e.to_string()))?,
+        Format::Csv => snapshot::to_csv(&model).map_err(|e| Failure::Other(e.to_string()))?,
+        Format::Markdown => snapshot::to_markdown(&model),
+    };
     // serde_json escapes C0 controls but writes C1 and bidi characters as
     // they are; whatever the sources sent, the terminal gets none of them.
-    println!("{}", crate::core::sanitize::multiline(&json));
-    Ok(ExitCode::SUCCESS)
+    println!("{}", crate::core::sanitize::multiline(&text));
+    let mut failed = false;
+    for s in &model.sources {
+        if let Some(why) = &s.partial {
+            failed |= s.last_error.is_some();
+            eprintln!(
+                "cre-cockpit: {} ({}) partial: {}",
+                s.kind,
+                s.vendor,
+                crate::core::sanitize::text(why)
+            );
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-async fn check(config: &Config, secrets: Secrets, demo: bool) -> Result<ExitCode, Failure> {
-    let model = poll_model(config, secrets, demo, false).await?;
+/// How long the commands that read before they act (`handover`, `note`,
+/// `escalate`, `update`) wait for every source's first complete read.
+const POLL_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How long `check` waits for a desk's first read to complete (the join
+/// coverage it reports is of what was read by then).
+const CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn check(config: &Config, secrets: Secrets, loaded: &Origin) -> Result<ExitCode, Failure> {
+    let demo = loaded.demo;
+    if demo {
+        println!("DEMO: probing the built-in simulator, not your services");
+    }
+    match &loaded.path {
+        Some(path) => println!("config  {}", path.display()),
+        None => println!("config  none (the demo; `cre-cockpit init` writes one)"),
+    }
+    println!("data    {}", paths::data_dir().display());
+    println!("log     {}", logging::path(&paths::log_dir()).display());
+    if config.desk.is_none() && config.metrics.is_none() && config.incidents.is_none() {
+        println!("✗ no sources configured: add [desk], [metrics] or [incidents] to the config");
+        return Ok(ExitCode::from(2));
+    }
+    let model = poll_model(config, secrets, demo, false, CHECK_WAIT).await?;
+    if config.accounts.is_none() {
+        println!("· no [accounts] file: nothing is joined to customers");
+    }
     let mut failed = false;
+    let say = |text: &str| crate::core::sanitize::text(text);
     for s in &model.sources {
         match &s.last_error {
             Some(error) => {
                 failed = true;
-                let error = crate::core::sanitize::text(&error.to_string());
-                println!("✗ {} ({}): {error}", s.kind, s.vendor);
+                println!("✗ {} ({}): {}", s.kind, s.vendor, say(error));
             }
-            None => println!("✓ {} ({}): ok", s.kind, s.vendor),
+            None => {
+                let summary = s
+                    .coverage
+                    .as_ref()
+                    .map_or_else(|| ": ok".into(), |c| format!(": ok; {}", c.summary));
+                println!("✓ {} ({}){}", s.kind, s.vendor, say(&summary));
+            }
         }
-    }
-    if model.sources.is_empty() {
-        println!("no sources configured");
+        // A source that answers but joins nothing (or answers nothing) is
+        // as much a reason to fix the config as one that fails.
+        let mut warnings: Vec<&String> = s.coverage.iter().flat_map(|c| &c.warnings).collect();
+        if s.kind == crate::core::domain::SourceKind::Metrics && s.last_error.is_none() {
+            warnings.extend(&model.data.metrics.warnings);
+        }
+        for warning in warnings {
+            failed = true;
+            println!("  ⚠ {}", say(warning));
+        }
     }
     Ok(if failed {
         ExitCode::FAILURE
@@ -499,7 +686,22 @@ fn init(explicit: Option<PathBuf>, force: bool) -> Result<ExitCode, Failure> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&path, crate::config::TEMPLATE)?;
+    // The owner's alone from the first byte: the config names hosts and
+    // where the tokens live, and the next command warns about any wider mode.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(
+        &mut options.open(&path)?,
+        crate::config::TEMPLATE.as_bytes(),
+    )?;
+    #[cfg(unix)]
+    {
+        // --force over a file that was wider: `mode` applies to new files only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
     println!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -232,6 +232,10 @@ impl Config {
             mouse: self.ui.mouse.unwrap_or(true),
             // https://no-color.org: set and not empty.
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            join_hints: crate::insight::coverage::JoinHints {
+                customer_field: self.desk.as_ref().and_then(|d| d.customer_field.clone()),
+                tenant_label: self.metrics.as_ref().map(|m| m.tenant_label.clone()),
+            },
         }
     }
 }

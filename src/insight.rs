@@ -2,6 +2,7 @@
 //! maths, KPIs, the voice of the customer, escalation plans and the
 //! notification rules. No model, no UI, no IO; each feature owns its config.
 
+pub mod coverage;
 pub mod detected;
 pub mod escalation;
 pub mod health;

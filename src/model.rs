@@ -476,11 +476,48 @@ impl Model {
                 .is_some_and(|t| self.now.duration_since(t) > METRICS_MAX_AGE),
         });
         self.remember();
+        self.refresh_coverage();
         if matches!(self.overlay, Overlay::Voc { .. }) {
             self.refresh_voc();
         }
         for pane in Pane::ALL {
             self.refresh_order(pane);
+        }
+    }
+
+    /// Each source's join coverage, once it and the accounts have answered
+    /// (before that there is nothing to compare).
+    fn refresh_coverage(&mut self) {
+        use crate::insight::coverage;
+        // Without an accounts file nothing is meant to join: no coverage
+        // (`check` says so once) rather than a warning on every source.
+        let accounts_in = self
+            .source(SourceKind::Accounts)
+            .is_some_and(|s| s.last_ok.is_some());
+        let data = &self.data;
+        let hints = &self.settings.join_hints;
+        for state in &mut self.sources {
+            if state.last_ok.is_none() || !accounts_in {
+                continue;
+            }
+            state.coverage = match state.kind {
+                SourceKind::Desk => Some(coverage::desk(
+                    state.vendor,
+                    &data.accounts,
+                    &data.inquiries,
+                    &self.derived.inquiry_account,
+                    hints,
+                )),
+                SourceKind::Metrics => {
+                    Some(coverage::metrics(&data.accounts, &data.metrics, hints))
+                }
+                SourceKind::Incidents => Some(coverage::incidents(
+                    &data.accounts,
+                    &data.incidents,
+                    &self.derived.impacts,
+                )),
+                SourceKind::Accounts => state.coverage.take(),
+            };
         }
     }
 

@@ -57,6 +57,12 @@ pub trait DeskSource: Send + 'static {
     fn pause_hint(&mut self) -> Option<Duration> {
         None
     }
+    /// Why the last poll's read is not the whole desk yet (a first read
+    /// that continues on the next poll), if it is not: `snapshot` polls
+    /// again, or reports the desk as partial with this reason.
+    fn backlog(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A metrics backend speaking the Prometheus HTTP API.

@@ -408,3 +408,126 @@ fn links_by_hand_survive_a_restart_and_show_in_the_snapshot() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected inquiry:ID"));
 }
+
+#[test]
+fn init_writes_the_config_for_its_owner_only_and_check_then_asks_for_sources() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    assert!(run(home.path(), &["init"]).status.success());
+    let path = home.path().join(".config/cre-cockpit/config.toml");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // The template configures no source: `check` says so and fails as a
+    // config error, and nothing warns about the file's mode.
+    let out = run(home.path(), &["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("no sources configured"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("config  {}", path.display())),
+        "{stdout}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("readable"));
+}
+
+#[test]
+fn check_on_the_demo_says_demo_and_where_the_files_are() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("DEMO: "), "{stdout}");
+    let state = home.path().join(".local/state/cre-cockpit/cre-cockpit.log");
+    assert!(
+        stdout.contains(&format!("log     {}", state.display())),
+        "{stdout}"
+    );
+    assert!(state.exists(), "the log is where check says");
+    let desk = stdout.lines().find(|l| l.starts_with("✓ desk")).unwrap();
+    assert!(desk.contains("inquiries matched to an account"), "{stdout}");
+}
+
+#[test]
+fn a_token_pasted_into_token_env_is_never_echoed() {
+    let home = tempfile::tempdir().unwrap();
+    let token = "Xk3p9QwErTy7UiOp1AsDfGhJkL2ZxCvBnM4Qw8Er";
+    let path = home.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!("[incidents]\nkind = \"pagerduty\"\nurl = \"https://api.pagerduty.com\"\ntoken_env = \"{token}\"\n"),
+    )
+    .unwrap();
+    let out = run(home.path(), &["--config", path.to_str().unwrap(), "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("incidents.token_env"), "{stderr}");
+    assert!(stderr.contains("looks like a token"), "{stderr}");
+    let mut seen = format!("{stderr}{}", String::from_utf8_lossy(&out.stdout));
+    let log = home.path().join(".local/state/cre-cockpit/cre-cockpit.log");
+    seen.push_str(&std::fs::read_to_string(log).unwrap_or_default());
+    assert!(!seen.contains(token), "echoed: {seen}");
+    assert!(!seen.contains(&token[..12]), "echoed in part: {seen}");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish_and_a_man_page() {
+    let home = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _cre__cockpit"),
+        ("zsh", "#compdef cre-cockpit"),
+        ("fish", "complete -c cre-cockpit "),
+    ] {
+        let out = run(home.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        // Every subcommand and the new flags are completed.
+        for word in ["snapshot", "check", "completions", "log-level"] {
+            assert!(script.contains(word), "{shell} lacks {word}");
+        }
+    }
+    let man = run(home.path(), &["man"]);
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains(".TH cre-cockpit 1"), "{page}");
+    assert!(
+        page.contains("Exit codes"),
+        "the man page documents the exit codes"
+    );
+    let help = run(home.path(), &["--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Exit codes: 0 ok; 1 a source failed"),
+        "{help}"
+    );
+    assert!(
+        help.contains(".local/state/cre-cockpit/cre-cockpit.log"),
+        "{help}"
+    );
+}
+
+#[test]
+fn snapshot_formats_and_the_schema() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["snapshot", "--format", "csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut rows = csv.lines();
+    assert!(
+        rows.next()
+            .unwrap()
+            .starts_with("id,name,segment,tenant,health,band")
+    );
+    assert!(rows.count() >= 30, "{csv}");
+    let out = run(home.path(), &["snapshot", "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("| source | state | coverage |") && md.contains("DEMO"),
+        "{md}"
+    );
+    let bad = run(home.path(), &["snapshot", "--format", "xml"]);
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+}

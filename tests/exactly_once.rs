@@ -213,6 +213,7 @@ fn assert_each_once(what: &str, counts: &[usize]) {
     );
 }
 
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_syncs_at_once_deliver_each_note_once() {
     let Some((url, token)) = rt_service() else {
@@ -338,6 +339,7 @@ impl Drop for Tui {
 /// What the TUI shows once it is up: the title of its inquiries pane.
 const DRAWN: &str = "Open inquiries";
 
+#[ignore = "needs tmux, RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_and_a_sync_at_once_deliver_each_note_once() {
     let (Some((url, token)), Some(tmux)) = (rt_service(), common::service("CRE_COCKPIT_TMUX"))
@@ -380,6 +382,7 @@ async fn the_tui_and_a_sync_at_once_deliver_each_note_once() {
     );
 }
 
+#[ignore = "needs tmux, RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_tui_delivers_a_note_the_cli_journalled_within_a_poll_interval() {
     let (Some((url, token)), Some(tmux)) = (rt_service(), common::service("CRE_COCKPIT_TMUX"))
@@ -498,6 +501,7 @@ fn lost_answer_then_failing_checks(url: &str, ticket: &str) -> (Proxy, PathMatch
     (proxy, comment)
 }
 
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
     let Some((url, token)) = rt_service() else {
@@ -543,6 +547,7 @@ async fn rt_lost_answer_then_a_failing_check_still_lands_once() {
 }
 
 /// The same through the binary: `sync` runs against the proxy's URL.
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_lost_answer_then_a_failing_check_lands_once_through_sync() {
     let Some((url, token)) = rt_service() else {
@@ -568,6 +573,7 @@ async fn rt_lost_answer_then_a_failing_check_lands_once_through_sync() {
     );
 }
 
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_write_times_out_by_the_desk_timeout_and_still_lands_once() {
     let Some((url, token)) = rt_service() else {
@@ -661,6 +667,7 @@ impl RtKinds {
     }
 }
 
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt_writes_answered_200_with_garbage_are_never_sent_nor_doubled() {
     let Some((url, token)) = rt_service() else {

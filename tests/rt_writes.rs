@@ -59,6 +59,7 @@ fn rt_service(action: &str) {
     assert!(status.success(), "rt.sh {action} failed");
 }
 
+#[ignore = "needs RT (scripts/test.sh starts it)"]
 #[tokio::test]
 async fn rt_writes_land_exactly_once() {
     let (Some(url), Some(token)) = (

@@ -255,6 +255,49 @@ impl Sources {
         pollers
     }
 
+    /// Poll every source until its first complete read, concurrently, for
+    /// at most `within`: a desk whose first read continues over several
+    /// polls (a large Zendesk export) is polled again, waiting as it asks.
+    /// Returns the messages in order (accounts first) and, per source whose
+    /// read is still incomplete at the deadline, why.
+    pub async fn poll_complete(
+        self,
+        within: Duration,
+    ) -> (Vec<Message>, Vec<(SourceKind, String)>) {
+        let deadline = tokio::time::Instant::now() + within;
+        let desk = self.desk.map(|(d, _)| d);
+        let rest = Self { desk: None, ..self };
+        let desk_reads = async move {
+            let mut messages = Vec::new();
+            let Some(desk) = desk else {
+                return (messages, None);
+            };
+            let mut desk = poll::Desk(desk);
+            loop {
+                let (message, wait) = desk.poll().await;
+                let failed = matches!(&message, Message::Desk { result: Err(_), .. });
+                messages.push(message);
+                let Some(reason) = desk.0.backlog().filter(|_| !failed) else {
+                    return (messages, None);
+                };
+                let resume = tokio::time::Instant::now() + wait.unwrap_or(Duration::ZERO);
+                if resume >= deadline {
+                    let why = format!("{reason}; stopped after {}s (--wait)", within.as_secs());
+                    return (messages, Some(why));
+                }
+                tokio::time::sleep_until(resume).await;
+            }
+        };
+        let (mut messages, (desk_messages, desk_partial)) =
+            tokio::join!(rest.poll_once(), desk_reads);
+        messages.extend(desk_messages);
+        let partial = desk_partial
+            .map(|why| (SourceKind::Desk, why))
+            .into_iter()
+            .collect();
+        (messages, partial)
+    }
+
     /// Poll every source once, concurrently; accounts first in the result
     /// so the join has its key before the rest arrives.
     pub async fn poll_once(self) -> Vec<Message> {

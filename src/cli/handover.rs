@@ -33,7 +33,7 @@ pub(super) async fn run(
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
     let span = span(since, config)?;
-    let model = poll_model(config, secrets, demo, false).await?;
+    let model = poll_model(config, secrets, demo, false, super::POLL_WAIT).await?;
     let from = model.now - span;
     // Incidents that began before the shift still need their last customer
     // update to know when the next one is due.

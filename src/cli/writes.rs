@@ -155,7 +155,7 @@ pub async fn escalate(
     };
     let writers = writers(config, &secrets, read_only)?;
     // The context bundle is built from a fresh poll, as the TUI would show it.
-    let model = super::poll_model(config, secrets, demo, false).await?;
+    let model = super::poll_model(config, secrets, demo, false, super::POLL_WAIT).await?;
     let incident_notes = writers
         .note_effects(&item, "")
         .iter()
@@ -228,7 +228,7 @@ pub async fn update(
     };
     let writers = writers(config, &secrets, read_only)?;
     // Linked inquiries come from a fresh poll, as the TUI would show them.
-    let model = super::poll_model(config, secrets, demo, false).await?;
+    let model = super::poll_model(config, secrets, demo, false, super::POLL_WAIT).await?;
     let (rendered, effects) = model
         .customer_update(incident, &template, options.public)
         .map_err(|e| Failure::Other(format!("not saved: {e}")))?;

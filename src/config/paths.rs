@@ -23,3 +23,17 @@ pub fn data_dir() -> PathBuf {
         |p| p.data_dir().to_owned(),
     )
 }
+
+/// Where the log goes: `$XDG_STATE_HOME/cre-cockpit` (on Linux
+/// `~/.local/state/cre-cockpit`), where logs belong by the XDG spec; the
+/// data dir when `CRE_COCKPIT_DATA` is set (tests keep everything in one
+/// folder) or no state dir is known.
+#[must_use]
+pub fn log_dir() -> PathBuf {
+    if std::env::var_os("CRE_COCKPIT_DATA").is_some() {
+        return data_dir();
+    }
+    project()
+        .and_then(|p| p.state_dir().map(std::path::Path::to_owned))
+        .unwrap_or_else(data_dir)
+}

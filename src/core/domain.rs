@@ -314,6 +314,16 @@ pub struct TenantMetrics {
     pub error_budget_remaining: Option<f64>,
 }
 
+/// One configured metrics query and the tenants its answer had series for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryAnswer {
+    /// The signal it feeds (`error_ratio`, `active_users`, …).
+    pub signal: String,
+    /// The PromQL as configured.
+    pub query: String,
+    pub tenants: Vec<String>,
+}
+
 /// Everything one metrics poll produced.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MetricsSnapshot {
@@ -327,6 +337,10 @@ pub struct MetricsSnapshot {
     pub active_users_history: std::sync::Arc<BTreeMap<String, Vec<f64>>>,
     /// Warnings the metrics backend attached to its answers.
     pub warnings: Vec<String>,
+    /// Each configured per-tenant query and the tenants it answered for:
+    /// how `check` and the chip tell "no series" (a wrong query or label)
+    /// from "nothing to report".
+    pub queries: Vec<QueryAnswer>,
     /// What each configured SLO measured (the source's part).
     #[serde(skip)]
     pub slo_counts: Vec<crate::core::slo::SloCounts>,

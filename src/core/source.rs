@@ -57,6 +57,23 @@ pub struct SourceState {
     pub detail: Option<String>,
     pub polls: u64,
     pub failures: u64,
+    /// How much of this source's data joined to a customer, once both it
+    /// and the accounts have answered (`insight::coverage`).
+    pub coverage: Option<Coverage>,
+    /// Why the data is not a complete read of the source, when it is not
+    /// (`snapshot` stopped waiting; the source failed).
+    pub partial: Option<String>,
+}
+
+/// How well a source's data joins to the accounts: a ready source whose
+/// rows match no customer is a misconfiguration, not an empty desk, and
+/// must look different.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Coverage {
+    /// One line: "41/53 inquiries matched to an account".
+    pub summary: String,
+    /// What looks misconfigured, each naming the setting that fixes it.
+    pub warnings: Vec<String>,
 }
 
 impl SourceState {
@@ -72,6 +89,8 @@ impl SourceState {
             detail: None,
             polls: 0,
             failures: 0,
+            coverage: None,
+            partial: None,
         }
     }
 

@@ -41,6 +41,8 @@ pub struct Settings {
     /// Draw without colour (the `NO_COLOR` convention): selection and
     /// severity then rest on symbols, reverse video and words.
     pub no_color: bool,
+    /// The settings the join depends on, named in coverage warnings.
+    pub join_hints: crate::insight::coverage::JoinHints,
 }
 
 impl Default for Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             kpi: crate::insight::kpi::KpiConfig::default(),
             mouse: true,
             no_color: false,
+            join_hints: crate::insight::coverage::JoinHints::default(),
         }
     }
 }

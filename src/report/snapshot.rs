@@ -6,6 +6,10 @@ use serde_json::{Value, json};
 use crate::core::domain::Inquiry;
 use crate::model::{Model, Pane};
 
+/// The version of the JSON document's shape (`assets/snapshot.schema.json`):
+/// raised when a field is removed or changes meaning, not when one is added.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The joined view: `inquiries` in SLA order, `customers` in attention
 /// order, `incidents` with their affected customers and linked inquiries
 /// (each with the reason it was linked), every source's state, and the
@@ -107,6 +111,7 @@ pub fn to_json(model: &Model) -> Value {
         })
         .collect();
     json!({
+        "schema_version": SCHEMA_VERSION,
         "generated_at": model.now,
         "demo": model.settings.demo,
         "sources": model.sources,
@@ -149,4 +154,120 @@ fn inquiry(model: &Model, inquiry: &Inquiry) -> Value {
         })),
         "url": inquiry.url,
     })
+}
+
+/// `snapshot --format csv`: one row per customer, in attention order (the
+/// at-risk pane as a spreadsheet).
+pub fn to_csv(model: &Model) -> Result<String, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "id",
+        "name",
+        "segment",
+        "tenant",
+        "health",
+        "band",
+        "top_driver",
+        "open_inquiries",
+        "open_incidents",
+        "renewal_days",
+        "next_action",
+    ])?;
+    for row in &model.derived.customers {
+        let a = &model.data.accounts[row.account];
+        let h = &row.health;
+        out.write_record([
+            a.id.to_string(),
+            a.name.clone(),
+            a.segment.to_string(),
+            a.tenant.clone(),
+            h.score.map(|s| format!("{:.1}", s)).unwrap_or_default(),
+            format!("{:?}", h.band).to_lowercase(),
+            h.top_driver()
+                .map(|f| f.code().to_owned())
+                .unwrap_or_default(),
+            row.open_inquiries.to_string(),
+            row.incidents.len().to_string(),
+            row.renewal_days.map(|d| d.to_string()).unwrap_or_default(),
+            row.next_action
+                .as_ref()
+                .map(|n| format!("{}: {}", n.who, n.what))
+                .unwrap_or_default(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `snapshot --format markdown`: sources, customers and open incidents as
+/// tables, for a chat message or a ticket.
+#[must_use]
+pub fn to_markdown(model: &Model) -> String {
+    use std::fmt::Write as _;
+    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+    let mut md = format!("# cre-cockpit snapshot {}\n\n", model.now);
+    if model.settings.demo {
+        md.push_str("DEMO: simulated data.\n\n");
+    }
+    md.push_str("| source | state | coverage |\n|---|---|---|\n");
+    for s in &model.sources {
+        let state = match (&s.last_error, &s.partial) {
+            (Some(e), _) => format!("failed: {e}"),
+            (None, Some(p)) => format!("partial: {p}"),
+            (None, None) => s.status.to_string(),
+        };
+        let coverage = s.coverage.as_ref().map(|c| {
+            let mut text = c.summary.clone();
+            for w in &c.warnings {
+                let _ = write!(text, "; ⚠ {w}");
+            }
+            text
+        });
+        let _ = writeln!(
+            md,
+            "| {} {} | {} | {} |",
+            s.kind,
+            s.vendor,
+            cell(&state),
+            cell(coverage.as_deref().unwrap_or(""))
+        );
+    }
+    md.push_str("\n## Customers\n\n| customer | health | band | driver | open inquiries | incidents | next action |\n|---|---|---|---|---|---|---|\n");
+    for row in &model.derived.customers {
+        let a = &model.data.accounts[row.account];
+        let h = &row.health;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&a.name),
+            h.score
+                .map(|s| format!("{s:.0}"))
+                .unwrap_or_else(|| "n/a".into()),
+            format!("{:?}", h.band).to_lowercase(),
+            h.top_driver().map(|f| f.name()).unwrap_or(""),
+            row.open_inquiries,
+            row.incidents.len(),
+            cell(
+                &row.next_action
+                    .as_ref()
+                    .map(|n| format!("{}: {}", n.who, n.what))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    md.push_str("\n## Incidents\n\n| incident | severity | status | customers | inquiries |\n|---|---|---|---|---|\n");
+    for (i, incident) in model.data.incidents.iter().enumerate() {
+        let impact = model.derived.impacts.get(i);
+        let _ = writeln!(
+            md,
+            "| {} {} | {} | {} | {} | {} |",
+            cell(&incident.id),
+            cell(&incident.title),
+            incident.severity,
+            incident.status,
+            impact.map_or(0, |x| x.affected.len()),
+            impact.map_or(0, |x| x.linked.len()),
+        );
+    }
+    md
 }

@@ -58,4 +58,11 @@ impl DeskSource for Desk {
             Self::Rt(r) => r.pause_hint(),
         }
     }
+
+    fn backlog(&self) -> Option<String> {
+        match self {
+            Self::Zendesk(z) => z.backlog(),
+            Self::Rt(r) => r.backlog(),
+        }
+    }
 }

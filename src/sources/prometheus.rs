@@ -27,7 +27,7 @@ use self::wire::{EnvelopeDto, Shape};
 use super::MetricsSource;
 use super::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
 use super::http::{self, Secret};
-use crate::core::domain::{MetricsSnapshot, SourceError, TenantMetrics};
+use crate::core::domain::{MetricsSnapshot, QueryAnswer, SourceError, TenantMetrics};
 use crate::core::slo::{self, Counts, SloCounts, WindowCounts};
 use crate::core::source::Vendor;
 
@@ -326,8 +326,30 @@ impl Prometheus {
                 m.features_used = Some(v)
             }),
         ];
+        // The queries as configured, for the coverage report (the week-ago
+        // reading reuses active_users; switched-off signals are left out).
+        let configured = |signal: &str| -> Option<String> {
+            let q = &self.queries;
+            let promql = match signal {
+                "error_ratio" => &q.error_ratio,
+                "request_rate" => &q.request_rate,
+                "active_users" => &q.active_users,
+                "latency_p99" => &q.latency_p99,
+                "feature_usage" => &q.feature_usage,
+                _ => return None,
+            };
+            (!promql.trim().is_empty()).then(|| promql.trim().to_owned())
+        };
         for (signal, answer, set) in instants {
-            for (tenant, samples) in self.by_tenant(signal, answer, &mut snapshot.warnings) {
+            let tenants = self.by_tenant(signal, answer, &mut snapshot.warnings);
+            if let Some(query) = configured(signal) {
+                snapshot.queries.push(QueryAnswer {
+                    signal: signal.to_owned(),
+                    query,
+                    tenants: tenants.keys().cloned().collect(),
+                });
+            }
+            for (tenant, samples) in tenants {
                 let Some(&value) = samples.last() else {
                     continue;
                 };

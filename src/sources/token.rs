@@ -32,6 +32,19 @@ pub fn validate(
     {
         return Err(("token_env", "name an environment variable".into()));
     }
+    if let Some(var) = token_env
+        && looks_like_token(var)
+    {
+        // Most likely the token itself, pasted where its variable's name
+        // goes: say so without repeating it (stderr and the log are read
+        // by others, and kept).
+        return Err((
+            "token_env",
+            "this is not an environment variable name (it looks like a token; it is not shown): \
+             put the token in a variable, e.g. `export DESK_TOKEN=…`, and write its name here"
+                .into(),
+        ));
+    }
     let Some(spec) = token_keyring else {
         return Ok(());
     };
@@ -51,6 +64,52 @@ pub fn validate(
         ));
     }
     Ok(())
+}
+
+/// A name a shell can export: letters, digits and `_`, not starting with a
+/// digit. Anything else cannot be a variable the user set, and may be a
+/// secret, so it is never echoed.
+#[must_use]
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64
+}
+
+/// Whether a `token_env` value is more likely a token than a variable's
+/// name: not a name at all, or a long mix of lower case and digits without
+/// `_` (variables are named like `ZENDESK_TOKEN`; Zendesk's own API tokens
+/// are 40 letters and digits, which a shell would accept as a name).
+#[must_use]
+pub fn looks_like_token(name: &str) -> bool {
+    !is_variable_name(name)
+        || (name.len() >= 20
+            && !name.contains('_')
+            && name.chars().any(|c| c.is_ascii_lowercase())
+            && name.chars().any(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod token_name_tests {
+    use super::*;
+
+    #[test]
+    fn pasted_tokens_are_told_from_variable_names() {
+        for name in ["ZENDESK_TOKEN", "PD_T", "rt_token", "PROM_TOKEN_2"] {
+            assert!(!looks_like_token(name), "{name}");
+        }
+        for token in [
+            "Xk3p9QwErTy7UiOp1AsDfGhJkL2ZxCvBnM4Qw8Er",
+            "1-31-e03175ac117113bdf322cf7b92466735",
+            "u+bEfS_ZpQ/v=",
+            "glpat-abc",
+        ] {
+            assert!(looks_like_token(token), "{token}");
+        }
+    }
 }
 
 /// `"service:user"` split at the first colon; both parts must be present.

@@ -67,6 +67,9 @@ pub struct Zendesk {
     policies_read: bool,
     /// A pause the rate-limit headers asked for, for the poller.
     pause: Option<Duration>,
+    /// Export pages read when the last poll stopped at the per-poll page
+    /// limit with more to come (`DeskSource::backlog`).
+    backlog: Option<u32>,
     /// Closed by a 429 until its `Retry-After` has passed; shared with the
     /// other instance of the same account ([`Zendesk::with_rate_gate`]), so
     /// the outbox does not write into a limit the poller just hit, nor the
@@ -198,6 +201,7 @@ impl Zendesk {
             timeout: config.timeout,
             policies_read: false,
             pause: None,
+            backlog: None,
             gate: RateGate::default(),
             store: None,
             resumed: None,
@@ -455,6 +459,7 @@ impl Zendesk {
             }
         };
         let mut requests = 0;
+        self.backlog = None;
         if let Err(e) = self.resolve_fields(&mut requests).await {
             self.pending = Some(stream);
             return Err(e);
@@ -462,6 +467,7 @@ impl Zendesk {
         loop {
             if requests >= MAX_EXPORT_PAGES_PER_POLL {
                 tracing::info!("zendesk: export backlog continues on the next poll");
+                self.backlog = Some(requests);
                 break;
             }
             let url = self.export_url(stream.cursor.as_deref());
@@ -721,6 +727,15 @@ impl DeskSource for Zendesk {
 
     async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
         self.load_comments(id).await
+    }
+
+    fn backlog(&self) -> Option<String> {
+        self.backlog.map(|pages| {
+            format!(
+                "the ticket export continues: {pages} pages read this poll, at most \
+                 {MAX_EXPORT_PAGES_PER_POLL} per poll (Zendesk's incremental rate limit)"
+            )
+        })
     }
 
     fn pause_hint(&mut self) -> Option<Duration> {

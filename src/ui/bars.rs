@@ -54,40 +54,53 @@ pub fn top(frame: &mut Frame<'_>, area: Rect, model: &Model) {
 }
 
 /// The chips when they do not all fit in full. Failing chips matter most:
-/// they keep their full form (vendor and reason) and share whatever the
-/// calm chips leave, cut at the end. The calm chips stay in full if that
-/// leaves the failing ones some room, else shrink to symbol, short kind and
-/// data age (`● met 3m`); if even that does not fit, every chip gets an
-/// equal share of its short form. One long error can never push another
-/// chip off the line.
+/// they keep their full form (vendor, reason, data age) and share whatever
+/// the calm chips leave, cut in their reason. The calm chips give way
+/// first: their warnings go (`check` and the detail keep them), then they
+/// shrink to symbol, short kind and data age (`● met 3m`); if even that
+/// does not fit, every chip gets an equal share of its short form. One long
+/// error can never push another chip off the line.
 fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Calm {
+        Plain,
+        Short,
+    }
     let natural = |c: &[Span<'static>]| 1 + c.iter().map(Span::width).sum::<usize>();
+    let calm_chip = |source: &SourceState, form: Calm| -> Vec<Span<'static>> {
+        match form {
+            // Symbol, name and age: the first three spans of the full chip.
+            Calm::Plain => chip(model, source).into_iter().take(3).collect(),
+            Calm::Short => short_chip(model, source),
+        }
+    };
     let failing = model
         .sources
         .iter()
         .filter(|s| s.status == SourceStatus::Failed)
         .count();
-    let calm_width = |short: bool| -> usize {
+    let calm_width = |form: Calm| -> usize {
         model
             .sources
             .iter()
             .filter(|s| s.status != SourceStatus::Failed)
-            .map(|s| {
-                if short {
-                    natural(&short_chip(model, s))
-                } else {
-                    natural(&chip(model, s))
-                }
-            })
+            .map(|s| natural(&calm_chip(s, form)))
             .sum()
     };
+    let failing_natural: usize = model
+        .sources
+        .iter()
+        .filter(|s| s.status == SourceStatus::Failed)
+        .map(|s| natural(&chip(model, s)))
+        .sum();
     // The least a failing chip needs to say which source fails and why.
-    const FAILING_MIN: usize = 24;
-    let fits = |calm: usize| failing > 0 && calm + failing * FAILING_MIN <= width;
-    let calm_short = if fits(calm_width(false)) {
-        Some(false)
-    } else if fits(calm_width(true)) {
-        Some(true)
+    const FAILING_MIN: usize = 32;
+    let form = if failing == 0 {
+        None
+    } else if calm_width(Calm::Plain) + failing_natural <= width {
+        Some(Calm::Plain)
+    } else if calm_width(Calm::Short) + failing * FAILING_MIN <= width {
+        Some(Calm::Short)
     } else {
         None
     };
@@ -95,18 +108,14 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for source in &model.sources {
         let failed = source.status == SourceStatus::Failed;
-        let (mut left, chip) = match calm_short {
-            Some(short) if failed => {
-                let share = (width - calm_width(short)) / failing;
-                (share.saturating_sub(1), chip(model, source))
+        let (mut left, chip) = match form {
+            Some(form) if failed => {
+                let share = ((width - calm_width(form)) / failing).saturating_sub(1);
+                (share, fit_failing(chip(model, source), share))
             }
-            Some(false) => {
-                let full = chip(model, source);
-                (natural(&full), full)
-            }
-            Some(true) => {
-                let short = short_chip(model, source);
-                (natural(&short), short)
+            Some(form) => {
+                let calm = calm_chip(source, form);
+                (natural(&calm), calm)
             }
             None => ((width / n).saturating_sub(1), short_chip(model, source)),
         };
@@ -121,6 +130,21 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
         }
     }
     spans
+}
+
+/// A failing chip cut to `width` in its reason, so that the source's name
+/// and how old its data is (the last span) stay readable.
+fn fit_failing(mut chip: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let total: usize = chip.iter().map(Span::width).sum();
+    let over = total.saturating_sub(width);
+    // The reason is the longest span after the symbol and the name.
+    if over > 0
+        && let Some(reason) = chip.iter_mut().skip(2).max_by_key(|s| s.width())
+    {
+        let keep = reason.width().saturating_sub(over).max(1);
+        reason.content = text::truncate(&reason.content, keep).into();
+    }
+    chip
 }
 
 /// A chip in few columns: symbol, kind, data age, then (if room) why it
@@ -237,6 +261,14 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
                     theme::WARN,
                 ));
             }
+            // A poll that joined badly (no inquiry matched, a query with
+            // no series) is not a clean one either: say how much joined.
+            if let Some(coverage) = source.coverage.as_ref().filter(|c| !c.warnings.is_empty()) {
+                spans.push(Span::styled(
+                    format!(" ⚠ {}", coverage.summary),
+                    theme::WARN,
+                ));
+            }
             spans
         }
         SourceStatus::Failed => {
@@ -255,7 +287,8 @@ fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
             vec![
                 Span::styled("✗ ", theme::CRITICAL),
                 Span::styled(name, theme::TEXT),
-                Span::styled(format!("{error}{stale}"), theme::CRITICAL),
+                Span::styled(error, theme::CRITICAL),
+                Span::styled(stale, theme::CRITICAL),
             ]
         }
     }
