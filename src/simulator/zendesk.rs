@@ -1045,54 +1045,71 @@ async fn audits(State(shared): Shr, Path(id): Path<String>, RawQuery(query): Raw
         list.reverse();
     }
     let mut body = Map::new();
-    let shown = if let Some(size) = param(&p, "page[size]") {
-        let Ok(size) = size.parse::<usize>() else {
-            return bad_request("page[size] must be an integer");
-        };
-        let size = size.clamp(1, MAX_COMMENT_PAGE);
-        let start = match param(&p, "page[after]") {
-            None => 0,
-            Some(c) => match URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.parse().ok())
-            {
-                Some(n) => n,
-                None => return bad_request("page[after] is not a valid cursor"),
-            },
-        };
-        let end = (start + size).min(list.len());
-        let has_more = end < list.len();
-        let cursor = |n: usize| URL_SAFE_NO_PAD.encode(n.to_string());
-        let next = has_more.then(|| {
-            let mut url = format!(
-                "{}/api/v2/tickets/{id}/audits.json?page%5Bsize%5D={size}&page%5Bafter%5D={}",
-                shared.base_url,
-                cursor(end)
-            );
-            if let Some(sort) = param(&p, "sort") {
-                url.push_str(&format!("&sort={sort}"));
-            }
-            url
-        });
-        body.insert(
-            "meta".into(),
-            json!({"has_more": has_more, "after_cursor": has_more.then(|| cursor(end)), "before_cursor": null}),
-        );
-        body.insert("links".into(), json!({"next": next, "prev": null}));
-        list.get(start.min(list.len())..end)
-            .unwrap_or_default()
-            .to_vec()
-    } else {
-        body.insert("next_page".into(), Value::Null);
-        body.insert("previous_page".into(), Value::Null);
-        body.insert("count".into(), list.len().into());
-        list
+    let next = format!("{}/api/v2/tickets/{id}/audits.json", shared.base_url);
+    let shown = match cursor_page(&p, list, &next, &mut body) {
+        Ok(shown) => shown,
+        Err(refused) => return bad_request(refused),
     };
     let json_list: Vec<Value> = shown.iter().map(audit_json).collect();
     body.insert("audits".into(), json_list.into());
     Json(body).into_response()
+}
+
+/// One page of a ticket's list the way Zendesk pages comments and audits:
+/// with `page[size]` (≤ 100) a cursor page from `page[after]`, `meta` and
+/// `links.next` (keeping the `sort`); without it the whole list with the
+/// offset-paging keys. Fills `body` with the paging keys; a bad parameter
+/// is the 400's message.
+fn cursor_page<T: Clone>(
+    p: &[(String, String)],
+    list: Vec<T>,
+    next: &str,
+    body: &mut Map<String, Value>,
+) -> Result<Vec<T>, &'static str> {
+    let Some(size) = param(p, "page[size]") else {
+        body.insert("next_page".into(), Value::Null);
+        body.insert("previous_page".into(), Value::Null);
+        body.insert("count".into(), list.len().into());
+        return Ok(list);
+    };
+    let Ok(size) = size.parse::<usize>() else {
+        return Err("page[size] must be an integer");
+    };
+    let size = size.clamp(1, MAX_COMMENT_PAGE);
+    let start = match param(p, "page[after]") {
+        None => 0,
+        Some(c) => match URL_SAFE_NO_PAD
+            .decode(c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok())
+        {
+            Some(n) => n,
+            None => return Err("page[after] is not a valid cursor"),
+        },
+    };
+    let end = (start + size).min(list.len());
+    let has_more = end < list.len();
+    let cursor = |n: usize| URL_SAFE_NO_PAD.encode(n.to_string());
+    let next = has_more.then(|| {
+        let mut url = format!(
+            "{next}?page%5Bsize%5D={size}&page%5Bafter%5D={}",
+            cursor(end)
+        );
+        if let Some(sort) = param(p, "sort") {
+            url.push_str(&format!("&sort={sort}"));
+        }
+        url
+    });
+    body.insert(
+        "meta".into(),
+        json!({"has_more": has_more, "after_cursor": has_more.then(|| cursor(end)), "before_cursor": null}),
+    );
+    body.insert("links".into(), json!({"next": next, "prev": null}));
+    Ok(list
+        .get(start.min(list.len())..end)
+        .unwrap_or_default()
+        .to_vec())
 }
 
 // ---- comments ---------------------------------------------------------------
@@ -1116,46 +1133,10 @@ async fn comments(
     }
     let audit_id = |c: &desk::Comment| c.id;
     let mut body = Map::new();
-    let shown: Vec<desk::Comment> = if let Some(size) = param(&p, "page[size]") {
-        let Ok(size) = size.parse::<usize>() else {
-            return bad_request("page[size] must be an integer");
-        };
-        let size = size.clamp(1, MAX_COMMENT_PAGE);
-        let start = match param(&p, "page[after]") {
-            None => 0,
-            Some(c) => match URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.parse().ok())
-            {
-                Some(n) => n,
-                None => return bad_request("page[after] is not a valid cursor"),
-            },
-        };
-        let end = (start + size).min(list.len());
-        let has_more = end < list.len();
-        let cursor = |n: usize| URL_SAFE_NO_PAD.encode(n.to_string());
-        let next = has_more.then(|| {
-            format!(
-                "{}/api/v2/tickets/{id}/comments.json?page%5Bsize%5D={size}&page%5Bafter%5D={}",
-                shared.base_url,
-                cursor(end)
-            )
-        });
-        body.insert(
-            "meta".into(),
-            json!({"has_more": has_more, "after_cursor": has_more.then(|| cursor(end)), "before_cursor": null}),
-        );
-        body.insert("links".into(), json!({"next": next, "prev": null}));
-        list.get(start.min(list.len())..end)
-            .unwrap_or_default()
-            .to_vec()
-    } else {
-        body.insert("next_page".into(), Value::Null);
-        body.insert("previous_page".into(), Value::Null);
-        body.insert("count".into(), list.len().into());
-        list
+    let next = format!("{}/api/v2/tickets/{id}/comments.json", shared.base_url);
+    let shown = match cursor_page(&p, list, &next, &mut body) {
+        Ok(shown) => shown,
+        Err(refused) => return bad_request(refused),
     };
     if includes(&p).contains("users") {
         let ids: BTreeSet<u64> = shown.iter().map(|c| c.author).collect();
