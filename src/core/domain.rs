@@ -154,6 +154,33 @@ pub struct Satisfaction {
 }
 
 impl Inquiry {
+    /// An open, normal-priority inquiry with nothing else known, created at
+    /// the epoch: the starting point the unit tests vary.
+    #[cfg(test)]
+    #[must_use]
+    pub(crate) fn bare(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            subject: String::new(),
+            status: InquiryStatus::Open,
+            priority: Priority::Normal,
+            org: None,
+            requester: None,
+            assignee: None,
+            group: None,
+            tags: Vec::new(),
+            feature_area: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            sla: None,
+            replied: false,
+            url: None,
+            kind: None,
+            history: InquiryHistory::default(),
+            desk: DeskDetail::default(),
+        }
+    }
+
     /// Escalated on the desk: a tag starting with `escalated` (the cockpit's
     /// own `escalated-NAME`, or a team's `escalated_l2`).
     #[must_use]

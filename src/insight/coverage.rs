@@ -223,24 +223,8 @@ mod tests {
 
     fn inquiry(org: Option<&str>) -> Inquiry {
         Inquiry {
-            id: "1".into(),
-            subject: String::new(),
-            status: crate::core::domain::InquiryStatus::Open,
-            priority: crate::core::domain::Priority::Normal,
             org: org.map(Into::into),
-            requester: None,
-            assignee: None,
-            group: None,
-            tags: Vec::new(),
-            feature_area: None,
-            created_at: jiff::Timestamp::UNIX_EPOCH,
-            updated_at: jiff::Timestamp::UNIX_EPOCH,
-            sla: None,
-            replied: false,
-            url: None,
-            kind: None,
-            history: Default::default(),
-            desk: Default::default(),
+            ..Inquiry::bare("1")
         }
     }
 

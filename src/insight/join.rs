@@ -1369,24 +1369,11 @@ mod tests {
 
     fn ask(id: &str, subject: &str, area: &str, created: Timestamp) -> Inquiry {
         Inquiry {
-            id: id.into(),
             subject: subject.into(),
-            status: crate::core::domain::InquiryStatus::Open,
-            priority: crate::core::domain::Priority::Normal,
-            org: None,
-            requester: None,
-            assignee: None,
-            group: None,
-            tags: Vec::new(),
             feature_area: Some(area.into()),
             created_at: created,
             updated_at: created,
-            sla: None,
-            replied: false,
-            url: None,
-            kind: None,
-            history: Default::default(),
-            desk: Default::default(),
+            ..Inquiry::bare(id)
         }
     }
 

@@ -230,24 +230,9 @@ mod tests {
 
     fn inquiry(id: &str, status: crate::core::domain::InquiryStatus) -> Inquiry {
         Inquiry {
-            id: id.into(),
             subject: format!("subject {id}"),
             status,
-            priority: crate::core::domain::Priority::Normal,
-            org: None,
-            requester: None,
-            assignee: None,
-            group: None,
-            tags: Vec::new(),
-            feature_area: None,
-            created_at: jiff::Timestamp::UNIX_EPOCH,
-            updated_at: jiff::Timestamp::UNIX_EPOCH,
-            sla: None,
-            replied: false,
-            url: None,
-            kind: None,
-            history: crate::core::domain::InquiryHistory::default(),
-            desk: Default::default(),
+            ..Inquiry::bare(id)
         }
     }
 
