@@ -736,6 +736,55 @@ async fn rt_writes_answered_200_with_garbage_are_never_sent_nor_doubled() {
     );
 }
 
+/// RT answers `[]` to a PUT on a custom field the ticket does not have, the
+/// same answer as "already set": a misspelt `tags_field` must fail with the
+/// reason, not be recorded as sent; the right field is sent, and sending it
+/// again (the value already there) is still sent.
+#[ignore = "needs RT (scripts/test.sh starts it)"]
+#[tokio::test]
+async fn rt_tags_into_a_missing_custom_field_fail_with_the_reason() {
+    let Some((url, token)) = rt_service() else {
+        return;
+    };
+    let rest = Rest::new(&url, &token);
+    let (_, ticket) = rt_ticket(&rest, "missing field").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = shared_journal(&dir);
+    let tags = || SourceWrite::DeskTags {
+        ticket: ticket.clone(),
+        tags: vec!["escalated".into(), "cre".into()],
+    };
+
+    let mut misspelt = rt_writers(&url, &token, Some("Escalaton"));
+    let id = journal_write(&journal, &ticket, vec![tags()]);
+    outbox::pass(&journal, &mut misspelt, true, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(step_states(&journal, id), ["failed"]);
+    let write = journal.lock().unwrap().write(id).unwrap().unwrap();
+    let reason = write.steps[0].last_error.clone().unwrap_or_default();
+    assert!(
+        reason.contains("no custom field \"Escalaton\""),
+        "the reason names the field: {reason}"
+    );
+
+    let mut right = rt_writers(&url, &token, Some("Customer"));
+    for round in ["first", "again"] {
+        let id = journal_write(&journal, &ticket, vec![tags()]);
+        passes_until_done(&journal, &mut right).await;
+        assert_eq!(step_states(&journal, id), ["sent"], "{round}");
+    }
+    let fresh = rest.get_ticket(&ticket).await;
+    let customer = fresh["CustomFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Customer")
+        .unwrap()["values"]
+        .clone();
+    assert_eq!(customer, serde_json::json!(["escalated cre"]));
+}
+
 // ---- Zendesk through the simulator ------------------------------------------
 
 fn zendesk_writers(url: &str) -> Writers {

@@ -51,7 +51,7 @@ impl Rt {
         what: &str,
         request: reqwest::RequestBuilder,
         comment: bool,
-    ) -> Result<(), SourceError> {
+    ) -> Result<Vec<String>, SourceError> {
         let request = request
             .timeout(self.timeout())
             .header(AUTHORIZATION, format!("token {}", self.token.expose()))
@@ -84,7 +84,7 @@ impl Rt {
                 "RT did not say the comment was added",
             ));
         }
-        Ok(())
+        Ok(messages)
     }
 
     /// A private comment (RT's `comment`, not `correspond`, which mails the
@@ -99,6 +99,7 @@ impl Rt {
             true,
         )
         .await
+        .map(drop)
     }
 
     /// Set the priority by the desk's name for it.
@@ -112,6 +113,7 @@ impl Rt {
             false,
         )
         .await
+        .map(drop)
     }
 
     /// Move the ticket to another queue.
@@ -123,24 +125,74 @@ impl Rt {
             false,
         )
         .await
+        .map(drop)
     }
 
     /// Record escalation tags in a custom field (RT has no tags).
+    ///
+    /// RT answers `[]` both when the field already holds the value and when
+    /// the ticket has no such field at all (a misspelt `tags_field`), so an
+    /// empty answer is checked against the ticket before it counts as done.
     pub async fn set_field(
         &self,
         ticket: &str,
         field: &str,
         values: &[String],
     ) -> Result<(), SourceError> {
+        let what = "rt: set custom field";
+        let value = values.join(" ");
         let url = http::join(&self.rest, &Self::ticket_path(ticket, "")?);
-        self.write(
-            "rt: set custom field",
-            self.client
-                .put(url)
-                .json(&json!({"CustomFields": {field: values.join(" ")}})),
-            false,
-        )
-        .await
+        let messages = self
+            .write(
+                what,
+                self.client
+                    .put(url.clone())
+                    .json(&json!({"CustomFields": {field: &value}})),
+                false,
+            )
+            .await?;
+        if !messages.is_empty() {
+            return Ok(());
+        }
+        let (_, _, body) = http::send(what, self.request(url)).await?;
+        let ticket: Value = serde_json::from_slice(&body)
+            .map_err(|_| SourceError::unproven(what, "the ticket read back is not JSON"))?;
+        field_holds(&ticket, field, &value).map_err(|problem| {
+            let mut error = SourceError::new(format!("{what}: {problem}"));
+            // A definite answer: sending again cannot create the field.
+            error.status = Some(422);
+            error
+        })
+    }
+}
+
+/// Whether RT's ticket JSON has the custom field `field` (RT compares names
+/// without case) holding `value`, or why not.
+fn field_holds(ticket: &Value, field: &str, value: &str) -> Result<(), String> {
+    let fields = ticket["CustomFields"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let Some(found) = fields.iter().find(|f| {
+        f["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(field))
+    }) else {
+        return Err(format!(
+            "the ticket has no custom field {:?} (check desk.tags_field and the field's queues)",
+            sanitize::text(field)
+        ));
+    };
+    let held: Vec<&str> = found["values"]
+        .as_array()
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if held.join(" ") == value {
+        Ok(())
+    } else {
+        Err(format!(
+            "RT changed nothing and the field holds {:?}",
+            sanitize::text(&held.join(" "))
+        ))
     }
 }
 
@@ -153,6 +205,19 @@ mod tests {
         assert_eq!(rt_priority("urgent"), Some(90));
         assert_eq!(rt_priority("low"), Some(20));
         assert_eq!(rt_priority("p1"), None);
+    }
+
+    #[test]
+    fn an_empty_answer_counts_only_when_the_field_holds_the_value() {
+        let ticket = json!({"CustomFields": [
+            {"name": "Escalation", "values": ["escalated", "cre"]},
+            {"name": "Customer", "values": ["acme"]},
+        ]});
+        assert_eq!(field_holds(&ticket, "escalation", "escalated cre"), Ok(()));
+        let missing = field_holds(&ticket, "Tags", "escalated").unwrap_err();
+        assert!(missing.contains("no custom field \"Tags\""), "{missing}");
+        assert!(field_holds(&ticket, "Customer", "escalated").is_err());
+        assert!(field_holds(&json!({}), "Customer", "acme").is_err());
     }
 
     #[test]
