@@ -346,7 +346,6 @@ impl Prometheus {
             self.range(USERS_HISTORY, &q.active_users, users_due),
             self.slo_counts(&now_s, at),
         );
-        let (active_users_prev, history) = prev_and_history?;
         let [
             error_ratio,
             request_rate,
@@ -357,6 +356,7 @@ impl Prometheus {
         // The core signals fail the poll; feature usage degrades below.
         let (error_ratio, request_rate, active_users, latency_p99) =
             (error_ratio?, request_rate?, active_users?, latency_p99?);
+        let (active_users_prev, history) = prev_and_history?;
 
         let mut snapshot = MetricsSnapshot::default();
         let feature_usage = degrade(feature_usage, &mut snapshot.warnings);
@@ -483,7 +483,7 @@ impl Prometheus {
             })
             .collect();
         if parts.len() > 1 {
-            match self.combined("instant signals", at, &parts).await {
+            match self.combined("signals", at, &parts).await {
                 Ok(mut split) => {
                     return NOW_SIGNALS.map(|signal| Ok(split.remove(signal).unwrap_or_default()));
                 }
