@@ -117,6 +117,10 @@ pub struct Model {
     pub offered_incident: Option<String>,
     /// Recent writes from the journal, newest first.
     pub writes: Vec<crate::core::writes::Write>,
+    /// Which writes (indices into `writes`, newest first) are about each
+    /// item: rebuilt when the writes change, so a frame's rows look their
+    /// markers up instead of scanning every write per row.
+    pub(crate) writes_index: HashMap<crate::core::writes::Target, Vec<usize>>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// The incident whose customers and inquiries the other two panes are
@@ -168,6 +172,7 @@ impl Model {
             breaches: notify::BreachSchedule::default(),
             offered_incident: None,
             writes: Vec::new(),
+            writes_index: HashMap::new(),
             status: None,
             scope: None,
             size: (80, 24),
@@ -320,6 +325,7 @@ impl Model {
             }
             Message::JournalLoaded(writes) => {
                 self.writes = writes;
+                self.index_writes();
                 self.recompute();
             }
             Message::Edited(result) => self.edited(result),

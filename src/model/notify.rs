@@ -130,3 +130,49 @@ pub fn conditions(model: &Model) -> Vec<Condition> {
     );
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::core::domain::{SlaClock, SlaMetric};
+
+    fn due_in(id: &str, now: Timestamp, mins: i64) -> Inquiry {
+        Inquiry {
+            sla: Some(SlaClock {
+                metric: SlaMetric::FirstReply,
+                due: now + SignedDuration::from_mins(mins),
+                business_hours: false,
+            }),
+            ..Inquiry::bare(id)
+        }
+    }
+
+    #[test]
+    fn the_schedule_holds_breaches_ahead_soonest_first() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let inquiries = [
+            due_in("late", now, 60),
+            due_in("passed", now, -5),
+            due_in("soon", now, 10),
+            Inquiry::bare("no clock"),
+            due_in("next", now, 30),
+        ];
+        let schedule = BreachSchedule::build(&inquiries, now);
+        let ids: Vec<&str> = schedule
+            .due
+            .iter()
+            .map(|(_, _, i)| inquiries[*i].id.as_str())
+            .collect();
+        assert_eq!(ids, ["soon", "next", "late"], "a passed breach is left out");
+        // "soon" is within its warning already: the data scan covers it,
+        // and the tick waits for "next" (30 min less the warning).
+        assert_eq!(schedule.next, 1);
+        assert_eq!(
+            schedule.next_due(),
+            Some(now + SignedDuration::from_mins(30) - BREACH_WARNING)
+        );
+    }
+}
