@@ -24,7 +24,7 @@ fi
 (cd "$root" && cargo build --release --quiet)
 bin="${CARGO_TARGET_DIR:-$root/target}/release/cre-cockpit"
 home=$(mktemp -d)
-log="$home/.local/share/cre-cockpit/cre-cockpit.log"
+log="$home/.local/state/cre-cockpit/cre-cockpit.log"
 sim_pid=
 cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
@@ -45,7 +45,7 @@ done
 [ -n "$url" ] || { echo "perf: simulator did not start" >&2; cat "$home/sim.out" >&2; exit 1; }
 
 tmux new-session -d -s "$session" -x 200 -y 50 \
-    "env HOME=$home CRE_COCKPIT_LOG=info,cre_cockpit::poll=debug $bin demo --simulator $url --poll-every $every"
+    "env HOME=$home CRE_COCKPIT_LOG=info,cre_cockpit::app::poll=debug $bin demo --simulator $url --poll-every $every"
 
 # Wait (up to 10 minutes) for the first frame with the desk's data.
 for _ in $(seq 1 1200); do

@@ -250,39 +250,73 @@ fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b':'
 }
 
-/// `label_replace((<q>), "<label>", "<value>", "", "")` (the source label
-/// and regex empty: the label is set on every series) as its query, label
-/// and value.
-fn tagged(part: &str) -> Option<(String, String, String)> {
+/// One part of a combined query: which query, the label it sets and its
+/// value, and what `round` rounds it to.
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    signal: Signal,
+    tag: Option<(String, String)>,
+    round: Option<f64>,
+}
+
+/// `label_replace(<q>, "<label>", "<value>", "", "")` (the source label and
+/// regex empty: the label is set on every series), where `<q>` is a query,
+/// `(<q>)` or `round((<q>), <step>)`: its query, label, value and step.
+fn tagged(part: &str) -> Option<(String, String, String, Option<f64>)> {
     let squeezed = squeeze(part);
     let inner = squeezed
         .strip_prefix("label_replace(")?
         .strip_suffix(r#","","")"#)?;
     let (rest, value) = inner.strip_suffix('"')?.rsplit_once(r#",""#)?;
     let (query, label) = rest.strip_suffix('"')?.rsplit_once(r#",""#)?;
+    let (query, round) = match query
+        .strip_prefix("round(")
+        .and_then(|q| q.strip_suffix(')'))
+        .and_then(|q| q.rsplit_once(','))
+    {
+        Some((q, step)) => (q, Some(step.parse::<f64>().ok().filter(|s| *s > 0.0)?)),
+        None => (query, None),
+    };
     let query = query
         .strip_prefix('(')
         .and_then(|q| q.strip_suffix(')'))
         .filter(|q| recognise(q).is_some())
         .unwrap_or(query);
-    Some((query.to_owned(), label.to_owned(), value.to_owned()))
+    Some((query.to_owned(), label.to_owned(), value.to_owned(), round))
+}
+
+/// PromQL's `round(v, to_nearest)`, computed as Prometheus does (through
+/// the inverse, so that 0.01 steps print as two decimals).
+fn round_to(v: f64, step: f64) -> f64 {
+    let inverse = 1.0 / step;
+    (v * inverse + 0.5).floor() / inverse
 }
 
 /// An instant query's parts: one recognised query, or several combined
 /// with `label_replace` and `or`, each with the label it sets.
-fn instant_parts(params: &[(String, String)]) -> Result<Vec<(Signal, Option<(String, String)>)>, String> {
+fn instant_parts(params: &[(String, String)]) -> Result<Vec<Part>, String> {
     let query = param(params, "query").unwrap_or_default();
     let parts = or_parts(query);
     if parts.len() == 1 && recognise(query).is_some() {
-        return signal(params).map(|s| vec![(s, None)]);
+        return signal(params).map(|signal| {
+            vec![Part {
+                signal,
+                tag: None,
+                round: None,
+            }]
+        });
     }
     parts
         .into_iter()
         .map(|part| {
-            let (q, label, value) = tagged(part)
+            let (q, label, value, round) = tagged(part)
                 .ok_or_else(|| format!("simulator: unsupported query {part:?}; only the cockpit's default per-tenant queries, alone or tagged with label_replace and joined with or, are answered"))?;
             let signal = recognise(&q).ok_or_else(|| format!("simulator: unsupported query {q:?}"))?;
-            Ok((signal, Some((label, value))))
+            Ok(Part {
+                signal,
+                tag: Some((label, value)),
+                round,
+            })
         })
         .collect()
 }
@@ -333,7 +367,11 @@ async fn query(
 
 fn instant(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> {
     let parts = match param(p, "query") {
-        None | Some("") => vec![(signal(p)?, None)],
+        None | Some("") => vec![Part {
+            signal: signal(p)?,
+            tag: None,
+            round: None,
+        }],
         Some(_) => instant_parts(p)?,
     };
     let at = match param(p, "time") {
@@ -345,14 +383,18 @@ fn instant(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> 
         let tenants = ordered_tenants(sc);
         parts
             .iter()
-            .flat_map(|(signal, tag)| {
+            .flat_map(|part| {
                 tenants.iter().map(move |&i| {
                     let mut metric = serde_json::Map::new();
                     metric.insert("tenant".into(), json!(sc.customers[i].tenant));
-                    if let Some((label, value)) = tag {
+                    if let Some((label, value)) = &part.tag {
                         metric.insert(label.clone(), json!(value));
                     }
-                    json!({"metric": metric, "value": sample(at, signal.value(sc, i, at))})
+                    let mut value = part.signal.value(sc, i, at);
+                    if let Some(step) = part.round {
+                        value = round_to(value, step);
+                    }
+                    json!({"metric": metric, "value": sample(at, value)})
                 })
             })
             .collect()
@@ -437,14 +479,26 @@ mod tests {
     #[test]
     fn combined_queries_split_into_tagged_parts() {
         let q = r#"label_replace((max by (tenant) (active_users)), "cc_signal", "users", "", "")
-            or label_replace((sum by (tenant) (rate(http_requests_total[5m]))), "cc_signal", "rate", "", "")"#;
+            or label_replace(round((sum by (tenant) (rate(http_requests_total[5m]))), 0.01), "cc_signal", "rate", "", "")"#;
         assert_eq!(
             instant_parts(&query(q)),
             Ok(vec![
-                (Signal::ActiveUsers, Some(("cc_signal".into(), "users".into()))),
-                (Signal::RequestRate, Some(("cc_signal".into(), "rate".into()))),
+                Part {
+                    signal: Signal::ActiveUsers,
+                    tag: Some(("cc_signal".into(), "users".into())),
+                    round: None
+                },
+                Part {
+                    signal: Signal::RequestRate,
+                    tag: Some(("cc_signal".into(), "rate".into())),
+                    round: Some(0.01)
+                },
             ])
         );
+        assert_eq!(format!("{}", round_to(120.456_789, 0.01)), "120.46");
+        assert_eq!(format!("{}", round_to(0.005_692_948, 0.0001)), "0.0057");
+        // As Prometheus answers `round(vector(0.005692948), 0.00001)`.
+        assert_eq!(format!("{}", round_to(0.005_692_948, 0.000_01)), "0.005690000000000001");
         // An `or` inside a label value or a word is not a split.
         assert_eq!(or_parts(r#"a{x="b or c"} or errors"#), vec![r#"a{x="b or c"} "#, " errors"]);
         // A part that is not recognised names itself.
@@ -453,7 +507,11 @@ mod tests {
         // A lone default query is still answered untagged.
         assert_eq!(
             instant_parts(&query("max by (tenant) (active_users)")),
-            Ok(vec![(Signal::ActiveUsers, None)])
+            Ok(vec![Part {
+                signal: Signal::ActiveUsers,
+                tag: None,
+                round: None
+            }])
         );
     }
 

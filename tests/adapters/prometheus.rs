@@ -612,7 +612,13 @@ async fn the_signals_of_now_are_one_combined_request_split_by_tag() {
         .expect("query field");
     assert_eq!(
         query,
-        r#"label_replace((err_q), "cc_signal", "error_ratio", "", "") or label_replace((rate_q), "cc_signal", "request_rate", "", "") or label_replace((users_q), "cc_signal", "active_users", "", "") or label_replace((lat_q), "cc_signal", "latency_p99", "", "") or label_replace((feat_q), "cc_signal", "feature_usage", "", "")"#
+        concat!(
+            r#"label_replace(round((err_q), 0.0001), "cc_signal", "error_ratio", "", "")"#,
+            r#" or label_replace(round((rate_q), 0.01), "cc_signal", "request_rate", "", "")"#,
+            r#" or label_replace((users_q), "cc_signal", "active_users", "", "")"#,
+            r#" or label_replace(round((lat_q), 0.0001), "cc_signal", "latency_p99", "", "")"#,
+            r#" or label_replace((feat_q), "cc_signal", "feature_usage", "", "")"#,
+        )
     );
     assert!(fields.iter().any(|(k, _)| k == "time"), "pinned to now");
     assert_eq!(
