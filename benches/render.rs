@@ -218,15 +218,18 @@ fn benches(c: &mut Criterion) {
     // (health, links and orders re-derived over 100k inquiries).
     let metrics = model.data.metrics.clone();
     let now = model.now;
-    c.bench_function("fold a metrics poll: join 10k customers, 100k inquiries", |b| {
-        b.iter(|| {
-            model.update(Message::Metrics {
-                vendor: Vendor::Csv,
-                at: now,
-                result: Ok(black_box(metrics.clone())),
-            })
-        });
-    });
+    c.bench_function(
+        "fold a metrics poll: join 10k customers, 100k inquiries",
+        |b| {
+            b.iter(|| {
+                model.update(Message::Metrics {
+                    vendor: Vendor::Csv,
+                    at: now,
+                    result: Ok(black_box(metrics.clone())),
+                })
+            });
+        },
+    );
     // The idle tick: nothing due, so it compares clocks and nothing more.
     let second = now + SignedDuration::from_secs(1);
     c.bench_function("idle tick (nothing due)", |b| {

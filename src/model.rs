@@ -245,7 +245,8 @@ impl Model {
                     Ok(update) if !update.changes_anything() => {}
                     Ok(update) => {
                         self.apply_desk(update, at);
-                        self.breaches = notify::BreachSchedule::build(&self.data.inquiries, self.now);
+                        self.breaches =
+                            notify::BreachSchedule::build(&self.data.inquiries, self.now);
                         self.recompute();
                         self.refresh_kpis();
                     }

@@ -498,11 +498,20 @@ mod tests {
         assert_eq!(format!("{}", round_to(120.456_789, 0.01)), "120.46");
         assert_eq!(format!("{}", round_to(0.005_692_948, 0.0001)), "0.0057");
         // As Prometheus answers `round(vector(0.005692948), 0.00001)`.
-        assert_eq!(format!("{}", round_to(0.005_692_948, 0.000_01)), "0.005690000000000001");
+        assert_eq!(
+            format!("{}", round_to(0.005_692_948, 0.000_01)),
+            "0.005690000000000001"
+        );
         // An `or` inside a label value or a word is not a split.
-        assert_eq!(or_parts(r#"a{x="b or c"} or errors"#), vec![r#"a{x="b or c"} "#, " errors"]);
+        assert_eq!(
+            or_parts(r#"a{x="b or c"} or errors"#),
+            vec![r#"a{x="b or c"} "#, " errors"]
+        );
         // A part that is not recognised names itself.
-        let err = instant_parts(&query(r#"label_replace((up), "cc_signal", "x", "", "") or max by (tenant) (active_users)"#)).unwrap_err();
+        let err = instant_parts(&query(
+            r#"label_replace((up), "cc_signal", "x", "", "") or max by (tenant) (active_users)"#,
+        ))
+        .unwrap_err();
         assert!(err.contains("up"), "{err}");
         // A lone default query is still answered untagged.
         assert_eq!(

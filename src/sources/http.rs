@@ -752,7 +752,10 @@ mod tests {
         assert!(compressed.len() < body.len() / 10);
         assert_eq!(gunzip("q", &compressed).unwrap(), body);
         let err = gunzip("metrics: q", &compressed[..compressed.len() / 2]).unwrap_err();
-        assert!(err.message.starts_with("metrics: q: broken gzip answer"), "{err}");
+        assert!(
+            err.message.starts_with("metrics: q: broken gzip answer"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -507,13 +507,16 @@ impl Prometheus {
                 }
                 Err(Refusal::Final(e)) => return NOW_SIGNALS.map(|_| Err(e.clone())),
                 Err(Refusal::PartByPart(e)) => {
-                    tracing::debug!("prometheus: combined instant query refused, asking one by one: {e}");
+                    tracing::debug!(
+                        "prometheus: combined instant query refused, asking one by one: {e}"
+                    );
                 }
             }
         }
-        let asked = futures::future::join_all(NOW_SIGNALS.map(|signal| {
-            self.instant(signal, self.promql(signal).unwrap_or_default(), at)
-        }))
+        let asked = futures::future::join_all(
+            NOW_SIGNALS
+                .map(|signal| self.instant(signal, self.promql(signal).unwrap_or_default(), at)),
+        )
         .await;
         let mut asked = asked.into_iter();
         NOW_SIGNALS.map(|_| asked.next().unwrap_or_else(|| Ok(Answer::default())))
@@ -625,7 +628,11 @@ impl Prometheus {
             let kind = if good { "good" } else { "valid" };
             format!("slo{i}_{}_{kind}", window.as_secs())
         };
-        let combined = if jobs.len() > 1 && jobs.iter().all(|&(i, w, g)| !promql_of(i, w, g).trim().is_empty()) {
+        let combined = if jobs.len() > 1
+            && jobs
+                .iter()
+                .all(|&(i, w, g)| !promql_of(i, w, g).trim().is_empty())
+        {
             let parts: Vec<(String, String)> = jobs
                 .iter()
                 .map(|&(i, w, g)| (tag_of(i, w, g), promql_of(i, w, g).trim().to_owned()))
@@ -634,7 +641,9 @@ impl Prometheus {
                 Ok(split) => Some(Ok(split)),
                 Err(Refusal::Final(e)) => Some(Err(e)),
                 Err(Refusal::PartByPart(e)) => {
-                    tracing::debug!("prometheus: combined SLO query refused, asking one by one: {e}");
+                    tracing::debug!(
+                        "prometheus: combined SLO query refused, asking one by one: {e}"
+                    );
                     None
                 }
             }
@@ -644,7 +653,14 @@ impl Prometheus {
         let answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)> = match combined {
             Some(Ok(mut split)) => jobs
                 .into_iter()
-                .map(|(i, w, g)| (i, w, g, Ok(split.remove(&tag_of(i, w, g)).unwrap_or_default())))
+                .map(|(i, w, g)| {
+                    (
+                        i,
+                        w,
+                        g,
+                        Ok(split.remove(&tag_of(i, w, g)).unwrap_or_default()),
+                    )
+                })
                 .collect(),
             Some(Err(e)) => jobs
                 .into_iter()
@@ -661,26 +677,25 @@ impl Prometheus {
         jobs: Vec<(usize, Duration, bool)>,
         at: &str,
     ) -> Vec<(usize, Duration, bool, Result<Answer, SourceError>)> {
-            futures::stream::iter(jobs)
-                .map(|(i, window, good)| async move {
-                    let config = &self.slos[i];
-                    let (kind, template) = if good {
-                        ("good", &config.good)
-                    } else {
-                        ("valid", &config.valid)
-                    };
-                    let promql =
-                        template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
-                    let signal = format!(
-                        "slo {} {kind} [{}]",
-                        config.display_name(),
-                        slo::promql_duration(window)
-                    );
-                    (i, window, good, self.instant(&signal, &promql, at).await)
-                })
-                .buffered(SLO_CONCURRENCY)
-                .collect()
-                .await
+        futures::stream::iter(jobs)
+            .map(|(i, window, good)| async move {
+                let config = &self.slos[i];
+                let (kind, template) = if good {
+                    ("good", &config.good)
+                } else {
+                    ("valid", &config.valid)
+                };
+                let promql = template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
+                let signal = format!(
+                    "slo {} {kind} [{}]",
+                    config.display_name(),
+                    slo::promql_duration(window)
+                );
+                (i, window, good, self.instant(&signal, &promql, at).await)
+            })
+            .buffered(SLO_CONCURRENCY)
+            .collect()
+            .await
     }
 
     /// Per SLO, its (window, good, valid) answers from the (good, valid)

@@ -564,9 +564,7 @@ async fn the_signals_of_now_are_one_combined_request_split_by_tag() {
     let server = MockServer::start().await;
     // What Prometheus answers to the combined query: each part's series
     // carry the tag label_replace put on them.
-    let tagged = |signal: &str, tenant: &str, value: &str| {
-        json!({"metric": {"customer": tenant, "cc_signal": signal}, "value": [1_795_220_413.844, value]})
-    };
+    let tagged = |signal: &str, tenant: &str, value: &str| json!({"metric": {"customer": tenant, "cc_signal": signal}, "value": [1_795_220_413.844, value]});
     let body = json!({"status": "success", "data": {"resultType": "vector", "result": [
         tagged("error_ratio", "acme", "0.02"),
         tagged("request_rate", "acme", "120.5"),
@@ -596,14 +594,22 @@ async fn the_signals_of_now_are_one_combined_request_split_by_tag() {
     assert_eq!(acme.active_users, Some(40.0));
     assert_eq!(acme.features_used, Some(4.0));
     assert_eq!(acme.latency_p99, None, "no series tagged latency_p99");
-    assert_eq!(acme.active_users_prev, Some(50.0), "asked alone, a week ago");
+    assert_eq!(
+        acme.active_users_prev,
+        Some(50.0),
+        "asked alone, a week ago"
+    );
 
     let received = server.received_requests().await.expect("recording on");
     let posts: Vec<&Request> = received
         .iter()
         .filter(|r| r.method.as_str() == "POST")
         .collect();
-    assert_eq!(posts.len(), 1, "one combined request for the five signals of now");
+    assert_eq!(
+        posts.len(),
+        1,
+        "one combined request for the five signals of now"
+    );
     let fields = form(posts[0]);
     let query = fields
         .iter()
