@@ -4,8 +4,9 @@
 # own so that only the cockpit is measured, and reports
 #   - time to the first frame, and to the first frame with the desk's data,
 #   - CPU used while idle (nothing typed) over IDLE seconds,
-#   - peak RSS,
-#   - requests and bytes per poll of each source while nothing changes.
+#   - peak RSS of the cockpit, and of `snapshot --format json` (cron use),
+#   - requests, bytes on the wire and bytes decoded per poll of each source
+#     while nothing changes.
 # Usage: bash scripts/perf.sh     (TICKETS=100000 CUSTOMERS=10000 IDLE=60)
 # Prints a markdown table; nothing is left running.
 set -euo pipefail
@@ -21,9 +22,9 @@ if ! command -v tmux >/dev/null; then
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >&2
 fi
 (cd "$root" && cargo build --release --quiet)
-bin="$root/target/release/cre-cockpit"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/cre-cockpit"
 home=$(mktemp -d)
-log="$home/.local/share/cre-cockpit/cre-cockpit.log"
+log="$home/.local/state/cre-cockpit/cre-cockpit.log"
 sim_pid=
 cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
@@ -44,7 +45,7 @@ done
 [ -n "$url" ] || { echo "perf: simulator did not start" >&2; cat "$home/sim.out" >&2; exit 1; }
 
 tmux new-session -d -s "$session" -x 200 -y 50 \
-    "env HOME=$home CRE_COCKPIT_LOG=info,cre_cockpit::poll=debug $bin demo --simulator $url --poll-every $every"
+    "env HOME=$home CRE_COCKPIT_LOG=info,cre_cockpit::app::poll=debug $bin demo --simulator $url --poll-every $every"
 
 # Wait (up to 10 minutes) for the first frame with the desk's data.
 for _ in $(seq 1 1200); do
@@ -83,8 +84,8 @@ sim_rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$sim_pid/status")
 # Requests and bytes per poll, per source, over the idle window (median).
 per_poll() {
     tail -n +"$((polls_before + 1))" <(grep 'poll done' "$log") | grep "source=\"\?$1\"\? " |
-        sed -E 's/.*requests=([0-9]+) bytes=([0-9]+).*/\1 \2/' | sort -n -k2 |
-        awk '{r[NR]=$1; b[NR]=$2} END {if (NR == 0) {print "no polls"} else {m=int((NR+1)/2); printf "%d requests, %.1f KiB (median of %d polls)", r[m], b[m]/1024, NR}}'
+        sed -E 's/.*requests=([0-9]+) bytes=([0-9]+) wire=([0-9]+).*/\1 \2 \3/' | sort -n -k3 |
+        awk '{r[NR]=$1; b[NR]=$2; w[NR]=$3} END {if (NR == 0) {print "no polls"} else {m=int((NR+1)/2); printf "%d requests, %.1f KiB on the wire, %.1f KiB decoded (median of %d polls)", r[m], w[m]/1024, b[m]/1024, NR}}'
 }
 desk=$(per_poll desk)
 metrics=$(per_poll metrics)
@@ -93,14 +94,66 @@ incidents=$(per_poll incidents)
 tmux send-keys -t "$session" q
 sleep 1
 
+# `snapshot --format json` against the same simulator, its peak RSS read
+# from /proc while it runs (VmHWM is gone once it exits).
+mkdir -p "$home/snap"
+cat >"$home/snap/config.toml" <<TOML
+[desk]
+kind = "zendesk"
+url = "$url"
+email = "demo@cre-cockpit.invalid"
+token_env = "PERF_TOKEN"
+feature_field = "Product area"
+segment_field = "Plan"
+
+[metrics]
+kind = "prometheus"
+url = "$url"
+
+[incidents]
+kind = "pagerduty"
+url = "$url"
+token_env = "PERF_TOKEN"
+from = "demo@cre-cockpit.invalid"
+
+[accounts]
+file = "$home/snap/accounts.csv"
+
+[[slo]]
+name = "api availability"
+service = "api"
+target = 0.99
+window = "30d"
+good = 'sum by (tenant) (increase(http_requests_total{code!~"5.."}[{{window}}]))'
+valid = 'sum by (tenant) (increase(http_requests_total[{{window}}]))'
+TOML
+curl -sf "$url/accounts.csv" >"$home/snap/accounts.csv"
+snap_start=$(date +%s.%N)
+HOME="$home/snap" PERF_TOKEN=demo-token "$bin" snapshot --config "$home/snap/config.toml" \
+    --format json >"$home/snap/out.json" 2>"$home/snap/err.txt" &
+snap_pid=$!
+snap_kb=0
+while kill -0 "$snap_pid" 2>/dev/null; do
+    kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$snap_pid/status" 2>/dev/null || echo 0)
+    [ "${kb:-0}" -gt "$snap_kb" ] && snap_kb=$kb
+    sleep 0.1
+done
+snap_rc=0
+wait "$snap_pid" || snap_rc=$?
+snap_s=$(awk -v a="$snap_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+snap_bytes=$(wc -c <"$home/snap/out.json")
+
+echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -srm), $(nproc) cores, $(awk '/^model name/ {sub(/^[^:]*: /, ""); print; exit}' /proc/cpuinfo)"
+echo
 echo "| what | measured | conditions |"
 echo "|---|---|---|"
 echo "| time to first frame | ${first} ms | release build, 200×50 tmux pane |"
 echo "| time to first frame with the desk's data | ${first_data} ms | ${tickets} tickets, ${customers} customers, through the Zendesk export |"
 echo "| cockpit CPU while idle | ${cpu} % of one core over ${idle} s | every source polled every ${every} |"
 echo "| cockpit peak RSS | $((rss_kb / 1024)) MiB | ${tickets} tickets, ${customers} customers |"
+echo "| \`snapshot --format json\` peak RSS | $((snap_kb / 1024)) MiB | exit ${snap_rc}, ${snap_s} s, $((snap_bytes / 1024)) KiB of JSON |"
 echo "| desk poll, nothing changed | ${desk} | Zendesk incremental export |"
-echo "| metrics poll | ${metrics} | Prometheus, ${customers} tenants, 1 SLO |"
-echo "| incidents poll | ${incidents} | PagerDuty |"
+echo "| metrics poll, nothing changed | ${metrics} | Prometheus, ${customers} tenants, 1 SLO |"
+echo "| incidents poll, nothing changed | ${incidents} | PagerDuty |"
 echo "| (simulator CPU, its own process) | ${sim_cpu} % of one core | for context, not the cockpit's |"
 echo "| (simulator peak RSS) | $((sim_rss_kb / 1024)) MiB | for context |"

@@ -110,10 +110,17 @@ pub struct Model {
     pub prompt: Option<Prompt>,
     /// What has been notified already.
     pub notified: crate::insight::notify::Notified,
+    /// The SLA warnings by when they fall due, rebuilt when the inquiries
+    /// change: the tick compares its clock with the next one only.
+    pub(crate) breaches: notify::BreachSchedule,
     /// A SEV1/SEV2 that started since the user last looked: `i` opens it.
     pub offered_incident: Option<String>,
     /// Recent writes from the journal, newest first.
     pub writes: Vec<crate::core::writes::Write>,
+    /// Which writes (indices into `writes`, newest first) are about each
+    /// item: rebuilt when the writes change, so a frame's rows look their
+    /// markers up instead of scanning every write per row.
+    pub(crate) writes_index: HashMap<crate::core::writes::Target, Vec<usize>>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
     /// The incident whose customers and inquiries the other two panes are
@@ -162,8 +169,10 @@ impl Model {
             notes: HashMap::new(),
             prompt: None,
             notified: crate::insight::notify::Notified::default(),
+            breaches: notify::BreachSchedule::default(),
             offered_incident: None,
             writes: Vec::new(),
+            writes_index: HashMap::new(),
             status: None,
             scope: None,
             size: (80, 24),
@@ -198,11 +207,12 @@ impl Model {
     }
 
     fn handle(&mut self, message: Message) -> Vec<Effect> {
-        // Data and the clock can make a notifiable condition true.
+        // Data can make a notifiable condition true; the clock only an SLA
+        // warning, which the tick finds in the schedule.
+        let tick = matches!(message, Message::Tick(_));
         let may_notify = matches!(
             message,
-            Message::Tick(_)
-                | Message::Desk { .. }
+            Message::Desk { .. }
                 | Message::Metrics { .. }
                 | Message::Incidents { .. }
                 | Message::Accounts { .. }
@@ -235,6 +245,8 @@ impl Model {
                     Ok(update) if !update.changes_anything() => {}
                     Ok(update) => {
                         self.apply_desk(update, at);
+                        self.breaches =
+                            notify::BreachSchedule::build(&self.data.inquiries, self.now);
                         self.recompute();
                         self.refresh_kpis();
                     }
@@ -314,17 +326,24 @@ impl Model {
             }
             Message::JournalLoaded(writes) => {
                 self.writes = writes;
+                self.index_writes();
                 self.recompute();
             }
             Message::Edited(result) => self.edited(result),
         }
-        if may_notify {
+        if may_notify || tick {
+            let conditions = if may_notify {
+                // Warnings due since the last tick are in the full scan.
+                notify::breaches_due(self);
+                notify::conditions(self)
+            } else {
+                notify::breaches_due(self)
+            };
+            if tick && conditions.is_empty() {
+                return Vec::new();
+            }
             let mut notified = std::mem::take(&mut self.notified);
-            let shown = notified.scan(
-                notify::ready(self),
-                notify::conditions(self),
-                &self.settings.notify,
-            );
+            let shown = notified.scan(notify::ready(self), conditions, &self.settings.notify);
             self.notified = notified;
             self.offer_incident_mode(&shown);
             return shown.into_iter().map(Effect::Notify).collect();

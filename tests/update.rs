@@ -609,3 +609,25 @@ fn l_links_the_selected_inquiry_to_an_incident_by_hand() {
         "enter would unlink"
     );
 }
+
+/// A row's write marker comes from an index of the writes by item: it must
+/// follow the journal as it loads and as new writes are saved.
+#[test]
+fn writes_about_an_item_follow_the_journal_newest_first() {
+    use cre_cockpit::core::writes::Target as WriteTarget;
+    let mut m = model();
+    let about = |m: &cre_cockpit::model::Model, id: &str| -> Vec<i64> {
+        m.writes_for(&WriteTarget::Inquiry(id.into()))
+            .map(|w| w.id)
+            .collect()
+    };
+    let mut other = journalled(2, &[]);
+    other.target = WriteTarget::Inquiry("102".into());
+    m.update(Message::JournalLoaded(vec![other, journalled(1, &[])]));
+    assert_eq!(about(&m, "101"), [1]);
+    assert_eq!(about(&m, "102"), [2]);
+    m.update(Message::Journalled(Ok(journalled(3, &[]))));
+    assert_eq!(about(&m, "101"), [3, 1], "the new write first");
+    assert_eq!(about(&m, "102"), [2]);
+    assert!(about(&m, "103").is_empty());
+}

@@ -224,6 +224,7 @@ pub fn spawn<P: Pollable>(
                 source = P::SOURCE,
                 requests = usage.requests,
                 bytes = usage.bytes,
+                wire = usage.wire,
                 ms = began.elapsed().as_millis() as u64,
                 "poll done"
             );

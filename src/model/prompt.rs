@@ -367,6 +367,7 @@ impl Model {
                     write.steps.len()
                 ));
                 self.writes.insert(0, write);
+                self.index_writes();
                 self.prompt = None;
             }
             Err(e) => match &mut self.prompt {
@@ -436,11 +437,30 @@ impl Model {
         }
     }
 
-    /// Writes about an item, newest first.
+    /// Rebuild the per-item index of the writes (after they changed).
+    pub(crate) fn index_writes(&mut self) {
+        self.writes_index.clear();
+        for (i, write) in self.writes.iter().enumerate() {
+            self.writes_index
+                .entry(write.target.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// Writes about an item, newest first (from the index: a row's marker
+    /// costs a look-up, not a scan of every write).
     pub fn writes_for<'a>(
         &'a self,
         target: &'a Target,
     ) -> impl Iterator<Item = &'a writes::Write> + 'a {
-        self.writes.iter().filter(move |w| &w.target == target)
+        self.writes_index
+            .get(target)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.writes.get(i))
+            // The index is rebuilt whenever `writes` changes; the check
+            // keeps a stale entry from showing another item's write.
+            .filter(move |w| &w.target == target)
     }
 }

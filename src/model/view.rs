@@ -86,9 +86,11 @@ pub enum SortMode {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PaneView {
     /// Indices into the pane's data, sorted, before filtering.
-    pub sorted: Vec<usize>,
+    pub sorted: std::sync::Arc<Vec<usize>>,
     /// Indices into the pane's data, filtered and sorted: the rows shown.
-    pub order: Vec<usize>,
+    /// Without a filter it is `sorted` itself, shared rather than copied
+    /// (100k indices on every re-filter otherwise).
+    pub order: std::sync::Arc<Vec<usize>>,
     pub selected: usize,
     /// First visible row.
     pub offset: usize,
@@ -272,11 +274,11 @@ impl Model {
     /// its filter.
     pub(crate) fn refresh_order(&mut self, pane: Pane) {
         let sort = pane.sorts()[self.panes[pane as usize].sort % pane.sorts().len()];
-        self.panes[pane as usize].sorted = match pane {
+        self.panes[pane as usize].sorted = std::sync::Arc::new(match pane {
             Pane::Inquiries => self.sorted_inquiries(sort),
             Pane::Customers => self.sorted_customers(sort),
             Pane::Incidents => self.sorted_incidents(sort),
-        };
+        });
         self.refilter(pane);
     }
 
@@ -295,8 +297,8 @@ impl Model {
         let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
             .flatten();
-        let order: Vec<usize> = if needle.is_empty() && saved_view.is_none() && scope.is_none() {
-            view.sorted.clone()
+        let order = if needle.is_empty() && saved_view.is_none() && scope.is_none() {
+            std::sync::Arc::clone(&view.sorted)
         } else {
             // Match in data order (sequential memory), then keep the sorted
             // order: scanning rows in sorted order would chase pointers all
@@ -323,7 +325,7 @@ impl Model {
                         })
                 })
                 .collect();
-            view.sorted.iter().copied().filter(|&i| keep[i]).collect()
+            std::sync::Arc::new(view.sorted.iter().copied().filter(|&i| keep[i]).collect())
         };
         let found = view.selected_id.as_deref().and_then(|id| {
             order

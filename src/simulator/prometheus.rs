@@ -5,7 +5,10 @@
 //! The simulator does not evaluate PromQL. It recognises the default queries
 //! verbatim (ignoring whitespace) and answers from the scenario's metric
 //! curves at the requested time; anything else is `bad_data`, so a changed
-//! default shows up as a clear error instead of silently empty panes.
+//! default shows up as a clear error instead of silently empty panes. An
+//! instant query may also combine them the way the cockpit does,
+//! `label_replace((<q>), "<label>", "<value>", "", "") or …`: each part's
+//! series then carry that label, as Prometheus's would.
 
 use std::sync::Arc;
 
@@ -208,6 +211,116 @@ fn parse_step(raw: &str) -> Result<f64, String> {
     Ok(total)
 }
 
+/// The parts of `a or b or …`: split at each `or` outside parentheses and
+/// string literals.
+fn or_parts(query: &str) -> Vec<&str> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut quote, mut start) = (0i32, None, 0);
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match (quote, c) {
+            (Some(q), b'\\') if q != b'`' => i += 1,
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'' | b'`') => quote = Some(c),
+            (None, b'(' | b'[' | b'{') => depth += 1,
+            (None, b')' | b']' | b'}') => depth -= 1,
+            (None, b'o')
+                if depth == 0
+                    && bytes.get(i + 1) == Some(&b'r')
+                    && i > 0
+                    && !is_word(bytes[i - 1])
+                    && bytes.get(i + 2).is_none_or(|&n| !is_word(n)) =>
+            {
+                parts.push(&query[start..i]);
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&query[start..]);
+    parts
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b':'
+}
+
+/// One part of a combined query: which query, the label it sets and its
+/// value, and what `round` rounds it to.
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    signal: Signal,
+    tag: Option<(String, String)>,
+    round: Option<f64>,
+}
+
+/// `label_replace(<q>, "<label>", "<value>", "", "")` (the source label and
+/// regex empty: the label is set on every series), where `<q>` is a query,
+/// `(<q>)` or `round((<q>), <step>)`: its query, label, value and step.
+fn tagged(part: &str) -> Option<(String, String, String, Option<f64>)> {
+    let squeezed = squeeze(part);
+    let inner = squeezed
+        .strip_prefix("label_replace(")?
+        .strip_suffix(r#","","")"#)?;
+    let (rest, value) = inner.strip_suffix('"')?.rsplit_once(r#",""#)?;
+    let (query, label) = rest.strip_suffix('"')?.rsplit_once(r#",""#)?;
+    let (query, round) = match query
+        .strip_prefix("round(")
+        .and_then(|q| q.strip_suffix(')'))
+        .and_then(|q| q.rsplit_once(','))
+    {
+        Some((q, step)) => (q, Some(step.parse::<f64>().ok().filter(|s| *s > 0.0)?)),
+        None => (query, None),
+    };
+    let query = query
+        .strip_prefix('(')
+        .and_then(|q| q.strip_suffix(')'))
+        .filter(|q| recognise(q).is_some())
+        .unwrap_or(query);
+    Some((query.to_owned(), label.to_owned(), value.to_owned(), round))
+}
+
+/// PromQL's `round(v, to_nearest)`, computed as Prometheus does (through
+/// the inverse, so that 0.01 steps print as two decimals).
+fn round_to(v: f64, step: f64) -> f64 {
+    let inverse = 1.0 / step;
+    (v * inverse + 0.5).floor() / inverse
+}
+
+/// An instant query's parts: one recognised query, or several combined
+/// with `label_replace` and `or`, each with the label it sets.
+fn instant_parts(params: &[(String, String)]) -> Result<Vec<Part>, String> {
+    let query = param(params, "query").unwrap_or_default();
+    let parts = or_parts(query);
+    if parts.len() == 1 && recognise(query).is_some() {
+        return signal(params).map(|signal| {
+            vec![Part {
+                signal,
+                tag: None,
+                round: None,
+            }]
+        });
+    }
+    parts
+        .into_iter()
+        .map(|part| {
+            let (q, label, value, round) = tagged(part)
+                .ok_or_else(|| format!("simulator: unsupported query {part:?}; only the cockpit's default per-tenant queries, alone or tagged with label_replace and joined with or, are answered"))?;
+            let signal = recognise(&q).ok_or_else(|| format!("simulator: unsupported query {q:?}"))?;
+            Ok(Part {
+                signal,
+                tag: Some((label, value)),
+                round,
+            })
+        })
+        .collect()
+}
+
 fn signal(params: &[(String, String)]) -> Result<Signal, String> {
     match param(params, "query") {
         None | Some("") => Err("invalid parameter \"query\": 1:1: parse error: no expression found in input".into()),
@@ -253,16 +366,37 @@ async fn query(
 }
 
 fn instant(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> {
-    let signal = signal(p)?;
+    let parts = match param(p, "query") {
+        None | Some("") => vec![Part {
+            signal: signal(p)?,
+            tag: None,
+            round: None,
+        }],
+        Some(_) => instant_parts(p)?,
+    };
     let at = match param(p, "time") {
         None | Some("") => (shared.now_unix() * 1000.0).round() / 1000.0,
         Some(raw) => shared.scenario_time(parse_time("time", raw)?),
     };
     let sc = &shared.scenario;
     let result = if available(shared, at) {
-        ordered_tenants(sc)
-            .into_iter()
-            .map(|i| json!({"metric": {"tenant": sc.customers[i].tenant}, "value": sample(at, signal.value(sc, i, at))}))
+        let tenants = ordered_tenants(sc);
+        parts
+            .iter()
+            .flat_map(|part| {
+                tenants.iter().map(move |&i| {
+                    let mut metric = serde_json::Map::new();
+                    metric.insert("tenant".into(), json!(sc.customers[i].tenant));
+                    if let Some((label, value)) = &part.tag {
+                        metric.insert(label.clone(), json!(value));
+                    }
+                    let mut value = part.signal.value(sc, i, at);
+                    if let Some(step) = part.round {
+                        value = round_to(value, step);
+                    }
+                    json!({"metric": metric, "value": sample(at, value)})
+                })
+            })
             .collect()
     } else {
         Vec::new()
@@ -321,6 +455,7 @@ fn range(shared: &Shared, p: &[(String, String)]) -> Result<Response, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -335,6 +470,58 @@ mod tests {
             Some(Signal::RequestRate)
         );
         assert_eq!(recognise("sum(rate(http_requests_total[5m]))"), None);
+    }
+
+    fn query(q: &str) -> Vec<(String, String)> {
+        vec![("query".to_owned(), q.to_owned())]
+    }
+
+    #[test]
+    fn combined_queries_split_into_tagged_parts() {
+        let q = r#"label_replace((max by (tenant) (active_users)), "cc_signal", "users", "", "")
+            or label_replace(round((sum by (tenant) (rate(http_requests_total[5m]))), 0.01), "cc_signal", "rate", "", "")"#;
+        assert_eq!(
+            instant_parts(&query(q)),
+            Ok(vec![
+                Part {
+                    signal: Signal::ActiveUsers,
+                    tag: Some(("cc_signal".into(), "users".into())),
+                    round: None
+                },
+                Part {
+                    signal: Signal::RequestRate,
+                    tag: Some(("cc_signal".into(), "rate".into())),
+                    round: Some(0.01)
+                },
+            ])
+        );
+        assert_eq!(format!("{}", round_to(120.456_789, 0.01)), "120.46");
+        assert_eq!(format!("{}", round_to(0.005_692_948, 0.0001)), "0.0057");
+        // As Prometheus answers `round(vector(0.005692948), 0.00001)`.
+        assert_eq!(
+            format!("{}", round_to(0.005_692_948, 0.000_01)),
+            "0.005690000000000001"
+        );
+        // An `or` inside a label value or a word is not a split.
+        assert_eq!(
+            or_parts(r#"a{x="b or c"} or errors"#),
+            vec![r#"a{x="b or c"} "#, " errors"]
+        );
+        // A part that is not recognised names itself.
+        let err = instant_parts(&query(
+            r#"label_replace((up), "cc_signal", "x", "", "") or max by (tenant) (active_users)"#,
+        ))
+        .unwrap_err();
+        assert!(err.contains("up"), "{err}");
+        // A lone default query is still answered untagged.
+        assert_eq!(
+            instant_parts(&query("max by (tenant) (active_users)")),
+            Ok(vec![Part {
+                signal: Signal::ActiveUsers,
+                tag: None,
+                round: None
+            }])
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue,
+    RETRY_AFTER,
+};
 use reqwest::{Request, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
@@ -180,6 +183,10 @@ pub type Client = reqwest::Client;
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("cre-cockpit/", env!("CARGO_PKG_VERSION")))
+        // Every request asks for gzip ([`exchange`]) and the answer is
+        // inflated here rather than inside reqwest, so that a poll can
+        // count the bytes on the wire as well as the bytes decoded.
+        .no_gzip()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
@@ -329,6 +336,10 @@ async fn exchange(
     let mut request = request.map_err(|e| describe(what, &e, REQUEST_TIMEOUT))?;
     let timeout = *request.timeout_mut().get_or_insert(REQUEST_TIMEOUT);
     let redact = Redactor::of(&request);
+    request
+        .headers_mut()
+        .entry(ACCEPT_ENCODING)
+        .or_insert(HeaderValue::from_static("gzip"));
     meter::sent();
     let response = client
         .execute(request)
@@ -424,17 +435,41 @@ async fn read_limited(
     // Sized once when the length is declared (the limit is checked above),
     // instead of doubling through a large answer.
     let declared = response.content_length().unwrap_or(0);
+    let gzipped = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
     let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| describe(what, &e, timeout))?
     {
-        meter::received(chunk.len());
+        meter::wire(chunk.len());
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large(what));
         }
         body.extend_from_slice(&chunk);
+    }
+    if gzipped {
+        body = gunzip(what, &body)?;
+    }
+    meter::received(body.len());
+    Ok(body)
+}
+
+/// Inflate a gzip body; the limit applies to what it inflates to, so a
+/// small bomb cannot cost more memory than a plain answer could.
+fn gunzip(what: &str, compressed: &[u8]) -> Result<Vec<u8>, SourceError> {
+    use std::io::Read as _;
+    let mut body = Vec::with_capacity(compressed.len().saturating_mul(4));
+    flate2::read::MultiGzDecoder::new(compressed)
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| SourceError::new(format!("{what}: broken gzip answer ({e})")))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large(what));
     }
     Ok(body)
 }
@@ -638,11 +673,11 @@ fn describe(what: &str, error: &reqwest::Error, timeout: Duration) -> SourceErro
     described
 }
 
-/// What a poll cost: requests sent and body bytes received (after gzip
-/// decompression: the client asks every source for gzip, and the bytes on
-/// the wire are that much fewer), counted per task so each poller measures only its own source (the
-/// performance record's "requests and bytes per quiet poll", and a debug
-/// log line per poll).
+/// What a poll cost: requests sent, body bytes on the wire (gzip, which
+/// the client asks every source for) and body bytes decoded, counted per
+/// task so each poller measures only its own source (the performance
+/// record's "requests and bytes per quiet poll", and a debug log line per
+/// poll).
 pub mod meter {
     use std::cell::Cell;
     use std::future::Future;
@@ -650,7 +685,10 @@ pub mod meter {
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     pub struct Usage {
         pub requests: u64,
+        /// Body bytes decoded (after gzip).
         pub bytes: u64,
+        /// Body bytes as they came over the connection.
+        pub wire: u64,
     }
 
     tokio::task_local! {
@@ -667,28 +705,58 @@ pub mod meter {
             .await
     }
 
-    fn add(requests: u64, bytes: u64) {
+    fn add(delta: Usage) {
         // Outside `measure` nobody is counting, and that is fine.
         let _ = USAGE.try_with(|u| {
             let mut usage = u.get();
-            usage.requests += requests;
-            usage.bytes += bytes;
+            usage.requests += delta.requests;
+            usage.bytes += delta.bytes;
+            usage.wire += delta.wire;
             u.set(usage);
         });
     }
 
     pub(super) fn sent() {
-        add(1, 0);
+        add(Usage {
+            requests: 1,
+            ..Usage::default()
+        });
+    }
+
+    pub(super) fn wire(bytes: usize) {
+        add(Usage {
+            wire: bytes as u64,
+            ..Usage::default()
+        });
     }
 
     pub(super) fn received(bytes: usize) {
-        add(0, bytes as u64);
+        add(Usage {
+            bytes: bytes as u64,
+            ..Usage::default()
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_answers_are_inflated_and_a_broken_one_is_an_error() {
+        use std::io::Write as _;
+        let body = br#"{"status":"success"}"#.repeat(100);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(&body).unwrap();
+        let compressed = encoder.finish().unwrap();
+        assert!(compressed.len() < body.len() / 10);
+        assert_eq!(gunzip("q", &compressed).unwrap(), body);
+        let err = gunzip("metrics: q", &compressed[..compressed.len() / 2]).unwrap_err();
+        assert!(
+            err.message.starts_with("metrics: q: broken gzip answer"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn secret_is_redacted_in_debug() {

@@ -2,8 +2,14 @@
 //! Mimir, Grafana Cloud): per-tenant signals from configured PromQL, and
 //! the counts behind each configured SLO (judged in `insight::slo`).
 //!
-//! There is no change feed, so every poll re-asks the instant questions; they
-//! are small (one series per tenant) and run concurrently. The two histories
+//! There is no change feed, so every poll re-asks the instant questions. To
+//! keep a quiet poll to a few requests they are asked together: the signals
+//! evaluated now in one query, the SLO windows that are due in another (each
+//! part tagged with `label_replace(…, "cc_signal", "<part>", "", "")` and
+//! joined with `or`, split by that label on decode), the week-ago usage on
+//! its own (it is evaluated at another instant). When the server refuses a
+//! combined query (one part does not parse, say), the parts are asked one by
+//! one, so one bad query stays one signal's warning. The two histories
 //! (a week of hourly error ratios, a month of daily active users) sit on a
 //! fixed clock grid and are kept between polls: a poll asks only for the
 //! grid points that fell due since the last one. The six core
@@ -20,9 +26,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Url;
-use reqwest::header::{ACCEPT, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 
-pub use self::wire::{Answer, Series};
+pub use self::wire::{Answer, SIGNAL_LABEL, Series};
 use self::wire::{EnvelopeDto, Shape};
 use super::MetricsSource;
 use super::config::{MetricsConfig, QueryConfig, SloConfig, WINDOW_PLACEHOLDER};
@@ -162,6 +168,33 @@ impl History {
     }
 }
 
+/// What a combined query rounds each signal to on the server, a tenth of
+/// what is shown (error ratios shown to 0.1 %, requests/s to one decimal)
+/// or finer (latency to 0.1 ms, SLO counts to a hundredth of an event, so
+/// that a 5 m burn rate of a tenant with a handful of events moves by less
+/// than what is shown): the
+/// digits beyond are noise that gzip cannot shrink, and were most of a
+/// 10k-tenant answer's bytes. Users and features are whole numbers already.
+/// Steps whose inverse is exact (1e4, 100, 10) print as short decimals.
+fn rounding(signal: &str) -> Option<&'static str> {
+    match signal {
+        "error_ratio" => Some("0.0001"),
+        "request_rate" => Some("0.01"),
+        "latency_p99" => Some("0.0001"),
+        _ if signal.starts_with("slo") => Some("0.01"),
+        _ => None,
+    }
+}
+
+/// The instant signals evaluated now, asked together in one query.
+const NOW_SIGNALS: [&str; 5] = [
+    "error_ratio",
+    "request_rate",
+    "active_users",
+    "latency_p99",
+    "feature_usage",
+];
+
 /// One instant query's answer, which field of [`TenantMetrics`] it fills.
 type Setter = fn(&mut TenantMetrics, f64);
 
@@ -220,6 +253,20 @@ impl Prometheus {
         params: &[(&str, &str)],
         shape: Shape,
     ) -> Result<Answer, SourceError> {
+        self.query_with(signal, path, promql, params, shape, false)
+            .await
+    }
+
+    /// [`Self::query`], as a form POST when `post`.
+    async fn query_with(
+        &self,
+        signal: &str,
+        path: &str,
+        promql: &str,
+        params: &[(&str, &str)],
+        shape: Shape,
+        post: bool,
+    ) -> Result<Answer, SourceError> {
         if promql.trim().is_empty() {
             return Ok(Answer::default());
         }
@@ -232,7 +279,21 @@ impl Prometheus {
                 query.append_pair(key, value);
             }
         }
-        let mut request = self.client.get(url).header(ACCEPT, "application/json");
+        // A combined query is long (every configured query, several times
+        // for the SLOs): it goes as a form body, which Prometheus and the
+        // compatible services accept on both endpoints, instead of a URL
+        // that proxies may cut at 8 KiB. Single queries stay GETs.
+        let mut request = if post {
+            let body = url.query().unwrap_or_default().to_owned();
+            url.set_query(None);
+            self.client
+                .post(url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+        } else {
+            self.client.get(url)
+        }
+        .header(ACCEPT, "application/json");
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.expose());
         }
@@ -242,7 +303,12 @@ impl Prometheus {
         let envelope: EnvelopeDto = http::fetch_json_explained(&what, request, wire::explain)
             .await?
             .body;
-        wire::decode(&what, envelope, shape, &self.tenant_label)
+        // An error envelope is the server answering, as an HTTP error
+        // status would be (a combined query then asks its parts alone).
+        wire::decode(&what, envelope, shape, &self.tenant_label).map_err(|mut e| {
+            e.status.get_or_insert(200);
+            e
+        })
     }
 
     async fn instant(&self, signal: &str, promql: &str, at: &str) -> Result<Answer, SourceError> {
@@ -287,26 +353,28 @@ impl Prometheus {
         let (now_s, week_ago_s) = (unix(at), unix(week_ago));
         let (errors_due, users_due) = (self.error_history.plan(at), self.users_history.plan(at));
         let q = &self.queries;
-        let (core, optional, slo_counts) = futures::join!(
+        let (now_answers, prev_and_history, users_history, slo_counts) = futures::join!(
+            self.now_instants(&now_s),
             async {
                 futures::try_join!(
-                    self.instant("error_ratio", &q.error_ratio, &now_s),
-                    self.instant("request_rate", &q.request_rate, &now_s),
-                    self.instant("active_users", &q.active_users, &now_s),
                     self.instant("active_users_prev", &q.active_users, &week_ago_s),
-                    self.instant("latency_p99", &q.latency_p99, &now_s),
                     self.range(ERROR_HISTORY, &q.error_ratio, errors_due),
                 )
             },
-            futures::future::join(
-                self.instant("feature_usage", &q.feature_usage, &now_s),
-                self.range(USERS_HISTORY, &q.active_users, users_due),
-            ),
+            self.range(USERS_HISTORY, &q.active_users, users_due),
             self.slo_counts(&now_s, at),
         );
-        let (error_ratio, request_rate, active_users, active_users_prev, latency_p99, history) =
-            core?;
-        let (feature_usage, users_history) = optional;
+        let [
+            error_ratio,
+            request_rate,
+            active_users,
+            latency_p99,
+            feature_usage,
+        ] = now_answers;
+        // The core signals fail the poll; feature usage degrades below.
+        let (error_ratio, request_rate, active_users, latency_p99) =
+            (error_ratio?, request_rate?, active_users?, latency_p99?);
+        let (active_users_prev, history) = prev_and_history?;
 
         let mut snapshot = MetricsSnapshot::default();
         let feature_usage = degrade(feature_usage, &mut snapshot.warnings);
@@ -329,15 +397,7 @@ impl Prometheus {
         // The queries as configured, for the coverage report (the week-ago
         // reading reuses active_users; switched-off signals are left out).
         let configured = |signal: &str| -> Option<String> {
-            let q = &self.queries;
-            let promql = match signal {
-                "error_ratio" => &q.error_ratio,
-                "request_rate" => &q.request_rate,
-                "active_users" => &q.active_users,
-                "latency_p99" => &q.latency_p99,
-                "feature_usage" => &q.feature_usage,
-                _ => return None,
-            };
+            let promql = self.promql(signal)?;
             (!promql.trim().is_empty()).then(|| promql.trim().to_owned())
         };
         for (signal, answer, set) in instants {
@@ -417,6 +477,103 @@ impl Prometheus {
         Ok(snapshot)
     }
 
+    /// The configured PromQL of an instant signal evaluated now.
+    fn promql(&self, signal: &str) -> Option<&str> {
+        let q = &self.queries;
+        Some(match signal {
+            "error_ratio" => &q.error_ratio,
+            "request_rate" => &q.request_rate,
+            "active_users" => &q.active_users,
+            "latency_p99" => &q.latency_p99,
+            "feature_usage" => &q.feature_usage,
+            _ => return None,
+        })
+    }
+
+    /// The answers of [`NOW_SIGNALS`], in that order: one combined request,
+    /// or one per signal when the server refused the combination.
+    async fn now_instants(&self, at: &str) -> [Result<Answer, SourceError>; 5] {
+        let parts: Vec<(String, String)> = NOW_SIGNALS
+            .iter()
+            .filter_map(|&signal| {
+                let promql = self.promql(signal)?.trim();
+                (!promql.is_empty()).then(|| (signal.to_owned(), promql.to_owned()))
+            })
+            .collect();
+        if parts.len() > 1 {
+            match self.combined("signals", at, &parts).await {
+                Ok(mut split) => {
+                    return NOW_SIGNALS.map(|signal| Ok(split.remove(signal).unwrap_or_default()));
+                }
+                Err(Refusal::Final(e)) => return NOW_SIGNALS.map(|_| Err(e.clone())),
+                Err(Refusal::PartByPart(e)) => {
+                    tracing::debug!(
+                        "prometheus: combined instant query refused, asking one by one: {e}"
+                    );
+                }
+            }
+        }
+        let asked = futures::future::join_all(
+            NOW_SIGNALS
+                .map(|signal| self.instant(signal, self.promql(signal).unwrap_or_default(), at)),
+        )
+        .await;
+        let mut asked = asked.into_iter();
+        NOW_SIGNALS.map(|_| asked.next().unwrap_or_else(|| Ok(Answer::default())))
+    }
+
+    /// Ask `parts` (tag, PromQL; none empty) as one instant query at `at`,
+    /// each tagged with [`SIGNAL_LABEL`], and split the answer by tag. A
+    /// part with no series is absent. The server's warnings go with the
+    /// first part (they cannot be told apart).
+    async fn combined(
+        &self,
+        what: &str,
+        at: &str,
+        parts: &[(String, String)],
+    ) -> Result<BTreeMap<String, Answer>, Refusal> {
+        let promql = combine(parts);
+        let answer = self
+            .query_with(
+                what,
+                "/api/v1/query",
+                &promql,
+                &[("time", at)],
+                Shape::Vector,
+                true,
+            )
+            .await
+            .map_err(|e| match e.status {
+                // The token, a rate limit or an unreachable server refuse
+                // every part alike: asking them one by one only costs more.
+                Some(401 | 403 | 429) | None => Refusal::Final(e),
+                Some(_) => Refusal::PartByPart(e),
+            })?;
+        let mut split: BTreeMap<String, Answer> = BTreeMap::new();
+        if let Some((first, _)) = parts.first()
+            && !answer.warnings.is_empty()
+        {
+            split.entry(first.clone()).or_default().warnings = answer
+                .warnings
+                .into_iter()
+                .map(|w| format!("(combined query) {w}"))
+                .collect();
+        }
+        for mut series in answer.series {
+            // Only the parts asked for: a series without a known tag would
+            // come from a query that set the label itself.
+            let Some(tag) = series
+                .signal
+                .take()
+                .filter(|tag| parts.iter().any(|(t, _)| t == tag))
+            else {
+                continue;
+            };
+            split.entry(tag).or_default().series.push(series);
+        }
+        Ok(split)
+    }
+
     /// Per-tenant series of a range answer, non-finite samples dropped.
     fn series(
         &self,
@@ -462,28 +619,92 @@ impl Prometheus {
                     .flat_map(move |w| [(i, w, true), (i, w, false)])
             })
             .collect();
-        let answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)> =
-            futures::stream::iter(jobs)
-                .map(|(i, window, good)| async move {
-                    let config = &self.slos[i];
-                    let (kind, template) = if good {
-                        ("good", &config.good)
-                    } else {
-                        ("valid", &config.valid)
-                    };
-                    let promql =
-                        template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
-                    let signal = format!(
-                        "slo {} {kind} [{}]",
-                        config.display_name(),
-                        slo::promql_duration(window)
+        let promql_of = |i: usize, window: Duration, good: bool| {
+            let config = &self.slos[i];
+            let template = if good { &config.good } else { &config.valid };
+            template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window))
+        };
+        let tag_of = |i: usize, window: Duration, good: bool| {
+            let kind = if good { "good" } else { "valid" };
+            format!("slo{i}_{}_{kind}", window.as_secs())
+        };
+        let combined = if jobs.len() > 1
+            && jobs
+                .iter()
+                .all(|&(i, w, g)| !promql_of(i, w, g).trim().is_empty())
+        {
+            let parts: Vec<(String, String)> = jobs
+                .iter()
+                .map(|&(i, w, g)| (tag_of(i, w, g), promql_of(i, w, g).trim().to_owned()))
+                .collect();
+            match self.combined("slo counts", at, &parts).await {
+                Ok(split) => Some(Ok(split)),
+                Err(Refusal::Final(e)) => Some(Err(e)),
+                Err(Refusal::PartByPart(e)) => {
+                    tracing::debug!(
+                        "prometheus: combined SLO query refused, asking one by one: {e}"
                     );
-                    (i, window, good, self.instant(&signal, &promql, at).await)
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)> = match combined {
+            Some(Ok(mut split)) => jobs
+                .into_iter()
+                .map(|(i, w, g)| {
+                    (
+                        i,
+                        w,
+                        g,
+                        Ok(split.remove(&tag_of(i, w, g)).unwrap_or_default()),
+                    )
                 })
-                .buffered(SLO_CONCURRENCY)
-                .collect()
-                .await;
-        let mut out: Vec<SloAnswers> = self.slos.iter().map(|_| Ok(Vec::new())).collect();
+                .collect(),
+            Some(Err(e)) => jobs
+                .into_iter()
+                .map(|(i, w, g)| (i, w, g, Err(e.clone())))
+                .collect(),
+            None => Self::slo_one_by_one(self, jobs, at).await,
+        };
+        Self::pair_slo_answers(self.slos.len(), answers)
+    }
+
+    /// The SLO count queries asked separately, a few at a time.
+    async fn slo_one_by_one(
+        &self,
+        jobs: Vec<(usize, Duration, bool)>,
+        at: &str,
+    ) -> Vec<(usize, Duration, bool, Result<Answer, SourceError>)> {
+        futures::stream::iter(jobs)
+            .map(|(i, window, good)| async move {
+                let config = &self.slos[i];
+                let (kind, template) = if good {
+                    ("good", &config.good)
+                } else {
+                    ("valid", &config.valid)
+                };
+                let promql = template.replace(WINDOW_PLACEHOLDER, &slo::promql_duration(window));
+                let signal = format!(
+                    "slo {} {kind} [{}]",
+                    config.display_name(),
+                    slo::promql_duration(window)
+                );
+                (i, window, good, self.instant(&signal, &promql, at).await)
+            })
+            .buffered(SLO_CONCURRENCY)
+            .collect()
+            .await
+    }
+
+    /// Per SLO, its (window, good, valid) answers from the (good, valid)
+    /// job pairs; one failed query fails its SLO.
+    fn pair_slo_answers(
+        slos: usize,
+        answers: Vec<(usize, Duration, bool, Result<Answer, SourceError>)>,
+    ) -> Vec<SloAnswers> {
+        let mut out: Vec<SloAnswers> = (0..slos).map(|_| Ok(Vec::new())).collect();
         let mut pending: BTreeMap<(usize, Duration), Answer> = BTreeMap::new();
         for (i, window, good, answer) in answers {
             let Ok(list) = &mut out[i] else { continue };
@@ -597,6 +818,32 @@ impl Prometheus {
         }
         out
     }
+}
+
+/// Why a combined query did not answer.
+enum Refusal {
+    /// Asking each part alone would fail the same way (token, rate limit,
+    /// server unreachable).
+    Final(SourceError),
+    /// The server answered and refused: one part may be at fault.
+    PartByPart(SourceError),
+}
+
+/// One instant query of several: each part's series tagged with
+/// [`SIGNAL_LABEL`] (a label no part sets, so no two parts' series share a
+/// label set and `or` keeps them all), and rounded as [`rounding`] says.
+fn combine(parts: &[(String, String)]) -> String {
+    parts
+        .iter()
+        .map(|(tag, promql)| {
+            let promql = match rounding(tag) {
+                Some(step) => format!("round(({promql}), {step})"),
+                None => format!("({promql})"),
+            };
+            format!(r#"label_replace({promql}, "{SIGNAL_LABEL}", "{tag}", "", "")"#)
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// A non-finite value the way Prometheus writes it.

@@ -178,7 +178,13 @@ async fn poll_groups_by_tenant_and_handles_nan_inf_empty_and_warnings() {
     );
 
     let received = server.received_requests().await.expect("recording on");
-    assert_eq!(received.len(), 8, "six instant queries and two ranges");
+    // The mocks know each query alone: the combined query is refused (404)
+    // and the signals are asked one by one.
+    assert_eq!(
+        received.len(),
+        9,
+        "a refused combined query, six instant queries and two ranges"
+    );
     assert_eq!(acme.features_used, Some(4.0));
     assert_eq!(snapshot.active_users_history["acme"], vec![30.0, 41.0]);
     for request in &received {
@@ -203,7 +209,9 @@ async fn poll_groups_by_tenant_and_handles_nan_inf_empty_and_warnings() {
     assert_eq!(end - start, 167.0 * 3600.0, "a week of whole hours");
     assert_eq!(end % 3600.0, 0.0, "on the clock grid: {end}");
     assert!(end < now() && now() - end <= 3600.0, "the last whole hour");
-    let instants = received.iter().filter(|r| r.url.path() == "/api/v1/query");
+    let instants = received
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/query" && r.method.as_str() == "GET");
     assert_eq!(instants.clone().filter(|r| week_ago(r)).count(), 1);
     assert!(
         instants.clone().all(|r| param(r, "time").is_some()),
@@ -542,4 +550,89 @@ async fn a_slow_server_times_out_after_the_configured_timeout() {
         .await
         .expect_err("a 10 s answer against a 1 s timeout");
     assert!(err.message.contains("timed out after 1s"), "{err}");
+}
+
+/// The form fields of a POSTed query.
+fn form(request: &Request) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(&request.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_signals_of_now_are_one_combined_request_split_by_tag() {
+    let server = MockServer::start().await;
+    // What Prometheus answers to the combined query: each part's series
+    // carry the tag label_replace put on them.
+    let tagged = |signal: &str, tenant: &str, value: &str| json!({"metric": {"customer": tenant, "cc_signal": signal}, "value": [1_795_220_413.844, value]});
+    let body = json!({"status": "success", "data": {"resultType": "vector", "result": [
+        tagged("error_ratio", "acme", "0.02"),
+        tagged("request_rate", "acme", "120.5"),
+        tagged("active_users", "acme", "40"),
+        tagged("feature_usage", "acme", "4"),
+        // A series with a tag no part set is not taken for any signal.
+        tagged("latency", "acme", "9"),
+    ]}});
+    Mock::given(method("POST"))
+        .and(path("/api/v1/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    mount_instant(&server, "users_q", vector(&[("acme", "50")])).await;
+    Mock::given(path("/api/v1/query_range"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "success", "data": {"resultType": "matrix", "result": []}}),
+        ))
+        .mount(&server)
+        .await;
+
+    let snapshot = adapter(&server, None).poll().await.expect("poll");
+
+    let acme = &snapshot.by_tenant["acme"];
+    assert_eq!(acme.error_ratio, Some(0.02));
+    assert_eq!(acme.request_rate, Some(120.5));
+    assert_eq!(acme.active_users, Some(40.0));
+    assert_eq!(acme.features_used, Some(4.0));
+    assert_eq!(acme.latency_p99, None, "no series tagged latency_p99");
+    assert_eq!(
+        acme.active_users_prev,
+        Some(50.0),
+        "asked alone, a week ago"
+    );
+
+    let received = server.received_requests().await.expect("recording on");
+    let posts: Vec<&Request> = received
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .collect();
+    assert_eq!(
+        posts.len(),
+        1,
+        "one combined request for the five signals of now"
+    );
+    let fields = form(posts[0]);
+    let query = fields
+        .iter()
+        .find(|(k, _)| k == "query")
+        .map(|(_, v)| v.as_str())
+        .expect("query field");
+    assert_eq!(
+        query,
+        concat!(
+            r#"label_replace(round((err_q), 0.0001), "cc_signal", "error_ratio", "", "")"#,
+            r#" or label_replace(round((rate_q), 0.01), "cc_signal", "request_rate", "", "")"#,
+            r#" or label_replace((users_q), "cc_signal", "active_users", "", "")"#,
+            r#" or label_replace(round((lat_q), 0.0001), "cc_signal", "latency_p99", "", "")"#,
+            r#" or label_replace((feat_q), "cc_signal", "feature_usage", "", "")"#,
+        )
+    );
+    assert!(fields.iter().any(|(k, _)| k == "time"), "pinned to now");
+    assert_eq!(
+        received
+            .iter()
+            .filter(|r| r.url.path() == "/api/v1/query")
+            .count(),
+        2,
+        "the combined query and the week-ago one; nothing asked twice"
+    );
 }

@@ -158,7 +158,15 @@ pub struct Series {
     pub samples: Vec<f64>,
     /// Samples whose value was not a number at all.
     pub unreadable: usize,
+    /// Which of several combined queries answered it: the
+    /// [`SIGNAL_LABEL`] the adapter put on each part (`None` for a single
+    /// query, or a series that lacks it).
+    pub signal: Option<String>,
 }
+
+/// The label a combined query puts on each part's series with
+/// `label_replace`, so that one answer can be split per signal again.
+pub const SIGNAL_LABEL: &str = "cc_signal";
 
 /// A decoded answer: its series and the warnings the server attached.
 #[derive(Debug, Default, PartialEq)]
@@ -221,6 +229,11 @@ pub(super) fn decode(
                 .get(tenant_label)
                 .and_then(Value::as_str)
                 .map(sanitize::text);
+            let signal = s
+                .metric
+                .get(SIGNAL_LABEL)
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let samples = s.value.into_iter().chain(s.values);
             let mut values = Vec::with_capacity(samples.size_hint().0);
             let mut unreadable = 0;
@@ -234,6 +247,7 @@ pub(super) fn decode(
                 tenant: tenant.filter(|t| !t.is_empty()),
                 samples: values,
                 unreadable,
+                signal,
             }
         })
         .collect();
