@@ -284,7 +284,7 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
     let (loaded, command) = match cli.command {
         Some(Command::Init { force }) => return init(cli.config, force),
         Some(Command::Simulate(options)) => return simulate(options).await,
-        Some(Command::Demo(options)) => (demo(options).await?, None),
+        Some(Command::Demo(options)) => (demo(options, cli.config).await?, None),
         command => (load(cli.config).await?, command),
     };
     let Loaded {
@@ -379,41 +379,46 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
             })
         }
         None => {
-            demo(DemoOptions {
-                simulator: None,
-                poll_every: crate::cli::demo::POLL_EVERY,
-                scenario: SimOptions::default(),
-            })
+            demo(
+                DemoOptions {
+                    simulator: None,
+                    poll_every: crate::cli::demo::POLL_EVERY,
+                    scenario: SimOptions::default(),
+                },
+                None,
+            )
             .await
         }
     }
 }
 
-/// Start the simulator and point a config at it.
-async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
+/// Start the simulator and point a config at it, with the user's file
+/// (`demo --config FILE`) merged over the demo's.
+async fn demo(options: DemoOptions, user: Option<PathBuf>) -> Result<Loaded, Failure> {
     let dir = paths::data_dir().join("demo");
-    if let Some(url) = options.simulator {
-        let accounts = fetch_accounts(&url).await?;
-        let (config, secrets) =
-            crate::cli::demo::config_for(&url, &accounts, &dir, options.poll_every)?;
-        tracing::info!(%url, "demo against a simulator running elsewhere");
-        return Ok(Loaded {
-            config,
-            secrets,
-            simulator: None,
-            demo: true,
-            path: None,
-        });
+    if let Some(path) = &user {
+        warn_if_world_readable(path);
     }
-    let sim = Simulator::start(options.scenario).await?;
-    let (config, secrets) = crate::cli::demo::config(&sim, &dir, options.poll_every)?;
-    tracing::info!(url = %sim.base_url(), "demo simulator started");
+    let (url, accounts, simulator) = match options.simulator {
+        Some(url) => {
+            let accounts = fetch_accounts(&url).await?;
+            tracing::info!(%url, "demo against a simulator running elsewhere");
+            (url, accounts, None)
+        }
+        None => {
+            let sim = Simulator::start(options.scenario).await?;
+            tracing::info!(url = %sim.base_url(), "demo simulator started");
+            (sim.base_url(), sim.accounts_csv(), Some(sim))
+        }
+    };
+    let (config, secrets) =
+        crate::cli::demo::config_for(&url, &accounts, &dir, options.poll_every, user.as_deref())?;
     Ok(Loaded {
         config,
         secrets,
-        simulator: Some(sim),
+        simulator,
         demo: true,
-        path: None,
+        path: user,
     })
 }
 
