@@ -444,6 +444,70 @@ fn check_on_the_demo_says_demo_and_where_the_files_are() {
     assert!(state.exists(), "the log is where check says");
     let desk = stdout.lines().find(|l| l.starts_with("✓ desk")).unwrap();
     assert!(desk.contains("inquiries matched to an account"), "{stdout}");
+    // The demo joins honestly end to end: every source ok, no warning (the
+    // exports incident reaches its customers through its inquiries' area).
+    assert!(!stdout.contains('⚠') && !stdout.contains('✗'), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+/// One bad row in the CRM export: the other customers still join, and
+/// `check` names the row (file, line, column) and exits 1 for the warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_accounts_row_is_skipped_and_named_by_check() {
+    let sim =
+        cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions::default())
+            .await
+            .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let csv = sim.accounts_csv();
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let segment = header.iter().position(|h| *h == "segment").unwrap();
+    let total = lines.len() - 1;
+    // Line 3 of the file: the second account gets a segment nobody uses.
+    let mut row: Vec<String> = lines[2].split(',').map(str::to_owned).collect();
+    row[segment] = "huge".into();
+    lines[2] = row.join(",");
+    std::fs::write(home.path().join("accounts.csv"), lines.join("\n") + "\n").unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"cre@example.com\"\n\
+             token_env = \"ZD_TOKEN\"\n\n[accounts]\nfile = \"accounts.csv\"\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let (home_dir, config_path) = (home.path().to_owned(), config.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run_with_env(
+            &home_dir,
+            &config_path,
+            &["check"],
+            &[("ZD_TOKEN", "t0ken")],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let accounts = stdout
+        .lines()
+        .find(|l| l.starts_with("✓ accounts"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        accounts.contains(&format!("{} accounts, 1 bad row skipped", total - 1)),
+        "{stdout}"
+    );
+    let file = home.path().join("accounts.csv");
+    assert!(
+        stdout.contains(&format!("⚠ {}:3: column segment: \"huge\"", file.display())),
+        "{stdout}"
+    );
+    // The other accounts still join: only that customer's inquiries miss.
+    let desk = stdout.lines().find(|l| l.starts_with("✓ desk")).unwrap();
+    assert!(!desk.contains("; 0/"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
 
 #[test]
