@@ -318,14 +318,20 @@ fn user(shared: &Shared, index: usize) -> (String, &'static str, &'static str) {
     )
 }
 
+/// Where references to things the simulator does not serve (users,
+/// escalation policies) point. The spec types their `self`/`html_url` as
+/// format "url", which validators read as a public host name: a loopback
+/// address fails it. Nothing follows these links.
+const REFERENCE_BASE: &str = "https://sim.pagerduty.example";
+
 fn user_ref(shared: &Shared, index: usize) -> Value {
     let (id, name, _) = user(shared, index);
     json!({
         "id": id,
         "type": "user_reference",
         "summary": name,
-        "self": format!("{}/users/{id}", shared.base_url),
-        "html_url": format!("{}/web/users/{id}", shared.base_url),
+        "self": format!("{REFERENCE_BASE}/users/{id}"),
+        "html_url": format!("{REFERENCE_BASE}/users/{id}"),
     })
 }
 
@@ -590,7 +596,6 @@ async fn oncalls(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
     let users = values("user_ids");
     let total_wanted = values("total").first() == Some(&"true");
     let seed = shared.scenario.seed;
-    let base = &shared.base_url;
     // The current shift began at the last week boundary before now.
     let now = shared.now_unix() as i64;
     let start = now - now.rem_euclid(SHIFT_SECONDS);
@@ -610,8 +615,8 @@ async fn oncalls(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
                     "id": policy,
                     "type": "escalation_policy_reference",
                     "summary": format!("{name} on-call"),
-                    "self": format!("{base}/escalation_policies/{policy}"),
-                    "html_url": format!("{base}/web/escalation_policies/{policy}"),
+                    "self": format!("{REFERENCE_BASE}/escalation_policies/{policy}"),
+                    "html_url": format!("{REFERENCE_BASE}/escalation_policies/{policy}"),
                 },
                 "user": user_ref(&shared, person),
                 "escalation_level": level,

@@ -393,7 +393,8 @@ async fn ticket_fields(State(shared): Shr) -> Response {
             "title_in_portal": title, "raw_title_in_portal": title, "visible_in_portal": true,
             "editable_in_portal": false, "required_in_portal": false, "tag": null,
             "created_at": at, "updated_at": at, "removable": true, "key": null,
-            "agent_description": null
+            // A string in the spec (empty when the admin wrote none).
+            "agent_description": ""
         });
         if let Some(options) = options {
             f["custom_field_options"] = Value::Array(options);
