@@ -574,6 +574,11 @@ async fn poll_model(
             (None, Some((_, why))) => Some(why.clone()),
             (None, None) => None,
         };
+        // A source whose first complete read is still under way is not
+        // "ready", whatever its last page said: scripts read this field.
+        if state.partial.is_some() && state.last_error.is_none() {
+            state.status = crate::core::source::SourceStatus::Loading;
+        }
     }
     if save {
         save_now(&mut model, store.as_ref());
@@ -598,10 +603,12 @@ async fn snapshot(
     // serde_json escapes C0 controls but writes C1 and bidi characters as
     // they are; whatever the sources sent, the terminal gets none of them.
     println!("{}", crate::core::sanitize::multiline(&text));
+    // A partial read is not the complete answer a script asked for, whether
+    // the source failed or the wait ran out: exit 1 either way (README).
     let mut failed = false;
     for s in &model.sources {
         if let Some(why) = &s.partial {
-            failed |= s.last_error.is_some();
+            failed = true;
             eprintln!(
                 "cre-cockpit: {} ({}) partial: {}",
                 s.kind,

@@ -595,3 +595,77 @@ fn snapshot_formats_and_the_schema() {
     let bad = run(home.path(), &["snapshot", "--format", "xml"]);
     assert_eq!(bad.status.code(), Some(2), "a usage error");
 }
+
+/// At 100k tickets the desk cannot be read within the wait (Zendesk allows
+/// 10 export pages a minute): `snapshot` prints what it has, but the desk is
+/// `partial` with the reason, not "ready", and the exit code says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_at_100k_tickets_is_complete_or_says_partial() {
+    let sim = cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions {
+        tickets: 100_000,
+        customers: 2_000,
+        ..cre_cockpit::simulator::SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("accounts.csv"), sim.accounts_csv()).unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+             token_env = \"ZD_TOKEN\"\n\n[metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\n\n\
+             [incidents]\nkind = \"pagerduty\"\nurl = \"{url}\"\ntoken_env = \"ZD_TOKEN\"\n\
+             from = \"cre@example.com\"\n\n[accounts]\nfile = \"accounts.csv\"\n",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let (home_dir, config_path) = (home.path().to_owned(), config.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run_with_env(
+            &home_dir,
+            &config_path,
+            &["snapshot", "--wait", "15s"],
+            &[("ZD_TOKEN", "t0ken")],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let desk = json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "desk")
+        .unwrap();
+    let read = json["inquiries"].as_array().unwrap().len();
+    if desk["partial"].is_null() {
+        // Complete: every open ticket is there, and it says ready.
+        assert_eq!(desk["status"], "ready", "{desk}");
+        assert!(read >= 99_000, "complete yet only {read} inquiries");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    } else {
+        let why = desk["partial"].as_str().unwrap();
+        assert_ne!(
+            desk["status"], "ready",
+            "a partial read called ready: {desk}"
+        );
+        assert!(why.contains("rate limit"), "the reason: {why}");
+        assert!(
+            stderr.contains("desk (zendesk) partial:"),
+            "stderr names the partial source: {stderr}"
+        );
+        assert!(read > 0 && read < 100_000, "{read} inquiries");
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+    }
+    // The other sources answered whole.
+    for source in json["sources"].as_array().unwrap() {
+        if source["kind"] != "desk" {
+            assert_eq!(source["status"], "ready", "{source}");
+            assert!(source["partial"].is_null(), "{source}");
+        }
+    }
+}
