@@ -1153,7 +1153,7 @@ fn inquiry<'a>(
         .data
         .inquiries
         .iter()
-        .find(|i| i.id.to_string() == id)
+        .find(|i| i.id == id)
         .expect("the inquiry is still open")
 }
 

@@ -375,7 +375,7 @@ mod tests {
         };
         let area = incidents(
             &[account()],
-            &[incident.clone()],
+            std::slice::from_ref(&incident),
             &[linked(Confidence::AreaTime)],
         );
         assert_eq!(area.summary, "1/1 open incidents mapped to customers");
