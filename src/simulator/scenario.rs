@@ -750,9 +750,9 @@ fn build_customers(seed: u64, n: usize, anchor: i64) -> Vec<Customer> {
                 usage_fraction: r.random_range(0.35..0.85),
                 usage_trend,
                 requests_per_user: r.random_range(0.02..0.1),
-                // 0.01–0.06 %: a healthy API's background, well inside the
-                // demo's 99.9 % SLO, so that only the incident burns it.
-                base_error: r.random_range(0.0001..0.0006),
+                // 0.001–0.006 %: a healthy API's background, inside the
+                // demo's 99.99 % SLO, so that only the incident burns it.
+                base_error: r.random_range(0.000_01..0.000_06),
                 base_latency: r.random_range(0.12..0.45),
                 incident_peak: 0.0,
                 incident_latency: 0.0,
