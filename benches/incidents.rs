@@ -88,6 +88,7 @@ fn model() -> Model {
         file: "accounts.csv".into(),
         at: now,
         result: Ok(accounts),
+        rejected: Vec::new(),
     });
     model.update(Message::Incidents {
         vendor: Vendor::Alertmanager,

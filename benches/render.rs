@@ -128,6 +128,7 @@ fn loaded_model() -> Model {
         file: "accounts.csv".into(),
         at: now,
         result: Ok(accounts),
+        rejected: Vec::new(),
     });
     model.update(Message::Desk {
         vendor: Vendor::Csv,

@@ -284,7 +284,7 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
     let (loaded, command) = match cli.command {
         Some(Command::Init { force }) => return init(cli.config, force),
         Some(Command::Simulate(options)) => return simulate(options).await,
-        Some(Command::Demo(options)) => (demo(options).await?, None),
+        Some(Command::Demo(options)) => (demo(options, cli.config).await?, None),
         command => (load(cli.config).await?, command),
     };
     let Loaded {
@@ -379,41 +379,46 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
             })
         }
         None => {
-            demo(DemoOptions {
-                simulator: None,
-                poll_every: crate::cli::demo::POLL_EVERY,
-                scenario: SimOptions::default(),
-            })
+            demo(
+                DemoOptions {
+                    simulator: None,
+                    poll_every: crate::cli::demo::POLL_EVERY,
+                    scenario: SimOptions::default(),
+                },
+                None,
+            )
             .await
         }
     }
 }
 
-/// Start the simulator and point a config at it.
-async fn demo(options: DemoOptions) -> Result<Loaded, Failure> {
+/// Start the simulator and point a config at it, with the user's file
+/// (`demo --config FILE`) merged over the demo's.
+async fn demo(options: DemoOptions, user: Option<PathBuf>) -> Result<Loaded, Failure> {
     let dir = paths::data_dir().join("demo");
-    if let Some(url) = options.simulator {
-        let accounts = fetch_accounts(&url).await?;
-        let (config, secrets) =
-            crate::cli::demo::config_for(&url, &accounts, &dir, options.poll_every)?;
-        tracing::info!(%url, "demo against a simulator running elsewhere");
-        return Ok(Loaded {
-            config,
-            secrets,
-            simulator: None,
-            demo: true,
-            path: None,
-        });
+    if let Some(path) = &user {
+        warn_if_world_readable(path);
     }
-    let sim = Simulator::start(options.scenario).await?;
-    let (config, secrets) = crate::cli::demo::config(&sim, &dir, options.poll_every)?;
-    tracing::info!(url = %sim.base_url(), "demo simulator started");
+    let (url, accounts, simulator) = match options.simulator {
+        Some(url) => {
+            let accounts = fetch_accounts(&url).await?;
+            tracing::info!(%url, "demo against a simulator running elsewhere");
+            (url, accounts, None)
+        }
+        None => {
+            let sim = Simulator::start(options.scenario).await?;
+            tracing::info!(url = %sim.base_url(), "demo simulator started");
+            (sim.base_url(), sim.accounts_csv(), Some(sim))
+        }
+    };
+    let (config, secrets) =
+        crate::cli::demo::config_for(&url, &accounts, &dir, options.poll_every, user.as_deref())?;
     Ok(Loaded {
         config,
         secrets,
-        simulator: Some(sim),
+        simulator,
         demo: true,
-        path: None,
+        path: user,
     })
 }
 
@@ -569,6 +574,11 @@ async fn poll_model(
             (None, Some((_, why))) => Some(why.clone()),
             (None, None) => None,
         };
+        // A source whose first complete read is still under way is not
+        // "ready", whatever its last page said: scripts read this field.
+        if state.partial.is_some() && state.last_error.is_none() {
+            state.status = crate::core::source::SourceStatus::Loading;
+        }
     }
     if save {
         save_now(&mut model, store.as_ref());
@@ -593,10 +603,12 @@ async fn snapshot(
     // serde_json escapes C0 controls but writes C1 and bidi characters as
     // they are; whatever the sources sent, the terminal gets none of them.
     println!("{}", crate::core::sanitize::multiline(&text));
+    // A partial read is not the complete answer a script asked for, whether
+    // the source failed or the wait ran out: exit 1 either way (README).
     let mut failed = false;
     for s in &model.sources {
         if let Some(why) = &s.partial {
-            failed |= s.last_error.is_some();
+            failed = true;
             eprintln!(
                 "cre-cockpit: {} ({}) partial: {}",
                 s.kind,

@@ -235,6 +235,11 @@ impl Config {
             join_hints: crate::insight::coverage::JoinHints {
                 customer_field: self.desk.as_ref().and_then(|d| d.customer_field.clone()),
                 tenant_label: self.metrics.as_ref().map(|m| m.tenant_label.clone()),
+                slo_queries: self
+                    .slo
+                    .iter()
+                    .map(|s| (s.display_name().to_owned(), s.valid.clone()))
+                    .collect(),
             },
         }
     }

@@ -278,7 +278,12 @@ impl Model {
                     self.recompute();
                 }
             }
-            Message::Accounts { file, at, result } => {
+            Message::Accounts {
+                file,
+                at,
+                result,
+                rejected,
+            } => {
                 let vendor = if file.ends_with(".csv") {
                     Vendor::Csv
                 } else {
@@ -286,10 +291,34 @@ impl Model {
                 };
                 if let Ok(accounts) =
                     self.record(SourceKind::Accounts, vendor, at, result.map(|a| (a, None)))
-                    && accounts != self.data.accounts
                 {
-                    self.data.accounts = accounts;
-                    self.recompute();
+                    // Skipped rows are the accounts chip's warnings (and
+                    // `check`'s), so a customer missing from the panes has a
+                    // visible reason.
+                    let skipped = rejected.len();
+                    let coverage = crate::core::source::Coverage {
+                        summary: if skipped == 0 {
+                            format!("{} accounts", accounts.len())
+                        } else {
+                            format!(
+                                "{} accounts, {skipped} bad row{} skipped",
+                                accounts.len(),
+                                if skipped == 1 { "" } else { "s" }
+                            )
+                        },
+                        warnings: rejected,
+                    };
+                    if let Some(state) = self
+                        .sources
+                        .iter_mut()
+                        .find(|s| s.kind == SourceKind::Accounts)
+                    {
+                        state.coverage = Some(coverage);
+                    }
+                    if accounts != self.data.accounts {
+                        self.data.accounts = accounts;
+                        self.recompute();
+                    }
                 }
             }
             Message::Comments { id, result } => {

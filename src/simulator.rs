@@ -114,10 +114,19 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(options.addr).await?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
-        let started = Instant::now();
-        let anchor = options
-            .anchor
-            .unwrap_or_else(|| jiff::Timestamp::now().as_second());
+        let mut started = Instant::now();
+        let anchor = options.anchor.unwrap_or_else(|| {
+            // Scenario time zero is the anchor's whole second, so the clock
+            // starts there too: counted from `Instant::now()` it would lag
+            // the wall clock by the second's fraction, and at --speed 600 a
+            // client asking for "now" would be up to ten scenario minutes
+            // in the future (and get empty answers).
+            let now = jiff::Timestamp::now();
+            let fraction =
+                Duration::from_nanos(u64::try_from(now.subsec_nanosecond()).unwrap_or(0));
+            started = started.checked_sub(fraction).unwrap_or(started);
+            now.as_second()
+        });
         let incident_after = options.incident_after.as_secs_f64();
         let (seed, customers, tickets) = (options.seed, options.customers, options.tickets);
         let url = base_url.clone();

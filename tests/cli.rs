@@ -444,6 +444,70 @@ fn check_on_the_demo_says_demo_and_where_the_files_are() {
     assert!(state.exists(), "the log is where check says");
     let desk = stdout.lines().find(|l| l.starts_with("✓ desk")).unwrap();
     assert!(desk.contains("inquiries matched to an account"), "{stdout}");
+    // The demo joins honestly end to end: every source ok, no warning (the
+    // exports incident reaches its customers through its inquiries' area).
+    assert!(!stdout.contains('⚠') && !stdout.contains('✗'), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+}
+
+/// One bad row in the CRM export: the other customers still join, and
+/// `check` names the row (file, line, column) and exits 1 for the warning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_accounts_row_is_skipped_and_named_by_check() {
+    let sim =
+        cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions::default())
+            .await
+            .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let csv = sim.accounts_csv();
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let segment = header.iter().position(|h| *h == "segment").unwrap();
+    let total = lines.len() - 1;
+    // Line 3 of the file: the second account gets a segment nobody uses.
+    let mut row: Vec<String> = lines[2].split(',').map(str::to_owned).collect();
+    row[segment] = "huge".into();
+    lines[2] = row.join(",");
+    std::fs::write(home.path().join("accounts.csv"), lines.join("\n") + "\n").unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"cre@example.com\"\n\
+             token_env = \"ZD_TOKEN\"\n\n[accounts]\nfile = \"accounts.csv\"\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let (home_dir, config_path) = (home.path().to_owned(), config.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run_with_env(
+            &home_dir,
+            &config_path,
+            &["check"],
+            &[("ZD_TOKEN", "t0ken")],
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let accounts = stdout
+        .lines()
+        .find(|l| l.starts_with("✓ accounts"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        accounts.contains(&format!("{} accounts, 1 bad row skipped", total - 1)),
+        "{stdout}"
+    );
+    let file = home.path().join("accounts.csv");
+    assert!(
+        stdout.contains(&format!("⚠ {}:3: column segment: \"huge\"", file.display())),
+        "{stdout}"
+    );
+    // The other accounts still join: only that customer's inquiries miss.
+    let desk = stdout.lines().find(|l| l.starts_with("✓ desk")).unwrap();
+    assert!(!desk.contains("; 0/"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
 
 #[test]
@@ -530,4 +594,78 @@ fn snapshot_formats_and_the_schema() {
     );
     let bad = run(home.path(), &["snapshot", "--format", "xml"]);
     assert_eq!(bad.status.code(), Some(2), "a usage error");
+}
+
+/// At 100k tickets the desk cannot be read within the wait (Zendesk allows
+/// 10 export pages a minute): `snapshot` prints what it has, but the desk is
+/// `partial` with the reason, not "ready", and the exit code says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_at_100k_tickets_is_complete_or_says_partial() {
+    let sim = cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions {
+        tickets: 100_000,
+        customers: 2_000,
+        ..cre_cockpit::simulator::SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("accounts.csv"), sim.accounts_csv()).unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[desk]\nkind = \"zendesk\"\nurl = \"{url}\"\nemail = \"cre@example.com\"\n\
+             token_env = \"ZD_TOKEN\"\n\n[metrics]\nkind = \"prometheus\"\nurl = \"{url}\"\n\n\
+             [incidents]\nkind = \"pagerduty\"\nurl = \"{url}\"\ntoken_env = \"ZD_TOKEN\"\n\
+             from = \"cre@example.com\"\n\n[accounts]\nfile = \"accounts.csv\"\n",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let (home_dir, config_path) = (home.path().to_owned(), config.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run_with_env(
+            &home_dir,
+            &config_path,
+            &["snapshot", "--wait", "15s"],
+            &[("ZD_TOKEN", "t0ken")],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let desk = json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "desk")
+        .unwrap();
+    let read = json["inquiries"].as_array().unwrap().len();
+    if desk["partial"].is_null() {
+        // Complete: every open ticket is there, and it says ready.
+        assert_eq!(desk["status"], "ready", "{desk}");
+        assert!(read >= 99_000, "complete yet only {read} inquiries");
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    } else {
+        let why = desk["partial"].as_str().unwrap();
+        assert_ne!(
+            desk["status"], "ready",
+            "a partial read called ready: {desk}"
+        );
+        assert!(why.contains("rate limit"), "the reason: {why}");
+        assert!(
+            stderr.contains("desk (zendesk) partial:"),
+            "stderr names the partial source: {stderr}"
+        );
+        assert!(read > 0 && read < 100_000, "{read} inquiries");
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+    }
+    // The other sources answered whole.
+    for source in json["sources"].as_array().unwrap() {
+        if source["kind"] != "desk" {
+            assert_eq!(source["status"], "ready", "{source}");
+            assert!(source["partial"].is_null(), "{source}");
+        }
+    }
 }

@@ -121,6 +121,7 @@ pub fn model() -> Model {
         file: "accounts.csv".into(),
         at,
         result: Ok(accounts()),
+        rejected: Vec::new(),
     });
     model.update(Message::Desk {
         vendor: Vendor::Zendesk,

@@ -1117,3 +1117,247 @@ async fn tickets_carry_custom_fields_statuses_and_ratings_the_adapter_reads() {
     );
     assert_eq!(coverage[1].with_value, coverage[1].inquiries);
 }
+
+// ---- through the cockpit's own adapters ---------------------------------------
+
+/// The demo config for `sim` and one poll of every source through the real
+/// adapters into a fresh model.
+async fn poll_through_adapters(
+    sim: &Simulator,
+    dir: &std::path::Path,
+) -> cre_cockpit::model::Model {
+    use cre_cockpit::app::wiring::Sources;
+    let (config, secrets) =
+        cre_cockpit::cli::demo::config(sim, dir, Duration::from_secs(5)).expect("demo config");
+    let sources =
+        Sources::build(&config, secrets, &cre_cockpit::sources::http::client()).expect("sources");
+    let mut model = cre_cockpit::model::Model::new(
+        config.settings(true),
+        sources.states(),
+        jiff::Timestamp::now(),
+    );
+    for message in sources.poll_once().await {
+        model.update(message);
+    }
+    for s in &model.sources {
+        assert!(s.last_error.is_none(), "{}: {:?}", s.kind, s.last_error);
+    }
+    model
+}
+
+fn inquiry<'a>(
+    model: &'a cre_cockpit::model::Model,
+    id: &str,
+) -> &'a cre_cockpit::core::domain::Inquiry {
+    model
+        .data
+        .inquiries
+        .iter()
+        .find(|i| i.id == id)
+        .expect("the inquiry is still open")
+}
+
+#[tokio::test]
+async fn a_private_note_keeps_the_reply_clock_and_a_public_reply_restarts_it() {
+    use cre_cockpit::core::domain::{InquiryStatus, SlaMetric};
+    let sim = start(SimOptions::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = poll_through_adapters(&sim, dir.path()).await;
+    let target = before
+        .data
+        .inquiries
+        .iter()
+        .find(|i| {
+            i.status == InquiryStatus::Open
+                && i.sla
+                    .as_ref()
+                    .is_some_and(|s| s.metric == SlaMetric::NextReply)
+        })
+        .expect("an open inquiry waiting for a next reply");
+    let id = target.id.to_string();
+    let due = target.sla.as_ref().map(|s| s.due).expect("a clock");
+    let client = Client::new();
+    let put = |public: bool, body: &str| {
+        let update = serde_json::json!({"ticket": {"comment": {"body": body, "public": public}}});
+        zendesk(client.put(url(&sim, &format!("/api/v2/tickets/{id}.json"), &[]))).json(&update)
+    };
+    // Whole seconds apart, so a restarted clock would show.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = put(false, "Checked the logs; nothing for the customer yet")
+        .send()
+        .await;
+    assert_eq!(response.expect("request").status(), StatusCode::OK);
+    let after_note = poll_through_adapters(&sim, dir.path()).await;
+    let noted = inquiry(&after_note, &id);
+    assert!(
+        noted.updated_at > target.updated_at,
+        "the note updated the ticket"
+    );
+    assert_eq!(
+        noted.sla.as_ref().map(|s| s.due),
+        Some(due),
+        "a private note must not restart the next-reply clock"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = put(true, "We found the cause and are rolling out a fix.")
+        .send()
+        .await;
+    assert_eq!(response.expect("request").status(), StatusCode::OK);
+    let after_reply = poll_through_adapters(&sim, dir.path()).await;
+    let replied = inquiry(&after_reply, &id);
+    let new_due = replied.sla.as_ref().map(|s| s.due).expect("a clock");
+    assert!(
+        new_due > due,
+        "a public reply restarts the clock: {due} → {new_due}"
+    );
+}
+
+#[tokio::test]
+async fn pagerduty_oncalls_give_the_open_incidents_their_escalation_level() {
+    let sim = start(SimOptions::default()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = poll_through_adapters(&sim, dir.path()).await;
+    let open: Vec<_> = model
+        .data
+        .incidents
+        .iter()
+        .filter(|i| i.is_open())
+        .collect();
+    assert!(!open.is_empty());
+    for incident in open {
+        assert_eq!(
+            incident.details.get("escalation level").map(String::as_str),
+            Some("1"),
+            "{}: {:?}",
+            incident.title,
+            incident.details
+        );
+    }
+    // Filtered and paged as PagerDuty does.
+    let (status, page) = pd_get(&Client::new(), &sim, "/oncalls", &[("limit", "1")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["oncalls"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page["more"], true);
+    let user = page["oncalls"][0]["user"]["id"]
+        .as_str()
+        .expect("user id")
+        .to_owned();
+    let (_, mine) = pd_get(&Client::new(), &sim, "/oncalls", &[("user_ids[]", &user)]).await;
+    let mine = mine["oncalls"].as_array().expect("oncalls");
+    assert!(!mine.is_empty() && mine.iter().all(|o| o["user"]["id"] == user.as_str()));
+}
+
+#[tokio::test]
+async fn during_the_incident_ratio_burn_and_verdict_tell_one_story() {
+    use cre_cockpit::insight::slo::BurnLevel;
+    // 60×: the incident starts a second in; poll until ten scenario
+    // minutes into it, when the fast page rule (1 h and 5 m) has had time.
+    let sim = start(SimOptions {
+        speed: 60.0,
+        incident_after: Duration::from_secs(60),
+        ..SimOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let model = poll_through_adapters(&sim, dir.path()).await;
+    let incident = model
+        .data
+        .incidents
+        .iter()
+        .find(|i| i.is_open() && i.title.contains("tenants:"))
+        .expect("the API incident is open");
+    let hit: BTreeSet<String> = incident
+        .title
+        .split("tenants: ")
+        .nth(1)
+        .unwrap_or_default()
+        .trim_end_matches(')')
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
+    let metrics = &model.data.metrics;
+    let report = metrics.slos.first().expect("the demo's SLO");
+    let target = report.target;
+    for (tenant, m) in &metrics.by_tenant {
+        let ratio = m.error_ratio.expect("an error ratio");
+        let state = report
+            .by_tenant
+            .get(tenant)
+            .expect("an SLO state per tenant");
+        let five = state
+            .windows
+            .iter()
+            .find(|w| w.window == "5m")
+            .and_then(|w| w.burn_rate)
+            .expect("a 5m burn");
+        // The burn rate is the same series' ratio over the budget.
+        let expected = ratio / (1.0 - target);
+        assert!(
+            (five - expected).abs() <= 0.3 * expected.max(1.0),
+            "{tenant}: 5m burn {five:.1}× but error ratio {ratio} means {expected:.1}×"
+        );
+        if hit.contains(tenant) {
+            assert!(ratio > 0.02, "{tenant} is hit: {ratio}");
+            assert_ne!(
+                state.level,
+                BurnLevel::Ok,
+                "{tenant}: {:.1} % errors and a {five:.0}× burn, yet the SLO says OK ({})",
+                ratio * 100.0,
+                state.reason
+            );
+        } else {
+            assert!(ratio < 1.0 - target, "{tenant} is not hit: {ratio}");
+            assert_eq!(state.level, BurnLevel::Ok, "{tenant}: {}", state.reason);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_30_day_budget_does_not_flicker_between_polls() {
+    // A 30-day window with coarse slices counted the 30-minute incident
+    // zero or thirty times over depending on where "now" fell.
+    let sim = start(SimOptions {
+        speed: 600.0,
+        incident_after: Duration::from_secs(60),
+        ..SimOptions::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 600×: the incident (about 30 scenario minutes) is over after ~4 s.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mut budgets: Vec<BTreeMap<String, f64>> = Vec::new();
+    for _ in 0..3 {
+        let model = poll_through_adapters(&sim, dir.path()).await;
+        let report = model
+            .data
+            .metrics
+            .slos
+            .first()
+            .expect("the demo's SLO")
+            .clone();
+        budgets.push(
+            report
+                .by_tenant
+                .iter()
+                .filter_map(|(t, s)| Some((t.clone(), s.budget_remaining?)))
+                .collect(),
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    for budget in &budgets {
+        assert!(budget.len() >= 30, "budgets for {} tenants", budget.len());
+    }
+    for (tenant, first) in &budgets[0] {
+        for later in &budgets[1..] {
+            let Some(&b) = later.get(tenant) else {
+                continue;
+            };
+            assert!(
+                (b - first).abs() < 0.05,
+                "{tenant}: budget left {first:.3} then {b:.3}"
+            );
+        }
+    }
+}

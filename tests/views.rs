@@ -35,6 +35,7 @@ fn model() -> Model {
         file: "accounts.csv".into(),
         at: now(),
         result: Ok(common::accounts()),
+        rejected: Vec::new(),
     });
     let mut unassigned = inquiry("105", "Nobody took this", "Globex", Priority::Normal, 10);
     unassigned.assignee = None;

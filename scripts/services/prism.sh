@@ -54,6 +54,10 @@ start() {
     # The mock's log names each contract violation; tests point to it.
     echo "export CRE_COCKPIT_PRISM_${name}_LOG=$state/$name.log"
   done
+  # For tests that start Prism themselves (proxy mode in front of the
+  # simulator, validating its answers against the same specs).
+  echo "export CRE_COCKPIT_PRISM_BIN=$root/node_modules/.bin/prism"
+  echo "export CRE_COCKPIT_SPECS=$specs"
 }
 
 case "${1:-}" in

@@ -137,7 +137,7 @@ impl Pollable for AccountsFile {
 
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         let path = self.0.clone();
-        let result = tokio::task::spawn_blocking(move || crate::sources::accounts::load(&path))
+        let loaded = tokio::task::spawn_blocking(move || crate::sources::accounts::load(&path))
             .await
             .unwrap_or_else(|e| {
                 Err(crate::sources::accounts::AccountsError::Read {
@@ -146,11 +146,19 @@ impl Pollable for AccountsFile {
                 })
             })
             .map_err(|e| SourceError::new(e.to_string()));
+        let (result, rejected) = match loaded {
+            Ok(l) => (
+                Ok(l.accounts),
+                l.rejected.iter().map(ToString::to_string).collect(),
+            ),
+            Err(e) => (Err(e), Vec::new()),
+        };
         (
             Message::Accounts {
                 file: self.0.display().to_string(),
                 at: Timestamp::now(),
                 result,
+                rejected,
             },
             None,
         )

@@ -23,6 +23,9 @@ pub struct JoinHints {
     pub customer_field: Option<String>,
     /// `[metrics] tenant_label`.
     pub tenant_label: Option<String>,
+    /// Each `[[slo]]`'s name and its `valid` query as written, to name an
+    /// SLO whose queries answer no series.
+    pub slo_queries: Vec<(String, String)>,
 }
 
 /// The most frequent names first, then alphabetical; at most [`SHOWN`].
@@ -155,6 +158,49 @@ pub fn metrics(accounts: &[Account], metrics: &MetricsSnapshot, hints: &JoinHint
             ));
         }
     }
+    // The SLOs' good/valid queries are per-tenant queries too: one that
+    // answers nothing leaves every customer's reliability factor on the
+    // error-ratio stand-in, silently.
+    for report in &metrics.slos {
+        let answered = report.by_tenant.len();
+        let query = hints
+            .slo_queries
+            .iter()
+            .find(|(name, _)| *name == report.name)
+            .map_or_else(String::new, |(_, q)| format!(" (valid = {q})"));
+        if answered == 0
+            && report
+                .global
+                .windows
+                .iter()
+                .all(|w| w.valid_events.is_none())
+        {
+            coverage.warnings.push(format!(
+                "SLO {:?} ([[slo]] service {:?}){query} returned 0 series: \
+                 check its good/valid queries' metric names and that they aggregate by {label:?}",
+                report.name, report.service
+            ));
+            continue;
+        }
+        if accounts.is_empty() {
+            continue;
+        }
+        let hits = report
+            .by_tenant
+            .keys()
+            .filter(|t| known.contains(t.as_str()))
+            .count();
+        if hits == 0 && answered > 0 {
+            let names: BTreeMap<String, usize> =
+                report.by_tenant.keys().map(|t| (t.clone(), 1)).collect();
+            coverage.warnings.push(format!(
+                "SLO {:?} answered {answered} tenants, none in the accounts file: {}; \
+                 the accounts file's tenant column must hold the {label:?} label's values",
+                report.name,
+                first_names(names)
+            ));
+        }
+    }
     if accounts.is_empty() && !metrics.by_tenant.is_empty() {
         coverage
             .warnings
@@ -163,9 +209,13 @@ pub fn metrics(accounts: &[Account], metrics: &MetricsSnapshot, hints: &JoinHint
     coverage
 }
 
-/// Open incidents mapped to at least one customer. An incident that hurts
-/// nobody can be right (an internal system), so unmapped ones are listed
-/// with the setting that maps them but are not warnings unless none maps.
+/// Open incidents mapped to at least one customer: one it affects (tenant
+/// labels, `[service_tenants]`, burns), or one whose inquiries it links
+/// with confidence (an area+time link reaches the customers who wrote in,
+/// which is how a service no tenant label names meets its customers). An
+/// incident that hurts nobody can be right (an internal system), so
+/// unmapped ones are listed with the setting that maps them but are not
+/// warnings unless none maps.
 #[must_use]
 pub fn incidents(accounts: &[Account], incidents: &[Incident], impacts: &[Impact]) -> Coverage {
     let open: Vec<(usize, &Incident)> = incidents
@@ -175,7 +225,11 @@ pub fn incidents(accounts: &[Account], incidents: &[Incident], impacts: &[Impact
         .collect();
     let mapped = open
         .iter()
-        .filter(|(i, _)| impacts.get(*i).is_some_and(|imp| !imp.affected.is_empty()))
+        .filter(|(i, _)| {
+            impacts.get(*i).is_some_and(|imp| {
+                !imp.affected.is_empty() || imp.linked.iter().any(|l| l.confidence.counts())
+            })
+        })
         .count();
     let mut coverage = Coverage {
         summary: format!("{mapped}/{} open incidents mapped to customers", open.len()),
@@ -250,6 +304,86 @@ mod tests {
         assert!(c.warnings[1].starts_with("1 inquiries name no customer"));
         let all = desk(Vendor::Rt, &accounts, &inquiries[..1], &[Some(0)], &hints);
         assert!(all.warnings.is_empty(), "{all:?}");
+    }
+
+    #[test]
+    fn an_slo_with_no_series_is_named_with_its_query() {
+        let report = |tenants: &[&str]| crate::core::slo::SloReport {
+            name: "api availability".into(),
+            service: "api".into(),
+            target: 0.999,
+            window: "30d".into(),
+            global: crate::core::slo::SloState::default(),
+            by_tenant: tenants
+                .iter()
+                .map(|t| ((*t).to_owned(), crate::core::slo::SloState::default()))
+                .collect(),
+        };
+        let hints = JoinHints {
+            slo_queries: vec![("api availability".into(), "sum(nope[{{window}}])".into())],
+            ..JoinHints::default()
+        };
+        let empty = MetricsSnapshot {
+            slos: vec![report(&[])],
+            ..MetricsSnapshot::default()
+        };
+        let c = metrics(&[account()], &empty, &hints);
+        assert_eq!(c.warnings.len(), 1, "{c:?}");
+        assert!(
+            c.warnings[0].contains("\"api availability\"")
+                && c.warnings[0].contains("sum(nope[{{window}}])")
+                && c.warnings[0].contains("0 series"),
+            "{c:?}"
+        );
+        let strangers = MetricsSnapshot {
+            slos: vec![report(&["someone-else"])],
+            ..MetricsSnapshot::default()
+        };
+        let c = metrics(&[account()], &strangers, &hints);
+        assert!(c.warnings[0].contains("none in the accounts file"), "{c:?}");
+        let fine = MetricsSnapshot {
+            slos: vec![report(&["acme"])],
+            ..MetricsSnapshot::default()
+        };
+        assert!(metrics(&[account()], &fine, &hints).warnings.is_empty());
+    }
+
+    #[test]
+    fn an_incident_that_links_inquiries_with_confidence_is_mapped() {
+        use crate::insight::join::{Confidence, Linked};
+        let incident = Incident {
+            id: "P1".into(),
+            title: "Exports running slow".into(),
+            status: crate::core::domain::IncidentStatus::Acknowledged,
+            severity: crate::core::domain::Severity::Sev3,
+            service: Some("exports".into()),
+            started_at: jiff::Timestamp::UNIX_EPOCH,
+            responders: Vec::new(),
+            tenants: Vec::new(),
+            url: None,
+            notes: Vec::new(),
+            resolved_at: None,
+            details: BTreeMap::new(),
+        };
+        let linked = |confidence| Impact {
+            affected: Vec::new(),
+            linked: vec![Linked {
+                inquiry: "1".into(),
+                reason: "area+time".into(),
+                confidence,
+            }],
+        };
+        let area = incidents(
+            &[account()],
+            std::slice::from_ref(&incident),
+            &[linked(Confidence::AreaTime)],
+        );
+        assert_eq!(area.summary, "1/1 open incidents mapped to customers");
+        assert!(area.warnings.is_empty());
+        // A candidate by shared words alone maps nobody.
+        let terms = incidents(&[account()], &[incident], &[linked(Confidence::Terms)]);
+        assert_eq!(terms.summary, "0/1 open incidents mapped to customers");
+        assert_eq!(terms.warnings.len(), 1);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub enum Message {
         file: String,
         at: Timestamp,
         result: Result<Vec<Account>, SourceError>,
+        /// Rows skipped as invalid, each with its file, line and reason.
+        rejected: Vec<String>,
     },
     /// An inquiry's conversation arrived.
     Comments {

@@ -170,6 +170,11 @@ pub(crate) struct Ticket {
     pub solved_at: Option<i64>,
     /// Times it went from solved back to an open status.
     pub reopens: u32,
+    /// When the reply target running now started: the last *public*
+    /// comment. Zendesk's reply metrics count public comments only, so a
+    /// private note (or a tag, priority or assignee change) leaves the clock
+    /// where it was, while it still bumps `updated_at`.
+    pub reply_clock_at: i64,
     added: Vec<Comment>,
     log_pos: usize,
 }
@@ -434,6 +439,7 @@ impl Desk {
             updated_at: stamp,
             solved_at: None,
             reopens: 0,
+            reply_clock_at: stamp,
             added: Vec::new(),
             log_pos: 0,
         });
@@ -497,6 +503,9 @@ impl Desk {
             created_at: stamp,
             channel: "web",
         };
+        if comment.public {
+            self.tickets[i].reply_clock_at = stamp;
+        }
         self.tickets[i].added.push(comment);
     }
 
@@ -591,6 +600,9 @@ impl Desk {
                 created_at: at,
                 channel: "api",
             };
+            if public {
+                t.reply_clock_at = at;
+            }
             t.added.push(comment.clone());
             events.push(AuditEvent::Comment(comment));
         }
@@ -955,6 +967,9 @@ fn draft(sc: &Scenario, r: &mut SimRng, history: bool) -> Ticket {
         // History tickets were solved with their last seeded comment.
         solved_at: (!status.is_open()).then_some(updated_at),
         reopens: 0,
+        // The seeded comments are rendered lazily, so the starting queue's
+        // clocks start at its last comment whatever its kind.
+        reply_clock_at: updated_at,
         added: Vec::new(),
         log_pos: 0,
     }

@@ -318,14 +318,20 @@ fn user(shared: &Shared, index: usize) -> (String, &'static str, &'static str) {
     )
 }
 
+/// Where references to things the simulator does not serve (users,
+/// escalation policies) point. The spec types their `self`/`html_url` as
+/// format "url", which validators read as a public host name: a loopback
+/// address fails it. Nothing follows these links.
+const REFERENCE_BASE: &str = "https://sim.pagerduty.example";
+
 fn user_ref(shared: &Shared, index: usize) -> Value {
     let (id, name, _) = user(shared, index);
     json!({
         "id": id,
         "type": "user_reference",
         "summary": name,
-        "self": format!("{}/users/{id}", shared.base_url),
-        "html_url": format!("{}/web/users/{id}", shared.base_url),
+        "self": format!("{REFERENCE_BASE}/users/{id}"),
+        "html_url": format!("{REFERENCE_BASE}/users/{id}"),
     })
 }
 
@@ -423,6 +429,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/incidents", get(list))
         .route("/incidents/{id}", get(show).put(update))
         .route("/incidents/{id}/notes", get(notes).post(add_note))
+        .route("/oncalls", get(oncalls))
         .route_layer(middleware::from_fn(guard))
         .route("/v2/enqueue", post(enqueue))
         .route("/web/incidents/{id}", get(incident_page))
@@ -546,6 +553,86 @@ async fn list(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
         .collect();
     Json(json!({
         "incidents": page,
+        "limit": limit,
+        "offset": offset,
+        "more": offset + limit < total,
+        "total": if total_wanted { Some(total) } else { None },
+    }))
+    .into_response()
+}
+
+/// How long each simulated on-call shift lasts (a week, as common
+/// rotations do), so `start`/`end` are real times around now.
+const SHIFT_SECONDS: i64 = 7 * 86_400;
+
+/// `GET /oncalls`: every service's policy has its responder at level 1
+/// and the second-level responder at level 2, filtered by
+/// `escalation_policy_ids[]` and `user_ids[]` and paged like `/incidents`.
+/// The cockpit reads it for each open incident's escalation level.
+async fn oncalls(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
+    let p = pairs(query.as_deref());
+    let values = |name: &str| -> Vec<&str> {
+        p.iter()
+            .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let number = |name: &str, default: u64| -> Result<u64, String> {
+        match values(name).first() {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("{} must be a non-negative integer.", capitalise(name))),
+        }
+    };
+    let (limit, offset) = match (number("limit", 25), number("offset", 0)) {
+        (Ok(l), Ok(o)) => (l.clamp(1, MAX_LIMIT), o),
+        (Err(m), _) | (_, Err(m)) => return invalid(&m),
+    };
+    if offset + limit > MAX_OFFSET {
+        return invalid("Offset must be less than 10000.");
+    }
+    let policies = values("escalation_policy_ids");
+    let users = values("user_ids");
+    let total_wanted = values("total").first() == Some(&"true");
+    let seed = shared.scenario.seed;
+    // The current shift began at the last week boundary before now.
+    let now = shared.now_unix() as i64;
+    let start = now - now.rem_euclid(SHIFT_SECONDS);
+    let mut matching = Vec::new();
+    for (service, (name, responder)) in SERVICES.iter().enumerate() {
+        let policy = pd_id(seed, 300 + service as u64, 'P', 6);
+        if !policies.is_empty() && !policies.contains(&policy.as_str()) {
+            continue;
+        }
+        for (level, person) in [(1u32, *responder), (2, SECOND_LEVEL)] {
+            let (user_id, _, _) = user(&shared, person);
+            if !users.is_empty() && !users.contains(&user_id.as_str()) {
+                continue;
+            }
+            matching.push(json!({
+                "escalation_policy": {
+                    "id": policy,
+                    "type": "escalation_policy_reference",
+                    "summary": format!("{name} on-call"),
+                    "self": format!("{REFERENCE_BASE}/escalation_policies/{policy}"),
+                    "html_url": format!("{REFERENCE_BASE}/escalation_policies/{policy}"),
+                },
+                "user": user_ref(&shared, person),
+                "escalation_level": level,
+                "start": rfc3339(start),
+                "end": rfc3339(start + SHIFT_SECONDS),
+            }));
+        }
+    }
+    let total = matching.len() as u64;
+    let page: Vec<Value> = matching
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    Json(json!({
+        "oncalls": page,
         "limit": limit,
         "offset": offset,
         "more": offset + limit < total,

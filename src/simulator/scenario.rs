@@ -28,6 +28,9 @@ pub(crate) const REQUESTER_BASE: u64 = 380_000_000_001;
 pub(crate) const GROUP_BASE: u64 = 390_000_000_001;
 
 const DAY: f64 = 86_400.0;
+/// The widest integration slice inside the incident (seconds): its error
+/// curve ramps over 90 s and wobbles on a 30 s scale.
+const INCIDENT_SLICE: f64 = 15.0;
 /// How far back the metrics "retention" reaches.
 const METRICS_HISTORY: f64 = 35.0 * DAY;
 
@@ -528,17 +531,42 @@ impl Scenario {
     }
 
     /// Good and valid requests over `[unix - window, unix]`: the request
-    /// rate and error ratio curves integrated (midpoint rule, 48 slices;
-    /// each curve is smooth at that scale).
+    /// rate and error ratio curves integrated (midpoint rule). The window is
+    /// cut at the incident's bounds and each piece gets its own slices, fine
+    /// ones (at most [`INCIDENT_SLICE`] wide) inside the incident: with a
+    /// fixed 48 slices a 30-day window's 15-hour slices would either miss a
+    /// 30-minute incident or count it thirty times over, depending on where
+    /// "now" put the slices, and the budget would flicker from poll to poll
+    /// while the 5-minute error ratio told a steady story.
     pub(crate) fn event_counts(&self, ci: usize, unix: f64, window: f64) -> (f64, f64) {
-        const SLICES: u32 = 48;
-        let dt = window / f64::from(SLICES);
+        const SLICES: f64 = 48.0;
+        let from = unix - window;
+        let anchor = self.anchor as f64;
+        let (hit_from, hit_to) = (anchor + self.plan.start, anchor + self.plan.resolved);
+        let mut cuts = vec![from];
+        cuts.extend(
+            [hit_from, hit_to]
+                .into_iter()
+                .filter(|t| *t > from && *t < unix),
+        );
+        cuts.push(unix);
         let (mut good, mut valid) = (0.0, 0.0);
-        for k in 0..SLICES {
-            let t = unix - window + (f64::from(k) + 0.5) * dt;
-            let requests = self.request_rate(ci, t) * dt;
-            valid += requests;
-            good += requests * (1.0 - self.error_ratio(ci, t));
+        for piece in cuts.windows(2) {
+            let (a, b) = (piece[0], piece[1]);
+            let inside = a >= hit_from && b <= hit_to;
+            let slices = if inside {
+                ((b - a) / INCIDENT_SLICE).ceil().max(SLICES)
+            } else {
+                SLICES
+            };
+            let dt = (b - a) / slices;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            for k in 0..slices as u32 {
+                let t = a + (f64::from(k) + 0.5) * dt;
+                let requests = self.request_rate(ci, t) * dt;
+                valid += requests;
+                good += requests * (1.0 - self.error_ratio(ci, t));
+            }
         }
         (good, valid)
     }
@@ -722,7 +750,9 @@ fn build_customers(seed: u64, n: usize, anchor: i64) -> Vec<Customer> {
                 usage_fraction: r.random_range(0.35..0.85),
                 usage_trend,
                 requests_per_user: r.random_range(0.02..0.1),
-                base_error: r.random_range(0.001..0.006),
+                // 0.001–0.006 %: a healthy API's background, inside the
+                // demo's 99.99 % SLO, so that only the incident burns it.
+                base_error: r.random_range(0.000_01..0.000_06),
                 base_latency: r.random_range(0.12..0.45),
                 incident_peak: 0.0,
                 incident_latency: 0.0,
@@ -767,6 +797,42 @@ mod tests {
             .collect();
         assert_eq!(tenants.len(), 1200);
         assert_eq!(scenario.customers[1199].id, "c1200");
+    }
+
+    #[test]
+    fn a_long_window_counts_the_incident_once_wherever_now_falls() {
+        let anchor = 1_800_000_000.0;
+        let scenario = Scenario::new(42, 36, 1_800_000_000, 60.0);
+        let hit = scenario.plan.affected[0];
+        let bad = |now: f64, window: f64| {
+            let (good, valid) = scenario.event_counts(hit, now, window);
+            valid - good
+        };
+        let after = anchor + scenario.plan.resolved + 600.0;
+        // The hour around the incident holds its bad events; a 30-day window
+        // that contains that hour must count at least as many, and about the
+        // same number at any "now" (the background adds little in an hour).
+        let incident = bad(after, 3600.0 + 600.0);
+        assert!(incident > 0.0);
+        let mut seen = Vec::new();
+        // 20-minute steps over 17 hours: a grid of slices wider than the
+        // incident cannot hide it from every one of these.
+        for step in 0..51 {
+            let now = after + f64::from(step) * 1_200.0;
+            let month = bad(now, 30.0 * DAY);
+            assert!(
+                month >= incident,
+                "at +{step}×20m the 30-day window counts {month:.0} bad events, the incident alone {incident:.0}"
+            );
+            seen.push(month);
+        }
+        let (lo, hi) = seen
+            .iter()
+            .fold((f64::MAX, 0.0_f64), |(lo, hi), m| (lo.min(*m), hi.max(*m)));
+        assert!(
+            hi < lo * 1.5 + incident * 0.5,
+            "30-day bad events swing {lo:.0}..{hi:.0}"
+        );
     }
 
     #[test]

@@ -393,7 +393,8 @@ async fn ticket_fields(State(shared): Shr) -> Response {
             "title_in_portal": title, "raw_title_in_portal": title, "visible_in_portal": true,
             "editable_in_portal": false, "required_in_portal": false, "tag": null,
             "created_at": at, "updated_at": at, "removable": true, "key": null,
-            "agent_description": null
+            // A string in the spec (empty when the admin wrote none).
+            "agent_description": ""
         });
         if let Some(options) = options {
             f["custom_field_options"] = Value::Array(options);
@@ -657,7 +658,8 @@ async fn sla_policies(State(shared): Shr) -> Response {
 
 /// The live SLA state of a ticket, as the `slas` sideload shows it: the
 /// reply target that runs now (first reply until an agent replied, then
-/// next reply from the last update), paused while the ticket waits on the
+/// next reply from the last public comment: a private note does not reset
+/// it), paused while the ticket waits on the
 /// customer and achieved once it is solved.
 fn slas_json(t: &Ticket, now: i64) -> Value {
     let Some(i) = t
@@ -669,7 +671,7 @@ fn slas_json(t: &Ticket, now: i64) -> Value {
     let (metric, from, minutes) = if t.agent_replies() == 0 {
         ("first_reply_time", t.created_at, FIRST_REPLY_MINUTES[i])
     } else {
-        ("next_reply_time", t.updated_at, NEXT_REPLY_MINUTES[i])
+        ("next_reply_time", t.reply_clock_at, NEXT_REPLY_MINUTES[i])
     };
     let stage = match t.status {
         Status::New | Status::Open => "active",

@@ -67,13 +67,25 @@ const REQUIRED: [&str; 10] = [
     "tier",
 ];
 
-/// Load and validate the accounts file.
-pub fn load(path: &Path) -> Result<Vec<Account>, AccountsError> {
+/// What one read of the accounts file gave: the rows that are sound, and
+/// each row that was not, with its line and column. One bad row in a CRM
+/// export of hundreds must not drop every customer; it is skipped and
+/// reported (the chip and `check` name it) while the rest join.
+#[derive(Debug, PartialEq, Default)]
+pub struct Loaded {
+    pub accounts: Vec<Account>,
+    pub rejected: Vec<AccountsError>,
+}
+
+/// Load and validate the accounts file. A file that cannot be read or
+/// whose header lacks a required column is an error; a bad row is skipped
+/// and listed in `rejected`, with the file's path.
+pub fn load(path: &Path) -> Result<Loaded, AccountsError> {
     let text = std::fs::read_to_string(path).map_err(|e| AccountsError::Read {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    parse(&text).map_err(|e| match e {
+    let located = |e: AccountsError| match e {
         AccountsError::Invalid {
             line,
             column,
@@ -86,11 +98,27 @@ pub fn load(path: &Path) -> Result<Vec<Account>, AccountsError> {
             message,
         },
         other => other,
+    };
+    let loaded = parse_rows(&text).map_err(located)?;
+    Ok(Loaded {
+        accounts: loaded.accounts,
+        rejected: loaded.rejected.into_iter().map(located).collect(),
     })
 }
 
-/// Parse accounts CSV text (errors carry an empty path).
+/// Parse accounts CSV text strictly: the first bad row is the error
+/// (errors carry an empty path).
 pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
+    let loaded = parse_rows(text)?;
+    match loaded.rejected.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(loaded.accounts),
+    }
+}
+
+/// Parse accounts CSV text, keeping the good rows and listing the bad ones
+/// (errors carry an empty path).
+pub fn parse_rows(text: &str) -> Result<Loaded, AccountsError> {
     let invalid = |line: u64, column: &str, message: String| AccountsError::Invalid {
         path: String::new(),
         line,
@@ -118,21 +146,35 @@ pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
         .filter(|(_, h)| !REQUIRED.contains(h) && !OPTIONAL.contains(h) && !h.is_empty())
         .map(|(i, h)| (i, h.to_owned()))
         .collect();
-    let mut accounts = Vec::new();
+    let mut loaded = Loaded::default();
     let mut seen = std::collections::HashMap::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            invalid(line, "-", e.to_string())
-        })?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                loaded.rejected.push(invalid(line, "-", e.to_string()));
+                continue;
+            }
+        };
         let line = record.position().map_or(0, csv::Position::line);
-        let row: Row = record
-            .deserialize(Some(&headers))
-            .map_err(|e| invalid(line, "-", e.to_string()))?;
-        let mut account =
-            convert(row).map_err(|(column, message)| invalid(line, column, message))?;
-        if let Some(first) = seen.insert(account.id.clone(), line) {
-            return Err(invalid(
+        let row: Row = match record.deserialize(Some(&headers)) {
+            Ok(row) => row,
+            Err(e) => {
+                loaded.rejected.push(invalid(line, "-", e.to_string()));
+                continue;
+            }
+        };
+        let mut account = match convert(row) {
+            Ok(account) => account,
+            Err((column, message)) => {
+                loaded.rejected.push(invalid(line, column, message));
+                continue;
+            }
+        };
+        // The first row with an id keeps it; a later one is the mistake.
+        if let Some(&first) = seen.get(&account.id) {
+            loaded.rejected.push(invalid(
                 line,
                 "id",
                 format!(
@@ -140,14 +182,16 @@ pub fn parse(text: &str) -> Result<Vec<Account>, AccountsError> {
                     account.id
                 ),
             ));
+            continue;
         }
+        seen.insert(account.id.clone(), line);
         account.extra = extra_columns
             .iter()
             .filter_map(|(i, name)| Some((name.clone(), record.get(*i)?.to_owned())))
             .collect();
-        accounts.push(account);
+        loaded.accounts.push(account);
     }
-    Ok(accounts)
+    Ok(loaded)
 }
 
 fn convert(row: Row) -> Result<Account, (&'static str, String)> {
@@ -343,6 +387,41 @@ mod tests {
             err.to_string(),
             ":1: column desk_org: required column is missing from the header row"
         );
+    }
+
+    #[test]
+    fn bad_rows_are_skipped_and_reported_while_good_rows_load() {
+        let text = format!(
+            "{HEADER}c1,Acme,Acme,acme,small,5,1,,Ana,low,,\n\
+             c2,Beta,Beta,beta,huge,5,1,,Bo,low,,\n\
+             c3,Gamma,Gamma,gamma,small,5,1,2027-02-30,Cy,low,,\n\
+             c1,Acme again,Acme,acme,small,5,1,,Ana,low,,\n\
+             c4,Delta,Delta,delta,small,5,1,,Di,low,,\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.csv");
+        std::fs::write(&path, text).unwrap();
+        let loaded = load(&path).unwrap();
+        let ids: Vec<&str> = loaded.accounts.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["c1", "c4"]);
+        let rejected: Vec<String> = loaded.rejected.iter().map(ToString::to_string).collect();
+        assert_eq!(rejected.len(), 3, "{rejected:?}");
+        let file = path.display().to_string();
+        assert!(
+            rejected[0].starts_with(&format!("{file}:3: column segment:")),
+            "{rejected:?}"
+        );
+        assert!(
+            rejected[1].starts_with(&format!("{file}:4: column renewal_date:")),
+            "{rejected:?}"
+        );
+        assert!(
+            rejected[2].contains(":5: column id: duplicate id"),
+            "{rejected:?}"
+        );
+        // A header without a required column is still the whole file's error.
+        std::fs::write(&path, "id,name\nc1,Acme\n").unwrap();
+        assert!(load(&path).is_err());
     }
 
     #[test]
