@@ -7,6 +7,7 @@
 pub mod action;
 pub mod command;
 pub mod escalate;
+pub mod help;
 pub(crate) mod incident_mode;
 mod input;
 pub mod keymap;

@@ -539,3 +539,53 @@ fn footer_messages_expire_on_the_clock() {
     let text = screen(&render(&mut m, 120, 40));
     assert!(text.lines().last().unwrap().contains("q quit"), "{text}");
 }
+
+fn help_scroll(m: &Model) -> u16 {
+    match m.overlay {
+        Overlay::Help { scroll } => scroll,
+        ref other => panic!("help closed: {other:?}"),
+    }
+}
+
+#[test]
+fn help_scrolls_where_it_does_not_fit() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut m = model();
+        render(&mut m, w, h);
+        m.update(key('?'));
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("· rows 1–"), "{w}x{h}: no position\n{text}");
+        for hint in ["j/k scroll", "page", "g/G top/end"] {
+            assert!(text.contains(hint), "{w}x{h}: no {hint:?}\n{text}");
+        }
+        let max = m.help_max_scroll();
+        assert!(max > 0, "{w}x{h}: everything fits, nothing to test");
+        // G: the end, where the last line (the mouse setting) shows.
+        m.update(key('G'));
+        assert_eq!(help_scroll(&m), max);
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("wheel scrolls"), "{w}x{h}\n{text}");
+        assert!(text.contains(" ↑ "), "{w}x{h}\n{text}");
+        insta::assert_snapshot!(format!("help_scrolled_{w}x{h}"), text);
+        // Never past the end; k, a page, g go back.
+        m.update(key('j'));
+        assert_eq!(help_scroll(&m), max);
+        m.update(key('k'));
+        assert_eq!(help_scroll(&m), max - 1);
+        m.update(code(KeyCode::PageUp));
+        m.update(key('g'));
+        assert_eq!(help_scroll(&m), 0);
+        m.update(code(KeyCode::PageDown));
+        let page = help_scroll(&m);
+        assert!(page > 1 && page <= max, "{w}x{h}: a page is {page}");
+        m.update(code(KeyCode::Esc));
+        assert_eq!(m.overlay, Overlay::None);
+    }
+    // At 200×50 it fits in three columns: no scroll hint.
+    let mut m = model();
+    render(&mut m, 200, 50);
+    m.update(key('?'));
+    assert_eq!(m.help_max_scroll(), 0);
+    let text = screen(&render(&mut m, 200, 50));
+    assert!(!text.contains("· rows"), "{text}");
+}

@@ -174,8 +174,19 @@ impl Model {
                 return Vec::new();
             }
             (
-                Overlay::Help { scroll }
-                | Overlay::Kpi { scroll }
+                Overlay::Help { .. },
+                Action::Down
+                | Action::Up
+                | Action::PageDown
+                | Action::PageUp
+                | Action::Top
+                | Action::Bottom,
+            ) => {
+                self.scroll_help(action);
+                return Vec::new();
+            }
+            (
+                Overlay::Kpi { scroll }
                 | Overlay::Handover { scroll }
                 | Overlay::Voc { scroll }
                 | Overlay::Detail { scroll, .. },
