@@ -589,3 +589,78 @@ fn help_scrolls_where_it_does_not_fit() {
     let text = screen(&render(&mut m, 200, 50));
     assert!(!text.contains("· rows"), "{text}");
 }
+
+#[test]
+fn the_mouse_setting_drives_the_terminal_switch() {
+    use cre_cockpit::model::message::Effect;
+    use cre_cockpit::model::{Settings, SourceState};
+    // `[ui] mouse = false` reaches the model the terminal loop reads.
+    let m = Model::new(
+        Settings {
+            mouse: false,
+            ..Settings::default()
+        },
+        Vec::<SourceState>::new(),
+        common::now(),
+    );
+    assert!(!m.mouse);
+    let mut m = model();
+    assert!(m.mouse, "on by default");
+    // `:mouse off` / `:mouse on` / `:mouse` (toggle) ask the terminal.
+    assert_eq!(m.run_command("mouse off"), [Effect::Mouse(false)]);
+    assert!(!m.mouse);
+    let m2 = &mut m;
+    m2.update(key('?'));
+    let text = screen(&render(m2, 200, 50));
+    assert!(text.contains("off: the terminal selects text"), "{text}");
+    m.update(code(KeyCode::Esc));
+    m.update(key(':'));
+    typed(&mut m, "mouse on");
+    assert_eq!(m.update(code(KeyCode::Enter)), [Effect::Mouse(true)]);
+    assert!(m.mouse);
+    assert_eq!(m.run_command("mouse"), [Effect::Mouse(false)]);
+}
+
+#[test]
+fn the_handover_opens_scrolls_and_closes() {
+    use cre_cockpit::model::message::Effect;
+    let mut m = model();
+    render(&mut m, 120, 40);
+    let effects = m.update(key('H'));
+    assert!(effects.contains(&Effect::Handover), "{effects:?}");
+    // The app writes the report from the model and answers with it.
+    let (file, markdown) = cre_cockpit::report::handover::shift_report(&m);
+    let mut report = markdown.clone();
+    for i in 1..=40 {
+        report.push_str(&format!("\n- filler line {i} to need scrolling"));
+    }
+    m.update(Message::HandoverWritten {
+        report,
+        said: format!("handover written to {file}"),
+    });
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 0 });
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(text.contains("Shift handover"), "{text}");
+    assert!(text.contains("j/k scroll"), "{text}");
+    let first = markdown.lines().next().unwrap().trim().to_owned();
+    assert!(text.contains(&first), "{text}");
+    insta::assert_snapshot!("handover_overlay_120x40", text);
+    m.update(key('j'));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 1 });
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(!text.contains(&first), "{text}");
+    m.update(code(KeyCode::PageDown));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 11 });
+    m.update(code(KeyCode::PageUp));
+    m.update(key('k'));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 0 });
+    m.update(code(KeyCode::Esc));
+    assert_eq!(m.overlay, Overlay::None);
+    // H again while it is open closes it too.
+    m.update(Message::HandoverWritten {
+        report: markdown,
+        said: String::new(),
+    });
+    m.update(key('H'));
+    assert_eq!(m.overlay, Overlay::None);
+}
