@@ -325,7 +325,7 @@ impl Model {
                 let pane = self.focus;
                 // A rule that does not parse leaves the pane as it was:
                 // applying the rest would look like a filter that worked.
-                if let (_, Some(error)) = super::query::parse(pane, argument) {
+                if let (_, Some(error)) = super::query::parse(pane.into(), argument) {
                     self.say(format!("{error} · not applied"));
                     return Vec::new();
                 }

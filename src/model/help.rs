@@ -9,7 +9,6 @@
 use unicode_width::UnicodeWidthStr;
 
 use super::Model;
-use super::view::Pane;
 
 /// Columns narrower than this wrap too much to read.
 const COLUMN_MIN: u16 = 64;
@@ -166,13 +165,8 @@ impl Model {
              segment=enterprise arr>=100k",
             None,
         ));
-        for pane in Pane::ALL {
-            let label = match pane {
-                Pane::Inquiries => "inquiries",
-                Pane::Customers => "customers",
-                Pane::Incidents => "incidents",
-            };
-            items.push(entry(label, super::query::fields(pane), None));
+        for rows in super::query::Pane::ALL {
+            items.push(entry(rows.label(), super::query::fields(rows), None));
         }
         items.push(entry(
             "mouse",

@@ -18,11 +18,32 @@
 //! A rule that does not parse is left out and its error returned, so the
 //! footer says why instead of the pane silently showing nothing.
 
-use super::view::Pane;
 use super::views::expr::{self, Expr};
 use crate::core::domain::{Account, Incident, Segment, Severity};
 use crate::insight::health::Band;
 use crate::insight::join::CustomerRow;
+
+/// Which pane's rows a filter is for (the pane itself lives in `view`,
+/// which depends on this module, not the other way round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Inquiries,
+    Customers,
+    Incidents,
+}
+
+impl Pane {
+    pub const ALL: [Self; 3] = [Self::Inquiries, Self::Customers, Self::Incidents];
+
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Inquiries => "inquiries",
+            Self::Customers => "customers",
+            Self::Incidents => "incidents",
+        }
+    }
+}
 
 /// The characters that make a term a field rule.
 const OPERATOR: &[char] = &['=', '<', '>', '~'];
@@ -338,8 +359,8 @@ fn rule(pane: Pane, term: &str) -> Result<Rule, String> {
             Ok(Rule::Incident(IncidentRule::Service(text_op(op)?, lower)))
         }
         _ => Err(format!(
-            "unknown field {field:?} in {} (fields: {})",
-            pane.title(),
+            "unknown field {field:?} for {} (fields: {})",
+            pane.label(),
             fields(pane)
         )),
     }
@@ -350,8 +371,9 @@ fn text_matches(op: Cmp, text: &str, value: &str) -> bool {
     match op {
         Cmp::Eq => text.eq_ignore_ascii_case(value),
         Cmp::Ne => !text.eq_ignore_ascii_case(value),
-        Cmp::Contains => super::contains_ci(text, value),
-        Cmp::NotContains => !super::contains_ci(text, value),
+        // Few rows (customers, incidents): an allocation each is cheap.
+        Cmp::Contains => text.to_ascii_lowercase().contains(value),
+        Cmp::NotContains => !text.to_ascii_lowercase().contains(value),
         _ => false,
     }
 }

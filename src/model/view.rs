@@ -59,6 +59,16 @@ impl Pane {
     }
 }
 
+impl From<Pane> for super::query::Pane {
+    fn from(pane: Pane) -> Self {
+        match pane {
+            Pane::Inquiries => Self::Inquiries,
+            Pane::Customers => Self::Customers,
+            Pane::Incidents => Self::Incidents,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum SortMode {
     /// "Most urgent" first: see [`urgency`].
@@ -254,7 +264,7 @@ pub fn filter_highlights(filter: &str, text: &str) -> Vec<usize> {
         return Vec::new();
     }
     // Field rules (`priority>=high`) are not text to find.
-    let (query, _) = super::query::parse(Pane::Inquiries, filter);
+    let (query, _) = super::query::parse(super::query::Pane::Inquiries, filter);
     let pattern = filter_pattern(&query.words);
     let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
     let mut chars = Vec::new();
@@ -289,7 +299,7 @@ impl Model {
     /// order, so a keystroke in the filter prompt is one linear scan, with
     /// no sort.
     pub(crate) fn refilter(&mut self, pane: Pane) {
-        let (query, error) = super::query::parse(pane, &self.panes[pane as usize].filter);
+        let (query, error) = super::query::parse(pane.into(), &self.panes[pane as usize].filter);
         self.panes[pane as usize].filter_error = error;
         let view = &self.panes[pane as usize];
         let needle = query.words.trim();
