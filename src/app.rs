@@ -110,6 +110,7 @@ where
         crate::app::terminal::set_mouse(false);
     }
     draw(terminal, &model)?;
+    crate::app::terminal::panic_if_asked();
     // Start-up timing for the performance record (scripts/perf.sh reads it
     // from the log): the first frame, and the first one with the desk's data.
     let mut awaiting_desk = runtime.started;

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod command;
 pub mod escalate;
+pub mod help;
 pub(crate) mod incident_mode;
 mod input;
 pub mod keymap;
@@ -16,6 +17,7 @@ pub mod message;
 pub mod notify;
 mod persist;
 mod prompt;
+pub mod query;
 mod settings;
 mod view;
 pub mod views;
@@ -56,6 +58,10 @@ pub(crate) enum Armed {
     /// `esc` on a typed draft.
     Discard,
 }
+
+/// How long a footer message stays: long enough to read, short enough
+/// that it is not mistaken for the present state.
+pub const STATUS_FOR: SignedDuration = SignedDuration::from_secs(8);
 
 /// Metrics older than this count as no data for the health score.
 const METRICS_MAX_AGE: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -123,6 +129,9 @@ pub struct Model {
     pub(crate) writes_index: HashMap<crate::core::writes::Target, Vec<usize>>,
     /// A short message for the footer, and when it was set.
     pub status: Option<(String, Timestamp)>,
+    /// The write the footer's message is about (its "queued for
+    /// delivery"), so its delivery replaces the message.
+    status_write: Option<i64>,
     /// The incident whose customers and inquiries the other two panes are
     /// narrowed to (the jump key), if any.
     pub scope: Option<String>,
@@ -174,6 +183,7 @@ impl Model {
             writes: Vec::new(),
             writes_index: HashMap::new(),
             status: None,
+            status_write: None,
             scope: None,
             size: (80, 24),
             quit: false,
@@ -221,12 +231,15 @@ impl Model {
             Message::Input(event) => return self.handle_input(&event),
             Message::Tick(now) => {
                 self.now = now;
+                // Expired here, by the clock, so the frame only draws what
+                // the state says.
                 if self
                     .status
                     .as_ref()
-                    .is_some_and(|(_, at)| now.duration_since(*at) > SignedDuration::from_secs(5))
+                    .is_some_and(|(_, at)| now.duration_since(*at) >= STATUS_FOR)
                 {
                     self.status = None;
+                    self.status_write = None;
                 }
                 // SLA breaches and renewal distances move with the clock.
                 if now.duration_since(self.last_derive) >= SignedDuration::from_mins(1) {
@@ -383,6 +396,7 @@ impl Model {
     /// Show a short message in the footer.
     pub fn say(&mut self, text: impl Into<String>) {
         self.status = Some((text.into(), self.now));
+        self.status_write = None;
     }
 
     /// Update the chip of a source; on failure keep the last good data.

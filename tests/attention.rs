@@ -324,3 +324,343 @@ fn ctrl_c_quits_but_asks_over_a_draft() {
     m.update(code(KeyCode::Esc));
     assert!(m.prompt.is_none());
 }
+
+/// The ids a pane shows, in order.
+fn shown(m: &Model, pane: Pane) -> Vec<String> {
+    (0..m.panes[pane as usize].order.len())
+        .filter_map(|row| m.row_id(pane, row))
+        .collect()
+}
+
+#[test]
+fn filter_field_rules_are_anded_with_the_fuzzy_words() {
+    let mut m = model();
+    m.run_command("filter priority>=high");
+    assert_eq!(shown(&m, Pane::Inquiries), ["101", "102"]);
+    m.run_command("filter acme priority >= high");
+    assert_eq!(shown(&m, Pane::Inquiries), ["101"]);
+    // customer= is the account's name, id or tenant.
+    m.run_command("filter customer=acme status=open,pending");
+    let mut ids = shown(&m, Pane::Inquiries);
+    ids.sort();
+    assert_eq!(ids, ["101", "104"]);
+    m.run_command("filter priority<normal");
+    assert_eq!(shown(&m, Pane::Inquiries), ["103"]);
+    // The matched words are highlighted, the rules are not text to find.
+    assert_eq!(
+        cre_cockpit::model::view_highlights("acme priority>=high", "Acme Corp"),
+        vec![0, 1, 2, 3]
+    );
+
+    m.update(key('2'));
+    m.run_command("filter segment=enterprise");
+    assert_eq!(shown(&m, Pane::Customers), ["c1"]);
+    m.run_command("filter arr>=50k");
+    let mut ids = shown(&m, Pane::Customers);
+    ids.sort();
+    assert_eq!(ids, ["c1", "c2"]);
+    m.run_command("filter arr>=50k glbx");
+    assert!(shown(&m, Pane::Customers).is_empty());
+}
+
+#[test]
+fn a_bad_filter_rule_says_why_in_the_footer() {
+    let mut m = model();
+    // :filter with a bad value is not applied, and says so.
+    m.run_command("filter priority>=hihg");
+    assert_eq!(shown(&m, Pane::Inquiries).len(), 4);
+    let (said, _) = m.status.clone().unwrap();
+    assert!(said.contains("unknown priority \"hihg\""), "{said}");
+    assert!(said.contains("not applied"), "{said}");
+    m.run_command("filter colour=red");
+    let (said, _) = m.status.clone().unwrap();
+    assert!(said.contains("unknown field \"colour\""), "{said}");
+    // Typed into `/`, the footer names the fault while the words still
+    // filter; enter keeps it in the footer.
+    m.update(key('2'));
+    m.update(key('/'));
+    typed(&mut m, "acme owner>dana");
+    let text = screen(&render(&mut m, 120, 40));
+    let footer = text.lines().last().unwrap();
+    assert!(footer.contains("owner takes =, !=, ~ or !~"), "{footer}");
+    assert_eq!(shown(&m, Pane::Customers), ["c1"]);
+    m.update(code(KeyCode::Enter));
+    let (said, _) = m.status.clone().unwrap();
+    assert!(said.contains("filter owner>dana"), "{said}");
+}
+
+#[test]
+fn a_in_incident_mode_annotates_what_the_cursor_is_on() {
+    use cre_cockpit::core::writes::Target as WriteTarget;
+    use cre_cockpit::model::Prompt;
+    let mut m = model();
+    render(&mut m, 120, 40);
+    let about = |m: &Model| match &m.prompt {
+        Some(Prompt::Annotate { target, about, .. }) => (target.clone(), about.clone()),
+        other => panic!("no note dialog: {other:?}"),
+    };
+    m.update(key('i'));
+    let Overlay::Incident { id, .. } = m.overlay.clone() else {
+        panic!("not in incident mode")
+    };
+    // Customers have focus first: the note is about the first of them.
+    let first = m.incident_cursor().unwrap();
+    m.update(key('a'));
+    let (target, said) = about(&m);
+    let cre_cockpit::model::Target::Customer(account) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(target, WriteTarget::Customer(account.clone()));
+    assert!(said.starts_with("customer "), "{said}");
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(
+        text.contains(&said),
+        "the dialog names what the note is about\n{text}"
+    );
+    m.update(code(KeyCode::Esc));
+    // The inquiries section, second row.
+    m.update(code(KeyCode::Tab));
+    m.update(key('j'));
+    let index = m.data.incidents.iter().position(|i| i.id == id).unwrap();
+    let second = m.linked_in_order(index)[1].id.to_string();
+    m.update(key('a'));
+    let (target, said) = about(&m);
+    assert_eq!(target, WriteTarget::Inquiry(second.clone()));
+    assert!(said.starts_with(&format!("inquiry {second}: ")), "{said}");
+    m.update(code(KeyCode::Esc));
+    // The timeline: the incident itself.
+    m.update(code(KeyCode::Tab));
+    m.update(key('a'));
+    let (target, said) = about(&m);
+    assert_eq!(target, WriteTarget::Incident(id.clone()));
+    assert!(said.starts_with(&format!("incident {id}: ")), "{said}");
+}
+
+/// A journalled note on inquiry 101 with one desk step per state.
+fn write_with(
+    id: i64,
+    states: &[cre_cockpit::core::writes::StepState],
+) -> cre_cockpit::core::writes::Write {
+    use cre_cockpit::core::writes::{SourceWrite, Step, Target, Write, WriteKind};
+    Write {
+        id,
+        created_at: common::now(),
+        kind: WriteKind::Annotate,
+        target: Target::Inquiry("101".into()),
+        text: "called the customer".into(),
+        steps: (0..states.len())
+            .map(|i| Step {
+                id: id * 10 + i as i64,
+                write_id: id,
+                effect: SourceWrite::DeskNote {
+                    ticket: "101".into(),
+                    body: "called the customer".into(),
+                    public: false,
+                },
+                item: "desk:101".into(),
+                marker: "cc-00".into(),
+                state: states[i],
+                attempts: 0,
+                next_attempt_at: common::now(),
+                last_error: None,
+                sent_at: None,
+                check_first: false,
+                owner: None,
+                lease_until: None,
+            })
+            .collect(),
+    }
+}
+
+fn delivery(write: i64, step: i64, state: cre_cockpit::core::writes::StepState) -> Message {
+    Message::Delivery(cre_cockpit::core::writes::Delivery {
+        write_id: write,
+        step_id: step,
+        state,
+        error: (state == cre_cockpit::core::writes::StepState::Failed)
+            .then(|| "422 ticket is closed".to_owned()),
+    })
+}
+
+fn footer_says(m: &Model) -> String {
+    m.status.clone().map(|(s, _)| s).unwrap_or_default()
+}
+
+#[test]
+fn queued_for_delivery_gives_way_to_what_became_of_the_write() {
+    use cre_cockpit::core::writes::StepState::{Failed, Queued, Sent};
+    let mut m = model();
+    m.update(Message::Journalled(Ok(write_with(7, &[Queued, Queued]))));
+    assert!(
+        footer_says(&m).contains("queued for delivery"),
+        "{}",
+        footer_says(&m)
+    );
+    // One of two steps sent: still on its way.
+    m.update(delivery(7, 70, Sent));
+    assert!(
+        footer_says(&m).contains("queued for delivery"),
+        "{}",
+        footer_says(&m)
+    );
+    m.update(delivery(7, 71, Sent));
+    assert_eq!(footer_says(&m), "write 7 delivered: 2 step(s) sent");
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(!text.contains("queued for delivery"), "{text}");
+
+    // A failure says so in its place.
+    m.update(Message::Journalled(Ok(write_with(8, &[Queued]))));
+    m.update(delivery(8, 80, Failed));
+    assert_eq!(footer_says(&m), "write 8 failed: 422 ticket is closed");
+
+    // A message said since is not overwritten by a quiet delivery.
+    m.update(Message::Journalled(Ok(write_with(9, &[Queued]))));
+    m.update(key('s'));
+    let sorted = footer_says(&m);
+    m.update(delivery(9, 90, Sent));
+    assert_eq!(footer_says(&m), sorted);
+}
+
+#[test]
+fn footer_messages_expire_on_the_clock() {
+    let mut m = model();
+    m.update(key('s'));
+    let said_at = m.now;
+    assert!(m.status.is_some());
+    m.update(Message::Tick(
+        said_at + cre_cockpit::model::STATUS_FOR - jiff::SignedDuration::from_secs(1),
+    ));
+    assert!(m.status.is_some(), "gone before its time");
+    // Render alone never expires it: only the clock, in update.
+    render(&mut m, 120, 40);
+    assert!(m.status.is_some());
+    m.update(Message::Tick(said_at + cre_cockpit::model::STATUS_FOR));
+    assert_eq!(m.status, None);
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(text.lines().last().unwrap().contains("q quit"), "{text}");
+}
+
+fn help_scroll(m: &Model) -> u16 {
+    match m.overlay {
+        Overlay::Help { scroll } => scroll,
+        ref other => panic!("help closed: {other:?}"),
+    }
+}
+
+#[test]
+fn help_scrolls_where_it_does_not_fit() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut m = model();
+        render(&mut m, w, h);
+        m.update(key('?'));
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("· rows 1–"), "{w}x{h}: no position\n{text}");
+        for hint in ["j/k scroll", "page", "g/G top/end"] {
+            assert!(text.contains(hint), "{w}x{h}: no {hint:?}\n{text}");
+        }
+        let max = m.help_max_scroll();
+        assert!(max > 0, "{w}x{h}: everything fits, nothing to test");
+        // G: the end, where the last line (the mouse setting) shows.
+        m.update(key('G'));
+        assert_eq!(help_scroll(&m), max);
+        let text = screen(&render(&mut m, w, h));
+        assert!(text.contains("wheel scrolls"), "{w}x{h}\n{text}");
+        assert!(text.contains(" ↑ "), "{w}x{h}\n{text}");
+        insta::assert_snapshot!(format!("help_scrolled_{w}x{h}"), text);
+        // Never past the end; k, a page, g go back.
+        m.update(key('j'));
+        assert_eq!(help_scroll(&m), max);
+        m.update(key('k'));
+        assert_eq!(help_scroll(&m), max - 1);
+        m.update(code(KeyCode::PageUp));
+        m.update(key('g'));
+        assert_eq!(help_scroll(&m), 0);
+        m.update(code(KeyCode::PageDown));
+        let page = help_scroll(&m);
+        assert!(page > 1 && page <= max, "{w}x{h}: a page is {page}");
+        m.update(code(KeyCode::Esc));
+        assert_eq!(m.overlay, Overlay::None);
+    }
+    // At 200×50 it fits in three columns: no scroll hint.
+    let mut m = model();
+    render(&mut m, 200, 50);
+    m.update(key('?'));
+    assert_eq!(m.help_max_scroll(), 0);
+    let text = screen(&render(&mut m, 200, 50));
+    assert!(!text.contains("· rows"), "{text}");
+}
+
+#[test]
+fn the_mouse_setting_drives_the_terminal_switch() {
+    use cre_cockpit::model::message::Effect;
+    use cre_cockpit::model::{Settings, SourceState};
+    // `[ui] mouse = false` reaches the model the terminal loop reads.
+    let m = Model::new(
+        Settings {
+            mouse: false,
+            ..Settings::default()
+        },
+        Vec::<SourceState>::new(),
+        common::now(),
+    );
+    assert!(!m.mouse);
+    let mut m = model();
+    assert!(m.mouse, "on by default");
+    // `:mouse off` / `:mouse on` / `:mouse` (toggle) ask the terminal.
+    assert_eq!(m.run_command("mouse off"), [Effect::Mouse(false)]);
+    assert!(!m.mouse);
+    let m2 = &mut m;
+    m2.update(key('?'));
+    let text = screen(&render(m2, 200, 50));
+    assert!(text.contains("off: the terminal selects text"), "{text}");
+    m.update(code(KeyCode::Esc));
+    m.update(key(':'));
+    typed(&mut m, "mouse on");
+    assert_eq!(m.update(code(KeyCode::Enter)), [Effect::Mouse(true)]);
+    assert!(m.mouse);
+    assert_eq!(m.run_command("mouse"), [Effect::Mouse(false)]);
+}
+
+#[test]
+fn the_handover_opens_scrolls_and_closes() {
+    use cre_cockpit::model::message::Effect;
+    let mut m = model();
+    render(&mut m, 120, 40);
+    let effects = m.update(key('H'));
+    assert!(effects.contains(&Effect::Handover), "{effects:?}");
+    // The app writes the report from the model and answers with it.
+    let (file, markdown) = cre_cockpit::report::handover::shift_report(&m);
+    let mut report = markdown.clone();
+    for i in 1..=40 {
+        report.push_str(&format!("\n- filler line {i} to need scrolling"));
+    }
+    m.update(Message::HandoverWritten {
+        report,
+        said: format!("handover written to {file}"),
+    });
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 0 });
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(text.contains("Shift handover"), "{text}");
+    assert!(text.contains("j/k scroll"), "{text}");
+    let first = markdown.lines().next().unwrap().trim().to_owned();
+    assert!(text.contains(&first), "{text}");
+    insta::assert_snapshot!("handover_overlay_120x40", text);
+    m.update(key('j'));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 1 });
+    let text = screen(&render(&mut m, 120, 40));
+    assert!(!text.contains(&first), "{text}");
+    m.update(code(KeyCode::PageDown));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 11 });
+    m.update(code(KeyCode::PageUp));
+    m.update(key('k'));
+    assert_eq!(m.overlay, Overlay::Handover { scroll: 0 });
+    m.update(code(KeyCode::Esc));
+    assert_eq!(m.overlay, Overlay::None);
+    // H again while it is open closes it too.
+    m.update(Message::HandoverWritten {
+        report: markdown,
+        said: String::new(),
+    });
+    m.update(key('H'));
+    assert_eq!(m.overlay, Overlay::None);
+}

@@ -234,6 +234,13 @@ impl Cockpit {
     /// Start the binary with `config` in a 200×50 pane whose output is
     /// captured from the first byte.
     fn start(tmux: String, name: &str, config: &str) -> Self {
+        Self::start_with(tmux, name, config, "")
+    }
+
+    /// `start` with more `VAR=value` words in the program's environment.
+    /// The program runs under a shell that records `stty -a` before and
+    /// after it, and exits with its status.
+    fn start_with(tmux: String, name: &str, config: &str, env: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, config).unwrap();
@@ -252,9 +259,11 @@ impl Cockpit {
             &script,
             format!(
                 "#!/bin/sh\nwhile [ ! -e '{go}' ]; do sleep 0.05; done\n\
-                 exec env -u TMUX HOME='{home}' CRE_COCKPIT_DATA='{data}' CRE_COCKPIT_LOG=trace \
-                 CRE_SAFETY_ZD_TOKEN='{zd}' CRE_SAFETY_PD_TOKEN='{pd}' \
-                 TERM=xterm-256color '{bin}' --config '{config}'\n",
+                 stty -a > '{stty}.before'\n\
+                 env -u TMUX HOME='{home}' CRE_COCKPIT_DATA='{data}' CRE_COCKPIT_LOG=trace \
+                 CRE_SAFETY_ZD_TOKEN='{zd}' CRE_SAFETY_PD_TOKEN='{pd}' {env} \
+                 TERM=xterm-256color '{bin}' --config '{config}'\n\
+                 code=$?\nstty -a > '{stty}.after'\nexit $code\n",
                 go = go.display(),
                 home = dir.path().display(),
                 data = dir.path().join("data").display(),
@@ -262,6 +271,7 @@ impl Cockpit {
                 config = config_path.display(),
                 zd = tokens[0],
                 pd = tokens[1],
+                stty = dir.path().join("stty").display(),
             ),
         )
         .unwrap();
@@ -311,8 +321,53 @@ impl Cockpit {
         }
     }
 
+    /// The program's pid (the pane runs the shell that waits for it).
+    fn pid(&self) -> String {
+        let shell = self.tmux(&["display-message", "-p", "-t", "cockpit", "#{pane_pid}"]);
+        let shell = String::from_utf8_lossy(&shell.stdout).trim().to_owned();
+        let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
+        assert!(
+            !pid.is_empty() && !pid.contains('\n'),
+            "child of {shell}: {pid:?}"
+        );
+        pid
+    }
+
+    /// Send the program a signal.
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// The terminal's settings after the program exited are those from
+    /// before it started: raw mode undone (echo, canonical input, signals,
+    /// output processing back), which is what `stty sane` would give.
+    fn assert_stty_restored(&self) {
+        let read = |which: &str| {
+            std::fs::read_to_string(self.dir.path().join(format!("stty.{which}")))
+                .unwrap_or_else(|e| panic!("stty.{which}: {e}"))
+        };
+        let (before, after) = (read("before"), read("after"));
+        for flag in ["icanon", "echo", "isig", "opost", "icrnl"] {
+            assert!(
+                before.split_whitespace().any(|w| w == flag),
+                "{flag} before: {before}"
+            );
+        }
+        assert_eq!(before, after, "stty settings changed by the run");
+    }
+
     /// Wait until the program has exited, and check it exited cleanly.
     fn wait_exited(&self) {
+        self.wait_exited_with("0");
+    }
+
+    /// Wait until the program has exited with `expected` status.
+    fn wait_exited_with(&self, expected: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = self.tmux(&[
@@ -328,7 +383,7 @@ impl Cockpit {
             let mut fields = state.split_whitespace();
             if fields.next() == Some("1") {
                 if let Some(status) = fields.next() {
-                    assert_eq!(status, "0", "the cockpit exited with status {status}");
+                    assert_eq!(status, expected, "the cockpit exited with status {status}");
                 }
                 return;
             }
@@ -732,10 +787,7 @@ async fn ctrl_c_and_sigint_exit_cleanly_and_restore_the_terminal() {
             if how == "ctrl-c" {
                 cockpit.keys(&["C-c"]);
             } else {
-                let pid = cockpit.tmux(&["display-message", "-p", "-t", "cockpit", "#{pane_pid}"]);
-                let pid = String::from_utf8_lossy(&pid.stdout).trim().to_owned();
-                let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-                assert!(status.success());
+                cockpit.signal("INT");
             }
             cockpit.wait_exited();
             // tmux's own view of the pane: no mouse mode left on.
@@ -750,10 +802,118 @@ async fn ctrl_c_and_sigint_exit_cleanly_and_restore_the_terminal() {
             // (The cursor's visibility is checked in the bytes below: a dead
             // pane's cursor flag says nothing.)
             assert_eq!(flags, "00", "{how}: mouse reporting, alternate screen");
+            cockpit.assert_stty_restored();
             cockpit
         })
         .await
         .unwrap();
         assert_restored(&cockpit.bytes());
     }
+}
+
+/// SIGTERM (a service manager, `kill`), SIGHUP (the terminal window closed,
+/// ssh dropped) and a panic each end the program with the terminal as it
+/// was: no alternate screen, a visible cursor, no mouse reporting, stty
+/// settings as before. A panic exits 101 with its message readable on the
+/// normal screen, printed after the terminal was restored.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs tmux (scripts/test.sh starts it)"]
+async fn sigterm_sighup_and_a_panic_restore_the_terminal() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    pagerduty(&server).await;
+    for (name, how) in [("te", "TERM"), ("hu", "HUP"), ("pa", "panic")] {
+        let env = if how == "panic" {
+            format!("{}=1", cre_cockpit::app::terminal::TEST_PANIC_ENV)
+        } else {
+            String::new()
+        };
+        let cockpit = Cockpit::start_with(tmux.clone(), name, &config(&server, "pagerduty"), &env);
+        let cockpit = tokio::task::spawn_blocking(move || {
+            if how == "panic" {
+                cockpit.wait_exited_with("101");
+                let screen = cockpit.screen();
+                assert!(
+                    screen.contains("panicking on purpose"),
+                    "the panic message is not on the normal screen:\n{screen}"
+                );
+            } else {
+                cockpit.wait_for("ZDSUBJECT");
+                cockpit.signal(how);
+                cockpit.wait_exited();
+            }
+            let flags = cockpit.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "cockpit",
+                "#{mouse_any_flag}#{alternate_on}",
+            ]);
+            let flags = String::from_utf8_lossy(&flags.stdout).trim().to_owned();
+            assert_eq!(flags, "00", "{how}: mouse reporting, alternate screen");
+            cockpit.assert_stty_restored();
+            cockpit
+        })
+        .await
+        .unwrap();
+        let bytes = cockpit.bytes();
+        assert_restored(&bytes);
+        if how == "panic" {
+            // The message comes after the restore, not into the alternate
+            // screen that the restore wipes.
+            let message = memchr::memmem::rfind(&bytes, b"panicking on purpose").expect("message");
+            let left = memchr::memmem::rfind(&bytes, b"\x1b[?1049l").expect("left");
+            assert!(
+                left < message,
+                "the panic message was printed before the restore"
+            );
+        }
+    }
+}
+
+/// `[ui] mouse = false` starts with mouse reporting off on the real
+/// terminal; `:mouse on` and `:mouse off` switch what the terminal
+/// receives (tmux's own flag for the pane).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs tmux (scripts/test.sh starts it)"]
+async fn the_mouse_setting_switches_mouse_reporting_on_the_terminal() {
+    let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    pagerduty(&server).await;
+    let config = format!("{}\n[ui]\nmouse = false\n", config(&server, "pagerduty"));
+    let cockpit = Cockpit::start(tmux, "mo", &config);
+    tokio::task::spawn_blocking(move || {
+        let mouse = || {
+            let out = cockpit.tmux(&[
+                "display-message",
+                "-p",
+                "-t",
+                "cockpit",
+                "#{mouse_any_flag}",
+            ]);
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        cockpit.wait_for("ZDSUBJECT");
+        assert_eq!(mouse(), "0", "[ui] mouse = false");
+        cockpit.keys(&[":", "m", "o", "u", "s", "e", "Space", "o", "n", "Enter"]);
+        cockpit.wait_for("mouse on");
+        assert_eq!(mouse(), "1", ":mouse on");
+        cockpit.keys(&[
+            ":", "m", "o", "u", "s", "e", "Space", "o", "f", "f", "Enter",
+        ]);
+        cockpit.wait_for("mouse off");
+        assert_eq!(mouse(), "0", ":mouse off");
+        cockpit.keys(&["q"]);
+        cockpit.wait_exited();
+    })
+    .await
+    .unwrap();
 }

@@ -53,6 +53,8 @@ pub type Screen = Terminal<SafeBackend<CrosstermBackend<Stdout>>>;
 pub fn enter() -> io::Result<(Screen, Guard)> {
     install_panic_hook();
     enable_raw_mode()?;
+    // From here on there is something to restore, even if the rest fails.
+    ENTERED.store(true, Ordering::SeqCst);
     let guard = Guard;
     execute!(
         io::stdout(),
@@ -141,9 +143,15 @@ pub fn input() -> crossterm::event::EventStream {
     crossterm::event::EventStream::new()
 }
 
-/// Give the terminal back as it was. Safe to call more than once.
+/// Give the terminal back as it was. Safe to call more than once: only
+/// the first call after `enter` writes anything — a second "leave the
+/// alternate screen" would move the cursor back over what was printed
+/// since (the panic message, printed between the hook's restore and the
+/// guard's).
 pub fn restore() {
-    ENTERED.store(false, Ordering::SeqCst);
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     // Best effort: on the way out there is nobody left to report to.
     let _ = execute!(
         io::stdout(),
@@ -154,8 +162,22 @@ pub fn restore() {
     let _ = disable_raw_mode();
 }
 
+/// The environment variable that makes the TUI panic right after its
+/// first frame: a test hook (tests/terminal_safety.rs) to prove that a
+/// panic gives the terminal back. Not documented for users; its name says
+/// what it does, so nobody sets it by accident.
+pub const TEST_PANIC_ENV: &str = "CRE_COCKPIT_TEST_PANIC_AFTER_FIRST_FRAME";
+
+/// The test hook of [`TEST_PANIC_ENV`], checked once per run.
+pub fn panic_if_asked() {
+    if std::env::var_os(TEST_PANIC_ENV).is_some_and(|v| v == "1") {
+        panic!("{TEST_PANIC_ENV}=1: panicking on purpose to test the terminal's restore");
+    }
+}
+
 /// Restore the terminal before the default panic message prints, so the
-/// message is readable and the shell usable.
+/// message is readable (on the normal screen, not the alternate one that
+/// is about to vanish) and the shell usable.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -1,6 +1,6 @@
 //! The `:` command line (k9s-style): every action by name, and a few
 //! commands that take an argument (`:note text`, `:escalate api-eng`,
-//! `:view breaching`, `:filter acme`, `:sort sla`, `:mouse off`). Names
+//! `:view breaching`, `:filter acme priority>=high`, `:sort sla`, `:mouse off`). Names
 //! complete with `tab` and match fuzzily (`:hndv` finds `handover`);
 //! `↑`/`↓` recall earlier command lines.
 
@@ -48,8 +48,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("view", "<name>", "show a saved view of the inquiries"),
     (
         "filter",
-        "<words>",
-        "fuzzy filter of the focused pane (words AND-ed)",
+        "<words|field op value>",
+        "filter the focused pane: fuzzy words and rules (priority>=high), AND-ed",
     ),
     ("sort", "<order>", "sort the focused pane"),
     ("incident", "", "incident mode"),
@@ -323,8 +323,24 @@ impl Model {
             }
             "filter" => {
                 let pane = self.focus;
+                // A rule that does not parse leaves the pane as it was:
+                // applying the rest would look like a filter that worked.
+                if let (_, Some(error)) = super::query::parse(pane.into(), argument) {
+                    self.say(format!("{error} · not applied"));
+                    return Vec::new();
+                }
                 self.panes[pane as usize].filter = argument.to_owned();
                 self.refilter(pane);
+                let shown = self.panes[pane as usize].order.len();
+                self.say(if argument.is_empty() {
+                    format!("{}: filter cleared", pane.title())
+                } else {
+                    format!(
+                        "{}: {shown} of {} match {argument}",
+                        pane.title(),
+                        self.total(pane)
+                    )
+                });
             }
             "sort" => {
                 let pane = self.focus;

@@ -160,18 +160,7 @@ impl Model {
             (Action::FocusCustomers, _) => section = Section::Inquiries,
             (Action::FocusIncidents, _) => section = Section::Timeline,
             (Action::Detail, _) => {
-                let target = index.and_then(|i| match section {
-                    Section::Customers => {
-                        self.derived.impacts.get(i)?.affected.get(rows[0]).map(|a| {
-                            super::Target::Customer(self.data.accounts[a.account].id.to_string())
-                        })
-                    }
-                    Section::Inquiries => self
-                        .linked_in_order(i)
-                        .get(rows[1])
-                        .map(|q| super::Target::Inquiry(q.id.to_string())),
-                    Section::Timeline => None,
-                });
+                let target = self.incident_cursor();
                 let Some(target) = target else {
                     return Some(Vec::new());
                 };
@@ -195,6 +184,33 @@ impl Model {
             scroll,
         };
         Some(Vec::new())
+    }
+
+    /// In incident mode, the customer or inquiry under the cursor of the
+    /// section that has focus (`None` on the timeline: the incident itself).
+    #[must_use]
+    pub fn incident_cursor(&self) -> Option<super::Target> {
+        let Overlay::Incident {
+            id, section, rows, ..
+        } = &self.overlay
+        else {
+            return None;
+        };
+        let index = self.data.incidents.iter().position(|i| i.id == *id)?;
+        match section {
+            Section::Customers => self
+                .derived
+                .impacts
+                .get(index)?
+                .affected
+                .get(rows[0])
+                .map(|a| super::Target::Customer(self.data.accounts[a.account].id.to_string())),
+            Section::Inquiries => self
+                .linked_in_order(index)
+                .get(rows[1])
+                .map(|q| super::Target::Inquiry(q.id.to_string())),
+            Section::Timeline => None,
+        }
     }
 
     /// A new SEV1/SEV2 just rang: a banner offers incident mode (one key),

@@ -78,7 +78,13 @@ impl Model {
                     self.filter_input = None;
                     self.set_filter(String::new());
                 }
-                KeyCode::Enter => self.filter_input = None,
+                KeyCode::Enter => {
+                    self.filter_input = None;
+                    // The footer showed it while typing; keep it in view.
+                    if let Some(error) = self.panes[self.focus as usize].filter_error.clone() {
+                        self.say(error);
+                    }
+                }
                 KeyCode::Backspace => {
                     text.pop();
                     let text = text.clone();
@@ -168,8 +174,19 @@ impl Model {
                 return Vec::new();
             }
             (
-                Overlay::Help { scroll }
-                | Overlay::Kpi { scroll }
+                Overlay::Help { .. },
+                Action::Down
+                | Action::Up
+                | Action::PageDown
+                | Action::PageUp
+                | Action::Top
+                | Action::Bottom,
+            ) => {
+                self.scroll_help(action);
+                return Vec::new();
+            }
+            (
+                Overlay::Kpi { scroll }
                 | Overlay::Handover { scroll }
                 | Overlay::Voc { scroll }
                 | Overlay::Detail { scroll, .. },

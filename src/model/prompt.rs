@@ -97,7 +97,16 @@ impl Model {
     /// The journal target and a one-line description of the selected row.
     pub(super) fn write_target(&self) -> Option<(Target, String)> {
         let pane = self.focus;
+        // In incident mode a note or escalation is about what the cursor
+        // is on: the customer or inquiry of the focused section, else the
+        // incident.
+        let under_cursor = self.incident_cursor().map(|target| match target {
+            ViewTarget::Inquiry(id) => (Pane::Inquiries, id),
+            ViewTarget::Customer(id) => (Pane::Customers, id),
+            ViewTarget::Incident(id) => (Pane::Incidents, id),
+        });
         let id = match &self.overlay {
+            _ if under_cursor.is_some() => under_cursor.as_ref().map(|(_, id)| id.clone())?,
             super::Overlay::Incident { id, .. } => id.clone(),
             super::Overlay::Detail { target, .. } => match target {
                 ViewTarget::Inquiry(id) | ViewTarget::Customer(id) | ViewTarget::Incident(id) => {
@@ -107,6 +116,7 @@ impl Model {
             _ => self.row_id(pane, self.panes[pane as usize].selected)?,
         };
         let pane = match &self.overlay {
+            _ if under_cursor.is_some() => under_cursor.map_or(pane, |(p, _)| p),
             super::Overlay::Incident { .. } => Pane::Incidents,
             super::Overlay::Detail {
                 target: ViewTarget::Inquiry(_),
@@ -366,6 +376,7 @@ impl Model {
                     write.id,
                     write.steps.len()
                 ));
+                self.status_write = Some(write.id);
                 self.writes.insert(0, write);
                 self.index_writes();
                 self.prompt = None;
@@ -434,6 +445,23 @@ impl Model {
         if d.state == writes::StepState::Failed {
             let error = d.error.clone().unwrap_or_default();
             self.say(format!("write {} failed: {error}", d.write_id));
+            return;
+        }
+        // The footer still says this write is queued: once nothing of it
+        // is pending, say what became of it instead.
+        if self.status_write == Some(d.write_id)
+            && let Some(write) = self.writes.iter().find(|w| w.id == d.write_id)
+            && !write.state().is_pending()
+        {
+            let sent = write
+                .steps
+                .iter()
+                .filter(|s| s.state == writes::StepState::Sent)
+                .count();
+            self.say(match write.state() {
+                writes::StepState::Cancelled => format!("write {} cancelled", d.write_id),
+                _ => format!("write {} delivered: {sent} step(s) sent", d.write_id),
+            });
         }
     }
 

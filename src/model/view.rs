@@ -59,6 +59,16 @@ impl Pane {
     }
 }
 
+impl From<Pane> for super::query::Pane {
+    fn from(pane: Pane) -> Self {
+        match pane {
+            Pane::Inquiries => Self::Inquiries,
+            Pane::Customers => Self::Customers,
+            Pane::Incidents => Self::Incidents,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum SortMode {
     /// "Most urgent" first: see [`urgency`].
@@ -94,8 +104,10 @@ pub struct PaneView {
     pub selected: usize,
     /// First visible row.
     pub offset: usize,
-    /// Applied filter (case-insensitive substring).
+    /// Applied filter as typed: fuzzy words and field rules (`query`).
     pub filter: String,
+    /// Why a field rule of `filter` was left out, if one was.
+    pub filter_error: Option<String>,
     /// Index into `Pane::sorts`.
     pub sort: usize,
     /// Id of the selected item, so the selection follows it across re-sorts.
@@ -253,7 +265,9 @@ pub fn filter_highlights(filter: &str, text: &str) -> Vec<usize> {
     if filter.trim().is_empty() {
         return Vec::new();
     }
-    let pattern = filter_pattern(filter);
+    // Field rules (`priority>=high`) are not text to find.
+    let (query, _) = super::query::parse(super::query::Pane::Inquiries, filter);
+    let pattern = filter_pattern(&query.words);
     let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
     let mut chars = Vec::new();
     let mut indices = Vec::new();
@@ -287,9 +301,11 @@ impl Model {
     /// order, so a keystroke in the filter prompt is one linear scan, with
     /// no sort.
     pub(crate) fn refilter(&mut self, pane: Pane) {
+        let (query, error) = super::query::parse(pane.into(), &self.panes[pane as usize].filter);
+        self.panes[pane as usize].filter_error = error;
         let view = &self.panes[pane as usize];
-        let needle = view.filter.trim().to_owned();
-        let pattern = filter_pattern(&needle);
+        let needle = query.words.trim();
+        let pattern = filter_pattern(needle);
         let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
         let mut haystack = String::new();
         let mut chars = Vec::new();
@@ -297,7 +313,11 @@ impl Model {
         let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
             .flatten();
-        let order = if needle.is_empty() && saved_view.is_none() && scope.is_none() {
+        let order = if needle.is_empty()
+            && query.rules.is_empty()
+            && saved_view.is_none()
+            && scope.is_none()
+        {
             std::sync::Arc::clone(&view.sorted)
         } else {
             // Match in data order (sequential memory), then keep the sorted
@@ -307,6 +327,7 @@ impl Model {
                 .map(|i| {
                     scope.as_ref().is_none_or(|in_scope| in_scope[i])
                         && saved_view.is_none_or(|v| self.in_view(v, i))
+                        && query.rules.iter().all(|rule| self.rule_keeps(rule, i))
                         && (needle.is_empty() || {
                             haystack.clear();
                             self.haystack(pane, i, &mut haystack);
@@ -368,23 +389,39 @@ impl Model {
         }
     }
 
+    /// Whether a field rule keeps an item (by data index) of its pane.
+    fn rule_keeps(&self, rule: &super::query::Rule, index: usize) -> bool {
+        use super::query::Rule;
+        match rule {
+            Rule::Inquiry(e) => {
+                crate::model::views::eval(e, &self.data.inquiries[index], &self.view_context(index))
+            }
+            Rule::Customer(r) => {
+                let row = &self.derived.customers[index];
+                r.matches(row, &self.data.accounts[row.account])
+            }
+            Rule::Incident(r) => r.matches(&self.data.incidents[index]),
+        }
+    }
+
+    /// What a filter on an inquiry (by data index) may look at.
+    fn view_context(&self, index: usize) -> crate::model::views::Context<'_> {
+        crate::model::views::Context {
+            now: self.now,
+            me: self.settings.me.as_deref(),
+            account: self
+                .derived
+                .inquiry_account
+                .get(index)
+                .copied()
+                .flatten()
+                .map(|a| &self.data.accounts[a]),
+        }
+    }
+
     /// Whether an inquiry (by data index) is in a saved view.
     fn in_view(&self, view: &crate::model::views::View, index: usize) -> bool {
-        let account = self
-            .derived
-            .inquiry_account
-            .get(index)
-            .copied()
-            .flatten()
-            .map(|a| &self.data.accounts[a]);
-        view.matches(
-            &self.data.inquiries[index],
-            &crate::model::views::Context {
-                now: self.now,
-                me: self.settings.me.as_deref(),
-                account,
-            },
-        )
+        view.matches(&self.data.inquiries[index], &self.view_context(index))
     }
 
     /// Show a saved view of the inquiries pane.

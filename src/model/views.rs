@@ -187,7 +187,8 @@ fn contains(haystack: &str, needle_lower: &str) -> bool {
     crate::model::contains_ci(haystack, needle_lower)
 }
 
-fn eval(e: &Expr, inquiry: &Inquiry, cx: &Context<'_>) -> bool {
+/// Whether an inquiry satisfies a filter expression.
+pub(crate) fn eval(e: &Expr, inquiry: &Inquiry, cx: &Context<'_>) -> bool {
     match e {
         Expr::And(a, b) => eval(a, inquiry, cx) && eval(b, inquiry, cx),
         Expr::Or(a, b) => eval(a, inquiry, cx) || eval(b, inquiry, cx),

@@ -348,13 +348,17 @@ pub fn footer(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             ),
         ])
     } else if let Some(text) = &model.filter_input {
+        let hint = match &model.panes[model.focus as usize].filter_error {
+            Some(error) => Span::styled(format!("  {error}"), theme::CRITICAL),
+            None => Span::styled(
+                "  fuzzy words and rules (priority>=high), AND-ed · enter keep · esc clear",
+                theme::MUTED,
+            ),
+        };
         Line::from(vec![
             Span::styled(" / ", theme::KEY),
             Span::styled(format!("{text}▏"), theme::TEXT),
-            Span::styled(
-                "  fuzzy, words AND-ed · enter keep · esc clear",
-                theme::MUTED,
-            ),
+            hint,
         ])
     } else if let Some((text, _)) = &model.status {
         Line::from(Span::styled(format!(" {text}"), theme::WARN))
