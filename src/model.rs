@@ -412,7 +412,8 @@ impl Model {
                         remove(data, &inquiry.id);
                     }
                     if inquiry.history.solved_at.unwrap_or(inquiry.updated_at) >= keep_from {
-                        data.closed.insert(inquiry.id.to_string(), inquiry);
+                        data.closed
+                            .insert(inquiry.id.to_string(), crate::insight::kpi::kept(inquiry));
                     }
                 }
             }
