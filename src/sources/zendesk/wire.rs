@@ -393,7 +393,9 @@ pub(super) struct Directory {
     /// Reply targets per (ticket, instance) from the metric events, the SLA
     /// fallback when the `slas` sideload is absent (instance 1 is the first
     /// reply, later ones next replies).
-    pub targets: HashMap<(u64, u64), ReplyTarget>,
+    /// Keyed by ticket, then instance, so a ticket's clock is found (and
+    /// its targets forgotten) without walking every ticket's.
+    pub targets: HashMap<u64, HashMap<u64, ReplyTarget>>,
 }
 
 impl Directory {
@@ -533,7 +535,12 @@ impl Directory {
             ) else {
                 continue;
             };
-            let target = self.targets.entry((ticket, instance)).or_default();
+            let target = self
+                .targets
+                .entry(ticket)
+                .or_default()
+                .entry(instance)
+                .or_default();
             match kind {
                 "apply_sla" => {
                     target.applied = true;
@@ -561,9 +568,10 @@ impl Directory {
     /// target that has an SLA, a breach time and is neither met nor paused.
     pub fn event_clock(&self, ticket: u64) -> Option<SlaClock> {
         self.targets
+            .get(&ticket)?
             .iter()
-            .filter(|((t, _), target)| *t == ticket && target.applied && !target.stopped)
-            .filter_map(|((_, instance), target)| {
+            .filter(|(_, target)| target.applied && !target.stopped)
+            .filter_map(|(instance, target)| {
                 Some((
                     *instance,
                     SlaClock {
@@ -579,6 +587,15 @@ impl Directory {
             })
             .max_by_key(|(instance, _)| *instance)
             .map(|(_, clock)| clock)
+    }
+
+    /// Drop what is kept per ticket (metric facts, reply targets) once a
+    /// ticket has closed or gone: its inquiry already carries its history,
+    /// and a reopen arrives with a fresh metric set. Without this the
+    /// directory grew with every ticket the export ever listed.
+    pub fn forget(&mut self, ticket: u64) {
+        self.metrics.remove(&ticket);
+        self.targets.remove(&ticket);
     }
 
     /// What the role fields of a ticket hold.
