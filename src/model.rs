@@ -382,6 +382,11 @@ impl Model {
             data.closed_from = Some(at);
         }
         let keep_from = self.now - crate::insight::kpi::CLOSED_KEPT;
+        // Room for every arrival up front: growing by doubling left up to
+        // half the queue's capacity unused (and copied it on each step).
+        let open = update.changed.iter().filter(|i| i.status.is_open()).count();
+        data.inquiries.reserve(open);
+        data.index.reserve(open);
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
