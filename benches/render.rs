@@ -65,7 +65,7 @@ fn loaded_model() -> Model {
                 InquiryStatus::Open
             },
             priority: priorities[i % priorities.len()],
-            org: Some(format!("Org {}", i % CUSTOMERS)),
+            org: Some(format!("Org {}", i % CUSTOMERS).into()),
             requester: Some("Ren".into()),
             assignee: (i % 3 != 0).then(|| "Alex Kim".into()),
             group: None,

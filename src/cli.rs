@@ -595,14 +595,21 @@ async fn snapshot(
 ) -> Result<ExitCode, Failure> {
     let model = poll_model(config, secrets, demo, true, wait).await?;
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(&snapshot::to_json(&model))
-            .map_err(|e| Failure::Other(e.to_string()))?,
-        Format::Csv => snapshot::to_csv(&model).map_err(|e| Failure::Other(e.to_string()))?,
-        Format::Markdown => snapshot::to_markdown(&model),
+        // Streamed (and sanitised on the way): at 100k inquiries the whole
+        // document is tens of megabytes.
+        Format::Json => {
+            snapshot::write_json(&model, std::io::stdout().lock())
+                .map_err(|e| Failure::Other(e.to_string()))?;
+            None
+        }
+        Format::Csv => Some(snapshot::to_csv(&model).map_err(|e| Failure::Other(e.to_string()))?),
+        Format::Markdown => Some(snapshot::to_markdown(&model)),
     };
     // serde_json escapes C0 controls but writes C1 and bidi characters as
     // they are; whatever the sources sent, the terminal gets none of them.
-    println!("{}", crate::core::sanitize::multiline(&text));
+    if let Some(text) = text {
+        println!("{}", crate::core::sanitize::multiline(&text));
+    }
     // A partial read is not the complete answer a script asked for, whether
     // the source failed or the wait ran out: exit 1 either way (README).
     let mut failed = false;

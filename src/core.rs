@@ -5,6 +5,7 @@
 pub mod domain;
 pub mod durations;
 pub mod ids;
+pub mod name;
 pub mod sanitize;
 pub mod slo;
 pub mod source;

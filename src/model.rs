@@ -444,6 +444,11 @@ impl Model {
             data.closed_from = Some(at);
         }
         let keep_from = self.now - crate::insight::kpi::CLOSED_KEPT;
+        // Room for every arrival up front: growing by doubling left up to
+        // half the queue's capacity unused (and copied it on each step).
+        let open = update.changed.iter().filter(|i| i.status.is_open()).count();
+        data.inquiries.reserve(open);
+        data.index.reserve(open);
         for mut inquiry in update.changed {
             if inquiry.sla.is_none() {
                 inquiry.sla = self.settings.sla.clock(&inquiry);
@@ -474,7 +479,8 @@ impl Model {
                         remove(data, &inquiry.id);
                     }
                     if inquiry.history.solved_at.unwrap_or(inquiry.updated_at) >= keep_from {
-                        data.closed.insert(inquiry.id.to_string(), inquiry);
+                        data.closed
+                            .insert(inquiry.id.to_string(), crate::insight::kpi::kept(inquiry));
                     }
                 }
             }

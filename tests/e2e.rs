@@ -185,6 +185,11 @@ async fn the_incident_arrives_with_affected_customers_and_linked_inquiries() {
             .iter()
             .any(|i| i["affected_customers"].as_array().unwrap().len() >= 3)
     );
+    // The streamed document (what the CLI prints) is the same document.
+    let mut streamed = Vec::new();
+    cre_cockpit::report::snapshot::write_json(&model, &mut streamed).unwrap();
+    let streamed: serde_json::Value = serde_json::from_slice(&streamed).unwrap();
+    assert!(same(&streamed, &json), "the streamed snapshot differs");
     sim.shutdown().await;
 }
 
@@ -563,5 +568,24 @@ async fn newest_write_sent(
         }
         assert!(tokio::time::Instant::now() < deadline, "{what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// JSON equality up to the last bit of a float (serde_json's default float
+/// parsing does not round-trip every last bit).
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
     }
 }

@@ -527,7 +527,7 @@ fn kpi_screen_model() -> Model {
         let mut i = common::inquiry(id, "done", "Globex", Priority::Normal, solved_min_ago + 240);
         i.status = InquiryStatus::Solved;
         i.replied = true;
-        i.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        i.tags = tags.iter().map(|t| (*t).into()).collect();
         i.history = InquiryHistory {
             first_reply_at: Some(common::ago(solved_min_ago + 210)),
             solved_at: Some(common::ago(solved_min_ago)),

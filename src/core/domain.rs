@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 pub use crate::core::ids::{AccountId, IncidentId, InquiryId};
+pub use crate::core::name::Name;
 
 /// Desk priority, ordered from most to least urgent (`Urgent < Low` in `Ord`
 /// so that an ascending sort puts the urgent ones first).
@@ -99,12 +100,12 @@ pub struct Inquiry {
     pub priority: Priority,
     /// The desk's organisation for the requester (name, or id when the
     /// name is unknown); joined to an account through `Account::desk_org`.
-    pub org: Option<String>,
-    pub requester: Option<String>,
-    pub assignee: Option<String>,
-    pub group: Option<String>,
-    pub tags: Vec<String>,
-    pub feature_area: Option<String>,
+    pub org: Option<Name>,
+    pub requester: Option<Name>,
+    pub assignee: Option<Name>,
+    pub group: Option<Name>,
+    pub tags: Vec<Name>,
+    pub feature_area: Option<Name>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set when the desk itself reports the SLA target; otherwise the model
@@ -134,15 +135,15 @@ pub struct DeskDetail {
     /// The desk's own name for the status when it is a custom one (Zendesk
     /// custom ticket statuses: "Waiting on engineering"); `status` holds the
     /// category the cockpit reasons with.
-    pub status_label: Option<String>,
+    pub status_label: Option<Name>,
     /// When a task is due (Zendesk `due_at`, set on tickets of type task).
     pub due_at: Option<Timestamp>,
     /// Where the inquiry came in (Zendesk `via.channel`: email, web, api…).
-    pub channel: Option<String>,
+    pub channel: Option<Name>,
     /// The customer's rating of the support, when given.
     pub satisfaction: Option<Satisfaction>,
     /// The customer segment a desk field names (`[desk] segment_field`).
-    pub segment: Option<String>,
+    pub segment: Option<Name>,
 }
 
 /// A customer's satisfaction rating of one inquiry (Zendesk CSAT).

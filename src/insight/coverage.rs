@@ -61,7 +61,7 @@ pub fn desk(
     for (inquiry, account) in inquiries.iter().zip(inquiry_account) {
         match (account, &inquiry.org) {
             (Some(_), _) => matched += 1,
-            (None, Some(org)) => *unmatched.entry(org.clone()).or_default() += 1,
+            (None, Some(org)) => *unmatched.entry(org.to_string()).or_default() += 1,
             (None, None) => without_org += 1,
         }
     }

@@ -221,7 +221,7 @@ pub fn burden_weight(priority: Priority) -> f64 {
 /// something is engagement, not a defect. Desks that do not classify
 /// (no `kind`) can still tag questions.
 #[must_use]
-pub fn is_problem(kind: Option<InquiryKind>, tags: &[String]) -> bool {
+pub fn is_problem(kind: Option<InquiryKind>, tags: &[crate::core::domain::Name]) -> bool {
     match kind {
         Some(InquiryKind::Question) => false,
         Some(_) => true,
@@ -940,11 +940,8 @@ mod tests {
     #[test]
     fn questions_do_not_count_as_burden() {
         assert!(!is_problem(Some(InquiryKind::Question), &[]));
-        assert!(!is_problem(None, &["question".to_owned()]));
-        assert!(is_problem(
-            Some(InquiryKind::Problem),
-            &["question".to_owned()]
-        ));
+        assert!(!is_problem(None, &["question".into()]));
+        assert!(is_problem(Some(InquiryKind::Problem), &["question".into()]));
         let mut s = Support::default();
         s.add_created(Priority::Urgent, false);
         assert_eq!((s.burden, s.problems), (0.0, 0));

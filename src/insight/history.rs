@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::core::domain::{Inquiry, InquiryKind, Priority, Satisfaction, Severity};
+use crate::core::domain::{Inquiry, InquiryKind, Name, Priority, Satisfaction, Severity};
 use jiff::civil::Date;
 
 use crate::insight::health::{Baseline, DayScore};
@@ -29,12 +29,12 @@ pub const KEEP_SCORE_DAYS: i64 = 40;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedInquiry {
     pub id: String,
-    pub org: Option<String>,
+    pub org: Option<Name>,
     pub priority: Priority,
     pub kind: Option<InquiryKind>,
     /// Whether support burden counts it (not a question).
     pub problem: bool,
-    pub feature_area: Option<String>,
+    pub feature_area: Option<Name>,
     pub created_at: Timestamp,
     pub closed_at: Timestamp,
     /// The customer's rating, which usually comes after the close.
@@ -55,7 +55,7 @@ pub enum DeskEventKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeskEvent {
     pub inquiry: String,
-    pub org: Option<String>,
+    pub org: Option<Name>,
     pub at: Timestamp,
     pub kind: DeskEventKind,
 }

@@ -442,7 +442,7 @@ fn support_by_account(
     let burden_from = src.now - history::KEEP_CLOSED;
     let events_from = src.now - history::KEEP_EVENTS;
     let account_of =
-        |org: Option<&String>| org.and_then(|o| org_index.get(&o.to_lowercase())).copied();
+        |org: Option<&str>| org.and_then(|o| org_index.get(&o.to_lowercase())).copied();
     let mut support: Vec<Support> = by_account
         .iter()
         .map(|inquiries| {
@@ -467,7 +467,7 @@ fn support_by_account(
         })
         .collect();
     for closed in src.history.closed() {
-        if let Some(a) = account_of(closed.org.as_ref()) {
+        if let Some(a) = account_of(closed.org.as_deref()) {
             if closed.created_at >= burden_from {
                 support[a].add_created(closed.priority, closed.problem);
             }
@@ -475,7 +475,7 @@ fn support_by_account(
         }
     }
     for event in src.history.events.iter().filter(|e| e.at >= events_from) {
-        if let Some(a) = account_of(event.org.as_ref()) {
+        if let Some(a) = account_of(event.org.as_deref()) {
             match event.kind {
                 DeskEventKind::Reopened => support[a].reopens += 1,
                 DeskEventKind::SlaBreached => support[a].breaches += 1,

@@ -51,6 +51,25 @@ impl Default for KpiConfig {
 /// Closed inquiries older than this are of no use to any window.
 pub const CLOSED_KEPT: SignedDuration = SignedDuration::from_hours(8 * 24);
 
+/// What the KPIs keep of an inquiry that closed: the fields they read
+/// (status, priority, dates, reply and reopen history, tags for
+/// escalations), with the text they never show dropped. Thousands of closed
+/// inquiries sit in the model for the 8-day windows; their subjects, URLs
+/// and desk details were most of what they cost.
+#[must_use]
+pub fn kept(mut inquiry: Inquiry) -> Inquiry {
+    inquiry.subject = String::new();
+    inquiry.url = None;
+    inquiry.requester = None;
+    inquiry.assignee = None;
+    inquiry.group = None;
+    inquiry.feature_area = None;
+    inquiry.org = None;
+    inquiry.desk = crate::core::domain::DeskDetail::default();
+    inquiry.tags.shrink_to_fit();
+    inquiry
+}
+
 /// A KPI value, or why there is none. In JSON: `{"value": …}` or
 /// `{"n_a": "reason"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -584,6 +603,58 @@ mod tests {
         let one = Durations::of(vec![7]).unwrap();
         assert_eq!((one.median_secs, one.p90_secs), (7, 7));
         assert_eq!(Durations::of(Vec::new()), None);
+    }
+
+    #[test]
+    fn a_closed_inquiry_kept_for_the_kpis_counts_as_the_whole_one() {
+        use crate::core::domain::{InquiryHistory, InquiryStatus};
+        let now: Timestamp = "2026-12-03T12:00:00Z".parse().unwrap();
+        let mut full = Inquiry::bare("7");
+        full.status = InquiryStatus::Solved;
+        full.subject = "Export fails".into();
+        full.url = Some("https://desk.example/7".into());
+        full.org = Some("Acme".into());
+        full.assignee = Some("Alex".into());
+        full.tags = vec!["escalated_l2".into()];
+        full.created_at = now - SignedDuration::from_hours(5);
+        full.updated_at = now - SignedDuration::from_hours(1);
+        full.history = InquiryHistory {
+            first_reply_at: Some(now - SignedDuration::from_hours(4)),
+            solved_at: Some(now - SignedDuration::from_hours(1)),
+            replies: Some(1),
+            reopens: Some(0),
+        };
+        let kept = kept(full.clone());
+        assert!(kept.subject.is_empty() && kept.url.is_none() && kept.org.is_none());
+        let policy = Policy::default();
+        let mut desk = SourceState::new(
+            crate::core::domain::SourceKind::Desk,
+            crate::core::source::Vendor::Zendesk,
+        );
+        desk.succeeded(now, None);
+        let kpis = |closed: &Inquiry| {
+            compute(&Inputs {
+                open: &[],
+                closed: &[closed],
+                closed_from: Some(Timestamp::MIN),
+                desk: Some(&desk),
+                policy: &policy,
+                shift: Duration::from_secs(8 * 3600),
+                now,
+            })
+        };
+        let (whole, compact) = (kpis(&full), kpis(&kept));
+        assert_eq!(whole, compact);
+        // The inquiry counted: one solved, escalated, one-touch.
+        assert_eq!(compact.windows[0].solved, Kpi::Value(1));
+        assert!(matches!(
+            compact.windows[0].escalation_rate,
+            Kpi::Value(Rate {
+                count: 1,
+                of: 1,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn bundle(model: &Model, item: &Target) -> Bundle {
             if let Some(inquiry) = model.data.inquiry(id) {
                 summary = format!("Escalated inquiry {id}: {}", inquiry.subject);
                 priority = Some(inquiry.priority.to_string());
-                feature_area.clone_from(&inquiry.feature_area);
+                feature_area = inquiry.feature_area.as_deref().map(str::to_owned);
                 let _ = writeln!(
                     context,
                     "Inquiry {id}: {} ({}, {})",

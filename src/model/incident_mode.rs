@@ -365,7 +365,7 @@ impl Model {
                 Recipient {
                     inquiry: l.inquiry.clone(),
                     party: account.and_then(|a| accounts.iter().position(|&x| x == a)),
-                    fallback_name: inquiry.and_then(|i| i.requester.clone()),
+                    fallback_name: inquiry.and_then(|i| i.requester.as_deref().map(str::to_owned)),
                     impact: their_impact(&service, ratio, &areas),
                 }
             })

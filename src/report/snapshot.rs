@@ -1,6 +1,14 @@
 //! `snapshot --json`: the joined view as one JSON document, for scripts,
 //! runbooks and tests. Same model, same join as the TUI.
+//!
+//! The document is streamed: each inquiry, customer and incident becomes a
+//! small `serde_json::Value` only while it is written, so a 100k-inquiry
+//! snapshot never holds a tree of the whole view (it once took 1.5 GB).
 
+use std::io::Write;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use crate::core::domain::Inquiry;
@@ -14,119 +22,218 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// order, `incidents` with their affected customers and linked inquiries
 /// (each with the reason it was linked), every source's state, and the
 /// support KPIs (`crate::insight::kpi`; each a value or `{"n_a": reason}`).
+///
+/// Builds the whole tree: for tests and small models. The CLI streams the
+/// same document with [`write_json`].
 #[must_use]
 pub fn to_json(model: &Model) -> Value {
-    let accounts = &model.data.accounts;
-    let inquiries: Vec<Value> = model.panes[Pane::Inquiries as usize]
-        .order
-        .iter()
-        .map(|&i| inquiry(model, &model.data.inquiries[i]))
-        .collect();
-    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let customers: Vec<Value> = model
-        .derived
-        .customers
-        .iter()
-        .map(|row| {
-            let account = &accounts[row.account];
-            let h = &row.health;
-            let changes = crate::insight::health::changes(h, &model.data.history.baseline(&account.id, today));
-            json!({
-                "id": account.id,
-                "name": account.name,
-                "segment": account.segment,
-                "tier": account.tier,
-                "tenant": account.tenant,
-                "arr": account.arr,
-                "owner": account.owner,
-                "renewal_days": row.renewal_days,
-                "health": h.score.map(|s| (s * 10.0).round() / 10.0),
-                "band": h.band,
-                "in_incident": h.in_incident,
-                "coverage": h.coverage,
-                "low_confidence": h.low_confidence,
-                "trend": {
-                    "arrow": row.trend.arrow.map(|a| a.to_string()),
-                    "delta7": row.trend.delta7,
-                    "delta30": row.trend.delta30,
-                    "falling_fast": row.trend.falling_fast,
-                    "since": row.trend.since,
-                    "changed": changes.shifts.iter().map(|c| json!({
-                        "code": c.factor.code(),
-                        "name": c.factor.name(),
-                        "from": c.from,
-                        "to": c.to,
-                        "points": c.points,
-                    })).collect::<Vec<_>>(),
-                    "renormalisation": changes.renormalisation,
-                },
-                "top_driver": h.top_driver().map(crate::insight::health::Factor::code),
-                "drivers": h.factors,
-                "red_flags": h.red_flags,
-                "yellow_caps": h.yellow_caps,
-                "attention": row.attention,
-                "next_action": row.next_action,
-                "open_inquiries": row.open_inquiries,
-                "incidents": row.incidents.iter().map(|&i| &model.data.incidents[i].id).collect::<Vec<_>>(),
-                "metrics": model.data.metrics.by_tenant.get(&account.tenant),
-                "slo": model.data.metrics.slos.iter().filter_map(|r| {
-                    r.by_tenant.get(&account.tenant).map(|state| json!({
+    serde_json::to_value(Document(model)).unwrap_or(Value::Null)
+}
+
+/// Write the document of [`to_json`], pretty-printed, to `out` as it is
+/// built, with every character a terminal could act on (C1 controls, bidi
+/// overrides: serde_json escapes only C0) removed on the way.
+pub fn write_json(model: &Model, out: impl Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(Sanitized {
+        out,
+        pending: Vec::new(),
+    });
+    serde_json::to_writer_pretty(&mut out, &Document(model)).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    let mut inner = out
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?;
+    inner.finish()
+}
+
+/// A writer that passes text through `sanitize::multiline`, holding back
+/// the bytes of a character split between two writes.
+struct Sanitized<W: Write> {
+    out: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> Sanitized<W> {
+    fn finish(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let rest = String::from_utf8_lossy(&self.pending).into_owned();
+            self.pending.clear();
+            self.out
+                .write_all(crate::core::sanitize::multiline(&rest).as_bytes())?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Write for Sanitized<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(text) => text.len(),
+            // Only an incomplete character at the end waits for more bytes;
+            // anything else invalid (serde_json writes none) is replaced.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..valid]).into_owned();
+        self.out
+            .write_all(crate::core::sanitize::multiline(&text).as_bytes())?;
+        self.pending.drain(..valid);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The whole document, serialised field by field.
+struct Document<'a>(&'a Model);
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let model = self.0;
+        let mut doc = serializer.serialize_map(None)?;
+        doc.serialize_entry("schema_version", &SCHEMA_VERSION)?;
+        doc.serialize_entry("generated_at", &model.now)?;
+        doc.serialize_entry("demo", &model.settings.demo)?;
+        doc.serialize_entry("sources", &model.sources)?;
+        doc.serialize_entry("kpis", &model.kpis)?;
+        doc.serialize_entry("metrics_warnings", &model.data.metrics.warnings)?;
+        doc.serialize_entry(
+            "slos",
+            &model
+                .data
+                .metrics
+                .slos
+                .iter()
+                .map(|r| {
+                    json!({
                         "name": r.name,
                         "service": r.service,
                         "target": r.target,
                         "window": r.window,
-                        "state": state,
-                    }))
-                }).collect::<Vec<_>>(),
-                "extra": account.extra,
-            })
-        })
-        .collect();
-    let incidents: Vec<Value> = model
-        .data
-        .incidents
-        .iter()
-        .enumerate()
-        .map(|(i, incident)| {
-            let impact = model.derived.impacts.get(i);
-            json!({
-                "id": incident.id,
-                "title": incident.title,
-                "severity": incident.severity.to_string(),
-                "status": incident.status,
-                "service": incident.service,
-                "started_at": incident.started_at,
-                "responders": incident.responders,
-                "url": incident.url,
-                "tenants": incident.tenants,
-                "details": incident.details,
-                "affected_customers": impact.map(|x| x.affected.iter().map(|a| json!({
-                    "id": accounts[a.account].id,
-                    "name": accounts[a.account].name,
-                    "reason": a.reason,
-                    "error_ratio": a.error_ratio,
-                })).collect::<Vec<_>>()).unwrap_or_default(),
-                "linked_inquiries": impact.map(|x| x.linked.clone()).unwrap_or_default(),
-            })
-        })
-        .collect();
+                        "global": r.global,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )?;
+        doc.serialize_entry(
+            "incidents",
+            &Each((0..model.data.incidents.len()).map(|i| incident(model, i))),
+        )?;
+        doc.serialize_entry(
+            "customers",
+            &Each((0..model.derived.customers.len()).map(|i| customer(model, i))),
+        )?;
+        doc.serialize_entry(
+            "inquiries",
+            &Each(
+                model.panes[Pane::Inquiries as usize]
+                    .order
+                    .iter()
+                    .map(|&i| inquiry(model, &model.data.inquiries[i])),
+            ),
+        )?;
+        doc.end()
+    }
+}
+
+/// A JSON array whose elements are made one at a time while it is written.
+struct Each<I>(I);
+
+impl<I: Iterator<Item = Value> + Clone> Serialize for Each<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let items = self.0.clone();
+        let mut seq = serializer.serialize_seq(items.size_hint().1)?;
+        for item in items {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
+
+fn customer(model: &Model, index: usize) -> Value {
+    let accounts = &model.data.accounts;
+    let today = model.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let row = &model.derived.customers[index];
+    let account = &accounts[row.account];
+    let h = &row.health;
+    let changes =
+        crate::insight::health::changes(h, &model.data.history.baseline(&account.id, today));
     json!({
-        "schema_version": SCHEMA_VERSION,
-        "generated_at": model.now,
-        "demo": model.settings.demo,
-        "sources": model.sources,
-        "inquiries": inquiries,
-        "customers": customers,
-        "incidents": incidents,
-        "kpis": model.kpis,
-        "metrics_warnings": model.data.metrics.warnings,
-        "slos": model.data.metrics.slos.iter().map(|r| json!({
-            "name": r.name,
-            "service": r.service,
-            "target": r.target,
-            "window": r.window,
-            "global": r.global,
-        })).collect::<Vec<_>>(),
+        "id": account.id,
+        "name": account.name,
+        "segment": account.segment,
+        "tier": account.tier,
+        "tenant": account.tenant,
+        "arr": account.arr,
+        "owner": account.owner,
+        "renewal_days": row.renewal_days,
+        "health": h.score.map(|s| (s * 10.0).round() / 10.0),
+        "band": h.band,
+        "in_incident": h.in_incident,
+        "coverage": h.coverage,
+        "low_confidence": h.low_confidence,
+        "trend": {
+            "arrow": row.trend.arrow.map(|a| a.to_string()),
+            "delta7": row.trend.delta7,
+            "delta30": row.trend.delta30,
+            "falling_fast": row.trend.falling_fast,
+            "since": row.trend.since,
+            "changed": changes.shifts.iter().map(|c| json!({
+                "code": c.factor.code(),
+                "name": c.factor.name(),
+                "from": c.from,
+                "to": c.to,
+                "points": c.points,
+            })).collect::<Vec<_>>(),
+            "renormalisation": changes.renormalisation,
+        },
+        "top_driver": h.top_driver().map(crate::insight::health::Factor::code),
+        "drivers": h.factors,
+        "red_flags": h.red_flags,
+        "yellow_caps": h.yellow_caps,
+        "attention": row.attention,
+        "next_action": row.next_action,
+        "open_inquiries": row.open_inquiries,
+        "incidents": row.incidents.iter().map(|&i| &model.data.incidents[i].id).collect::<Vec<_>>(),
+        "metrics": model.data.metrics.by_tenant.get(&account.tenant),
+        "slo": model.data.metrics.slos.iter().filter_map(|r| {
+            r.by_tenant.get(&account.tenant).map(|state| json!({
+                "name": r.name,
+                "service": r.service,
+                "target": r.target,
+                "window": r.window,
+                "state": state,
+            }))
+        }).collect::<Vec<_>>(),
+        "extra": account.extra,
+    })
+}
+
+fn incident(model: &Model, i: usize) -> Value {
+    let accounts = &model.data.accounts;
+    let incident = &model.data.incidents[i];
+    let impact = model.derived.impacts.get(i);
+    json!({
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity.to_string(),
+        "status": incident.status,
+        "service": incident.service,
+        "started_at": incident.started_at,
+        "responders": incident.responders,
+        "url": incident.url,
+        "tenants": incident.tenants,
+        "details": incident.details,
+        "affected_customers": impact.map(|x| x.affected.iter().map(|a| json!({
+            "id": accounts[a.account].id,
+            "name": accounts[a.account].name,
+            "reason": a.reason,
+            "error_ratio": a.error_ratio,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
+        "linked_inquiries": impact.map(|x| x.linked.clone()).unwrap_or_default(),
     })
 }
 
@@ -270,4 +377,24 @@ pub fn to_markdown(model: &Model) -> String {
         );
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sanitising_writer_drops_controls_even_when_a_character_is_split() {
+        let text = "a\u{202E}b\u{9B}c é\n";
+        let mut out = Sanitized {
+            out: Vec::new(),
+            pending: Vec::new(),
+        };
+        // One byte at a time: every multi-byte character arrives split.
+        for byte in text.as_bytes() {
+            out.write_all(std::slice::from_ref(byte)).unwrap();
+        }
+        out.finish().unwrap();
+        assert_eq!(String::from_utf8(out.out).unwrap(), "abc é\n");
+    }
 }

@@ -405,11 +405,12 @@ impl Rt {
         let update = update.inspect_err(|e| {
             tracing::debug!(requests, "rt: poll failed: {e}");
         })?;
-        if let (Some(store), Some(cursor)) = (&self.store, &self.cursor)
-            && update.changes_anything()
-        {
-            store.record(cursor, &update).await;
-        }
+        let update = match (&self.store, &self.cursor) {
+            (Some(store), Some(cursor)) if update.changes_anything() => {
+                store.record(cursor, update).await
+            }
+            _ => update,
+        };
         tracing::debug!(
             requests,
             changed = update.changed.len(),

@@ -524,6 +524,11 @@ impl Zendesk {
                 let Some(change) = self.directory.ticket(ticket, |id| self.agent_url(id)) else {
                     continue;
                 };
+                if let Some(id) = id
+                    && !matches!(&change, Change::Changed(i) if i.status.is_open())
+                {
+                    self.directory.forget(id);
+                }
                 if let (Some(id), Some(v)) = (id, ticket_fields) {
                     match &change {
                         // Counted over the open set, which is what the join
@@ -560,7 +565,7 @@ impl Zendesk {
             removed: stream.removed.into_iter().collect(),
             requests,
         };
-        self.remember(&update, moved).await;
+        let update = self.remember(update, moved).await;
         tracing::debug!(
             requests,
             changed = update.changed.len(),
@@ -573,13 +578,14 @@ impl Zendesk {
 
     /// Fold an update into the open set and save it with the cursor, when
     /// there is a store and anything moved.
-    async fn remember(&mut self, update: &DeskUpdate, moved: bool) {
+    async fn remember(&mut self, update: DeskUpdate, moved: bool) -> DeskUpdate {
         let (Some(store), Some(cursor)) = (&self.store, &self.cursor) else {
-            return;
+            return update;
         };
         if moved || update.changes_anything() {
-            store.record(cursor, update).await;
+            return store.record(cursor, update).await;
         }
+        update
     }
 
     async fn load_comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {

@@ -167,22 +167,47 @@ fn inquiry_lines(model: &Model, inquiry: &Inquiry) -> Vec<Line<'static>> {
         field(
             "customer",
             model.account_of(inquiry).map_or_else(
-                || inquiry.org.clone().unwrap_or_else(|| "unknown".into()),
+                || {
+                    inquiry
+                        .org
+                        .as_deref()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| "unknown".into())
+                },
                 |a| customer_summary(model, a),
             ),
         ),
-        field("requester", inquiry.requester.clone().unwrap_or_default()),
+        field(
+            "requester",
+            inquiry
+                .requester
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_default(),
+        ),
         field(
             "assignee",
             inquiry
                 .assignee
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .unwrap_or_else(|| "unassigned".into()),
         ),
-        field("group", inquiry.group.clone().unwrap_or_default()),
+        field(
+            "group",
+            inquiry
+                .group
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_default(),
+        ),
         field(
             "feature area",
-            inquiry.feature_area.clone().unwrap_or_default(),
+            inquiry
+                .feature_area
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_default(),
         ),
         field("tags", inquiry.tags.join(" ")),
         field(

@@ -63,7 +63,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             cells.push(Cell::from(Span::styled(
                 inquiry
                     .assignee
-                    .clone()
+                    .as_deref()
+                    .map(str::to_owned)
                     .unwrap_or_else(|| "unassigned".into()),
                 if inquiry.assignee.is_some() {
                     theme::TEXT
@@ -76,7 +77,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             )));
         }
         if wide {
-            cells.push(Cell::from(inquiry.feature_area.clone().unwrap_or_default()));
+            cells.push(Cell::from(
+                inquiry
+                    .feature_area
+                    .as_deref()
+                    .map(str::to_owned)
+                    .unwrap_or_default(),
+            ));
             cells.push(Cell::from(markers(model, inquiry)));
         }
         Row::new(cells)
@@ -133,7 +140,11 @@ fn customer(model: &Model, inquiry: &Inquiry, filter: &str) -> Line<'static> {
             Line::from(spans)
         }
         None => Line::from(Span::styled(
-            inquiry.org.clone().unwrap_or_else(|| "—".into()),
+            inquiry
+                .org
+                .as_deref()
+                .map(str::to_owned)
+                .unwrap_or_else(|| "—".into()),
             theme::MUTED,
         )),
     }

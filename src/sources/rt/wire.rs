@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::core::domain::{
-    Comment, Inquiry, InquiryHistory, InquiryStatus, Priority, SlaClock, SlaMetric,
+    Comment, Inquiry, InquiryHistory, InquiryStatus, Name, Priority, SlaClock, SlaMetric,
 };
 use crate::core::sanitize;
 use crate::sources::lenient::{Lenient, decoded};
@@ -274,18 +274,23 @@ impl Reading<'_> {
                 .unwrap_or_else(|| "(no subject)".into()),
             status,
             priority: priority(dto.priority.as_deref()),
-            org,
-            requester: requestors.iter().find_map(UserRefDto::display),
+            org: org.map(Name::from),
+            requester: requestors
+                .iter()
+                .find_map(UserRefDto::display)
+                .map(Name::from),
             assignee: dto
                 .owner
                 .as_ref()
                 .filter(|o| !o.is_nobody())
-                .and_then(UserRefDto::display),
+                .and_then(UserRefDto::display)
+                .map(Name::from),
             group: dto
                 .queue
-                .and_then(|q| sanitize::opt(q.name.as_deref().or(q.id.as_deref()))),
+                .and_then(|q| sanitize::opt(q.name.as_deref().or(q.id.as_deref())))
+                .map(Name::from),
             tags: Vec::new(),
-            feature_area: self.field(&custom, self.feature_field),
+            feature_area: self.field(&custom, self.feature_field).map(Name::from),
             created_at,
             updated_at,
             sla,

@@ -10,8 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::core::domain::{
-    Attachment, Comment, DeskDetail, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Priority,
-    Satisfaction, SlaClock, SlaMetric,
+    Attachment, Comment, DeskDetail, Inquiry, InquiryHistory, InquiryKind, InquiryStatus, Name,
+    Priority, Satisfaction, SlaClock, SlaMetric,
 };
 use crate::core::sanitize;
 pub(super) use crate::sources::lenient::{Lenient, decoded};
@@ -374,9 +374,10 @@ pub(super) enum Change {
 /// organisations of the tickets on that page.
 #[derive(Debug, Default)]
 pub(super) struct Directory {
-    pub users: HashMap<u64, String>,
-    pub orgs: HashMap<u64, String>,
-    pub groups: HashMap<u64, String>,
+    // Names interned: every ticket of a user or organisation shares them.
+    pub users: HashMap<u64, Name>,
+    pub orgs: HashMap<u64, Name>,
+    pub groups: HashMap<u64, Name>,
     /// Agent replies, reopens, solve and first-reply time per ticket, from
     /// the latest `metric_sets` seen.
     pub metrics: HashMap<u64, MetricFacts>,
@@ -392,14 +393,16 @@ pub(super) struct Directory {
     /// Reply targets per (ticket, instance) from the metric events, the SLA
     /// fallback when the `slas` sideload is absent (instance 1 is the first
     /// reply, later ones next replies).
-    pub targets: HashMap<(u64, u64), ReplyTarget>,
+    /// Keyed by ticket, then instance, so a ticket's clock is found (and
+    /// its targets forgotten) without walking every ticket's.
+    pub targets: HashMap<u64, HashMap<u64, ReplyTarget>>,
 }
 
 impl Directory {
     pub fn learn_users(&mut self, users: Vec<Lenient<UserDto>>) {
         for user in decoded(users) {
             if let (Some(id), Some(name)) = (user.id, sanitize::opt(user.name.as_deref())) {
-                self.users.insert(id, name);
+                self.users.insert(id, name.into());
             }
         }
     }
@@ -407,7 +410,7 @@ impl Directory {
     pub fn learn_orgs(&mut self, orgs: Vec<Lenient<OrgDto>>) {
         for org in decoded(orgs) {
             if let (Some(id), Some(name)) = (org.id, sanitize::opt(org.name.as_deref())) {
-                self.orgs.insert(id, name);
+                self.orgs.insert(id, name.into());
             }
         }
     }
@@ -415,7 +418,7 @@ impl Directory {
     pub fn learn_groups(&mut self, groups: Vec<Lenient<GroupDto>>) {
         for group in decoded(groups) {
             if let (Some(id), Some(name)) = (group.id, sanitize::opt(group.name.as_deref())) {
-                self.groups.insert(id, name);
+                self.groups.insert(id, name.into());
             }
         }
     }
@@ -532,7 +535,12 @@ impl Directory {
             ) else {
                 continue;
             };
-            let target = self.targets.entry((ticket, instance)).or_default();
+            let target = self
+                .targets
+                .entry(ticket)
+                .or_default()
+                .entry(instance)
+                .or_default();
             match kind {
                 "apply_sla" => {
                     target.applied = true;
@@ -560,9 +568,10 @@ impl Directory {
     /// target that has an SLA, a breach time and is neither met nor paused.
     pub fn event_clock(&self, ticket: u64) -> Option<SlaClock> {
         self.targets
+            .get(&ticket)?
             .iter()
-            .filter(|((t, _), target)| *t == ticket && target.applied && !target.stopped)
-            .filter_map(|((_, instance), target)| {
+            .filter(|(_, target)| target.applied && !target.stopped)
+            .filter_map(|(instance, target)| {
                 Some((
                     *instance,
                     SlaClock {
@@ -578,6 +587,15 @@ impl Directory {
             })
             .max_by_key(|(instance, _)| *instance)
             .map(|(_, clock)| clock)
+    }
+
+    /// Drop what is kept per ticket (metric facts, reply targets) once a
+    /// ticket has closed or gone: its inquiry already carries its history,
+    /// and a reopen arrives with a fresh metric set. Without this the
+    /// directory grew with every ticket the export ever listed.
+    pub fn forget(&mut self, ticket: u64) {
+        self.metrics.remove(&ticket);
+        self.targets.remove(&ticket);
     }
 
     /// What the role fields of a ticket hold.
@@ -627,20 +645,20 @@ impl Directory {
     }
 
     /// A user's name, or their id as text so the row still says *someone*.
-    pub fn user(&self, id: u64) -> String {
+    pub fn user(&self, id: u64) -> Name {
         self.users
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| id.to_string())
+            .unwrap_or_else(|| id.to_string().into())
     }
 
     /// An organisation's name, or its id as text: `Account::desk_org` may be
     /// either, so the join still works for organisations we never saw named.
-    pub fn org(&self, id: u64) -> String {
+    pub fn org(&self, id: u64) -> Name {
         self.orgs
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| id.to_string())
+            .unwrap_or_else(|| id.to_string().into())
     }
 
     /// Convert one ticket; `None` (with a log line) when it lacks an id or
@@ -705,14 +723,14 @@ impl Directory {
                 .map(str::to_owned)
         });
         let desk = DeskDetail {
-            status_label,
+            status_label: status_label.map(Name::from),
             due_at: parse_time(dto.due_at.as_deref()),
-            channel: dto.via.as_ref().and_then(channel),
+            channel: dto.via.as_ref().and_then(channel).map(Name::from),
             satisfaction: dto
                 .satisfaction_rating
                 .as_ref()
                 .and_then(|r| satisfaction(r, updated_at)),
-            segment: fields.segment.clone(),
+            segment: fields.segment.as_deref().map(Name::from),
         };
         Some(Change::Changed(Box::new(Inquiry {
             id: id.to_string().into(),
@@ -725,7 +743,8 @@ impl Directory {
             // empty one leaves the organisation to do it.
             org: fields
                 .customer
-                .clone()
+                .as_deref()
+                .map(Name::from)
                 .or_else(|| dto.organization_id.map(|o| self.org(o))),
             requester: dto.requester_id.map(|u| self.user(u)),
             assignee: dto.assignee_id.map(|u| self.user(u)),
@@ -734,10 +753,10 @@ impl Directory {
                 self.groups
                     .get(&g)
                     .cloned()
-                    .unwrap_or_else(|| g.to_string())
+                    .unwrap_or_else(|| g.to_string().into())
             }),
-            tags,
-            feature_area,
+            tags: tags.into_iter().map(Name::from).collect(),
+            feature_area: feature_area.map(Name::from),
             created_at,
             updated_at,
             sla: dto
@@ -842,7 +861,7 @@ impl Directory {
             .collect();
         Some(Comment {
             id: id.to_string(),
-            author: dto.author_id.map(|a| self.user(a)),
+            author: dto.author_id.map(|a| self.user(a).into()),
             at,
             // Absent means public: that is Zendesk's default for comments.
             public: dto.public.unwrap_or(true),
