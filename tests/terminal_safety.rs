@@ -398,10 +398,17 @@ impl Cockpit {
 
     /// Wait until the screen shows `text`.
     fn wait_for(&self, text: &str) {
+        self.wait_for_any(&[text]);
+    }
+
+    /// Wait until the screen shows one of `texts` (a footer message the
+    /// next event may replace before the screen is read).
+    fn wait_for_any(&self, texts: &[&str]) {
+        let text = texts.join("\" or \"");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().any(|t| screen.contains(t)) {
                 return;
             }
             if Instant::now() >= deadline {
@@ -410,7 +417,7 @@ impl Cockpit {
                 let tail: Vec<&str> = log.lines().rev().take(30).collect();
                 let tail: Vec<&str> = tail.into_iter().rev().collect();
                 panic!(
-                    "{text:?} never appeared; screen:\n{screen}\nlog tail:\n{}",
+                    "\"{text}\" never appeared; screen:\n{screen}\nlog tail:\n{}",
                     tail.join("\n")
                 );
             }
@@ -707,7 +714,8 @@ async fn a_customer_update_is_edited_previewed_per_recipient_and_sent() {
         cockpit.keys(&["y"]);
         cockpit.wait_for("confirmed. y sends it");
         cockpit.keys(&["y"]);
-        cockpit.wait_for("saved (write");
+        // "saved" gives way to "delivered" as soon as the outbox sends it.
+        cockpit.wait_for_any(&["saved (write", "delivered: "]);
         (cockpit, first, second)
     })
     .await
