@@ -314,6 +314,15 @@ fn customers(
     let today = src.now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let support = support_by_account(src, org_index, by_account);
     let median_arr = median(src.accounts.iter().map(|a| a.arr).collect());
+    // The remembered majors by account, gathered once: scanning the whole
+    // history per account costs accounts × history at every poll.
+    let mut remembered: HashMap<&str, Vec<&str>> = HashMap::new();
+    for s in &src.history.incidents {
+        remembered
+            .entry(s.account.as_str())
+            .or_default()
+            .push(s.incident.as_str());
+    }
     let customers: Vec<CustomerRow> = src
         .accounts
         .iter()
@@ -327,13 +336,10 @@ fn customers(
                 })
                 .collect();
             // Majors in 30 days: the ones remembered plus the open ones.
-            let mut seen: Vec<&str> = src
-                .history
-                .incidents
-                .iter()
-                .filter(|s| s.account == account.id)
-                .map(|s| s.incident.as_str())
-                .collect();
+            let mut seen: Vec<&str> = remembered
+                .get(account.id.as_str())
+                .cloned()
+                .unwrap_or_default();
             for &i in &open_majors {
                 seen.push(&src.incidents[i].id);
             }
@@ -636,6 +642,8 @@ fn impact(
     by_account: &[Vec<&Inquiry>],
 ) -> Impact {
     let mut affected: Vec<Affected> = Vec::new();
+    // Which accounts are in `affected` already: a SEV1 can hit thousands.
+    let mut taken = vec![false; src.accounts.len()];
     let ratio_of = |a: usize| {
         src.metrics
             .by_tenant
@@ -644,7 +652,7 @@ fn impact(
     };
     for tenant in &incident.tenants {
         if let Some(a) = account_named(src, tenants, tenant)
-            && !affected.iter().any(|x| x.account == a)
+            && !std::mem::replace(&mut taken[a], true)
         {
             affected.push(Affected {
                 account: a,
@@ -661,7 +669,7 @@ fn impact(
             .flat_map(|(_, t)| t);
         for tenant in served {
             if let Some(a) = account_named(src, tenants, tenant)
-                && !affected.iter().any(|x| x.account == a)
+                && !std::mem::replace(&mut taken[a], true)
             {
                 affected.push(Affected {
                     account: a,
@@ -672,7 +680,7 @@ fn impact(
         }
     }
     for (a, reason) in links.burning {
-        if !affected.iter().any(|x| x.account == *a) {
+        if !std::mem::replace(&mut taken[*a], true) {
             affected.push(Affected {
                 account: *a,
                 reason: reason.clone(),
@@ -681,7 +689,7 @@ fn impact(
         }
     }
     for &(a, _since) in links.hurt {
-        if affected.iter().any(|x| x.account == a) {
+        if std::mem::replace(&mut taken[a], true) {
             continue;
         }
         let ratio = ratio_of(a);
@@ -722,8 +730,12 @@ fn impact(
         }
     }
     let id_lower = incident.id.to_lowercase();
+    // A set, not a scan of `linked` per inquiry: in a SEV1 thousands are
+    // linked by customer and the desk holds 100k.
+    let by_customer: std::collections::HashSet<String> =
+        linked.iter().map(|l| l.inquiry.clone()).collect();
     for inquiry in src.inquiries.iter().filter(|i| i.status.is_open()) {
-        if linked.iter().any(|l| l.inquiry == inquiry.id) {
+        if by_customer.contains(&*inquiry.id) {
             continue;
         }
         if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower)
