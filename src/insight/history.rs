@@ -193,14 +193,19 @@ impl History {
         self.remove_closed(id);
     }
 
-    /// Remember that an incident affected a customer.
-    pub fn incident_seen(&mut self, seen: IncidentSeen) {
-        if !self
+    /// Remember that incidents affected customers; a pair already known is
+    /// kept as it was. One call per batch: checking each pair against the
+    /// whole list cost pairs × list at every poll when a SEV1 hit thousands.
+    pub fn incidents_seen(&mut self, seen: impl IntoIterator<Item = IncidentSeen>) {
+        let mut known: std::collections::HashSet<(String, String)> = self
             .incidents
             .iter()
-            .any(|s| s.incident == seen.incident && s.account == seen.account)
-        {
-            self.incidents.push(seen);
+            .map(|s| (s.incident.clone(), s.account.clone()))
+            .collect();
+        for s in seen {
+            if known.insert((s.incident.clone(), s.account.clone())) {
+                self.incidents.push(s);
+            }
         }
     }
 
@@ -309,6 +314,32 @@ impl Eq for Persist {}
 mod tests {
     use super::*;
     use crate::core::domain::{InquiryStatus, SlaClock, SlaMetric};
+
+    #[test]
+    fn an_incident_is_remembered_once_per_customer() {
+        let seen = |incident: &str, account: &str, minute: i64| IncidentSeen {
+            incident: incident.into(),
+            account: account.into(),
+            severity: Severity::Sev1,
+            started_at: Timestamp::from_second(minute * 60).unwrap(),
+        };
+        let mut history = History::default();
+        history.incidents_seen([seen("P1", "acme", 1), seen("P1", "globex", 1)]);
+        // Seen again (and twice within one batch): the first record stays.
+        history.incidents_seen([
+            seen("P1", "acme", 9),
+            seen("P2", "acme", 5),
+            seen("P2", "acme", 6),
+        ]);
+        assert_eq!(
+            history.incidents,
+            [
+                seen("P1", "acme", 1),
+                seen("P1", "globex", 1),
+                seen("P2", "acme", 5)
+            ]
+        );
+    }
 
     fn inquiry(id: &str, status: InquiryStatus, updated: &str, due: Option<&str>) -> Inquiry {
         Inquiry {

@@ -46,9 +46,7 @@ impl Model {
                         }
                     }
                 }
-                for seen in loaded.incidents {
-                    history.incident_seen(seen);
-                }
+                history.incidents_seen(loaded.incidents);
                 self.store.loaded = true;
                 self.store.error = None;
                 self.recompute();
@@ -72,6 +70,7 @@ impl Model {
             .all(|s| s.status != SourceStatus::Loading);
         let history = &mut self.data.history;
         let mut triggers = std::collections::HashMap::new();
+        let mut seen = Vec::new();
         for row in &self.derived.customers {
             let account = &self.data.accounts[row.account];
             for &i in &row.incidents {
@@ -79,7 +78,7 @@ impl Model {
                 if incident.severity <= crate::core::domain::Severity::Sev2
                     && row.health.in_incident
                 {
-                    history.incident_seen(IncidentSeen {
+                    seen.push(IncidentSeen {
                         incident: incident.id.to_string(),
                         account: account.id.to_string(),
                         severity: incident.severity,
@@ -97,6 +96,7 @@ impl Model {
                 );
             }
         }
+        history.incidents_seen(seen);
         if all_answered && !self.derived.customers.is_empty() {
             history.triggers = triggers;
         }
