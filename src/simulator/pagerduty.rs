@@ -489,16 +489,20 @@ fn missing_from() -> Response {
     invalid("A valid \"From\" header (the email address of a PagerDuty user) is required.")
 }
 
-async fn list(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
-    let p = pairs(query.as_deref());
-    let values = |name: &str| -> Vec<&str> {
-        p.iter()
-            .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
+/// The values of a query parameter, written `name` or `name[]`.
+fn values_of<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// `limit` and `offset` as PagerDuty's classic pagination reads them, or
+/// why it refuses them.
+fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), String> {
     let number = |name: &str, default: u64| -> Result<u64, String> {
-        match values(name).first() {
+        match values_of(pairs, name).first() {
             None => Ok(default),
             Some(v) => v
                 .parse()
@@ -507,11 +511,21 @@ async fn list(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
     };
     let (limit, offset) = match (number("limit", 25), number("offset", 0)) {
         (Ok(l), Ok(o)) => (l.clamp(1, MAX_LIMIT), o),
-        (Err(m), _) | (_, Err(m)) => return invalid(&m),
+        (Err(m), _) | (_, Err(m)) => return Err(m),
     };
     if offset + limit > MAX_OFFSET {
-        return invalid("Offset must be less than 10000.");
+        return Err("Offset must be less than 10000.".to_owned());
     }
+    Ok((limit, offset))
+}
+
+async fn list(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
+    let p = pairs(query.as_deref());
+    let values = |name: &str| values_of(&p, name);
+    let (limit, offset) = match paging(&p) {
+        Ok(paging) => paging,
+        Err(refusal) => return invalid(&refusal),
+    };
     let mut statuses = Vec::new();
     for s in values("statuses") {
         match Status::parse(s) {
@@ -571,27 +585,11 @@ const SHIFT_SECONDS: i64 = 7 * 86_400;
 /// The cockpit reads it for each open incident's escalation level.
 async fn oncalls(State(shared): Shr, RawQuery(query): RawQuery) -> Response {
     let p = pairs(query.as_deref());
-    let values = |name: &str| -> Vec<&str> {
-        p.iter()
-            .filter(|(k, _)| k == name || k.strip_suffix("[]") == Some(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+    let values = |name: &str| values_of(&p, name);
+    let (limit, offset) = match paging(&p) {
+        Ok(paging) => paging,
+        Err(refusal) => return invalid(&refusal),
     };
-    let number = |name: &str, default: u64| -> Result<u64, String> {
-        match values(name).first() {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("{} must be a non-negative integer.", capitalise(name))),
-        }
-    };
-    let (limit, offset) = match (number("limit", 25), number("offset", 0)) {
-        (Ok(l), Ok(o)) => (l.clamp(1, MAX_LIMIT), o),
-        (Err(m), _) | (_, Err(m)) => return invalid(&m),
-    };
-    if offset + limit > MAX_OFFSET {
-        return invalid("Offset must be less than 10000.");
-    }
     let policies = values("escalation_policy_ids");
     let users = values("user_ids");
     let total_wanted = values("total").first() == Some(&"true");
