@@ -32,7 +32,7 @@ pub fn body(field: &str, value: &str) {
     );
 }
 
-fn opt(field: &str, value: Option<&String>) {
+fn opt(field: &str, value: Option<&str>) {
     if let Some(value) = value {
         line(field, value);
     }
@@ -46,12 +46,12 @@ pub fn inquiry(i: &Inquiry) {
         !i.subject.is_empty(),
         "an empty subject is shown as (no subject)"
     );
-    opt("org", i.org.as_ref());
-    opt("requester", i.requester.as_ref());
-    opt("assignee", i.assignee.as_ref());
-    opt("group", i.group.as_ref());
-    opt("feature area", i.feature_area.as_ref());
-    opt("url", i.url.as_ref());
+    opt("org", i.org.as_deref());
+    opt("requester", i.requester.as_deref());
+    opt("assignee", i.assignee.as_deref());
+    opt("group", i.group.as_deref());
+    opt("feature area", i.feature_area.as_deref());
+    opt("url", i.url.as_deref());
     for tag in &i.tags {
         line("tag", tag);
     }
@@ -59,7 +59,7 @@ pub fn inquiry(i: &Inquiry) {
 
 pub fn comment(c: &Comment) {
     line("comment id", &c.id);
-    opt("comment author", c.author.as_ref());
+    opt("comment author", c.author.as_deref());
     body("comment body", &c.body);
 }
 
@@ -76,8 +76,8 @@ pub fn incident(i: &Incident) {
     line("incident id", &i.id);
     assert!(!i.id.is_empty(), "an incident without an id");
     line("incident title", &i.title);
-    opt("service", i.service.as_ref());
-    opt("incident url", i.url.as_ref());
+    opt("service", i.service.as_deref());
+    opt("incident url", i.url.as_deref());
     for r in &i.responders {
         line("responder", r);
     }
@@ -92,7 +92,7 @@ pub fn incident(i: &Incident) {
 }
 
 pub fn note(n: &IncidentNote) {
-    opt("note author", n.author.as_ref());
+    opt("note author", n.author.as_deref());
     body("note text", &n.text);
 }
 
