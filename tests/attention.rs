@@ -8,7 +8,7 @@
 mod common;
 
 use common::{code, key, model, render, screen};
-use cre_cockpit::core::domain::Severity;
+use cre_cockpit::core::domain::{Priority, Severity};
 use cre_cockpit::core::source::Vendor;
 use cre_cockpit::model::message::Message;
 use cre_cockpit::model::{Model, Overlay, Pane, Section};
@@ -288,6 +288,54 @@ fn budget_customer_update_in_four_keys_plus_text() {
             .iter()
             .any(|e| matches!(e, cre_cockpit::model::message::Effect::Journal(_))),
         "{effects:?}"
+    );
+}
+
+/// The inquiry on the review page and the pages' inquiries, in order.
+fn review_page(m: &Model) -> (String, Vec<String>) {
+    let Some(cre_cockpit::model::Prompt::Update {
+        stage: cre_cockpit::model::UpdateStage::Review { rendered, page, .. },
+        ..
+    }) = &m.prompt
+    else {
+        panic!("not reviewing an update")
+    };
+    let ids: Vec<String> = rendered.iter().map(|r| r.inquiry.clone()).collect();
+    (ids[*page].clone(), ids)
+}
+
+#[test]
+fn making_an_update_public_keeps_the_recipient_being_read_when_links_arrive() {
+    let mut m = model();
+    m.update(key('u'));
+    m.update(code(KeyCode::Enter));
+    m.update(ctrl('s'));
+    m.update(code(KeyCode::Right));
+    m.update(code(KeyCode::Right));
+    let (reading, before) = review_page(&m);
+    assert_eq!(before.iter().position(|id| *id == reading), Some(2));
+    // While the private text is read, a new Acme inquiry arrives during the
+    // incident and links before the page being read.
+    let mut newer = common::inquiry("105", "Orders API down", "Acme Corp", Priority::Urgent, 95);
+    newer.feature_area = Some("api".into());
+    m.update(Message::Desk {
+        vendor: Vendor::Zendesk,
+        at: common::now(),
+        result: Ok(cre_cockpit::core::domain::DeskUpdate {
+            changed: vec![newer],
+            ..Default::default()
+        }),
+    });
+    m.update(key('P'));
+    let (now_reading, after) = review_page(&m);
+    assert!(after.contains(&"105".to_owned()), "{after:?}");
+    assert!(
+        after.iter().position(|id| *id == reading) > Some(2),
+        "the new link comes before the page: {after:?}"
+    );
+    assert_eq!(
+        now_reading, reading,
+        "the same customer's text stays on screen"
     );
 }
 

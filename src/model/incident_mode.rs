@@ -547,13 +547,15 @@ impl Model {
         }
         if let Some((text, public)) = render {
             let result = self.customer_update(&incident, &text, public);
-            // Switching to public keeps the recipient being read on screen.
-            let kept = match &self.prompt {
+            // Switching to public keeps the recipient being read on screen:
+            // by inquiry, not by page number, since links found in between
+            // re-order the pages.
+            let (kept, reading) = match &self.prompt {
                 Some(Prompt::Update {
-                    stage: UpdateStage::Review { page, .. },
+                    stage: UpdateStage::Review { page, rendered, .. },
                     ..
-                }) => *page,
-                _ => 0,
+                }) => (*page, rendered.get(*page).map(|r| r.inquiry.clone())),
+                _ => (0, None),
             };
             if let Some(Prompt::Update {
                 stage,
@@ -564,9 +566,12 @@ impl Model {
             {
                 match result {
                     Ok((rendered, effects)) => {
+                        let page = reading
+                            .and_then(|id| rendered.iter().position(|r| r.inquiry == id))
+                            .unwrap_or(kept.min(rendered.len().saturating_sub(1)));
                         *stage = UpdateStage::Review {
                             text,
-                            page: kept.min(rendered.len().saturating_sub(1)),
+                            page,
                             rendered,
                             effects,
                         };
