@@ -47,6 +47,36 @@ fn sev1_starts(m: &mut Model) {
     });
 }
 
+/// A vendor whose clock runs ahead of ours sends a start in our future: the
+/// banner and incident mode say "0s ago", never a negative age.
+#[test]
+fn an_incident_started_on_a_clock_ahead_of_ours_is_never_negative_ago() {
+    let mut m = model();
+    let mut incidents = common::incidents();
+    incidents.push(common::fixtures::incident(
+        "PINC02",
+        "Checkout payments failing",
+        Severity::Sev1,
+        "api",
+        common::now() + jiff::SignedDuration::from_secs(19),
+    ));
+    m.update(Message::Incidents {
+        vendor: Vendor::Pagerduty,
+        at: common::now(),
+        result: Ok(incidents),
+    });
+    let banner = screen(&render(&mut m, 200, 50));
+    assert!(
+        banner.contains("Checkout payments failing · 0s ago"),
+        "{banner}"
+    );
+    m.update(key('i'));
+    let mode = screen(&render(&mut m, 200, 50));
+    assert!(mode.contains("started 0s ago"), "{mode}");
+    assert!(!banner.contains("-19s"), "{banner}");
+    assert!(!mode.contains("-19s"), "{mode}");
+}
+
 #[test]
 fn a_new_sev1_takes_the_banner_the_tab_and_the_cursors() {
     let mut m = model();

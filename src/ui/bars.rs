@@ -216,10 +216,11 @@ pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
         .and_then(|i| model.derived.impacts.get(i))
         .map_or(0, |x| x.affected.len());
     let text = format!(
-        " ▲ {} {} · {} ago · {affected} customers hit ·{key}{dismiss} ",
+        " ▲ {} {} · {} · {affected} customers hit ·{key}{dismiss} ",
         incident.severity,
         incident.title,
-        text::duration(model.now.duration_since(incident.started_at)),
+        // A vendor clock slightly ahead of ours reads "0s ago", not "-19s".
+        text::ago(model.now, incident.started_at),
     );
     let width = usize::from(area.width);
     let text = format!("{:<width$}", text::truncate(&text, width));

@@ -78,10 +78,7 @@ pub fn render(
         Line::from(vec![
             Span::styled(format!("{} · ", incident.status), theme::TEXT),
             Span::styled(
-                format!(
-                    "started {} ago · ",
-                    text::duration(model.now.duration_since(incident.started_at))
-                ),
+                format!("started {} · ", text::ago(model.now, incident.started_at)),
                 theme::MUTED,
             ),
             Span::styled(

@@ -57,7 +57,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                 theme::incident_status(incident.status),
             )),
             Cell::from(text::duration(
-                model.now.duration_since(incident.started_at),
+                model
+                    .now
+                    .duration_since(incident.started_at)
+                    .max(jiff::SignedDuration::ZERO),
             )),
             Cell::from(incident.title.clone()),
             count(impact.map_or(0, |x| x.affected.len())),

@@ -31,10 +31,7 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
         ),
         Span::raw(text::truncate(first, 80)),
         Span::styled(
-            format!(
-                "  {} ago",
-                text::duration(model.now.duration_since(write.created_at))
-            ),
+            format!("  {}", text::ago(model.now, write.created_at)),
             theme::MUTED,
         ),
     ];
