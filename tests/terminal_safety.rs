@@ -181,6 +181,20 @@ async fn pagerduty(server: &MockServer) {
 }
 
 /// Alertmanager: one firing alert whose labels and annotations are hostile.
+/// A mock of every source answering hostile text, with `incidents`
+/// ("pagerduty" or "alertmanager") as the incident source.
+async fn hostile_sources(incidents: &str) -> MockServer {
+    let server = MockServer::start().await;
+    zendesk(&server).await;
+    prometheus(&server).await;
+    if incidents == "alertmanager" {
+        alertmanager(&server).await;
+    } else {
+        pagerduty(&server).await;
+    }
+    server
+}
+
 async fn alertmanager(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path("/api/v2/alerts"))
@@ -321,10 +335,29 @@ impl Cockpit {
         }
     }
 
+    /// tmux's own view of the pane: `format` of `display-message`, e.g.
+    /// `#{mouse_any_flag}`.
+    fn pane(&self, format: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", "cockpit", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// After the program exited: tmux's pane has no mouse mode and no
+    /// alternate screen left on, and stty is as before. (The cursor's
+    /// visibility is checked in the bytes by [`assert_restored`]: a dead
+    /// pane's cursor flag says nothing.)
+    fn assert_exit_restored(&self, how: &str) {
+        assert_eq!(
+            self.pane("#{mouse_any_flag}#{alternate_on}"),
+            "00",
+            "{how}: mouse reporting, alternate screen"
+        );
+        self.assert_stty_restored();
+    }
+
     /// The program's pid (the pane runs the shell that waits for it).
     fn pid(&self) -> String {
-        let shell = self.tmux(&["display-message", "-p", "-t", "cockpit", "#{pane_pid}"]);
-        let shell = String::from_utf8_lossy(&shell.stdout).trim().to_owned();
+        let shell = self.pane("#{pane_pid}");
         let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
         let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
         assert!(
@@ -370,14 +403,7 @@ impl Cockpit {
     fn wait_exited_with(&self, expected: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let out = self.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                "cockpit",
-                "#{pane_dead} #{pane_dead_status}",
-            ]);
-            let state = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            let state = self.pane("#{pane_dead} #{pane_dead_status}");
             // tmux does not always have the exit status yet when the pane
             // is already dead; when it does, it must be a clean exit.
             let mut fields = state.split_whitespace();
@@ -601,10 +627,7 @@ async fn zendesk_prometheus_and_pagerduty_text_never_reaches_the_terminal_as_esc
     let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
         return;
     };
-    let server = MockServer::start().await;
-    zendesk(&server).await;
-    prometheus(&server).await;
-    pagerduty(&server).await;
+    let server = hostile_sources("pagerduty").await;
     let bytes = toured(&server, tmux, "pagerduty", "PDTITLE").await;
     assert_safe(
         &bytes,
@@ -626,10 +649,7 @@ async fn alertmanager_labels_and_annotations_never_reach_the_terminal_as_escapes
     let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
         return;
     };
-    let server = MockServer::start().await;
-    zendesk(&server).await;
-    prometheus(&server).await;
-    alertmanager(&server).await;
+    let server = hostile_sources("alertmanager").await;
     let bytes = toured(&server, tmux, "alertmanager", "AMSUMMARY").await;
     assert_safe(&bytes, &["ZDSUBJECT", "AMSUMMARY", "AMSERVICE"]);
 }
@@ -784,10 +804,7 @@ async fn ctrl_c_and_sigint_exit_cleanly_and_restore_the_terminal() {
     let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
         return;
     };
-    let server = MockServer::start().await;
-    zendesk(&server).await;
-    prometheus(&server).await;
-    pagerduty(&server).await;
+    let server = hostile_sources("pagerduty").await;
     for (name, how) in [("cc", "ctrl-c"), ("si", "sigint")] {
         let cockpit = Cockpit::start(tmux.clone(), name, &config(&server, "pagerduty"));
         let cockpit = tokio::task::spawn_blocking(move || {
@@ -798,19 +815,7 @@ async fn ctrl_c_and_sigint_exit_cleanly_and_restore_the_terminal() {
                 cockpit.signal("INT");
             }
             cockpit.wait_exited();
-            // tmux's own view of the pane: no mouse mode left on.
-            let flags = cockpit.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                "cockpit",
-                "#{mouse_any_flag}#{alternate_on}",
-            ]);
-            let flags = String::from_utf8_lossy(&flags.stdout).trim().to_owned();
-            // (The cursor's visibility is checked in the bytes below: a dead
-            // pane's cursor flag says nothing.)
-            assert_eq!(flags, "00", "{how}: mouse reporting, alternate screen");
-            cockpit.assert_stty_restored();
+            cockpit.assert_exit_restored(how);
             cockpit
         })
         .await
@@ -830,10 +835,7 @@ async fn sigterm_sighup_and_a_panic_restore_the_terminal() {
     let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
         return;
     };
-    let server = MockServer::start().await;
-    zendesk(&server).await;
-    prometheus(&server).await;
-    pagerduty(&server).await;
+    let server = hostile_sources("pagerduty").await;
     for (name, how) in [("te", "TERM"), ("hu", "HUP"), ("pa", "panic")] {
         let env = if how == "panic" {
             format!("{}=1", cre_cockpit::app::terminal::TEST_PANIC_ENV)
@@ -854,16 +856,7 @@ async fn sigterm_sighup_and_a_panic_restore_the_terminal() {
                 cockpit.signal(how);
                 cockpit.wait_exited();
             }
-            let flags = cockpit.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                "cockpit",
-                "#{mouse_any_flag}#{alternate_on}",
-            ]);
-            let flags = String::from_utf8_lossy(&flags.stdout).trim().to_owned();
-            assert_eq!(flags, "00", "{how}: mouse reporting, alternate screen");
-            cockpit.assert_stty_restored();
+            cockpit.assert_exit_restored(how);
             cockpit
         })
         .await
@@ -892,23 +885,11 @@ async fn the_mouse_setting_switches_mouse_reporting_on_the_terminal() {
     let Some(tmux) = common::service("CRE_COCKPIT_TMUX") else {
         return;
     };
-    let server = MockServer::start().await;
-    zendesk(&server).await;
-    prometheus(&server).await;
-    pagerduty(&server).await;
+    let server = hostile_sources("pagerduty").await;
     let config = format!("{}\n[ui]\nmouse = false\n", config(&server, "pagerduty"));
     let cockpit = Cockpit::start(tmux, "mo", &config);
     tokio::task::spawn_blocking(move || {
-        let mouse = || {
-            let out = cockpit.tmux(&[
-                "display-message",
-                "-p",
-                "-t",
-                "cockpit",
-                "#{mouse_any_flag}",
-            ]);
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        };
+        let mouse = || cockpit.pane("#{mouse_any_flag}");
         cockpit.wait_for("ZDSUBJECT");
         assert_eq!(mouse(), "0", "[ui] mouse = false");
         cockpit.keys(&[":", "m", "o", "u", "s", "e", "Space", "o", "n", "Enter"]);
