@@ -514,42 +514,6 @@ fn a_in_incident_mode_annotates_what_the_cursor_is_on() {
     assert!(said.starts_with(&format!("incident {id}: ")), "{said}");
 }
 
-/// A journalled note on inquiry 101 with one desk step per state.
-fn write_with(
-    id: i64,
-    states: &[cre_cockpit::core::writes::StepState],
-) -> cre_cockpit::core::writes::Write {
-    use cre_cockpit::core::writes::{SourceWrite, Step, Target, Write, WriteKind};
-    Write {
-        id,
-        created_at: common::now(),
-        kind: WriteKind::Annotate,
-        target: Target::Inquiry("101".into()),
-        text: "called the customer".into(),
-        steps: (0..states.len())
-            .map(|i| Step {
-                id: id * 10 + i as i64,
-                write_id: id,
-                effect: SourceWrite::DeskNote {
-                    ticket: "101".into(),
-                    body: "called the customer".into(),
-                    public: false,
-                },
-                item: "desk:101".into(),
-                marker: "cc-00".into(),
-                state: states[i],
-                attempts: 0,
-                next_attempt_at: common::now(),
-                last_error: None,
-                sent_at: None,
-                check_first: false,
-                owner: None,
-                lease_until: None,
-            })
-            .collect(),
-    }
-}
-
 fn delivery(write: i64, step: i64, state: cre_cockpit::core::writes::StepState) -> Message {
     Message::Delivery(cre_cockpit::core::writes::Delivery {
         write_id: write,
@@ -568,7 +532,10 @@ fn footer_says(m: &Model) -> String {
 fn queued_for_delivery_gives_way_to_what_became_of_the_write() {
     use cre_cockpit::core::writes::StepState::{Failed, Queued, Sent};
     let mut m = model();
-    m.update(Message::Journalled(Ok(write_with(7, &[Queued, Queued]))));
+    m.update(Message::Journalled(Ok(common::journalled(
+        7,
+        &[Queued, Queued],
+    ))));
     assert!(
         footer_says(&m).contains("queued for delivery"),
         "{}",
@@ -587,12 +554,12 @@ fn queued_for_delivery_gives_way_to_what_became_of_the_write() {
     assert!(!text.contains("queued for delivery"), "{text}");
 
     // A failure says so in its place.
-    m.update(Message::Journalled(Ok(write_with(8, &[Queued]))));
+    m.update(Message::Journalled(Ok(common::journalled(8, &[Queued]))));
     m.update(delivery(8, 80, Failed));
     assert_eq!(footer_says(&m), "write 8 failed: 422 ticket is closed");
 
     // A message said since is not overwritten by a quiet delivery.
-    m.update(Message::Journalled(Ok(write_with(9, &[Queued]))));
+    m.update(Message::Journalled(Ok(common::journalled(9, &[Queued]))));
     m.update(key('s'));
     let sorted = footer_says(&m);
     m.update(delivery(9, 90, Sent));

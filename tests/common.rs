@@ -264,3 +264,41 @@ pub async fn sim_comments(
         .await
         .unwrap()
 }
+
+/// A journalled note on inquiry 101 with one desk step per state.
+pub fn journalled(
+    id: i64,
+    states: &[cre_cockpit::core::writes::StepState],
+) -> cre_cockpit::core::writes::Write {
+    use cre_cockpit::core::writes::{SourceWrite, Step, Target as WriteTarget, Write, WriteKind};
+    Write {
+        id,
+        created_at: now(),
+        kind: WriteKind::Annotate,
+        target: WriteTarget::Inquiry("101".into()),
+        text: "called the customer".into(),
+        steps: states
+            .iter()
+            .enumerate()
+            .map(|(i, state)| Step {
+                id: id * 10 + i as i64,
+                write_id: id,
+                effect: SourceWrite::DeskNote {
+                    ticket: "101".into(),
+                    body: "called the customer".into(),
+                    public: false,
+                },
+                item: "desk:101".into(),
+                marker: "cc-00".into(),
+                state: *state,
+                attempts: 1,
+                next_attempt_at: now(),
+                last_error: None,
+                sent_at: None,
+                check_first: false,
+                owner: None,
+                lease_until: None,
+            })
+            .collect(),
+    }
+}

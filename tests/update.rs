@@ -457,50 +457,13 @@ fn a_detected_burn_pages_the_on_call_sre_now() {
     assert_eq!(action.due, cre_cockpit::insight::join::Due::Now);
 }
 
-fn journalled(
-    id: i64,
-    states: &[cre_cockpit::core::writes::StepState],
-) -> cre_cockpit::core::writes::Write {
-    use cre_cockpit::core::writes::{SourceWrite, Step, Target as WriteTarget, Write, WriteKind};
-    Write {
-        id,
-        created_at: common::now(),
-        kind: WriteKind::Annotate,
-        target: WriteTarget::Inquiry("101".into()),
-        text: "called the customer".into(),
-        steps: states
-            .iter()
-            .enumerate()
-            .map(|(i, state)| Step {
-                id: id * 10 + i as i64,
-                write_id: id,
-                effect: SourceWrite::DeskNote {
-                    ticket: "101".into(),
-                    body: "called the customer".into(),
-                    public: false,
-                },
-                item: "desk:101".into(),
-                marker: "cc-00".into(),
-                state: *state,
-                attempts: 1,
-                next_attempt_at: common::now(),
-                last_error: None,
-                sent_at: None,
-                check_first: false,
-                owner: None,
-                lease_until: None,
-            })
-            .collect(),
-    }
-}
-
 #[test]
 fn the_journal_cancels_only_a_write_that_cannot_have_arrived_and_asks_first() {
     use cre_cockpit::core::writes::StepState;
     let mut m = model();
     m.update(Message::JournalLoaded(vec![
-        journalled(2, &[StepState::Sending]),
-        journalled(1, &[StepState::Queued]),
+        common::journalled(2, &[StepState::Sending]),
+        common::journalled(1, &[StepState::Queued]),
     ]));
     m.update(key('J'));
     // Write 2 is being sent: refused with the reason, nothing asked.
@@ -576,7 +539,7 @@ fn l_links_the_selected_inquiry_to_an_incident_by_hand() {
         kind: *kind,
         target: target.clone(),
         text: text.clone(),
-        ..journalled(9, &[cre_cockpit::core::writes::StepState::Local])
+        ..common::journalled(9, &[cre_cockpit::core::writes::StepState::Local])
     };
     write.steps[0].effect = effects[0].clone();
     m.update(Message::Journalled(Ok(write)));
@@ -621,12 +584,15 @@ fn writes_about_an_item_follow_the_journal_newest_first() {
             .map(|w| w.id)
             .collect()
     };
-    let mut other = journalled(2, &[]);
+    let mut other = common::journalled(2, &[]);
     other.target = WriteTarget::Inquiry("102".into());
-    m.update(Message::JournalLoaded(vec![other, journalled(1, &[])]));
+    m.update(Message::JournalLoaded(vec![
+        other,
+        common::journalled(1, &[]),
+    ]));
     assert_eq!(about(&m, "101"), [1]);
     assert_eq!(about(&m, "102"), [2]);
-    m.update(Message::Journalled(Ok(journalled(3, &[]))));
+    m.update(Message::Journalled(Ok(common::journalled(3, &[]))));
     assert_eq!(about(&m, "101"), [3, 1], "the new write first");
     assert_eq!(about(&m, "102"), [2]);
     assert!(about(&m, "103").is_empty());
