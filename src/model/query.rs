@@ -413,6 +413,28 @@ mod tests {
     }
 
     #[test]
+    fn other_panes_read_rules_in_the_views_syntax() {
+        let (q, e) = parse(
+            Pane::Customers,
+            "owner = \"Dana Lee\" arr>=1,500,000 customer~acme",
+        );
+        assert_eq!(e, None);
+        assert_eq!(
+            q.rules,
+            vec![
+                Rule::Customer(CustomerRule::Owner(Op::Eq, "dana lee".into())),
+                Rule::Customer(CustomerRule::Arr(Op::Ge, 1.5e6)),
+                Rule::Customer(CustomerRule::Customer(Op::Contains, "acme".into())),
+            ]
+        );
+        // The views' own errors, named for the term.
+        let (_, e) = parse(Pane::Incidents, "service=\"api");
+        assert!(e.unwrap_or_default().contains("unclosed quote"));
+        let (_, e) = parse(Pane::Customers, "=enterprise");
+        assert!(e.unwrap_or_default().contains("expected a field name"));
+    }
+
+    #[test]
     fn customer_and_incident_values() {
         let (q, e) = parse(
             Pane::Customers,
