@@ -468,6 +468,40 @@ fn a_bad_filter_rule_says_why_in_the_footer() {
 }
 
 #[test]
+fn typing_and_backspacing_a_filter_shows_what_the_whole_filter_shows() {
+    // A keystroke that narrows the words reuses what the previous words
+    // kept, and backspace returns to them: every step must show what the
+    // same text shows when filtered from scratch.
+    let fresh = |text: &str| {
+        let mut m = model();
+        m.run_command(&format!("filter {text}"));
+        shown(&m, Pane::Inquiries)
+    };
+    let text = "ac o !sso";
+    let mut m = model();
+    m.update(key('/'));
+    let check = |m: &Model| {
+        let step = m.panes[Pane::Inquiries as usize].filter.clone();
+        assert_eq!(shown(m, Pane::Inquiries), fresh(&step), "after {step:?}");
+    };
+    for c in text.chars() {
+        m.update(key(c));
+        check(&m);
+    }
+    for _ in text.chars() {
+        m.update(code(KeyCode::Backspace));
+        check(&m);
+    }
+    assert_eq!(shown(&m, Pane::Inquiries).len(), 4);
+    assert_eq!(fresh("ac o !sso"), ["101"]);
+    assert_eq!(fresh("ac"), ["101", "104"]);
+    // A negated word keeps the rows where no field contains it.
+    let mut left = fresh("!acme");
+    left.sort();
+    assert_eq!(left, ["102", "103"]);
+}
+
+#[test]
 fn a_in_incident_mode_annotates_what_the_cursor_is_on() {
     use cre_cockpit::core::writes::Target as WriteTarget;
     use cre_cockpit::model::Prompt;

@@ -18,7 +18,7 @@
 //! A rule that does not parse is left out and its error returned, so the
 //! footer says why instead of the pane silently showing nothing.
 
-use super::views::expr::{self, Expr};
+use super::views::expr::{self, Expr, Op};
 use crate::core::domain::{Account, Incident, Segment, Severity};
 use crate::insight::health::Band;
 use crate::insight::join::CustomerRow;
@@ -45,8 +45,16 @@ impl Pane {
     }
 }
 
-/// The characters that make a term a field rule.
-const OPERATOR: &[char] = &['=', '<', '>', '~'];
+/// Whether a term holds an operator, and so is a field rule.
+fn has_operator(term: &str) -> bool {
+    term.chars().any(Op::is_operator_char)
+}
+
+/// Whether a term ends with an operator (`priority>=`, waiting for its
+/// value in the next term).
+fn ends_with_operator(term: &str) -> bool {
+    term.chars().next_back().is_some_and(Op::is_operator_char)
+}
 
 /// A parsed filter.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,85 +73,24 @@ pub enum Rule {
     Incident(IncidentRule),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    Eq,
-    Ne,
-    Contains,
-    NotContains,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Cmp {
-    /// Split `field op value` at its operator.
-    fn split(term: &str) -> Option<(&str, Self, &str)> {
-        let at = term.find(|c: char| OPERATOR.contains(&c) || c == '!')?;
-        let (field, rest) = term.split_at(at);
-        let (op, len) = match rest.get(..2) {
-            Some("!=") => (Self::Ne, 2),
-            Some("!~") => (Self::NotContains, 2),
-            Some("<=") => (Self::Le, 2),
-            Some(">=") => (Self::Ge, 2),
-            _ => match rest.chars().next()? {
-                '=' => (Self::Eq, 1),
-                '~' => (Self::Contains, 1),
-                '<' => (Self::Lt, 1),
-                '>' => (Self::Gt, 1),
-                _ => return None,
-            },
-        };
-        Some((field, op, unquote(&rest[len..])))
-    }
-
-    fn ordering(self) -> bool {
-        matches!(self, Self::Lt | Self::Le | Self::Gt | Self::Ge)
-    }
-
-    /// `left op right` for ordered values.
-    fn order<T: PartialOrd>(self, left: T, right: T) -> bool {
-        match self {
-            Self::Eq => left == right,
-            Self::Ne => left != right,
-            Self::Lt => left < right,
-            Self::Le => left <= right,
-            Self::Gt => left > right,
-            Self::Ge => left >= right,
-            Self::Contains | Self::NotContains => false,
-        }
-    }
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    for q in ['"', '\''] {
-        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
-            return inner;
-        }
-    }
-    value
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerRule {
     /// Name, id or tenant: `=` exact, `~` contains (ASCII case ignored).
-    Customer(Cmp, String),
-    Owner(Cmp, String),
-    Segment(Cmp, Segment),
-    Band(Cmp, Band),
+    Customer(Op, String),
+    Owner(Op, String),
+    Segment(Op, Segment),
+    Band(Op, Band),
     /// Health score, 0–100.
-    Score(Cmp, f64),
-    Arr(Cmp, f64),
+    Score(Op, f64),
+    Arr(Op, f64),
     /// Days to renewal.
-    Renewal(Cmp, i32),
+    Renewal(Op, i32),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum IncidentRule {
-    Severity(Cmp, Severity),
-    Service(Cmp, String),
+    Severity(Op, Severity),
+    Service(Op, String),
 }
 
 /// The fields of each pane, for error messages and the help.
@@ -175,8 +122,8 @@ fn terms(text: &str) -> Vec<String> {
             // Quotes open a value only after an operator: `'word` alone is
             // nucleo's exact match.
             None if (c == '"' || c == '\'')
-                && (current.contains(OPERATOR)
-                    || current.is_empty() && raw.last().is_some_and(|t| t.ends_with(OPERATOR))) =>
+                && (has_operator(&current)
+                    || current.is_empty() && raw.last().is_some_and(|t| ends_with_operator(t))) =>
             {
                 quote = Some(c);
                 current.push(c);
@@ -194,11 +141,16 @@ fn terms(text: &str) -> Vec<String> {
     }
     // `priority >= high` → `priority>=high`. A leading `!` alone is
     // nucleo's "does not contain" (`!csv`), not an operator.
-    let starts_op = |t: &str| t.starts_with(OPERATOR) || t.starts_with("!=") || t.starts_with("!~");
+    let starts_op = |t: &str| {
+        let mut chars = t.chars();
+        chars
+            .next()
+            .is_some_and(|c| Op::starting(c, chars.next()).is_some())
+    };
     let mut out: Vec<String> = Vec::new();
     for term in raw {
         match out.last_mut() {
-            Some(last) if last.ends_with(OPERATOR) || starts_op(&term) => last.push_str(&term),
+            Some(last) if ends_with_operator(last) || starts_op(&term) => last.push_str(&term),
             _ => out.push(term),
         }
     }
@@ -220,7 +172,7 @@ pub fn parse(pane: Pane, text: &str) -> (Query, Option<String>) {
                     .map_err(|e| e.message),
                 _ => Err("breached applies to the inquiries pane".to_owned()),
             }
-        } else if term.contains(OPERATOR) {
+        } else if has_operator(&term) {
             rule(pane, &term)
         } else {
             words.push(term);
@@ -246,29 +198,28 @@ fn rule(pane: Pane, term: &str) -> Result<Rule, String> {
     if pane == Pane::Inquiries {
         return expr::parse(term).map(Rule::Inquiry).map_err(|e| e.message);
     }
-    let Some((field, op, value)) = Cmp::split(term) else {
-        return Err("expected field, operator, value (e.g. segment=enterprise)".to_owned());
-    };
-    let field = field.trim().to_ascii_lowercase();
-    if value.is_empty() {
-        return Err("expected a value after the operator".to_owned());
-    }
-    let text_op = |op: Cmp| {
+    // The saved views' syntax, with these panes' own fields. A list
+    // (`a,b`) is read back as one value, as these fields take one.
+    let expr::Comparison { field, op, values } = expr::comparison(term).map_err(|e| e.message)?;
+    let field = field.to_ascii_lowercase();
+    let value = values.join(",");
+    let value = value.as_str();
+    let text_op = |op: Op| {
         if op.ordering() {
             Err(format!("{field} takes =, !=, ~ or !~"))
         } else {
             Ok(op)
         }
     };
-    let eq_op = |op: Cmp| {
-        if matches!(op, Cmp::Eq | Cmp::Ne) {
+    let eq_op = |op: Op| {
+        if matches!(op, Op::Eq | Op::Ne) {
             Ok(op)
         } else {
             Err(format!("{field} takes = or !="))
         }
     };
-    let number_op = |op: Cmp| {
-        if matches!(op, Cmp::Contains | Cmp::NotContains) {
+    let number_op = |op: Op| {
+        if matches!(op, Op::Contains | Op::NotContains) {
             Err(format!("{field} takes =, !=, <, <=, > or >="))
         } else {
             Ok(op)
@@ -367,13 +318,13 @@ fn rule(pane: Pane, term: &str) -> Result<Rule, String> {
 }
 
 /// `text op value` for text rules (`value` lower-cased).
-fn text_matches(op: Cmp, text: &str, value: &str) -> bool {
+fn text_matches(op: Op, text: &str, value: &str) -> bool {
     match op {
-        Cmp::Eq => text.eq_ignore_ascii_case(value),
-        Cmp::Ne => !text.eq_ignore_ascii_case(value),
+        Op::Eq => text.eq_ignore_ascii_case(value),
+        Op::Ne => !text.eq_ignore_ascii_case(value),
         // Few rows (customers, incidents): an allocation each is cheap.
-        Cmp::Contains => text.to_ascii_lowercase().contains(value),
-        Cmp::NotContains => !text.to_ascii_lowercase().contains(value),
+        Op::Contains => text.to_ascii_lowercase().contains(value),
+        Op::NotContains => !text.to_ascii_lowercase().contains(value),
         _ => false,
     }
 }
@@ -383,10 +334,10 @@ impl CustomerRule {
     pub fn matches(&self, row: &CustomerRow, account: &Account) -> bool {
         match self {
             Self::Customer(op, v) => {
-                let hit = |t: &str| text_matches(Cmp::Eq, t, v);
+                let hit = |t: &str| text_matches(Op::Eq, t, v);
                 match op {
-                    Cmp::Eq => hit(&account.name) || hit(&account.id) || hit(&account.tenant),
-                    Cmp::Ne => !(hit(&account.name) || hit(&account.id) || hit(&account.tenant)),
+                    Op::Eq => hit(&account.name) || hit(&account.id) || hit(&account.tenant),
+                    Op::Ne => !(hit(&account.name) || hit(&account.id) || hit(&account.tenant)),
                     _ => text_matches(*op, &account.name, v),
                 }
             }
@@ -462,6 +413,28 @@ mod tests {
     }
 
     #[test]
+    fn other_panes_read_rules_in_the_views_syntax() {
+        let (q, e) = parse(
+            Pane::Customers,
+            "owner = \"Dana Lee\" arr>=1,500,000 customer~acme",
+        );
+        assert_eq!(e, None);
+        assert_eq!(
+            q.rules,
+            vec![
+                Rule::Customer(CustomerRule::Owner(Op::Eq, "dana lee".into())),
+                Rule::Customer(CustomerRule::Arr(Op::Ge, 1.5e6)),
+                Rule::Customer(CustomerRule::Customer(Op::Contains, "acme".into())),
+            ]
+        );
+        // The views' own errors, named for the term.
+        let (_, e) = parse(Pane::Incidents, "service=\"api");
+        assert!(e.unwrap_or_default().contains("unclosed quote"));
+        let (_, e) = parse(Pane::Customers, "=enterprise");
+        assert!(e.unwrap_or_default().contains("expected a field name"));
+    }
+
+    #[test]
     fn customer_and_incident_values() {
         let (q, e) = parse(
             Pane::Customers,
@@ -471,11 +444,11 @@ mod tests {
         assert_eq!(
             q.rules,
             vec![
-                Rule::Customer(CustomerRule::Arr(Cmp::Ge, 1.5e6)),
-                Rule::Customer(CustomerRule::Renewal(Cmp::Lt, 30)),
-                Rule::Customer(CustomerRule::Score(Cmp::Lt, 60.0)),
-                Rule::Customer(CustomerRule::Band(Cmp::Eq, Band::Red)),
-                Rule::Customer(CustomerRule::Segment(Cmp::Ne, Segment::Small)),
+                Rule::Customer(CustomerRule::Arr(Op::Ge, 1.5e6)),
+                Rule::Customer(CustomerRule::Renewal(Op::Lt, 30)),
+                Rule::Customer(CustomerRule::Score(Op::Lt, 60.0)),
+                Rule::Customer(CustomerRule::Band(Op::Eq, Band::Red)),
+                Rule::Customer(CustomerRule::Segment(Op::Ne, Segment::Small)),
             ]
         );
         let (q, _) = parse(Pane::Incidents, "sev<=2");

@@ -112,6 +112,11 @@ pub struct PaneView {
     pub sort: usize,
     /// Id of the selected item, so the selection follows it across re-sorts.
     pub selected_id: Option<String>,
+    /// Where the selected item was in the data (by index) when it was
+    /// selected: checked against `selected_id` before use.
+    pub selected_index: Option<usize>,
+    /// What the filter's words kept, for the next keystroke.
+    pub words: WordsCache,
     /// When the user last moved this pane's cursor: for a minute after,
     /// a new major incident does not take the cursor away from them.
     pub moved_at: Option<jiff::Timestamp>,
@@ -238,13 +243,46 @@ pub fn urgency(inquiry: &Inquiry, now: jiff::Timestamp) -> (u8, i64, i64) {
     }
 }
 
+/// [`urgency`] as one number, smaller first, in 37 bits: the class (2
+/// bits), then its two parts, seconds from `now` (32 bits) and the
+/// priority (3 bits), in the class's order.
+fn urgency_key(inquiry: &Inquiry, now: jiff::Timestamp) -> u64 {
+    let priority = u64::from(inquiry.priority as u8);
+    match inquiry.sla {
+        Some(s) if s.due <= now + ABOUT_TO_BREACH => priority << 32 | seconds(s.due, now),
+        Some(s) => 1 << 35 | seconds(s.due, now) << 3 | priority,
+        None => 2 << 35 | priority << 32 | seconds(inquiry.created_at, now),
+    }
+}
+
+/// A time as seconds from `now` in 32 bits, in the same order as the times
+/// (68 years either way; beyond that, times compare as equal).
+fn seconds(at: jiff::Timestamp, now: jiff::Timestamp) -> u64 {
+    let from_now = at.as_second().saturating_sub(now.as_second());
+    (from_now.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) - i64::from(i32::MIN)) as u64
+}
+
+/// Row indices `0..len` sorted by `key` (which uses at most `key_bits`
+/// bits), ties in index order. Each key goes with its index into one `u64`,
+/// key above index, so sorting is one `sort_unstable` of plain integers:
+/// faster than sorting indices by a cached tuple key. When the two do not
+/// fit in 64 bits, the keys are cached beside the indices instead.
+fn sort_by_packed_key(len: usize, key_bits: u32, key: impl Fn(usize) -> u64) -> Vec<usize> {
+    let index_bits = usize::BITS - len.leading_zeros();
+    if key_bits + index_bits > u64::BITS {
+        let mut order: Vec<usize> = (0..len).collect();
+        order.sort_by_cached_key(|&i| key(i));
+        return order;
+    }
+    let mut packed: Vec<u64> = (0..len).map(|i| key(i) << index_bits | i as u64).collect();
+    packed.sort_unstable();
+    let mask = (1u64 << index_bits) - 1;
+    packed.into_iter().map(|p| (p & mask) as usize).collect()
+}
+
 /// The rule of [`urgency`] in words, for the pane title and the help.
 pub const URGENCY_RULE: &str =
     "breached or due within 1h first, by priority then time; then by time left";
-
-/// Separates the fields of a filter haystack (a control character no
-/// sanitised field contains).
-const FIELD_SEP: char = '\u{1f}';
 
 /// The filter as a fuzzy pattern: each word must match (AND), in any
 /// order, with Unicode case folding and accents ignored ("acme csv" finds
@@ -283,6 +321,189 @@ pub fn filter_highlights(filter: &str, text: &str) -> Vec<usize> {
     indices.into_iter().map(|i| i as usize).collect()
 }
 
+/// `value` as text, written into `scratch`.
+fn shown<'a>(scratch: &'a mut String, value: &dyn std::fmt::Display) -> &'a str {
+    use std::fmt::Write;
+    scratch.clear();
+    let _ = write!(scratch, "{value}");
+    scratch
+}
+
+/// Whether a word's text is in one field, negation aside (`!csv` is
+/// "csv is in no field", decided by the caller across all fields).
+///
+/// A fuzzy word in ASCII (nearly every word typed) is first looked for as
+/// its bytes in order in the field's bytes, ASCII case ignored: found, it
+/// is a match as nucleo would score one (ASCII bytes in UTF-8 are ASCII
+/// characters, which fold and normalise to themselves), and no score is
+/// computed, since nobody reads it (filtering keeps the sorted order). Not
+/// found in an ASCII field, it is no match either; in any other field, and
+/// for every other word, nucleo decides, with its Unicode case folding and
+/// accent normalisation.
+fn atom_found(
+    atom: &nucleo_matcher::pattern::Atom,
+    field: &str,
+    matcher: &mut nucleo_matcher::Matcher,
+    chars: &mut Vec<char>,
+) -> bool {
+    use nucleo_matcher::Utf32Str;
+    use nucleo_matcher::pattern::AtomKind;
+    if atom.kind == AtomKind::Fuzzy
+        && let Utf32Str::Ascii(needle) = atom.needle_text()
+    {
+        if in_order_ignoring_ascii_case(field.as_bytes(), needle) {
+            return true;
+        }
+        if field.is_ascii() {
+            return false;
+        }
+    } else if atom.kind == AtomKind::Fuzzy && field.is_ascii() {
+        // Folding and normalising never turn ASCII into anything else.
+        return false;
+    }
+    // `score` answers for the negated word; this asks about the word.
+    atom.score(Utf32Str::new(field, chars), matcher).is_some() != atom.negative
+}
+
+/// Whether the bytes of `needle` (lower case) appear in `haystack` in
+/// order, gaps allowed, ASCII case ignored: each next byte found with
+/// SIMD `memchr`, as nucleo's own prefilter does.
+fn in_order_ignoring_ascii_case(mut haystack: &[u8], needle: &[u8]) -> bool {
+    for &byte in needle {
+        let at = if byte.is_ascii_lowercase() {
+            memchr::memchr2(byte, byte.to_ascii_uppercase(), haystack)
+        } else {
+            memchr::memchr(byte, haystack)
+        };
+        match at {
+            Some(at) => haystack = &haystack[at + 1..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether a row that matches the words `new` must match the words
+/// `previous`: then filtering for `new` need only look at the rows
+/// `previous` kept. True when each previous word is still there, or grew
+/// into a word that contains its letters in order (`a` → `ap`, `ap` →
+/// `ap'x`); a negated word (`!csv`) only when it is unchanged, since a
+/// longer word excludes fewer rows.
+fn narrows(
+    new: &[nucleo_matcher::pattern::Atom],
+    previous: &[nucleo_matcher::pattern::Atom],
+) -> bool {
+    use nucleo_matcher::pattern::AtomKind;
+    previous.iter().all(|old| {
+        new.iter().any(|atom| {
+            atom == old
+                || (!old.negative
+                    && !atom.negative
+                    && old.kind == AtomKind::Fuzzy
+                    && is_subsequence(atom.needle_text(), old.needle_text()))
+        })
+    })
+}
+
+/// Whether the characters of `needle` appear in `text` in order.
+fn is_subsequence(
+    text: nucleo_matcher::Utf32Str<'_>,
+    needle: nucleo_matcher::Utf32Str<'_>,
+) -> bool {
+    let mut wanted = needle.chars();
+    let Some(mut next) = wanted.next() else {
+        return true;
+    };
+    for c in text.chars() {
+        if c == next {
+            match wanted.next() {
+                Some(n) => next = n,
+                None => return true,
+            }
+        }
+    }
+    false
+}
+
+/// A set of rows by data index (one bit each: 12.5 KB at 100k rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RowSet {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl RowSet {
+    fn new(rows: usize) -> Self {
+        Self {
+            bits: vec![0; rows.div_ceil(64)],
+            len: 0,
+        }
+    }
+
+    fn insert(&mut self, row: usize) {
+        if let Some(word) = self.bits.get_mut(row / 64) {
+            let bit = 1 << (row % 64);
+            if *word & bit == 0 {
+                *word |= bit;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn contains(&self, row: usize) -> bool {
+        self.bits
+            .get(row / 64)
+            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+    }
+
+    /// How many rows are in the set.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The rows, in data order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.bits.iter().enumerate().flat_map(|(at, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    at * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+/// What a pane's filter words kept, remembered while the data stays the
+/// same: the last few word lists typed and the rows each kept. A cache, so
+/// it never makes two views unequal.
+#[derive(Clone, Default)]
+pub struct WordsCache {
+    /// The sorted order the rows were matched in; a new one means new data.
+    sorted: Option<std::sync::Arc<Vec<usize>>>,
+    /// Oldest first.
+    entries: Vec<(Vec<nucleo_matcher::pattern::Atom>, std::sync::Arc<RowSet>)>,
+}
+
+impl WordsCache {
+    /// Word lists remembered: enough to backspace over a long word.
+    const KEEP: usize = 16;
+}
+
+impl PartialEq for WordsCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for WordsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WordsCache({} remembered)", self.entries.len())
+    }
+}
+
 impl Model {
     /// Re-sort a pane after its data or sort mode changed, then re-apply
     /// its filter.
@@ -299,59 +520,46 @@ impl Model {
     /// Apply a pane's filter to its sorted rows, keeping the selection on
     /// the same item where it still exists. Filtering never changes the
     /// order, so a keystroke in the filter prompt is one linear scan, with
-    /// no sort.
+    /// no sort; a keystroke that only narrows the words scans just the rows
+    /// the previous words kept (see [`WordsCache`]).
     pub(crate) fn refilter(&mut self, pane: Pane) {
         let (query, error) = super::query::parse(pane.into(), &self.panes[pane as usize].filter);
         self.panes[pane as usize].filter_error = error;
+        let words = self.rows_matching_words(pane, query.words.trim());
         let view = &self.panes[pane as usize];
-        let needle = query.words.trim();
-        let pattern = filter_pattern(needle);
-        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
-        let mut haystack = String::new();
-        let mut chars = Vec::new();
         let scope = self.scope_rows(pane);
         let saved_view = (pane == Pane::Inquiries && self.view != crate::model::views::ALL)
             .then(|| self.settings.views.get(self.view))
             .flatten();
-        let order = if needle.is_empty()
-            && query.rules.is_empty()
-            && saved_view.is_none()
-            && scope.is_none()
-        {
-            std::sync::Arc::clone(&view.sorted)
+        let order = if query.rules.is_empty() && saved_view.is_none() && scope.is_none() {
+            match &words {
+                None => std::sync::Arc::clone(&view.sorted),
+                Some(words) => std::sync::Arc::new(
+                    view.sorted
+                        .iter()
+                        .copied()
+                        .filter(|&i| words.contains(i))
+                        .collect(),
+                ),
+            }
         } else {
             // Match in data order (sequential memory), then keep the sorted
             // order: scanning rows in sorted order would chase pointers all
             // over the heap and cost twice as much.
             let keep: Vec<bool> = (0..view.sorted.len())
                 .map(|i| {
-                    scope.as_ref().is_none_or(|in_scope| in_scope[i])
+                    words.as_ref().is_none_or(|w| w.contains(i))
+                        && scope.as_ref().is_none_or(|in_scope| in_scope[i])
                         && saved_view.is_none_or(|v| self.in_view(v, i))
                         && query.rules.iter().all(|rule| self.rule_keeps(rule, i))
-                        && (needle.is_empty() || {
-                            haystack.clear();
-                            self.haystack(pane, i, &mut haystack);
-                            // Each word must match within one field: a
-                            // fuzzy match scattered over the subject, the
-                            // status and a tag would find nearly anything.
-                            pattern.atoms.iter().all(|atom| {
-                                haystack.split(FIELD_SEP).any(|field| {
-                                    atom.score(
-                                        nucleo_matcher::Utf32Str::new(field, &mut chars),
-                                        &mut matcher,
-                                    )
-                                    .is_some()
-                                })
-                            })
-                        })
                 })
                 .collect();
             std::sync::Arc::new(view.sorted.iter().copied().filter(|&i| keep[i]).collect())
         };
-        let found = view.selected_id.as_deref().and_then(|id| {
-            order
-                .iter()
-                .position(|&index| self.item_id(pane, index) == id)
+        let found = self.selected_index(pane).and_then(|selected| {
+            // Comparing indices, not ids: reading each row's id in sorted
+            // order would touch 100k structs scattered over the heap.
+            order.iter().position(|&index| index == selected)
         });
         let view = &mut self.panes[pane as usize];
         view.order = order;
@@ -360,6 +568,98 @@ impl Model {
             .min(view.order.len().saturating_sub(1));
         self.remember_selection(pane);
         self.scroll_into_view(pane);
+    }
+
+    /// The data index of a pane's selected item, if it still exists: the
+    /// remembered index when it still holds that id (it does unless the
+    /// data changed under it), else a scan in data order.
+    fn selected_index(&self, pane: Pane) -> Option<usize> {
+        let view = &self.panes[pane as usize];
+        let id = view.selected_id.as_deref()?;
+        if let Some(index) = view.selected_index
+            && index < self.total(pane)
+            && self.item_id(pane, index) == id
+        {
+            return Some(index);
+        }
+        (0..self.total(pane)).find(|&index| self.item_id(pane, index) == id)
+    }
+
+    /// Which rows (by data index) the filter's fuzzy words keep: `None`
+    /// without words. Remembered per pane until the data changes, so a
+    /// keystroke that narrows the words (one more letter, one more word)
+    /// scans only the rows the previous words kept, and one that returns
+    /// to earlier words (backspace) scans nothing.
+    fn rows_matching_words(&mut self, pane: Pane, words: &str) -> Option<std::sync::Arc<RowSet>> {
+        let mut cache = std::mem::take(&mut self.panes[pane as usize].words);
+        let sorted = &self.panes[pane as usize].sorted;
+        // A new sorted order is how a change of data shows here
+        // (`refresh_order` makes one on every change): what was remembered
+        // may no longer be true.
+        if !cache
+            .sorted
+            .as_ref()
+            .is_some_and(|s| std::sync::Arc::ptr_eq(s, sorted))
+        {
+            cache = WordsCache {
+                sorted: Some(std::sync::Arc::clone(sorted)),
+                entries: Vec::new(),
+            };
+        }
+        let result = (!words.is_empty()).then(|| {
+            let atoms = filter_pattern(words).atoms;
+            if let Some((_, rows)) = cache.entries.iter().find(|(a, _)| *a == atoms) {
+                return std::sync::Arc::clone(rows);
+            }
+            let narrowed = cache
+                .entries
+                .iter()
+                .filter(|(previous, _)| narrows(&atoms, previous))
+                .map(|(_, rows)| rows)
+                .min_by_key(|rows| rows.len());
+            let rows = std::sync::Arc::new(self.match_words(pane, &atoms, narrowed.map(|r| &**r)));
+            if cache.entries.len() == WordsCache::KEEP {
+                cache.entries.remove(0);
+            }
+            cache.entries.push((atoms, std::sync::Arc::clone(&rows)));
+            rows
+        });
+        self.panes[pane as usize].words = cache;
+        result
+    }
+
+    /// The rows (by data index) among `within` (all rows when `None`)
+    /// where every word matches within one field.
+    fn match_words(
+        &self,
+        pane: Pane,
+        atoms: &[nucleo_matcher::pattern::Atom],
+        within: Option<&RowSet>,
+    ) -> RowSet {
+        let total = self.total(pane);
+        let mut kept = RowSet::new(total);
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut chars = Vec::new();
+        let mut text = String::new();
+        let mut check = |index: usize| {
+            // Each word must match within one field: a fuzzy match
+            // scattered over the subject, the status and a tag would find
+            // nearly anything.
+            let keep = atoms.iter().all(|atom| {
+                let found = self.any_field(pane, index, &mut text, |field| {
+                    atom_found(atom, field, &mut matcher, &mut chars)
+                });
+                found != atom.negative
+            });
+            if keep {
+                kept.insert(index);
+            }
+        };
+        match within {
+            Some(rows) => rows.iter().for_each(&mut check),
+            None => (0..total).for_each(&mut check),
+        }
+        kept
     }
 
     /// With an incident in scope (the jump key), which rows (by data index)
@@ -443,77 +743,100 @@ impl Model {
         }
     }
 
-    /// The text of an item (by data index) that the filter searches, its
-    /// fields separated by spaces, appended to `out`.
-    fn haystack(&self, pane: Pane, index: usize, out: &mut String) {
-        use std::fmt::Write;
-        let mut push = |field: &str| {
-            out.push_str(field);
-            out.push(FIELD_SEP);
-        };
+    /// Whether `found` holds for any field of an item (by data index) that
+    /// the filter searches, each field passed on its own. `scratch` holds
+    /// the fields that are not text already (segment, band, severity).
+    fn any_field(
+        &self,
+        pane: Pane,
+        index: usize,
+        scratch: &mut String,
+        mut found: impl FnMut(&str) -> bool,
+    ) -> bool {
         match pane {
             Pane::Inquiries => {
                 let inquiry = &self.data.inquiries[index];
                 let account = self.derived.inquiry_account.get(index).copied().flatten();
-                push(&inquiry.id);
-                push(&inquiry.subject);
-                match account {
-                    Some(a) => push(&self.data.accounts[a].name),
-                    None => push(inquiry.org.as_deref().unwrap_or_default()),
-                }
-                push(inquiry.assignee.as_deref().unwrap_or_default());
-                push(inquiry.feature_area.as_deref().unwrap_or_default());
-                push(inquiry.status.into());
-                push(inquiry.priority.into());
-                for tag in &inquiry.tags {
-                    push(tag);
-                }
+                let customer = match account {
+                    Some(a) => self.data.accounts[a].name.as_str(),
+                    None => inquiry.org.as_deref().unwrap_or_default(),
+                };
+                let status: &str = inquiry.status.into();
+                let priority: &str = inquiry.priority.into();
+                [
+                    inquiry.id.as_str(),
+                    &inquiry.subject,
+                    customer,
+                    inquiry.assignee.as_deref().unwrap_or_default(),
+                    inquiry.feature_area.as_deref().unwrap_or_default(),
+                    status,
+                    priority,
+                ]
+                .into_iter()
+                .chain(inquiry.tags.iter().map(|t| t.as_str()))
+                .any(&mut found)
             }
             Pane::Customers => {
                 let row = &self.derived.customers[index];
                 let a = &self.data.accounts[row.account];
-                push(&a.name);
-                push(&a.tenant);
-                push(&a.owner);
-                let _ = write!(out, "{}{FIELD_SEP}{}", a.segment, row.health.band);
+                [a.name.as_str(), &a.tenant, &a.owner]
+                    .into_iter()
+                    .any(&mut found)
+                    || found(shown(scratch, &a.segment))
+                    || found(shown(scratch, &row.health.band))
             }
             Pane::Incidents => {
                 let x = &self.data.incidents[index];
-                push(&x.title);
-                push(&x.id);
-                push(x.service.as_deref().unwrap_or_default());
-                let _ = write!(out, "{}", x.severity);
+                [
+                    x.title.as_str(),
+                    &x.id,
+                    x.service.as_deref().unwrap_or_default(),
+                ]
+                .into_iter()
+                .any(&mut found)
+                    || found(shown(scratch, &x.severity))
             }
         }
     }
 
-    /// All inquiries in a sort order. Sort keys are computed once per row
-    /// (`sort_by_cached_key`) so the sort compares small integers instead of
-    /// chasing 100k structs; ties keep the data order.
+    /// All inquiries in a sort order. Each row's key is packed with its
+    /// index into one `u64` (see [`sort_by_packed_key`]), so the sort
+    /// compares plain integers instead of tuples or names; ties keep the
+    /// data order.
     fn sorted_inquiries(&self, sort: SortMode) -> Vec<usize> {
         let inquiries = &self.data.inquiries;
         let accounts = &self.data.accounts;
-        let account = |i: usize| self.derived.inquiry_account.get(i).copied().flatten();
-        let mut order: Vec<usize> = (0..inquiries.len()).collect();
-        let due = |i: usize| inquiries[i].sla.map_or(i64::MAX, |s| s.due.as_second());
-        let priority = |i: usize| inquiries[i].priority as u8;
+        let now = self.now;
+        let due = |i: usize| {
+            inquiries[i]
+                .sla
+                .map_or(u64::from(u32::MAX), |s| seconds(s.due, now))
+        };
+        let priority = |i: usize| u64::from(inquiries[i].priority as u8);
         match sort {
-            SortMode::Priority => order.sort_by_cached_key(|&i| (priority(i), due(i))),
-            SortMode::Newest => order
-                .sort_by_cached_key(|&i| std::cmp::Reverse(inquiries[i].created_at.as_second())),
+            SortMode::Priority => {
+                sort_by_packed_key(inquiries.len(), 3 + 32, |i| priority(i) << 32 | due(i))
+            }
+            SortMode::Newest => sort_by_packed_key(inquiries.len(), 32, |i| {
+                u64::from(u32::MAX) - seconds(inquiries[i].created_at, now)
+            }),
             SortMode::Customer => {
                 // Rank accounts by name once; unknown customers go last.
                 let mut by_name: Vec<usize> = (0..accounts.len()).collect();
                 by_name.sort_by(|&a, &b| accounts[a].name.cmp(&accounts[b].name));
                 let mut rank = vec![0; accounts.len()];
                 for (r, &a) in by_name.iter().enumerate() {
-                    rank[a] = r;
+                    rank[a] = r as u64 + 1;
                 }
-                order.sort_by_cached_key(|&i| (account(i).map_or(usize::MAX, |a| rank[a]), due(i)));
+                let unknown = accounts.len() as u64 + 1;
+                let rank_bits = u64::BITS - unknown.leading_zeros();
+                let account = |i: usize| self.derived.inquiry_account.get(i).copied().flatten();
+                sort_by_packed_key(inquiries.len(), rank_bits + 32, |i| {
+                    account(i).map_or(unknown, |a| rank[a]) << 32 | due(i)
+                })
             }
-            _ => order.sort_by_cached_key(|&i| urgency(&inquiries[i], self.now)),
+            _ => sort_by_packed_key(inquiries.len(), 37, |i| urgency_key(&inquiries[i], now)),
         }
-        order
     }
 
     fn sorted_customers(&self, sort: SortMode) -> Vec<usize> {
@@ -588,8 +911,10 @@ impl Model {
     }
 
     fn remember_selection(&mut self, pane: Pane) {
-        let selected = self.panes[pane as usize].selected;
-        self.panes[pane as usize].selected_id = self.row_id(pane, selected);
+        let view = &self.panes[pane as usize];
+        let index = view.order.get(view.selected).copied();
+        self.panes[pane as usize].selected_index = index;
+        self.panes[pane as usize].selected_id = index.map(|i| self.item_id(pane, i).to_owned());
     }
 
     /// Move the selection by `delta` rows (clamped).
@@ -687,5 +1012,169 @@ mod tests {
         assert!(found("straße", "STRASSE") || found("straße", "Straße"));
         assert!(found("resume", "Résumé upload"));
         assert_eq!(filter_highlights("acme", "the Acme Corp"), vec![4, 5, 6, 7]);
+    }
+
+    /// Whether nucleo itself finds a word in a field (negation aside).
+    fn nucleo_finds(atom: &nucleo_matcher::pattern::Atom, field: &str) -> bool {
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut chars = Vec::new();
+        atom.score(
+            nucleo_matcher::Utf32Str::new(field, &mut chars),
+            &mut matcher,
+        )
+        .is_some()
+            != atom.negative
+    }
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_nucleo() {
+        // Every word against every field: short and long, cases mixed,
+        // spaces and punctuation, fields and words in other scripts.
+        let fields = [
+            "",
+            "a",
+            "A",
+            "ab",
+            "ba",
+            "API returns 500",
+            "api",
+            "SSO loop",
+            "Export stuck at 99%",
+            "Fehler bei der Abrechnung",
+            "Résumé upload",
+            "ログインできません",
+            "feature_api",
+            "Alex Kim",
+            "ACME Corp",
+            "acme-corp #12",
+            "x y",
+            "aaaa",
+            "urgent",
+            "on-hold",
+        ];
+        let words = [
+            "a", "ap", "api", "API", "pa", "aa", "aaaaa", "s lo", "sso", "99%", "%", "#1", "ex 9",
+            "resume", "RÉSUMÉ", "é", "ログ", "acmcrp", "x\\ y", "kim", "urgnt", "-", "12", "'api",
+            "^api", "500$", "^urgent$", "!api", "!ログ",
+        ];
+        let mut matcher = nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT);
+        let mut chars = Vec::new();
+        let mut checked = 0;
+        for word in words {
+            for atom in &filter_pattern(word).atoms {
+                for field in fields {
+                    assert_eq!(
+                        atom_found(atom, field, &mut matcher, &mut chars),
+                        nucleo_finds(atom, field),
+                        "{word:?} in {field:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= words.len() * fields.len());
+    }
+
+    #[test]
+    fn narrowing_is_recognised_only_when_it_is_sound() {
+        let atoms = |w: &str| filter_pattern(w).atoms;
+        let narrows_from = |new: &str, old: &str| narrows(&atoms(new), &atoms(old));
+        // One more letter, one more word, a word grown anywhere in order.
+        assert!(narrows_from("ap", "a"));
+        assert!(narrows_from("a csv", "a"));
+        assert!(narrows_from("acme csv", "csv acm"));
+        assert!(narrows_from("xay", "a"));
+        assert!(narrows_from("'api", "ap"));
+        // Back, or a different word: not a narrowing.
+        assert!(!narrows_from("a", "ap"));
+        assert!(!narrows_from("pa", "ap"));
+        assert!(!narrows_from("b", "a"));
+        // A longer negated word excludes fewer rows.
+        assert!(!narrows_from("!csvx", "!csv"));
+        assert!(narrows_from("!csv a", "!csv"));
+        // A longer exact word is not the shorter one's substring match.
+        assert!(!narrows_from("'apx", "'ap"));
+    }
+
+    #[test]
+    fn packed_sort_keys_order_rows_as_their_rules_say() {
+        use crate::core::domain::{Priority, SlaClock, SlaMetric};
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let mins = |m: i64| now + jiff::SignedDuration::from_mins(m);
+        let priorities = [
+            Priority::Urgent,
+            Priority::High,
+            Priority::Normal,
+            Priority::Low,
+        ];
+        // Breached, about to breach, later, paused; far past and future too.
+        let dues = [
+            None,
+            Some(-600),
+            Some(-35),
+            Some(-5),
+            Some(0),
+            Some(30),
+            Some(59),
+            Some(61),
+            Some(600),
+            Some(60 * 24 * 365 * 50),
+        ];
+        let mut rows = Vec::new();
+        for (n, priority) in priorities.into_iter().enumerate() {
+            for (m, due) in dues.into_iter().enumerate() {
+                rows.push(crate::core::domain::Inquiry {
+                    id: format!("{n}-{m}").as_str().into(),
+                    subject: String::new(),
+                    status: crate::core::domain::InquiryStatus::Open,
+                    priority,
+                    org: None,
+                    requester: None,
+                    assignee: None,
+                    group: None,
+                    tags: Vec::new(),
+                    feature_area: None,
+                    // Paused clocks tie on priority: creation breaks it.
+                    created_at: mins(-((n * 7 + m) as i64) * 13),
+                    updated_at: now,
+                    sla: due.map(|d| SlaClock {
+                        metric: SlaMetric::FirstReply,
+                        due: mins(d),
+                        business_hours: false,
+                    }),
+                    replied: false,
+                    url: None,
+                    kind: None,
+                    history: Default::default(),
+                    desk: Default::default(),
+                });
+            }
+        }
+        let by_rule = {
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by_key(|&i| urgency(&rows[i], now));
+            order
+        };
+        let packed = sort_by_packed_key(rows.len(), 37, |i| urgency_key(&rows[i], now));
+        assert_eq!(packed, by_rule);
+        // Too wide to pack: the same order through cached keys.
+        let wide = sort_by_packed_key(rows.len(), 63, |i| urgency_key(&rows[i], now));
+        assert_eq!(wide, by_rule);
+        // Times keep their order as seconds from now.
+        assert!(seconds(mins(-1), now) < seconds(now, now));
+        assert!(seconds(now, now) < seconds(mins(1), now));
+    }
+
+    #[test]
+    fn a_row_set_holds_and_lists_its_rows_in_order() {
+        let mut rows = RowSet::new(130);
+        for row in [129, 0, 64, 63, 64] {
+            rows.insert(row);
+        }
+        rows.insert(500); // beyond the rows: ignored
+        assert_eq!(rows.len(), 4);
+        assert!(rows.contains(63) && !rows.contains(62) && !rows.contains(500));
+        assert_eq!(rows.iter().collect::<Vec<_>>(), vec![0, 63, 64, 129]);
+        assert_eq!(RowSet::new(0).len(), 0);
     }
 }

@@ -73,11 +73,40 @@ pub enum Op {
 }
 
 impl Op {
-    fn ordering(self) -> bool {
+    /// The operator written at `c` (followed by `next`), and how many
+    /// characters it takes: the one definition of the operators' spelling,
+    /// for saved views and for the `/` filter's field rules alike.
+    #[must_use]
+    pub fn starting(c: char, next: Option<char>) -> Option<(Self, usize)> {
+        Some(match (c, next) {
+            ('!', Some('=')) => (Self::Ne, 2),
+            ('!', Some('~')) => (Self::NotContains, 2),
+            ('<', Some('=')) => (Self::Le, 2),
+            ('>', Some('=')) => (Self::Ge, 2),
+            ('=', _) => (Self::Eq, 1),
+            ('~', _) => (Self::Contains, 1),
+            ('<', _) => (Self::Lt, 1),
+            ('>', _) => (Self::Gt, 1),
+            _ => return None,
+        })
+    }
+
+    /// Whether `c` begins or ends an operator (`!` alone does not: it
+    /// needs `=` or `~` after it).
+    #[must_use]
+    pub fn is_operator_char(c: char) -> bool {
+        Self::starting(c, None).is_some()
+    }
+
+    /// `<`, `<=`, `>` or `>=`.
+    #[must_use]
+    pub fn ordering(self) -> bool {
         matches!(self, Self::Lt | Self::Le | Self::Gt | Self::Ge)
     }
 
-    fn text(self) -> &'static str {
+    /// `=`, `!=`, `~` or `!~`.
+    #[must_use]
+    pub fn text(self) -> &'static str {
         match self {
             Self::Eq => "=",
             Self::Ne => "!=",
@@ -87,6 +116,20 @@ impl Op {
             Self::Le => "<=",
             Self::Gt => ">",
             Self::Ge => ">=",
+        }
+    }
+
+    /// `left op right` for ordered values (`~` and `!~` hold for none).
+    #[must_use]
+    pub fn order<T: PartialOrd>(self, left: T, right: T) -> bool {
+        match self {
+            Self::Eq => left == right,
+            Self::Ne => left != right,
+            Self::Lt => left < right,
+            Self::Le => left <= right,
+            Self::Gt => left > right,
+            Self::Ge => left >= right,
+            Self::Contains | Self::NotContains => false,
         }
     }
 }
@@ -159,6 +202,11 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
         let c = chars[i];
         let column = i + 1;
         let next = chars.get(i + 1).copied();
+        if let Some((op, len)) = Op::starting(c, next) {
+            tokens.push((column, Token::Op(op)));
+            i += len;
+            continue;
+        }
         let (token, len) = match c {
             c if c.is_whitespace() => {
                 i += 1;
@@ -167,14 +215,6 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             '(' => (Token::Open, 1),
             ')' => (Token::Close, 1),
             ',' => (Token::Comma, 1),
-            '=' => (Token::Op(Op::Eq), 1),
-            '~' => (Token::Op(Op::Contains), 1),
-            '!' if next == Some('=') => (Token::Op(Op::Ne), 2),
-            '!' if next == Some('~') => (Token::Op(Op::NotContains), 2),
-            '<' if next == Some('=') => (Token::Op(Op::Le), 2),
-            '>' if next == Some('=') => (Token::Op(Op::Ge), 2),
-            '<' => (Token::Op(Op::Lt), 1),
-            '>' => (Token::Op(Op::Gt), 1),
             '"' | '\'' => {
                 let end =
                     chars[i + 1..]
@@ -267,49 +307,109 @@ impl Parser {
         self.comparison()
     }
 
-    fn comparison(&mut self) -> Result<Expr, ParseError> {
+    /// The field name of a comparison, and its column.
+    fn field_name(&mut self) -> Result<(usize, String), ParseError> {
         let column = self.column();
-        let field = match self.peek() {
-            Some(Token::Word(w)) => Field::parse(w).ok_or_else(|| ParseError {
-                column,
-                message: format!(
-                    "unknown field {w:?} (status, priority, assignee, group, tag, customer, segment, area, subject, requester, org, sla)"
-                ),
-            })?,
-            None => return error(column, "expected a comparison such as status = new"),
-            Some(_) => return error(column, "expected a field name"),
-        };
-        self.at += 1;
-        let op_column = self.column();
+        match self.peek() {
+            Some(Token::Word(w)) => {
+                let name = w.clone();
+                self.at += 1;
+                Ok((column, name))
+            }
+            None => error(column, "expected a comparison such as status = new"),
+            Some(_) => error(column, "expected a field name"),
+        }
+    }
+
+    /// The operator of a comparison, and its column.
+    fn operator(&mut self) -> Result<(usize, Op), ParseError> {
+        let column = self.column();
         let Some(Token::Op(op)) = self.peek().cloned() else {
-            return error(
-                op_column,
-                "expected an operator (=, !=, ~, !~, <, <=, >, >=)",
-            );
+            return error(column, "expected an operator (=, !=, ~, !~, <, <=, >, >=)");
         };
         self.at += 1;
-        check_op(field, op, op_column)?;
+        Ok((column, op))
+    }
+
+    /// The values of a comparison, separated by commas: each with its
+    /// column and whether it was quoted.
+    fn values(&mut self) -> Result<Vec<RawValue>, ParseError> {
         let mut values = Vec::new();
         loop {
             let column = self.column();
-            let raw = match self.peek() {
+            let (text, quoted) = match self.peek() {
                 Some(Token::Word(w)) => (w.clone(), false),
                 Some(Token::Quoted(q)) => (q.clone(), true),
                 _ => return error(column, "expected a value"),
             };
             self.at += 1;
-            values.push(value(field, op, &raw.0, raw.1, column)?);
+            values.push(RawValue {
+                column,
+                text,
+                quoted,
+            });
             if matches!(self.peek(), Some(Token::Comma)) {
                 self.at += 1;
             } else {
-                break;
+                return Ok(values);
             }
         }
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
+        let (column, name) = self.field_name()?;
+        let field = Field::parse(&name).ok_or_else(|| ParseError {
+            column,
+            message: format!(
+                "unknown field {name:?} (status, priority, assignee, group, tag, customer, segment, area, subject, requester, org, sla)"
+            ),
+        })?;
+        let (op_column, op) = self.operator()?;
+        check_op(field, op, op_column)?;
+        let values = self
+            .values()?
+            .into_iter()
+            .map(|v| value(field, op, &v.text, v.quoted, v.column))
+            .collect::<Result<Vec<_>, _>>()?;
         if op.ordering() && values.len() > 1 {
             return error(op_column, format!("{} takes one value", op.text()));
         }
         Ok(Expr::Compare { field, op, values })
     }
+}
+
+/// One value of a comparison as written.
+struct RawValue {
+    column: usize,
+    text: String,
+    quoted: bool,
+}
+
+/// One comparison, `field op value, value…`, read with the saved views'
+/// syntax but not checked against their fields: for the `/` filter's rules
+/// on the panes whose fields are not inquiry fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub field: String,
+    pub op: Op,
+    /// As written, quotes taken off.
+    pub values: Vec<String>,
+}
+
+/// Parse one comparison, and nothing after it.
+pub fn comparison(text: &str) -> Result<Comparison, ParseError> {
+    let mut parser = Parser {
+        tokens: tokenize(text)?,
+        at: 0,
+        end_column: text.chars().count() + 1,
+    };
+    let (_, field) = parser.field_name()?;
+    let (_, op) = parser.operator()?;
+    let values = parser.values()?.into_iter().map(|v| v.text).collect();
+    if parser.peek().is_some() {
+        return error(parser.column(), "unexpected text");
+    }
+    Ok(Comparison { field, op, values })
 }
 
 fn check_op(field: Field, op: Op, column: usize) -> Result<(), ParseError> {
