@@ -439,12 +439,9 @@ async fn fetch_accounts(client: &http::Client, url: &str) -> Result<String, Fail
         Failure::Other(format!("simulator at {url}: {}", e.message))
     };
     let base = http::base_url(url, false).map_err(failed)?;
-    let (_, _, body) = http::send(
-        "accounts",
-        client.get(http::join(&base, "/accounts.csv")),
-    )
-    .await
-    .map_err(failed)?;
+    let (_, _, body) = http::send("accounts", client.get(http::join(&base, "/accounts.csv")))
+        .await
+        .map_err(failed)?;
     String::from_utf8(body)
         .map_err(|_| Failure::Other(format!("simulator at {url}: accounts.csv is not UTF-8")))
 }

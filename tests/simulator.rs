@@ -1407,7 +1407,10 @@ async fn accounts_export_is_served_gzipped_when_asked_and_equals_the_plain_one()
 
     let zipped = get(true).await.expect("request");
     assert_eq!(
-        zipped.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+        zipped
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
         Some("gzip")
     );
     let zipped = zipped.bytes().await.expect("body");
