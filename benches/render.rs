@@ -246,6 +246,30 @@ fn benches(c: &mut Criterion) {
             });
         },
     );
+    // A quiet desk poll that still brings a couple of updated inquiries
+    // (the simulator's background, a customer replying): the schedule of
+    // SLA warnings, the join and the KPIs are redone over everything.
+    let mut two: Vec<Inquiry> = model.data.inquiries[..2].to_vec();
+    c.bench_function(
+        "fold a desk poll with 2 changed inquiries (100k held)",
+        |b| {
+            b.iter(|| {
+                for inquiry in &mut two {
+                    inquiry.replied = !inquiry.replied;
+                }
+                model.update(Message::Desk {
+                    vendor: Vendor::Csv,
+                    at: now,
+                    result: Ok(DeskUpdate {
+                        full: false,
+                        changed: black_box(two.clone()),
+                        removed: Vec::new(),
+                        requests: 1,
+                    }),
+                })
+            });
+        },
+    );
     // The idle tick: nothing due, so it compares clocks and nothing more.
     let second = now + SignedDuration::from_secs(1);
     c.bench_function("idle tick (nothing due)", |b| {

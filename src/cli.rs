@@ -293,6 +293,7 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
         simulator,
         demo,
         path,
+        client,
     } = loaded;
     let origin = Origin { demo, path };
     let result = match command {
@@ -336,7 +337,10 @@ async fn dispatch(cli: Cli, started: std::time::Instant) -> Result<ExitCode, Fai
         Some(Command::Handover { since, out }) => {
             handover::run(&config, secrets, demo, since.as_deref(), out.as_deref()).await
         }
-        _ => tui(&config, secrets, demo, read_only, started).await,
+        _ => {
+            let client = client.unwrap_or_else(http::client);
+            tui(&config, secrets, demo, read_only, started, client).await
+        }
     };
     if let Some(sim) = simulator {
         sim.shutdown().await;
@@ -355,6 +359,10 @@ struct Loaded {
     demo: bool,
     /// The user's config file, if one was read.
     path: Option<PathBuf>,
+    /// The HTTP client already built on the way here (to read a running
+    /// simulator's accounts): building one loads the system's root
+    /// certificates, which the first frame should not wait for twice.
+    client: Option<http::Client>,
 }
 
 /// Where the configuration came from, for `check` to say.
@@ -376,6 +384,7 @@ async fn load(explicit: Option<PathBuf>) -> Result<Loaded, Failure> {
                 simulator: None,
                 demo: false,
                 path: Some(path),
+                client: None,
             })
         }
         None => {
@@ -399,16 +408,17 @@ async fn demo(options: DemoOptions, user: Option<PathBuf>) -> Result<Loaded, Fai
     if let Some(path) = &user {
         warn_if_world_readable(path);
     }
-    let (url, accounts, simulator) = match options.simulator {
+    let (url, accounts, simulator, client) = match options.simulator {
         Some(url) => {
-            let accounts = fetch_accounts(&url).await?;
+            let client = http::client();
+            let accounts = fetch_accounts(&client, &url).await?;
             tracing::info!(%url, "demo against a simulator running elsewhere");
-            (url, accounts, None)
+            (url, accounts, None, Some(client))
         }
         None => {
             let sim = Simulator::start(options.scenario).await?;
             tracing::info!(url = %sim.base_url(), "demo simulator started");
-            (sim.base_url(), sim.accounts_csv(), Some(sim))
+            (sim.base_url(), sim.accounts_csv(), Some(sim), None)
         }
     };
     let (config, secrets) =
@@ -419,21 +429,19 @@ async fn demo(options: DemoOptions, user: Option<PathBuf>) -> Result<Loaded, Fai
         simulator,
         demo: true,
         path: user,
+        client,
     })
 }
 
 /// The accounts file a running simulator serves.
-async fn fetch_accounts(url: &str) -> Result<String, Failure> {
+async fn fetch_accounts(client: &http::Client, url: &str) -> Result<String, Failure> {
     let failed = |e: crate::core::domain::SourceError| {
         Failure::Other(format!("simulator at {url}: {}", e.message))
     };
     let base = http::base_url(url, false).map_err(failed)?;
-    let (_, _, body) = http::send(
-        "accounts",
-        http::client().get(http::join(&base, "/accounts.csv")),
-    )
-    .await
-    .map_err(failed)?;
+    let (_, _, body) = http::send("accounts", client.get(http::join(&base, "/accounts.csv")))
+        .await
+        .map_err(failed)?;
     String::from_utf8(body)
         .map_err(|_| Failure::Other(format!("simulator at {url}: accounts.csv is not UTF-8")))
 }
@@ -444,8 +452,8 @@ async fn tui(
     demo: bool,
     read_only: bool,
     started: std::time::Instant,
+    client: http::Client,
 ) -> Result<ExitCode, Failure> {
-    let client = http::client();
     let writers = crate::app::outbox::Writers::from_config(config, &secrets, &client, read_only)
         .map_err(|e| Failure::Other(e.message))?;
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);

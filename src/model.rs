@@ -152,6 +152,10 @@ pub struct Model {
     /// write was being edited: the second one goes ahead.
     pub(crate) armed: Option<Armed>,
     last_derive: Timestamp,
+    /// The metrics or the accounts changed since the metrics chip's join
+    /// coverage was worked out (10k tenants against 10k accounts: not
+    /// redone for a desk change or the clock).
+    metrics_coverage_due: bool,
     /// The saved view of the inquiries pane (index into `settings.views`).
     pub view: usize,
     /// The local store: loaded yet, last saved, a save to request.
@@ -194,6 +198,7 @@ impl Model {
             mouse: true,
             armed: None,
             last_derive: now,
+            metrics_coverage_due: true,
             view: crate::model::views::ALL,
             store: StoreState::default(),
             kpis: crate::insight::kpi::Kpis {
@@ -277,6 +282,7 @@ impl Model {
                 });
                 if let Ok(snapshot) = self.record(SourceKind::Metrics, vendor, at, result) {
                     self.data.metrics = snapshot;
+                    self.metrics_coverage_due = true;
                     self.merge_detected();
                     self.recompute();
                 }
@@ -330,6 +336,7 @@ impl Model {
                     }
                     if accounts != self.data.accounts {
                         self.data.accounts = accounts;
+                        self.metrics_coverage_due = true;
                         self.recompute();
                     }
                 }
@@ -576,7 +583,9 @@ impl Model {
                     &self.derived.inquiry_account,
                     hints,
                 )),
+                SourceKind::Metrics if !self.metrics_coverage_due => state.coverage.take(),
                 SourceKind::Metrics => {
+                    self.metrics_coverage_due = false;
                     Some(coverage::metrics(&data.accounts, &data.metrics, hints))
                 }
                 SourceKind::Incidents => Some(coverage::incidents(

@@ -1384,3 +1384,40 @@ async fn the_30_day_budget_does_not_flicker_between_polls() {
         }
     }
 }
+
+/// `demo --simulator` reads the accounts export before its first frame, and
+/// asks for gzip as every source does: the simulator answers from a copy
+/// compressed once, identical to the plain export once inflated.
+#[tokio::test]
+async fn accounts_export_is_served_gzipped_when_asked_and_equals_the_plain_one() {
+    use std::io::Read as _;
+    let sim = start(SimOptions::default()).await;
+    let client = Client::builder().no_gzip().build().expect("client");
+    let get = |gzip: bool| {
+        let mut request = client.get(url(&sim, "/accounts.csv", &[]));
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        request.send()
+    };
+    let plain = get(false).await.expect("request");
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let plain = plain.bytes().await.expect("body");
+    assert_eq!(&plain[..], sim.accounts_csv().as_bytes());
+
+    let zipped = get(true).await.expect("request");
+    assert_eq!(
+        zipped
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+    let zipped = zipped.bytes().await.expect("body");
+    assert!(zipped.len() < plain.len() / 2, "{} bytes", zipped.len());
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&zipped[..])
+        .read_to_end(&mut inflated)
+        .expect("one gzip stream, not compressed twice");
+    assert_eq!(inflated, plain);
+}

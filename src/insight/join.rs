@@ -246,12 +246,9 @@ pub fn derive(src: &Sources<'_>) -> Derived {
 
     let mut by_account: Vec<Vec<&Inquiry>> = vec![Vec::new(); src.accounts.len()];
     let mut inquiry_account = Vec::with_capacity(src.inquiries.len());
+    let mut orgs = OrgLookup::new(&org_index);
     for inquiry in src.inquiries {
-        let account = inquiry
-            .org
-            .as_ref()
-            .and_then(|o| org_index.get(&o.to_lowercase()))
-            .copied();
+        let account = orgs.account(inquiry.org.as_ref());
         if let Some(a) = account {
             by_account[a].push(inquiry);
         }
@@ -301,6 +298,60 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         org_index,
         inquiry_account,
         voc: Vec::new(),
+    }
+}
+
+/// The account of a desk organisation, looked up once per distinct name:
+/// organisations are interned, so 100k inquiries of 10k customers need
+/// 10k lower-cased copies at most, not one per inquiry at every re-derive.
+struct OrgLookup<'a> {
+    org_index: &'a HashMap<String, usize>,
+    /// By the interned text's address and length: the same `Name` is the
+    /// same allocation (two allocations of one text just take two entries).
+    seen: HashMap<(*const u8, usize), Option<usize>>,
+}
+
+impl<'a> OrgLookup<'a> {
+    fn new(org_index: &'a HashMap<String, usize>) -> Self {
+        Self {
+            org_index,
+            seen: HashMap::with_capacity(org_index.len()),
+        }
+    }
+
+    fn account(&mut self, org: Option<&crate::core::name::Name>) -> Option<usize> {
+        let org = org?.as_str();
+        let index = self.org_index;
+        *self
+            .seen
+            .entry((org.as_ptr(), org.len()))
+            .or_insert_with(|| index.get(&org.to_lowercase()).copied())
+    }
+}
+
+/// `text.to_lowercase().contains(needle)` for a lower-case `needle`,
+/// without the copy when `text` is ASCII (the common case, scanned for
+/// every inquiry and incident).
+fn contains_lowered(text: &str, needle: &str) -> bool {
+    if !text.is_ascii() {
+        return text.to_lowercase().contains(needle);
+    }
+    // An ASCII text lower-cases to ASCII: a needle with other characters
+    // cannot be in it, and byte-wise ASCII folding is the whole of it.
+    needle.is_empty()
+        || text
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// `text.to_lowercase() == lower` for a lower-case `lower`, without the copy
+/// when `text` is ASCII.
+fn equals_lowered(text: &str, lower: &str) -> bool {
+    if text.is_ascii() {
+        text.len() == lower.len() && text.eq_ignore_ascii_case(lower)
+    } else {
+        text.to_lowercase() == lower
     }
 }
 
@@ -447,8 +498,7 @@ fn support_by_account(
 ) -> Vec<Support> {
     let burden_from = src.now - history::KEEP_CLOSED;
     let events_from = src.now - history::KEEP_EVENTS;
-    let account_of =
-        |org: Option<&str>| org.and_then(|o| org_index.get(&o.to_lowercase())).copied();
+    let mut orgs = OrgLookup::new(org_index);
     let mut support: Vec<Support> = by_account
         .iter()
         .map(|inquiries| {
@@ -473,7 +523,7 @@ fn support_by_account(
         })
         .collect();
     for closed in src.history.closed() {
-        if let Some(a) = account_of(closed.org.as_deref()) {
+        if let Some(a) = orgs.account(closed.org.as_ref()) {
             if closed.created_at >= burden_from {
                 support[a].add_created(closed.priority, closed.problem);
             }
@@ -481,7 +531,7 @@ fn support_by_account(
         }
     }
     for event in src.history.events.iter().filter(|e| e.at >= events_from) {
-        if let Some(a) = account_of(event.org.as_deref()) {
+        if let Some(a) = orgs.account(event.org.as_ref()) {
             match event.kind {
                 DeskEventKind::Reopened => support[a].reopens += 1,
                 DeskEventKind::SlaBreached => support[a].breaches += 1,
@@ -738,8 +788,8 @@ fn impact(
         if by_customer.contains(&*inquiry.id) {
             continue;
         }
-        if inquiry.tags.iter().any(|t| t.to_lowercase() == id_lower)
-            || inquiry.subject.to_lowercase().contains(&id_lower)
+        if inquiry.tags.iter().any(|t| equals_lowered(t, &id_lower))
+            || contains_lowered(&inquiry.subject, &id_lower)
         {
             linked.push(Linked {
                 inquiry: inquiry.id.to_string(),
@@ -841,6 +891,32 @@ fn terms(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// `terms(text) ∩ title` in order, without building the text's own set:
+/// every title term passes the length and common-word rules already, so a
+/// word is shared when its lower case is a title term. ASCII words are
+/// compared folded, in place (to_lowercase of an ASCII word is ASCII).
+fn shared_terms<'t>(text: &str, title: &'t BTreeSet<String>) -> Vec<&'t str> {
+    let mut shared: Vec<&str> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.len() < 4 && word.is_ascii() {
+            continue;
+        }
+        let term = if word.is_ascii() {
+            title
+                .iter()
+                .find(|t| t.len() == word.len() && t.eq_ignore_ascii_case(word))
+        } else {
+            title.get(&word.to_lowercase())
+        };
+        if let Some(term) = term {
+            shared.push(term.as_str());
+        }
+    }
+    shared.sort_unstable();
+    shared.dedup();
+    shared
+}
+
 /// Links by what an inquiry is about, for incidents that name a service
 /// rather than customers: its feature area is the service's (area+time),
 /// or its subject shares at least two of the title's distinctive terms
@@ -885,10 +961,11 @@ fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked
             });
             continue;
         }
-        let shared: Vec<String> = terms(&inquiry.subject)
-            .intersection(&title)
-            .cloned()
-            .collect();
+        // Two shared terms need two in the title.
+        if title.len() < 2 {
+            continue;
+        }
+        let shared = shared_terms(&inquiry.subject, &title);
         if shared.len() >= 2 {
             linked.push(Linked {
                 inquiry: inquiry.id.to_string(),
@@ -1178,6 +1255,61 @@ mod tests {
 
     use super::*;
     use crate::core::domain::{Segment, TenantMetrics};
+
+    /// The copy-free comparisons say exactly what the lower-casing ones
+    /// did, for ASCII and for text whose lower case changes length or
+    /// turns a non-ASCII letter into an ASCII one (`K` Kelvin → `k`,
+    /// `İ` → `i̇`).
+    mod lowered {
+        use proptest::prelude::*;
+
+        use super::super::{contains_lowered, equals_lowered, shared_terms, terms};
+
+        fn text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    Just("inc-42".to_owned()),
+                    Just("INC-42".to_owned()),
+                    Just("Checkout".to_owned()),
+                    Just("payments".to_owned()),
+                    Just("PAYMENTS".to_owned()),
+                    Just("timeout".to_owned()),
+                    Just("\u{212a}ey".to_owned()),
+                    Just("\u{130}stanbul".to_owned()),
+                    Just("Straße".to_owned()),
+                    Just("ログイン".to_owned()),
+                    Just("api".to_owned()),
+                    "[a-zA-Z0-9]{0,6}",
+                    "\\PC{0,4}",
+                ],
+                0..6,
+            )
+            .prop_map(|words| words.join(" "))
+        }
+
+        proptest! {
+            #[test]
+            fn contains_and_equals_match_to_lowercase(text in text(), needle in text()) {
+                let lower = needle.to_lowercase();
+                prop_assert_eq!(
+                    contains_lowered(&text, &lower),
+                    text.to_lowercase().contains(&lower)
+                );
+                prop_assert_eq!(equals_lowered(&text, &lower), text.to_lowercase() == lower);
+                let same = text.to_lowercase();
+                prop_assert!(equals_lowered(&text, &same));
+                prop_assert!(contains_lowered(&text, &same));
+            }
+
+            #[test]
+            fn shared_terms_match_the_set_intersection(subject in text(), title in text()) {
+                let title = terms(&title);
+                let expected: Vec<String> =
+                    terms(&subject).intersection(&title).cloned().collect();
+                prop_assert_eq!(shared_terms(&subject, &title), expected);
+            }
+        }
+    }
 
     fn account(tenant: &str) -> Account {
         Account {
