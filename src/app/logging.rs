@@ -22,6 +22,9 @@ pub fn path(log_dir: &Path) -> PathBuf {
 /// Start logging; keep the guard alive until exit so buffered lines flush.
 /// `level` is a filter directive (`--log-level`); an invalid one is an
 /// error rather than a silent fall-back, so the user learns of the typo.
+/// Lines the log writer thread may lag behind by.
+const LOG_BUFFER_LINES: usize = 4096;
+
 pub fn init(log_dir: &Path, level: Option<&str>) -> std::io::Result<WorkerGuard> {
     let filter = match level {
         Some(level) => EnvFilter::try_new(level).map_err(|e| {
@@ -43,7 +46,13 @@ pub fn init(log_dir: &Path, level: Option<&str>) -> std::io::Result<WorkerGuard>
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options.open(&path)?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // A few thousand lines of buffer, not the default 128k: its slots are
+    // allocated and written up front (4 MB resident for a log that writes
+    // a few lines a poll); past it, lines are dropped rather than waited on.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .lossy(true)
+        .finish(file);
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = tracing_subscriber::fmt()
         .with_writer(writer)

@@ -155,17 +155,39 @@ impl History {
                 self.full_at = at.as_second();
             }
             Fetch::Since(_, end) => {
-                let series = Arc::make_mut(&mut self.series);
-                for (tenant, points) in fetched {
-                    let held = series.entry(tenant).or_default();
-                    held.extend(points);
-                    let excess = held.len().saturating_sub(self.grid.points);
-                    held.drain(..excess);
+                // Rebuilt at exact lengths rather than made unique and
+                // grown in place: the model still holds the last snapshot's
+                // map (so that was a copy), and growing each copy doubled
+                // every tenant's capacity for good (27 MB at 10k tenants).
+                let mut fetched = fetched;
+                let points = self.grid.points;
+                let mut series: BTreeMap<String, Vec<f64>> = self
+                    .series
+                    .iter()
+                    .map(|(tenant, held)| {
+                        let fresh = fetched.remove(tenant).unwrap_or_default();
+                        (tenant.clone(), window(held, &fresh, points))
+                    })
+                    .collect();
+                for (tenant, fresh) in fetched {
+                    let joined = window(&[], &fresh, points);
+                    series.insert(tenant, joined);
                 }
+                self.series = Arc::new(series);
                 self.through = Some(end);
             }
         }
     }
+}
+
+/// The newest `points` of `held` followed by `fresh`, at exact capacity.
+fn window(held: &[f64], fresh: &[f64], points: usize) -> Vec<f64> {
+    let fresh = &fresh[fresh.len().saturating_sub(points)..];
+    let held = &held[held.len().saturating_sub(points - fresh.len())..];
+    let mut joined = Vec::with_capacity(held.len() + fresh.len());
+    joined.extend_from_slice(held);
+    joined.extend_from_slice(fresh);
+    joined
 }
 
 /// What a combined query rounds each signal to on the server, a tenth of
@@ -915,5 +937,41 @@ mod tests {
         assert_eq!(unix(at), "1795220413.844");
         let whole = Timestamp::from_second(1_795_220_413).unwrap();
         assert_eq!(unix(whole), "1795220413.000");
+    }
+
+    #[test]
+    fn new_points_roll_the_window_at_exact_length_and_leave_the_old_snapshot_alone() {
+        let grid = Grid {
+            signal: "t",
+            step: 10,
+            points: 3,
+        };
+        let at = Timestamp::from_second(1000).unwrap();
+        let mut history = History::new(grid);
+        let tenants = |pairs: &[(&str, &[f64])]| -> BTreeMap<String, Vec<f64>> {
+            pairs
+                .iter()
+                .map(|(t, v)| ((*t).to_owned(), v.to_vec()))
+                .collect()
+        };
+        history.apply(
+            Fetch::Whole(970, 990),
+            at,
+            tenants(&[("a", &[1.0, 2.0, 3.0]), ("b", &[7.0])]),
+        );
+        // What the model holds from the last poll.
+        let held = Arc::clone(&history.series);
+        history.apply(
+            Fetch::Since(1000, 1000),
+            at,
+            tenants(&[("a", &[4.0]), ("c", &[5.0, 6.0, 8.0, 9.0])]),
+        );
+        let series = &history.series;
+        assert_eq!(series["a"], vec![2.0, 3.0, 4.0]);
+        assert_eq!(series["b"], vec![7.0]);
+        assert_eq!(series["c"], vec![6.0, 8.0, 9.0]);
+        assert!(series.values().all(|v| v.capacity() == v.len()));
+        assert_eq!(held["a"], vec![1.0, 2.0, 3.0]);
+        assert_eq!(history.through, Some(1000));
     }
 }

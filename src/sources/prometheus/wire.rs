@@ -1,7 +1,5 @@
 //! The Prometheus HTTP API envelope and result shapes (`docs/querying/api.md`).
 
-use std::collections::BTreeMap;
-
 use std::fmt;
 
 use serde::Deserialize;
@@ -81,9 +79,86 @@ impl<'de> Deserialize<'de> for Element {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct SeriesDto {
-    metric: BTreeMap<String, Value>,
+    metric: Labels,
     value: Option<SampleDto>,
-    values: Vec<SampleDto>,
+    values: Samples,
+}
+
+/// A series' labels that have text values (Prometheus's all do; anything
+/// else is skipped), as a list: a series has a handful, and a map of JSON
+/// values per series was most of a 10k-tenant answer's decoded size after
+/// the samples.
+#[derive(Debug, Default)]
+struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(label, _)| label == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LabelsVisitor;
+        impl<'de> Visitor<'de> for LabelsVisitor {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of labels")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+                let mut labels = Vec::with_capacity(map.size_hint().unwrap_or(2));
+                while let Some(label) = map.next_key::<String>()? {
+                    if let Value::String(value) = map.next_value::<Value>()? {
+                        labels.push((label, value));
+                    }
+                }
+                Ok(Labels(labels))
+            }
+        }
+        deserializer.deserialize_map(LabelsVisitor)
+    }
+}
+
+/// A range series' `values`, decoded straight into numbers: 8 bytes a
+/// sample instead of a 16-byte `Option<f64>` copied afterwards (a week of
+/// hourly points for 10k tenants is 1.7 M samples). Samples that are not a
+/// number at all are counted, not kept.
+#[derive(Debug, Default)]
+struct Samples {
+    values: Vec<f64>,
+    unreadable: usize,
+}
+
+impl<'de> Deserialize<'de> for Samples {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SamplesVisitor;
+        impl<'de> Visitor<'de> for SamplesVisitor {
+            type Value = Samples;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of samples")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Samples, A::Error> {
+                let mut samples = Samples {
+                    values: Vec::with_capacity(seq.size_hint().unwrap_or(0)),
+                    unreadable: 0,
+                };
+                while let Some((_, Sample(value))) = seq.next_element::<SampleDto>()? {
+                    match value {
+                        Some(v) => samples.values.push(v),
+                        None => samples.unreadable += 1,
+                    }
+                }
+                // The series is kept as it is (the adapter's history):
+                // without the slack doubling left.
+                samples.values.shrink_to_fit();
+                Ok(samples)
+            }
+        }
+        deserializer.deserialize_seq(SamplesVisitor)
+    }
 }
 
 /// `[<unix seconds as a number>, "<value as a string>"]`; results come in
@@ -224,28 +299,21 @@ pub(super) fn decode(
         .into_iter()
         .filter_map(|e| e.0)
         .map(|s| {
-            let tenant = s
-                .metric
-                .get(tenant_label)
-                .and_then(Value::as_str)
-                .map(sanitize::text);
-            let signal = s
-                .metric
-                .get(SIGNAL_LABEL)
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            let samples = s.value.into_iter().chain(s.values);
-            let mut values = Vec::with_capacity(samples.size_hint().0);
-            let mut unreadable = 0;
-            for (_, Sample(v)) in samples {
-                match v {
-                    Some(x) => values.push(x),
-                    None => unreadable += 1,
-                }
+            let tenant = s.metric.get(tenant_label).map(sanitize::text);
+            let signal = s.metric.get(SIGNAL_LABEL).map(str::to_owned);
+            let Samples {
+                values: mut samples,
+                mut unreadable,
+            } = s.values;
+            // An instant vector's one `value` (a series has either).
+            match s.value {
+                Some((_, Sample(Some(v)))) => samples.insert(0, v),
+                Some((_, Sample(None))) => unreadable += 1,
+                None => {}
             }
             Series {
                 tenant: tenant.filter(|t| !t.is_empty()),
-                samples: values,
+                samples,
                 unreadable,
                 signal,
             }
@@ -313,6 +381,28 @@ mod tests {
         assert_eq!(answer.series[0].tenant.as_deref(), Some("acme"));
         assert_eq!(answer.series[0].samples, vec![0.5]);
         assert_eq!(answer.series[1].tenant, None);
+    }
+
+    #[test]
+    fn labels_that_are_not_text_are_skipped_and_a_bad_instant_value_counted() {
+        let answer = decode(
+            "q",
+            envelope(serde_json::json!({
+                "status": "success",
+                "data": {"resultType": "vector", "result": [
+                    {"metric": {"n": 3, "tenant": "acme", "cc_signal": "error_ratio"},
+                     "value": [1, "lots"]}
+                ]}
+            })),
+            Shape::Vector,
+            "tenant",
+        )
+        .unwrap();
+        let series = &answer.series[0];
+        assert_eq!(series.tenant.as_deref(), Some("acme"));
+        assert_eq!(series.signal.as_deref(), Some("error_ratio"));
+        assert!(series.samples.is_empty());
+        assert_eq!(series.unreadable, 1);
     }
 
     #[test]

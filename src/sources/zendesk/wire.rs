@@ -709,13 +709,18 @@ impl Directory {
             .as_deref()
             .or(dto.raw_subject.as_deref())
             .map(sanitize::text);
-        let tags: Vec<String> = dto
+        // Interned as they are read, at exact capacity: a list collected
+        // as text and converted in place kept the text's larger allocation
+        // (96 bytes an inquiry at 100k, more than all their subjects).
+        let mut tags: Vec<Name> = dto
             .tags
             .unwrap_or_default()
             .iter()
             .map(|t| sanitize::text(t))
             .filter(|t| !t.is_empty())
+            .map(Name::from)
             .collect();
+        tags.shrink_to_fit();
         let feature_area = fields.feature.clone().or_else(|| {
             tags.iter()
                 .find_map(|t| t.strip_prefix("feature_"))
@@ -755,7 +760,7 @@ impl Directory {
                     .cloned()
                     .unwrap_or_else(|| g.to_string().into())
             }),
-            tags: tags.into_iter().map(Name::from).collect(),
+            tags,
             feature_area: feature_area.map(Name::from),
             created_at,
             updated_at,
