@@ -496,6 +496,7 @@ fn write_with(
         kind: WriteKind::Annotate,
         target: Target::Inquiry("101".into()),
         text: "called the customer".into(),
+        author: None,
         steps: (0..states.len())
             .map(|i| Step {
                 id: id * 10 + i as i64,

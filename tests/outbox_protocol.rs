@@ -257,7 +257,7 @@ fn run(case: &Case) {
             }
         }
     });
-    let journal = journals[0].lock().unwrap();
+    let mut journal = journals[0].lock().unwrap();
     let desk = desk.lock().unwrap();
     for id in writes {
         let write = journal.write(id).unwrap().unwrap();

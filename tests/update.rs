@@ -468,6 +468,7 @@ fn journalled(
         kind: WriteKind::Annotate,
         target: WriteTarget::Inquiry("101".into()),
         text: "called the customer".into(),
+        author: None,
         steps: states
             .iter()
             .enumerate()

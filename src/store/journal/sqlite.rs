@@ -1,112 +1,26 @@
-//! The write journal: every annotation and escalation is committed here
-//! (SQLite, WAL) before the UI says it is saved, and delivered from here by
-//! the outbox (`crate::app::outbox`). A write is one or more *steps* — a desk
-//! note, a tag change, a page — each delivered and tracked on its own.
-//!
-//! Exactly once rests on three rules kept in this file:
-//! - **One deliverer per step.** A deliverer (the TUI's outbox, `sync`,
-//!   `note --wait`, in any number of processes) must [`Journal::claim`] a
-//!   step before touching the source. The claim is one write transaction
-//!   that moves the step to `sending` with an owner and a lease, and only if
-//!   nobody holds a live lease; the outcome is recorded only by the lease's
-//!   holder ([`Journal::settle`]). A dead owner's lease expires. Nothing
-//!   here is an in-process lock, so the same protocol works on a database
-//!   shared between machines (row locks instead of SQLite's write lock).
-//! - **Uncertainty is sticky.** A step that may have been applied carries
-//!   `check_first` until a check of the source succeeds.
-//! - **Nothing lost silently.** A small marker file beside the database
-//!   mirrors a change counter and the pending writes; if the database comes
-//!   back older than the marker (its WAL deleted, an old copy restored), the
-//!   journal says what is missing and checks every pending step first.
+//! The journal in the cockpit's own SQLite file (`cockpit.db`, WAL): the
+//! default backend. Claims are serialised by SQLite's write lock (an
+//! `IMMEDIATE` transaction); a small marker file beside the database
+//! mirrors a change counter and the pending writes, so that a database that
+//! comes back older than the marker (its WAL deleted, an old copy restored)
+//! is noticed: the journal says what is missing and checks every pending
+//! step first.
 
 use std::path::{Path, PathBuf};
 
-use crate::core::writes::{
-    InvalidText, SourceWrite, Step, StepState, Target, Write, WriteKind, check_text,
-};
+use crate::core::writes::{SourceWrite, Step, StepState, Target, Write};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-// The journal's tables are migrations 2 and 4 of the project's one database
-// (`crate::store`, `cockpit.db`), next to the health history.
+use super::{
+    Claim, JournalError, JournalStore, NewWrite, Owner, PENDING, RawStep, Settle, claim_decision,
+    claimed, new_marker, step_from_raw,
+};
 
-#[derive(Debug, thiserror::Error)]
-pub enum JournalError {
-    #[error("journal {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("journal: {0}")]
-    Sql(#[from] rusqlite::Error),
-    #[error("journal: stored write {id} is unreadable: {message}")]
-    Corrupt { id: i64, message: String },
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// A fresh random marker, e.g. `cc-5f3a9b1c2d4e6f70`.
-fn new_marker() -> String {
-    format!("cc-{:016x}", rand::random::<u64>())
-}
-
-/// Who delivers: one per process (host, pid and a random tag, so a reused
-/// pid is a different owner). Shown in the journal view while it holds a
-/// step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner(String);
-
-impl Default for Owner {
-    fn default() -> Self {
-        Self::this_process()
-    }
-}
-
-impl Owner {
-    /// A new deliverer of this process.
-    #[must_use]
-    pub fn this_process() -> Self {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_owned())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "localhost".into());
-        Self(format!(
-            "{host} pid {} #{:04x}",
-            std::process::id(),
-            rand::random::<u16>()
-        ))
-    }
-
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// What a claim found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// The step is this deliverer's until the lease ends; `check_first`
-    /// says whether the source must be asked before sending.
-    Claimed(Box<Step>),
-    /// Another deliverer holds it until `until`.
-    Held { owner: String, until: Timestamp },
-    /// No longer pending (someone else delivered or it was cancelled).
-    Settled,
-}
-
-/// How a claimed step ended, recorded by its holder.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settle {
-    pub state: StepState,
-    pub error: Option<String>,
-    /// When to try again (pending states only).
-    pub retry_at: Option<Timestamp>,
-    pub check_first: bool,
-}
+// The journal's tables are migrations 2, 4 and 5 of the project's one
+// database (`crate::store`, `cockpit.db`), next to the health history.
 
 /// The file beside the database that says how far the journal got and what
 /// was pending, so its loss can be told apart from "nothing pending".
@@ -116,35 +30,25 @@ struct PendingMarker {
     pending_writes: Vec<i64>,
 }
 
-/// The journal database.
-pub struct Journal {
+/// The SQLite journal.
+pub struct SqliteJournal {
     conn: Connection,
+    path: PathBuf,
     marker: PathBuf,
-    /// What was found missing at open, in words (see [`Journal::lost`]).
+    /// What was found missing at open, in words (see [`SqliteJournal::lost`]).
     lost: Option<String>,
     /// `PRAGMA data_version` when last asked: changes by other connections.
     data_version: i64,
 }
 
-impl From<InvalidText> for JournalError {
-    fn from(e: InvalidText) -> Self {
-        Self::Invalid(e.0)
-    }
-}
-
-/// Pending: what a deliverer may still pick up. Anything not final is
-/// pending, so a row with a damaged state is found and marked unreadable
-/// rather than skipped forever.
-const PENDING: &str = "state NOT IN ('sent', 'failed', 'local', 'unreadable', 'cancelled')";
-
 const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";
 
-impl Journal {
+impl SqliteJournal {
     /// Open (creating if needed) the journal at `path` and bring its schema
     /// up to date. If the database is behind its pending marker, [`lost`]
     /// says so and every pending step is checked before it is sent again.
     ///
-    /// [`lost`]: Journal::lost
+    /// [`lost`]: SqliteJournal::lost
     pub fn open(path: &Path) -> Result<Self, JournalError> {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
@@ -154,12 +58,15 @@ impl Journal {
             source,
         };
         // Full durability: a write is committed before anything is sent.
-        let mut conn = super::db::connect(path, super::db::Durability::Full).map_err(open_error)?;
-        super::db::migrate(&mut conn, path).map_err(|e| JournalError::Invalid(e.to_string()))?;
+        let mut conn = crate::store::db::connect(path, crate::store::db::Durability::Full)
+            .map_err(open_error)?;
+        crate::store::db::migrate(&mut conn, path)
+            .map_err(|e| JournalError::Invalid(e.to_string()))?;
         let mut marker = path.as_os_str().to_owned();
         marker.push(".pending");
         let mut journal = Self {
             conn,
+            path: path.to_owned(),
             marker: PathBuf::from(marker),
             lost: None,
             data_version: 0,
@@ -277,19 +184,22 @@ impl Journal {
     /// this returns.
     pub fn insert(
         &mut self,
-        kind: WriteKind,
-        target: &Target,
-        text: &str,
+        new: NewWrite<'_>,
         effects: Vec<SourceWrite>,
         now: Timestamp,
     ) -> Result<Write, JournalError> {
-        check_text(text)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO writes (created_at, kind, target, text) VALUES (?1, ?2, ?3, ?4)",
-            params![now.to_string(), kind.to_string(), target.to_string(), text],
+            "INSERT INTO writes (created_at, kind, target, text, author) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                now.to_string(),
+                new.kind.to_string(),
+                new.target.to_string(),
+                new.text,
+                new.author
+            ],
         )?;
         let write_id = tx.last_insert_rowid();
         for effect in effects {
@@ -317,7 +227,7 @@ impl Journal {
         let head = self
             .conn
             .query_row(
-                "SELECT id, created_at, kind, target, text FROM writes WHERE id = ?1",
+                "SELECT id, created_at, kind, target, text, author FROM writes WHERE id = ?1",
                 [id],
                 |r| {
                     Ok((
@@ -326,11 +236,12 @@ impl Journal {
                         text(r, 2),
                         text(r, 3),
                         text(r, 4),
+                        text(r, 5),
                     ))
                 },
             )
             .optional()?;
-        let Some((id, created_at, kind, target, text)) = head else {
+        let Some((id, created_at, kind, target, text, author)) = head else {
             return Ok(None);
         };
         let corrupt = |message: String| JournalError::Corrupt { id, message };
@@ -350,6 +261,7 @@ impl Journal {
                 .map_err(|_| corrupt(format!("kind {kind:?}")))?,
             target: Target::parse(&target).map_err(corrupt)?,
             text: read("text", text)?,
+            author,
             steps: self.steps_where("write_id = ?1", [id])?,
         }))
     }
@@ -450,36 +362,18 @@ impl Journal {
         let Some(found) = found else {
             return Ok(Claim::Settled);
         };
-        if found.state == StepState::Unreadable {
-            return Ok(Claim::Settled);
+        if let Some(answer) = claim_decision(&found, owner, now) {
+            return Ok(answer);
         }
-        if let (Some(holder), Some(until)) = (&found.owner, found.lease_until)
-            && found.state == StepState::Sending
-            && until > now
-            && holder != owner.as_str()
-        {
-            return Ok(Claim::Held {
-                owner: holder.clone(),
-                until,
-            });
-        }
-        let check_first =
-            found.check_first || matches!(found.state, StepState::Sending | StepState::Unknown);
         let until = now + lease;
+        let (claim, check_first) = claimed(found, owner, until);
         tx.execute(
             "UPDATE steps SET state = 'sending', owner = ?2, lease_until = ?3, check_first = ?4, attempts = attempts + 1 WHERE id = ?1",
             params![step, owner.as_str(), until.to_string(), check_first],
         )?;
         bump(&tx)?;
         tx.commit()?;
-        Ok(Claim::Claimed(Box::new(Step {
-            state: StepState::Sending,
-            owner: Some(owner.as_str().to_owned()),
-            lease_until: Some(until),
-            check_first,
-            attempts: found.attempts.saturating_add(1),
-            ..found
-        })))
+        Ok(claim)
     }
 
     /// Extend a held lease right before a request goes out; `false` if the
@@ -603,73 +497,115 @@ fn text(r: &Row<'_>, i: usize) -> Option<String> {
     }
 }
 
-/// A step from its row, never failing: what cannot be read makes the step
-/// `unreadable` with the reason, so one damaged row blocks only itself.
+/// A step from its row, never failing (see [`step_from_raw`]).
 fn step_from_row(r: &Row<'_>) -> Step {
-    let id = r.get::<_, i64>(0).unwrap_or_default();
-    let write_id = r.get::<_, i64>(1).unwrap_or_default();
-    let mut problems: Vec<String> = Vec::new();
-    let effect = match text(r, 2).map(|e| serde_json::from_str::<SourceWrite>(&e)) {
-        Some(Ok(effect)) => Some(effect),
-        Some(Err(e)) => {
-            problems.push(format!("its effect does not parse: {e}"));
-            None
-        }
-        None => {
-            problems.push("its effect is not text".into());
-            None
-        }
-    };
-    let state = match text(r, 5).map(|s| s.parse::<StepState>()) {
-        Some(Ok(state)) => Some(state),
-        _ => {
-            problems.push(format!("its state is {:?}", text(r, 5).unwrap_or_default()));
-            None
-        }
-    };
-    let next_attempt_at = text(r, 7).and_then(|t| t.parse().ok());
-    if next_attempt_at.is_none() {
-        problems.push("its retry time is not a time".into());
-    }
     let timestamp = |i: usize| text(r, i).and_then(|t| t.parse().ok());
-    let mut step = Step {
-        id,
-        write_id,
-        effect: effect.unwrap_or(SourceWrite::Local),
-        item: text(r, 3).unwrap_or_default(),
-        marker: text(r, 4).unwrap_or_default(),
-        state: state.unwrap_or(StepState::Unreadable),
-        attempts: r
-            .get::<_, i64>(6)
-            .ok()
-            .and_then(|a| u32::try_from(a).ok())
-            .unwrap_or(u32::MAX),
-        next_attempt_at: next_attempt_at.unwrap_or(Timestamp::UNIX_EPOCH),
+    step_from_raw(RawStep {
+        id: r.get::<_, i64>(0).unwrap_or_default(),
+        write_id: r.get::<_, i64>(1).unwrap_or_default(),
+        effect: text(r, 2),
+        item: text(r, 3),
+        marker: text(r, 4),
+        state: text(r, 5),
+        attempts: r.get::<_, i64>(6).ok(),
+        next_attempt_at: timestamp(7),
         last_error: text(r, 8),
         sent_at: timestamp(9),
-        check_first: r.get::<_, bool>(10).unwrap_or(true),
+        check_first: r.get::<_, bool>(10).ok(),
         owner: text(r, 11),
         lease_until: timestamp(12),
-    };
-    if !problems.is_empty() {
-        let reason = problems.join("; ");
-        step.effect = SourceWrite::Unreadable {
-            reason: reason.clone(),
-        };
-        // A settled step (sent, cancelled…) keeps its state: only what is
-        // still to deliver is stopped.
-        if state.is_none_or(StepState::is_pending) {
-            step.state = StepState::Unreadable;
-        }
-        step.last_error = Some(format!("unreadable: {reason}"));
+    })
+}
+
+impl JournalStore for SqliteJournal {
+    fn describe(&self) -> String {
+        format!("the journal at {}", self.path.display())
     }
-    step
+
+    fn lost(&self) -> Option<&str> {
+        self.lost.as_deref()
+    }
+
+    fn changed_elsewhere(&mut self) -> Result<bool, JournalError> {
+        Self::changed_elsewhere(self)
+    }
+
+    fn insert(
+        &mut self,
+        new: NewWrite<'_>,
+        effects: Vec<SourceWrite>,
+        now: Timestamp,
+    ) -> Result<Write, JournalError> {
+        Self::insert(self, new, effects, now)
+    }
+
+    fn write(&mut self, id: i64) -> Result<Option<Write>, JournalError> {
+        Self::write(self, id)
+    }
+
+    fn recent(&mut self, limit: usize) -> Result<Vec<Write>, JournalError> {
+        Self::recent(self, limit)
+    }
+
+    fn since(&mut self, from: Timestamp) -> Result<Vec<Write>, JournalError> {
+        Self::since(self, from)
+    }
+
+    fn pending(&mut self) -> Result<Vec<Step>, JournalError> {
+        Self::pending(self)
+    }
+
+    fn claim(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        lease: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Claim, JournalError> {
+        Self::claim(self, step, owner, lease, now)
+    }
+
+    fn renew(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        lease: SignedDuration,
+        now: Timestamp,
+    ) -> Result<bool, JournalError> {
+        Self::renew(self, step, owner, lease, now)
+    }
+
+    fn settle(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        outcome: &Settle,
+        now: Timestamp,
+    ) -> Result<bool, JournalError> {
+        Self::settle(self, step, owner, outcome, now)
+    }
+
+    fn cancel(&mut self, write: i64) -> Result<usize, JournalError> {
+        Self::cancel(self, write)
+    }
+
+    fn set_state(
+        &mut self,
+        step: i64,
+        state: StepState,
+        error: Option<&str>,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), JournalError> {
+        Self::set_state(self, step, state, error, retry_at, now)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::writes::MAX_NOTE_BYTES;
+    use crate::core::writes::{MAX_NOTE_BYTES, WriteKind};
+    use crate::store::journal::Journal;
 
     fn now() -> Timestamp {
         "2026-11-21T10:00:00Z".parse().unwrap()
@@ -969,7 +905,8 @@ mod tests {
         {
             let mut j = Journal::open(&path).unwrap();
             note(&mut j, "7");
-            j.conn
+            Connection::open(&path)
+                .unwrap()
                 .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
                 .unwrap();
             note(&mut j, "8");
