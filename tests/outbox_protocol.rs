@@ -178,7 +178,7 @@ fn case() -> impl Strategy<Value = Case> {
 /// Where the journal is: the local file or a team schema.
 enum Store {
     Sqlite(std::path::PathBuf),
-    Postgres(TeamTarget),
+    Postgres(Box<TeamTarget>),
 }
 
 impl Store {
@@ -316,7 +316,7 @@ proptest! {
     #[test]
     #[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
     fn every_note_lands_exactly_once_on_a_team_store(case in case()) {
-        run_on(&case, &Store::Postgres(common::pg_target("protocol")));
+        run_on(&case, &Store::Postgres(Box::new(common::pg_target("protocol"))));
     }
 }
 
@@ -325,7 +325,7 @@ proptest! {
 fn a_failed_check_never_lets_a_note_be_sent_blind_on_a_team_store() {
     run_on(
         &blind_check_case(),
-        &Store::Postgres(common::pg_target("blind")),
+        &Store::Postgres(Box::new(common::pg_target("blind"))),
     );
 }
 

@@ -569,3 +569,29 @@ fn a_deliverer_killed_mid_lease_is_taken_over_after_expiry_and_checked_first(b: 
     assert_ne!(w.steps[0].owner.as_deref(), Some(dead_owner.as_str()));
     rt.block_on(sim.shutdown());
 }
+
+/// The server drops the connection (a restart, a failover): the call that
+/// meets the broken connection fails with its error, the next reconnects,
+/// and nothing journalled before is lost.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn a_team_journal_reconnects_after_the_server_drops_it() {
+    let mut target = common::pg_target("reconnect");
+    let name = format!("cre-cockpit {}", target.schema);
+    target.config.application_name(&name);
+    let b = Pg(target);
+    let mut j = b.open();
+    let before = note(&mut j, "7", "before");
+    b.raw(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = '{name}' AND pid <> pg_backend_pid()"
+    ));
+    if let Ok(pending) = j.pending() {
+        // The client saw the connection close before the call.
+        assert_eq!(pending[0].id, before.id);
+    }
+    let ids: Vec<i64> = j.pending().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(ids, [before.id]);
+    let after = note(&mut j, "8", "after");
+    assert_eq!(b.open().pending().unwrap().len(), 2, "{after:?}");
+}

@@ -168,8 +168,10 @@ impl Target {
 
 /// The PostgreSQL journal.
 pub struct PgJournal {
-    /// Always `Some` until dropped (taken there to drop it off-runtime).
+    /// `None` only while reconnecting and once dropped (taken there to
+    /// drop it off-runtime).
     client: Option<Client>,
+    target: Target,
     describe: String,
     /// The change counter as this connection last saw it.
     seen_seq: i64,
@@ -268,31 +270,49 @@ fn step_from_row(r: &Row) -> Step {
     })
 }
 
+/// A connection with the schema migrated and set as the search path, and
+/// the change counter as it stands.
+fn open_client(target: &Target) -> Result<(Client, i64), JournalError> {
+    let target = target.clone();
+    off_runtime(move || -> Result<(Client, i64), JournalError> {
+        let mut client = target.config.connect(NoTls).map_err(|e| {
+            JournalError::Invalid(format!("{}: cannot connect: {e}", target.describe()))
+        })?;
+        migrate(&mut client, &target)?;
+        client.batch_execute(&format!("SET search_path TO {}", quoted(&target.schema)))?;
+        let seq = client
+            .query_one("SELECT seq FROM journal_seq WHERE id = 1", &[])?
+            .get(0);
+        Ok((client, seq))
+    })
+}
+
 impl PgJournal {
     /// Connect, set the schema as the search path and migrate it.
     pub fn connect(target: &Target) -> Result<Self, JournalError> {
-        let describe = target.describe();
-        let target = target.clone();
-        let (client, seen_seq) = off_runtime(move || -> Result<(Client, i64), JournalError> {
-            let mut client = target.config.connect(NoTls).map_err(|e| {
-                JournalError::Invalid(format!("{}: cannot connect: {e}", target.describe()))
-            })?;
-            migrate(&mut client, &target)?;
-            client.batch_execute(&format!("SET search_path TO {}", quoted(&target.schema)))?;
-            let seq = client
-                .query_one("SELECT seq FROM journal_seq WHERE id = 1", &[])?
-                .get(0);
-            Ok((client, seq))
-        })?;
+        let (client, seen_seq) = open_client(target)?;
         Ok(Self {
             client: Some(client),
-            describe,
+            target: target.clone(),
+            describe: target.describe(),
             seen_seq,
             changed: false,
         })
     }
 
+    /// The connection, opened again if the server dropped it (a restart, a
+    /// failover, an idle timeout): the call that met the broken one failed
+    /// with its error, the next one reconnects.
     fn client(&mut self) -> Result<&mut Client, JournalError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            let (client, seq) = open_client(&self.target)?;
+            tracing::warn!("{}: reconnected", self.describe);
+            // Whatever happened meanwhile is news to this connection.
+            self.changed = self.changed || seq != self.seen_seq;
+            self.seen_seq = seq;
+            self.client = Some(client);
+        }
         self.client
             .as_mut()
             .ok_or_else(|| JournalError::Invalid("the team journal is closed".into()))
