@@ -471,7 +471,7 @@ async fn tui(
     let pollers = sources.spawn(&tx, &cancel);
     // The journal: what was written before shows at once, and whatever is
     // still pending (from this or an earlier run) is delivered.
-    let journal = writes::open_journal(demo)?;
+    let journal = writes::open_journal(config, demo)?;
     if let Ok(recent) = crate::app::outbox::with_journal(&journal, |j| j.recent(500)).await {
         let _ = tx.send(crate::model::message::Message::JournalLoaded(recent));
     }
@@ -564,7 +564,7 @@ async fn poll_model(
     let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
     model.update(crate::model::message::Message::Stored(stored));
     // The journal's writes: links made by hand and the update cadence.
-    if let Ok(journal) = writes::open_journal(demo)
+    if let Ok(journal) = writes::open_journal(config, demo)
         && let Ok(recent) = crate::app::outbox::with_journal(&journal, |j| j.recent(500)).await
     {
         model.update(crate::model::message::Message::JournalLoaded(recent));

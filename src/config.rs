@@ -26,6 +26,8 @@ pub use crate::sources::config::{
 };
 use crate::sources::token::{self, TokenError};
 pub mod paths;
+pub mod team;
+pub use team::TeamConfig;
 
 /// The commented template `cre-cockpit init` writes.
 pub const TEMPLATE: &str = include_str!("../assets/config-template.toml");
@@ -79,6 +81,8 @@ pub struct Config {
     /// KPI windows: the length of a shift.
     #[serde(default)]
     pub kpi: crate::insight::kpi::KpiConfig,
+    /// Team mode: the journal and outbox on a shared PostgreSQL store.
+    pub team: Option<TeamConfig>,
     /// What `parse` built from the text while validating it (key bindings,
     /// the SLA policy, saved views), kept so they are built once.
     #[serde(skip)]
@@ -195,6 +199,7 @@ impl Config {
                 key: "incident_updates.public_fields".into(),
                 message,
             })?;
+        config.validate_team(text)?;
         config.built = Built { keymap, sla, views };
         Ok(config)
     }
@@ -246,6 +251,30 @@ impl Config {
 }
 
 impl Config {
+    /// `[team]`: a usable store URL, and `[ui] me` to sign the writes.
+    fn validate_team(&self, text: &str) -> Result<(), ParseError> {
+        let Some(team) = &self.team else {
+            return Ok(());
+        };
+        team.validate().map_err(|(key, message)| ParseError {
+            line: find_line(text, "team", key)
+                .or_else(|| find_line(text, "team", "store"))
+                .unwrap_or(1),
+            key: format!("team.{key}"),
+            message,
+        })?;
+        if self.ui.me.as_deref().is_none_or(|me| me.trim().is_empty()) {
+            return Err(ParseError {
+                line: find_line(text, "ui", "me")
+                    .or_else(|| find_line(text, "team", "store"))
+                    .unwrap_or(1),
+                key: "ui.me".into(),
+                message: "team mode needs your name: every write in the shared journal records its author".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Each source's token keys, as written (`sources::token::validate`).
     fn validate_tokens(&self, text: &str) -> Result<(), ParseError> {
         let sources = [

@@ -669,3 +669,56 @@ async fn snapshot_at_100k_tickets_is_complete_or_says_partial() {
         }
     }
 }
+
+/// Two cockpits on two machines (two homes) with one `[team] store`: what
+/// each journals lands in the shared store, signed by its `[ui] me`.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn team_mode_journals_into_the_shared_store_with_authors() {
+    let url = common::service("CRE_COCKPIT_POSTGRES").unwrap();
+    let schema = common::pg_target("cli").schema;
+    let homes = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let cockpit = |i: usize, me: &str, password_env: &str| {
+        let config = homes[i].path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[ui]\nme = \"{me}\"\n\n[team]\nstore = \"{url}\"\nschema = \"{schema}\"\n{password_env}"
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let alex = cockpit(0, "Alex Kim", "");
+    let sam = cockpit(1, "Sam Roe", "");
+    for (i, config, text) in [(0, &alex, "QBR booked"), (1, &sam, "called the CTO")] {
+        let out = run_with(homes[i].path(), config, &["note", "customer:c1", text]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let target = cre_cockpit::store::journal::TeamTarget::new(&url, None, &schema).unwrap();
+    let mut journal = cre_cockpit::store::journal::Journal::connect(&target).unwrap();
+    let mut seen: Vec<(String, String)> = journal
+        .recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.author.unwrap_or_default(), w.text))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("Alex Kim".to_owned(), "QBR booked".to_owned()),
+            ("Sam Roe".to_owned(), "called the CTO".to_owned())
+        ]
+    );
+    // A password named but not set is said, with the variable's name.
+    let locked = cockpit(0, "Alex Kim", "password_env = \"CRE_TEAM_PW\"\n");
+    let out = run_with(homes[0].path(), &locked, &["note", "customer:c1", "x"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CRE_TEAM_PW"), "{stderr}");
+}

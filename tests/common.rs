@@ -277,6 +277,7 @@ pub fn journalled(
         kind: WriteKind::Annotate,
         target: WriteTarget::Inquiry("101".into()),
         text: "called the customer".into(),
+        author: None,
         steps: states
             .iter()
             .enumerate()
@@ -301,4 +302,31 @@ pub fn journalled(
             })
             .collect(),
     }
+}
+
+/// A schema of its own in the test PostgreSQL (`scripts/services/postgres.sh`),
+/// so tests run in parallel; panics when the server's variable is missing.
+pub fn pg_target(test: &str) -> cre_cockpit::store::journal::TeamTarget {
+    let url = service("CRE_COCKPIT_POSTGRES").unwrap();
+    let schema = format!(
+        "t_{}_{}_{:06x}",
+        test.chars().take(30).collect::<String>(),
+        std::process::id(),
+        rand::random::<u32>() & 0xff_ffff
+    );
+    cre_cockpit::store::journal::TeamTarget::new(&url, None, &schema).unwrap()
+}
+
+/// Run SQL on a team schema outside the journal (to damage rows, move
+/// leases), on a plain thread: the sync client must not block an async one.
+pub fn pg_exec(target: &cre_cockpit::store::journal::TeamTarget, sql: &str) -> u64 {
+    let (config, schema, sql) = (target.config.clone(), target.schema.clone(), sql.to_owned());
+    std::thread::spawn(move || {
+        let mut c = config.connect(postgres::NoTls).unwrap();
+        c.batch_execute(&format!("SET search_path TO \"{schema}\""))
+            .unwrap();
+        c.execute(sql.as_str(), &[]).unwrap()
+    })
+    .join()
+    .unwrap()
 }

@@ -201,3 +201,97 @@ fn an_unreadable_keyring_entry_is_named() {
         "{shown}"
     );
 }
+
+/// `[team]`: the store URL is checked where it is written, with the key and
+/// its line, and team mode needs `[ui] me` to sign the writes.
+#[test]
+fn the_team_store_is_checked_and_needs_a_name() {
+    let team = |url: &str, me: bool| {
+        let ui = if me { "[ui]\nme = \"Alex Kim\"\n" } else { "" };
+        format!("{ui}\n[team]\nstore = \"{url}\"\npassword_env = \"CRE_TEAM_PW\"\n")
+    };
+    let config = Config::parse(&team("postgres://cre@127.0.0.1:5432/cockpit", true)).unwrap();
+    let t = config.team.unwrap();
+    assert_eq!(t.password_env.as_deref(), Some("CRE_TEAM_PW"));
+    assert_eq!(t.schema_for(false), "cre_cockpit");
+    assert_eq!(
+        t.schema_for(true),
+        "cre_cockpit_demo",
+        "the demo keeps apart"
+    );
+    assert!(Config::parse("").unwrap().team.is_none(), "off by default");
+    for loopback in [
+        "postgres://cre@localhost/c",
+        "postgresql://cre@[::1]:5433/c?sslmode=disable",
+        "postgres://cre@127.0.0.2/c",
+    ] {
+        Config::parse(&team(loopback, true)).unwrap_or_else(|e| panic!("{loopback}: {e:?}"));
+    }
+
+    let refused = [
+        // Without [ui] me the error points at the team store that needs it.
+        (
+            "postgres://cre@127.0.0.1/cockpit",
+            false,
+            3,
+            "ui.me",
+            "author",
+        ),
+        (
+            "postgres://cre@127.0.0.1/cockpit?sslmode=require",
+            true,
+            5,
+            "team.store",
+            "no TLS",
+        ),
+        (
+            "postgres://cre@db.example.com/cockpit",
+            true,
+            5,
+            "team.store",
+            "in clear",
+        ),
+        (
+            "postgres://cre:hunter2@127.0.0.1/cockpit",
+            true,
+            5,
+            "team.store",
+            "password_env",
+        ),
+        (
+            "mysql://cre@127.0.0.1/cockpit",
+            true,
+            5,
+            "team.store",
+            "postgres://",
+        ),
+        (
+            "postgres://127.0.0.1/cockpit",
+            true,
+            5,
+            "team.store",
+            "user",
+        ),
+        (
+            "postgres://cre@10.0.0.5/cockpit",
+            true,
+            5,
+            "team.store",
+            "in clear",
+        ),
+    ];
+    for (url, me, line, key, says) in refused {
+        let err = Config::parse(&team(url, me)).unwrap_err();
+        assert_eq!((err.key.as_str(), err.line), (key, line), "{url}: {err:?}");
+        assert!(err.message.contains(says), "{url}: {}", err.message);
+        assert!(
+            !err.message.contains("hunter2"),
+            "the password is not echoed"
+        );
+    }
+    let err = Config::parse(
+        "[ui]\nme = \"A\"\n[team]\nstore = \"postgres://a@127.0.0.1/c\"\nschema = \"Bad-Name\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "team.schema");
+}

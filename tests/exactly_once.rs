@@ -132,7 +132,7 @@ impl Home {
 
     /// The journal's steps, as the library reads them: (text, state).
     fn states(&self) -> Vec<(String, String)> {
-        let journal = Journal::open(&self.data().join(cre_cockpit::store::FILE)).unwrap();
+        let mut journal = Journal::open(&self.data().join(cre_cockpit::store::FILE)).unwrap();
         let mut states = Vec::new();
         for write in journal.recent(10_000).unwrap() {
             for step in &write.steps {

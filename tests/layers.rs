@@ -64,6 +64,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// HTTP clients and task spawning stay at the edges.
 const CRATES: &[(&str, &[&str])] = &[
     ("rusqlite", &["store", "sources::resume"]),
+    ("postgres", &["store"]),
     ("reqwest", &["sources"]),
     ("crossterm", &["model", "ui", "app"]),
     ("ratatui", &["model", "ui", "app"]),

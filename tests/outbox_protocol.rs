@@ -3,8 +3,11 @@
 //! after the desk applied the note, 2xx answers that prove nothing,
 //! refusals, 429s, checks that fail, and crashes mid-send — against a model
 //! desk that counts what it applied. In every run, every note lands exactly
-//! once, and the journal says so.
+//! once, and the journal says so. The same runs go against the team's
+//! PostgreSQL store (two connections standing for two machines).
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -13,7 +16,7 @@ use std::time::Duration;
 use cre_cockpit::app::outbox::{self, Deliver, Outcome, SharedJournal};
 use cre_cockpit::core::domain::SourceError;
 use cre_cockpit::core::writes::{SourceWrite, Step, StepState, Target, WriteKind};
-use cre_cockpit::store::journal::{Journal, Owner};
+use cre_cockpit::store::journal::{Journal, Owner, TeamTarget};
 use jiff::Timestamp;
 use proptest::prelude::*;
 
@@ -172,11 +175,46 @@ fn case() -> impl Strategy<Value = Case> {
     })
 }
 
+/// Where the journal is: the local file or a team schema.
+enum Store {
+    Sqlite(std::path::PathBuf),
+    Postgres(Box<TeamTarget>),
+}
+
+impl Store {
+    fn open(&self) -> SharedJournal {
+        Arc::new(Mutex::new(match self {
+            Self::Sqlite(path) => Journal::open(path).unwrap(),
+            Self::Postgres(target) => Journal::connect(target).unwrap(),
+        }))
+    }
+
+    /// A crashed owner's leases run out (moved into the past rather than
+    /// waited for).
+    fn expire(&self, owner: &str) {
+        let sql = "UPDATE steps SET lease_until = '2000-01-01T00:00:00Z' WHERE owner = ";
+        match self {
+            Self::Sqlite(path) => {
+                rusqlite::Connection::open(path)
+                    .unwrap()
+                    .execute(&format!("{sql}?1"), [owner])
+                    .unwrap();
+            }
+            Self::Postgres(target) => {
+                let quoted = owner.replace('\'', "''");
+                common::pg_exec(target, &format!("{sql}'{quoted}'"));
+            }
+        }
+    }
+}
+
 fn run(case: &Case) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cockpit.db");
-    let open = || -> SharedJournal { Arc::new(Mutex::new(Journal::open(&path).unwrap())) };
-    let journals = [open(), open()];
+    run_on(case, &Store::Sqlite(dir.path().join("cockpit.db")));
+}
+
+fn run_on(case: &Case, store: &Store) {
+    let journals = [store.open(), store.open()];
     let mut writes = Vec::new();
     for (i, ticket) in case.tickets.iter().enumerate() {
         let text = format!("note {i}");
@@ -238,26 +276,21 @@ fn run(case: &Case) {
                         // It crashed mid-send. Its lease runs out (moved
                         // into the past here rather than waited for) and the
                         // process restarts as a new owner.
-                        let crashed = d.owner.as_str().to_owned();
-                        rusqlite::Connection::open(&path)
-                            .unwrap()
-                            .execute(
-                                "UPDATE steps SET lease_until = '2000-01-01T00:00:00Z' WHERE owner = ?1",
-                                [crashed],
-                            )
-                            .unwrap();
+                        store.expire(d.owner.as_str());
                         d.owner = Owner::this_process();
                     }
                 }
                 deliverers.push(d);
             }
-            let pending = journals[0].lock().unwrap().pending().unwrap();
+            let pending = outbox::with_journal(&journals[0], Journal::pending)
+                .await
+                .unwrap();
             if pending.is_empty() {
                 break;
             }
         }
     });
-    let journal = journals[0].lock().unwrap();
+    let mut journal = journals[0].lock().unwrap();
     let desk = desk.lock().unwrap();
     for id in writes {
         let write = journal.write(id).unwrap().unwrap();
@@ -277,12 +310,35 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    #[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+    fn every_note_lands_exactly_once_on_a_team_store(case in case()) {
+        run_on(&case, &Store::Postgres(Box::new(common::pg_target("protocol"))));
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn a_failed_check_never_lets_a_note_be_sent_blind_on_a_team_store() {
+    run_on(
+        &blind_check_case(),
+        &Store::Postgres(Box::new(common::pg_target("blind"))),
+    );
+}
+
 #[test]
 fn a_failed_check_never_lets_a_note_be_sent_blind() {
-    // The measured bug: the answer is lost, then the check is rate limited
-    // and refused; before, the step fell back to `queued` and was sent
-    // again without a check.
-    run(&Case {
+    run(&blind_check_case());
+}
+
+/// The measured bug: the answer is lost, then the check is rate limited
+/// and refused; before, the step fell back to `queued` and was sent again
+/// without a check.
+fn blind_check_case() -> Case {
+    Case {
         tickets: vec![0],
         faults: [
             (
@@ -295,5 +351,5 @@ fn a_failed_check_never_lets_a_note_be_sent_blind() {
             ),
             (Vec::new(), Vec::new()),
         ],
-    });
+    }
 }

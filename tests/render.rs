@@ -411,6 +411,7 @@ fn a_customer_update_goes_to_every_linked_inquiry_and_resets_the_countdown() {
         kind: request.kind,
         target: request.target.clone(),
         text: request.text.clone(),
+        author: None,
         steps: Vec::new(),
     };
     m.update(Message::Journalled(Ok(write)));

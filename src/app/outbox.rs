@@ -1,7 +1,8 @@
 //! Delivery of journalled writes, exactly once.
 //!
 //! Any number of deliverers may run at once — the TUI's outbox, `sync`,
-//! `note --wait`, in one process or several — because a deliverer touches a
+//! `note --wait`, in one process or several, on one machine or (with a
+//! team store) several — because a deliverer touches a
 //! step only after claiming it in the journal (`Journal::claim`: an owner
 //! and a lease, one write transaction), and records the outcome only while
 //! it holds the lease.
@@ -47,7 +48,9 @@ const BASE_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 pub use crate::sources::http::MAX_RETRY_AFTER;
 /// How often an idle outbox looks for writes journalled by another process
-/// (`note` without `--wait`): one cheap `PRAGMA data_version`.
+/// or a teammate's cockpit (`note` without `--wait`): one cheap read of a
+/// change counter (`PRAGMA data_version` in SQLite, `journal_seq` in
+/// PostgreSQL).
 const JOURNAL_WATCH: Duration = Duration::from_secs(2);
 
 /// The desk's write side, by kind.
@@ -460,7 +463,7 @@ pub fn backoff(attempts: u32, retry_after: Option<Duration>) -> Duration {
 pub type SharedJournal = Arc<Mutex<Journal>>;
 
 /// Run a closure on the journal off the async threads (SQLite commits
-/// fsync).
+/// fsync; the PostgreSQL client blocks on the network).
 pub async fn with_journal<T: Send + 'static>(
     journal: &SharedJournal,
     f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,

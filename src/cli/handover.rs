@@ -45,11 +45,14 @@ pub(super) async fn run(
         .chain([from])
         .min()
         .unwrap_or(from);
-    let path = super::store_dir(demo).join(crate::store::FILE);
-    let (writes, journal) = match super::writes::open_journal(demo) {
+    let (writes, journal) = match super::writes::open_journal(config, demo) {
         Ok(journal) => {
-            match crate::app::outbox::with_journal(&journal, move |j| j.since(earliest)).await {
-                Ok(writes) => (writes, Ok(format!("the journal at {}", path.display()))),
+            match crate::app::outbox::with_journal(&journal, move |j| {
+                Ok((j.since(earliest)?, j.describe()))
+            })
+            .await
+            {
+                Ok((writes, place)) => (writes, Ok(place)),
                 Err(e) => (Vec::new(), Err(e.to_string())),
             }
         }

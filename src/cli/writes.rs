@@ -19,12 +19,26 @@ use crate::store::journal::Journal;
 /// journalled and is delivered later by the TUI or `sync`).
 const WAIT_LIMIT: Duration = Duration::from_secs(120);
 
-/// The journal in the data directory.
-/// The journal lives in the project's one database, in the store's
-/// directory: the demo's writes stay apart from a real desk's.
-pub fn open_journal(demo: bool) -> Result<SharedJournal, Failure> {
-    let path = super::store_dir(demo).join(crate::store::FILE);
-    let journal = Journal::open(&path).map_err(|e| Failure::Other(e.to_string()))?;
+/// The journal: the team's PostgreSQL store with `[team]`, else the
+/// project's one SQLite database in the store's directory. Either way the
+/// demo's writes stay apart from a real desk's (its own file or schema),
+/// and every write records `[ui] me` as its author.
+pub fn open_journal(config: &Config, demo: bool) -> Result<SharedJournal, Failure> {
+    let journal = match &config.team {
+        Some(team) => {
+            let password = team.password().map_err(Failure::Other)?;
+            let target = crate::store::journal::TeamTarget::new(
+                &team.store,
+                password.as_deref(),
+                &team.schema_for(demo),
+            )
+            .map_err(|e| Failure::Other(e.to_string()))?;
+            Journal::connect(&target)
+        }
+        None => Journal::open(&super::store_dir(demo).join(crate::store::FILE)),
+    }
+    .map_err(|e| Failure::Other(e.to_string()))?
+    .with_author(config.ui.me.clone());
     if let Some(lost) = journal.lost() {
         eprintln!("warning: journal: {lost}");
         tracing::error!("journal: {lost}");
@@ -114,7 +128,7 @@ pub async fn note(
     crate::core::writes::check_text(&text).map_err(|e| Failure::Other(e.to_string()))?;
     let writers = writers(config, secrets, read_only)?;
     let effects = writers.note_effects(&target, &text);
-    let journal = open_journal(demo)?;
+    let journal = open_journal(config, demo)?;
     record(
         &journal,
         writers,
@@ -161,7 +175,7 @@ pub async fn escalate(
         .iter()
         .any(|e| matches!(e, SourceWrite::IncidentNote { .. }));
     let (effects, text) = crate::model::escalate::preview(&model, &item, dest, incident_notes);
-    let journal = open_journal(demo)?;
+    let journal = open_journal(config, demo)?;
     record(
         &journal,
         writers,
@@ -249,7 +263,7 @@ pub async fn update(
         }
     }
     println!();
-    let journal = open_journal(demo)?;
+    let journal = open_journal(config, demo)?;
     record(
         &journal,
         writers,
@@ -268,7 +282,7 @@ pub async fn sync(
     demo: bool,
     read_only: bool,
 ) -> Result<ExitCode, Failure> {
-    let journal = open_journal(demo)?;
+    let journal = open_journal(config, demo)?;
     let mut writers = writers(config, secrets, read_only)?;
     let pass = outbox::pass(&journal, &mut writers, true, &mut |d| {
         let error = d.error.map(|e| format!(" ({e})")).unwrap_or_default();
@@ -333,7 +347,7 @@ pub async fn link(
     if let Some(reason) = writers(config, secrets, read_only)?.refuse(&effects) {
         return Err(Failure::Other(format!("not saved: {reason}")));
     }
-    let journal = open_journal(demo)?;
+    let journal = open_journal(config, demo)?;
     let target = Target::Inquiry(inquiry);
     let write = outbox::with_journal(&journal, move |j| {
         j.insert(WriteKind::Link, &target, &text, effects, Timestamp::now())

@@ -263,6 +263,8 @@ pub struct Write {
     pub kind: WriteKind,
     pub target: Target,
     pub text: String,
+    /// Who wrote it (`[ui] me`), when known.
+    pub author: Option<String>,
     pub steps: Vec<Step>,
 }
 

@@ -199,6 +199,7 @@ mod tests {
             kind: WriteKind::CustomerUpdate,
             target: Target::Incident("P1".into()),
             text: "…".into(),
+            author: None,
             steps: Vec::new(),
         };
         let note = Write {

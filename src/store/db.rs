@@ -116,6 +116,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         seq INTEGER NOT NULL
     );
     INSERT INTO journal_seq VALUES (1, 0);",
+    // 5: each write records its author (`[ui] me`; NULL when not set).
+    "ALTER TABLE writes ADD COLUMN author TEXT;",
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -1,0 +1,647 @@
+//! The journal in a PostgreSQL database a team shares (`[team] store`).
+//!
+//! The same tables as the SQLite journal, in one schema of the database
+//! (the demo keeps its own), migrated through a list with the same version
+//! numbers. Claims lock the step's row (`SELECT … FOR UPDATE SKIP LOCKED`)
+//! inside the claim's transaction, so of cockpits on different machines
+//! racing for a step exactly one takes it and the others see it held; a
+//! dead cockpit's lease expires like anywhere else. Timestamps are
+//! `timestamptz`, so leases compare as times, not text.
+//!
+//! The client is the sync `postgres` crate, called like rusqlite from the
+//! outbox's blocking tasks. It runs its own small runtime, so it must never
+//! be used or dropped on an async thread: connecting and dropping move to a
+//! plain thread when called from one.
+
+use std::collections::HashMap;
+
+use ::postgres::types::ToSql;
+use ::postgres::{Client, GenericClient, NoTls, Row};
+use jiff::{SignedDuration, Timestamp};
+
+use super::{
+    Claim, JournalError, JournalStore, NewWrite, Owner, PENDING, RawStep, Settle, claim_decision,
+    claimed, new_marker, step_from_raw,
+};
+use crate::core::writes::{SourceWrite, Step, StepState, Target as WriteTarget, Write};
+
+/// Schema migrations, applied in order in one transaction under an advisory
+/// lock; `schema_version` holds how many are applied. The versions match
+/// the SQLite list (`crate::store::db::MIGRATIONS`); append, never edit.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: health trend, action deadlines, incidents seen per customer (kept
+    // for the team history to come; the journal does not use them).
+    "CREATE TABLE health_score (
+        account_id TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        score      DOUBLE PRECISION NOT NULL,
+        band       TEXT NOT NULL,
+        coverage   DOUBLE PRECISION NOT NULL,
+        f1 DOUBLE PRECISION, f2 DOUBLE PRECISION, f3 DOUBLE PRECISION, f4 DOUBLE PRECISION,
+        f5 DOUBLE PRECISION, f6 DOUBLE PRECISION, f7 DOUBLE PRECISION, f8 DOUBLE PRECISION,
+        PRIMARY KEY (account_id, day)
+    );
+    CREATE INDEX health_score_day ON health_score (day);
+    CREATE TABLE action_trigger (
+        account_id TEXT PRIMARY KEY,
+        driver     TEXT NOT NULL,
+        since      TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE incident_seen (
+        incident_id TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        started_at  TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (incident_id, account_id)
+    );",
+    // 2: the write journal: writes and their delivery steps.
+    "CREATE TABLE writes (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        created_at TIMESTAMPTZ NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE TABLE steps (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        write_id BIGINT NOT NULL REFERENCES writes(id),
+        effect TEXT NOT NULL,
+        item TEXT NOT NULL,
+        marker TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        next_attempt_at TIMESTAMPTZ NOT NULL,
+        last_error TEXT,
+        sent_at TIMESTAMPTZ
+    );
+    CREATE INDEX steps_by_state ON steps(state, next_attempt_at);
+    CREATE INDEX steps_by_write ON steps(write_id);
+    CREATE INDEX writes_by_time ON writes(created_at);",
+    // 3: (SQLite renamed stored trigger labels to codes; nothing was ever
+    // stored here under the old labels.)
+    "SELECT 1;",
+    // 4: one deliverer per step (owner and lease), sticky uncertainty, and
+    // the change counter other cockpits watch.
+    "ALTER TABLE steps ADD COLUMN check_first BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE steps ADD COLUMN owner TEXT;
+    ALTER TABLE steps ADD COLUMN lease_until TIMESTAMPTZ;
+    CREATE TABLE journal_seq (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT NOT NULL
+    );
+    INSERT INTO journal_seq VALUES (1, 0);",
+    // 5: each write records its author (`[ui] me`).
+    "ALTER TABLE writes ADD COLUMN author TEXT;",
+];
+
+const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";
+
+/// Where a team journal is: the server (with the password already read
+/// from its environment variable) and the schema inside the database.
+#[derive(Clone)]
+pub struct Target {
+    pub config: ::postgres::Config,
+    /// A plain lower-case identifier (letters, digits, `_`).
+    pub schema: String,
+}
+
+impl std::fmt::Debug for Target {
+    // The config holds the password: only the place is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Target {
+    /// From a `postgres://` URL (already checked by the config), the
+    /// password if any, and the schema.
+    pub fn new(url: &str, password: Option<&str>, schema: &str) -> Result<Self, JournalError> {
+        if schema.is_empty()
+            || schema.len() > 63
+            || !schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            || schema.as_bytes()[0].is_ascii_digit()
+        {
+            return Err(JournalError::Invalid(format!(
+                "team schema {schema:?}: use lower-case letters, digits and _ (63 at most)"
+            )));
+        }
+        let mut config: ::postgres::Config = url
+            .parse()
+            .map_err(|e| JournalError::Invalid(format!("team store URL: {e}")))?;
+        if let Some(password) = password {
+            config.password(password);
+        }
+        // Without TLS support a TLS request is refused by the config check;
+        // what is left is plain TCP (loopback only, also checked there).
+        config.ssl_mode(::postgres::config::SslMode::Disable);
+        config.application_name("cre-cockpit");
+        config.connect_timeout(std::time::Duration::from_secs(10));
+        Ok(Self {
+            config,
+            schema: schema.to_owned(),
+        })
+    }
+
+    /// The place in words: user, host, port, database and schema.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let host = self
+            .config
+            .get_hosts()
+            .first()
+            .map(|h| match h {
+                ::postgres::config::Host::Tcp(h) => h.clone(),
+                ::postgres::config::Host::Unix(p) => p.display().to_string(),
+            })
+            .unwrap_or_default();
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        format!(
+            "the team journal postgres://{}@{host}:{port}/{} (schema {})",
+            self.config.get_user().unwrap_or(""),
+            self.config.get_dbname().unwrap_or(""),
+            self.schema
+        )
+    }
+}
+
+/// The PostgreSQL journal.
+pub struct PgJournal {
+    /// `None` only while reconnecting and once dropped (taken there to
+    /// drop it off-runtime).
+    client: Option<Client>,
+    target: Target,
+    describe: String,
+    /// The change counter as this connection last saw it.
+    seen_seq: i64,
+    /// Another connection committed between two of this one's commits.
+    changed: bool,
+}
+
+impl Drop for PgJournal {
+    fn drop(&mut self) {
+        // The client blocks on its own runtime when it closes, which
+        // panics on an async thread: close it on a plain one there.
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+/// Run `f` where the sync client may block: here, or on a plain thread
+/// when called from an async one.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
+    } else {
+        f()
+    }
+}
+
+fn quoted(schema: &str) -> String {
+    format!("\"{schema}\"")
+}
+
+/// Bring the schema up to date, once even when cockpits start together:
+/// the transaction first takes an advisory lock named after the schema.
+fn migrate(client: &mut Client, target: &Target) -> Result<(), JournalError> {
+    let schema = quoted(&target.schema);
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1)::bigint)",
+        &[&format!("cre-cockpit migrate {}", target.schema)],
+    )?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         SET LOCAL search_path TO {schema};
+         CREATE TABLE IF NOT EXISTS schema_version (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             version INTEGER NOT NULL
+         );
+         INSERT INTO schema_version VALUES (1, 0) ON CONFLICT DO NOTHING;"
+    ))?;
+    let current: i32 = tx
+        .query_one("SELECT version FROM schema_version", &[])?
+        .get(0);
+    let current = usize::try_from(current).unwrap_or(0);
+    if current > MIGRATIONS.len() {
+        return Err(JournalError::Invalid(format!(
+            "{}: schema version {current} is newer than this cre-cockpit knows ({}); upgrade cre-cockpit",
+            target.describe(),
+            MIGRATIONS.len()
+        )));
+    }
+    for sql in &MIGRATIONS[current..] {
+        tx.batch_execute(sql)?;
+    }
+    let latest = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    tx.execute("UPDATE schema_version SET version = $1", &[&latest])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Count a change; returns the counter after it.
+fn bump(c: &mut impl GenericClient) -> Result<i64, JournalError> {
+    Ok(c.query_one(
+        "UPDATE journal_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq",
+        &[],
+    )?
+    .get(0))
+}
+
+fn step_from_row(r: &Row) -> Step {
+    step_from_raw(RawStep {
+        id: r.try_get(0).unwrap_or_default(),
+        write_id: r.try_get(1).unwrap_or_default(),
+        effect: r.try_get(2).ok(),
+        item: r.try_get(3).ok(),
+        marker: r.try_get(4).ok(),
+        state: r.try_get(5).ok(),
+        attempts: r.try_get(6).ok(),
+        next_attempt_at: r.try_get(7).ok(),
+        last_error: r.try_get(8).ok().flatten(),
+        sent_at: r.try_get(9).ok().flatten(),
+        check_first: r.try_get(10).ok(),
+        owner: r.try_get(11).ok().flatten(),
+        lease_until: r.try_get(12).ok().flatten(),
+    })
+}
+
+/// A connection with the schema migrated and set as the search path, and
+/// the change counter as it stands.
+fn open_client(target: &Target) -> Result<(Client, i64), JournalError> {
+    let target = target.clone();
+    off_runtime(move || -> Result<(Client, i64), JournalError> {
+        let mut client = target.config.connect(NoTls).map_err(|e| {
+            JournalError::Invalid(format!("{}: cannot connect: {e}", target.describe()))
+        })?;
+        migrate(&mut client, &target)?;
+        client.batch_execute(&format!("SET search_path TO {}", quoted(&target.schema)))?;
+        let seq = client
+            .query_one("SELECT seq FROM journal_seq WHERE id = 1", &[])?
+            .get(0);
+        Ok((client, seq))
+    })
+}
+
+impl PgJournal {
+    /// Connect, set the schema as the search path and migrate it.
+    pub fn connect(target: &Target) -> Result<Self, JournalError> {
+        let (client, seen_seq) = open_client(target)?;
+        Ok(Self {
+            client: Some(client),
+            target: target.clone(),
+            describe: target.describe(),
+            seen_seq,
+            changed: false,
+        })
+    }
+
+    /// The connection, opened again if the server dropped it (a restart, a
+    /// failover, an idle timeout): the call that met the broken one failed
+    /// with its error, the next one reconnects.
+    fn client(&mut self) -> Result<&mut Client, JournalError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            let (client, seq) = open_client(&self.target)?;
+            tracing::warn!("{}: reconnected", self.describe);
+            // Whatever happened meanwhile is news to this connection.
+            self.changed = self.changed || seq != self.seen_seq;
+            self.seen_seq = seq;
+            self.client = Some(client);
+        }
+        self.client
+            .as_mut()
+            .ok_or_else(|| JournalError::Invalid("the team journal is closed".into()))
+    }
+
+    fn seq(&mut self) -> Result<i64, JournalError> {
+        Ok(self
+            .client()?
+            .query_one("SELECT seq FROM journal_seq WHERE id = 1", &[])?
+            .get(0))
+    }
+
+    /// After an own commit that counted `seq`: a gap means another
+    /// connection committed in between.
+    fn counted(&mut self, seq: i64) {
+        if seq != self.seen_seq + 1 {
+            self.changed = true;
+        }
+        self.seen_seq = seq;
+    }
+
+    fn steps_where(
+        &mut self,
+        condition: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Step>, JournalError> {
+        let sql = format!("SELECT {STEP_COLUMNS} FROM steps WHERE {condition} ORDER BY id");
+        Ok(self
+            .client()?
+            .query(&sql, params)?
+            .iter()
+            .map(step_from_row)
+            .collect())
+    }
+
+    /// Writes chosen by `condition`, in `order`, each with its steps (two
+    /// queries, not one per write: the server may be across a network). A
+    /// write whose own row cannot be read is left out with a warning.
+    fn writes_where(
+        &mut self,
+        condition: &str,
+        order: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Write>, JournalError> {
+        let sql = format!(
+            "SELECT id, created_at, kind, target, text, author FROM writes WHERE {condition} ORDER BY {order}"
+        );
+        let heads = self.client()?.query(&sql, params)?;
+        let ids: Vec<i64> = heads.iter().map(|r| r.get(0)).collect();
+        let mut steps: HashMap<i64, Vec<Step>> = HashMap::new();
+        for step in self.steps_where("write_id = ANY($1)", &[&ids])? {
+            steps.entry(step.write_id).or_default().push(step);
+        }
+        let mut writes = Vec::with_capacity(heads.len());
+        for r in &heads {
+            let id: i64 = r.get(0);
+            let kind: String = r.get(2);
+            let target: String = r.get(3);
+            let (Ok(kind), Ok(target)) = (kind.parse(), WriteTarget::parse(&target)) else {
+                tracing::warn!(
+                    "{}",
+                    JournalError::Corrupt {
+                        id,
+                        message: format!("kind {kind:?} or target {target:?}")
+                    }
+                );
+                continue;
+            };
+            writes.push(Write {
+                id,
+                created_at: r.get(1),
+                kind,
+                target,
+                text: r.get(4),
+                author: r.get(5),
+                steps: steps.remove(&id).unwrap_or_default(),
+            });
+        }
+        Ok(writes)
+    }
+}
+
+impl JournalStore for PgJournal {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn lost(&self) -> Option<&str> {
+        // The server keeps its commits; there is no local file to lose.
+        None
+    }
+
+    fn changed_elsewhere(&mut self) -> Result<bool, JournalError> {
+        let seq = self.seq()?;
+        let changed = self.changed || seq != self.seen_seq;
+        self.seen_seq = seq;
+        self.changed = false;
+        Ok(changed)
+    }
+
+    fn insert(
+        &mut self,
+        new: NewWrite<'_>,
+        effects: Vec<SourceWrite>,
+        now: Timestamp,
+    ) -> Result<Write, JournalError> {
+        let mut tx = self.client()?.transaction()?;
+        let write_id: i64 = tx
+            .query_one(
+                "INSERT INTO writes (created_at, kind, target, text, author) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &now,
+                    &new.kind.to_string(),
+                    &new.target.to_string(),
+                    &new.text,
+                    &new.author,
+                ],
+            )?
+            .get(0);
+        for effect in effects {
+            let state = if effect.is_local() {
+                StepState::Local
+            } else {
+                StepState::Queued
+            };
+            let json =
+                serde_json::to_string(&effect).map_err(|e| JournalError::Invalid(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO steps (write_id, effect, item, marker, state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&write_id, &json, &effect.item(), &new_marker(), &state.to_string(), &now],
+            )?;
+        }
+        let seq = bump(&mut tx)?;
+        tx.commit()?;
+        self.counted(seq);
+        self.write(write_id)?
+            .ok_or_else(|| JournalError::Invalid(format!("write {write_id} vanished")))
+    }
+
+    fn write(&mut self, id: i64) -> Result<Option<Write>, JournalError> {
+        Ok(self.writes_where("id = $1", "id", &[&id])?.pop())
+    }
+
+    fn recent(&mut self, limit: usize) -> Result<Vec<Write>, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.writes_where(
+            "id IN (SELECT id FROM writes ORDER BY id DESC LIMIT $1)",
+            "id DESC",
+            &[&limit],
+        )
+    }
+
+    fn since(&mut self, from: Timestamp) -> Result<Vec<Write>, JournalError> {
+        self.writes_where("created_at >= $1", "id", &[&from])
+    }
+
+    fn pending(&mut self) -> Result<Vec<Step>, JournalError> {
+        let steps = self.steps_where(PENDING, &[])?;
+        let (bad, good): (Vec<Step>, Vec<Step>) = steps
+            .into_iter()
+            .partition(|s| s.state == StepState::Unreadable);
+        if !bad.is_empty() {
+            let mut tx = self.client()?.transaction()?;
+            for step in &bad {
+                tracing::warn!(step = step.id, "journal: {}", step.effect.describe());
+                tx.execute(
+                    "UPDATE steps SET state = 'unreadable', last_error = $2, owner = NULL, lease_until = NULL WHERE id = $1",
+                    &[&step.id, &step.last_error],
+                )?;
+            }
+            let seq = bump(&mut tx)?;
+            tx.commit()?;
+            self.counted(seq);
+        }
+        Ok(good)
+    }
+
+    fn claim(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        lease: SignedDuration,
+        now: Timestamp,
+    ) -> Result<Claim, JournalError> {
+        let mut tx = self.client()?.transaction()?;
+        // The row lock is the claim's mutual exclusion across machines; a
+        // row locked right now is another deliverer's claim or settle in
+        // flight, so it is held, not waited for.
+        let found = tx
+            .query_opt(
+                &format!(
+                    "SELECT {STEP_COLUMNS} FROM steps WHERE id = $1 AND {PENDING} FOR UPDATE SKIP LOCKED"
+                ),
+                &[&step],
+            )?
+            .map(|r| step_from_row(&r));
+        let Some(found) = found else {
+            let busy = tx.query_opt(
+                &format!("SELECT owner, lease_until FROM steps WHERE id = $1 AND {PENDING}"),
+                &[&step],
+            )?;
+            return Ok(match busy {
+                None => Claim::Settled,
+                Some(r) => Claim::Held {
+                    owner: r
+                        .get::<_, Option<String>>(0)
+                        .unwrap_or_else(|| "another deliverer".into()),
+                    until: r.get::<_, Option<Timestamp>>(1).unwrap_or(now).max(now),
+                },
+            });
+        };
+        if let Some(answer) = claim_decision(&found, owner, now) {
+            return Ok(answer);
+        }
+        let until = now + lease;
+        let (claim, check_first) = claimed(found, owner, until);
+        tx.execute(
+            "UPDATE steps SET state = 'sending', owner = $2, lease_until = $3, check_first = $4, attempts = attempts + 1 WHERE id = $1",
+            &[&step, &owner.as_str(), &until, &check_first],
+        )?;
+        let seq = bump(&mut tx)?;
+        tx.commit()?;
+        self.counted(seq);
+        Ok(claim)
+    }
+
+    fn renew(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        lease: SignedDuration,
+        now: Timestamp,
+    ) -> Result<bool, JournalError> {
+        let changed = self.client()?.execute(
+            "UPDATE steps SET lease_until = $3 WHERE id = $1 AND owner = $2 AND state = 'sending' AND lease_until > $4",
+            &[&step, &owner.as_str(), &(now + lease), &now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn settle(
+        &mut self,
+        step: i64,
+        owner: &Owner,
+        outcome: &Settle,
+        now: Timestamp,
+    ) -> Result<bool, JournalError> {
+        let sent_at = (outcome.state == StepState::Sent).then_some(now);
+        let mut tx = self.client()?.transaction()?;
+        let changed = tx.execute(
+            "UPDATE steps SET state = $3, last_error = COALESCE($4, last_error),
+                 next_attempt_at = COALESCE($5, next_attempt_at), sent_at = COALESCE($6, sent_at),
+                 check_first = $7, owner = NULL, lease_until = NULL
+             WHERE id = $1 AND owner = $2 AND state = 'sending'",
+            &[
+                &step,
+                &owner.as_str(),
+                &outcome.state.to_string(),
+                &outcome.error,
+                &outcome.retry_at,
+                &sent_at,
+                &outcome.check_first,
+            ],
+        )?;
+        if changed == 1 {
+            let seq = bump(&mut tx)?;
+            tx.commit()?;
+            self.counted(seq);
+        }
+        Ok(changed == 1)
+    }
+
+    fn cancel(&mut self, write: i64) -> Result<usize, JournalError> {
+        let mut tx = self.client()?.transaction()?;
+        // Lock the write's steps first: a claim in flight on one of them
+        // finishes before this looks, and none starts until this commits.
+        let states: Vec<String> = tx
+            .query(
+                "SELECT state FROM steps WHERE write_id = $1 ORDER BY id FOR UPDATE",
+                &[&write],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if states.iter().any(|s| s == "sending" || s == "unknown") {
+            return Err(JournalError::Invalid(format!(
+                "write {write} is being sent or may already have arrived; it cannot be cancelled"
+            )));
+        }
+        let n = tx.execute(
+            "UPDATE steps SET state = 'cancelled' WHERE write_id = $1 AND state IN ('queued', 'failed', 'unreadable')",
+            &[&write],
+        )?;
+        let seq = bump(&mut tx)?;
+        tx.commit()?;
+        self.counted(seq);
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn set_state(
+        &mut self,
+        step: i64,
+        state: StepState,
+        error: Option<&str>,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), JournalError> {
+        let attempts_delta = i64::from(state == StepState::Sending);
+        let sent_at = (state == StepState::Sent).then_some(now);
+        let uncertain = matches!(state, StepState::Sending | StepState::Unknown);
+        let mut tx = self.client()?.transaction()?;
+        tx.execute(
+            "UPDATE steps SET state = $2, attempts = attempts + $3, last_error = COALESCE($4, last_error),
+                 next_attempt_at = COALESCE($5, next_attempt_at), sent_at = COALESCE($6, sent_at),
+                 check_first = check_first OR $7, owner = NULL, lease_until = NULL
+             WHERE id = $1",
+            &[
+                &step,
+                &state.to_string(),
+                &attempts_delta,
+                &error,
+                &retry_at,
+                &sent_at,
+                &uncertain,
+            ],
+        )?;
+        let seq = bump(&mut tx)?;
+        tx.commit()?;
+        self.counted(seq);
+        Ok(())
+    }
+}

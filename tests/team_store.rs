@@ -1,0 +1,597 @@
+//! The journal's protocol against both backends: the local SQLite file and
+//! the team's PostgreSQL (`[team] store`). Every check runs twice, once per
+//! backend; the PostgreSQL runs need the server `scripts/test.sh` starts and
+//! work in a schema of their own. Several connections stand for several
+//! processes or machines: claims race on real row locks, deliverers run on
+//! their own threads, and the deliveries are counted at the simulator's
+//! Zendesk.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::proxy::{PathMatch, Proxy};
+use cre_cockpit::app::outbox::{self, Deliver, DeskWriter, Outcome, SharedJournal, Writers};
+use cre_cockpit::config::{DeskConfig, DeskKind};
+use cre_cockpit::core::writes::{SourceWrite, Step, StepState, Target, WriteKind};
+use cre_cockpit::sources::http::{self, Secret};
+use cre_cockpit::sources::zendesk::Zendesk;
+use cre_cockpit::store::journal::{Claim, Journal, Owner, Settle, TeamTarget};
+use jiff::{SignedDuration, Timestamp};
+
+/// One journal, opened as many times as a test needs: each `open` is a new
+/// connection.
+trait Backend: Sync {
+    fn open(&self) -> Journal;
+    /// SQL outside the journal (to damage a row, end a lease).
+    fn raw(&self, sql: &str);
+    /// Claim the schema was written by a newer build.
+    fn set_version(&self, version: usize);
+}
+
+struct Sqlite {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Sqlite {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cockpit.db");
+        Self { _dir: dir, path }
+    }
+}
+
+impl Backend for Sqlite {
+    fn open(&self) -> Journal {
+        Journal::open(&self.path).unwrap()
+    }
+    fn raw(&self, sql: &str) {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+    fn set_version(&self, version: usize) {
+        self.raw(&format!("PRAGMA user_version = {version}"));
+    }
+}
+
+struct Pg(TeamTarget);
+
+impl Backend for Pg {
+    fn open(&self) -> Journal {
+        Journal::connect(&self.0).unwrap()
+    }
+    fn raw(&self, sql: &str) {
+        common::pg_exec(&self.0, sql);
+    }
+    fn set_version(&self, version: usize) {
+        self.raw(&format!("UPDATE schema_version SET version = {version}"));
+    }
+}
+
+/// Each check as two tests: `<check>::sqlite` and `<check>::postgres`.
+macro_rules! both {
+    ($($check:ident),* $(,)?) => {$(
+        mod $check {
+            #[test]
+            fn sqlite() {
+                super::$check(&super::Sqlite::new());
+            }
+            #[test]
+            #[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+            fn postgres() {
+                super::$check(&super::Pg(super::common::pg_target(stringify!($check))));
+            }
+        }
+    )*};
+}
+
+both!(
+    writes_keep_text_and_author_across_connections,
+    one_claim_wins_across_connections_until_the_lease_ends,
+    uncertainty_sticks_until_a_settle_clears_it,
+    a_write_being_sent_cannot_be_cancelled,
+    commits_by_another_connection_are_noticed,
+    a_damaged_row_blocks_only_itself,
+    a_newer_schema_is_refused_and_first_opens_race_safely,
+    racing_claimers_on_their_own_connections_take_each_step_once,
+    deliverers_on_threads_deliver_30_writes_each_exactly_once,
+    a_deliverer_killed_mid_lease_is_taken_over_after_expiry_and_checked_first,
+);
+
+const LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+fn now() -> Timestamp {
+    "2026-11-21T10:00:00Z".parse().unwrap()
+}
+
+fn note(j: &mut Journal, ticket: &str, text: &str) -> Step {
+    let effects = vec![SourceWrite::DeskNote {
+        ticket: ticket.into(),
+        body: text.into(),
+        public: false,
+    }];
+    j.insert(
+        WriteKind::Annotate,
+        &Target::Inquiry(ticket.into()),
+        text,
+        effects,
+        now(),
+    )
+    .unwrap()
+    .steps
+    .remove(0)
+}
+
+fn sent() -> Settle {
+    Settle {
+        state: StepState::Sent,
+        error: None,
+        retry_at: None,
+        check_first: false,
+    }
+}
+
+fn writes_keep_text_and_author_across_connections(b: &dyn Backend) {
+    let text = "障害の影響を確認中です 🙏\nline two";
+    let id = {
+        let mut j = b.open().with_author(Some("Alex Kim".into()));
+        note(&mut j, "7", text).write_id
+    };
+    let mut other = b.open();
+    let w = other.write(id).unwrap().unwrap();
+    assert_eq!(w.text, text);
+    assert_eq!(w.author.as_deref(), Some("Alex Kim"));
+    assert_eq!(w.created_at, now());
+    assert_eq!(w.target, Target::Inquiry("7".into()));
+    assert_eq!(w.steps[0].state, StepState::Queued);
+    assert!(w.steps[0].marker.starts_with("cc-"));
+    // Without an author (no [ui] me) the write says so rather than guess.
+    let anonymous = note(&mut other, "8", "x").write_id;
+    assert_eq!(other.write(anonymous).unwrap().unwrap().author, None);
+    let recent: Vec<i64> = other.recent(10).unwrap().iter().map(|w| w.id).collect();
+    assert_eq!(recent, vec![anonymous, id], "newest first");
+    let since: Vec<i64> = other.since(now()).unwrap().iter().map(|w| w.id).collect();
+    assert_eq!(since, vec![id, anonymous], "oldest first");
+    assert!(
+        other
+            .since(now() + SignedDuration::from_secs(1))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(other.pending().unwrap().len(), 2);
+}
+
+fn one_claim_wins_across_connections_until_the_lease_ends(b: &dyn Backend) {
+    let (mut a, mut bob_j) = (b.open(), b.open());
+    let step = note(&mut a, "7", "checking");
+    let (alice, bob) = (Owner::this_process(), Owner::this_process());
+    let Claim::Claimed(mine) = a.claim(step.id, &alice, LEASE, now()).unwrap() else {
+        panic!("the first claim wins")
+    };
+    assert!(!mine.check_first, "a fresh step is sent without a check");
+    assert!(matches!(
+        bob_j.claim(step.id, &bob, LEASE, now()).unwrap(),
+        Claim::Held { .. }
+    ));
+    assert!(
+        !bob_j.settle(step.id, &bob, &sent(), now()).unwrap(),
+        "only the holder records an outcome"
+    );
+    assert!(a.renew(step.id, &alice, LEASE, now()).unwrap());
+    // Alice dies; her lease runs out; Bob takes over and must check.
+    let later = now() + SignedDuration::from_secs(61);
+    let Claim::Claimed(taken) = bob_j.claim(step.id, &bob, LEASE, later).unwrap() else {
+        panic!("an expired lease is taken over")
+    };
+    assert!(taken.check_first, "the dead owner may have sent it");
+    assert_eq!(taken.attempts, 2);
+    assert!(
+        !a.renew(step.id, &alice, LEASE, later).unwrap(),
+        "Alice lost it"
+    );
+    assert!(!a.settle(step.id, &alice, &sent(), later).unwrap());
+    assert!(bob_j.settle(step.id, &bob, &sent(), later).unwrap());
+    assert_eq!(
+        a.claim(step.id, &alice, LEASE, later).unwrap(),
+        Claim::Settled
+    );
+    assert!(a.pending().unwrap().is_empty());
+    let w = a.write(step.write_id).unwrap().unwrap();
+    assert_eq!(w.steps[0].sent_at, Some(later));
+}
+
+fn uncertainty_sticks_until_a_settle_clears_it(b: &dyn Backend) {
+    let mut j = b.open();
+    let step = note(&mut j, "7", "checking");
+    let me = Owner::this_process();
+    let Claim::Claimed(_) = j.claim(step.id, &me, LEASE, now()).unwrap() else {
+        panic!()
+    };
+    let unknown = Settle {
+        state: StepState::Unknown,
+        error: Some("timed out".into()),
+        retry_at: Some(now() + SignedDuration::from_secs(30)),
+        check_first: true,
+    };
+    assert!(j.settle(step.id, &me, &unknown, now()).unwrap());
+    let mut other = b.open();
+    let pending = other.pending().unwrap();
+    assert_eq!(pending[0].state, StepState::Unknown);
+    assert_eq!(
+        pending[0].next_attempt_at,
+        now() + SignedDuration::from_secs(30)
+    );
+    assert_eq!(pending[0].last_error.as_deref(), Some("timed out"));
+    let Claim::Claimed(again) = other.claim(step.id, &me, LEASE, now()).unwrap() else {
+        panic!()
+    };
+    assert!(again.check_first);
+    assert_eq!(again.attempts, 2);
+}
+
+fn a_write_being_sent_cannot_be_cancelled(b: &dyn Backend) {
+    let mut j = b.open();
+    let busy = note(&mut j, "7", "one");
+    let idle = note(&mut j, "8", "two");
+    j.claim(busy.id, &Owner::this_process(), LEASE, now())
+        .unwrap();
+    let err = b.open().cancel(busy.write_id).unwrap_err();
+    assert!(err.to_string().contains("cannot be cancelled"), "{err}");
+    assert_eq!(b.open().cancel(idle.write_id).unwrap(), 1);
+    assert_eq!(
+        j.write(idle.write_id).unwrap().unwrap().state(),
+        StepState::Cancelled
+    );
+    assert_eq!(
+        j.claim(idle.id, &Owner::this_process(), LEASE, now())
+            .unwrap(),
+        Claim::Settled
+    );
+}
+
+fn commits_by_another_connection_are_noticed(b: &dyn Backend) {
+    let mut tui = b.open();
+    let mut cli = b.open();
+    assert!(!tui.changed_elsewhere().unwrap());
+    note(&mut tui, "7", "mine");
+    assert!(!tui.changed_elsewhere().unwrap(), "its own commit");
+    note(&mut cli, "8", "theirs");
+    assert!(tui.changed_elsewhere().unwrap());
+    assert!(!tui.changed_elsewhere().unwrap());
+    // Another commit between two of its own still counts.
+    note(&mut tui, "7", "mine again");
+    note(&mut cli, "8", "theirs again");
+    note(&mut tui, "7", "and mine");
+    assert!(tui.changed_elsewhere().unwrap());
+}
+
+fn a_damaged_row_blocks_only_itself(b: &dyn Backend) {
+    let mut j = b.open();
+    let bad = note(&mut j, "7", "bad");
+    let good = note(&mut j, "8", "good");
+    b.raw(&format!(
+        "UPDATE steps SET effect = '{{\"effect\":\"desk_note\",' WHERE id = {}",
+        bad.id
+    ));
+    let pending = j.pending().unwrap();
+    assert_eq!(
+        pending.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![good.id]
+    );
+    let shown = b.open().write(bad.write_id).unwrap().unwrap();
+    assert_eq!(shown.steps[0].state, StepState::Unreadable);
+    assert!(
+        shown.steps[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("does not parse")
+    );
+    assert_eq!(j.cancel(bad.write_id).unwrap(), 1);
+}
+
+fn a_newer_schema_is_refused_and_first_opens_race_safely(b: &dyn Backend) {
+    // Four processes starting at once on a fresh store all open it.
+    std::thread::scope(|s| {
+        let opened: Vec<_> = (0..4).map(|_| s.spawn(|| drop(b.open()))).collect();
+        for o in opened {
+            o.join().unwrap();
+        }
+    });
+    let mut j = b.open();
+    note(&mut j, "7", "kept");
+    drop(j);
+    b.set_version(99);
+    let err = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.open())) {
+        Ok(_) => panic!("a newer schema must be refused"),
+        Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    assert!(err.contains("newer than this cre-cockpit knows"), "{err}");
+}
+
+fn racing_claimers_on_their_own_connections_take_each_step_once(b: &dyn Backend) {
+    const STEPS: usize = 40;
+    const CLAIMERS: usize = 6;
+    let mut j = b.open();
+    let ids: Vec<i64> = (0..STEPS)
+        .map(|i| note(&mut j, &format!("{}", 100 + i), "race").id)
+        .collect();
+    let won: Vec<Vec<i64>> = std::thread::scope(|s| {
+        let claimers: Vec<_> = (0..CLAIMERS)
+            .map(|_| {
+                let ids = &ids;
+                s.spawn(move || {
+                    let mut j = b.open();
+                    let me = Owner::this_process();
+                    ids.iter()
+                        .copied()
+                        .filter(|&id| {
+                            matches!(j.claim(id, &me, LEASE, now()).unwrap(), Claim::Claimed(_))
+                        })
+                        .collect::<Vec<i64>>()
+                })
+            })
+            .collect();
+        claimers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let mut times: HashMap<i64, usize> = HashMap::new();
+    for id in won.iter().flatten() {
+        *times.entry(*id).or_default() += 1;
+    }
+    let wrong: Vec<_> = ids
+        .iter()
+        .filter(|id| times.get(id).copied().unwrap_or(0) != 1)
+        .map(|id| (id, times.get(id).copied().unwrap_or(0)))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "steps not claimed exactly once (id, times): {wrong:?}"
+    );
+}
+
+// ---- delivery to the simulator's Zendesk -------------------------------------
+
+fn zendesk_writers(url: &str) -> Writers {
+    let config = DeskConfig {
+        email: Some("cre@example.com".into()),
+        timeout: Some(Duration::from_secs(5)),
+        ..DeskConfig::new(DeskKind::Zendesk, url.into())
+    };
+    let zendesk = Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap();
+    Writers {
+        desk: Some(DeskWriter::Zendesk(zendesk)),
+        ..Writers::default()
+    }
+}
+
+/// Open tickets of the simulator's Zendesk (ids).
+async fn sim_open_tickets(base: &str) -> Vec<String> {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=100"
+        ))
+        .basic_auth("cre@example.com/token", Some("t0ken"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| matches!(t["status"].as_str(), Some("new" | "open" | "pending")))
+        .map(|t| t["id"].to_string())
+        .collect()
+}
+
+/// Every comment body on a ticket, as the simulator holds them.
+async fn sim_bodies(base: &str, ticket: &str) -> Vec<String> {
+    common::sim_comments(base, "cre@example.com/token", "t0ken", ticket).await["comments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| c["body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn shared(j: Journal) -> SharedJournal {
+    Arc::new(Mutex::new(j))
+}
+
+fn deliverers_on_threads_deliver_30_writes_each_exactly_once(b: &dyn Backend) {
+    const DELIVERERS: usize = 3;
+    const WRITES: usize = 30;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(cre_cockpit::simulator::Simulator::start(Default::default()))
+        .unwrap();
+    let base = sim.base_url();
+    let tickets = rt.block_on(sim_open_tickets(&base));
+    assert!(tickets.len() >= 3, "the simulator has open tickets");
+    let tag = format!("{:08x}", rand::random::<u32>());
+    // Each deliverer: its own thread, runtime and connection; it journals
+    // its 30 notes and then delivers whatever is pending, its teammates'
+    // notes included, until nothing is.
+    let sent: Vec<usize> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..DELIVERERS)
+            .map(|d| {
+                let (base, tickets, tag) = (&base, &tickets, &tag);
+                s.spawn(move || {
+                    let journal = shared(b.open().with_author(Some(format!("cre{d}"))));
+                    let mut writers = zendesk_writers(base);
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        for i in 0..WRITES {
+                            let ticket = tickets[(d * WRITES + i) % tickets.len()].clone();
+                            let text = format!("team {tag} d{d} n{i}");
+                            let effects = vec![SourceWrite::DeskNote {
+                                ticket: ticket.clone(),
+                                body: text.clone(),
+                                public: false,
+                            }];
+                            outbox::with_journal(&journal, move |j| {
+                                j.insert(
+                                    WriteKind::Annotate,
+                                    &Target::Inquiry(ticket),
+                                    &text,
+                                    effects,
+                                    Timestamp::now(),
+                                )
+                            })
+                            .await
+                            .unwrap();
+                        }
+                        let deadline = Instant::now() + Duration::from_secs(120);
+                        let mut sent = 0;
+                        loop {
+                            let pass = outbox::pass(&journal, &mut writers, true, &mut |_| {})
+                                .await
+                                .unwrap();
+                            sent += pass.sent;
+                            if pass.pending == 0 || Instant::now() > deadline {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        sent
+                    })
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(
+        sent.iter().sum::<usize>(),
+        DELIVERERS * WRITES,
+        "sent per deliverer: {sent:?}"
+    );
+    let mut bodies: Vec<String> = Vec::new();
+    for ticket in &tickets {
+        bodies.extend(rt.block_on(sim_bodies(&base, ticket)));
+    }
+    let mut wrong = Vec::new();
+    for d in 0..DELIVERERS {
+        for i in 0..WRITES {
+            // The marker line follows the text, so "n1" never matches "n10".
+            let text = format!("team {tag} d{d} n{i}\n");
+            let n = bodies.iter().filter(|b| b.contains(&text)).count();
+            if n != 1 {
+                wrong.push((d, i, n));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "(deliverer, note, copies): {wrong:?}");
+    let mut j = b.open();
+    let writes = j.recent(1000).unwrap();
+    assert_eq!(writes.len(), DELIVERERS * WRITES);
+    assert!(writes.iter().all(|w| w.state() == StepState::Sent));
+    assert!(
+        writes
+            .iter()
+            .all(|w| w.author.as_deref().is_some_and(|a| a.starts_with("cre")))
+    );
+    rt.block_on(sim.shutdown());
+}
+
+fn a_deliverer_killed_mid_lease_is_taken_over_after_expiry_and_checked_first(b: &dyn Backend) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(cre_cockpit::simulator::Simulator::start(Default::default()))
+        .unwrap();
+    let base = sim.base_url();
+    let ticket = rt.block_on(sim_open_tickets(&base))[0].clone();
+    let text = format!("killed mid-lease {:08x}", rand::random::<u32>());
+    // The first deliverer claims the note, sends it (the simulator stores
+    // it) and dies before recording anything: its connection goes with it.
+    let (step, dead_owner) = {
+        let mut dead = b.open();
+        let step = note(&mut dead, &ticket, &text);
+        let mut writers = zendesk_writers(&base);
+        let Claim::Claimed(claimed) = dead
+            .claim(step.id, writers.owner(), LEASE, Timestamp::now())
+            .unwrap()
+        else {
+            panic!("the first claim wins")
+        };
+        assert_eq!(rt.block_on(writers.send(&claimed)), Outcome::Sent);
+        (step, writers.owner().clone())
+    };
+    let proxy = rt.block_on(async { Proxy::start(&base) });
+    let put = PathMatch::Under(format!("/api/v2/tickets/{ticket}"));
+    let journal = shared(b.open());
+    let mut heir = zendesk_writers(proxy.url());
+    let pass = rt
+        .block_on(outbox::pass(&journal, &mut heir, true, &mut |_| {}))
+        .unwrap();
+    assert_eq!((pass.held, pass.sent), (1, 0), "the lease is still live");
+    assert!(proxy.requests().is_empty(), "nothing sent while held");
+    // The lease runs out (moved into the past rather than waited for).
+    b.raw(&format!(
+        "UPDATE steps SET lease_until = '2000-01-01T00:00:00Z' WHERE id = {}",
+        step.id
+    ));
+    let pass = rt
+        .block_on(outbox::pass(&journal, &mut heir, true, &mut |_| {}))
+        .unwrap();
+    assert_eq!(pass.sent, 1);
+    assert_eq!(proxy.forwarded("PUT", &put), 0, "checked, not sent again");
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.contains("/comments")),
+        "the heir looked for the note first"
+    );
+    let bodies = rt.block_on(sim_bodies(&base, &ticket));
+    assert_eq!(bodies.iter().filter(|b| b.contains(&text)).count(), 1);
+    let w = journal
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .write(step.write_id);
+    // The PostgreSQL client must not block an async thread: read here, on
+    // the test's own.
+    let w = w.unwrap().unwrap();
+    assert_eq!(w.steps[0].state, StepState::Sent);
+    assert_eq!(w.steps[0].attempts, 2);
+    assert_ne!(w.steps[0].owner.as_deref(), Some(dead_owner.as_str()));
+    rt.block_on(sim.shutdown());
+}
+
+/// The server drops the connection (a restart, a failover): the call that
+/// meets the broken connection fails with its error, the next reconnects,
+/// and nothing journalled before is lost.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn a_team_journal_reconnects_after_the_server_drops_it() {
+    let mut target = common::pg_target("reconnect");
+    let name = format!("cre-cockpit {}", target.schema);
+    target.config.application_name(&name);
+    let b = Pg(target);
+    let mut j = b.open();
+    let before = note(&mut j, "7", "before");
+    b.raw(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = '{name}' AND pid <> pg_backend_pid()"
+    ));
+    if let Ok(pending) = j.pending() {
+        // The client saw the connection close before the call.
+        assert_eq!(pending[0].id, before.id);
+    }
+    let ids: Vec<i64> = j.pending().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(ids, [before.id]);
+    let after = note(&mut j, "8", "after");
+    assert_eq!(b.open().pending().unwrap().len(), 2, "{after:?}");
+}
