@@ -1263,7 +1263,7 @@ mod tests {
     mod lowered {
         use proptest::prelude::*;
 
-        use super::super::{contains_lowered, equals_lowered, shared_terms, terms};
+        use crate::insight::join::{contains_lowered, equals_lowered, shared_terms, terms};
 
         fn text() -> impl Strategy<Value = String> {
             proptest::collection::vec(
