@@ -296,7 +296,8 @@ fn trigger_labels_saved_before_codes_are_migrated_to_codes() {
         "ALTER TABLE steps DROP COLUMN check_first;
          ALTER TABLE steps DROP COLUMN owner;
          ALTER TABLE steps DROP COLUMN lease_until;
-         DROP TABLE journal_seq;",
+         DROP TABLE journal_seq;
+         ALTER TABLE writes DROP COLUMN author;",
     )
     .unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
