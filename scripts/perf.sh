@@ -8,6 +8,8 @@
 #   - requests, bytes on the wire and bytes decoded per poll of each source
 #     while nothing changes.
 # Usage: bash scripts/perf.sh     (TICKETS=100000 CUSTOMERS=10000 IDLE=60)
+#   PROFILE=FILE also records a `perf` profile of the cockpit over the idle
+#   window (`perf report -i FILE`); its sampling then counts in the CPU figure.
 # Prints a markdown table; nothing is left running.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +73,11 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 polls_before=$(grep -c 'poll done' "$log")
 before=$(ticks "$pid")
 sim_before=$(ticks "$sim_pid")
-sleep "$idle"
+if [ -n "${PROFILE:-}" ]; then
+    perf record -F 199 -g -p "$pid" -o "$PROFILE" -- sleep "$idle" >/dev/null 2>&1
+else
+    sleep "$idle"
+fi
 after=$(ticks "$pid")
 sim_after=$(ticks "$sim_pid")
 hz=$(getconf CLK_TCK)
@@ -79,6 +85,7 @@ share() { awk -v d="$1" -v hz="$hz" -v s="$idle" 'BEGIN {printf "%.1f", 100 * d 
 cpu=$(share $((after - before)))
 sim_cpu=$(share $((sim_after - sim_before)))
 rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+rss_now_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 sim_rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$sim_pid/status")
 
 # Requests and bytes per poll, per source, over the idle window (median).
@@ -151,6 +158,7 @@ echo "| time to first frame | ${first} ms | release build, 200×50 tmux pane |"
 echo "| time to first frame with the desk's data | ${first_data} ms | ${tickets} tickets, ${customers} customers, through the Zendesk export |"
 echo "| cockpit CPU while idle | ${cpu} % of one core over ${idle} s | every source polled every ${every} |"
 echo "| cockpit peak RSS | $((rss_kb / 1024)) MiB | ${tickets} tickets, ${customers} customers |"
+echo "| cockpit RSS after the idle window | $((rss_now_kb / 1024)) MiB | the same, all of it loaded |"
 echo "| \`snapshot --format json\` peak RSS | $((snap_kb / 1024)) MiB | exit ${snap_rc}, ${snap_s} s, $((snap_bytes / 1024)) KiB of JSON |"
 echo "| desk poll, nothing changed | ${desk} | Zendesk incremental export |"
 echo "| metrics poll, nothing changed | ${metrics} | Prometheus, ${customers} tenants, 1 SLO |"
