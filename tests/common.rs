@@ -330,3 +330,45 @@ pub fn pg_exec(target: &cre_cockpit::store::journal::TeamTarget, sql: &str) -> u
     .join()
     .unwrap()
 }
+
+/// Writers that deliver to the simulator's Zendesk at `url` (the
+/// simulator's test account), with a short timeout.
+pub fn zendesk_writers(url: &str) -> cre_cockpit::app::outbox::Writers {
+    use cre_cockpit::app::outbox::{DeskWriter, Writers};
+    use cre_cockpit::config::{DeskConfig, DeskKind};
+    use cre_cockpit::sources::http::{self, Secret};
+    let config = DeskConfig {
+        email: Some("cre@example.com".into()),
+        timeout: Some(std::time::Duration::from_secs(5)),
+        ..DeskConfig::new(DeskKind::Zendesk, url.into())
+    };
+    let zendesk =
+        cre_cockpit::sources::zendesk::Zendesk::new(http::client(), &config, Secret::new("t0ken"))
+            .unwrap();
+    Writers {
+        desk: Some(DeskWriter::Zendesk(zendesk)),
+        ..Writers::default()
+    }
+}
+
+/// Open tickets of the simulator's Zendesk (ids).
+pub async fn sim_open_tickets(base: &str) -> Vec<String> {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=100"
+        ))
+        .basic_auth("cre@example.com/token", Some("t0ken"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| matches!(t["status"].as_str(), Some("new" | "open" | "pending")))
+        .map(|t| t["id"].to_string())
+        .collect()
+}

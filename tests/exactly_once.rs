@@ -19,11 +19,10 @@ use std::time::{Duration, Instant};
 use common::proxy::{Fault, PathMatch, Proxy};
 use common::rt::Rest;
 use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
-use cre_cockpit::config::{Config, DeskConfig, DeskKind};
+use cre_cockpit::config::Config;
 use cre_cockpit::core::writes::{SourceWrite, Target, WriteKind};
 use cre_cockpit::sources::http::{self, Secret};
 use cre_cockpit::sources::rt::Rt;
-use cre_cockpit::sources::zendesk::Zendesk;
 use cre_cockpit::store::journal::Journal;
 use jiff::Timestamp;
 
@@ -787,41 +786,6 @@ async fn rt_tags_into_a_missing_custom_field_fail_with_the_reason() {
 
 // ---- Zendesk through the simulator ------------------------------------------
 
-fn zendesk_writers(url: &str) -> Writers {
-    let config = DeskConfig {
-        email: Some("cre@example.com".into()),
-        timeout: Some(Duration::from_secs(5)),
-        ..DeskConfig::new(DeskKind::Zendesk, url.into())
-    };
-    let zendesk = Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap();
-    Writers {
-        desk: Some(DeskWriter::Zendesk(zendesk)),
-        ..Writers::default()
-    }
-}
-
-/// Open tickets of the simulator's Zendesk (ids).
-async fn sim_open_tickets(base: &str) -> Vec<String> {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{base}/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=100"
-        ))
-        .basic_auth("cre@example.com/token", Some("t0ken"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["tickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| matches!(t["status"].as_str(), Some("new" | "open" | "pending")))
-        .map(|t| t["id"].to_string())
-        .collect()
-}
-
 /// Copies of `text` among the ticket's comments, as the simulator holds them.
 async fn sim_copies(base: &str, ticket: &str, text: &str) -> usize {
     let comments =
@@ -841,7 +805,7 @@ async fn zendesk_lost_answer_then_a_failing_check_still_lands_once() {
         .await
         .unwrap();
     let base = sim.base_url();
-    let ticket = sim_open_tickets(&base).await[0].clone();
+    let ticket = common::sim_open_tickets(&base).await[0].clone();
     let proxy = Proxy::start(&base);
     let put = PathMatch::Under(format!("/api/v2/tickets/{ticket}"));
     let check = PathMatch::Under(format!("/api/v2/tickets/{ticket}/comments"));
@@ -853,7 +817,7 @@ async fn zendesk_lost_answer_then_a_failing_check_still_lands_once() {
     let journal = shared_journal(&dir);
     let text = format!("zendesk lost answer {}", run_tag());
     let id = common::journal_note(&journal, &ticket, &text);
-    let mut writers = zendesk_writers(proxy.url());
+    let mut writers = common::zendesk_writers(proxy.url());
     outbox::pass(&journal, &mut writers, true, &mut |_| {})
         .await
         .unwrap();
@@ -884,11 +848,11 @@ async fn zendesk_200_with_garbage_is_never_sent_and_is_checked_before_a_resend()
         .await
         .unwrap();
     let base = sim.base_url();
-    let tickets = sim_open_tickets(&base).await;
+    let tickets = common::sim_open_tickets(&base).await;
     let proxy = Proxy::start(&base);
     let dir = tempfile::tempdir().unwrap();
     let journal = shared_journal(&dir);
-    let mut writers = zendesk_writers(proxy.url());
+    let mut writers = common::zendesk_writers(proxy.url());
     let tag = run_tag();
     let mut problems = Vec::new();
     for ((garbage, fault), ticket) in [

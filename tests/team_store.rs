@@ -15,11 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::proxy::{PathMatch, Proxy};
-use cre_cockpit::app::outbox::{self, Deliver, DeskWriter, Outcome, SharedJournal, Writers};
-use cre_cockpit::config::{DeskConfig, DeskKind};
+use cre_cockpit::app::outbox::{self, Deliver, Outcome, SharedJournal};
 use cre_cockpit::core::writes::{SourceWrite, Step, StepState, Target, WriteKind};
-use cre_cockpit::sources::http::{self, Secret};
-use cre_cockpit::sources::zendesk::Zendesk;
 use cre_cockpit::store::journal::{Claim, Journal, Owner, Settle, TeamTarget};
 use jiff::{SignedDuration, Timestamp};
 
@@ -358,41 +355,6 @@ fn racing_claimers_on_their_own_connections_take_each_step_once(b: &dyn Backend)
 
 // ---- delivery to the simulator's Zendesk -------------------------------------
 
-fn zendesk_writers(url: &str) -> Writers {
-    let config = DeskConfig {
-        email: Some("cre@example.com".into()),
-        timeout: Some(Duration::from_secs(5)),
-        ..DeskConfig::new(DeskKind::Zendesk, url.into())
-    };
-    let zendesk = Zendesk::new(http::client(), &config, Secret::new("t0ken")).unwrap();
-    Writers {
-        desk: Some(DeskWriter::Zendesk(zendesk)),
-        ..Writers::default()
-    }
-}
-
-/// Open tickets of the simulator's Zendesk (ids).
-async fn sim_open_tickets(base: &str) -> Vec<String> {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{base}/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=100"
-        ))
-        .basic_auth("cre@example.com/token", Some("t0ken"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["tickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| matches!(t["status"].as_str(), Some("new" | "open" | "pending")))
-        .map(|t| t["id"].to_string())
-        .collect()
-}
-
 /// Every comment body on a ticket, as the simulator holds them.
 async fn sim_bodies(base: &str, ticket: &str) -> Vec<String> {
     common::sim_comments(base, "cre@example.com/token", "t0ken", ticket).await["comments"]
@@ -416,7 +378,7 @@ fn deliverers_on_threads_deliver_30_writes_each_exactly_once(b: &dyn Backend) {
         .block_on(cre_cockpit::simulator::Simulator::start(Default::default()))
         .unwrap();
     let base = sim.base_url();
-    let tickets = rt.block_on(sim_open_tickets(&base));
+    let tickets = rt.block_on(common::sim_open_tickets(&base));
     assert!(tickets.len() >= 3, "the simulator has open tickets");
     let tag = format!("{:08x}", rand::random::<u32>());
     // Each deliverer: its own thread, runtime and connection; it journals
@@ -428,7 +390,7 @@ fn deliverers_on_threads_deliver_30_writes_each_exactly_once(b: &dyn Backend) {
                 let (base, tickets, tag) = (&base, &tickets, &tag);
                 s.spawn(move || {
                     let journal = shared(b.open().with_author(Some(format!("cre{d}"))));
-                    let mut writers = zendesk_writers(base);
+                    let mut writers = common::zendesk_writers(base);
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
@@ -512,14 +474,14 @@ fn a_deliverer_killed_mid_lease_is_taken_over_after_expiry_and_checked_first(b: 
         .block_on(cre_cockpit::simulator::Simulator::start(Default::default()))
         .unwrap();
     let base = sim.base_url();
-    let ticket = rt.block_on(sim_open_tickets(&base))[0].clone();
+    let ticket = rt.block_on(common::sim_open_tickets(&base))[0].clone();
     let text = format!("killed mid-lease {:08x}", rand::random::<u32>());
     // The first deliverer claims the note, sends it (the simulator stores
     // it) and dies before recording anything: its connection goes with it.
     let (step, dead_owner) = {
         let mut dead = b.open();
         let step = note(&mut dead, &ticket, &text);
-        let mut writers = zendesk_writers(&base);
+        let mut writers = common::zendesk_writers(&base);
         let Claim::Claimed(claimed) = dead
             .claim(step.id, writers.owner(), LEASE, Timestamp::now())
             .unwrap()
@@ -532,7 +494,7 @@ fn a_deliverer_killed_mid_lease_is_taken_over_after_expiry_and_checked_first(b: 
     let proxy = rt.block_on(async { Proxy::start(&base) });
     let put = PathMatch::Under(format!("/api/v2/tickets/{ticket}"));
     let journal = shared(b.open());
-    let mut heir = zendesk_writers(proxy.url());
+    let mut heir = common::zendesk_writers(proxy.url());
     let pass = rt
         .block_on(outbox::pass(&journal, &mut heir, true, &mut |_| {}))
         .unwrap();
