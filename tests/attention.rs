@@ -75,6 +75,10 @@ fn an_incident_started_on_a_clock_ahead_of_ours_is_never_negative_ago() {
     assert!(mode.contains("started 0s ago"), "{mode}");
     assert!(!banner.contains("-19s"), "{banner}");
     assert!(!mode.contains("-19s"), "{mode}");
+    // The shift report says the same, not "in 19s".
+    let (_, report) = cre_cockpit::report::handover::shift_report(&m);
+    assert!(report.contains("(0s ago)"), "{report}");
+    assert!(!report.contains("in 19s"), "{report}");
 }
 
 #[test]

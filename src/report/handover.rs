@@ -275,7 +275,8 @@ fn incidents(out: &mut String, r: &Report<'_>) {
                 .as_deref()
                 .map_or_else(|| "unknown".to_owned(), |s| md(s, 60)),
             day_hhmm(incident.started_at),
-            relative(m.now, incident.started_at),
+            // A vendor clock ahead of ours must not read as a future start.
+            text::ago(m.now, incident.started_at),
         );
         let impact = m.derived.impacts.get(index);
         let affected = impact.map_or(&[][..], |x| x.affected.as_slice());
