@@ -61,6 +61,19 @@ pub(crate) fn new_marker() -> String {
     format!("cc-{:016x}", rand::random::<u64>())
 }
 
+/// A new step's row as both backends store it: the effect as JSON, its
+/// item, a fresh marker and its first state (a local effect, such as a link
+/// by hand, is done once journalled; the rest wait to be sent).
+pub(crate) fn new_step_row(effect: &SourceWrite) -> Result<[String; 4], JournalError> {
+    let json = serde_json::to_string(effect).map_err(|e| JournalError::Invalid(e.to_string()))?;
+    let state = if effect.is_local() {
+        StepState::Local
+    } else {
+        StepState::Queued
+    };
+    Ok([json, effect.item(), new_marker(), state.to_string()])
+}
+
 /// Who delivers: one per process (host, pid and a random tag, so a reused
 /// pid is a different owner). Shown in the journal view while it holds a
 /// step.

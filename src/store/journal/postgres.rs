@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{
     Claim, JournalError, JournalStore, NewWrite, Owner, PENDING, RawStep, Settle, claim_decision,
-    claimed, new_marker, step_from_raw,
+    claimed, new_step_row, step_from_raw,
 };
 use crate::core::writes::{SourceWrite, Step, StepState, Target as WriteTarget, Write};
 
@@ -433,16 +433,10 @@ impl JournalStore for PgJournal {
             )?
             .get(0);
         for effect in effects {
-            let state = if effect.is_local() {
-                StepState::Local
-            } else {
-                StepState::Queued
-            };
-            let json =
-                serde_json::to_string(&effect).map_err(|e| JournalError::Invalid(e.to_string()))?;
+            let [json, item, marker, state] = new_step_row(&effect)?;
             tx.execute(
                 "INSERT INTO steps (write_id, effect, item, marker, state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&write_id, &json, &effect.item(), &new_marker(), &state.to_string(), &now],
+                &[&write_id, &json, &item, &marker, &state, &now],
             )?;
         }
         let seq = bump(&mut tx)?;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Claim, JournalError, JournalStore, NewWrite, Owner, PENDING, RawStep, Settle, claim_decision,
-    claimed, new_marker, step_from_raw,
+    claimed, new_step_row, step_from_raw,
 };
 
 // The journal's tables are migrations 2, 4 and 5 of the project's one
@@ -203,16 +203,10 @@ impl SqliteJournal {
         )?;
         let write_id = tx.last_insert_rowid();
         for effect in effects {
-            let state = if effect.is_local() {
-                StepState::Local
-            } else {
-                StepState::Queued
-            };
-            let json =
-                serde_json::to_string(&effect).map_err(|e| JournalError::Invalid(e.to_string()))?;
+            let [json, item, marker, state] = new_step_row(&effect)?;
             tx.execute(
                 "INSERT INTO steps (write_id, effect, item, marker, state, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![write_id, json, effect.item(), new_marker(), state.to_string(), now.to_string()],
+                params![write_id, json, item, marker, state, now.to_string()],
             )?;
         }
         bump(&tx)?;
