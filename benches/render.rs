@@ -270,6 +270,36 @@ fn benches(c: &mut Criterion) {
             });
         },
     );
+    // The usual day: no major incident, a minor one open on a service no
+    // inquiry is about, and every tenant's errors well below the impact
+    // threshold (as the simulator's are between incidents).
+    let mut quiet = metrics.clone();
+    for m in quiet.by_tenant.values_mut() {
+        m.error_ratio = m.error_ratio.map(|r| r / 100.0);
+    }
+    model.update(Message::Incidents {
+        vendor: Vendor::Csv,
+        at: now,
+        result: Ok(vec![fixtures::incident(
+            "PQUIET7",
+            "Billing invoices delayed for some tenants",
+            Severity::Sev3,
+            "billing",
+            now - SignedDuration::from_hours(30),
+        )]),
+    });
+    c.bench_function(
+        "fold a metrics poll, a minor incident open (10k customers, 100k inquiries)",
+        |b| {
+            b.iter(|| {
+                model.update(Message::Metrics {
+                    vendor: Vendor::Csv,
+                    at: now,
+                    result: Ok(black_box(quiet.clone())),
+                })
+            });
+        },
+    );
     // The idle tick: nothing due, so it compares clocks and nothing more.
     let second = now + SignedDuration::from_secs(1);
     c.bench_function("idle tick (nothing due)", |b| {

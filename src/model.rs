@@ -152,6 +152,11 @@ pub struct Model {
     /// write was being edited: the second one goes ahead.
     pub(crate) armed: Option<Armed>,
     last_derive: Timestamp,
+    /// Moves on every change of the inquiries, so the join's text links
+    /// (kept in `text_links`) are only worked out again when the desk or
+    /// the incidents changed, not at every metrics poll.
+    desk_generation: u64,
+    text_links: join::TextLinks,
     /// The metrics or the accounts changed since the metrics chip's join
     /// coverage was worked out (10k tenants against 10k accounts: not
     /// redone for a desk change or the clock).
@@ -198,6 +203,8 @@ impl Model {
             mouse: true,
             armed: None,
             last_derive: now,
+            desk_generation: 0,
+            text_links: join::TextLinks::default(),
             metrics_coverage_due: true,
             view: crate::model::views::ALL,
             store: StoreState::default(),
@@ -434,6 +441,7 @@ impl Model {
     }
 
     fn apply_desk(&mut self, update: DeskUpdate, at: Timestamp) {
+        self.desk_generation += 1;
         let data = &mut self.data;
         if update.full {
             data.inquiries.clear();
@@ -540,23 +548,32 @@ impl Model {
     fn recompute(&mut self) {
         self.last_derive = self.now;
         self.data.history.prune(self.now);
-        self.derived = join::derive(&join::Sources {
-            accounts: &self.data.accounts,
-            inquiries: &self.data.inquiries,
-            metrics: &self.data.metrics,
-            incidents: &self.data.incidents,
-            impact_error_ratio: self.settings.impact_error_ratio,
-            now: self.now,
-            service_tenants: &self.settings.service_tenants,
-            service_areas: &self.settings.service_areas,
-            manual_links: &join::ManualLink::from_writes(&self.writes),
-            history: &self.data.history,
-            health: &self.settings.health,
-            metrics_stale: self
-                .source(SourceKind::Metrics)
-                .and_then(|s| s.last_ok)
-                .is_some_and(|t| self.now.duration_since(t) > METRICS_MAX_AGE),
-        });
+        self.text_links.refresh(
+            self.desk_generation,
+            &self.data.inquiries,
+            &self.data.incidents,
+            &self.settings.service_areas,
+        );
+        self.derived = join::derive_with(
+            &join::Sources {
+                accounts: &self.data.accounts,
+                inquiries: &self.data.inquiries,
+                metrics: &self.data.metrics,
+                incidents: &self.data.incidents,
+                impact_error_ratio: self.settings.impact_error_ratio,
+                now: self.now,
+                service_tenants: &self.settings.service_tenants,
+                service_areas: &self.settings.service_areas,
+                manual_links: &join::ManualLink::from_writes(&self.writes),
+                history: &self.data.history,
+                health: &self.settings.health,
+                metrics_stale: self
+                    .source(SourceKind::Metrics)
+                    .and_then(|s| s.last_ok)
+                    .is_some_and(|t| self.now.duration_since(t) > METRICS_MAX_AGE),
+            },
+            &self.text_links,
+        );
         self.remember();
         self.refresh_coverage();
         if matches!(self.overlay, Overlay::Voc { .. }) {

@@ -6,6 +6,7 @@
 //! link was made, so the on-call engineer can check it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -231,6 +232,13 @@ pub struct Sources<'a> {
 /// Build the derived view.
 #[must_use]
 pub fn derive(src: &Sources<'_>) -> Derived {
+    let text = TextLinks::build(src.inquiries, src.incidents, src.service_areas);
+    derive_with(src, &text)
+}
+
+/// [`derive`] with the text links worked out already (see [`TextLinks`]).
+#[must_use]
+pub fn derive_with(src: &Sources<'_>, text: &TextLinks) -> Derived {
     let org_index: HashMap<String, usize> = src
         .accounts
         .iter()
@@ -266,6 +274,7 @@ pub fn derive(src: &Sources<'_>) -> Derived {
         .map(|(i, incident)| {
             impact(
                 incident,
+                text.of(i),
                 &Links {
                     hurt: &hurt[i],
                     burning: &burning[i],
@@ -308,14 +317,42 @@ struct OrgLookup<'a> {
     org_index: &'a HashMap<String, usize>,
     /// By the interned text's address and length: the same `Name` is the
     /// same allocation (two allocations of one text just take two entries).
-    seen: HashMap<(*const u8, usize), Option<usize>>,
+    seen: HashMap<(*const u8, usize), Option<usize>, BuildHasherDefault<AddressHasher>>,
+}
+
+/// A hasher for addresses, asked 100k times a re-derive: one multiply per
+/// word instead of SipHash's rounds (which guard against chosen keys; an
+/// address is not chosen by anyone outside).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // A product's low bits see only the factors' low bits, and aligned
+        // addresses end in zeros: fold the high half in.
+        self.0 ^ (self.0 >> 29)
+    }
 }
 
 impl<'a> OrgLookup<'a> {
     fn new(org_index: &'a HashMap<String, usize>) -> Self {
         Self {
             org_index,
-            seen: HashMap::with_capacity(org_index.len()),
+            seen: HashMap::with_capacity_and_hasher(org_index.len(), BuildHasherDefault::default()),
         }
     }
 
@@ -330,19 +367,47 @@ impl<'a> OrgLookup<'a> {
 }
 
 /// `text.to_lowercase().contains(needle)` for a lower-case `needle`,
-/// without the copy when `text` is ASCII (the common case, scanned for
-/// every inquiry and incident).
+/// without the copy when it cannot change the answer (the common case,
+/// scanned for every inquiry and incident at every re-derive).
 fn contains_lowered(text: &str, needle: &str) -> bool {
-    if !text.is_ascii() {
-        return text.to_lowercase().contains(needle);
+    if needle.is_ascii() && !lowers_into_ascii(text) {
+        // Lower-casing keeps ASCII ASCII and everything else (but the two
+        // characters `lowers_into_ascii` looks for) outside it, so an ASCII
+        // needle can only match inside the ASCII runs, byte-wise folded.
+        return contains_ascii_folded(text.as_bytes(), needle.as_bytes());
     }
-    // An ASCII text lower-cases to ASCII: a needle with other characters
-    // cannot be in it, and byte-wise ASCII folding is the whole of it.
-    needle.is_empty()
-        || text
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    if text.is_ascii() {
+        // An ASCII text lower-cases to ASCII: a needle with other
+        // characters cannot be in it.
+        return false;
+    }
+    text.to_lowercase().contains(needle)
+}
+
+/// Whether `text` holds a non-ASCII character whose lower case is (or
+/// starts with) an ASCII letter: the Kelvin sign (→ `k`) and `İ` (→ `i̇`).
+fn lowers_into_ascii(text: &str) -> bool {
+    !text.is_ascii() && text.contains(['\u{212a}', '\u{130}'])
+}
+
+/// `needle` (lower-case ASCII) in `hay` with ASCII letters folded: the
+/// first byte found by `memchr` in either case, the rest compared there.
+fn contains_ascii_folded(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(first, first.to_ascii_uppercase(), &hay[from..]) {
+        let start = from + at + 1;
+        if hay
+            .get(start..start + rest.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        {
+            return true;
+        }
+        from = start;
+    }
+    false
 }
 
 /// `text.to_lowercase() == lower` for a lower-case `lower`, without the copy
@@ -686,6 +751,7 @@ fn account_named(src: &Sources<'_>, tenants: &HashMap<&str, usize>, label: &str)
 
 fn impact(
     incident: &Incident,
+    text: &[Linked],
     links: &Links<'_>,
     src: &Sources<'_>,
     tenants: &HashMap<&str, usize>,
@@ -779,26 +845,21 @@ fn impact(
             });
         }
     }
-    let id_lower = incident.id.to_lowercase();
-    // A set, not a scan of `linked` per inquiry: in a SEV1 thousands are
-    // linked by customer and the desk holds 100k.
-    let by_customer: std::collections::HashSet<String> =
-        linked.iter().map(|l| l.inquiry.clone()).collect();
-    for inquiry in src.inquiries.iter().filter(|i| i.status.is_open()) {
-        if by_customer.contains(&*inquiry.id) {
-            continue;
-        }
-        if inquiry.tags.iter().any(|t| equals_lowered(t, &id_lower))
-            || contains_lowered(&inquiry.subject, &id_lower)
-        {
-            linked.push(Linked {
-                inquiry: inquiry.id.to_string(),
-                reason: format!("mentions incident {}", incident.id),
-                confidence: Confidence::Mention,
-            });
-        }
+    // Text links come from the desk and the incident alone; the ones this
+    // incident's customers brought already are not listed twice. A set,
+    // not a scan of `linked` per link: in a SEV1 thousands are linked by
+    // customer.
+    if linked.is_empty() {
+        linked.extend(text.iter().cloned());
+    } else {
+        let by_customer: HashSet<&str> = linked.iter().map(|l| l.inquiry.as_str()).collect();
+        let more: Vec<Linked> = text
+            .iter()
+            .filter(|l| !by_customer.contains(l.inquiry.as_str()))
+            .cloned()
+            .collect();
+        linked.extend(more);
     }
-    link_by_topic(incident, src, &mut linked);
     apply_manual_links(incident, src, &mut linked);
     Impact { affected, linked }
 }
@@ -838,6 +899,101 @@ fn apply_manual_links(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<L
             }
         }
     }
+}
+
+/// The links each incident makes through text alone: open inquiries that
+/// mention it, and (for an open one) those about its service or sharing
+/// its title's terms. They depend on the desk and the incidents, not on the
+/// metrics or the clock, so the model keeps them between the metrics polls
+/// that re-derive everything else: scanning 100k subjects per incident at
+/// every poll was most of an idle cockpit's work.
+#[derive(Debug, Clone, Default)]
+pub struct TextLinks {
+    /// What they were built from: each incident's identity and the parts
+    /// of it the links read, with the desk's generation.
+    key: (u64, Vec<TextKey>, BTreeMap<String, Vec<String>>),
+    /// Parallel to the incidents: mentions first, then topic links, each
+    /// in desk order.
+    links: Vec<Vec<Linked>>,
+}
+
+type TextKey = (String, String, Option<String>, Timestamp, bool);
+
+impl TextLinks {
+    /// Work them out for every incident.
+    #[must_use]
+    pub fn build(
+        inquiries: &[Inquiry],
+        incidents: &[Incident],
+        service_areas: &BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        let links = incidents
+            .iter()
+            .map(|incident| {
+                let mut linked = mentions(incident, inquiries);
+                link_by_topic(incident, inquiries, service_areas, &mut linked);
+                linked
+            })
+            .collect();
+        Self {
+            key: (0, Vec::new(), BTreeMap::new()),
+            links,
+        }
+    }
+
+    /// Keep them while neither the desk (its `generation`, which the
+    /// caller moves on every change of the inquiries), the incidents nor
+    /// the service areas changed; build them again otherwise.
+    pub fn refresh(
+        &mut self,
+        generation: u64,
+        inquiries: &[Inquiry],
+        incidents: &[Incident],
+        service_areas: &BTreeMap<String, Vec<String>>,
+    ) {
+        let key = (
+            generation,
+            incidents
+                .iter()
+                .map(|i| {
+                    (
+                        i.id.to_string(),
+                        i.title.clone(),
+                        i.service.clone(),
+                        i.started_at,
+                        i.is_open(),
+                    )
+                })
+                .collect(),
+            service_areas.clone(),
+        );
+        if key != self.key || self.links.len() != incidents.len() {
+            *self = Self::build(inquiries, incidents, service_areas);
+            self.key = key;
+        }
+    }
+
+    fn of(&self, incident: usize) -> &[Linked] {
+        self.links.get(incident).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Open inquiries that name the incident, in a tag or their subject.
+fn mentions(incident: &Incident, inquiries: &[Inquiry]) -> Vec<Linked> {
+    let id_lower = incident.id.to_lowercase();
+    inquiries
+        .iter()
+        .filter(|i| i.status.is_open())
+        .filter(|i| {
+            i.tags.iter().any(|t| equals_lowered(t, &id_lower))
+                || contains_lowered(&i.subject, &id_lower)
+        })
+        .map(|i| Linked {
+            inquiry: i.id.to_string(),
+            reason: format!("mentions incident {}", incident.id),
+            confidence: Confidence::Mention,
+        })
+        .collect()
 }
 
 /// Words of an incident title too common to tie an inquiry to it.
@@ -905,6 +1061,9 @@ fn shared_terms<'t>(text: &str, title: &'t BTreeSet<String>) -> Vec<&'t str> {
             title
                 .iter()
                 .find(|t| t.len() == word.len() && t.eq_ignore_ascii_case(word))
+        } else if !lowers_into_ascii(word) && title.iter().all(|t| t.is_ascii()) {
+            // Its lower case keeps a non-ASCII character: no ASCII term.
+            None
         } else {
             title.get(&word.to_lowercase())
         };
@@ -922,7 +1081,12 @@ fn shared_terms<'t>(text: &str, title: &'t BTreeSet<String>) -> Vec<&'t str> {
 /// or its subject shares at least two of the title's distinctive terms
 /// (terms). Either way it must have arrived or moved after the incident
 /// began: an export question from last week is not about today's outage.
-fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked>) {
+fn link_by_topic(
+    incident: &Incident,
+    inquiries: &[Inquiry],
+    service_areas: &BTreeMap<String, Vec<String>>,
+    linked: &mut Vec<Linked>,
+) {
     // A resolved incident brings no new inquiries by time.
     if !incident.is_open() {
         return;
@@ -931,7 +1095,7 @@ fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked
         .service
         .as_deref()
         .map_or_else(Vec::new, |service| {
-            src.service_areas
+            service_areas
                 .iter()
                 .find(|(s, _)| s.eq_ignore_ascii_case(service))
                 .map_or_else(
@@ -940,18 +1104,20 @@ fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked
                 )
         });
     let title = terms(&incident.title);
-    let already: HashSet<String> = linked.iter().map(|l| l.inquiry.clone()).collect();
-    for inquiry in src.inquiries.iter().filter(|i| {
+    // The mentions found already (few: a set only when there are some).
+    let already: HashSet<&str> = linked.iter().map(|l| l.inquiry.as_str()).collect();
+    let mut topical = Vec::new();
+    for inquiry in inquiries.iter().filter(|i| {
         i.status.is_open()
             && (i.created_at >= incident.started_at || i.updated_at >= incident.started_at)
-            && !already.contains(i.id.as_str())
+            && (already.is_empty() || !already.contains(i.id.as_str()))
     }) {
         let area = inquiry
             .feature_area
             .as_deref()
             .filter(|a| areas.iter().any(|s| s.eq_ignore_ascii_case(a)));
         if let Some(area) = area {
-            linked.push(Linked {
+            topical.push(Linked {
                 inquiry: inquiry.id.to_string(),
                 reason: format!(
                     "feature area {area} is what service {} serves, and it came in after the incident began",
@@ -967,7 +1133,7 @@ fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked
         }
         let shared = shared_terms(&inquiry.subject, &title);
         if shared.len() >= 2 {
-            linked.push(Linked {
+            topical.push(Linked {
                 inquiry: inquiry.id.to_string(),
                 reason: format!(
                     "a candidate: its subject shares \"{}\" with the incident's title",
@@ -977,6 +1143,7 @@ fn link_by_topic(incident: &Incident, src: &Sources<'_>, linked: &mut Vec<Linked
             });
         }
     }
+    linked.append(&mut topical);
 }
 
 /// What the next action is decided from.
@@ -1598,6 +1765,48 @@ mod tests {
             linked.contains(&("6".to_owned(), Confidence::AreaTime)),
             "{linked:?}"
         );
+    }
+
+    #[test]
+    fn text_links_are_kept_until_the_desk_or_an_incident_changes() {
+        let now: Timestamp = "2026-11-21T10:00:00Z".parse().unwrap();
+        let mut outage = incident("PX1", now - SignedDuration::from_hours(1));
+        outage.service = Some("exports".into());
+        let later = now - SignedDuration::from_mins(5);
+        let mut inquiries = vec![ask("1", "Is PX1 fixed yet?", "billing", later)];
+        let areas = BTreeMap::new();
+        let ids = |t: &TextLinks| -> Vec<(String, Confidence)> {
+            t.of(0)
+                .iter()
+                .map(|l| (l.inquiry.clone(), l.confidence))
+                .collect()
+        };
+        let mut text = TextLinks::default();
+        text.refresh(1, &inquiries, std::slice::from_ref(&outage), &areas);
+        assert_eq!(ids(&text), [("1".to_owned(), Confidence::Mention)]);
+        // The same generation: the desk is taken to be as it was (a
+        // metrics poll re-derives with the links it has).
+        inquiries.push(ask("2", "Exports stuck", "exports", later));
+        text.refresh(1, &inquiries, std::slice::from_ref(&outage), &areas);
+        assert_eq!(ids(&text).len(), 1, "kept, not rescanned");
+        // The desk moved on: the new inquiry is linked by its area.
+        text.refresh(2, &inquiries, std::slice::from_ref(&outage), &areas);
+        assert_eq!(
+            ids(&text),
+            [
+                ("1".to_owned(), Confidence::Mention),
+                ("2".to_owned(), Confidence::AreaTime)
+            ]
+        );
+        // The incident resolved: it links by mention only.
+        outage.status = IncidentStatus::Resolved;
+        text.refresh(2, &inquiries, std::slice::from_ref(&outage), &areas);
+        assert_eq!(ids(&text), [("1".to_owned(), Confidence::Mention)]);
+        // Another incident: its own list, empty here.
+        let other = incident("PY2", now);
+        text.refresh(2, &inquiries, &[outage, other], &areas);
+        assert_eq!(text.links.len(), 2);
+        assert!(text.of(1).is_empty());
     }
 
     #[test]
