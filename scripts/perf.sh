@@ -74,7 +74,7 @@ polls_before=$(grep -c 'poll done' "$log")
 before=$(ticks "$pid")
 sim_before=$(ticks "$sim_pid")
 if [ -n "${PROFILE:-}" ]; then
-    perf record -F 199 -g -p "$pid" -o "$PROFILE" -- sleep "$idle" >/dev/null 2>&1
+    perf record -F 199 --call-graph dwarf,16384 -p "$pid" -o "$PROFILE" -- sleep "$idle" >/dev/null 2>&1
 else
     sleep "$idle"
 fi
