@@ -7,7 +7,6 @@
 //! (good and valid events per window, `core::slo::SloCounts`) and this
 //! module decides what they mean. No IO, no clock.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::core::domain::MetricsSnapshot;
@@ -146,36 +145,39 @@ pub fn report(slo: &SloCounts) -> SloReport {
         min_bad_events: slo.min_bad_events,
     };
     let counts = &slo.windows;
-    let tenants: BTreeSet<&String> = counts.values().flat_map(|c| c.by_tenant.keys()).collect();
-    // Each window's tenants are walked once, in step with the sorted
-    // tenant list, instead of looked up by name for every question
-    // `evaluate` asks (about twenty per tenant, 10k tenants a poll).
+    // Each window's tenants (sorted maps) are walked once, in step: the
+    // next tenant is the least one any window still holds. No set of all
+    // tenants and no look-up by name for every question `evaluate` asks
+    // (about twenty per tenant, 10k tenants a poll).
     let mut cursors: Vec<(Duration, std::iter::Peekable<_>)> = counts
         .iter()
         .map(|(w, c)| (*w, c.by_tenant.iter().peekable()))
         .collect();
     let mut found: Vec<(Duration, Option<Counts>)> = Vec::with_capacity(cursors.len());
-    let by_tenant = tenants
-        .into_iter()
-        .map(|tenant| {
-            found.clear();
-            for (w, cursor) in &mut cursors {
-                let here = cursor.next_if(|(t, _)| *t == tenant).map(|(_, c)| *c);
-                found.push((*w, here));
-            }
-            let state = evaluate(&objective, |w| {
-                found.iter().find(|(x, _)| *x == w).and_then(|(_, c)| *c)
-            });
-            (tenant.clone(), state)
-        })
-        .collect();
+    // In tenant order already: collected into the map in one sweep.
+    let mut by_tenant = Vec::new();
+    while let Some(tenant) = cursors
+        .iter_mut()
+        .filter_map(|(_, cursor)| cursor.peek().map(|(t, _)| *t))
+        .min()
+    {
+        found.clear();
+        for (w, cursor) in &mut cursors {
+            let here = cursor.next_if(|(t, _)| *t == tenant).map(|(_, c)| *c);
+            found.push((*w, here));
+        }
+        let state = evaluate(&objective, |w| {
+            found.iter().find(|(x, _)| *x == w).and_then(|(_, c)| *c)
+        });
+        by_tenant.push((tenant.clone(), state));
+    }
     SloReport {
         name: slo.name.clone(),
         service: slo.service.clone(),
         target: slo.target,
         window: promql_duration(slo.window),
         global: evaluate(&objective, |w| counts.get(&w).and_then(|c| c.global)),
-        by_tenant,
+        by_tenant: by_tenant.into_iter().collect(),
     }
 }
 

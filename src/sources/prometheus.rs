@@ -820,11 +820,14 @@ impl Prometheus {
                     series.unreadable
                 ));
             }
-            if out.contains_key(&tenant) {
-                duplicated.insert(tenant);
-                continue;
+            match out.entry(tenant) {
+                std::collections::btree_map::Entry::Occupied(first) => {
+                    duplicated.insert(first.key().clone());
+                }
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(series.samples);
+                }
             }
-            out.insert(tenant, series.samples);
         }
         if unlabelled > 0 {
             warnings.push(format!(
