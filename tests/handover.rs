@@ -146,7 +146,15 @@ fn seed(journal: &mut Journal) -> Vec<Write> {
             at(9 * 60),
         )
         .unwrap();
-    journal.since(at(8 * 60)).unwrap()
+    let mut writes = journal.since(at(8 * 60)).unwrap();
+    // A teammate's note in a shared team journal: its author (another
+    // cockpit's `[ui] me`, so not to be trusted as markup) is named.
+    writes
+        .iter_mut()
+        .find(|w| w.text.starts_with("Call with Acme"))
+        .unwrap()
+        .author = Some("Kim\u{1b}[2J Lee".into());
+    writes
 }
 
 /// The render fixture, plus an SLO burning for Acme, a hostile inquiry
@@ -321,7 +329,7 @@ fn the_report_has_every_section_with_the_right_items() {
     assert!(writes_section.contains(escalation), "{writes_section}");
     assert!(
         writes_section.contains(
-            "- 09:45 UTC · annotate · customer:c1 · \"Call with Acme booked for Monday\" — local"
+            "- 09:45 UTC · annotate · customer:c1 · \"Call with Acme booked for Monday\" — local · by Kim\\[2J Lee\n"
         ),
         "{writes_section}"
     );

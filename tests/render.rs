@@ -513,3 +513,30 @@ fn inquiry_detail_shows_custom_status_due_date_channel_plan_and_rating() {
     assert!(text.contains("Enterprise"), "{text}");
     assert!(text.contains("bad (2026-11-20)"), "{text}");
 }
+
+/// In a team's shared journal `J` names whose each write is, so the
+/// on-call engineer sees the CRE already called; one's own writes (`[ui]
+/// me`) go without, and a hostile author cannot reach the terminal.
+#[test]
+fn the_journal_names_a_teammates_write_and_not_ones_own() {
+    use cre_cockpit::core::writes::StepState;
+    let mut m = model();
+    m.settings.me = Some("Sam".into());
+    let mut theirs = common::journalled(2, &[StepState::Sent]);
+    theirs.text = "called Acme's CTO".into();
+    theirs.author = Some("Kim\u{1b}[2J Lee".into());
+    let mut mine = common::journalled(1, &[StepState::Queued]);
+    mine.author = Some("Sam".into());
+    m.update(Message::JournalLoaded(vec![theirs, mine]));
+    m.update(key('J'));
+    let text = screen(&render(&mut m, 120, 40));
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}:\n{text}"))
+            .to_string()
+    };
+    assert!(line("called Acme's CTO").contains("by Kim"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(!line("called the customer").contains(" by "), "{text}");
+}

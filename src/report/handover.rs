@@ -610,9 +610,15 @@ fn writes(out: &mut String, r: &Report<'_>) {
         let _ = writeln!(out, "None this shift.");
     }
     for w in shift.iter().take(MAX_ITEMS) {
+        // A team's journal holds everyone's writes: the next shift needs
+        // to know whom to ask.
+        let by = w
+            .author
+            .as_deref()
+            .map_or_else(String::new, |a| format!(" · by {}", md(a, 60)));
         let _ = writeln!(
             out,
-            "- {} · {} · {} · \"{}\" — {}",
+            "- {} · {} · {} · \"{}\" — {}{by}",
             hhmm(w.created_at),
             w.kind,
             md(&w.target.to_string(), 80),

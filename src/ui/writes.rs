@@ -8,8 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::theme;
 use super::widgets::{self, Hints, Overlay};
-use crate::core::text;
 use crate::core::writes::{SourceWrite, StepState, Write};
+use crate::core::{sanitize, text};
 use crate::insight::updates::Rendered;
 use crate::model::action::Action;
 use crate::model::{Model, Prompt, UpdateStage, Visibility};
@@ -30,11 +30,23 @@ pub fn write_line(model: &Model, write: &Write) -> Line<'static> {
             theme::write_state(state),
         ),
         Span::raw(text::truncate(first, 80)),
-        Span::styled(
-            format!("  {}", text::ago(model.now, write.created_at)),
-            theme::MUTED,
-        ),
     ];
+    // A teammate's write (a shared team journal) says whose it is; one's
+    // own (`[ui] me`) goes without.
+    if let Some(author) = write
+        .author
+        .as_deref()
+        .filter(|a| model.settings.me.as_deref() != Some(*a))
+    {
+        spans.push(Span::styled(
+            format!("  by {}", text::truncate(&sanitize::text(author), 24)),
+            theme::ACCENT,
+        ));
+    }
+    spans.push(Span::styled(
+        format!("  {}", text::ago(model.now, write.created_at)),
+        theme::MUTED,
+    ));
     if let Some(error) = write
         .steps
         .iter()
