@@ -8,6 +8,7 @@
 pub mod logging;
 pub mod outbox;
 pub mod poll;
+pub mod presence;
 pub mod terminal;
 pub mod wiring;
 
@@ -53,6 +54,8 @@ pub struct Runtime {
     pub notifier: Option<Notifier>,
     /// The local store, when it opened.
     pub store: Option<crate::store::Handle>,
+    /// Team mode: where the model's announcements of what is open go.
+    pub presence: Option<crate::app::presence::Open>,
 }
 
 /// Shows a notification.
@@ -81,6 +84,7 @@ impl Runtime {
             editor: None,
             notifier: None,
             store: None,
+            presence: None,
         }
     }
 }
@@ -313,6 +317,11 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
                     Err(e) => send(&tx, Message::Status(format!("not cancelled: {e}"))),
                 }
             });
+        }
+        Effect::Announce(open) => {
+            if let Some(presence) = &runtime.presence {
+                presence.send_replace(open);
+            }
         }
         Effect::Notify(notification) => {
             if let Some(notify) = &mut runtime.notifier {

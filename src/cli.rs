@@ -464,7 +464,7 @@ async fn tui(
     let (tx, rx) = mpsc::unbounded_channel();
     // The stored history arrives as the first message; the loop saves
     // through the handle.
-    let (store, stored) = crate::store::open_and_load(&store_dir(demo), Timestamp::now());
+    let (store, stored) = writes::open_history(config, demo, Timestamp::now())?;
     let _ = tx.send(crate::model::message::Message::Stored(stored));
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
@@ -494,6 +494,11 @@ async fn tui(
         tx.clone(),
         cancel.clone(),
     );
+    // Team mode: teammates see what this cockpit has open, and it theirs.
+    let presence = config
+        .team
+        .as_ref()
+        .map(|_| crate::app::presence::spawn(journal.clone(), tx.clone(), cancel.clone()));
     let (mut term, guard) = terminal::enter()?;
     let runtime = app::Runtime {
         tx,
@@ -508,6 +513,7 @@ async fn tui(
         notifier: Some(Box::new(terminal::notify)),
         store: store.clone(),
         started: Some(started),
+        presence,
     };
     let result = app::run(&mut term, model, terminal::input(), runtime).await;
     drop(guard);
@@ -561,7 +567,7 @@ async fn poll_model(
     let client = http::client();
     let sources = resumable(Sources::build(config, secrets, &client)?, demo);
     let mut model = Model::new(config.settings(demo), sources.states(), Timestamp::now());
-    let (store, stored) = crate::store::open_and_load(&store_dir(demo), model.now);
+    let (store, stored) = writes::open_history(config, demo, model.now)?;
     model.update(crate::model::message::Message::Stored(stored));
     // The journal's writes: links made by hand and the update cadence.
     if let Ok(journal) = writes::open_journal(config, demo)

@@ -213,6 +213,7 @@ impl Config {
             service_areas: self.service_areas.clone(),
             sla: self.built.sla.clone(),
             me: self.ui.me.clone(),
+            team: self.team.is_some(),
             impact_error_ratio: self
                 .ui
                 .impact_error_ratio

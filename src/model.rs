@@ -19,6 +19,7 @@ mod persist;
 mod prompt;
 pub mod query;
 mod settings;
+pub mod team;
 mod view;
 pub mod views;
 
@@ -163,6 +164,10 @@ pub struct Model {
     metrics_coverage_due: bool,
     /// The saved view of the inquiries pane (index into `settings.views`).
     pub view: usize,
+    /// What teammates' cockpits have open (team mode), as last listed.
+    pub presence: Vec<crate::core::writes::Presence>,
+    /// What this cockpit last announced it has open (team mode).
+    announced: Option<(crate::core::writes::Target, crate::core::writes::Doing)>,
     /// The local store: loaded yet, last saved, a save to request.
     pub store: StoreState,
     /// Support KPIs, recomputed when the desk answers and every minute.
@@ -207,6 +212,8 @@ impl Model {
             text_links: join::TextLinks::default(),
             metrics_coverage_due: true,
             view: crate::model::views::ALL,
+            presence: Vec::new(),
+            announced: None,
             store: StoreState::default(),
             kpis: crate::insight::kpi::Kpis {
                 at: now,
@@ -225,6 +232,7 @@ impl Model {
     pub fn update(&mut self, message: Message) -> Vec<Effect> {
         let mut effects = self.handle(message);
         effects.extend(self.take_persist());
+        effects.extend(self.take_announce());
         effects
     }
 
@@ -386,6 +394,7 @@ impl Model {
                 self.recompute();
             }
             Message::Edited(result) => self.edited(result),
+            Message::Presence(list) => self.presence_seen(list),
         }
         if may_notify || tick {
             let conditions = if may_notify {

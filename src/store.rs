@@ -12,6 +12,7 @@
 
 pub mod db;
 pub mod journal;
+pub mod team_history;
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,29 @@ pub enum StoreError {
         found: usize,
         known: usize,
     },
+    /// The team store (`[team] store`), with the place and the reason.
+    #[error("{0}")]
+    Team(String),
 }
+
+/// Where the health history is kept: the local SQLite file ([`Store`]), or
+/// the team's PostgreSQL store in team mode ([`team_history::TeamHistory`]).
+pub trait History: Send {
+    /// Everything the model needs at start, as of `today`.
+    fn load(&mut self, today: Date) -> Result<Loaded, StoreError>;
+    /// Save a batch in one transaction, and forget what is too old to matter.
+    fn save(&mut self, batch: &Persist, now: Timestamp) -> Result<(), StoreError>;
+}
+
+/// Today's score per customer, replaced while the day lasts (the same text
+/// for both backends: `$n` parameters bind by position in SQLite too).
+const PUT_SCORE: &str = "INSERT INTO health_score
+       (account_id, day, score, band, coverage, f1, f2, f3, f4, f5, f6, f7, f8)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (account_id, day) DO UPDATE SET
+       score = excluded.score, band = excluded.band, coverage = excluded.coverage,
+       f1 = excluded.f1, f2 = excluded.f2, f3 = excluded.f3, f4 = excluded.f4,
+       f5 = excluded.f5, f6 = excluded.f6, f7 = excluded.f7, f8 = excluded.f8";
 
 pub struct Store {
     conn: Connection,
@@ -218,15 +241,7 @@ impl Store {
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let tx = self.conn.transaction()?;
         {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO health_score
-                   (account_id, day, score, band, coverage, f1, f2, f3, f4, f5, f6, f7, f8)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (account_id, day) DO UPDATE SET
-                   score = excluded.score, band = excluded.band, coverage = excluded.coverage,
-                   f1 = excluded.f1, f2 = excluded.f2, f3 = excluded.f3, f4 = excluded.f4,
-                   f5 = excluded.f5, f6 = excluded.f6, f7 = excluded.f7, f8 = excluded.f8",
-            )?;
+            let mut put = tx.prepare_cached(PUT_SCORE)?;
             for (account, d) in &batch.scores {
                 let s = &d.sub_scores;
                 put.execute(params![
@@ -282,15 +297,30 @@ impl Store {
     }
 }
 
-/// A store shared by the tasks that save to it; SQLite calls block, so
+impl History for Store {
+    fn load(&mut self, today: Date) -> Result<Loaded, StoreError> {
+        Self::load(self, today)
+    }
+    fn save(&mut self, batch: &Persist, now: Timestamp) -> Result<(), StoreError> {
+        Self::save(self, batch, now)
+    }
+}
+
+/// A history shared by the tasks that save to it; both backends block, so
 /// callers run them on the blocking pool.
-#[derive(Debug, Clone)]
-pub struct Handle(std::sync::Arc<std::sync::Mutex<Store>>);
+#[derive(Clone)]
+pub struct Handle(std::sync::Arc<std::sync::Mutex<Box<dyn History>>>);
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("store::Handle")
+    }
+}
 
 impl Handle {
     #[must_use]
-    pub fn new(store: Store) -> Self {
-        Self(std::sync::Arc::new(std::sync::Mutex::new(store)))
+    pub fn new(store: impl History + 'static) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Box::new(store))))
     }
 
     /// Save a batch (blocking).
@@ -306,7 +336,7 @@ impl Handle {
 
     /// Load the history (blocking).
     pub fn load(&self, today: Date) -> Result<Loaded, StoreError> {
-        let store = self
+        let mut store = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -321,6 +351,23 @@ pub fn open_and_load(dir: &Path, now: Timestamp) -> (Option<Handle>, Result<Load
     match Store::open_in(dir) {
         Ok(store) => {
             let handle = Handle::new(store);
+            let loaded = handle.load(today).map_err(|e| e.to_string());
+            (Some(handle), loaded)
+        }
+        Err(e) => (None, Err(e.to_string())),
+    }
+}
+
+/// Connect to the team's history (team mode) and read it, or say why not;
+/// as [`open_and_load`] otherwise.
+pub fn open_and_load_team(
+    target: &journal::TeamTarget,
+    now: Timestamp,
+) -> (Option<Handle>, Result<Loaded, String>) {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    match team_history::TeamHistory::connect(target) {
+        Ok(history) => {
+            let handle = Handle::new(history);
             let loaded = handle.load(today).map_err(|e| e.to_string());
             (Some(handle), loaded)
         }

@@ -557,3 +557,179 @@ fn a_team_journal_reconnects_after_the_server_drops_it() {
     let after = note(&mut j, "8", "after");
     assert_eq!(b.open().pending().unwrap().len(), 2, "{after:?}");
 }
+
+/// Presence in the team store: each cockpit sees what the *other* cockpits
+/// have open (not its own), by their `[ui] me`; a cockpit that closed what
+/// it had open, or whose heartbeat is older than asked for, is not listed;
+/// an announcement does not count as a journal change (the outboxes are
+/// not woken by heartbeats).
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn presence_lists_what_the_other_cockpits_have_open() {
+    use cre_cockpit::core::writes::{Doing, Presence};
+    let b = Pg(common::pg_target("presence"));
+    let mut kim = b.open().with_author(Some("Kim".into()));
+    let mut lee = b.open().with_author(Some("Lee".into()));
+    let (kims, lees) = (Owner::this_process(), Owner::this_process());
+    let inquiry = Target::Inquiry("101".into());
+    kim.announce(&kims, Some((&inquiry, Doing::Writing)), now())
+        .unwrap();
+    lee.announce(
+        &lees,
+        Some((&Target::Customer("c1".into()), Doing::Viewing)),
+        now(),
+    )
+    .unwrap();
+    let since = now() - SignedDuration::from_secs(45);
+    assert_eq!(
+        lee.presence(&lees, since).unwrap(),
+        [Presence {
+            who: "Kim".into(),
+            target: inquiry.clone(),
+            doing: Doing::Writing,
+            seen_at: now(),
+        }]
+    );
+    let seen_by_kim = kim.presence(&kims, since).unwrap();
+    assert_eq!(seen_by_kim.len(), 1, "{seen_by_kim:?}");
+    assert_eq!(seen_by_kim[0].who, "Lee");
+    assert!(
+        !kim.changed_elsewhere().unwrap(),
+        "a heartbeat is not a write"
+    );
+
+    // Kim closes the dialog: nothing of Kim's is listed any more.
+    kim.announce(&kims, None, now()).unwrap();
+    assert!(lee.presence(&lees, since).unwrap().is_empty());
+    // Lee's last heartbeat is a minute old for a later reader.
+    let later = now() + SignedDuration::from_secs(60);
+    assert!(
+        kim.presence(&kims, later - SignedDuration::from_secs(45))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A local journal has no teammates: announcing is a no-op, the list empty.
+#[test]
+fn a_local_journal_keeps_no_presence() {
+    use cre_cockpit::core::writes::Doing;
+    let b = Sqlite::new();
+    let mut j = b.open().with_author(Some("Kim".into()));
+    let mut other = b.open().with_author(Some("Lee".into()));
+    j.announce(
+        &Owner::this_process(),
+        Some((&Target::Inquiry("1".into()), Doing::Viewing)),
+        now(),
+    )
+    .unwrap();
+    assert!(
+        other
+            .presence(
+                &Owner::this_process(),
+                now() - SignedDuration::from_secs(45)
+            )
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The health history is kept once per team: what one cockpit saves the
+/// others load, so every CRE sees the same trend and action deadlines. The
+/// same day saved again is replaced; triggers are replaced as a set with
+/// their start kept to the second; an incident seen by two cockpits is kept
+/// once; what is older than kept is forgotten.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn the_health_history_is_kept_once_per_team() {
+    use cre_cockpit::core::domain::Severity;
+    use cre_cockpit::insight::health::{Band, DayScore};
+    use cre_cockpit::insight::history::{IncidentSeen, Persist, Trigger};
+    use cre_cockpit::store::History;
+    use cre_cockpit::store::team_history::TeamHistory;
+    let target = common::pg_target("history");
+    let mut kim = TeamHistory::connect(&target).unwrap();
+    let mut lee = TeamHistory::connect(&target).unwrap();
+    let today = now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let score = |days_ago: i64, score: f64| DayScore {
+        day: today.checked_sub(jiff::Span::new().days(days_ago)).unwrap(),
+        score,
+        band: if score < 50.0 { Band::Red } else { Band::Green },
+        coverage: 0.8,
+        sub_scores: [
+            Some(10.0),
+            None,
+            Some(score),
+            None,
+            None,
+            None,
+            None,
+            Some(1.5),
+        ],
+    };
+    let seen = |incident: &str, days_ago: i64| IncidentSeen {
+        incident: incident.into(),
+        account: "c1".into(),
+        severity: Severity::Sev1,
+        started_at: now() - SignedDuration::from_hours(24 * days_ago),
+    };
+    let since = now() - SignedDuration::from_secs(3_723);
+    kim.save(
+        &Persist {
+            scores: vec![("c1".into(), score(7, 81.0)), ("c1".into(), score(0, 70.0))],
+            triggers: vec![(
+                "c1".into(),
+                Trigger {
+                    code: "F4".into(),
+                    since,
+                },
+            )],
+            incidents: vec![seen("PSEV1", 2), seen("POLD", 45)],
+        },
+        now(),
+    )
+    .unwrap();
+    // Lee's cockpit saves the same day later, and sees the same incident.
+    lee.save(
+        &Persist {
+            scores: vec![("c1".into(), score(0, 42.0))],
+            triggers: vec![(
+                "c1".into(),
+                Trigger {
+                    code: "F4".into(),
+                    since,
+                },
+            )],
+            incidents: vec![seen("PSEV1", 2)],
+        },
+        now(),
+    )
+    .unwrap();
+    let loaded = kim.load(today).unwrap();
+    let scores: Vec<(i64, f64)> = loaded
+        .scores
+        .iter()
+        .map(|(a, d)| {
+            assert_eq!(a, "c1");
+            ((today - d.day).get_days().into(), d.score)
+        })
+        .collect();
+    assert_eq!(scores, [(7, 81.0), (0, 42.0)]);
+    assert_eq!(loaded.scores[1].1, score(0, 42.0), "every field kept");
+    assert_eq!(loaded.triggers.len(), 1);
+    assert_eq!(loaded.triggers[0].1.since, since);
+    let incidents: Vec<&str> = loaded
+        .incidents
+        .iter()
+        .map(|s| s.incident.as_str())
+        .collect();
+    assert_eq!(
+        incidents,
+        ["PSEV1"],
+        "once, and the 45-day-old one forgotten"
+    );
+
+    // A cockpit with no trigger for c1 any more replaces the set.
+    lee.save(&Persist::default(), now()).unwrap();
+    assert!(kim.load(today).unwrap().triggers.is_empty());
+}

@@ -24,17 +24,8 @@ const WAIT_LIMIT: Duration = Duration::from_secs(120);
 /// demo's writes stay apart from a real desk's (its own file or schema),
 /// and every write records `[ui] me` as its author.
 pub fn open_journal(config: &Config, demo: bool) -> Result<SharedJournal, Failure> {
-    let journal = match &config.team {
-        Some(team) => {
-            let password = team.password().map_err(Failure::Other)?;
-            let target = crate::store::journal::TeamTarget::new(
-                &team.store,
-                password.as_deref(),
-                &team.schema_for(demo),
-            )
-            .map_err(|e| Failure::Other(e.to_string()))?;
-            Journal::connect(&target)
-        }
+    let journal = match team_target(config, demo)? {
+        Some(target) => Journal::connect(&target),
         None => Journal::open(&super::store_dir(demo).join(crate::store::FILE)),
     }
     .map_err(|e| Failure::Other(e.to_string()))?
@@ -44,6 +35,40 @@ pub fn open_journal(config: &Config, demo: bool) -> Result<SharedJournal, Failur
         tracing::error!("journal: {lost}");
     }
     Ok(Arc::new(Mutex::new(journal)))
+}
+
+/// The team store (`[team]`), with its password read, if configured.
+pub fn team_target(
+    config: &Config,
+    demo: bool,
+) -> Result<Option<crate::store::journal::TeamTarget>, Failure> {
+    let Some(team) = &config.team else {
+        return Ok(None);
+    };
+    let password = team.password().map_err(Failure::Other)?;
+    crate::store::journal::TeamTarget::new(&team.store, password.as_deref(), &team.schema_for(demo))
+        .map(Some)
+        .map_err(|e| Failure::Other(e.to_string()))
+}
+
+/// The health history: the team's in team mode (every CRE sees the same
+/// trend), else the local store's; with what it held, or why it could not
+/// be read.
+pub fn open_history(
+    config: &Config,
+    demo: bool,
+    now: jiff::Timestamp,
+) -> Result<
+    (
+        Option<crate::store::Handle>,
+        Result<crate::insight::history::Loaded, String>,
+    ),
+    Failure,
+> {
+    Ok(match team_target(config, demo)? {
+        Some(target) => crate::store::open_and_load_team(&target, now),
+        None => crate::store::open_and_load(&super::store_dir(demo), now),
+    })
 }
 
 fn writers(config: &Config, secrets: &Secrets, read_only: bool) -> Result<Writers, Failure> {

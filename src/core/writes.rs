@@ -55,6 +55,27 @@ impl std::fmt::Display for Target {
     }
 }
 
+/// What a teammate's cockpit has open (team mode): shown on the rows so
+/// two people do not answer or escalate the same thing unknowingly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    /// The teammate's `[ui] me`.
+    pub who: String,
+    pub target: Target,
+    pub doing: Doing,
+    /// Their cockpit's last heartbeat.
+    pub seen_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum Doing {
+    /// Reading it (a detail or incident mode).
+    Viewing,
+    /// A note, escalation, link or customer update on it is being written.
+    Writing,
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, strum::EnumString,
 )]

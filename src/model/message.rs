@@ -67,6 +67,8 @@ pub enum Message {
     Edited(Result<String, String>),
     /// The local store's history arrived (or could not be read).
     Stored(Result<crate::insight::history::Loaded, String>),
+    /// What teammates' cockpits have open (team mode), listed afresh.
+    Presence(Vec<crate::core::writes::Presence>),
 }
 
 /// Something the model wants done.
@@ -100,4 +102,7 @@ pub enum Effect {
     /// Render the handover report of the shift that ends now and write it
     /// into the data dir's `handovers/` folder.
     Handover,
+    /// Tell teammates (team mode) what this cockpit has open now, or that
+    /// nothing is.
+    Announce(Option<(crate::core::writes::Target, crate::core::writes::Doing)>),
 }

@@ -28,6 +28,9 @@ pub enum Prompt {
         about: String,
         /// Escalation target names, the suggested ones first.
         options: Vec<String>,
+        /// A teammate escalated this within the hour (who and when, in
+        /// words): asked about before anything else.
+        teammate: Option<String>,
         selected: usize,
         confirm: Option<Vec<SourceWrite>>,
         /// The text journalled with the write (and its context bundle).
@@ -214,10 +217,18 @@ impl Model {
         if options.is_empty() {
             return self.say("no escalation targets: add [[escalation.targets]] to the config");
         }
+        let teammate = self.teammate_escalation(&target).map(|w| {
+            format!(
+                "{} escalated this {}",
+                w.author.as_deref().unwrap_or_default(),
+                crate::core::text::ago(self.now, w.created_at)
+            )
+        });
         self.prompt = Some(Prompt::Escalate {
             target,
             about,
             options,
+            teammate,
             selected: 0,
             confirm: None,
             text: String::new(),
@@ -305,6 +316,16 @@ impl Model {
                 }
                 (true, KeyCode::Char('n') | KeyCode::Esc) => *confirm = None,
                 (true, _) => {}
+            },
+            // A teammate's escalation within the hour: `y` goes on to pick
+            // a target, anything else leaves it at theirs.
+            Prompt::Escalate {
+                teammate: teammate @ Some(_),
+                ..
+            } => match key.code {
+                KeyCode::Char('y') => *teammate = None,
+                KeyCode::Char('n') | KeyCode::Esc => self.prompt = None,
+                _ => {}
             },
             Prompt::Escalate {
                 target,

@@ -15,6 +15,8 @@ pub struct Settings {
     pub service_areas: std::collections::BTreeMap<String, Vec<String>>,
     pub sla: crate::insight::sla::Policy,
     pub me: Option<String>,
+    /// Team mode (`[team] store`): presence is announced and shown.
+    pub team: bool,
     pub impact_error_ratio: f64,
     pub demo: bool,
     pub read_only: bool,
@@ -54,6 +56,7 @@ impl Default for Settings {
             service_areas: std::collections::BTreeMap::new(),
             sla: crate::insight::sla::Policy::default(),
             me: None,
+            team: false,
             impact_error_ratio: join::DEFAULT_IMPACT_ERROR_RATIO,
             demo: false,
             read_only: false,

@@ -163,6 +163,19 @@ pub enum Target {
     Incident(String),
 }
 
+impl Target {
+    /// The same item as writes (and presence) name it.
+    #[must_use]
+    pub fn item(&self) -> crate::core::writes::Target {
+        use crate::core::writes::Target as Item;
+        match self {
+            Self::Inquiry(id) => Item::Inquiry(id.clone()),
+            Self::Customer(id) => Item::Customer(id.clone()),
+            Self::Incident(id) => Item::Incident(id.clone()),
+        }
+    }
+}
+
 /// What covers the panes, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {

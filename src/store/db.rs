@@ -118,6 +118,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     INSERT INTO journal_seq VALUES (1, 0);",
     // 5: each write records its author (`[ui] me`; NULL when not set).
     "ALTER TABLE writes ADD COLUMN author TEXT;",
+    // 6: (the team store's presence table: a local journal has no
+    // teammates to show.)
+    "SELECT 1;",
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {

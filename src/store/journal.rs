@@ -30,7 +30,9 @@ pub use postgres::Target as TeamTarget;
 
 use std::path::Path;
 
-use crate::core::writes::{InvalidText, SourceWrite, Step, StepState, Target, Write, WriteKind};
+use crate::core::writes::{
+    Doing, InvalidText, Presence, SourceWrite, Step, StepState, Target, Write, WriteKind,
+};
 use jiff::{SignedDuration, Timestamp};
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +195,26 @@ pub trait JournalStore: Send {
     ) -> Result<bool, JournalError>;
     /// Withdraw a write's undelivered steps.
     fn cancel(&mut self, write: i64) -> Result<usize, JournalError>;
+    /// Say what this cockpit (`owner`, used by `who`) has open, or that
+    /// it has nothing open; each call is also its heartbeat. Only a team
+    /// store keeps presence: a local journal has no teammates.
+    fn announce(
+        &mut self,
+        _owner: &Owner,
+        _who: &str,
+        _what: Option<(&Target, Doing)>,
+        _now: Timestamp,
+    ) -> Result<(), JournalError> {
+        Ok(())
+    }
+    /// What the other cockpits have open, from heartbeats since `since`.
+    fn presence(
+        &mut self,
+        _owner: &Owner,
+        _since: Timestamp,
+    ) -> Result<Vec<Presence>, JournalError> {
+        Ok(Vec::new())
+    }
     /// Record a step's state outside the claim protocol (tests, repairs).
     fn set_state(
         &mut self,
@@ -273,6 +295,29 @@ impl Journal {
 
     /// Commit a write and its steps, with this journal's author; returns it
     /// as stored. Durable when this returns.
+    /// Announce what this cockpit has open, as `[ui] me` (nothing
+    /// without a name: presence is for telling people apart).
+    pub fn announce(
+        &mut self,
+        owner: &Owner,
+        what: Option<(&Target, Doing)>,
+        now: Timestamp,
+    ) -> Result<(), JournalError> {
+        match &self.author {
+            Some(who) => self.store.announce(owner, who, what, now),
+            None => Ok(()),
+        }
+    }
+
+    /// What the other cockpits have open, from heartbeats since `since`.
+    pub fn presence(
+        &mut self,
+        owner: &Owner,
+        since: Timestamp,
+    ) -> Result<Vec<Presence>, JournalError> {
+        self.store.presence(owner, since)
+    }
+
     pub fn insert(
         &mut self,
         kind: WriteKind,

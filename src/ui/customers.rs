@@ -63,11 +63,18 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let account = &model.data.accounts[row.account];
         let mut cells = vec![
             health_cell(row),
-            Cell::from(Line::from(super::widgets::highlighted(
-                &account.name,
-                &model.panes[Pane::Customers as usize].filter,
-                theme::TEXT,
-            ))),
+            Cell::from(Line::from(
+                super::widgets::presence(model, || {
+                    crate::core::writes::Target::Customer(account.id.to_string())
+                })
+                .into_iter()
+                .chain(super::widgets::highlighted(
+                    &account.name,
+                    &model.panes[Pane::Customers as usize].filter,
+                    theme::TEXT,
+                ))
+                .collect::<Vec<_>>(),
+            )),
             Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
             Cell::from(text::money(account.arr)),
             renewal_cell(row),

@@ -41,6 +41,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
         },
     };
     let mut lines = lines;
+    // Team mode: a teammate already on it is the first thing to know.
+    if let Some(words) = super::widgets::presence_words(model, &target.item()) {
+        lines.insert(0, Line::from(words));
+    }
     lines.extend(annotations(model, target));
     let hint = Hints::new(&model.settings.keymap)
         .add(&[Action::Back], "back")
@@ -56,11 +60,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model, target: &Target,
 
 /// The writes about this item, with each step's delivery state.
 fn annotations(model: &Model, target: &Target) -> Vec<Line<'static>> {
-    let item = match target {
-        Target::Inquiry(id) => crate::core::writes::Target::Inquiry(id.clone()),
-        Target::Customer(id) => crate::core::writes::Target::Customer(id.clone()),
-        Target::Incident(id) => crate::core::writes::Target::Incident(id.clone()),
-    };
+    let item = target.item();
     let writes: Vec<_> = model.writes_for(&item).collect();
     let mut lines = vec![
         Line::raw(""),

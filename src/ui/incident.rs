@@ -68,13 +68,21 @@ pub fn render(
         })
         .count();
     let header = vec![
-        Line::from(vec![
-            Span::styled(
-                format!("{} ", incident.severity),
-                theme::severity(incident.severity),
-            ),
-            Span::styled(incident.title.clone(), theme::TITLE),
-        ]),
+        Line::from(
+            [
+                Span::styled(
+                    format!("{} ", incident.severity),
+                    theme::severity(incident.severity),
+                ),
+                Span::styled(incident.title.clone(), theme::TITLE),
+            ]
+            .into_iter()
+            .chain(super::widgets::presence_words(
+                model,
+                &Target::Incident(id.to_owned()),
+            ))
+            .collect::<Vec<_>>(),
+        ),
         Line::from(vec![
             Span::styled(format!("{} · ", incident.status), theme::TEXT),
             Span::styled(

@@ -52,11 +52,18 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             )),
             Cell::from(inquiry.id.to_string()),
             Cell::from(customer(model, inquiry, filter)),
-            Cell::from(Line::from(super::widgets::highlighted(
-                &inquiry.subject,
-                filter,
-                theme::TEXT,
-            ))),
+            Cell::from(Line::from(
+                super::widgets::presence(model, || {
+                    crate::core::writes::Target::Inquiry(inquiry.id.to_string())
+                })
+                .into_iter()
+                .chain(super::widgets::highlighted(
+                    &inquiry.subject,
+                    filter,
+                    theme::TEXT,
+                ))
+                .collect::<Vec<_>>(),
+            )),
             Cell::from(inquiry.status.to_string()),
         ];
         if medium {

@@ -248,3 +248,51 @@ pub fn highlighted(text: &str, filter: &str, style: ratatui::style::Style) -> Ve
     }
     spans
 }
+
+/// Teammates with an item open (team mode), put before its row's main
+/// text: `◉Kim ` reading it, `◉Kim✎ ` writing on it (the first one, who
+/// is writing if anybody is), `+1` for each other teammate.
+#[must_use]
+pub fn presence(
+    model: &crate::model::Model,
+    target: impl FnOnce() -> crate::core::writes::Target,
+) -> Option<Span<'static>> {
+    // Outside team mode (or alone) a row costs no look-up.
+    if model.presence.is_empty() {
+        return None;
+    }
+    let target = target();
+    let mut others = model.others_on(&target);
+    let first = others.next()?;
+    let more = others.count();
+    let who = crate::core::sanitize::text(&first.who);
+    let mut mark = format!("◉{}", crate::core::text::truncate(&who, 12));
+    if first.doing == crate::core::writes::Doing::Writing {
+        mark.push('✎');
+    }
+    if more > 0 {
+        mark.push_str(&format!("+{more}"));
+    }
+    mark.push(' ');
+    Some(Span::styled(mark, theme::ACCENT))
+}
+
+/// Who else has an item open, in words, for its detail and incident mode:
+/// `  · Kim is writing on it · Lee is reading it`.
+#[must_use]
+pub fn presence_words(
+    model: &crate::model::Model,
+    target: &crate::core::writes::Target,
+) -> Option<Span<'static>> {
+    let words: Vec<String> = model
+        .others_on(target)
+        .map(|p| {
+            let who = crate::core::text::truncate(&crate::core::sanitize::text(&p.who), 24);
+            match p.doing {
+                crate::core::writes::Doing::Writing => format!("{who} is writing on it"),
+                crate::core::writes::Doing::Viewing => format!("{who} is reading it"),
+            }
+        })
+        .collect();
+    (!words.is_empty()).then(|| Span::styled(format!("  ◉ {}", words.join(" · ")), theme::ACCENT))
+}

@@ -247,6 +247,23 @@ pub fn prompt(frame: &mut Frame<'_>, area: Rect, model: &Model, prompt: &Prompt)
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         }
         Prompt::Escalate {
+            teammate: Some(teammate),
+            ..
+        } => {
+            let lines = vec![
+                Line::from(Span::styled(sanitize::text(teammate), theme::WARN)),
+                Line::raw("Escalating it again pages the same people a second time."),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled(" y ", theme::BADGE_MODE),
+                    Span::raw(" escalate anyway  "),
+                    Span::styled(" n ", theme::KEY),
+                    Span::raw(" leave it"),
+                ]),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        }
+        Prompt::Escalate {
             options,
             selected,
             confirm: None,

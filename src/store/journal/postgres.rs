@@ -23,7 +23,9 @@ use super::{
     Claim, JournalError, JournalStore, NewWrite, Owner, PENDING, RawStep, Settle, claim_decision,
     claimed, new_step_row, step_from_raw,
 };
-use crate::core::writes::{SourceWrite, Step, StepState, Target as WriteTarget, Write};
+use crate::core::writes::{
+    Doing, Presence, SourceWrite, Step, StepState, Target as WriteTarget, Write,
+};
 
 /// Schema migrations, applied in order in one transaction under an advisory
 /// lock; `schema_version` holds how many are applied. The versions match
@@ -92,6 +94,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     INSERT INTO journal_seq VALUES (1, 0);",
     // 5: each write records its author (`[ui] me`).
     "ALTER TABLE writes ADD COLUMN author TEXT;",
+    // 6: what each running cockpit has open (one row per cockpit, kept
+    // fresh by its heartbeat): the team's presence on the rows.
+    "CREATE TABLE presence (
+        owner   TEXT PRIMARY KEY,
+        who     TEXT NOT NULL,
+        target  TEXT,
+        doing   TEXT,
+        seen_at TIMESTAMPTZ NOT NULL
+    );",
 ];
 
 const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";
@@ -193,7 +204,7 @@ impl Drop for PgJournal {
 
 /// Run `f` where the sync client may block: here, or on a plain thread
 /// when called from an async one.
-fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if tokio::runtime::Handle::try_current().is_ok() {
         std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
     } else {
@@ -270,16 +281,25 @@ fn step_from_row(r: &Row) -> Step {
     })
 }
 
-/// A connection with the schema migrated and set as the search path, and
-/// the change counter as it stands.
-fn open_client(target: &Target) -> Result<(Client, i64), JournalError> {
+/// A connection to the team store with its schema migrated and set as the
+/// search path (the journal's, and the team history's).
+pub(crate) fn connect_migrated(target: &Target) -> Result<Client, JournalError> {
     let target = target.clone();
-    off_runtime(move || -> Result<(Client, i64), JournalError> {
+    off_runtime(move || -> Result<Client, JournalError> {
         let mut client = target.config.connect(NoTls).map_err(|e| {
             JournalError::Invalid(format!("{}: cannot connect: {e}", target.describe()))
         })?;
         migrate(&mut client, &target)?;
         client.batch_execute(&format!("SET search_path TO {}", quoted(&target.schema)))?;
+        Ok(client)
+    })
+}
+
+/// A connection with the schema migrated and set as the search path, and
+/// the change counter as it stands.
+fn open_client(target: &Target) -> Result<(Client, i64), JournalError> {
+    let mut client = connect_migrated(target)?;
+    off_runtime(move || -> Result<(Client, i64), JournalError> {
         let seq = client
             .query_one("SELECT seq FROM journal_seq WHERE id = 1", &[])?
             .get(0);
@@ -411,6 +431,53 @@ impl JournalStore for PgJournal {
         self.seen_seq = seq;
         self.changed = false;
         Ok(changed)
+    }
+
+    fn announce(
+        &mut self,
+        owner: &Owner,
+        who: &str,
+        what: Option<(&WriteTarget, Doing)>,
+        now: Timestamp,
+    ) -> Result<(), JournalError> {
+        let target = what.map(|(t, _)| t.to_string());
+        let doing = what.map(|(_, d)| d.to_string());
+        let mut tx = self.client()?.transaction()?;
+        tx.execute(
+            "INSERT INTO presence (owner, who, target, doing, seen_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (owner) DO UPDATE SET who = EXCLUDED.who, target = EXCLUDED.target,
+                 doing = EXCLUDED.doing, seen_at = EXCLUDED.seen_at",
+            &[&owner.as_str(), &who, &target, &doing, &now],
+        )?;
+        // Cockpits that ended without saying so (a crash, a lost laptop)
+        // leave a row behind: readers ignore it once stale, this drops it.
+        tx.execute(
+            "DELETE FROM presence WHERE seen_at < $1",
+            &[&(now - SignedDuration::from_hours(1))],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn presence(&mut self, owner: &Owner, since: Timestamp) -> Result<Vec<Presence>, JournalError> {
+        let rows = self.client()?.query(
+            "SELECT who, target, doing, seen_at FROM presence
+             WHERE owner <> $1 AND seen_at >= $2 AND target IS NOT NULL ORDER BY who, owner",
+            &[&owner.as_str(), &since],
+        )?;
+        // A row another (newer) build wrote in a form this one does not
+        // read is left out, not an error for the whole list.
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(Presence {
+                    who: r.try_get(0).ok()?,
+                    target: WriteTarget::parse(&r.try_get::<_, String>(1).ok()?).ok()?,
+                    doing: r.try_get::<_, String>(2).ok()?.parse().ok()?,
+                    seen_at: r.try_get(3).ok()?,
+                })
+            })
+            .collect())
     }
 
     fn insert(
