@@ -9,6 +9,7 @@ pub mod logging;
 pub mod outbox;
 pub mod poll;
 pub mod presence;
+pub mod team_feed;
 pub mod terminal;
 pub mod wiring;
 
@@ -235,11 +236,18 @@ fn perform(effect: Effect, runtime: &mut Runtime) {
         // The loop handles these: they need the model or the terminal.
         Effect::Quit | Effect::ExternalEditor(_) | Effect::Handover => {}
         Effect::Mouse(on) => crate::app::terminal::set_mouse(on),
-        Effect::Refresh => runtime
-            .pollers
-            .all
-            .iter()
-            .for_each(crate::app::poll::Poller::refresh),
+        Effect::Refresh => {
+            runtime
+                .pollers
+                .all
+                .iter()
+                .for_each(crate::app::poll::Poller::refresh);
+            // A follower's own poll only re-reads the store: the leader
+            // is asked to poll the vendor now.
+            if let Some((team, kinds)) = &runtime.pollers.team {
+                crate::app::team_feed::ask_refresh(team, kinds);
+            }
+        }
         Effect::LoadComments(id) => match &runtime.pollers.desk {
             Some(desk) => desk.detail(id),
             None => send(&runtime.tx, Message::Status("no desk configured".into())),

@@ -468,7 +468,11 @@ async fn tui(
     let _ = tx.send(crate::model::message::Message::Stored(stored));
     let cancel = CancellationToken::new();
     terminal::cancel_on_signals(cancel.clone());
-    let pollers = sources.spawn(&tx, &cancel);
+    // Team mode: one cockpit of the team polls the desk and incidents.
+    let team = writes::team_target(config, demo)?.map(|target| {
+        crate::app::team_feed::Team::new(target, config.ui.me.clone().unwrap_or_default())
+    });
+    let pollers = sources.spawn_in_team(&tx, &cancel, team);
     // The journal: what was written before shows at once, and whatever is
     // still pending (from this or an earlier run) is delivered.
     let journal = writes::open_journal(config, demo)?;

@@ -166,6 +166,11 @@ pub struct Model {
     pub view: usize,
     /// What teammates' cockpits have open (team mode), as last listed.
     pub presence: Vec<crate::core::writes::Presence>,
+    /// Who polls each shared source (team mode), for its chip.
+    pub feed_roles: Vec<(
+        crate::core::domain::SourceKind,
+        crate::core::source::FeedRole,
+    )>,
     /// What this cockpit last announced it has open (team mode).
     announced: Option<(crate::core::writes::Target, crate::core::writes::Doing)>,
     /// The local store: loaded yet, last saved, a save to request.
@@ -213,6 +218,7 @@ impl Model {
             metrics_coverage_due: true,
             view: crate::model::views::ALL,
             presence: Vec::new(),
+            feed_roles: Vec::new(),
             announced: None,
             store: StoreState::default(),
             kpis: crate::insight::kpi::Kpis {
@@ -395,6 +401,10 @@ impl Model {
             }
             Message::Edited(result) => self.edited(result),
             Message::Presence(list) => self.presence_seen(list),
+            Message::Feed { kind, role } => {
+                self.feed_roles.retain(|(k, _)| *k != kind);
+                self.feed_roles.push((kind, role));
+            }
         }
         if may_notify || tick {
             let conditions = if may_notify {

@@ -12,6 +12,7 @@
 
 pub mod db;
 pub mod journal;
+pub mod team_feed;
 pub mod team_history;
 
 use std::path::{Path, PathBuf};

@@ -82,11 +82,23 @@ pub struct Sources {
 }
 
 /// Pollers of the running sources.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Pollers {
     pub desk: Option<Poller>,
     pub incidents: Option<Poller>,
     pub all: Vec<Poller>,
+    /// Team mode: the store the shared sources (desk, incidents) are read
+    /// through, so `r` can ask their leaders to poll.
+    pub team: Option<(crate::app::team_feed::Team, Vec<SourceKind>)>,
+}
+
+impl std::fmt::Debug for Pollers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pollers")
+            .field("all", &self.all.len())
+            .field("team", &self.team.is_some())
+            .finish()
+    }
 }
 
 /// How often the accounts file is re-read.
@@ -220,7 +232,20 @@ impl Sources {
     /// Start one poller per source.
     #[must_use]
     pub fn spawn(self, tx: &mpsc::UnboundedSender<Message>, cancel: &CancellationToken) -> Pollers {
+        self.spawn_in_team(tx, cancel, None)
+    }
+
+    /// Start one poller per source; in team mode the desk and incidents
+    /// are polled by one cockpit of the team and read by the others.
+    #[must_use]
+    pub fn spawn_in_team(
+        self,
+        tx: &mpsc::UnboundedSender<Message>,
+        cancel: &CancellationToken,
+        team: Option<crate::app::team_feed::Team>,
+    ) -> Pollers {
         let mut pollers = Pollers::default();
+        let mut listened = Vec::new();
         if let Some(path) = self.accounts {
             pollers.all.push(poll::spawn(
                 poll::AccountsFile(path),
@@ -230,7 +255,14 @@ impl Sources {
             ));
         }
         if let Some((desk, every)) = self.desk {
-            let p = poll::spawn(poll::Desk(desk), every, tx.clone(), cancel.clone());
+            let p = start(
+                poll::Desk(desk),
+                SourceKind::Desk,
+                every,
+                (tx, cancel),
+                team.as_ref(),
+                &mut listened,
+            );
             pollers.desk = Some(p.clone());
             pollers.all.push(p);
         }
@@ -243,14 +275,23 @@ impl Sources {
             ));
         }
         if let Some((incidents, every)) = self.incidents {
-            let p = poll::spawn(
+            let p = start(
                 poll::Incidents(incidents),
+                SourceKind::Incidents,
                 every,
-                tx.clone(),
-                cancel.clone(),
+                (tx, cancel),
+                team.as_ref(),
+                &mut listened,
             );
             pollers.incidents = Some(p.clone());
             pollers.all.push(p);
+        }
+        if let Some(team) = team
+            && !listened.is_empty()
+        {
+            let kinds = listened.iter().map(|l| l.kind).collect();
+            crate::app::team_feed::listen(&team, listened, cancel.clone());
+            pollers.team = Some((team, kinds));
         }
         pollers
     }
@@ -318,4 +359,27 @@ impl Sources {
             .flatten()
             .collect()
     }
+}
+
+/// Start a source's poller task: through the team's feed in team mode.
+fn start<P: poll::Pollable>(
+    source: P,
+    kind: SourceKind,
+    every: Duration,
+    (tx, cancel): (&mpsc::UnboundedSender<Message>, &CancellationToken),
+    team: Option<&crate::app::team_feed::Team>,
+    listened: &mut Vec<crate::app::team_feed::Listened>,
+) -> poll::Poller {
+    let Some(team) = team else {
+        return poll::spawn(source, every, tx.clone(), cancel.clone());
+    };
+    let shared = crate::app::team_feed::Shared::new(source, kind, team.clone(), tx.clone());
+    let leading = shared.leading();
+    let poller = poll::spawn(shared, every, tx.clone(), cancel.clone());
+    listened.push(crate::app::team_feed::Listened {
+        kind,
+        leading,
+        poller: poller.clone(),
+    });
+    poller
 }

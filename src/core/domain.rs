@@ -378,7 +378,9 @@ pub struct MetricsSnapshot {
 }
 
 /// Incident severity, SEV1 the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::Display)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, strum::Display,
+)]
 pub enum Severity {
     #[strum(serialize = "SEV1")]
     Sev1,
@@ -390,7 +392,7 @@ pub enum Severity {
     Sev4,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum IncidentStatus {
@@ -415,7 +417,7 @@ impl IncidentStatus {
 }
 
 /// An incident or alert group as the cockpit shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
     pub title: String,
@@ -444,7 +446,7 @@ impl Incident {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentNote {
     pub at: Timestamp,
     pub author: Option<String>,

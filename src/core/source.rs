@@ -18,10 +18,33 @@ pub enum SourceStatus {
     Failed,
 }
 
+/// In team mode, who polls a shared source (the desk, incidents): shown on
+/// its chip, so a CRE knows whether the data is their own read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedRole {
+    /// This cockpit polls it for the whole team.
+    Leading,
+    /// A teammate's cockpit polls it; this one reads the team store.
+    Following(String),
+    /// Nobody has published yet (the leader's first poll is under way).
+    Waiting,
+    /// The team store cannot be reached: this cockpit polls for itself.
+    Alone(String),
+}
+
 /// Which product a source is: shown on its chip, in `check` and in the
 /// handover, and matched when an error message starts with it.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

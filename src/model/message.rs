@@ -69,6 +69,11 @@ pub enum Message {
     Stored(Result<crate::insight::history::Loaded, String>),
     /// What teammates' cockpits have open (team mode), listed afresh.
     Presence(Vec<crate::core::writes::Presence>),
+    /// Who polls a shared source now (team mode).
+    Feed {
+        kind: crate::core::domain::SourceKind,
+        role: crate::core::source::FeedRole,
+    },
 }
 
 /// Something the model wants done.

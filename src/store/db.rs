@@ -121,6 +121,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 6: (the team store's presence table: a local journal has no
     // teammates to show.)
     "SELECT 1;",
+    // 7: (the team store's poll feed: a local cockpit polls for itself.)
+    "SELECT 1;",
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -233,6 +233,27 @@ pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
 
 /// One source chip: state symbol, name, data age, and the error if any.
 fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
+    let mut spans = state_spans(model, source);
+    // Team mode: whose read this is.
+    if let Some((_, role)) = model.feed_roles.iter().find(|(k, _)| *k == source.kind) {
+        use crate::core::source::FeedRole;
+        spans.push(match role {
+            FeedRole::Leading => Span::styled(" ⇅ polls for the team", theme::MUTED),
+            FeedRole::Following(who) => Span::styled(
+                format!(
+                    " via {}",
+                    text::truncate(&crate::core::sanitize::text(who), 16)
+                ),
+                theme::MUTED,
+            ),
+            FeedRole::Waiting => Span::styled(" waiting for the team's poller", theme::MUTED),
+            FeedRole::Alone(_) => Span::styled(" ⚠ team store lost: polling itself", theme::WARN),
+        });
+    }
+    spans
+}
+
+fn state_spans(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
     let name = format!("{} {} ", source.kind, source.vendor);
     match source.status {
         SourceStatus::Loading => vec![

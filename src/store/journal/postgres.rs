@@ -103,6 +103,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         doing   TEXT,
         seen_at TIMESTAMPTZ NOT NULL
     );",
+    // 7: what the team's poller of each source last read (`store::team_feed`):
+    // one row per source, and the desk's inquiries one row each (a NULL
+    // body is an inquiry the desk deleted).
+    "CREATE TABLE feed (
+        source    TEXT PRIMARY KEY,
+        seq       BIGINT NOT NULL,
+        full_seq  BIGINT NOT NULL,
+        polled_at TIMESTAMPTZ NOT NULL,
+        vendor    TEXT NOT NULL,
+        leader    TEXT NOT NULL,
+        error     TEXT,
+        body      BYTEA
+    );
+    CREATE TABLE feed_inquiry (
+        id   TEXT PRIMARY KEY,
+        seq  BIGINT NOT NULL,
+        body BYTEA
+    );
+    CREATE INDEX feed_inquiry_by_seq ON feed_inquiry (seq);",
 ];
 
 const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";

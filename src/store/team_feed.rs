@@ -1,0 +1,347 @@
+//! One poller per source for a whole team (`[team] store`): the cockpit
+//! holding a source's advisory lock polls the vendor and stores what it
+//! read — the domain rows, not the vendor's JSON — and the others read that
+//! instead of spending the vendor's rate limit again.
+//!
+//! The lock is a session lock on this feed's own connection, so it lives
+//! exactly as long as the leader's process (or its connection): when either
+//! dies the server frees it, and the next cockpit to ask at its poll tick
+//! takes over. Every publish is one transaction that ends in a `NOTIFY`
+//! on [`Feed::channel`], so followers listening there read at once.
+//!
+//! The desk is stored as one row per inquiry with the publish's sequence
+//! number, so a follower reads only the rows changed since its last read
+//! (deleted inquiries stay as rows without a body); incidents are small and
+//! stored whole.
+
+use ::postgres::Client;
+use jiff::Timestamp;
+
+use super::StoreError;
+use super::journal::postgres::{Target, connect_migrated, off_runtime};
+use crate::core::domain::{DeskUpdate, Incident, Inquiry, SourceError, SourceKind};
+use crate::core::source::Vendor;
+
+/// One poll of a shared source, as the leader made it or a follower read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polled {
+    pub vendor: Vendor,
+    pub at: Timestamp,
+    pub data: Data,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Desk(Result<DeskUpdate, SourceError>),
+    Incidents(Result<Vec<Incident>, SourceError>),
+}
+
+/// What a follower read from the feed.
+#[derive(Debug)]
+pub struct Read {
+    /// The leader's poll, as its own poll returned it (the desk: what
+    /// changed since this feed's last read).
+    pub polled: Polled,
+    /// Who polled (the leader's `[ui] me`).
+    pub leader: String,
+}
+
+/// One source's feed over a connection of its own.
+pub struct Feed {
+    client: Option<Client>,
+    target: Target,
+    kind: SourceKind,
+    /// This cockpit's `[ui] me`, recorded as the leader's name.
+    who: String,
+    /// Whether this connection holds the source's lock.
+    leading: bool,
+    /// The sequence number of the last publish read (0: none yet).
+    seen: i64,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        // The sync client must not close on an async thread.
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+/// The NOTIFY channel of a team schema (the schema is a checked plain
+/// identifier, so the name needs no quoting).
+#[must_use]
+pub fn channel(target: &Target) -> String {
+    format!("cre_cockpit_{}", target.schema)
+}
+
+/// A publish's notification: `feed:desk`, or `refresh:desk` for a
+/// follower's `r`; the sender's tag last, so a cockpit skips its own.
+#[must_use]
+pub fn payload(what: &str, kind: SourceKind, sender: &str) -> String {
+    format!("{what}:{kind}:{sender}")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("unreadable feed row: {e}"))
+}
+
+impl Feed {
+    /// Connect for one source (`desk` or `incidents`); nothing is locked
+    /// until [`Feed::lead`].
+    pub fn connect(target: &Target, kind: SourceKind, who: &str) -> Result<Self, StoreError> {
+        let client = connect_migrated(target).map_err(|e| StoreError::Team(e.to_string()))?;
+        Ok(Self {
+            client: Some(client),
+            target: target.clone(),
+            kind,
+            who: who.to_owned(),
+            leading: false,
+            seen: 0,
+        })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Team(format!("{}: {e}", self.target.describe()))
+    }
+
+    /// Run `f` on the connection (opened again if the server dropped it:
+    /// a new session holds no lock), off the async threads.
+    fn with<T: Send>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error> + Send,
+    ) -> Result<T, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            self.leading = false;
+            self.client = Some(connect_migrated(&self.target).map_err(|e| self.err(e))?);
+        }
+        let Some(client) = self.client.as_mut() else {
+            return Err(self.err("closed"));
+        };
+        off_runtime(move || f(client)).map_err(|e| self.err(e))
+    }
+
+    /// Whether this cockpit polls the source for the team: true while it
+    /// holds the lock, and taken when nobody does.
+    pub fn lead(&mut self) -> Result<bool, StoreError> {
+        if self.leading && self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Ok(true);
+        }
+        let key = format!("cre-cockpit:{}:{}", self.target.schema, self.kind);
+        let got: bool = self.with(move |c| {
+            Ok(
+                c.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&key])?
+                    .get(0),
+            )
+        })?;
+        self.leading = got;
+        Ok(got)
+    }
+
+    /// Store a poll of the source this cockpit leads, and notify.
+    pub fn publish(&mut self, polled: &Polled, sender: &str) -> Result<(), StoreError> {
+        let (vendor, at) = (polled.vendor, polled.at);
+        let (error, body, desk) = match &polled.data {
+            Data::Desk(result) => (
+                result.as_ref().err().map(|e| e.message.clone()),
+                None,
+                result.as_ref().ok(),
+            ),
+            Data::Incidents(result) => (
+                result.as_ref().err().map(|e| e.message.clone()),
+                result
+                    .as_ref()
+                    .ok()
+                    .map(|i| serde_json::to_vec(i).map_err(|e| self.err(e)))
+                    .transpose()?,
+                None,
+            ),
+        };
+        // The rows as the follower will decode them.
+        let rows = desk
+            .map(|u| -> Result<_, StoreError> {
+                let ids: Vec<String> = u.changed.iter().map(|i| i.id.to_string()).collect();
+                let bodies = u
+                    .changed
+                    .iter()
+                    .map(|i| serde_json::to_vec(i).map_err(|e| self.err(e)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((u.full, ids, bodies, u.removed.clone()))
+            })
+            .transpose()?;
+        let source = self.kind.to_string();
+        let (leader, channel) = (self.who.clone(), channel(&self.target));
+        let notice = payload("feed", self.kind, sender);
+        self.with(move |c| {
+            let mut tx = c.transaction()?;
+            let full = rows.as_ref().is_some_and(|r| r.0);
+            let seq: i64 = tx
+                .query_one(
+                    "INSERT INTO feed (source, seq, full_seq, polled_at, vendor, leader, error, body)
+                     VALUES ($1, 1, CASE WHEN $2 THEN 1 ELSE 0 END, $3, $4, $5, $6, $7)
+                     ON CONFLICT (source) DO UPDATE SET seq = feed.seq + 1,
+                         full_seq = CASE WHEN $2 THEN feed.seq + 1 ELSE feed.full_seq END,
+                         polled_at = EXCLUDED.polled_at, vendor = EXCLUDED.vendor,
+                         leader = EXCLUDED.leader, error = EXCLUDED.error,
+                         body = COALESCE(EXCLUDED.body, CASE WHEN EXCLUDED.error IS NULL
+                             THEN NULL ELSE feed.body END)
+                     RETURNING seq",
+                    &[
+                        &source,
+                        &full,
+                        &at,
+                        &vendor.as_str(),
+                        &leader,
+                        &error,
+                        &body,
+                    ],
+                )?
+                .get(0);
+            if let Some((full, ids, bodies, removed)) = &rows {
+                if *full {
+                    // Everything the desk no longer lists is gone.
+                    tx.execute(
+                        "UPDATE feed_inquiry SET body = NULL, seq = $1
+                         WHERE body IS NOT NULL AND NOT (id = ANY($2))",
+                        &[&seq, ids],
+                    )?;
+                }
+                tx.execute(
+                    "INSERT INTO feed_inquiry (id, seq, body)
+                     SELECT id, $1, body FROM unnest($2::text[], $3::bytea[]) AS r(id, body)
+                     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, body = EXCLUDED.body",
+                    &[&seq, ids, bodies],
+                )?;
+                tx.execute(
+                    "UPDATE feed_inquiry SET body = NULL, seq = $1 WHERE id = ANY($2)",
+                    &[&seq, removed],
+                )?;
+            }
+            tx.execute("SELECT pg_notify($1, $2)", &[&channel, &notice])?;
+            tx.commit()
+        })
+    }
+
+    /// What the leader last published, if anything was: the desk as the
+    /// rows changed since this feed's last read (all of them the first
+    /// time, or after the leader read the desk afresh), incidents whole.
+    pub fn read(&mut self) -> Result<Option<Read>, StoreError> {
+        let source = self.kind.to_string();
+        let seen = self.seen;
+        let kind = self.kind;
+        let found = self.with(move |c| {
+            let Some(row) = c.query_opt(
+                "SELECT seq, full_seq, polled_at, vendor, leader, error, body FROM feed
+                 WHERE source = $1",
+                &[&source],
+            )?
+            else {
+                return Ok(None);
+            };
+            let seq: i64 = row.get(0);
+            let full_seq: i64 = row.get(1);
+            let full = seen == 0 || full_seq > seen;
+            let rows = if kind == SourceKind::Desk && seq != seen {
+                // A full read takes every live row; otherwise what moved.
+                let from: i64 = if full { -1 } else { seen };
+                c.query(
+                    "SELECT id, body FROM feed_inquiry WHERE seq > $1 AND (body IS NOT NULL OR NOT $2)",
+                    &[&from, &full],
+                )?
+                    .iter()
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, Option<Vec<u8>>>(1)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok(Some((row, full, rows)))
+        })?;
+        let Some((row, full, rows)) = found else {
+            return Ok(None);
+        };
+        self.seen = row.get(0);
+        let at: Timestamp = row.get(2);
+        let vendor: String = row.get(3);
+        let vendor: Vendor = vendor
+            .parse()
+            .map_err(|_| self.err(format!("unknown vendor {vendor:?} in the feed")))?;
+        let leader: String = row.get(4);
+        let error: Option<String> = row.get(5);
+        let failed = |e: String| SourceError::new(format!("{e} (polled by {leader})"));
+        let data = match self.kind {
+            SourceKind::Desk => {
+                let result = match error {
+                    Some(e) => Err(failed(e)),
+                    None => {
+                        let mut update = DeskUpdate {
+                            full,
+                            ..DeskUpdate::default()
+                        };
+                        for (id, body) in rows {
+                            match body {
+                                Some(body) => update
+                                    .changed
+                                    .push(decode::<Inquiry>(&body).map_err(|e| self.err(e))?),
+                                None if !full => update.removed.push(id),
+                                None => {}
+                            }
+                        }
+                        Ok(update)
+                    }
+                };
+                Data::Desk(result)
+            }
+            _ => {
+                let body: Option<Vec<u8>> = row.get(6);
+                let result = match (error, body) {
+                    (Some(e), _) => Err(failed(e)),
+                    (None, Some(body)) => {
+                        Ok(decode::<Vec<Incident>>(&body).map_err(|e| self.err(e))?)
+                    }
+                    (None, None) => Ok(Vec::new()),
+                };
+                Data::Incidents(result)
+            }
+        };
+        Ok(Some(Read {
+            polled: Polled { vendor, at, data },
+            leader,
+        }))
+    }
+
+    /// Ask the source's leader to poll now (a follower's `r`).
+    pub fn ask_refresh(&mut self, sender: &str) -> Result<(), StoreError> {
+        let (channel, notice) = (channel(&self.target), payload("refresh", self.kind, sender));
+        self.with(move |c| {
+            c.execute("SELECT pg_notify($1, $2)", &[&channel, &notice])
+                .map(drop)
+        })
+    }
+}
+
+/// Listen on the team's channel until `stop` says so (checked twice a
+/// second) or the connection fails; each notification's payload goes to
+/// `heard`. Blocks: run it on a thread of its own.
+pub fn listen(
+    target: &Target,
+    stop: impl Fn() -> bool,
+    mut heard: impl FnMut(&str),
+) -> Result<(), StoreError> {
+    use ::postgres::fallible_iterator::FallibleIterator;
+    let err = |e: &dyn std::fmt::Display| StoreError::Team(format!("{}: {e}", target.describe()));
+    let mut client = connect_migrated(target).map_err(|e| err(&e))?;
+    client
+        .batch_execute(&format!("LISTEN {}", channel(target)))
+        .map_err(|e| err(&e))?;
+    while !stop() {
+        let mut notes = client.notifications();
+        let mut iter = notes.timeout_iter(std::time::Duration::from_millis(500));
+        while let Some(note) = iter.next().map_err(|e| err(&e))? {
+            heard(note.payload());
+        }
+    }
+    Ok(())
+}
