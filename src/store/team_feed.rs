@@ -18,7 +18,7 @@ use ::postgres::Client;
 use jiff::Timestamp;
 
 use super::StoreError;
-use super::journal::postgres::{Target, connect_migrated, off_runtime};
+use super::journal::postgres::{Session, Target, connect_migrated};
 use crate::core::domain::{DeskUpdate, Incident, Inquiry, SourceError, SourceKind};
 use crate::core::source::Vendor;
 
@@ -48,8 +48,7 @@ pub struct Read {
 
 /// One source's feed over a connection of its own.
 pub struct Feed {
-    client: Option<Client>,
-    target: Target,
+    session: Session,
     kind: SourceKind,
     /// This cockpit's `[ui] me`, recorded as the leader's name.
     who: String,
@@ -57,17 +56,6 @@ pub struct Feed {
     leading: bool,
     /// The sequence number of the last publish read (0: none yet).
     seen: i64,
-}
-
-impl Drop for Feed {
-    fn drop(&mut self) {
-        // The sync client must not close on an async thread.
-        if let Some(client) = self.client.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            std::thread::spawn(move || drop(client));
-        }
-    }
 }
 
 /// The NOTIFY channel of a team schema (the schema is a checked plain
@@ -92,10 +80,8 @@ impl Feed {
     /// Connect for one source (`desk` or `incidents`); nothing is locked
     /// until [`Feed::lead`].
     pub fn connect(target: &Target, kind: SourceKind, who: &str) -> Result<Self, StoreError> {
-        let client = connect_migrated(target).map_err(|e| StoreError::Team(e.to_string()))?;
         Ok(Self {
-            client: Some(client),
-            target: target.clone(),
+            session: Session::connect(target)?,
             kind,
             who: who.to_owned(),
             leading: false,
@@ -103,34 +89,24 @@ impl Feed {
         })
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Team(format!("{}: {e}", self.target.describe()))
-    }
-
-    /// Run `f` on the connection (opened again if the server dropped it:
-    /// a new session holds no lock), off the async threads.
+    /// Run `f` on the connection; one opened again holds no lock.
     fn with<T: Send>(
         &mut self,
         f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error> + Send,
     ) -> Result<T, StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
+        if !self.session.is_open() {
             self.leading = false;
-            self.client = Some(connect_migrated(&self.target).map_err(|e| self.err(e))?);
         }
-        let Some(client) = self.client.as_mut() else {
-            return Err(self.err("closed"));
-        };
-        off_runtime(move || f(client)).map_err(|e| self.err(e))
+        self.session.with(f)
     }
 
     /// Whether this cockpit polls the source for the team: true while it
     /// holds the lock, and taken when nobody does.
     pub fn lead(&mut self) -> Result<bool, StoreError> {
-        if self.leading && self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+        if self.leading && self.session.is_open() {
             return Ok(true);
         }
-        let key = format!("cre-cockpit:{}:{}", self.target.schema, self.kind);
+        let key = format!("cre-cockpit:{}:{}", self.session.target.schema, self.kind);
         let got: bool = self.with(move |c| {
             Ok(
                 c.query_one("SELECT pg_try_advisory_lock(hashtext($1))", &[&key])?
@@ -155,7 +131,7 @@ impl Feed {
                 result
                     .as_ref()
                     .ok()
-                    .map(|i| serde_json::to_vec(i).map_err(|e| self.err(e)))
+                    .map(|i| serde_json::to_vec(i).map_err(|e| self.session.err(e)))
                     .transpose()?,
                 None,
             ),
@@ -167,13 +143,13 @@ impl Feed {
                 let bodies = u
                     .changed
                     .iter()
-                    .map(|i| serde_json::to_vec(i).map_err(|e| self.err(e)))
+                    .map(|i| serde_json::to_vec(i).map_err(|e| self.session.err(e)))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((u.full, ids, bodies, u.removed.clone()))
             })
             .transpose()?;
         let source = self.kind.to_string();
-        let (leader, channel) = (self.who.clone(), channel(&self.target));
+        let (leader, channel) = (self.who.clone(), channel(&self.session.target));
         let notice = payload("feed", self.kind, sender);
         self.with(move |c| {
             let mut tx = c.transaction()?;
@@ -265,9 +241,10 @@ impl Feed {
         self.seen = row.get(0);
         let at: Timestamp = row.get(2);
         let vendor: String = row.get(3);
-        let vendor: Vendor = vendor
-            .parse()
-            .map_err(|_| self.err(format!("unknown vendor {vendor:?} in the feed")))?;
+        let vendor: Vendor = vendor.parse().map_err(|_| {
+            self.session
+                .err(format!("unknown vendor {vendor:?} in the feed"))
+        })?;
         let leader: String = row.get(4);
         let error: Option<String> = row.get(5);
         let failed = |e: String| SourceError::new(format!("{e} (polled by {leader})"));
@@ -282,9 +259,9 @@ impl Feed {
                         };
                         for (id, body) in rows {
                             match body {
-                                Some(body) => update
-                                    .changed
-                                    .push(decode::<Inquiry>(&body).map_err(|e| self.err(e))?),
+                                Some(body) => update.changed.push(
+                                    decode::<Inquiry>(&body).map_err(|e| self.session.err(e))?,
+                                ),
                                 None if !full => update.removed.push(id),
                                 None => {}
                             }
@@ -299,7 +276,7 @@ impl Feed {
                 let result = match (error, body) {
                     (Some(e), _) => Err(failed(e)),
                     (None, Some(body)) => {
-                        Ok(decode::<Vec<Incident>>(&body).map_err(|e| self.err(e))?)
+                        Ok(decode::<Vec<Incident>>(&body).map_err(|e| self.session.err(e))?)
                     }
                     (None, None) => Ok(Vec::new()),
                 };
@@ -314,7 +291,10 @@ impl Feed {
 
     /// Ask the source's leader to poll now (a follower's `r`).
     pub fn ask_refresh(&mut self, sender: &str) -> Result<(), StoreError> {
-        let (channel, notice) = (channel(&self.target), payload("refresh", self.kind, sender));
+        let (channel, notice) = (
+            channel(&self.session.target),
+            payload("refresh", self.kind, sender),
+        );
         self.with(move |c| {
             c.execute("SELECT pg_notify($1, $2)", &[&channel, &notice])
                 .map(drop)

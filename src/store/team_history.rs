@@ -8,12 +8,11 @@
 //! the local store; their `since` survives because every cockpit loads it
 //! from here at start.
 
-use ::postgres::Client;
 use ::postgres::types::ToSql;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-use super::journal::postgres::{Target, connect_migrated, off_runtime};
+use super::journal::postgres::{Session, Target};
 use super::{
     KEEP_SCORE_DAYS, LOAD_SCORE_DAYS, PUT_SCORE, StoreError, parse_severity, severity_text,
 };
@@ -22,20 +21,7 @@ use crate::insight::history::{IncidentSeen, Loaded, Persist, Trigger};
 
 /// The team's history over one connection of its own.
 pub struct TeamHistory {
-    client: Option<Client>,
-    target: Target,
-}
-
-impl Drop for TeamHistory {
-    fn drop(&mut self) {
-        // As the journal's: the sync client must not close on an async
-        // thread.
-        if let Some(client) = self.client.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            std::thread::spawn(move || drop(client));
-        }
-    }
+    session: Session,
 }
 
 fn days_before(day: Date, days: i64) -> String {
@@ -47,38 +33,16 @@ fn days_before(day: Date, days: i64) -> String {
 impl TeamHistory {
     /// Connect (migrating the team schema if needed).
     pub fn connect(target: &Target) -> Result<Self, StoreError> {
-        let client = connect_migrated(target).map_err(|e| StoreError::Team(e.to_string()))?;
         Ok(Self {
-            client: Some(client),
-            target: target.clone(),
+            session: Session::connect(target)?,
         })
-    }
-
-    fn err(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Team(format!("{}: {e}", self.target.describe()))
-    }
-
-    /// Run `f` on the connection (opened again if the server dropped it),
-    /// off the async threads.
-    fn with<T: Send>(
-        &mut self,
-        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error> + Send,
-    ) -> Result<T, StoreError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
-            self.client = Some(connect_migrated(&self.target).map_err(|e| self.err(e))?);
-        }
-        let Some(client) = self.client.as_mut() else {
-            return Err(self.err("closed"));
-        };
-        off_runtime(move || f(client)).map_err(|e| self.err(e))
     }
 }
 
 impl super::History for TeamHistory {
     fn load(&mut self, today: Date) -> Result<Loaded, StoreError> {
         let from = days_before(today, LOAD_SCORE_DAYS);
-        let (scores, triggers, incidents) = self.with(move |c| {
+        let (scores, triggers, incidents) = self.session.with(move |c| {
             Ok((
                 c.query(
                     "SELECT account_id, day, score, band, coverage, f1, f2, f3, f4, f5, f6, f7, f8
@@ -144,7 +108,7 @@ impl super::History for TeamHistory {
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let oldest_day = days_before(today, KEEP_SCORE_DAYS);
         let oldest_incident = now - crate::insight::history::KEEP_EVENTS;
-        self.with(move |c| {
+        self.session.with(move |c| {
             let mut tx = c.transaction()?;
             let put = tx.prepare(PUT_SCORE)?;
             for (account, d) in &batch.scores {

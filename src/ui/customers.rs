@@ -63,17 +63,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
         let account = &model.data.accounts[row.account];
         let mut cells = vec![
             health_cell(row),
-            Cell::from(Line::from(
-                super::widgets::presence(model, || {
-                    crate::core::writes::Target::Customer(account.id.to_string())
-                })
-                .into_iter()
-                .chain(super::widgets::highlighted(
-                    &account.name,
-                    &model.panes[Pane::Customers as usize].filter,
-                    theme::TEXT,
-                ))
-                .collect::<Vec<_>>(),
+            Cell::from(super::widgets::marked(
+                model,
+                || crate::core::writes::Target::Customer(account.id.to_string()),
+                &account.name,
+                &model.panes[Pane::Customers as usize].filter,
             )),
             Cell::from(Span::styled(segment_short(account.segment), theme::MUTED)),
             Cell::from(text::money(account.arr)),

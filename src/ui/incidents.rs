@@ -62,13 +62,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
                     .duration_since(incident.started_at)
                     .max(jiff::SignedDuration::ZERO),
             )),
-            Cell::from(ratatui::text::Line::from(
-                super::widgets::presence(model, || {
-                    crate::core::writes::Target::Incident(incident.id.to_string())
-                })
-                .into_iter()
-                .chain([Span::raw(incident.title.clone())])
-                .collect::<Vec<_>>(),
+            Cell::from(super::widgets::marked(
+                model,
+                || crate::core::writes::Target::Incident(incident.id.to_string()),
+                &incident.title,
+                &model.panes[Pane::Incidents as usize].filter,
             )),
             count(impact.map_or(0, |x| x.affected.len())),
             count(impact.map_or(0, |x| {

@@ -52,17 +52,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, model: &Model) {
             )),
             Cell::from(inquiry.id.to_string()),
             Cell::from(customer(model, inquiry, filter)),
-            Cell::from(Line::from(
-                super::widgets::presence(model, || {
-                    crate::core::writes::Target::Inquiry(inquiry.id.to_string())
-                })
-                .into_iter()
-                .chain(super::widgets::highlighted(
-                    &inquiry.subject,
-                    filter,
-                    theme::TEXT,
-                ))
-                .collect::<Vec<_>>(),
+            Cell::from(super::widgets::marked(
+                model,
+                || crate::core::writes::Target::Inquiry(inquiry.id.to_string()),
+                &inquiry.subject,
+                filter,
             )),
             Cell::from(inquiry.status.to_string()),
         ];

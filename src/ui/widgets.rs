@@ -277,6 +277,23 @@ pub fn presence(
     Some(Span::styled(mark, theme::ACCENT))
 }
 
+/// A row's main text (subject, name, title): who else has the item open,
+/// then the text with the pane filter's matches highlighted.
+#[must_use]
+pub fn marked(
+    model: &crate::model::Model,
+    target: impl FnOnce() -> crate::core::writes::Target,
+    text: &str,
+    filter: &str,
+) -> ratatui::text::Line<'static> {
+    ratatui::text::Line::from(
+        presence(model, target)
+            .into_iter()
+            .chain(highlighted(text, filter, theme::TEXT))
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Who else has an item open, in words, for its detail and incident mode:
 /// `  · Kim is writing on it · Lee is reading it`.
 #[must_use]

@@ -211,13 +211,69 @@ pub struct PgJournal {
 
 impl Drop for PgJournal {
     fn drop(&mut self) {
-        // The client blocks on its own runtime when it closes, which
-        // panics on an async thread: close it on a plain one there.
-        if let Some(client) = self.client.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            std::thread::spawn(move || drop(client));
+        close(self.client.take());
+    }
+}
+
+/// Close a client where that may block. The client blocks on its own
+/// runtime when it closes, which panics on an async thread: close it on a
+/// plain one there.
+fn close(client: Option<Client>) {
+    if let Some(client) = client
+        && tokio::runtime::Handle::try_current().is_ok()
+    {
+        std::thread::spawn(move || drop(client));
+    }
+}
+
+/// A connection of the team store's other tables (history, feeds): opened
+/// again when the server dropped it, used and closed off the async threads.
+pub(crate) struct Session {
+    client: Option<Client>,
+    pub(crate) target: Target,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        close(self.client.take());
+    }
+}
+
+impl Session {
+    /// Connect, migrating the team schema if needed.
+    pub(crate) fn connect(target: &Target) -> Result<Self, crate::store::StoreError> {
+        let client =
+            connect_migrated(target).map_err(|e| crate::store::StoreError::Team(e.to_string()))?;
+        Ok(Self {
+            client: Some(client),
+            target: target.clone(),
+        })
+    }
+
+    /// Whether the connection is up: a dropped one holds no session
+    /// state (locks, listens) any more.
+    pub(crate) fn is_open(&self) -> bool {
+        self.client.as_ref().is_some_and(|c| !c.is_closed())
+    }
+
+    pub(crate) fn err(&self, e: impl std::fmt::Display) -> crate::store::StoreError {
+        crate::store::StoreError::Team(format!("{}: {e}", self.target.describe()))
+    }
+
+    /// Run `f` on the connection, opened again first if the server
+    /// dropped it.
+    pub(crate) fn with<T: Send>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<T, ::postgres::Error> + Send,
+    ) -> Result<T, crate::store::StoreError> {
+        if !self.is_open() {
+            self.client = None;
+            self.client = Some(connect_migrated(&self.target).map_err(|e| self.err(e))?);
         }
+        let Some(client) = self.client.as_mut() else {
+            return Err(self.err("closed"));
+        };
+        off_runtime(move || f(client)).map_err(|e| self.err(e))
     }
 }
 
