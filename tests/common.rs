@@ -10,6 +10,8 @@ pub mod fixtures;
 pub mod proxy;
 #[path = "common/rt.rs"]
 pub mod rt;
+#[path = "common/tmux.rs"]
+pub mod tmux;
 
 // The fixtures most tests use, at `common::` as before.
 pub use fixtures::{accounts, ago, incidents, now};

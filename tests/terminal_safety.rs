@@ -6,8 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::tmux::{Pane, set_mode};
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -220,31 +221,24 @@ async fn alertmanager(server: &MockServer) {
     .await;
 }
 
-/// A tmux server on a private socket running the cockpit; killed on drop.
+/// The cockpit in a tmux pane ([`common::tmux::Pane`], whose methods it
+/// has), with its output captured from the first byte.
 struct Cockpit {
-    tmux: String,
-    socket: String,
+    term: Pane,
     capture: PathBuf,
     /// The tokens the sources were given (the TUI run's leak check).
     tokens: [String; 2],
     dir: tempfile::TempDir,
 }
 
-impl Cockpit {
-    fn tmux(&self, args: &[&str]) -> Output {
-        let out = Command::new(&self.tmux)
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+impl std::ops::Deref for Cockpit {
+    type Target = Pane;
+    fn deref(&self) -> &Pane {
+        &self.term
     }
+}
 
+impl Cockpit {
     /// Start the binary with `config` in a 200×50 pane whose output is
     /// captured from the first byte.
     fn start(tmux: String, name: &str, config: &str) -> Self {
@@ -290,27 +284,19 @@ impl Cockpit {
         )
         .unwrap();
         set_mode(&script, 0o700);
+        let term = Pane::start(
+            &tmux,
+            &format!("cre-safety-{name}-{}", std::process::id()),
+            &script,
+            (200, 50),
+            Some(dir.path().join("data/cre-cockpit.log")),
+        );
         let cockpit = Self {
-            tmux,
-            socket: format!("cre-safety-{name}-{}", std::process::id()),
+            term,
             capture,
             tokens,
             dir,
         };
-        cockpit.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "cockpit",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &script.display().to_string(),
-        ]);
-        cockpit.tmux(&["set-option", "-g", "remain-on-exit", "on"]);
         cockpit.tmux(&[
             "pipe-pane",
             "-o",
@@ -320,26 +306,6 @@ impl Cockpit {
         ]);
         std::fs::write(&go, "").unwrap();
         cockpit
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "cockpit"]).stdout)
-            .into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for key in keys {
-            self.tmux(&["send-keys", "-t", "cockpit", key]);
-            // One key, one frame: let the loop redraw before the next.
-            std::thread::sleep(Duration::from_millis(400));
-        }
-    }
-
-    /// tmux's own view of the pane: `format` of `display-message`, e.g.
-    /// `#{mouse_any_flag}`.
-    fn pane(&self, format: &str) -> String {
-        let out = self.tmux(&["display-message", "-p", "-t", "cockpit", format]);
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// After the program exited: tmux's pane has no mouse mode and no
@@ -353,27 +319,6 @@ impl Cockpit {
             "{how}: mouse reporting, alternate screen"
         );
         self.assert_stty_restored();
-    }
-
-    /// The program's pid (the pane runs the shell that waits for it).
-    fn pid(&self) -> String {
-        let shell = self.pane("#{pane_pid}");
-        let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
-        let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
-        assert!(
-            !pid.is_empty() && !pid.contains('\n'),
-            "child of {shell}: {pid:?}"
-        );
-        pid
-    }
-
-    /// Send the program a signal.
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.pid()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{name}");
     }
 
     /// The terminal's settings after the program exited are those from
@@ -399,58 +344,6 @@ impl Cockpit {
         self.wait_exited_with("0");
     }
 
-    /// Wait until the program has exited with `expected` status.
-    fn wait_exited_with(&self, expected: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let state = self.pane("#{pane_dead} #{pane_dead_status}");
-            // tmux does not always have the exit status yet when the pane
-            // is already dead; when it does, it must be a clean exit.
-            let mut fields = state.split_whitespace();
-            if fields.next() == Some("1") {
-                if let Some(status) = fields.next() {
-                    assert_eq!(status, expected, "the cockpit exited with status {status}");
-                }
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the cockpit did not exit after q (pane: {state}); screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// Wait until the screen shows `text`.
-    fn wait_for(&self, text: &str) {
-        self.wait_for_any(&[text]);
-    }
-
-    /// Wait until the screen shows one of `texts` (a footer message the
-    /// next event may replace before the screen is read).
-    fn wait_for_any(&self, texts: &[&str]) {
-        let text = texts.join("\" or \"");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if texts.iter().any(|t| screen.contains(t)) {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let log = std::fs::read_to_string(self.dir.path().join("data/cre-cockpit.log"))
-                    .unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(30).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                panic!(
-                    "\"{text}\" never appeared; screen:\n{screen}\nlog tail:\n{}",
-                    tail.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
     /// Neither the terminal nor the log ever saw a token.
     fn assert_no_token(&self, bytes: &[u8]) {
         let log = std::fs::read(self.dir.path().join("data/cre-cockpit.log")).unwrap();
@@ -470,19 +363,6 @@ impl Cockpit {
         std::thread::sleep(Duration::from_millis(500));
         std::fs::read(&self.capture).unwrap_or_default()
     }
-}
-
-impl Drop for Cockpit {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.tmux)
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// Every OSC the program wrote, as (number, payload). Only the program's own
