@@ -224,6 +224,10 @@ fn the_team_store_is_checked_and_needs_a_name() {
         "postgres://cre@localhost/c",
         "postgresql://cre@[::1]:5433/c?sslmode=disable",
         "postgres://cre@127.0.0.2/c",
+        // TLS, on this machine or elsewhere (the server is verified).
+        "postgres://cre@127.0.0.1/cockpit?sslmode=require",
+        "postgres://cre@db.example.com/cockpit?sslmode=verify-full",
+        "postgres://cre@db.example.com/cockpit?sslmode=verify-ca&sslrootcert=system",
     ] {
         Config::parse(&team(loopback, true)).unwrap_or_else(|e| panic!("{loopback}: {e:?}"));
     }
@@ -238,11 +242,25 @@ fn the_team_store_is_checked_and_needs_a_name() {
             "author",
         ),
         (
-            "postgres://cre@127.0.0.1/cockpit?sslmode=require",
+            "postgres://cre@127.0.0.1/cockpit?sslmode=verify-everything",
             true,
             5,
             "team.store",
-            "no TLS",
+            "verify-full",
+        ),
+        (
+            "postgres://cre@db.example.com/cockpit?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            true,
+            5,
+            "team.store",
+            "sslrootcert /nonexistent/ca.pem",
+        ),
+        (
+            "postgres://cre@db.example.com/cockpit?sslmode=prefer",
+            true,
+            5,
+            "team.store",
+            "in clear",
         ),
         (
             "postgres://cre@db.example.com/cockpit",

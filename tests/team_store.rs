@@ -733,3 +733,80 @@ fn the_health_history_is_kept_once_per_team() {
     lee.save(&Persist::default(), now()).unwrap();
     assert!(kim.load(today).unwrap().triggers.is_empty());
 }
+
+/// `sslmode` in the store's URL: TLS with the server's certificate checked
+/// against `sslrootcert` (the test server's CA), the journal working over
+/// it; a CA that did not sign the server's certificate is refused, not
+/// downgraded to plain; without `sslmode` the connection is plain.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn the_team_store_speaks_tls_when_the_url_asks_and_checks_the_server() {
+    let url = common::service("CRE_COCKPIT_POSTGRES").unwrap();
+    let ca = common::service("CRE_COCKPIT_POSTGRES_CA").unwrap();
+    let other = common::service("CRE_COCKPIT_POSTGRES_OTHER_CA").unwrap();
+    let schema = common::pg_target("tls").schema;
+    let over_tls = |target: &TeamTarget| -> bool {
+        target
+            .connect()
+            .unwrap()
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let target = TeamTarget::new(
+            &format!("{url}?sslmode={mode}&sslrootcert={ca}"),
+            None,
+            &schema,
+        )
+        .unwrap();
+        assert!(over_tls(&target), "{mode}");
+        assert!(target.describe().contains("TLS"), "{}", target.describe());
+        let mut journal = Journal::connect(&target)
+            .unwrap()
+            .with_author(Some("Kim".into()));
+        let id = note(&mut journal, "7", &format!("over TLS ({mode})")).write_id;
+        assert_eq!(
+            journal.write(id).unwrap().unwrap().text,
+            format!("over TLS ({mode})")
+        );
+    }
+
+    let plain = TeamTarget::new(&url, None, &schema).unwrap();
+    assert!(!over_tls(&plain));
+    assert!(!plain.describe().contains("TLS"));
+
+    // Every TLS mode checks the certificate: one no trusted CA signed is
+    // an error naming the certificate, and nothing is tried in clear.
+    for mode in ["require", "verify-full"] {
+        let target = TeamTarget::new(
+            &format!("{url}?sslmode={mode}&sslrootcert={other}"),
+            None,
+            &schema,
+        )
+        .unwrap();
+        let Err(err) = Journal::connect(&target) else {
+            panic!("{mode}: a server certificate of another CA was accepted")
+        };
+        let err = err.to_string();
+        eprintln!("{mode} against another CA: {err}");
+        assert!(err.to_lowercase().contains("certificate"), "{mode}: {err}");
+    }
+    // A roots file that holds no certificate is refused up front.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let Err(err) = TeamTarget::new(
+        &format!(
+            "{url}?sslmode=verify-full&sslrootcert={}",
+            empty.path().display()
+        ),
+        None,
+        &schema,
+    ) else {
+        panic!("an empty roots file was accepted")
+    };
+    assert!(err.to_string().contains("no certificate"), "{err}");
+}

@@ -5,6 +5,9 @@
 #          target/services/postgres (trust auth, loopback only, its socket in
 #          the state dir so no system cluster is touched), start it, create the
 #          `cockpit` role and database, print `export CRE_COCKPIT_POSTGRES=…`
+#          and the test CA's certificate (TLS is on: a throwaway CA signs
+#          the server's certificate for 127.0.0.1; a second CA signs nothing,
+#          for the test that a server it does not vouch for is refused)
 #   stop:  stop the server this script started (by its data dir) and nothing else
 # Each test makes its own schema in that database, so tests run in parallel.
 set -euo pipefail
@@ -12,7 +15,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 state="$root/target/services/postgres"
 data="$state/data"
 port=29432
-packages=(postgresql)
+packages=(postgresql openssl)
 
 log() { echo "postgres.sh: $*" >&2; }
 
@@ -56,6 +59,28 @@ as_owner() {
 
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
+# A test CA, the server's certificate for 127.0.0.1 signed by it (its key
+# readable by the server's user only, as PostgreSQL insists), and a second
+# CA that signs nothing.
+certificates() {
+    local tls="$state/tls" req=(openssl req -nodes -newkey rsa:2048 -days 2)
+    mkdir -p "$tls"
+    quiet "${req[@]}" -x509 -subj "/CN=cre-cockpit test CA" -keyout "$tls/ca.key" -out "$tls/ca.pem"
+    quiet "${req[@]}" -x509 -subj "/CN=another CA" -keyout "$tls/other-ca.key" -out "$tls/other-ca.pem"
+    quiet "${req[@]}" -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tls/server.ext"
+    quiet openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+        -CAcreateserial -days 2 -extfile "$tls/server.ext" -out "$tls/server.pem"
+    chmod 600 "$tls/server.key"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres: "$tls"; fi
+}
+
+# Run a command whose progress output is noise; show it only if it fails.
+quiet() {
+    local out
+    out=$("$@" 2>&1) || { echo "$out" >&2; return 1; }
+}
+
 stop() {
     [ -e "$data/postmaster.pid" ] || return 0
     local bin
@@ -74,6 +99,7 @@ start() {
     [ "$(id -u)" = 0 ] && chown postgres: "$state"
     trap 'stop' EXIT
     as_owner "$bin/initdb" -D "$data" -U cockpit --auth=trust -E UTF8 --locale=C.UTF-8 >&2
+    certificates
     # Loopback only, the socket in the state dir; fsync off: the cluster is
     # thrown away after the tests, and commits stay transactional.
     cat >>"$data/postgresql.conf" <<EOF
@@ -82,11 +108,16 @@ port = $port
 unix_socket_directories = '$state'
 fsync = off
 max_connections = 200
+ssl = on
+ssl_cert_file = '$state/tls/server.pem'
+ssl_key_file = '$state/tls/server.key'
 EOF
     as_owner "$bin/pg_ctl" -D "$data" -l "$state/postgres.log" -w -t 60 start >&2
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U cockpit cockpit >&2
     trap - EXIT
     echo "export CRE_COCKPIT_POSTGRES=postgres://cockpit@127.0.0.1:$port/cockpit"
+    echo "export CRE_COCKPIT_POSTGRES_CA=$state/tls/ca.pem"
+    echo "export CRE_COCKPIT_POSTGRES_OTHER_CA=$state/tls/other-ca.pem"
 }
 
 case "${1:-}" in

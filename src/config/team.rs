@@ -2,10 +2,12 @@
 //! shares, instead of the local SQLite file.
 //!
 //! The password is never in the file: `password_env` names the variable
-//! that holds it. This build has no TLS for PostgreSQL, so the store must
-//! be on this machine (a loopback address): a URL asking for TLS, or a host
-//! elsewhere (where the password would cross the network in clear), is a
-//! config error rather than a silent downgrade.
+//! that holds it. A store elsewhere must be reached over TLS
+//! (`sslmode=require`, `verify-ca` or `verify-full`; the server's
+//! certificate and name are verified in every mode, against `sslrootcert`
+//! or the system's roots): without it the password and every note would
+//! cross the network in clear, so a remote host without TLS is a config
+//! error rather than a silent risk. Plain TCP is for this machine only.
 
 use serde::Deserialize;
 
@@ -56,16 +58,22 @@ impl TeamConfig {
                 "name the database user: postgres://USER@host/db".into(),
             ));
         }
+        let mut tls = false;
         for (key, value) in url.query_pairs() {
             match (key.as_ref(), value.as_ref()) {
                 ("sslmode", "disable" | "prefer" | "allow") => {}
+                ("sslmode", "require" | "verify-ca" | "verify-full") => tls = true,
                 ("sslmode", mode) => {
                     return Err((
                         "store",
-                        format!(
-                            "sslmode={mode}: this build has no TLS for PostgreSQL; use a store on this machine (127.0.0.1) without sslmode, or a local tunnel to the server"
-                        ),
+                        format!("sslmode={mode}: use require, verify-ca or verify-full for TLS"),
                     ));
+                }
+                ("sslrootcert", "system") => {}
+                ("sslrootcert", path) => {
+                    if let Err(e) = std::fs::metadata(path) {
+                        return Err(("store", format!("sslrootcert {path}: {e}")));
+                    }
                 }
                 ("application_name" | "connect_timeout", _) => {}
                 (other, _) => {
@@ -88,11 +96,11 @@ impl TeamConfig {
             }
             None => false,
         };
-        if !loopback {
+        if !loopback && !tls {
             return Err((
                 "store",
                 format!(
-                    "{}: without TLS (not in this build) the password and every note would cross the network in clear; use a store on 127.0.0.1 (e.g. through an SSH tunnel)",
+                    "{}: without TLS the password and every note would cross the network in clear; add ?sslmode=verify-full (and sslrootcert=FILE for a private CA), or use a store on 127.0.0.1",
                     url.host_str().unwrap_or("no host")
                 ),
             ));

@@ -127,10 +127,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";
 
 /// Where a team journal is: the server (with the password already read
-/// from its environment variable) and the schema inside the database.
+/// from its environment variable), how to reach it, and the schema inside
+/// the database.
 #[derive(Clone)]
 pub struct Target {
     pub config: ::postgres::Config,
+    /// TLS, when the URL asks for it (`sslmode=require`, `verify-ca` or
+    /// `verify-full`): always with the server's certificate and name
+    /// verified, against `sslrootcert` or else the system's roots.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// A plain lower-case identifier (letters, digits, `_`).
     pub schema: String,
 }
@@ -140,6 +145,51 @@ impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
     }
+}
+
+/// The TLS modes of a `postgres://` URL (as the config's check knows
+/// them); the others (`disable`, `allow`, `prefer`) mean plain TCP here,
+/// which the config allows on loopback only.
+const TLS_MODES: [&str; 3] = ["require", "verify-ca", "verify-full"];
+
+/// The client's TLS settings: the roots in `roots` (a PEM file, as libpq's
+/// `sslrootcert`), or the system's.
+fn tls_config(roots: Option<&str>) -> Result<rustls::ClientConfig, JournalError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |e: String| JournalError::Invalid(format!("team store TLS: {e}"));
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        Some(path) if path != "system" => {
+            for cert in CertificateDer::pem_file_iter(path)
+                .map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?
+            {
+                let cert = cert.map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?;
+                store
+                    .add(cert)
+                    .map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?;
+            }
+            if store.is_empty() {
+                return Err(invalid(format!("sslrootcert {path}: no certificate in it")));
+            }
+        }
+        _ => {
+            let found = rustls_native_certs::load_native_certs();
+            store.add_parsable_certificates(found.certs);
+            if store.is_empty() {
+                return Err(invalid(
+                    "no system root certificates; name the server's CA with sslrootcert=FILE"
+                        .into(),
+                ));
+            }
+        }
+    }
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| invalid(e.to_string()))
+    .map(|b| b.with_root_certificates(store).with_no_client_auth())
 }
 
 impl Target {
@@ -157,21 +207,67 @@ impl Target {
                 "team schema {schema:?}: use lower-case letters, digits and _ (63 at most)"
             )));
         }
-        let mut config: ::postgres::Config = url
+        // `sslrootcert` is libpq's, not the driver's: taken out here.
+        let mut parsed = url::Url::parse(url)
+            .map_err(|e| JournalError::Invalid(format!("team store URL: {e}")))?;
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let value = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let tls = match value("sslmode") {
+            Some(mode) if TLS_MODES.contains(&mode) => {
+                Some(std::sync::Arc::new(tls_config(value("sslrootcert"))?))
+            }
+            _ => None,
+        };
+        let rest: Vec<&(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "sslrootcert" && k != "sslmode")
+            .collect();
+        if rest.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(rest);
+        }
+        let mut config: ::postgres::Config = parsed
+            .as_str()
             .parse()
             .map_err(|e| JournalError::Invalid(format!("team store URL: {e}")))?;
         if let Some(password) = password {
             config.password(password);
         }
-        // Without TLS support a TLS request is refused by the config check;
-        // what is left is plain TCP (loopback only, also checked there).
-        config.ssl_mode(::postgres::config::SslMode::Disable);
+        // TLS when asked for, and then nothing less (no plain fallback);
+        // plain TCP otherwise (the config allows that on loopback only).
+        config.ssl_mode(if tls.is_some() {
+            ::postgres::config::SslMode::Require
+        } else {
+            ::postgres::config::SslMode::Disable
+        });
         config.application_name("cre-cockpit");
         config.connect_timeout(std::time::Duration::from_secs(10));
         Ok(Self {
             config,
+            tls,
             schema: schema.to_owned(),
         })
+    }
+
+    /// Open a connection, over TLS when the URL asked for it.
+    pub fn connect(&self) -> Result<Client, ::postgres::Error> {
+        match &self.tls {
+            Some(tls) => self
+                .config
+                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(
+                    (**tls).clone(),
+                )),
+            None => self.config.connect(NoTls),
+        }
     }
 
     /// The place in words: user, host, port, database and schema.
@@ -188,10 +284,11 @@ impl Target {
             .unwrap_or_default();
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
         format!(
-            "the team journal postgres://{}@{host}:{port}/{} (schema {})",
+            "the team journal postgres://{}@{host}:{port}/{} (schema {}{})",
             self.config.get_user().unwrap_or(""),
             self.config.get_dbname().unwrap_or(""),
-            self.schema
+            self.schema,
+            if self.tls.is_some() { ", TLS" } else { "" }
         )
     }
 }
@@ -361,8 +458,16 @@ fn step_from_row(r: &Row) -> Step {
 pub(crate) fn connect_migrated(target: &Target) -> Result<Client, JournalError> {
     let target = target.clone();
     off_runtime(move || -> Result<Client, JournalError> {
-        let mut client = target.config.connect(NoTls).map_err(|e| {
-            JournalError::Invalid(format!("{}: cannot connect: {e}", target.describe()))
+        let mut client = target.connect().map_err(|e| {
+            // The reason is in the chain ("error performing TLS handshake"
+            // alone does not say the certificate was refused).
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                reason = format!("{reason}: {cause}");
+                source = cause.source();
+            }
+            JournalError::Invalid(format!("{}: cannot connect: {reason}", target.describe()))
         })?;
         migrate(&mut client, &target)?;
         client.batch_execute(&format!("SET search_path TO {}", quoted(&target.schema)))?;
