@@ -722,3 +722,98 @@ fn team_mode_journals_into_the_shared_store_with_authors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("CRE_TEAM_PW"), "{stderr}");
 }
+
+/// The team store's password, from a variable (`password_env`) or a
+/// command such as a keyring's (`password_command`), against a role that
+/// must give it; a wrong one is refused by the server, a failing command
+/// says so, and neither echoes what it was given.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn the_team_password_comes_from_a_variable_or_a_keyring_command() {
+    let url = common::service("CRE_COCKPIT_POSTGRES_PW_URL").unwrap();
+    let password = common::service("CRE_COCKPIT_POSTGRES_PW").unwrap();
+    let schema = common::pg_target("password").schema;
+    let home = tempfile::tempdir().unwrap();
+    let secret = home.path().join("keyring-entry");
+    std::fs::write(&secret, format!("{password}\n")).unwrap();
+    let wrong = home.path().join("wrong-entry");
+    std::fs::write(&wrong, "not-the-password-4711\n").unwrap();
+    let config = |source: &str| {
+        let path = home.path().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[ui]\nme = \"Alex Kim\"\n\n[team]\nstore = \"{url}\"\nschema = \"{schema}\"\n{source}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        path
+    };
+    let note = |config: &std::path::Path, env: &[(&str, &str)], text: &str| {
+        run_with_env(home.path(), config, &["note", "customer:c1", text], env)
+    };
+
+    let by_command = config(&format!(
+        "password_command = \"cat '{}'\"",
+        secret.display()
+    ));
+    let out = note(&by_command, &[], "via the keyring");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_env = config("password_env = \"CRE_TEAM_PW\"");
+    let out = note(
+        &by_env,
+        &[("CRE_TEAM_PW", &password)],
+        "via the environment",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut target =
+        cre_cockpit::store::journal::TeamTarget::new(&url, Some(&password), &schema).unwrap();
+    let mut journal = cre_cockpit::store::journal::Journal::connect(&target).unwrap();
+    let mut texts: Vec<String> = journal
+        .recent(10)
+        .unwrap()
+        .into_iter()
+        .map(|w| w.text)
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["via the environment", "via the keyring"]);
+
+    let refused = [
+        (
+            format!("password_command = \"cat '{}'\"", wrong.display()),
+            "password authentication failed",
+        ),
+        (
+            "password_command = \"echo 'keyring is locked' >&2; exit 3\"".to_owned(),
+            "team.password_command: the command failed (exit status: 3): keyring is locked",
+        ),
+        (
+            "password_command = \"true\"".to_owned(),
+            "team.password_command: the command printed no password",
+        ),
+    ];
+    for (source, says) in refused {
+        let out = note(&config(&source), &[], "never journalled");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{says}: {stderr}");
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        assert!(!stderr.contains("not-the-password-4711"), "{stderr}");
+        assert!(!stderr.contains(&password), "{stderr}");
+    }
+    // Without the password the server refuses: the role really needs it.
+    target = cre_cockpit::store::journal::TeamTarget::new(&url, None, &schema).unwrap();
+    assert!(cre_cockpit::store::journal::Journal::connect(&target).is_err());
+    let texts = journal.recent(10).unwrap().len();
+    assert_eq!(texts, 2, "nothing more was journalled");
+}

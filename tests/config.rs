@@ -312,4 +312,17 @@ fn the_team_store_is_checked_and_needs_a_name() {
     )
     .unwrap_err();
     assert_eq!(err.key, "team.schema");
+    // One place for the password.
+    let err = Config::parse(&format!(
+        "{}password_command = \"pass show team-db\"\n",
+        team("postgres://cre@127.0.0.1/cockpit", true)
+    ))
+    .unwrap_err();
+    assert_eq!((err.key.as_str(), err.line), ("team.password_command", 7));
+    assert!(err.message.contains("one of"), "{}", err.message);
+    let keyring = "[ui]\nme = \"A\"\n[team]\nstore = \"postgres://a@127.0.0.1/c\"\npassword_keyring = \"cre-cockpit\"\n";
+    assert_eq!(
+        Config::parse(keyring).unwrap_err().key,
+        "team.password_keyring"
+    );
 }

@@ -15,6 +15,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 state="$root/target/services/postgres"
 data="$state/data"
 port=29432
+# The password role's: a throwaway cluster's, not a secret.
+password=cockpit-test-password
 packages=(postgresql openssl)
 
 log() { echo "postgres.sh: $*" >&2; }
@@ -100,6 +102,9 @@ start() {
     trap 'stop' EXIT
     as_owner "$bin/initdb" -D "$data" -U cockpit --auth=trust -E UTF8 --locale=C.UTF-8 >&2
     certificates
+    # One role that must give its password (SCRAM), for the tests of where
+    # the team store's password comes from; the first matching line wins.
+    sed -i '1i host all cockpit_pw 127.0.0.1/32 scram-sha-256' "$data/pg_hba.conf"
     # Loopback only, the socket in the state dir; fsync off: the cluster is
     # thrown away after the tests, and commits stay transactional.
     cat >>"$data/postgresql.conf" <<EOF
@@ -114,10 +119,16 @@ ssl_key_file = '$state/tls/server.key'
 EOF
     as_owner "$bin/pg_ctl" -D "$data" -l "$state/postgres.log" -w -t 60 start >&2
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U cockpit cockpit >&2
+    as_owner "$bin/psql" -q -h 127.0.0.1 -p "$port" -U cockpit cockpit >&2 <<EOF
+CREATE ROLE cockpit_pw LOGIN PASSWORD '$password';
+GRANT CREATE ON DATABASE cockpit TO cockpit_pw;
+EOF
     trap - EXIT
     echo "export CRE_COCKPIT_POSTGRES=postgres://cockpit@127.0.0.1:$port/cockpit"
     echo "export CRE_COCKPIT_POSTGRES_CA=$state/tls/ca.pem"
     echo "export CRE_COCKPIT_POSTGRES_OTHER_CA=$state/tls/other-ca.pem"
+    echo "export CRE_COCKPIT_POSTGRES_PW_URL=postgres://cockpit_pw@127.0.0.1:$port/cockpit"
+    echo "export CRE_COCKPIT_POSTGRES_PW=$password"
 }
 
 case "${1:-}" in

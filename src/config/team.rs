@@ -22,6 +22,14 @@ pub struct TeamConfig {
     /// The environment variable holding the database password, if the
     /// server asks for one.
     pub password_env: Option<String>,
+    /// Or the OS keyring entry holding it (`"service:user"`, in builds
+    /// with the `keyring` feature, as a source's `token_keyring`).
+    pub password_keyring: Option<String>,
+    /// Or a command that prints it: the way to any keyring in any build
+    /// (`secret-tool lookup service cre-cockpit`, `security
+    /// find-generic-password -w -s cre-cockpit`, `pass show team-db`).
+    /// Run by `sh -c` at start, its first line taken.
+    pub password_command: Option<String>,
     /// The schema inside the database (several teams may share one
     /// database); the demo uses `<schema>_demo`.
     #[serde(default = "default_schema")]
@@ -119,6 +127,32 @@ impl TeamConfig {
                 format!("{var:?} is not an environment variable name"),
             ));
         }
+        let sources = [
+            self.password_env.is_some(),
+            self.password_keyring.is_some(),
+            self.password_command.is_some(),
+        ];
+        if sources.iter().filter(|&&set| set).count() > 1 {
+            return Err((
+                if self.password_command.is_some() {
+                    "password_command"
+                } else {
+                    "password_keyring"
+                },
+                "set one of password_env, password_keyring and password_command".into(),
+            ));
+        }
+        if let Some(spec) = &self.password_keyring {
+            crate::sources::token::check_keyring(spec, "password_env or password_command")
+                .map_err(|m| ("password_keyring", m))?;
+        }
+        if self
+            .password_command
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(("password_command", "the command is empty".into()));
+        }
         let schema = &self.schema;
         if schema.is_empty()
             || schema.len() > 55
@@ -137,9 +171,18 @@ impl TeamConfig {
         Ok(())
     }
 
-    /// The password from `password_env`, if named; an unset variable is an
-    /// error naming it.
+    /// The password from `password_env`, `password_keyring` or
+    /// `password_command`, whichever is set; an unset variable or a failing command is an error naming
+    /// it (never with what the command printed: that may be the secret).
     pub fn password(&self) -> Result<Option<String>, String> {
+        if let Some(command) = &self.password_command {
+            return run_password_command(command).map(Some);
+        }
+        if let Some(spec) = &self.password_keyring {
+            return crate::sources::token::from_keyring_entry(spec)
+                .map(|secret| Some(secret.expose().to_owned()))
+                .map_err(|m| format!("team.password_keyring: {m}"));
+        }
         let Some(var) = &self.password_env else {
             return Ok(None);
         };
@@ -159,5 +202,37 @@ impl TeamConfig {
         } else {
             self.schema.clone()
         }
+    }
+}
+
+/// Run `command` with `/bin/sh -c` (stdin closed, so a keyring tool cannot
+/// wait on the terminal) and take the first line it prints.
+fn run_password_command(command: &str) -> Result<String, String> {
+    let failed = |why: String| format!("team.password_command: {why}");
+    let out = std::process::Command::new("/bin/sh")
+        .args(["-c", command])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(format!("cannot run sh: {e}")))?;
+    if !out.status.success() {
+        // Its error output says why (a locked keyring, no such entry);
+        // the first line only, cut short.
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why = crate::core::sanitize::text(why.lines().next().unwrap_or_default());
+        return Err(failed(format!(
+            "the command failed ({}){}",
+            out.status,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", crate::core::text::truncate(&why, 120))
+            }
+        )));
+    }
+    let password = String::from_utf8(out.stdout)
+        .map_err(|_| failed("the command printed something that is not UTF-8".into()))?;
+    match password.lines().next() {
+        Some(line) if !line.is_empty() => Ok(line.to_owned()),
+        _ => Err(failed("the command printed no password".into())),
     }
 }

@@ -54,16 +54,27 @@ pub fn validate(
             "set token_env or token_keyring, not both".into(),
         ));
     }
-    keyring_entry(spec).map_err(|m| ("token_keyring", m))?;
+    check_keyring(spec, "token_env").map_err(|m| ("token_keyring", m))
+}
+
+/// Check a keyring entry as written (`"service:user"`) and that this build
+/// can read the keyring; `instead` names the key to use otherwise.
+pub fn check_keyring(spec: &str, instead: &str) -> Result<(), String> {
+    keyring_entry(spec)?;
     if !KEYRING_BUILT_IN {
-        return Err((
-            "token_keyring",
+        return Err(format!(
             "this build cannot read the OS keyring (rebuild with `--features keyring`), \
-             or use token_env"
-                .into(),
+             or use {instead}"
         ));
     }
     Ok(())
+}
+
+/// The secret in the keyring entry `spec` (`"service:user"`); the error
+/// names the entry and the keyring's complaint, never a value.
+pub fn from_keyring_entry(spec: &str) -> Result<Secret, String> {
+    let (service, user) = keyring_entry(spec)?;
+    from_keyring(service, user)
 }
 
 /// A name a shell can export: letters, digits and `_`, not starting with a
@@ -138,8 +149,7 @@ pub fn resolve(
     };
     validate(token_env, token_keyring).map_err(|(key, message)| invalid(key, message))?;
     if let Some(spec) = token_keyring {
-        let (service, user) = keyring_entry(spec).map_err(|m| invalid("token_keyring", m))?;
-        return from_keyring(service, user)
+        return from_keyring_entry(spec)
             .map(Some)
             .map_err(|m| invalid("token_keyring", m));
     }
