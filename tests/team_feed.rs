@@ -117,6 +117,17 @@ fn the_leader_publishes_and_followers_read_what_changed() {
     assert!(fresh.full);
     assert_eq!(ids(&fresh), ["2", "4"]);
     assert!(fresh.removed.is_empty());
+    // Lee, behind, reads it whole too; the old tombstone (3) is gone, the
+    // new one (1) kept for this publish.
+    let Data::Desk(Ok(caught_up)) = lee.read().unwrap().unwrap().polled.data else {
+        panic!()
+    };
+    assert!(caught_up.full);
+    assert_eq!(ids(&caught_up), ["2", "4"]);
+    assert_eq!(
+        common::pg_exec(&target, "SELECT id FROM feed_inquiry WHERE body IS NULL"),
+        1
+    );
 
     // Kim's cockpit ends: its session's lock is freed with it.
     drop(kim);

@@ -178,7 +178,14 @@ impl Feed {
                 .get(0);
             if let Some((full, ids, bodies, removed)) = &rows {
                 if *full {
-                    // Everything the desk no longer lists is gone.
+                    // Everything the desk no longer lists is gone. Older
+                    // tombstones are dropped: a follower that has not read
+                    // this publish reads it whole, and a whole read never
+                    // needs them.
+                    tx.execute(
+                        "DELETE FROM feed_inquiry WHERE body IS NULL AND seq < $1",
+                        &[&seq],
+                    )?;
                     tx.execute(
                         "UPDATE feed_inquiry SET body = NULL, seq = $1
                          WHERE body IS NOT NULL AND NOT (id = ANY($2))",
