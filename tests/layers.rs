@@ -234,9 +234,47 @@ fn expand(tail: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// Every crate-internal path a file names, absolute, with its line.
+/// The inline modules (`mod tests { … }`) open from each offset of a
+/// comment- and string-free text on: (offset, their names, outermost
+/// first), in order of offset.
+fn inline_scopes(text: &str) -> Vec<(usize, Vec<String>)> {
+    let bytes = text.as_bytes();
+    // Each open inline module: its name and the brace depth outside it.
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let names = |open: &[(String, usize)]| open.iter().map(|(n, _)| n.clone()).collect();
+    let mut scopes = vec![(0, Vec::new())];
+    let mut depth = 0usize;
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if open.last().is_some_and(|(_, outside)| *outside == depth) {
+                    open.pop();
+                    scopes.push((i, names(&open)));
+                }
+            }
+            b'm' if text[i..].starts_with("mod ")
+                && !text[..i].chars().next_back().is_some_and(is_ident) =>
+            {
+                let rest = text[i + 4..].trim_start();
+                let name: String = rest.chars().take_while(|&c| is_ident(c)).collect();
+                if !name.is_empty() && rest[name.len()..].trim_start().starts_with('{') {
+                    open.push((name, depth));
+                    scopes.push((i, names(&open)));
+                }
+            }
+            _ => {}
+        }
+    }
+    scopes
+}
+
+/// Every crate-internal path a file names, absolute, with its line. A
+/// path inside an inline module resolves from that module.
 fn references(file: &File) -> Vec<(usize, Vec<String>)> {
     let text = strip_comments(&file.text);
+    let scopes = inline_scopes(&text);
     let mut out = Vec::new();
     for root in ["crate::", "super::", "self::"] {
         let mut from = 0;
@@ -267,8 +305,14 @@ fn references(file: &File) -> Vec<(usize, Vec<String>)> {
             }
             let line = text[..start].matches('\n').count() + 1;
             let raw = &text[start..end];
+            let inline = scopes
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= start)
+                .map_or(&[][..], |(_, names)| &names[..]);
+            let module: Vec<String> = file.module.iter().chain(inline).cloned().collect();
             for path in expand(raw) {
-                if let Some(absolute) = absolute(&file.module, &path) {
+                if let Some(absolute) = absolute(&module, &path) {
                     out.push((line, absolute));
                 }
             }
@@ -277,9 +321,10 @@ fn references(file: &File) -> Vec<(usize, Vec<String>)> {
     out
 }
 
-/// Resolve `crate::…`, `self::…` and `super::…` against the file's module.
-/// `use super::*` inside a file's own `mod tests` is the file itself, so a
-/// glob that resolves to a parent is dropped rather than misread.
+/// Resolve `crate::…`, `self::…` and `super::…` against the module the
+/// path is written in (the file's, or an inline module's inside it). A
+/// bare `super` (`use super::*`, its glob dropped) names a module, not an
+/// item: nothing to check.
 fn absolute(module: &[String], path: &[String]) -> Option<Vec<String>> {
     let (head, rest) = path.split_first()?;
     let mut base = match head.as_str() {
@@ -538,6 +583,13 @@ fn grouped_sideways_and_super_imports_are_found() {
         file("sources.rs", "pub mod http;\n"),
         file("sources/http.rs", "use reqwest::Client;\n"),
         file("store.rs", "fn g() { let _ = \"crate::ui\"; }\n"),
+        // Inside an inline module `super` is the file: this is
+        // `insight::store`, no layer crossed.
+        file(
+            "insight/kpi.rs",
+            "#[cfg(test)]\nmod tests {\n    fn f() { super::super::store::x(); }\n}\n\
+             fn g() { if c == '{' { super::join::f(); } }\n",
+        ),
         file("core/domain.rs", "use rusqlite::Connection;\n"),
     ];
     let shown: Vec<String> = check(&files).iter().map(ToString::to_string).collect();
