@@ -409,8 +409,8 @@ async fn incident_mode_posts_one_customer_update_to_each_linked_inquiry() {
             &config,
             cre_cockpit::app::wiring::Secrets {
                 desk: Some(cre_cockpit::sources::http::Secret::new("demo-token")),
-                metrics: None,
                 incidents: Some(cre_cockpit::sources::http::Secret::new("demo-token")),
+                ..Default::default()
             },
             &mut probe,
         )

@@ -198,6 +198,7 @@ async fn survive(
         desk: Some(Secret::new(DESK_TOKEN)),
         metrics: Some(Secret::new(METRICS_TOKEN)),
         incidents: Some(Secret::new(INCIDENTS_TOKEN)),
+        ..Default::default()
     };
     let sources = Sources::build(&config, secrets, &http::client()).unwrap();
     let model = Model::new(Settings::default(), sources.states(), Timestamp::now());

@@ -193,6 +193,7 @@ fn debug_output_of_secrets_and_sources_never_shows_a_token() {
         desk: Some(Secret::new(token.clone())),
         metrics: Some(Secret::new(token.clone())),
         incidents: Some(Secret::new(token.clone())),
+        routing_keys: [("PD_ROUTING_KEY".to_owned(), Secret::new(token.clone()))].into(),
     };
     // What a panic message or `{:?}` in a log line would print.
     let shown = format!("{secrets:?} {:?}", secrets.clone());
@@ -301,6 +302,7 @@ fn plain_http_to_another_host_is_refused_unless_the_source_allows_it() {
         desk: secret(),
         metrics: secret(),
         incidents: secret(),
+        ..Default::default()
     };
     for (section, body) in [
         ("desk", "kind = \"zendesk\"\nemail = \"cre@example.com\""),

@@ -458,8 +458,7 @@ fn a_read_only_desk_refuses_notes_before_the_journal() {
     .unwrap();
     let secrets = cre_cockpit::app::wiring::Secrets {
         desk: Some(Secret::new("t0ken")),
-        metrics: None,
-        incidents: None,
+        ..Default::default()
     };
     let writers = Writers::from_config(&config, &secrets, &http::client(), false).unwrap();
     let note = writers.note_effects(&Target::Inquiry("42".into()), "called them");
@@ -593,4 +592,85 @@ async fn a_mirrored_link_creates_one_problem_ticket_across_a_lost_answer() {
         "{joined:?}"
     );
     assert!(!joined.is_empty());
+}
+
+/// The demo's escalation targets page: `api-eng` names a routing key the
+/// demo supplies, and its Events v2 URL is the simulator's, where the page
+/// opens an incident the incidents pane then shows.
+#[tokio::test]
+async fn the_demo_pages_the_simulated_pagerduty_when_escalating() {
+    let sim =
+        cre_cockpit::simulator::Simulator::start(cre_cockpit::simulator::SimOptions::default())
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, secrets) =
+        cre_cockpit::cli::demo::config(&sim, dir.path(), std::time::Duration::from_secs(5))
+            .unwrap();
+    let target = config
+        .escalation
+        .targets
+        .iter()
+        .find(|t| t.routing_key_env.is_some())
+        .expect("a demo target that pages")
+        .clone();
+    let mut writers = Writers::from_config(&config, &secrets, &http::client(), false).unwrap();
+    let journal = journal(&dir);
+    let item = Target::Incident("PDEMO01".into());
+    let effects = cre_cockpit::insight::escalation::plan(
+        &item,
+        &target,
+        None,
+        "Demo escalation to API engineering",
+        "context",
+        true,
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, SourceWrite::Page { .. })),
+        "{effects:?}"
+    );
+    let write = journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Escalate,
+            &item,
+            "escalating",
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap();
+    outbox::pass(&journal, &mut writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    let write = journal.lock().unwrap().write(write.id).unwrap().unwrap();
+    let page = write
+        .steps
+        .iter()
+        .find(|s| matches!(s.effect, SourceWrite::Page { .. }))
+        .unwrap();
+    assert_eq!(page.state, StepState::Sent, "{:?}", page.last_error);
+    let incidents: Value = reqwest::Client::new()
+        .get(format!("{}/incidents?limit=100", sim.base_url()))
+        .header("Authorization", "Token token=t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        incidents["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Demo escalation to API engineering")),
+        "{incidents}"
+    );
+    sim.shutdown().await;
 }

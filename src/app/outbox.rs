@@ -693,21 +693,13 @@ impl Writers {
         } else {
             None
         };
-        // Keys are read once, here; the journal only ever holds the names.
-        let routing_keys = esc
-            .targets
-            .iter()
-            .filter_map(|t| t.routing_key_env.as_ref())
-            .filter_map(|var| {
-                let value = std::env::var(var).ok().filter(|v| !v.is_empty())?;
-                Some((var.clone(), Secret::new(value)))
-            })
-            .collect();
         Ok(Self {
             desk,
             incidents,
             events,
-            routing_keys,
+            // Read once with the other secrets; the journal only ever holds
+            // the variables' names.
+            routing_keys: secrets.routing_keys.clone(),
             read_only,
             owner: Owner::this_process(),
         })

@@ -32,6 +32,10 @@ pub struct Secrets {
     pub desk: Option<Secret>,
     pub metrics: Option<Secret>,
     pub incidents: Option<Secret>,
+    /// Events v2 routing keys by the variable an escalation target names
+    /// (`routing_key_env`); a variable that is not set is left out, and a
+    /// page to it fails with the variable's name.
+    pub routing_keys: std::collections::HashMap<String, Secret>,
 }
 
 impl Secrets {
@@ -69,6 +73,16 @@ impl Secrets {
                 })
                 .transpose()?
                 .flatten(),
+            routing_keys: config
+                .escalation
+                .targets
+                .iter()
+                .filter_map(|t| t.routing_key_env.as_ref())
+                .filter_map(|var| {
+                    let value = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+                    Some((var.clone(), Secret::new(value)))
+                })
+                .collect(),
         })
     }
 }

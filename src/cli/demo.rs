@@ -32,13 +32,15 @@ const FEATURES: &str = r#"
 # One of the simulated CRE group's agents, so "mine" (M) has rows.
 me = "Haruka Sato"
 
-[escalation]
 [[escalation.targets]]
 name = "api-eng"
 label = "API engineering"
 feature_areas = ["api", "webhooks", "integrations"]
 priority = "urgent"
 tags = ["eng-api"]
+# Pages the simulated PagerDuty (Events v2): the page opens an incident.
+routing_key_env = "CRE_DEMO_ROUTING_KEY"
+severity = "critical"
 
 [[escalation.targets]]
 name = "cre"
@@ -77,6 +79,10 @@ filter = "assignee = me and sla < 4h"
 name = "nobody's, urgent"
 filter = "assignee = none and priority = urgent"
 "#;
+
+/// The variable the demo's `api-eng` target names for its routing key;
+/// the demo supplies the key itself.
+const DEMO_ROUTING_KEY_ENV: &str = "CRE_DEMO_ROUTING_KEY";
 
 /// A config for the running simulator. The accounts file is written to
 /// `dir` and read back through the real loader, like a CRM export.
@@ -120,6 +126,12 @@ pub fn config_for(
         desk: token.clone(),
         metrics: None,
         incidents: token,
+        // The simulator's Events v2 takes any routing key.
+        routing_keys: [(
+            DEMO_ROUTING_KEY_ENV.to_owned(),
+            Secret::new("demo-routing-key"),
+        )]
+        .into(),
     };
     if let Some(path) = user {
         // Validated alone first, so its errors name its own lines.
@@ -153,6 +165,7 @@ pub fn config_for(
         if theirs.incidents.is_some() {
             secrets.incidents = user_secrets.incidents;
         }
+        secrets.routing_keys.extend(user_secrets.routing_keys);
         merge(&mut merged, table);
     }
     let text = toml::to_string(&merged).map_err(|e| ConfigError::Value {
@@ -188,7 +201,9 @@ fn merge(ours: &mut toml::Table, theirs: toml::Table) {
 /// The demo config as a user would write it, pointed at the simulator.
 fn demo_toml(url: &str, accounts: &Path, every: Duration) -> String {
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-    let url = quote(url.trim_end_matches('/'));
+    let url = url.trim_end_matches('/');
+    let events = quote(&format!("{url}/v2"));
+    let url = quote(url);
     let every = quote(&format!("{}ms", every.as_millis().max(1)));
     let accounts = quote(&accounts.display().to_string());
     let good = quote(DEMO_SLO_GOOD);
@@ -217,6 +232,9 @@ poll_interval = {every}
 
 [accounts]
 file = {accounts}
+
+[escalation]
+events_url = {events}
 
 # 99.99 %: the simulated tenants' background errors (0.001–0.008 %) spend
 # part of the budget; the incident's 4–15 % errors burn it fast enough that
@@ -281,6 +299,15 @@ mod tests {
         assert_eq!(desk.poll_interval, POLL_EVERY);
         assert_eq!(config.slo.len(), 1);
         assert!(secrets.desk.is_some() && secrets.incidents.is_some());
+        // A target pages, with a key the demo supplies, at the simulator.
+        let paging = config
+            .escalation
+            .targets
+            .iter()
+            .find_map(|t| t.routing_key_env.as_ref())
+            .unwrap();
+        assert!(secrets.routing_keys.contains_key(paging));
+        assert_eq!(config.escalation.events_url, format!("{URL}/v2"));
     }
 
     #[test]

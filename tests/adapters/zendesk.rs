@@ -874,8 +874,7 @@ async fn the_cockpits_writers_share_the_readers_rate_limit() {
     ));
     let secrets = Secrets {
         desk: Some(Secret::new(TOKEN)),
-        metrics: None,
-        incidents: None,
+        ..Default::default()
     };
     let client = http::client();
     let writers = Writers::from_config(&config, &secrets, &client, false).expect("writers");
