@@ -2,8 +2,8 @@
 //! `scripts/test.sh` starts: the feed's lock, publish and read on real
 //! connections; and three cockpits' real pollers (real HTTP to the
 //! simulator, counted at a proxy in front of it) of which one polls the
-//! desk and incidents while the others read the store — until the leader
-//! dies and another takes over.
+//! desk, the metrics and incidents while the others read the store — until
+//! the leader dies and another takes over.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -191,6 +191,97 @@ fn incidents_are_shared_whole_and_a_publish_is_heard() {
     listener.join().unwrap().unwrap();
 }
 
+/// A metrics poll is stored whole, its SLO counts with it (each cockpit
+/// judges them); the histories are stored again only when the source
+/// replaced them, and a follower keeps the ones it read until then.
+#[test]
+#[ignore = "needs PostgreSQL (scripts/test.sh starts it)"]
+fn metrics_are_shared_whole_and_histories_only_when_they_change() {
+    use cre_cockpit::core::slo::{Counts, SloCounts, WindowCounts};
+    use std::sync::Arc;
+    let target = common::pg_target("feed_metrics");
+    let mut kim = Feed::connect(&target, SourceKind::Metrics, "Kim").unwrap();
+    let mut lee = Feed::connect(&target, SourceKind::Metrics, "Lee").unwrap();
+    assert!(kim.lead().unwrap());
+    let hour = Duration::from_secs(3600);
+    let mut first = common::metrics();
+    first.warnings = vec!["partial answer".into()];
+    first.slo_counts = vec![SloCounts {
+        name: "api availability".into(),
+        service: "api".into(),
+        target: 0.999,
+        window: Duration::from_secs(30 * 86_400),
+        min_bad_events: 10.0,
+        windows: [(
+            hour,
+            Arc::new(WindowCounts {
+                global: Some(Counts {
+                    good: 990.0,
+                    valid: 1000.0,
+                }),
+                by_tenant: [(
+                    "acme".to_owned(),
+                    Counts {
+                        good: 90.0,
+                        valid: 100.0,
+                    },
+                )]
+                .into(),
+            }),
+        )]
+        .into(),
+    }];
+    let publish = |feed: &mut Feed, m: &cre_cockpit::core::domain::MetricsSnapshot| {
+        feed.publish(
+            &Polled {
+                vendor: Vendor::Prometheus,
+                at: common::now(),
+                data: Data::Metrics(Ok(m.clone())),
+            },
+            "k",
+        )
+        .unwrap();
+    };
+    let history_seq = |seq: i64| {
+        common::pg_exec(
+            &target,
+            &format!("SELECT 1 FROM feed WHERE source = 'metrics_history' AND seq = {seq}"),
+        )
+    };
+    publish(&mut kim, &first);
+    assert_eq!(
+        lee.read().unwrap().unwrap().polled.data,
+        Data::Metrics(Ok(first.clone()))
+    );
+    assert_eq!(history_seq(1), 1);
+
+    // The next poll: new values, the same histories (the same `Arc`s).
+    let mut second = first.clone();
+    second.by_tenant.get_mut("acme").unwrap().error_ratio = Some(0.2);
+    publish(&mut kim, &second);
+    assert_eq!(history_seq(1), 1, "the histories were not stored again");
+    assert_eq!(
+        lee.read().unwrap().unwrap().polled.data,
+        Data::Metrics(Ok(second.clone()))
+    );
+
+    // The hour turns: new histories, stored and read once.
+    let mut third = second.clone();
+    third.error_history = Arc::new([("acme".to_owned(), vec![0.2, 0.3])].into());
+    publish(&mut kim, &third);
+    assert_eq!(history_seq(2), 1);
+    assert_eq!(
+        lee.read().unwrap().unwrap().polled.data,
+        Data::Metrics(Ok(third.clone()))
+    );
+    // A cockpit joining now gets the histories too.
+    let mut ann = Feed::connect(&target, SourceKind::Metrics, "Ann").unwrap();
+    assert_eq!(
+        ann.read().unwrap().unwrap().polled.data,
+        Data::Metrics(Ok(third))
+    );
+}
+
 /// What one cockpit's pollers said, as the event loop would get it.
 struct Cockpit {
     rx: mpsc::UnboundedReceiver<Message>,
@@ -198,6 +289,8 @@ struct Cockpit {
     roles: Vec<(SourceKind, FeedRole)>,
     desk_at: Vec<Timestamp>,
     inquiries: usize,
+    /// Tenants in the last metrics poll received.
+    tenants: usize,
 }
 
 impl Cockpit {
@@ -213,6 +306,7 @@ impl Cockpit {
                         self.inquiries = u.changed.len();
                     }
                 }
+                Message::Metrics { result: Ok(m), .. } => self.tenants = m.by_tenant.len(),
                 _ => {}
             }
         }
@@ -227,18 +321,19 @@ impl Cockpit {
     }
 }
 
-/// Desk and incident requests the proxy forwarded so far.
-fn vendor_requests(proxy: &Proxy) -> (usize, usize) {
+/// Desk, incident and metrics requests the proxy forwarded so far.
+fn vendor_requests(proxy: &Proxy) -> (usize, usize, usize) {
     let seen = proxy.requests();
-    let desk = seen
-        .iter()
-        .filter(|s| s.path.starts_with("/api/v2/"))
-        .count();
-    let incidents = seen
-        .iter()
-        .filter(|s| s.path.starts_with("/incidents") || s.path.starts_with("/oncalls"))
-        .count();
-    (desk, incidents)
+    let count = |prefixes: &[&str]| {
+        seen.iter()
+            .filter(|s| prefixes.iter().any(|p| s.path.starts_with(p)))
+            .count()
+    };
+    (
+        count(&["/api/v2/"]),
+        count(&["/incidents", "/oncalls"]),
+        count(&["/api/v1/"]),
+    )
 }
 
 /// Three cockpits of one team against the simulator cost the desk and the
@@ -275,6 +370,7 @@ async fn three_cockpits_poll_the_desk_once_and_take_over_from_a_dead_leader() {
                 roles: Vec::new(),
                 desk_at: Vec::new(),
                 inquiries: 0,
+                tenants: 0,
             },
             dir,
         )
@@ -312,6 +408,7 @@ async fn three_cockpits_poll_the_desk_once_and_take_over_from_a_dead_leader() {
     let leader = leaders[0];
     for (i, (c, _)) in team.iter().enumerate() {
         assert!(c.inquiries > 0, "cockpit {i} got the queue");
+        assert!(c.tenants > 0, "cockpit {i} got the metrics");
         if i != leader {
             assert!(
                 matches!(c.role(SourceKind::Desk), Some(FeedRole::Following(_))),
@@ -323,10 +420,12 @@ async fn three_cockpits_poll_the_desk_once_and_take_over_from_a_dead_leader() {
     // The same requests as one cockpit, give or take a poll at the edges
     // of the window.
     eprintln!(
-        "requests (desk, incidents): solo {solo_requests:?}, team of three {team_requests:?}"
+        "requests (desk, incidents, metrics): solo {solo_requests:?}, team of three {team_requests:?}"
     );
     assert!(
-        team_requests.0 <= solo_requests.0 + 2 && team_requests.1 <= solo_requests.1 + 2,
+        team_requests.0 <= solo_requests.0 + 2
+            && team_requests.1 <= solo_requests.1 + 2
+            && team_requests.2 <= solo_requests.2 + 3,
         "solo {solo_requests:?}, team {team_requests:?}"
     );
 

@@ -1,12 +1,10 @@
-//! Team mode's one poller per source: the desk and incident pollers go
-//! through [`Shared`], which polls the vendor only while this cockpit leads
-//! the source (`store::team_feed`) and otherwise reads what the leader
-//! stored. A listener on the team store's channel wakes followers when the
-//! leader published, and the leader when a follower pressed `r`.
+//! Team mode's one poller per source: the desk, metrics and incident
+//! pollers go through [`Shared`], which polls the source only while this
+//! cockpit leads it (`store::team_feed`) and otherwise reads what the
+//! leader stored. A listener on the team store's channel wakes followers
+//! when the leader published, and the leader when a follower pressed `r`.
 //!
-//! The metrics and the accounts file are still read by every cockpit: the
-//! accounts file is local, and the metrics backends are the team's own
-//! servers rather than a vendor's rate-limited API.
+//! The accounts file is still read by every cockpit: it is local.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -88,6 +86,11 @@ fn polled(message: &Message) -> Option<Polled> {
             at: *at,
             data: Data::Incidents(result.clone()),
         },
+        Message::Metrics { vendor, at, result } => Polled {
+            vendor: *vendor,
+            at: *at,
+            data: Data::Metrics(result.clone()),
+        },
         _ => return None,
     })
 }
@@ -97,6 +100,7 @@ fn message(polled: Polled) -> Message {
     match data {
         Data::Desk(result) => Message::Desk { vendor, at, result },
         Data::Incidents(result) => Message::Incidents { vendor, at, result },
+        Data::Metrics(result) => Message::Metrics { vendor, at, result },
     }
 }
 

@@ -249,8 +249,9 @@ impl Sources {
         self.spawn_in_team(tx, cancel, None)
     }
 
-    /// Start one poller per source; in team mode the desk and incidents
-    /// are polled by one cockpit of the team and read by the others.
+    /// Start one poller per source; in team mode the desk, metrics and
+    /// incidents are polled by one cockpit of the team and read by the
+    /// others.
     #[must_use]
     pub fn spawn_in_team(
         self,
@@ -281,11 +282,13 @@ impl Sources {
             pollers.all.push(p);
         }
         if let Some((metrics, every)) = self.metrics {
-            pollers.all.push(poll::spawn(
+            pollers.all.push(start(
                 poll::Metrics(metrics),
+                SourceKind::Metrics,
                 every,
-                tx.clone(),
-                cancel.clone(),
+                (tx, cancel),
+                team.as_ref(),
+                &mut listened,
             ));
         }
         if let Some((incidents, every)) = self.incidents {

@@ -326,7 +326,7 @@ pub struct Account {
 
 /// Per-tenant metric values at one instant. `None` means the query returned
 /// no series for the tenant (which is not the same as zero).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TenantMetrics {
     pub error_ratio: Option<f64>,
     pub request_rate: Option<f64>,
@@ -343,7 +343,7 @@ pub struct TenantMetrics {
 }
 
 /// One configured metrics query and the tenants its answer had series for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryAnswer {
     /// The signal it feeds (`error_ratio`, `active_users`, …).
     pub signal: String,

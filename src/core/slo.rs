@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How loud a burn is. Ordered: `Ok < Ticket < Page`.
 #[derive(
@@ -111,7 +111,7 @@ pub fn promql_duration(window: Duration) -> String {
 }
 
 /// Good and valid events in one window.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub good: f64,
     pub valid: f64,
@@ -190,7 +190,7 @@ pub struct SloReport {
 }
 
 /// The counts of one window, summed over every series and per tenant.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WindowCounts {
     pub global: Option<Counts>,
     pub by_tenant: BTreeMap<String, Counts>,
@@ -200,12 +200,40 @@ pub struct WindowCounts {
 /// and the counts of every window it has (windows are kept between polls
 /// and shared, hence the `Arc`). `insight::slo::judge` turns this into an
 /// [`SloReport`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SloCounts {
     pub name: String,
     pub service: String,
     pub target: f64,
     pub window: Duration,
     pub min_bad_events: f64,
+    /// As (window, counts) pairs when serialised (a team's shared metrics
+    /// poll): JSON keys must be strings.
+    #[serde(with = "window_pairs")]
     pub windows: BTreeMap<Duration, Arc<WindowCounts>>,
+}
+
+mod window_pairs {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::WindowCounts;
+
+    pub fn serialize<S: Serializer>(
+        windows: &BTreeMap<Duration, Arc<WindowCounts>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(windows)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Duration, Arc<WindowCounts>>, D::Error> {
+        Ok(Vec::<(Duration, Arc<WindowCounts>)>::deserialize(d)?
+            .into_iter()
+            .collect())
+    }
 }

@@ -12,14 +12,25 @@
 //! The desk is stored as one row per inquiry with the publish's sequence
 //! number, so a follower reads only the rows changed since its last read
 //! (deleted inquiries stay as rows without a body); incidents are small and
-//! stored whole.
+//! stored whole. A metrics poll is stored whole and compressed, without its
+//! sparkline histories, which move once an hour or a day and are stored
+//! apart only when they changed; each cockpit judges the SLOs itself from
+//! the counts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ::postgres::Client;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::journal::postgres::{Session, Target, connect_migrated};
-use crate::core::domain::{DeskUpdate, Incident, Inquiry, SourceError, SourceKind};
+use crate::core::domain::{
+    DeskUpdate, Incident, Inquiry, MetricsSnapshot, QueryAnswer, SourceError, SourceKind,
+    TenantMetrics,
+};
+use crate::core::slo::SloCounts;
 use crate::core::source::Vendor;
 
 /// One poll of a shared source, as the leader made it or a follower read it.
@@ -34,6 +45,49 @@ pub struct Polled {
 pub enum Data {
     Desk(Result<DeskUpdate, SourceError>),
     Incidents(Result<Vec<Incident>, SourceError>),
+    Metrics(Result<MetricsSnapshot, SourceError>),
+}
+
+/// A sparkline history per tenant, as the metrics source shares it.
+type History = Arc<BTreeMap<String, Vec<f64>>>;
+
+/// The feed row of the metrics histories (beside the `metrics` row).
+const METRICS_HISTORY: &str = "metrics_history";
+
+/// A metrics poll as stored: what each poll moves; the verdicts are left
+/// to each cockpit's own judging, the histories to their own row.
+#[derive(Serialize)]
+struct MetricsOut<'a> {
+    by_tenant: &'a BTreeMap<String, TenantMetrics>,
+    warnings: &'a [String],
+    queries: &'a [QueryAnswer],
+    slo_counts: &'a [SloCounts],
+}
+
+#[derive(Deserialize)]
+struct MetricsIn {
+    by_tenant: BTreeMap<String, TenantMetrics>,
+    warnings: Vec<String>,
+    queries: Vec<QueryAnswer>,
+    slo_counts: Vec<SloCounts>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Histories {
+    error: History,
+    active_users: History,
+}
+
+/// JSON, gzipped: a metrics poll at 10k tenants is megabytes of numbers.
+fn packed<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    serde_json::to_writer(&mut gz, value).map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())
+}
+
+fn unpacked<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_reader(flate2::read::GzDecoder::new(body))
+        .map_err(|e| format!("unreadable feed row: {e}"))
 }
 
 /// What a follower read from the feed.
@@ -56,6 +110,10 @@ pub struct Feed {
     leading: bool,
     /// The sequence number of the last publish read (0: none yet).
     seen: i64,
+    /// Metrics: the histories last published (leading) or read
+    /// (following), and the sequence number of their row as read.
+    histories: Option<(History, History)>,
+    histories_seen: i64,
 }
 
 /// The NOTIFY channel of a team schema (the schema is a checked plain
@@ -86,6 +144,8 @@ impl Feed {
             who: who.to_owned(),
             leading: false,
             seen: 0,
+            histories: None,
+            histories_seen: 0,
         })
     }
 
@@ -135,7 +195,47 @@ impl Feed {
                     .transpose()?,
                 None,
             ),
+            Data::Metrics(result) => (
+                result.as_ref().err().map(|e| e.message.clone()),
+                result
+                    .as_ref()
+                    .ok()
+                    .map(|m| {
+                        packed(&MetricsOut {
+                            by_tenant: &m.by_tenant,
+                            warnings: &m.warnings,
+                            queries: &m.queries,
+                            slo_counts: &m.slo_counts,
+                        })
+                        .map_err(|e| self.session.err(e))
+                    })
+                    .transpose()?,
+                None,
+            ),
         };
+        // The histories, when they are not the ones already stored (the
+        // source keeps the same ones between polls until the hour or day
+        // turns).
+        let histories = match &polled.data {
+            Data::Metrics(Ok(m))
+                if !self.histories.as_ref().is_some_and(|(e, u)| {
+                    Arc::ptr_eq(e, &m.error_history) && Arc::ptr_eq(u, &m.active_users_history)
+                }) =>
+            {
+                Some((m.error_history.clone(), m.active_users_history.clone()))
+            }
+            _ => None,
+        };
+        let histories_body = histories
+            .as_ref()
+            .map(|(e, u)| {
+                packed(&Histories {
+                    error: e.clone(),
+                    active_users: u.clone(),
+                })
+                .map_err(|e| self.session.err(e))
+            })
+            .transpose()?;
         // The rows as the follower will decode them.
         let rows = desk
             .map(|u| -> Result<_, StoreError> {
@@ -203,17 +303,33 @@ impl Feed {
                     &[&seq, removed],
                 )?;
             }
+            if let Some(body) = &histories_body {
+                tx.execute(
+                    "INSERT INTO feed (source, seq, full_seq, polled_at, vendor, leader, body)
+                     VALUES ($1, 1, 1, $2, $3, $4, $5)
+                     ON CONFLICT (source) DO UPDATE SET seq = feed.seq + 1,
+                         full_seq = feed.seq + 1, polled_at = EXCLUDED.polled_at,
+                         vendor = EXCLUDED.vendor, leader = EXCLUDED.leader,
+                         body = EXCLUDED.body",
+                    &[&METRICS_HISTORY, &at, &vendor.as_str(), &leader, body],
+                )?;
+            }
             tx.execute("SELECT pg_notify($1, $2)", &[&channel, &notice])?;
             tx.commit()
-        })
+        })?;
+        if histories.is_some() {
+            self.histories = histories;
+        }
+        Ok(())
     }
 
     /// What the leader last published, if anything was: the desk as the
     /// rows changed since this feed's last read (all of them the first
-    /// time, or after the leader read the desk afresh), incidents whole.
+    /// time, or after the leader read the desk afresh), incidents and
+    /// metrics whole (the metrics' histories when they changed).
     pub fn read(&mut self) -> Result<Option<Read>, StoreError> {
         let source = self.kind.to_string();
-        let seen = self.seen;
+        let (seen, histories_seen) = (self.seen, self.histories_seen);
         let kind = self.kind;
         let found = self.with(move |c| {
             let Some(row) = c.query_opt(
@@ -240,11 +356,25 @@ impl Feed {
             } else {
                 Vec::new()
             };
-            Ok(Some((row, full, rows)))
+            let histories = if kind == SourceKind::Metrics {
+                c.query_opt(
+                    "SELECT seq, body FROM feed WHERE source = $1 AND seq <> $2",
+                    &[&METRICS_HISTORY, &histories_seen],
+                )?
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, Option<Vec<u8>>>(1)))
+            } else {
+                None
+            };
+            Ok(Some((row, full, rows, histories)))
         })?;
-        let Some((row, full, rows)) = found else {
+        let Some((row, full, rows, histories)) = found else {
             return Ok(None);
         };
+        if let Some((seq, Some(body))) = histories {
+            let read: Histories = unpacked(&body).map_err(|e| self.session.err(e))?;
+            self.histories = Some((read.error, read.active_users));
+            self.histories_seen = seq;
+        }
         self.seen = row.get(0);
         let at: Timestamp = row.get(2);
         let vendor: String = row.get(3);
@@ -277,6 +407,28 @@ impl Feed {
                     }
                 };
                 Data::Desk(result)
+            }
+            SourceKind::Metrics => {
+                let body: Option<Vec<u8>> = row.get(6);
+                let result = match (error, body) {
+                    (Some(e), _) => Err(failed(e)),
+                    (None, Some(body)) => {
+                        let read: MetricsIn = unpacked(&body).map_err(|e| self.session.err(e))?;
+                        let (error_history, active_users_history) =
+                            self.histories.clone().unwrap_or_default();
+                        Ok(MetricsSnapshot {
+                            by_tenant: read.by_tenant,
+                            error_history,
+                            active_users_history,
+                            warnings: read.warnings,
+                            queries: read.queries,
+                            slo_counts: read.slo_counts,
+                            slos: Vec::new(),
+                        })
+                    }
+                    (None, None) => Ok(MetricsSnapshot::default()),
+                };
+                Data::Metrics(result)
             }
             _ => {
                 let body: Option<Vec<u8>> = row.get(6);
