@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::proxy::{Fault, PathMatch, Proxy};
 use common::rt::Rest;
+use common::tmux::{Pane, set_mode};
 use cre_cockpit::app::outbox::{self, DeskWriter, SharedJournal, Writers};
 use cre_cockpit::config::Config;
 use cre_cockpit::core::writes::{SourceWrite, Target, WriteKind};
@@ -154,11 +155,6 @@ fn said(out: &Output) -> String {
     )
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
 /// A fresh queue and ticket on RT for one test.
 async fn rt_ticket(rest: &Rest, test: &str) -> (String, String) {
     let queue = rest.queue(test).await;
@@ -250,89 +246,31 @@ async fn two_syncs_at_once_deliver_each_note_once() {
 
 // ---- the TUI in tmux --------------------------------------------------------
 
-/// The real binary's TUI in a private tmux server on `home`; killed on drop.
-struct Tui {
-    tmux: String,
-    socket: String,
-}
-
-impl Tui {
-    fn start(tmux: String, home: &Home, name: &str) -> Self {
-        let script = home.path().join(format!("tui-{name}.sh"));
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nexec env -i HOME='{home}' CRE_COCKPIT_DATA='{data}' RT_TOKEN='{token}' \
-                 TERM=xterm-256color '{bin}' --config '{config}'\n",
-                home = home.path().display(),
-                data = home.data().display(),
-                token = home.token,
-                bin = env!("CARGO_BIN_EXE_cre-cockpit"),
-                config = home.config().display(),
-            ),
-        )
-        .unwrap();
-        set_mode(&script, 0o700);
-        let tui = Self {
-            tmux,
-            socket: format!("cre-once-{name}-{}", std::process::id()),
-        };
-        tui.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "cockpit",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            &script.display().to_string(),
-        ]);
-        tui.tmux(&["set-option", "-g", "remain-on-exit", "on"]);
-        tui
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        let out = Command::new(&self.tmux)
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(out.status.success(), "tmux {args:?}: {}", said(&out));
-        out
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "cockpit"]).stdout)
-            .into_owned()
-    }
-
-    /// Wait until the cockpit has drawn its first frame (and so has opened
-    /// the journal and started its outbox).
-    fn wait_drawn(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the cockpit never showed {text:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.tmux)
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
+/// The real binary's TUI on `home`, in a private tmux server killed on
+/// drop.
+fn tui(tmux: &str, home: &Home, name: &str) -> Pane {
+    let script = home.path().join(format!("tui-{name}.sh"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec env -i HOME='{home}' CRE_COCKPIT_DATA='{data}' RT_TOKEN='{token}' \
+             TERM=xterm-256color '{bin}' --config '{config}'\n",
+            home = home.path().display(),
+            data = home.data().display(),
+            token = home.token,
+            bin = env!("CARGO_BIN_EXE_cre-cockpit"),
+            config = home.config().display(),
+        ),
+    )
+    .unwrap();
+    set_mode(&script, 0o700);
+    Pane::start(
+        tmux,
+        &format!("cre-once-{name}-{}", std::process::id()),
+        &script,
+        (200, 50),
+        Some(home.data().join("cre-cockpit.log")),
+    )
 }
 
 /// What the TUI shows once it is up: the title of its inquiries pane.
@@ -354,9 +292,9 @@ async fn the_tui_and_a_sync_at_once_deliver_each_note_once() {
     }
     // The TUI delivers the journal as it starts; a runbook's `sync` at the
     // same moment.
-    let tui = Tui::start(tmux, &home, "race");
+    let tui = tui(&tmux, &home, "race");
     let sync = home.spawn_sync().wait_with_output().unwrap();
-    tui.wait_drawn(DRAWN);
+    tui.wait_for(DRAWN);
     // Both have had their go; the TUI keeps running. Wait until RT holds
     // every note (or time is up), then count.
     eventually(
@@ -391,8 +329,8 @@ async fn a_running_tui_delivers_a_note_the_cli_journalled_within_a_poll_interval
     let rest = Rest::new(&url, &token);
     let (queue, ticket) = rt_ticket(&rest, "tui delivers cli").await;
     let home = Home::rt(&url, &token, &queue);
-    let tui = Tui::start(tmux, &home, "prompt");
-    tui.wait_drawn(DRAWN);
+    let tui = tui(&tmux, &home, "prompt");
+    tui.wait_for(DRAWN);
     let text = format!("journalled by the CLI {} while the TUI runs", run_tag());
     home.note(&ticket, &text);
     let started = Instant::now();

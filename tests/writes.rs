@@ -233,6 +233,50 @@ async fn a_refused_write_fails_with_the_reason_and_is_not_retried() {
     );
 }
 
+/// Journal an escalation's effects on `item` and deliver them; the write's
+/// id.
+async fn escalate(
+    journal: &SharedJournal,
+    writers: &mut Writers,
+    item: &Target,
+    effects: Vec<SourceWrite>,
+) -> i64 {
+    let write = journal
+        .lock()
+        .unwrap()
+        .insert(
+            WriteKind::Escalate,
+            item,
+            "escalating",
+            effects,
+            Timestamp::now(),
+        )
+        .unwrap();
+    outbox::pass(journal, writers, true, &mut |_| {})
+        .await
+        .unwrap();
+    write.id
+}
+
+/// The simulated PagerDuty's incidents whose title holds `text`.
+async fn incidents_titled(sim: &cre_cockpit::simulator::Simulator, text: &str) -> usize {
+    let incidents: Value = reqwest::Client::new()
+        .get(format!("{}/incidents?limit=100", sim.base_url()))
+        .header("Authorization", "Token token=t")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    incidents["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["title"].as_str().unwrap_or("").contains(text))
+        .count()
+}
+
 #[tokio::test]
 async fn re_escalating_pages_once_per_dedup_key() {
     let sim =
@@ -273,43 +317,9 @@ async fn re_escalating_pages_once_per_dedup_key() {
             "context",
             true,
         );
-        journal
-            .lock()
-            .unwrap()
-            .insert(
-                WriteKind::Escalate,
-                &item,
-                "escalating",
-                effects,
-                Timestamp::now(),
-            )
-            .unwrap();
-        outbox::pass(&journal, &mut writers, true, &mut |_| {})
-            .await
-            .unwrap();
+        escalate(&journal, &mut writers, &item, effects).await;
     }
-    let client = reqwest::Client::new();
-    let incidents: Value = client
-        .get(format!("{}/incidents?limit=100", sim.base_url()))
-        .header("Authorization", "Token token=t")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let paged: Vec<&Value> = incidents["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| {
-            i["title"]
-                .as_str()
-                .unwrap_or("")
-                .contains("ACME needs help")
-        })
-        .collect();
-    assert_eq!(paged.len(), 1, "{incidents}");
+    assert_eq!(incidents_titled(&sim, "ACME needs help").await, 1);
     sim.shutdown().await;
 }
 
@@ -631,46 +641,17 @@ async fn the_demo_pages_the_simulated_pagerduty_when_escalating() {
             .any(|e| matches!(e, SourceWrite::Page { .. })),
         "{effects:?}"
     );
-    let write = journal
-        .lock()
-        .unwrap()
-        .insert(
-            WriteKind::Escalate,
-            &item,
-            "escalating",
-            effects,
-            Timestamp::now(),
-        )
-        .unwrap();
-    outbox::pass(&journal, &mut writers, true, &mut |_| {})
-        .await
-        .unwrap();
-    let write = journal.lock().unwrap().write(write.id).unwrap().unwrap();
+    let write = escalate(&journal, &mut writers, &item, effects).await;
+    let write = journal.lock().unwrap().write(write).unwrap().unwrap();
     let page = write
         .steps
         .iter()
         .find(|s| matches!(s.effect, SourceWrite::Page { .. }))
         .unwrap();
     assert_eq!(page.state, StepState::Sent, "{:?}", page.last_error);
-    let incidents: Value = reqwest::Client::new()
-        .get(format!("{}/incidents?limit=100", sim.base_url()))
-        .header("Authorization", "Token token=t")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        incidents["incidents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["title"]
-                .as_str()
-                .unwrap_or("")
-                .contains("Demo escalation to API engineering")),
-        "{incidents}"
+    assert_eq!(
+        incidents_titled(&sim, "Demo escalation to API engineering").await,
+        1
     );
     sim.shutdown().await;
 }
