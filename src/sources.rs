@@ -63,6 +63,43 @@ pub trait DeskSource: Send + 'static {
     fn backlog(&self) -> Option<String> {
         None
     }
+    /// Team mode: where this desk's reading stands (its change cursor and
+    /// the scope it was read with), for a teammate's cockpit to continue
+    /// from when it takes the polling over.
+    fn hand_over(&self) -> Option<String> {
+        None
+    }
+    /// Continue from a teammate's [`DeskSource::hand_over`] and the open
+    /// inquiries it describes: the next poll returns them whole and asks
+    /// only what changed since. `false` when the state is not this desk's
+    /// (another URL, account or scope), which then reads as before.
+    fn take_over(&mut self, _state: &str, _open: Vec<crate::core::domain::Inquiry>) -> bool {
+        false
+    }
+}
+
+/// A desk's [`DeskSource::hand_over`]: its cursor, under the scope it
+/// was read with (the resume file's).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct HandOver {
+    scope: String,
+    cursor: serde_json::Value,
+}
+
+/// Wrap a cursor for a teammate.
+fn hand_over<C: serde::Serialize>(scope: String, cursor: Option<&C>) -> Option<String> {
+    let cursor = serde_json::to_value(cursor?).ok()?;
+    serde_json::to_string(&HandOver { scope, cursor }).ok()
+}
+
+/// A teammate's cursor, if it was read with `scope`.
+fn taken_over<C: serde::de::DeserializeOwned>(state: &str, scope: &str) -> Option<C> {
+    let state: HandOver = serde_json::from_str(state).ok()?;
+    if state.scope != scope {
+        tracing::warn!("team feed: the poller's desk is not this one's; reading it afresh");
+        return None;
+    }
+    serde_json::from_value(state.cursor).ok()
 }
 
 /// A metrics backend speaking the Prometheus HTTP API.

@@ -69,8 +69,12 @@ fn the_leader_publishes_and_followers_read_what_changed() {
         removed: removed.iter().map(|s| (*s).to_owned()).collect(),
         requests: 1,
     };
-    kim.publish(&desk(t0, Ok(update(true, &["1", "2", "3"], &[]))), "k")
-        .unwrap();
+    kim.publish(
+        &desk(t0, Ok(update(true, &["1", "2", "3"], &[]))),
+        "k",
+        None,
+    )
+    .unwrap();
     let read = lee.read().unwrap().unwrap();
     assert_eq!(read.leader, "Kim");
     assert_eq!(read.polled.at, t0);
@@ -82,7 +86,7 @@ fn the_leader_publishes_and_followers_read_what_changed() {
     assert_eq!(first.changed[0].subject, "inquiry 1", "rows kept whole");
 
     let t1 = t0 + SignedDuration::from_secs(30);
-    kim.publish(&desk(t1, Ok(update(false, &["2", "4"], &["3"]))), "k")
+    kim.publish(&desk(t1, Ok(update(false, &["2", "4"], &["3"]))), "k", None)
         .unwrap();
     let Data::Desk(Ok(next)) = lee.read().unwrap().unwrap().polled.data else {
         panic!()
@@ -92,15 +96,19 @@ fn the_leader_publishes_and_followers_read_what_changed() {
     assert_eq!(next.removed, ["3"]);
 
     let t2 = t1 + SignedDuration::from_secs(30);
-    kim.publish(&desk(t2, Ok(DeskUpdate::default())), "k")
+    kim.publish(&desk(t2, Ok(DeskUpdate::default())), "k", None)
         .unwrap();
     let quiet = lee.read().unwrap().unwrap();
     assert_eq!(quiet.polled.at, t2, "the time moves: the data is fresh");
     assert_eq!(quiet.polled.data, Data::Desk(Ok(DeskUpdate::default())));
 
     let t3 = t2 + SignedDuration::from_secs(30);
-    kim.publish(&desk(t3, Err(SourceError::new("zendesk: HTTP 429"))), "k")
-        .unwrap();
+    kim.publish(
+        &desk(t3, Err(SourceError::new("zendesk: HTTP 429"))),
+        "k",
+        None,
+    )
+    .unwrap();
     let Data::Desk(Err(e)) = lee.read().unwrap().unwrap().polled.data else {
         panic!()
     };
@@ -108,7 +116,7 @@ fn the_leader_publishes_and_followers_read_what_changed() {
 
     // The leader reads the desk afresh without inquiry 1: a follower that
     // starts now reads exactly what is open.
-    kim.publish(&desk(t3, Ok(update(true, &["2", "4"], &[]))), "k")
+    kim.publish(&desk(t3, Ok(update(true, &["2", "4"], &[]))), "k", None)
         .unwrap();
     let mut ann = Feed::connect(&target, SourceKind::Desk, "Ann").unwrap();
     let Data::Desk(Ok(fresh)) = ann.read().unwrap().unwrap().polled.data else {
@@ -128,6 +136,26 @@ fn the_leader_publishes_and_followers_read_what_changed() {
         common::pg_exec(&target, "SELECT id FROM feed_inquiry WHERE body IS NULL"),
         1
     );
+    // No hand-over stored yet; then one, kept by publishes that have none
+    // (a failed poll), and read with the open rows it describes.
+    assert!(lee.hand_over().unwrap().is_none());
+    kim.publish(
+        &desk(t3, Ok(DeskUpdate::default())),
+        "k",
+        Some("cursor-5".into()),
+    )
+    .unwrap();
+    kim.publish(
+        &desk(t3, Err(SourceError::new("zendesk: HTTP 502"))),
+        "k",
+        None,
+    )
+    .unwrap();
+    let (state, open) = lee.hand_over().unwrap().unwrap();
+    assert_eq!(state, "cursor-5");
+    let mut open: Vec<String> = open.iter().map(|i| i.id.to_string()).collect();
+    open.sort();
+    assert_eq!(open, ["2", "4"]);
 
     // Kim's cockpit ends: its session's lock is freed with it.
     drop(kim);
@@ -173,6 +201,7 @@ fn incidents_are_shared_whole_and_a_publish_is_heard() {
             data: Data::Incidents(Ok(incidents.clone())),
         },
         "tag-kim",
+        None,
     )
     .unwrap();
     let read = lee.read().unwrap().unwrap();
@@ -239,6 +268,7 @@ fn metrics_are_shared_whole_and_histories_only_when_they_change() {
                 data: Data::Metrics(Ok(m.clone())),
             },
             "k",
+            None,
         )
         .unwrap();
     };
@@ -431,6 +461,7 @@ async fn three_cockpits_poll_the_desk_once_and_take_over_from_a_dead_leader() {
 
     // The leader ends (its connection closes with it): another cockpit
     // leads within two poll intervals, and desk data keeps coming fresh.
+    let before_end = proxy.requests().len();
     team[leader].0.cancel.cancel();
     let ended = Timestamp::now();
     let took_over = |team: &[(Cockpit, tempfile::TempDir)]| {
@@ -455,6 +486,20 @@ async fn three_cockpits_poll_the_desk_once_and_take_over_from_a_dead_leader() {
     }
     let took = Timestamp::now().duration_since(ended);
     eprintln!("taken over and fresh again after {took:#}");
+    // The new leader continued from the old one's cursor: no export
+    // started over from the beginning.
+    let exports: Vec<String> = proxy.requests()[before_end..]
+        .iter()
+        .filter(|s| s.path.starts_with("/api/v2/incremental/tickets/cursor"))
+        .map(|s| s.path.clone())
+        .collect();
+    assert!(!exports.is_empty());
+    assert!(
+        exports
+            .iter()
+            .all(|p| p.contains("cursor=") && !p.contains("start_time")),
+        "{exports:#?}"
+    );
     assert!(
         took <= SignedDuration::try_from(every * 5).unwrap(),
         "took {took:#}"

@@ -27,6 +27,15 @@ pub trait Pollable: Send + 'static {
     fn poll(&mut self) -> impl Future<Output = (Message, Option<Duration>)> + Send;
     /// Look up one item's details (comments, notes), if this kind has any.
     fn detail(&mut self, id: String) -> impl Future<Output = Option<Message>> + Send;
+    /// Team mode: where the reading stands, for a teammate to continue
+    /// from (the desk's cursor); `None` where there is nothing to hand over.
+    fn hand_over(&self) -> Option<String> {
+        None
+    }
+    /// Continue from a teammate's hand-over and the open items it describes.
+    fn take_over(&mut self, _state: &str, _open: Vec<crate::core::domain::Inquiry>) -> bool {
+        false
+    }
 }
 
 /// How long a source that refused our credentials is left alone: asking
@@ -76,6 +85,14 @@ impl<D: DeskSource> Pollable for Desk<D> {
     async fn detail(&mut self, id: String) -> Option<Message> {
         let result = self.0.comments(&id).await;
         Some(Message::Comments { id, result })
+    }
+
+    fn hand_over(&self) -> Option<String> {
+        self.0.hand_over()
+    }
+
+    fn take_over(&mut self, state: &str, open: Vec<crate::core::domain::Inquiry>) -> bool {
+        self.0.take_over(state, open)
     }
 }
 

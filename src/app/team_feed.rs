@@ -147,13 +147,30 @@ impl<P: Pollable> Shared<P> {
         });
     }
 
+    /// Just become the leader: continue from where the last leader's
+    /// reading stood (the desk's cursor and the rows it describes), so the
+    /// take-over costs a "what changed since" request, not a whole read of
+    /// the desk against the vendor's rate limit.
+    async fn continue_from_the_team(&mut self) {
+        match with_feed(&self.feed, &self.team, self.kind, Feed::hand_over).await {
+            Ok(Some((state, open))) => {
+                let rows = open.len();
+                if self.inner.take_over(&state, open) {
+                    tracing::info!(source = %self.kind, rows, "continuing from the team's last poll");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(source = %self.kind, error = %e, "team feed: no hand-over"),
+        }
+    }
+
     /// Poll the vendor ourselves (leading, or the store is lost).
     async fn poll_vendor(&mut self, publish: bool) -> (Message, Option<Duration>) {
         let (message, wait) = self.inner.poll().await;
         if publish && let Some(polled) = polled(&message) {
-            let tag = self.team.tag.clone();
+            let (tag, hand_over) = (self.team.tag.clone(), self.inner.hand_over());
             let published = with_feed(&self.feed, &self.team, self.kind, move |f| {
-                f.publish(&polled, &tag)
+                f.publish(&polled, &tag, hand_over)
             })
             .await;
             if let Err(e) = published {
@@ -170,6 +187,9 @@ impl<P: Pollable> Pollable for Shared<P> {
     async fn poll(&mut self) -> (Message, Option<Duration>) {
         match with_feed(&self.feed, &self.team, self.kind, Feed::lead).await {
             Ok(true) => {
+                if self.role != Some(FeedRole::Leading) {
+                    self.continue_from_the_team().await;
+                }
                 self.became(FeedRole::Leading);
                 self.poll_vendor(true).await
             }

@@ -65,4 +65,18 @@ impl DeskSource for Desk {
             Self::Rt(r) => r.backlog(),
         }
     }
+
+    fn hand_over(&self) -> Option<String> {
+        match self {
+            Self::Zendesk(z) => z.hand_over(),
+            Self::Rt(r) => r.hand_over(),
+        }
+    }
+
+    fn take_over(&mut self, state: &str, open: Vec<crate::core::domain::Inquiry>) -> bool {
+        match self {
+            Self::Zendesk(z) => z.take_over(state, open),
+            Self::Rt(r) => r.take_over(state, open),
+        }
+    }
 }

@@ -186,18 +186,22 @@ impl Rt {
         })
     }
 
-    /// Keep the polling position and the open set in `dir` (the data dir),
-    /// and resume from what a previous run left there.
-    #[must_use]
-    pub fn resume_in(mut self, dir: &Path) -> Self {
-        let scope = format!(
+    /// What a saved or handed-over position must have been read with.
+    fn resume_scope(&self) -> String {
+        format!(
             "{} {} customer={:?} feature={:?}",
             self.rest,
             self.scope.as_deref().unwrap_or(""),
             self.customer_field,
             self.feature_field
-        );
-        let store = Store::new(dir, "rt", &self.rest, scope);
+        )
+    }
+
+    /// Keep the polling position and the open set in `dir` (the data dir),
+    /// and resume from what a previous run left there.
+    #[must_use]
+    pub fn resume_in(mut self, dir: &Path) -> Self {
+        let store = Store::new(dir, "rt", &self.rest, self.resume_scope());
         if let Some(resumed) = store.load::<Cursor>() {
             self.cursor = Some(resumed.cursor);
             self.open = resumed
@@ -574,6 +578,20 @@ impl DeskSource for Rt {
 
     async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
         self.load_comments(id).await
+    }
+
+    fn hand_over(&self) -> Option<String> {
+        super::hand_over(self.resume_scope(), self.cursor.as_ref())
+    }
+
+    fn take_over(&mut self, state: &str, open: Vec<Inquiry>) -> bool {
+        let Some(cursor) = super::taken_over::<Cursor>(state, &self.resume_scope()) else {
+            return false;
+        };
+        self.cursor = Some(cursor);
+        self.open = open.into_iter().map(|i| (i.id.to_string(), i)).collect();
+        self.resumed = true;
+        true
     }
 }
 

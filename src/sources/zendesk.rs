@@ -357,12 +357,16 @@ impl Zendesk {
         }
     }
 
+    /// What a saved or handed-over cursor must have been read with.
+    fn scope(&self) -> String {
+        format!("{} {}", self.base, self.login)
+    }
+
     /// Keep the cursor and the open set in `dir` (the data dir), and resume
     /// from what a previous run left there.
     #[must_use]
     pub fn resume_in(mut self, dir: &Path) -> Self {
-        let scope = format!("{} {}", self.base, self.login);
-        let store = Store::new(dir, "zendesk", &self.base, scope);
+        let store = Store::new(dir, "zendesk", &self.base, self.scope());
         if let Some(resumed) = store.load::<String>() {
             self.cursor = Some(resumed.cursor);
             self.resumed = Some(resumed.inquiries);
@@ -733,6 +737,22 @@ impl DeskSource for Zendesk {
 
     async fn comments(&mut self, id: &str) -> Result<Vec<Comment>, SourceError> {
         self.load_comments(id).await
+    }
+
+    fn hand_over(&self) -> Option<String> {
+        super::hand_over(self.scope(), self.cursor.as_ref())
+    }
+
+    fn take_over(&mut self, state: &str, open: Vec<Inquiry>) -> bool {
+        let Some(cursor) = super::taken_over::<String>(state, &self.scope()) else {
+            return false;
+        };
+        // An export under way started from an older cursor: dropped, the
+        // teammate's read has passed it.
+        self.pending = None;
+        self.cursor = Some(cursor);
+        self.resumed = Some(open);
+        true
     }
 
     fn backlog(&self) -> Option<String> {

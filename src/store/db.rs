@@ -123,6 +123,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "SELECT 1;",
     // 7: (the team store's poll feed: a local cockpit polls for itself.)
     "SELECT 1;",
+    // 8: (the team feed's desk hand-over.)
+    "SELECT 1;",
 ];
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<usize> {

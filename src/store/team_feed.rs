@@ -177,8 +177,15 @@ impl Feed {
         Ok(got)
     }
 
-    /// Store a poll of the source this cockpit leads, and notify.
-    pub fn publish(&mut self, polled: &Polled, sender: &str) -> Result<(), StoreError> {
+    /// Store a poll of the source this cockpit leads, with where its
+    /// reading stands (`hand_over`: the desk's cursor, kept from the last
+    /// poll that had one), and notify.
+    pub fn publish(
+        &mut self,
+        polled: &Polled,
+        sender: &str,
+        hand_over: Option<String>,
+    ) -> Result<(), StoreError> {
         let (vendor, at) = (polled.vendor, polled.at);
         let (error, body, desk) = match &polled.data {
             Data::Desk(result) => (
@@ -256,14 +263,16 @@ impl Feed {
             let full = rows.as_ref().is_some_and(|r| r.0);
             let seq: i64 = tx
                 .query_one(
-                    "INSERT INTO feed (source, seq, full_seq, polled_at, vendor, leader, error, body)
-                     VALUES ($1, 1, CASE WHEN $2 THEN 1 ELSE 0 END, $3, $4, $5, $6, $7)
+                    "INSERT INTO feed (source, seq, full_seq, polled_at, vendor, leader, error, body,
+                         hand_over)
+                     VALUES ($1, 1, CASE WHEN $2 THEN 1 ELSE 0 END, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (source) DO UPDATE SET seq = feed.seq + 1,
                          full_seq = CASE WHEN $2 THEN feed.seq + 1 ELSE feed.full_seq END,
                          polled_at = EXCLUDED.polled_at, vendor = EXCLUDED.vendor,
                          leader = EXCLUDED.leader, error = EXCLUDED.error,
                          body = COALESCE(EXCLUDED.body, CASE WHEN EXCLUDED.error IS NULL
-                             THEN NULL ELSE feed.body END)
+                             THEN NULL ELSE feed.body END),
+                         hand_over = COALESCE(EXCLUDED.hand_over, feed.hand_over)
                      RETURNING seq",
                     &[
                         &source,
@@ -273,6 +282,7 @@ impl Feed {
                         &leader,
                         &error,
                         &body,
+                        &hand_over,
                     ],
                 )?
                 .get(0);
@@ -446,6 +456,39 @@ impl Feed {
             polled: Polled { vendor, at, data },
             leader,
         }))
+    }
+
+    /// Where the last leader's reading stood and the open inquiries it
+    /// describes, for this cockpit to continue from as the new leader;
+    /// `None` before any leader stored one. (Rows stored are never behind
+    /// the hand-over: both are written by the same publish.)
+    pub fn hand_over(&mut self) -> Result<Option<(String, Vec<Inquiry>)>, StoreError> {
+        let source = self.kind.to_string();
+        let found = self.with(move |c| {
+            let Some(state) = c
+                .query_opt(
+                    "SELECT hand_over FROM feed WHERE source = $1 AND hand_over IS NOT NULL",
+                    &[&source],
+                )?
+                .map(|r| r.get::<_, String>(0))
+            else {
+                return Ok(None);
+            };
+            let bodies: Vec<Vec<u8>> = c
+                .query("SELECT body FROM feed_inquiry WHERE body IS NOT NULL", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok(Some((state, bodies)))
+        })?;
+        let Some((state, bodies)) = found else {
+            return Ok(None);
+        };
+        let open = bodies
+            .iter()
+            .map(|b| decode::<Inquiry>(b).map_err(|e| self.session.err(e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((state, open)))
     }
 
     /// Ask the source's leader to poll now (a follower's `r`).

@@ -702,6 +702,72 @@ async fn a_restart_resumes_from_the_saved_cursor_with_one_request() {
     assert_eq!(ids, ["501", "504"]);
 }
 
+/// Team mode: a teammate's cockpit takes the polling over from the last
+/// leader's cursor and the rows it stored: one "what changed since"
+/// request, the whole queue in the update. Another desk's state is not
+/// taken.
+#[tokio::test]
+async fn a_new_leader_continues_from_the_teams_cursor() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(EXPORT))
+        .and(query_param("start_time", "0"))
+        .respond_with(page(
+            vec![
+                ticket(601, "open", json!("high"), Some(9001), &[]),
+                ticket(602, "new", json!("low"), Some(9001), &[]),
+            ],
+            json!([]),
+            json!([{"id": 9001, "name": "Acme Corp"}]),
+            "team-1",
+            true,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut leader = adapter(&server);
+    let first = leader.poll().await.expect("the leader's read");
+    let state = leader.hand_over().expect("a cursor to hand over");
+
+    mount_cursor(
+        &server,
+        "team-1",
+        page(
+            vec![ticket(603, "new", json!("urgent"), Some(9001), &[])],
+            json!([]),
+            json!([]),
+            "team-2",
+            true,
+        ),
+    )
+    .await;
+    let mut next = adapter(&server);
+    assert!(next.take_over(&state, first.changed.clone()));
+    let update = next.poll().await.expect("the new leader's first poll");
+    assert!(
+        update.full,
+        "the team's rows plus the changes: the whole queue"
+    );
+    assert_eq!(update.requests, 1);
+    let mut ids: Vec<&str> = update.changed.iter().map(|i| i.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["601", "602", "603"]);
+    assert_eq!(by_id(&update, "601").org.as_deref(), Some("Acme Corp"));
+
+    // Another account's desk does not continue from it.
+    let other = super::config(&format!(
+        "[desk]\nkind = \"zendesk\"\nurl = \"{}\"\nemail = \"other@example.com\"\n",
+        server.uri()
+    ));
+    let mut other = Zendesk::new(
+        http::client(),
+        &other.desk.expect("desk"),
+        Secret::new(TOKEN),
+    )
+    .unwrap();
+    assert!(!other.take_over(&state, first.changed));
+}
+
 #[tokio::test]
 async fn a_refused_saved_cursor_falls_back_to_a_full_read() {
     let server = MockServer::start().await;

@@ -122,6 +122,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         body BYTEA
     );
     CREATE INDEX feed_inquiry_by_seq ON feed_inquiry (seq);",
+    // 8: the desk poller's hand-over (its cursor and scope), so a cockpit
+    // taking the polling over continues from it instead of re-reading the
+    // whole desk.
+    "ALTER TABLE feed ADD COLUMN hand_over TEXT;",
 ];
 
 const STEP_COLUMNS: &str = "id, write_id, effect, item, marker, state, attempts, next_attempt_at, last_error, sent_at, check_first, owner, lease_until";
