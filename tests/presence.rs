@@ -180,3 +180,48 @@ fn escalating_what_a_teammate_escalated_within_the_hour_asks_first() {
         m.update(code(KeyCode::Esc));
     }
 }
+
+/// Whose read each chip shows stays on the top line: in words where the
+/// chips fit in full, as `⇅` / `←Kim` / `⋯` / `⚠` where they collapse;
+/// only at 80 columns, where it would cut the data's age, it gives way.
+#[test]
+fn the_chips_say_whose_read_it_is_at_every_width() {
+    use cre_cockpit::core::domain::SourceKind;
+    use cre_cockpit::core::source::FeedRole;
+    let mut m = team_model();
+    for (kind, role) in [
+        (SourceKind::Desk, FeedRole::Leading),
+        (SourceKind::Metrics, FeedRole::Following("Kim".into())),
+        (SourceKind::Incidents, FeedRole::Alone("down".into())),
+    ] {
+        m.update(Message::Feed { kind, role });
+    }
+    for width in [250, 200, 120] {
+        let top = screen(&render(&mut m, width, 30))
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned();
+        let full = top.contains("polls for the team");
+        if full {
+            assert!(
+                top.contains("via Kim") && top.contains("team store lost"),
+                "{width}: {top}"
+            );
+        } else {
+            for mark in ["⇅", "←Kim", "⚠"] {
+                assert!(top.contains(mark), "{width}: {mark} in {top}");
+            }
+        }
+        if width == 250 {
+            assert!(full, "250 columns hold the chips in full: {top}");
+        }
+    }
+    let top = screen(&render(&mut m, 80, 24))
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(!top.contains('…'), "no age cut short: {top}");
+    assert!(top.contains("desk 12s") && top.contains("met 12s"), "{top}");
+}

@@ -57,7 +57,8 @@ fn start(tmux: &str, proxy: &Proxy, who: &'static str, team: Option<(&str, &str)
         tmux,
         &format!("cre-team-{who}-{}", std::process::id()),
         &script,
-        (200, 50),
+        // Wide enough for every chip in full, with its team role in words.
+        (250, 50),
         Some(dir.path().join("data/cre-cockpit.log")),
     );
     Member {

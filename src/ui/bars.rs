@@ -68,11 +68,13 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
     }
     let natural = |c: &[Span<'static>]| 1 + c.iter().map(Span::width).sum::<usize>();
     let calm_chip = |source: &SourceState, form: Calm| -> Vec<Span<'static>> {
-        match form {
+        let mut spans: Vec<Span<'static>> = match form {
             // Symbol, name and age: the first three spans of the full chip.
             Calm::Plain => chip(model, source).into_iter().take(3).collect(),
             Calm::Short => short_chip(model, source),
-        }
+        };
+        spans.extend(short_role(model, source));
+        spans
     };
     let failing = model
         .sources
@@ -105,6 +107,17 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
         None
     };
     let n = model.sources.len().max(1);
+    // In the narrowest form the team roles come only if every chip keeps
+    // its age whole with them: a cut age says less than no role.
+    let roles_fit = model
+        .sources
+        .iter()
+        .map(|s| {
+            let mut short = short_chip(model, s);
+            short.extend(short_role(model, s));
+            natural(&short)
+        })
+        .all(|w| w <= width / n);
     let mut spans = Vec::new();
     for source in &model.sources {
         let failed = source.status == SourceStatus::Failed;
@@ -117,7 +130,13 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
                 let calm = calm_chip(source, form);
                 (natural(&calm), calm)
             }
-            None => ((width / n).saturating_sub(1), short_chip(model, source)),
+            None => {
+                let mut short = short_chip(model, source);
+                if roles_fit {
+                    short.extend(short_role(model, source));
+                }
+                ((width / n).saturating_sub(1), short)
+            }
         };
         spans.push(Span::raw(" "));
         for span in chip {
@@ -229,6 +248,23 @@ pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
         area,
     );
     true
+}
+
+/// Team mode: whose read a collapsed chip shows, in a few columns: `⇅`
+/// this cockpit polls for the team, `←Kim` read from Kim's poll, `⋯`
+/// waiting for the team's poller, `⚠` polling alone (the store is lost).
+fn short_role(model: &Model, source: &SourceState) -> Option<Span<'static>> {
+    use crate::core::source::FeedRole;
+    let (_, role) = model.feed_roles.iter().find(|(k, _)| *k == source.kind)?;
+    Some(match role {
+        FeedRole::Leading => Span::styled(" ⇅", theme::MUTED),
+        FeedRole::Following(who) => Span::styled(
+            format!(" ←{}", text::truncate(&crate::core::sanitize::text(who), 8)),
+            theme::MUTED,
+        ),
+        FeedRole::Waiting => Span::styled(" ⋯", theme::MUTED),
+        FeedRole::Alone(_) => Span::styled(" ⚠", theme::WARN),
+    })
 }
 
 /// One source chip: state symbol, name, data age, and the error if any.
