@@ -210,3 +210,50 @@ async fn a_restart_resumes_with_one_incremental_request() {
     let ids: Vec<&str> = update.changed.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["1", "3"], "2 was resolved while the cockpit was down");
 }
+
+/// Team mode: a teammate's cockpit takes the polling over from the last
+/// leader's position and rows: one incremental request, the whole queue in
+/// the update; another queue's state is not taken.
+#[tokio::test]
+async fn a_new_leader_continues_from_the_teams_position() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param_contains("query", "__Active__"))
+        .respond_with(collection(
+            vec![
+                ticket(1, "new", "2026-11-21T06:00:00Z"),
+                ticket(2, "open", "2026-11-21T06:01:00Z"),
+            ],
+            100,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut leader = adapter(&server, "");
+    let first = leader.poll().await.expect("the leader's read");
+    let state = leader.hand_over().expect("a position to hand over");
+    Mock::given(method("GET"))
+        .and(path(SEARCH))
+        .and(query_param_contains("query", "LastUpdated >= '-"))
+        .respond_with(collection(
+            vec![
+                ticket(2, "resolved", "2026-11-21T06:30:00Z"),
+                ticket(3, "new", "2026-11-21T06:31:00Z"),
+            ],
+            100,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut next = adapter(&server, "");
+    assert!(next.take_over(&state, first.changed.clone()));
+    let update = next.poll().await.expect("the new leader's first poll");
+    assert!(update.full);
+    assert_eq!(update.requests, 1);
+    let ids: Vec<&str> = update.changed.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["1", "3"], "2 was resolved since the hand-over");
+
+    let mut other = adapter(&server, "query = \"Owner = 'Nobody'\"\n");
+    assert!(!other.take_over(&state, first.changed));
+}
