@@ -165,10 +165,8 @@ async fn an_rt_error_body_is_explained() {
     assert!(!err.message.contains(TOKEN));
 }
 
-#[tokio::test]
-async fn a_restart_resumes_with_one_incremental_request() {
-    let server = MockServer::start().await;
-    let data = tempfile::tempdir().expect("tempdir");
+/// A first read: tickets 1 and 2 open, once.
+async fn mount_first_read(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param_contains("query", "__Active__"))
@@ -180,13 +178,12 @@ async fn a_restart_resumes_with_one_incremental_request() {
             100,
         ))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
-    adapter(&server, "")
-        .resume_in(data.path())
-        .poll()
-        .await
-        .expect("first run");
+}
+
+/// What changed since the first read: 2 resolved, 3 new; asked once.
+async fn mount_changed_since(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path(SEARCH))
         .and(query_param_contains("query", "LastUpdated >= '-"))
@@ -198,8 +195,21 @@ async fn a_restart_resumes_with_one_incremental_request() {
             100,
         ))
         .expect(1)
-        .mount(&server)
+        .mount(server)
         .await;
+}
+
+#[tokio::test]
+async fn a_restart_resumes_with_one_incremental_request() {
+    let server = MockServer::start().await;
+    let data = tempfile::tempdir().expect("tempdir");
+    mount_first_read(&server).await;
+    adapter(&server, "")
+        .resume_in(data.path())
+        .poll()
+        .await
+        .expect("first run");
+    mount_changed_since(&server).await;
     let update = adapter(&server, "")
         .resume_in(data.path())
         .poll()
@@ -217,35 +227,11 @@ async fn a_restart_resumes_with_one_incremental_request() {
 #[tokio::test]
 async fn a_new_leader_continues_from_the_teams_position() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(SEARCH))
-        .and(query_param_contains("query", "__Active__"))
-        .respond_with(collection(
-            vec![
-                ticket(1, "new", "2026-11-21T06:00:00Z"),
-                ticket(2, "open", "2026-11-21T06:01:00Z"),
-            ],
-            100,
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_first_read(&server).await;
     let mut leader = adapter(&server, "");
     let first = leader.poll().await.expect("the leader's read");
     let state = leader.hand_over().expect("a position to hand over");
-    Mock::given(method("GET"))
-        .and(path(SEARCH))
-        .and(query_param_contains("query", "LastUpdated >= '-"))
-        .respond_with(collection(
-            vec![
-                ticket(2, "resolved", "2026-11-21T06:30:00Z"),
-                ticket(3, "new", "2026-11-21T06:31:00Z"),
-            ],
-            100,
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_changed_since(&server).await;
     let mut next = adapter(&server, "");
     assert!(next.take_over(&state, first.changed.clone()));
     let update = next.poll().await.expect("the new leader's first poll");
