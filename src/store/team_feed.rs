@@ -135,7 +135,7 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 }
 
 impl Feed {
-    /// Connect for one source (`desk` or `incidents`); nothing is locked
+    /// Connect for one source (desk, metrics or incidents); nothing is locked
     /// until [`Feed::lead`].
     pub fn connect(target: &Target, kind: SourceKind, who: &str) -> Result<Self, StoreError> {
         Ok(Self {

@@ -73,7 +73,7 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
             Calm::Plain => chip(model, source).into_iter().take(3).collect(),
             Calm::Short => short_chip(model, source),
         };
-        spans.extend(short_role(model, source));
+        spans.extend(role(model, source, true));
         spans
     };
     let failing = model
@@ -114,7 +114,7 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
         .iter()
         .map(|s| {
             let mut short = short_chip(model, s);
-            short.extend(short_role(model, s));
+            short.extend(role(model, s, true));
             natural(&short)
         })
         .all(|w| w <= width / n);
@@ -133,7 +133,7 @@ fn collapsed_chips(model: &Model, width: usize) -> Vec<Span<'static>> {
             None => {
                 let mut short = short_chip(model, source);
                 if roles_fit {
-                    short.extend(short_role(model, source));
+                    short.extend(role(model, source, true));
                 }
                 ((width / n).saturating_sub(1), short)
             }
@@ -250,42 +250,42 @@ pub fn banner(frame: &mut Frame<'_>, area: Rect, model: &Model) -> bool {
     true
 }
 
-/// Team mode: whose read a collapsed chip shows, in a few columns: `⇅`
-/// this cockpit polls for the team, `←Kim` read from Kim's poll, `⋯`
-/// waiting for the team's poller, `⚠` polling alone (the store is lost).
-fn short_role(model: &Model, source: &SourceState) -> Option<Span<'static>> {
+/// Team mode: whose read a chip shows. In words on a full chip
+/// (`⇅ polls for the team`, `via Kim`, …); in a few columns on a collapsed
+/// one (`short`): `⇅` this cockpit polls for the team, `←Kim` read from
+/// Kim's poll, `⋯` waiting for the team's poller, `⚠` polling alone (the
+/// store is lost).
+fn role(model: &Model, source: &SourceState, short: bool) -> Option<Span<'static>> {
     use crate::core::source::FeedRole;
     let (_, role) = model.feed_roles.iter().find(|(k, _)| *k == source.kind)?;
+    let words =
+        |short_form: &str, long_form: &str| if short { short_form } else { long_form }.to_owned();
     Some(match role {
-        FeedRole::Leading => Span::styled(" ⇅", theme::MUTED),
-        FeedRole::Following(who) => Span::styled(
-            format!(" ←{}", text::truncate(&crate::core::sanitize::text(who), 8)),
-            theme::MUTED,
+        FeedRole::Leading => Span::styled(words(" ⇅", " ⇅ polls for the team"), theme::MUTED),
+        FeedRole::Following(who) => {
+            let who = crate::core::sanitize::text(who);
+            let text = if short {
+                format!(" ←{}", text::truncate(&who, 8))
+            } else {
+                format!(" via {}", text::truncate(&who, 16))
+            };
+            Span::styled(text, theme::MUTED)
+        }
+        FeedRole::Waiting => {
+            Span::styled(words(" ⋯", " waiting for the team's poller"), theme::MUTED)
+        }
+        FeedRole::Alone(_) => Span::styled(
+            words(" ⚠", " ⚠ team store lost: polling itself"),
+            theme::WARN,
         ),
-        FeedRole::Waiting => Span::styled(" ⋯", theme::MUTED),
-        FeedRole::Alone(_) => Span::styled(" ⚠", theme::WARN),
     })
 }
 
-/// One source chip: state symbol, name, data age, and the error if any.
+/// One source chip: state symbol, name, data age, and the error if any
+/// (and in team mode whose read it is).
 fn chip(model: &Model, source: &SourceState) -> Vec<Span<'static>> {
     let mut spans = state_spans(model, source);
-    // Team mode: whose read this is.
-    if let Some((_, role)) = model.feed_roles.iter().find(|(k, _)| *k == source.kind) {
-        use crate::core::source::FeedRole;
-        spans.push(match role {
-            FeedRole::Leading => Span::styled(" ⇅ polls for the team", theme::MUTED),
-            FeedRole::Following(who) => Span::styled(
-                format!(
-                    " via {}",
-                    text::truncate(&crate::core::sanitize::text(who), 16)
-                ),
-                theme::MUTED,
-            ),
-            FeedRole::Waiting => Span::styled(" waiting for the team's poller", theme::MUTED),
-            FeedRole::Alone(_) => Span::styled(" ⚠ team store lost: polling itself", theme::WARN),
-        });
-    }
+    spans.extend(role(model, source, false));
     spans
 }
 

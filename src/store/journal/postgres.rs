@@ -139,7 +139,7 @@ pub struct Target {
     /// TLS, when the URL asks for it (`sslmode=require`, `verify-ca` or
     /// `verify-full`): always with the server's certificate and name
     /// verified, against `sslrootcert` or else the system's roots.
-    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// A plain lower-case identifier (letters, digits, `_`).
     pub schema: String,
 }
@@ -225,9 +225,9 @@ impl Target {
                 .map(|(_, v)| v.as_str())
         };
         let tls = match value("sslmode") {
-            Some(mode) if TLS_MODES.contains(&mode) => {
-                Some(std::sync::Arc::new(tls_config(value("sslrootcert"))?))
-            }
+            Some(mode) if TLS_MODES.contains(&mode) => Some(
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(value("sslrootcert"))?),
+            ),
             _ => None,
         };
         let rest: Vec<&(String, String)> = pairs
@@ -265,11 +265,7 @@ impl Target {
     /// Open a connection, over TLS when the URL asked for it.
     pub fn connect(&self) -> Result<Client, ::postgres::Error> {
         match &self.tls {
-            Some(tls) => self
-                .config
-                .connect(tokio_postgres_rustls::MakeRustlsConnect::new(
-                    (**tls).clone(),
-                )),
+            Some(tls) => self.config.connect(tls.clone()),
             None => self.config.connect(NoTls),
         }
     }
