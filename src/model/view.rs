@@ -367,7 +367,11 @@ fn atom_found(
         if in_order_ignoring_ascii_case(field.as_bytes(), needle) {
             return true;
         }
-        if field.is_ascii() {
+        // Not there as bytes, the word can only match through characters
+        // nucleo folds or normalises into ASCII; a field without any (an
+        // ASCII one, or Japanese with ASCII mixed in) is no match, and the
+        // costly Unicode path is left to fields that need it.
+        if field.is_ascii() || !field.chars().any(may_become_ascii) {
             return false;
         }
     } else if atom.kind == AtomKind::Fuzzy && field.is_ascii() {
@@ -376,6 +380,14 @@ fn atom_found(
     }
     // `score` answers for the negated word; this asks about the word.
     atom.score(Utf32Str::new(field, chars), matcher).is_some() != atom.negative
+}
+
+/// Whether nucleo's matching may see a non-ASCII `c` as an ASCII
+/// character: its normalisation table ends at U+2184 (`ↄ` → `c`), and the
+/// case folds into ASCII (`K` Kelvin → `k`, `ſ` → `s`) lie below it.
+/// Checked against nucleo for every character by a test.
+fn may_become_ascii(c: char) -> bool {
+    !c.is_ascii() && u32::from(c) < 0x2185
 }
 
 /// Whether the bytes of `needle` (lower case) appear in `haystack` in
@@ -1056,6 +1068,11 @@ mod tests {
             "Fehler bei der Abrechnung",
             "Résumé upload",
             "ログインできません",
+            "ログイン api 失敗",
+            "株式会社 \u{212a}im",
+            "\u{17f}so loop",
+            "Ａｐｉ エラー",
+            "ↄ api",
             "feature_api",
             "Alex Kim",
             "ACME Corp",
@@ -1086,6 +1103,25 @@ mod tests {
             }
         }
         assert!(checked >= words.len() * fields.len());
+    }
+
+    #[test]
+    fn no_character_past_the_bound_becomes_ascii_in_nucleo() {
+        use nucleo_matcher::chars::{normalize, to_lower_case};
+        let mut past = 0;
+        assert!(!may_become_ascii('a'));
+        for c in (0x80..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            if may_become_ascii(c) {
+                continue;
+            }
+            past += 1;
+            // What nucleo compares: normalised, then folded (either alone
+            // when the pattern turns the other off).
+            for seen in [normalize(c), to_lower_case(c), to_lower_case(normalize(c))] {
+                assert!(!seen.is_ascii(), "{c:?} becomes {seen:?}");
+            }
+        }
+        assert!(past > 1_000_000);
     }
 
     #[test]
