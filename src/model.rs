@@ -72,7 +72,7 @@ const METRICS_MAX_AGE: SignedDuration = SignedDuration::from_hours(7 * 24);
 pub struct Data {
     /// Open inquiries (closed ones are dropped on arrival).
     pub inquiries: Vec<Inquiry>,
-    index: HashMap<String, usize>,
+    index: HashMap<crate::core::domain::InquiryId, usize>,
     pub accounts: Vec<Account>,
     pub metrics: MetricsSnapshot,
     /// Declared incidents followed by detected ones (`crate::insight::detected`).
@@ -84,7 +84,7 @@ pub struct Data {
     pub history: crate::insight::history::History,
     /// Inquiries seen closed within `kpi::CLOSED_KEPT`, by id, for the KPIs
     /// (the panes show open inquiries only).
-    pub closed: HashMap<String, Inquiry>,
+    pub closed: HashMap<crate::core::domain::InquiryId, Inquiry>,
     /// From when every closure is in `closed` (`Timestamp::MIN`: the desk
     /// listed its whole history); `None` until the desk first answers.
     pub closed_from: Option<Timestamp>,
@@ -511,8 +511,7 @@ impl Model {
             match (held, open) {
                 (Some(i), true) => data.inquiries[i] = inquiry,
                 (None, true) => {
-                    data.index
-                        .insert(inquiry.id.to_string(), data.inquiries.len());
+                    data.index.insert(inquiry.id.clone(), data.inquiries.len());
                     data.inquiries.push(inquiry);
                 }
                 (index, false) => {
@@ -521,7 +520,7 @@ impl Model {
                     }
                     if inquiry.history.solved_at.unwrap_or(inquiry.updated_at) >= keep_from {
                         data.closed
-                            .insert(inquiry.id.to_string(), crate::insight::kpi::kept(inquiry));
+                            .insert(inquiry.id.clone(), crate::insight::kpi::kept(inquiry));
                     }
                 }
             }
@@ -529,7 +528,7 @@ impl Model {
         for id in &update.removed {
             remove(data, id);
             data.history.deleted(id);
-            data.closed.remove(id);
+            data.closed.remove(id.as_str());
         }
         data.closed
             .retain(|_, i| i.history.solved_at.unwrap_or(i.updated_at) >= keep_from);
@@ -686,7 +685,7 @@ fn remove(data: &mut Data, id: &str) {
     if let Some(i) = data.index.remove(id) {
         data.inquiries.swap_remove(i);
         if let Some(moved) = data.inquiries.get(i) {
-            data.index.insert(moved.id.to_string(), i);
+            data.index.insert(moved.id.clone(), i);
         }
     }
 }
