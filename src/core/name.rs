@@ -2,8 +2,9 @@
 //! the other short labels that repeat across a desk's inquiries.
 //!
 //! At 100k inquiries the same few thousand names were held as 100k owned
-//! `String`s each; a `Name` is a shared pointer to one copy of the text
-//! (16 bytes, and `Option<Name>` too). It reads like the string it was:
+//! `String`s each; a `Name` is a shared pointer to one copy of the text:
+//! one thin pointer (8 bytes, and `Option<Name>` too), the text's length
+//! kept with the text rather than in every inquiry's five or more names. It reads like the string it was:
 //! it derefs to `str`, compares with text, displays and serialises as the
 //! text, so call sites that took `&str` or `Option<&str>` stay as they were.
 
@@ -18,13 +19,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A shared, immutable name. Equal texts made through `Name::new` share one
 /// allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(Arc<str>);
+pub struct Name(Arc<Box<str>>);
 
 /// Every name in use, once. Names no longer held anywhere but here are
 /// dropped when the set has doubled since the last sweep, so the set stays
 /// within twice what is alive.
 struct Interner {
-    names: HashSet<Arc<str>>,
+    names: HashSet<Name>,
     sweep_at: usize,
 }
 
@@ -43,20 +44,20 @@ impl Name {
         // panics half-way through a change).
         let mut interner = INTERNER.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(name) = interner.names.get(text) {
-            return Self(Arc::clone(name));
+            return name.clone();
         }
         if interner.names.len() >= interner.sweep_at {
-            interner.names.retain(|n| Arc::strong_count(n) > 1);
+            interner.names.retain(|n| Arc::strong_count(&n.0) > 1);
             interner.sweep_at = (interner.names.len() * 2).max(1024);
         }
-        let name: Arc<str> = Arc::from(text);
-        interner.names.insert(Arc::clone(&name));
-        Self(name)
+        let name = Self(Arc::new(Box::from(text)));
+        interner.names.insert(name.clone());
+        name
     }
 
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 }
 
@@ -70,19 +71,19 @@ impl Default for Name {
 impl Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -106,43 +107,43 @@ impl From<String> for Name {
 
 impl From<Name> for String {
     fn from(name: Name) -> Self {
-        name.0.to_string()
+        name.as_str().to_owned()
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<Name> for str {
     fn eq(&self, other: &Name) -> bool {
-        self == &*other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for &str {
     fn eq(&self, other: &Name) -> bool {
-        *self == &*other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<Name> for String {
     fn eq(&self, other: &Name) -> bool {
-        **self == *other.0
+        self.as_str() == other.as_str()
     }
 }
 
@@ -150,20 +151,20 @@ impl PartialEq<Name> for String {
 // when names were strings.
 impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 // `pad`, so widths and alignment apply as to a string.
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
+        f.pad(self.as_str())
     }
 }
 
 impl Serialize for Name {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -203,7 +204,7 @@ mod tests {
         let dead = interner
             .names
             .iter()
-            .filter(|n| n.starts_with("sweep-test-") && Arc::strong_count(n) == 1)
+            .filter(|n| n.starts_with("sweep-test-") && Arc::strong_count(&n.0) == 1)
             .count();
         // Sweeps ran: far fewer than the 10k dropped names are left.
         assert!(dead < 5000, "{dead} dead names kept");
