@@ -572,6 +572,9 @@ impl Model {
             &self.data.incidents,
             &self.settings.service_areas,
         );
+        // The last view goes before the next is built (nothing below reads
+        // it): both held at once were the peak of a fold at 100k.
+        self.derived = join::Derived::default();
         self.derived = join::derive_with(
             &join::Sources {
                 accounts: &self.data.accounts,

@@ -538,11 +538,28 @@ fn customers(
             .then(b.2.total_cmp(&a.2))
             .then(a.3.cmp(&b.3))
     });
-    let mut slots: Vec<Option<CustomerRow>> = customers.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .filter_map(|(.., i)| slots[i].take())
-        .collect()
+    let mut customers = customers;
+    permute(&mut customers, order.into_iter().map(|(.., i)| i).collect());
+    customers
+}
+
+/// Reorder `rows` in place so that position `k` holds what was at
+/// `from[k]` (a permutation): each row moved along its cycle by swaps,
+/// without a second list of rows.
+fn permute<T>(rows: &mut [T], mut from: Vec<usize>) {
+    for start in 0..rows.len() {
+        let mut at = start;
+        // A settled position points at itself.
+        while from[at] != at {
+            let next = from[at];
+            from[at] = at;
+            if next == start {
+                break;
+            }
+            rows.swap(at, next);
+            at = next;
+        }
+    }
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -1419,6 +1436,37 @@ fn next_action(x: &ActionInputs<'_>) -> Option<NextAction> {
 mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
+
+    #[test]
+    fn permuting_in_place_gathers_every_order_of_six() {
+        // Every permutation of six, built by Heap's algorithm.
+        fn all(n: usize) -> Vec<Vec<usize>> {
+            fn heap(k: usize, a: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+                if k <= 1 {
+                    out.push(a.clone());
+                    return;
+                }
+                for i in 0..k {
+                    heap(k - 1, a, out);
+                    let j = if k % 2 == 0 { i } else { 0 };
+                    a.swap(j, k - 1);
+                }
+            }
+            let mut out = Vec::new();
+            heap(n, &mut (0..n).collect(), &mut out);
+            out
+        }
+        let orders = all(6);
+        let distinct: std::collections::HashSet<&Vec<usize>> = orders.iter().collect();
+        assert_eq!(distinct.len(), 720);
+        for from in orders {
+            let rows: Vec<String> = (0..6).map(|i| format!("row {i}")).collect();
+            let gathered: Vec<String> = from.iter().map(|&i| rows[i].clone()).collect();
+            let mut permuted = rows;
+            permute(&mut permuted, from.clone());
+            assert_eq!(permuted, gathered, "{from:?}");
+        }
+    }
 
     use super::*;
     use crate::core::domain::{Segment, TenantMetrics};
