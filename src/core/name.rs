@@ -4,9 +4,10 @@
 //! At 100k inquiries the same few thousand names were held as 100k owned
 //! `String`s each; a `Name` is a shared pointer to one copy of the text:
 //! one thin pointer (8 bytes, and `Option<Name>` too), the text's length
-//! kept with the text rather than in every inquiry's five or more names. It reads like the string it was:
-//! it derefs to `str`, compares with text, displays and serialises as the
-//! text, so call sites that took `&str` or `Option<&str>` stay as they were.
+//! kept with the text rather than in every inquiry's five or more names.
+//! It reads like the string it was: it derefs to `str`, compares with
+//! text, displays and serialises as the text, so call sites that took
+//! `&str` or `Option<&str>` stay as they were.
 
 use std::borrow::Borrow;
 use std::collections::HashSet;

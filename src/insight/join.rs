@@ -439,7 +439,7 @@ fn customers(
             .or_default()
             .push(s.incident.as_str());
     }
-    let customers: Vec<CustomerRow> = src
+    let mut customers: Vec<CustomerRow> = src
         .accounts
         .iter()
         .enumerate()
@@ -538,7 +538,6 @@ fn customers(
             .then(b.2.total_cmp(&a.2))
             .then(a.3.cmp(&b.3))
     });
-    let mut customers = customers;
     permute(&mut customers, order.into_iter().map(|(.., i)| i).collect());
     customers
 }
@@ -1437,6 +1436,9 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
+    use super::*;
+    use crate::core::domain::{Segment, TenantMetrics};
+
     #[test]
     fn permuting_in_place_gathers_every_order_of_six() {
         // Every permutation of six, built by Heap's algorithm.
@@ -1467,9 +1469,6 @@ mod tests {
             assert_eq!(permuted, gathered, "{from:?}");
         }
     }
-
-    use super::*;
-    use crate::core::domain::{Segment, TenantMetrics};
 
     /// The copy-free comparisons say exactly what the lower-casing ones
     /// did, for ASCII and for text whose lower case changes length or

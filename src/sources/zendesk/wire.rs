@@ -593,12 +593,11 @@ impl Directory {
             .map(|(_, clock)| clock)
     }
 
-    /// Drop what is kept per ticket (metric facts, reply targets) once a
-    /// ticket has closed or gone: its inquiry already carries its history,
-    /// and a reopen arrives with a fresh metric set. Without this the
-    /// directory grew with every ticket the export ever listed.
+    /// Drop what is kept per ticket between pages (its reply targets) once
+    /// a ticket has closed or gone; its metric facts go with the page
+    /// anyway. Without this the directory grew with every ticket the export
+    /// ever listed.
     pub fn forget(&mut self, ticket: u64) {
-        self.metrics.remove(&ticket);
         self.targets.remove(&ticket);
     }
 
