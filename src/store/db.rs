@@ -29,14 +29,34 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// call [`migrate`] next.
 pub fn connect(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    to_wal(&conn)?;
     let synchronous = match durability {
         Durability::Normal => "NORMAL",
         Durability::Full => "FULL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
+}
+
+/// Turn the file to WAL (a no-op once it is). On a fresh file the switch
+/// upgrades a read lock to the write lock, and SQLite answers "database is
+/// locked" at once rather than wait when another process starting at the
+/// same moment holds a read lock too (waiting could deadlock), so the
+/// switch is tried again for as long as a busy writer would be waited for.
+fn to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Schema migrations, applied in order; the database's `user_version` is
